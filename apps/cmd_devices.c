@@ -1,0 +1,64 @@
+/* mbn devices: every OpenCL platform and device. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "apps/cli.h"
+#include "apps/commands.h"
+#include "host/device.h"
+#include "host/error.h"
+#include "io/json_writer.h"
+
+int cmd_devices(int argc, char **argv) {
+    bool json = false;
+    const MbnFlag flags[] = {{"json", FLAG_BOOL, &json, "print one JSON document on stdout", NULL}};
+    MbnCli cli = {"devices", "mbn devices [--json]",
+                  "Lists every OpenCL device with the index that --device accepts.", flags, 1,
+                  NULL, 0, 0, false};
+    int rc = mbn_cli_parse(&cli, argc, argv);
+    if (rc || cli.help) return mbn_cli_report(&cli, rc);
+    MbnDeviceInfo *all = NULL;
+    int n = 0;
+    rc = mbn_devices_list(&all, &n);
+    if (rc) return mbn_cli_report(&cli, rc);
+    if (json) {
+        MbnJson j;
+        mbn_json_init(&j, stdout);
+        mbn_json_begin_object(&j);
+        mbn_json_key(&j, "devices");
+        mbn_json_begin_array(&j);
+        for (int i = 0; i < n; i++) {
+            mbn_json_begin_object(&j);
+            mbn_json_key(&j, "index");
+            mbn_json_int(&j, all[i].index);
+            mbn_json_key(&j, "platform");
+            mbn_json_string(&j, all[i].platform_name);
+            mbn_json_key(&j, "name");
+            mbn_json_string(&j, all[i].name);
+            mbn_json_key(&j, "vendor");
+            mbn_json_string(&j, all[i].vendor);
+            mbn_json_key(&j, "type");
+            mbn_json_string(&j, mbn_device_type_name(all[i].type));
+            mbn_json_key(&j, "memory_bytes");
+            mbn_json_int(&j, (int64_t)all[i].memory_bytes);
+            mbn_json_key(&j, "compute_units");
+            mbn_json_int(&j, all[i].compute_units);
+            mbn_json_key(&j, "fp16");
+            mbn_json_bool(&j, all[i].fp16);
+            mbn_json_key(&j, "driver");
+            mbn_json_string(&j, all[i].driver);
+            mbn_json_end_object(&j);
+        }
+        mbn_json_end_array(&j);
+        mbn_json_end_object(&j);
+        mbn_json_finish(&j);
+    } else {
+        if (n == 0) printf("no OpenCL devices found\n");
+        for (int i = 0; i < n; i++)
+            printf("%d: %s | %s | %s | %s | %.1f GiB | %u compute units | fp16 %s | driver %s\n",
+                   all[i].index, all[i].platform_name, all[i].name, all[i].vendor,
+                   mbn_device_type_name(all[i].type), all[i].memory_bytes / 1073741824.0,
+                   all[i].compute_units, all[i].fp16 ? "yes" : "no", all[i].driver);
+    }
+    free(all);
+    return 0;
+}

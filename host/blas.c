@@ -1,0 +1,48 @@
+#include "host/blas.h"
+
+#include <clblast_c.h>
+
+#include "host/device.h"
+#include "host/error.h"
+#include "host/profile.h"
+#include "host/tuning.h"
+
+int mbn_gemm(MbnDevice *dev, bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
+             cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
+             cl_mem c, size_t c_off, size_t ldc) {
+    if (m == 0 || n == 0) return MBN_OK;
+    cl_event *ev = mbn_profile_slot(dev);
+    CLBlastStatusCode s = CLBlastSgemm(
+        CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off, lda, b, b_off,
+        ldb, beta, c, c_off, ldc, &dev->queue, ev);
+    if (s != CLBlastSuccess) {
+        if (ev) *ev = NULL;
+        const char *layer = dev->profile && dev->profile->current ? dev->profile->current : "?";
+        return mbn_fail(MBN_EFAIL, "device %s: CLBlast SGEMM %zux%zux%zu (layer %s): %s",
+                        dev->info.name, m, n, k, layer, mbn_clblast_error_name(s));
+    }
+    return MBN_OK;
+}
+
+int mbn_blas_tune_device(MbnDevice *dev) {
+    const MbnTuning *t = mbn_tuning_lookup(&dev->info);
+    if (!t) return MBN_OK;
+    for (int i = 0; i < t->n_kernels; i++) {
+        const MbnTuningKernel *tk = &t->kernels[i];
+        const char *names[MBN_TUNING_MAX_PARAMS];
+        size_t values[MBN_TUNING_MAX_PARAMS];
+        for (int p = 0; p < tk->n_params; p++) {
+            names[p] = tk->names[p];
+            values[p] = tk->values[p];
+        }
+        /* CLBlast's C API takes non-const arrays; it only reads them. */
+        CLBlastStatusCode s = CLBlastOverrideParameters(dev->info.device, tk->kernel,
+                                                        CLBlastPrecisionSingle,
+                                                        (size_t)tk->n_params, names, values);
+        if (s != CLBlastSuccess)
+            mbn_warn("device %s: CLBlast rejected tuned %s parameters (%s); using its defaults",
+                     dev->info.name, tk->kernel, mbn_clblast_error_name(s));
+    }
+    return MBN_OK;
+}

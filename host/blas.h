@@ -1,0 +1,20 @@
+/* CLBlast: the GEMMs behind the pointwise convolutions, the stem (as im2col x weights) and the
+ * classifier, and per-device tuning of CLBlast's kernels. */
+#ifndef MBN_HOST_BLAS_H
+#define MBN_HOST_BLAS_H
+#include <CL/cl.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct MbnDevice;
+
+/* Row-major C[m x n] = alpha * op(A)[m x k] * op(B)[k x n] + beta * C, offsets in floats.
+ * Deterministic: CLBlast's GEMM kernels use no atomics and a fixed reduction order. */
+int mbn_gemm(struct MbnDevice *dev, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
+             float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb,
+             float beta, cl_mem c, size_t c_off, size_t ldc);
+
+/* Applies the tuned CLBlast parameters known for this device (host/tuning.c), if any. */
+int mbn_blas_tune_device(struct MbnDevice *dev);
+
+#endif

@@ -1,0 +1,210 @@
+#include "host/device.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/blas.h"
+#include "host/error.h"
+#include "host/program.h"
+
+static void info_string(cl_device_id d, cl_device_info what, char *out, size_t len) {
+    out[0] = 0;
+    if (clGetDeviceInfo(d, what, len, out, NULL) != CL_SUCCESS) snprintf(out, len, "?");
+    out[len - 1] = 0;
+    /* Some drivers pad names with spaces. */
+    size_t n = strlen(out);
+    while (n > 0 && isspace((unsigned char)out[n - 1])) out[--n] = 0;
+}
+
+int mbn_devices_list(MbnDeviceInfo **out, int *count) {
+    *out = NULL;
+    *count = 0;
+    cl_uint n_platforms = 0;
+    cl_int err = clGetPlatformIDs(0, NULL, &n_platforms);
+    if (err == -1001 /* CL_PLATFORM_NOT_FOUND_KHR: ICD loader with no platforms */ ||
+        (err == CL_SUCCESS && n_platforms == 0))
+        return MBN_OK;
+    if (err != CL_SUCCESS) return mbn_fail_cl(err, "clGetPlatformIDs");
+    cl_platform_id *platforms = calloc(n_platforms, sizeof *platforms);
+    if (!platforms) return mbn_fail(MBN_EFAIL, "out of host memory listing platforms");
+    err = clGetPlatformIDs(n_platforms, platforms, NULL);
+    if (err != CL_SUCCESS) {
+        free(platforms);
+        return mbn_fail_cl(err, "clGetPlatformIDs");
+    }
+    MbnDeviceInfo *list = NULL;
+    int n = 0;
+    for (cl_uint p = 0; p < n_platforms; p++) {
+        cl_uint n_dev = 0;
+        if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &n_dev) != CL_SUCCESS ||
+            n_dev == 0)
+            continue; /* a platform without devices is not an error */
+        cl_device_id *devs = calloc(n_dev, sizeof *devs);
+        MbnDeviceInfo *grown = realloc(list, (size_t)(n + (int)n_dev) * sizeof *list);
+        if (!devs || !grown) {
+            free(devs);
+            free(grown ? grown : list);
+            free(platforms);
+            return mbn_fail(MBN_EFAIL, "out of host memory listing devices");
+        }
+        list = grown;
+        if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, n_dev, devs, NULL) != CL_SUCCESS) {
+            free(devs);
+            continue;
+        }
+        for (cl_uint d = 0; d < n_dev; d++) {
+            MbnDeviceInfo *I = &list[n];
+            memset(I, 0, sizeof *I);
+            I->index = n;
+            I->platform = platforms[p];
+            I->device = devs[d];
+            clGetPlatformInfo(platforms[p], CL_PLATFORM_NAME, sizeof I->platform_name,
+                              I->platform_name, NULL);
+            clGetPlatformInfo(platforms[p], CL_PLATFORM_VERSION, sizeof I->platform_version,
+                              I->platform_version, NULL);
+            I->platform_name[sizeof I->platform_name - 1] = 0;
+            I->platform_version[sizeof I->platform_version - 1] = 0;
+            info_string(devs[d], CL_DEVICE_NAME, I->name, sizeof I->name);
+            info_string(devs[d], CL_DEVICE_VENDOR, I->vendor, sizeof I->vendor);
+            info_string(devs[d], CL_DRIVER_VERSION, I->driver, sizeof I->driver);
+            info_string(devs[d], CL_DEVICE_VERSION, I->version, sizeof I->version);
+            cl_ulong mem = 0, max_alloc = 0;
+            cl_uint cu = 0;
+            size_t wg = 0;
+            clGetDeviceInfo(devs[d], CL_DEVICE_TYPE, sizeof I->type, &I->type, NULL);
+            clGetDeviceInfo(devs[d], CL_DEVICE_GLOBAL_MEM_SIZE, sizeof mem, &mem, NULL);
+            clGetDeviceInfo(devs[d], CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof max_alloc, &max_alloc,
+                            NULL);
+            clGetDeviceInfo(devs[d], CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL);
+            clGetDeviceInfo(devs[d], CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
+            I->memory_bytes = mem;
+            I->max_alloc_bytes = max_alloc;
+            I->compute_units = cu;
+            I->max_work_group = wg;
+            char ext[8192];
+            ext[0] = 0;
+            clGetDeviceInfo(devs[d], CL_DEVICE_EXTENSIONS, sizeof ext, ext, NULL);
+            ext[sizeof ext - 1] = 0;
+            I->fp16 = strstr(ext, "cl_khr_fp16") != NULL;
+            n++;
+        }
+        free(devs);
+    }
+    free(platforms);
+    *out = list;
+    *count = n;
+    return MBN_OK;
+}
+
+const char *mbn_device_type_name(cl_device_type type) {
+    if (type & CL_DEVICE_TYPE_GPU) return "GPU";
+    if (type & CL_DEVICE_TYPE_CPU) return "CPU";
+    if (type & CL_DEVICE_TYPE_ACCELERATOR) return "accelerator";
+    return "other";
+}
+
+static int contains_nocase(const char *hay, const char *needle) {
+    size_t nl = strlen(needle);
+    for (const char *h = hay; *h; h++) {
+        size_t i = 0;
+        while (i < nl && h[i] && tolower((unsigned char)h[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == nl) return 1;
+    }
+    return nl == 0;
+}
+
+int mbn_devices_select(const char *sel, const MbnDeviceInfo *all, int count, int **selected,
+                       int *n_selected) {
+    *selected = NULL;
+    *n_selected = 0;
+    const char *flag = "--device";
+    if (!sel || !*sel) {
+        const char *env = getenv("MBN_DEVICE");
+        if (env && *env) {
+            sel = env;
+            flag = "MBN_DEVICE";
+        }
+    }
+    if (count == 0)
+        return mbn_fail(MBN_EFAIL, "no OpenCL device found (is an OpenCL driver installed? "
+                                   "on Debian: apt-get install pocl-opencl-icd)");
+    int *idx = calloc((size_t)count, sizeof *idx);
+    if (!idx) return mbn_fail(MBN_EFAIL, "out of host memory");
+    int n = 0;
+    if (!sel || !*sel) {
+        for (int i = 0; i < count && n == 0; i++)
+            if (all[i].type & CL_DEVICE_TYPE_GPU) idx[n++] = i;
+        if (n == 0) idx[n++] = 0;
+    } else if (strcmp(sel, "all") == 0) {
+        for (int i = 0; i < count; i++) idx[n++] = i;
+    } else {
+        char *end = NULL;
+        long v = strtol(sel, &end, 10);
+        if (end != sel && *end == 0) {
+            if (v < 0 || v >= count) {
+                free(idx);
+                return mbn_fail(MBN_EUSAGE, "%s %s: no device with that index (found %d: 0..%d)",
+                                flag, sel, count, count - 1);
+            }
+            idx[n++] = (int)v;
+        } else {
+            for (int i = 0; i < count; i++)
+                if (contains_nocase(all[i].name, sel)) idx[n++] = i;
+        }
+    }
+    if (n == 0) {
+        free(idx);
+        return mbn_fail(MBN_EUSAGE, "%s %s: no OpenCL device name contains \"%s\" (see `mbn devices`)",
+                        flag, sel, sel);
+    }
+    *selected = idx;
+    *n_selected = n;
+    return MBN_OK;
+}
+
+int mbn_device_open(MbnDevice *dev, const MbnDeviceInfo *info) {
+    memset(dev, 0, sizeof *dev);
+    dev->info = *info;
+    dev->is_cpu = (info->type & CL_DEVICE_TYPE_CPU) != 0;
+    cl_int err;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)info->platform,
+                                     0};
+    dev->context = clCreateContext(props, 1, &info->device, NULL, NULL, &err);
+    if (err != CL_SUCCESS) return mbn_fail_cl(err, "device %s: clCreateContext", info->name);
+    dev->queue = clCreateCommandQueue(dev->context, info->device, CL_QUEUE_PROFILING_ENABLE, &err);
+    if (err != CL_SUCCESS) {
+        mbn_device_close(dev);
+        return mbn_fail_cl(err, "device %s: clCreateCommandQueue", info->name);
+    }
+    int rc = mbn_program_build(dev);
+    if (rc == MBN_OK) rc = mbn_blas_tune_device(dev);
+    if (rc != MBN_OK) {
+        mbn_device_close(dev);
+        return rc;
+    }
+    return MBN_OK;
+}
+
+void mbn_device_close(MbnDevice *dev) {
+    if (dev->queue) clFinish(dev->queue);
+    for (int i = 0; i < MBN_KERNEL_COUNT; i++)
+        if (dev->kernels[i]) clReleaseKernel(dev->kernels[i]);
+    if (dev->program) clReleaseProgram(dev->program);
+    if (dev->queue) clReleaseCommandQueue(dev->queue);
+    if (dev->context) clReleaseContext(dev->context);
+    memset(dev, 0, sizeof *dev);
+}
+
+int mbn_device_open_selected(MbnDevice *dev, const char *sel) {
+    MbnDeviceInfo *all = NULL;
+    int count = 0, *idx = NULL, n = 0;
+    MBN_TRY(mbn_devices_list(&all, &count));
+    int rc = mbn_devices_select(sel, all, count, &idx, &n);
+    if (rc == MBN_OK) rc = mbn_device_open(dev, &all[idx[0]]);
+    free(idx);
+    free(all);
+    return rc;
+}

@@ -1,0 +1,64 @@
+/* OpenCL devices: enumeration, selection (--device / MBN_DEVICE), and an opened
+ * device with its context, in-order profiling queue and built kernels. */
+#ifndef MBN_HOST_DEVICE_H
+#define MBN_HOST_DEVICE_H
+#include <CL/cl.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "host/kernels.h"
+
+typedef struct {
+    int index; /* position in the flat list over all platforms, as `mbn devices` prints */
+    cl_platform_id platform;
+    cl_device_id device;
+    char platform_name[128];
+    char platform_version[128];
+    char name[256];
+    char vendor[128];
+    char driver[128];
+    char version[128];
+    cl_device_type type;
+    unsigned long long memory_bytes;
+    unsigned long long max_alloc_bytes;
+    unsigned compute_units;
+    size_t max_work_group;
+    bool fp16;
+} MbnDeviceInfo;
+
+/* Lists every device of every platform. *out is malloc'ed (free it); zero devices is not an
+ * error here (callers decide). Fails only when the OpenCL loader itself fails. */
+int mbn_devices_list(MbnDeviceInfo **out, int *count);
+
+/* Selects devices by SEL: NULL/"" means $MBN_DEVICE, else the first GPU, else the first
+ * device; "all" means every device; a number is an index; anything else is a
+ * case-insensitive substring of the device name. Returns MBN_EUSAGE naming the flag when
+ * nothing matches. *selected is malloc'ed. */
+int mbn_devices_select(const char *sel, const MbnDeviceInfo *all, int count, int **selected,
+                       int *n_selected);
+
+const char *mbn_device_type_name(cl_device_type type);
+
+typedef struct MbnDevice {
+    MbnDeviceInfo info;
+    cl_context context;
+    cl_command_queue queue;
+    cl_program program;
+    cl_kernel kernels[MBN_KERNEL_COUNT];
+    size_t kernel_wg[MBN_KERNEL_COUNT]; /* CL_KERNEL_WORK_GROUP_SIZE per kernel */
+    bool is_cpu;
+    bool program_from_cache;
+    /* Per-layer profiling (see host/profile.h); NULL when not recording. */
+    struct MbnProfile *profile;
+} MbnDevice;
+
+/* Opens the device: context, in-order queue with profiling, kernels built (or loaded from the
+ * program cache), CLBlast tuned for it. */
+int mbn_device_open(MbnDevice *dev, const MbnDeviceInfo *info);
+void mbn_device_close(MbnDevice *dev);
+
+/* Convenience: list, select by SEL (must match exactly one device unless allow_many) and open
+ * the first match. */
+int mbn_device_open_selected(MbnDevice *dev, const char *sel);
+
+#endif

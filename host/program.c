@@ -1,0 +1,207 @@
+#include "host/program.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "host/cl_sources.h"
+#include "host/device.h"
+#include "host/error.h"
+
+#define CACHE_MAGIC "MBNPRG01"
+
+/* FNV-1a 64, applied twice with different seeds for a 128-bit key: collisions would only cost
+ * a rebuild, since the stored key is compared in full. */
+uint64_t mbn_hash64(uint64_t h, const void *data, size_t len) {
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+const char *mbn_program_options(const MbnDevice *dev) {
+    (void)dev;
+    return "-cl-std=CL1.2 -DMBN_FLOAT=float";
+}
+
+static void cache_key(const MbnDevice *dev, uint64_t key[2]) {
+    const char *opts = mbn_program_options(dev);
+    for (int k = 0; k < 2; k++) {
+        uint64_t h = k ? 0x84222325cbf29ce4ULL : 0xcbf29ce484222325ULL;
+        for (int i = 0; i < mbn_cl_source_count; i++)
+            h = mbn_hash64(h, mbn_cl_sources[i].text, mbn_cl_sources[i].length);
+        h = mbn_hash64(h, opts, strlen(opts));
+        h = mbn_hash64(h, dev->info.name, strlen(dev->info.name));
+        h = mbn_hash64(h, dev->info.driver, strlen(dev->info.driver));
+        h = mbn_hash64(h, dev->info.platform_name, strlen(dev->info.platform_name));
+        h = mbn_hash64(h, dev->info.platform_version, strlen(dev->info.platform_version));
+        key[k] = h;
+    }
+}
+
+static int cache_dir(char *out, size_t len) {
+    const char *d = getenv("MBN_CACHE_DIR");
+    if (d && *d) return snprintf(out, len, "%s", d) < (int)len ? 0 : -1;
+    d = getenv("XDG_CACHE_HOME");
+    if (d && *d) return snprintf(out, len, "%s/mbn", d) < (int)len ? 0 : -1;
+    d = getenv("HOME");
+    if (d && *d) return snprintf(out, len, "%s/.cache/mbn", d) < (int)len ? 0 : -1;
+    return -1;
+}
+
+int mbn_program_cache_path(const MbnDevice *dev, char *out, size_t len) {
+    char dir[3072];
+    if (cache_dir(dir, sizeof dir) != 0) return -1;
+    uint64_t key[2];
+    cache_key(dev, key);
+    int n = snprintf(out, len, "%s/programs/%016llx%016llx.clbin", dir, (unsigned long long)key[0],
+                     (unsigned long long)key[1]);
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+static int cache_enabled(const MbnDevice *dev) {
+    const char *e = getenv("MBN_PROGRAM_CACHE");
+    if (e && strcmp(e, "0") == 0) return 0;
+    if (e && strcmp(e, "1") == 0) return 1;
+    /* PoCL keeps its own kernel cache (~/.cache/pocl). */
+    return strstr(dev->info.platform_name, "Portable Computing Language") == NULL;
+}
+
+static void mkdirs(const char *path) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            mkdir(tmp, 0755);
+            *p = '/';
+        }
+    }
+    mkdir(tmp, 0755);
+}
+
+/* Layout: magic[8], key[2] u64, size u64, crc32 u32 of the binary, binary. */
+static unsigned char *cache_read(const MbnDevice *dev, const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char magic[8];
+    uint64_t key[2], want[2], n = 0;
+    uint32_t crc = 0;
+    unsigned char *bin = NULL;
+    cache_key(dev, want);
+    if (fread(magic, 1, 8, f) != 8 || memcmp(magic, CACHE_MAGIC, 8) != 0) goto bad;
+    if (fread(key, sizeof key, 1, f) != 1 || key[0] != want[0] || key[1] != want[1]) goto bad;
+    if (fread(&n, sizeof n, 1, f) != 1 || fread(&crc, sizeof crc, 1, f) != 1) goto bad;
+    if (n == 0 || n > (256u << 20)) goto bad;
+    bin = malloc(n);
+    if (!bin || fread(bin, 1, n, f) != n || fgetc(f) != EOF) goto bad;
+    if ((uint32_t)crc32(0L, bin, (uInt)n) != crc) goto bad;
+    fclose(f);
+    *size = n;
+    return bin;
+bad:
+    free(bin);
+    fclose(f);
+    mbn_warn("ignoring damaged or foreign program cache file %s; compiling from source", path);
+    return NULL;
+}
+
+static void cache_write(const MbnDevice *dev, const char *path) {
+    size_t n = 0;
+    if (clGetProgramInfo(dev->program, CL_PROGRAM_BINARY_SIZES, sizeof n, &n, NULL) != CL_SUCCESS ||
+        n == 0)
+        return;
+    unsigned char *bin = malloc(n);
+    if (!bin) return;
+    unsigned char *bins[1] = {bin};
+    if (clGetProgramInfo(dev->program, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) != CL_SUCCESS) {
+        free(bin);
+        return;
+    }
+    char dir[4096], tmp[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    mkdirs(dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    int ok = f != NULL;
+    if (ok) {
+        uint64_t key[2], size = n;
+        uint32_t crc = (uint32_t)crc32(0L, bin, (uInt)n);
+        cache_key(dev, key);
+        ok = fwrite(CACHE_MAGIC, 1, 8, f) == 8 && fwrite(key, sizeof key, 1, f) == 1 &&
+             fwrite(&size, sizeof size, 1, f) == 1 && fwrite(&crc, sizeof crc, 1, f) == 1 &&
+             fwrite(bin, 1, n, f) == n;
+        ok = (fclose(f) == 0) && ok;
+    }
+    /* A cache we cannot write is not an error: the next run compiles again. */
+    if (ok && rename(tmp, path) == 0) {
+        free(bin);
+        return;
+    }
+    unlink(tmp);
+    free(bin);
+}
+
+static int build_log_fail(MbnDevice *dev, cl_int err) {
+    size_t len = 0;
+    clGetProgramBuildInfo(dev->program, dev->info.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len);
+    char *log = malloc(len + 1);
+    if (log && clGetProgramBuildInfo(dev->program, dev->info.device, CL_PROGRAM_BUILD_LOG, len,
+                                     log, NULL) == CL_SUCCESS) {
+        log[len] = 0;
+        fprintf(stderr, "mbn: OpenCL build log for %s:\n%s\n", dev->info.name, log);
+    }
+    free(log);
+    return mbn_fail_cl(err, "device %s: building the mbn kernels failed (build log above)",
+                       dev->info.name);
+}
+
+int mbn_program_build(MbnDevice *dev) {
+    const char *opts = mbn_program_options(dev);
+    char path[4096];
+    int use_cache = cache_enabled(dev) && mbn_program_cache_path(dev, path, sizeof path) == 0;
+    cl_int err;
+    if (use_cache) {
+        size_t size = 0;
+        unsigned char *bin = cache_read(dev, path, &size);
+        if (bin) {
+            const unsigned char *bins[1] = {bin};
+            cl_int status = CL_SUCCESS;
+            dev->program = clCreateProgramWithBinary(dev->context, 1, &dev->info.device, &size,
+                                                     bins, &status, &err);
+            free(bin);
+            if (err == CL_SUCCESS && status == CL_SUCCESS &&
+                clBuildProgram(dev->program, 1, &dev->info.device, opts, NULL, NULL) ==
+                    CL_SUCCESS) {
+                dev->program_from_cache = true;
+                return MBN_OK;
+            }
+            if (dev->program) clReleaseProgram(dev->program);
+            dev->program = NULL;
+            mbn_warn("device %s rejected cached program %s; compiling from source",
+                     dev->info.name, path);
+        }
+    }
+    const char *texts[64];
+    size_t lengths[64];
+    if (mbn_cl_source_count > 64) return mbn_fail(MBN_EFAIL, "too many embedded kernel files");
+    for (int i = 0; i < mbn_cl_source_count; i++) {
+        texts[i] = mbn_cl_sources[i].text;
+        lengths[i] = mbn_cl_sources[i].length;
+    }
+    dev->program = clCreateProgramWithSource(dev->context, (cl_uint)mbn_cl_source_count, texts,
+                                             lengths, &err);
+    if (err != CL_SUCCESS)
+        return mbn_fail_cl(err, "device %s: clCreateProgramWithSource", dev->info.name);
+    err = clBuildProgram(dev->program, 1, &dev->info.device, opts, NULL, NULL);
+    if (err != CL_SUCCESS) return build_log_fail(dev, err);
+    if (use_cache) cache_write(dev, path);
+    return MBN_OK;
+}

@@ -1,0 +1,27 @@
+/* Builds the embedded kernels for a device, with an on-disk program-binary cache.
+ *
+ * The cache key hashes the kernel sources, the build options, the device name, the driver
+ * version and the platform name and version, so a driver update or a new mbn never reuses a
+ * stale binary. Files live in $MBN_CACHE_DIR, else $XDG_CACHE_HOME/mbn, else ~/.cache/mbn.
+ * PoCL already caches compiled kernels itself, so the cache is skipped there unless
+ * MBN_PROGRAM_CACHE=1; MBN_PROGRAM_CACHE=0 turns it off everywhere. Any problem with a cache
+ * file (unreadable, truncated, corrupt, from another device) falls back to compiling from
+ * source: the cache can make a run faster, never break it. */
+#ifndef MBN_HOST_PROGRAM_H
+#define MBN_HOST_PROGRAM_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct MbnDevice;
+
+int mbn_program_build(struct MbnDevice *dev);
+
+/* The build options used for every device (float type and tile sizes as -D defines). */
+const char *mbn_program_options(const struct MbnDevice *dev);
+
+/* Path of the cache file for this device (exposed for tests). */
+int mbn_program_cache_path(const struct MbnDevice *dev, char *out, size_t len);
+
+uint64_t mbn_hash64(uint64_t h, const void *data, size_t len);
+
+#endif

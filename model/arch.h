@@ -1,0 +1,52 @@
+/* MobileNet V1 as a table, like Table 1 of the paper: the stem, 13 depthwise-separable
+ * blocks, global average pooling and the classifier, for any width multiplier alpha,
+ * input resolution and class count (SPEC §1). */
+#ifndef MBN_MODEL_ARCH_H
+#define MBN_MODEL_ARCH_H
+#include <stdint.h>
+
+typedef enum {
+    MBN_LAYER_STEM, /* 3x3 conv, stride 2, 3 -> C, + BN + ReLU6 */
+    MBN_LAYER_DW,   /* depthwise 3x3, stride s, + BN + ReLU6 */
+    MBN_LAYER_PW,   /* pointwise 1x1 (a GEMM), + BN + ReLU6 */
+    MBN_LAYER_POOL, /* global average pool */
+    MBN_LAYER_FC,   /* fully connected with bias */
+} MbnLayerType;
+
+#define MBN_BLOCKS 13
+#define MBN_MAX_LAYERS (1 + 2 * MBN_BLOCKS + 2)
+
+typedef struct {
+    char name[16];   /* "stem", "dw1".."dw13", "pw1".."pw13", "pool", "fc" */
+    char timm[40];   /* timm module prefix, e.g. "blocks.3.2.conv_dw" ("" for pool) */
+    char timm_bn[40];/* timm BN prefix, e.g. "blocks.3.2.bn1" ("" when no BN) */
+    MbnLayerType type;
+    int stride;
+    int cin, hin, win;
+    int cout, hout, wout;
+    int64_t macs;   /* multiply-accumulates per image */
+    int64_t params; /* trainable parameters: weights, BN gamma and beta, FC bias */
+} MbnLayer;
+
+typedef struct {
+    float alpha;
+    int resolution;
+    int num_classes;
+    float bn_eps;
+    int n_layers;
+    MbnLayer layers[MBN_MAX_LAYERS];
+    int64_t macs, params;
+    int feature_channels; /* channels entering the classifier */
+} MbnArch;
+
+/* Channel count after the width multiplier: max(8, floor(c * alpha)). */
+int mbn_scale_channels(int c, float alpha);
+
+/* Fills `arch`; returns MBN_EUSAGE naming the flag for an invalid alpha (not in (0, 2]),
+ * resolution (< 32 or > 4096) or class count (< 2). */
+int mbn_arch_build(MbnArch *arch, float alpha, int resolution, int num_classes);
+
+/* The largest activation (elements per image) over all layers. */
+int64_t mbn_arch_max_activation(const MbnArch *arch);
+
+#endif

@@ -1,0 +1,122 @@
+/* The MobileNet V1 network on one device: parameters (one buffer), activations, the forward
+ * pass in training mode (batch-statistics BN, keeping what backward needs) and in inference
+ * mode (BN folded into the conv weights and a bias), backward, and the optimizer step.
+ *
+ * All trainable parameters, BN running statistics and the FC bias live in one device buffer
+ * `params` described by a tensor table (names and shapes as timm's mobilenetv1_100); gradients
+ * and momentum have the same layout, so the optimizer and data-parallel gradient averaging see
+ * one contiguous vector. */
+#ifndef MBN_MODEL_NET_H
+#define MBN_MODEL_NET_H
+#include <CL/cl.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "host/device.h"
+#include "io/tensors.h"
+#include "model/arch.h"
+#include "model/ops.h"
+
+typedef enum {
+    MBN_PARAM_CONV_WEIGHT,   /* stem / pointwise weight (decayed) */
+    MBN_PARAM_DW_WEIGHT,     /* depthwise weight, stored [9, C] (decay switchable) */
+    MBN_PARAM_BN_GAMMA,      /* never decayed when exclusion is on */
+    MBN_PARAM_BN_BETA,
+    MBN_PARAM_BN_MEAN,       /* running statistics: not trainable */
+    MBN_PARAM_BN_VAR,
+    MBN_PARAM_FC_WEIGHT,
+    MBN_PARAM_FC_BIAS,
+} MbnParamKind;
+
+typedef struct {
+    char name[80];     /* timm name, e.g. "blocks.3.2.conv_dw.weight" */
+    MbnParamKind kind;
+    int layer;         /* index into arch.layers */
+    int ndim;
+    int64_t shape[4];  /* timm shape */
+    size_t offset;     /* in floats within params/grads/momentum */
+    size_t count;
+    bool trainable;
+} MbnParam;
+
+/* Offsets of one layer's tensors (SIZE_MAX where absent). */
+typedef struct {
+    size_t w, gamma, beta, mean, var, bias;
+} MbnLayerParams;
+
+typedef struct {
+    MbnArch arch;
+    MbnDevice *dev;
+    int max_batch;
+    bool training; /* allocated for training: activations kept, gradients and momentum */
+
+    int n_params;
+    MbnParam params_table[128];
+    MbnLayerParams lp[MBN_MAX_LAYERS];
+    size_t param_floats;
+
+    cl_mem params, grads, momentum;
+    cl_mem folded;       /* inference weights with BN folded, same offsets as params (w, bias) */
+    bool folded_valid;   /* false after any change to params */
+
+    /* Activations per layer: z = conv output (pre-BN), y = ReLU6 output (next layer input). In
+     * inference-only nets y alternates between two buffers and z is unused. */
+    cl_mem input;        /* [max_batch, R, R, 3] */
+    cl_mem z[MBN_MAX_LAYERS], y[MBN_MAX_LAYERS];
+    cl_mem patches;      /* stem im2col [max_batch*Ho*Wo, 27] */
+    cl_mem save_mean, save_invstd; /* per BN layer, at lp offsets of gamma */
+    cl_mem logits, probs, dlogits, labels, loss;
+    cl_mem dbuf[2];      /* backward ping-pong gradients w.r.t. activations */
+    cl_mem scratch;
+    size_t scratch_floats;
+    cl_mem act_a, act_b; /* inference ping-pong */
+} MbnNet;
+
+/* Allocates the network for batches up to max_batch. `training` allocates what backward and
+ * the optimizer need. Weights are left zero: call mbn_net_init or mbn_net_import. */
+int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batch, bool training);
+void mbn_net_destroy(MbnNet *net);
+
+/* Deterministic seeded init (host PRNG, uploaded): convs Kaiming normal with fan_out (timm's
+ * and TF-slim's choice for MobileNets), FC uniform(+-1/sqrt(fan_out)) with zero bias, BN gamma 1,
+ * beta 0, running mean 0, var 1; momentum zero. */
+int mbn_net_init(MbnNet *net, uint64_t seed);
+
+/* Tensors in timm names/layouts (weights, BN running stats, FC). With `with_momentum`, adds
+ * "optim.momentum.<name>" for every trainable tensor. */
+int mbn_net_export(MbnNet *net, MbnTensorSet *out, bool with_momentum);
+/* Loads tensors by timm name, checking shapes; missing/unexpected/mis-shaped tensors are named
+ * in the error. With skip_classifier, classifier.* is left as initialised (fine-tuning to a new
+ * class count). "num_batches_tracked" entries are ignored. Loads momentum when present and
+ * load_momentum is set. */
+int mbn_net_import(MbnNet *net, const MbnTensorSet *set, bool skip_classifier, bool load_momentum);
+
+/* Uploads n images (NHWC float, normalised) into the input buffer. */
+int mbn_net_set_input(MbnNet *net, const float *images, int n);
+/* Forward pass over the first n images of the input buffer. train: batch-statistics BN (and
+ * running stats updated); else folded BN with running statistics. Result in net->logits. */
+int mbn_net_forward(MbnNet *net, int n, bool train);
+/* Softmax of the logits into net->probs and a blocking read into probs (n x K). */
+int mbn_net_read_probs(MbnNet *net, int n, float *probs);
+int mbn_net_read_logits(MbnNet *net, int n, float *logits);
+
+/* Loss and backward for the last training forward: labels (n int32) uploaded, smoothed
+ * cross-entropy, gradients of every trainable tensor into net->grads (overwritten). */
+int mbn_net_backward(MbnNet *net, const int32_t *labels, int n, float smoothing);
+/* Reads the mean loss of the last backward (blocks). */
+int mbn_net_read_loss(MbnNet *net, float *loss);
+
+typedef struct {
+    float lr, momentum, weight_decay;
+    bool decay_depthwise_and_bn; /* false: no decay on depthwise weights, BN and biases */
+} MbnSgdConfig;
+/* One momentum-SGD step over every trainable tensor. */
+int mbn_net_sgd_step(MbnNet *net, const MbnSgdConfig *cfg);
+
+/* Blocking reads/writes of the whole flat vectors (data-parallel averaging, tests). */
+int mbn_net_read_buffer(MbnNet *net, cl_mem buf, float *host);
+int mbn_net_write_buffer(MbnNet *net, cl_mem buf, const float *host);
+
+const MbnParam *mbn_net_find_param(const MbnNet *net, const char *name);
+
+#endif

@@ -1,0 +1,110 @@
+/* Device operations: one function per kernel family, each enqueuing OpenCL kernels or CLBlast
+ * GEMMs on the device's in-order queue (nothing waits). Used by the forward and backward
+ * passes and tested op by op against plain-C references (tests/test_ops_*.c).
+ *
+ * Layouts (all float32, offsets in floats):
+ *   activations  NHWC: [N, H, W, C], so a pointwise conv is one GEMM [N*H*W x Cin] x [Cin x Cout]
+ *   stem weight  [Cout, 3, 3, 3] OIHW (timm), applied as im2col patches [M, 27] with
+ *                k = ci*9 + kh*3 + kw
+ *   dw weight    [9, C] tap-major (tap = kh*3 + kw): adjacent work-items read adjacent floats;
+ *                timm's [C, 1, 3, 3] is converted on import/export
+ *   pw weight    [Cout, Cin] (timm OIHW with 1x1)
+ *   fc weight    [K, Cin], bias [K]
+ * Padding is symmetric 1 for every 3x3 conv; Ho = (H - 1) / stride + 1.
+ *
+ * Determinism: no atomics; every reduction runs in a fixed order that depends only on the
+ * shapes (two-stage: fixed row chunks, then the chunks summed in order). */
+#ifndef MBN_MODEL_OPS_H
+#define MBN_MODEL_OPS_H
+#include <CL/cl.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct MbnDevice;
+
+typedef struct {
+    cl_mem mem; /* NULL for "none" where an op allows it */
+    size_t off; /* in floats (or ints for label buffers) */
+} MbnBuf;
+
+#define MBN_BUF(m, o) ((MbnBuf){(m), (size_t)(o)})
+#define MBN_NOBUF ((MbnBuf){NULL, 0})
+
+static inline int mbn_conv_out(int in, int stride) { return (in - 1) / stride + 1; }
+
+/* Scratch floats any op below needs for M rows of C channels (reduction partials). */
+size_t mbn_ops_scratch_floats(size_t M, int C);
+/* Number of row chunks the two-stage reductions use for M rows (a function of M only). */
+int mbn_ops_chunks(size_t M);
+
+/* ---- stem: 3x3 conv, stride s, 3 -> Cout ---- */
+int mbn_op_stem_im2col(struct MbnDevice *d, MbnBuf x, int N, int H, int W, int stride,
+                       MbnBuf patches);
+/* z[M, Cout] = patches[M, 27] x w[Cout, 27]^T, M = N*Ho*Wo */
+int mbn_op_stem_gemm(struct MbnDevice *d, MbnBuf patches, MbnBuf w, MbnBuf z, size_t M, int Cout);
+/* dw[Cout, 27] = dz[M, Cout]^T x patches[M, 27] */
+int mbn_op_stem_bwd_weight(struct MbnDevice *d, MbnBuf patches, MbnBuf dz, MbnBuf dw, size_t M,
+                           int Cout);
+
+/* ---- depthwise 3x3, stride 1 or 2 ---- */
+/* y = dwconv(x, w) [+ bias, then clamp to [0, 6] when bias.mem is set] */
+int mbn_op_dw_fwd(struct MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N, int H,
+                  int W, int C, int stride);
+int mbn_op_dw_bwd_input(struct MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, int N, int H, int W,
+                        int C, int stride);
+int mbn_op_dw_bwd_weight(struct MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, int H, int W,
+                         int C, int stride, MbnBuf scratch);
+
+/* ---- pointwise 1x1 as one GEMM over the batch ---- */
+int mbn_op_pw_fwd(struct MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf y, size_t M, int Cin, int Cout);
+int mbn_op_pw_bwd_input(struct MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, size_t M, int Cin,
+                        int Cout);
+int mbn_op_pw_bwd_weight(struct MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
+                         int Cout);
+
+/* ---- BatchNorm + ReLU6 ---- */
+/* Training mode: batch mean and biased variance over the M rows of z[M, C]; running stats
+ * updated as running = (1 - momentum) * running + momentum * batch (unbiased variance, as
+ * PyTorch); y = clamp(gamma * (z - mean) * invstd + beta, 0, 6); saves mean and invstd
+ * (C floats each) for backward. momentum 0.1 matches MindSpore's 0.9. */
+int mbn_op_bn_relu6_train(struct MbnDevice *d, MbnBuf z, MbnBuf gamma, MbnBuf beta,
+                          MbnBuf running_mean, MbnBuf running_var, float momentum, float eps,
+                          size_t M, int C, MbnBuf y, MbnBuf save_mean, MbnBuf save_invstd,
+                          MbnBuf scratch);
+/* Backward of y = relu6(bn(z)) in training mode, given dy: writes dz, dgamma, dbeta. The
+ * ReLU6 gradient passes where 0 < bn(z) < 6 (PyTorch's hardtanh_backward). */
+int mbn_op_bn_relu6_bwd(struct MbnDevice *d, MbnBuf dy, MbnBuf z, MbnBuf gamma, MbnBuf beta,
+                        MbnBuf save_mean, MbnBuf save_invstd, size_t M, int C, MbnBuf dz,
+                        MbnBuf dgamma, MbnBuf dbeta, MbnBuf scratch);
+/* Inference: folds BN (running stats) into the conv weight and a bias:
+ * w' = w * s, b = beta - mean * s with s = gamma / sqrt(var + eps). `channel_minor` says the
+ * channel is the fastest-varying index of w (dw [9, C]) rather than the slowest ([Cout, K]). */
+int mbn_op_bn_fold(struct MbnDevice *d, MbnBuf w, MbnBuf gamma, MbnBuf beta, MbnBuf mean,
+                   MbnBuf var, float eps, int C, int K, bool channel_minor, MbnBuf w_out,
+                   MbnBuf b_out);
+/* y[M, C] = clamp(y + b, 0, 6) in place */
+int mbn_op_bias_relu6(struct MbnDevice *d, MbnBuf y, MbnBuf b, size_t M, int C);
+
+/* ---- head ---- */
+/* y[N, C] = mean over HW of x[N, HW, C] */
+int mbn_op_avgpool_fwd(struct MbnDevice *d, MbnBuf x, MbnBuf y, int N, int HW, int C);
+int mbn_op_avgpool_bwd(struct MbnDevice *d, MbnBuf dy, MbnBuf dx, int N, int HW, int C);
+/* y[N, K] = x[N, C] w[K, C]^T + b */
+int mbn_op_fc_fwd(struct MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf b, MbnBuf y, int N, int C, int K);
+/* dx = dy w; dw = dy^T x; db = column sums of dy (in row order) */
+int mbn_op_fc_bwd(struct MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf dy, MbnBuf dx, MbnBuf dw,
+                  MbnBuf db, int N, int C, int K, MbnBuf scratch);
+int mbn_op_softmax(struct MbnDevice *d, MbnBuf logits, MbnBuf probs, int N, int K);
+/* MindSpore CrossEntropySmooth: target 1 - e for the label, e / (K - 1) elsewhere; loss is the
+ * batch mean of -sum(target * log_softmax). Writes dlogits = (softmax - target) / N and the
+ * mean loss (1 float) to `loss`. `labels` holds N int32. */
+int mbn_op_xent_smooth(struct MbnDevice *d, MbnBuf logits, MbnBuf labels, int N, int K,
+                       float smoothing, MbnBuf dlogits, MbnBuf loss, MbnBuf scratch);
+
+/* ---- optimizer ---- */
+/* g' = g + wd * w; v = momentum * v + g'; w -= lr * v (MindSpore Momentum, PyTorch SGD) */
+int mbn_op_sgd(struct MbnDevice *d, MbnBuf w, MbnBuf g, MbnBuf v, size_t n, float lr,
+               float momentum, float weight_decay);
+int mbn_op_fill_zero(struct MbnDevice *d, MbnBuf x, size_t n);
+
+#endif

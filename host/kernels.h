@@ -22,7 +22,7 @@
     /* loss.cl */                                                                                 \
     X(softmax_rows) X(softmax_xent_smooth) X(mean_reduce)                                         \
     /* optim.cl */                                                                                \
-    X(sgd_momentum) X(fill_zero) X(nonfinite_check)
+    X(sgd_momentum) X(fill_zero)
 
 typedef enum {
 #define MBN_KERNEL_ENUM(name) MBN_K_##name,

@@ -1,5 +1,6 @@
 #include "host/profile.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "host/device.h"
@@ -16,7 +17,7 @@ static int layer_slot(MbnProfile *p, const char *name) {
     for (int i = 0; i < p->n_layers; i++)
         if (strcmp(p->layer_names[i], name) == 0) return i;
     if (p->n_layers == MBN_PROFILE_MAX_LAYERS) return MBN_PROFILE_MAX_LAYERS - 1;
-    p->layer_names[p->n_layers] = name;
+    snprintf(p->layer_names[p->n_layers], sizeof p->layer_names[0], "%s", name);
     p->layer_ms[p->n_layers] = 0;
     return p->n_layers++;
 }

@@ -11,7 +11,7 @@
 typedef struct MbnProfile {
     const char *current; /* layer label for commands being enqueued; must outlive the profile */
     int n_layers;
-    const char *layer_names[MBN_PROFILE_MAX_LAYERS];
+    char layer_names[MBN_PROFILE_MAX_LAYERS][24];
     double layer_ms[MBN_PROFILE_MAX_LAYERS];
     int n_events;
     cl_event events[MBN_PROFILE_MAX_EVENTS];

@@ -51,7 +51,7 @@ typedef struct {
     bool training; /* allocated for training: activations kept, gradients and momentum */
 
     int n_params;
-    MbnParam params_table[128];
+    MbnParam params_table[160];
     MbnLayerParams lp[MBN_MAX_LAYERS];
     size_t param_floats;
 

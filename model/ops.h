@@ -12,6 +12,9 @@
  *   fc weight    [K, Cin], bias [K]
  * Padding is symmetric 1 for every 3x3 conv; Ho = (H - 1) / stride + 1.
  *
+ * Conventions: `scratch` is a buffer of mbn_ops_scratch_floats() floats used from offset 0;
+ * BN's save_mean and save_invstd share one offset; SGD's w, g and v share one offset.
+ *
  * Determinism: no atomics; every reduction runs in a fixed order that depends only on the
  * shapes (two-stage: fixed row chunks, then the chunks summed in order). */
 #ifndef MBN_MODEL_OPS_H

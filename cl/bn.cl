@@ -1,0 +1,155 @@
+/* BatchNorm (+ ReLU6) on [M, C] rows (NHWC activations flattened), training and inference.
+ * Per-channel reductions are two-stage and fixed-order: chunk p sums its rows in order into
+ * partial[p, c]; channel_reduce_rows then adds the chunks in order. No atomics, so the same
+ * shapes always give the same bits. Variance is two-pass (sum of squared deviations from the
+ * mean) rather than E[x^2] - mean^2, which cancels badly for large activations. */
+
+__kernel void channel_sum_partial(__global const float *x, int x_off, __global float *partial,
+                                  int p_off, int M, int C, int rows_per_chunk) {
+    int c = get_global_id(0);
+    int p = get_global_id(1);
+    if (c >= C) return;
+    x += x_off;
+    int r0 = p * rows_per_chunk, r1 = min(r0 + rows_per_chunk, M);
+    float s = 0.0f;
+    for (int r = r0; r < r1; r++) s += x[(size_t)r * C + c];
+    partial[p_off + (size_t)p * C + c] = s;
+}
+
+__kernel void channel_sqdev_partial(__global const float *x, int x_off,
+                                    __global const float *mean, int mean_off,
+                                    __global float *partial, int M, int C, int rows_per_chunk) {
+    int c = get_global_id(0);
+    int p = get_global_id(1);
+    if (c >= C) return;
+    x += x_off;
+    float mu = mean[mean_off + c];
+    int r0 = p * rows_per_chunk, r1 = min(r0 + rows_per_chunk, M);
+    float s = 0.0f;
+    for (int r = r0; r < r1; r++) {
+        float d = x[(size_t)r * C + c] - mu;
+        s = fma(d, d, s);
+    }
+    partial[(size_t)p * C + c] = s;
+}
+
+/* out[j] = scale * sum_p partial[p, j] for j < cols, chunks added in order. */
+__kernel void channel_reduce_rows(__global const float *partial, int P, int cols, float scale,
+                                  __global float *out, int out_off) {
+    int j = get_global_id(0);
+    if (j >= cols) return;
+    float s = 0.0f;
+    for (int p = 0; p < P; p++) s += partial[(size_t)p * cols + j];
+    out[out_off + j] = s * scale;
+}
+
+/* From the mean and the summed squared deviations: invstd for normalisation (biased
+ * variance), and the running statistics (unbiased variance, as PyTorch and MindSpore). */
+__kernel void bn_finalize_stats(__global const float *sqdev, int sq_off,
+                                __global const float *save_mean,
+                                int stat_off, __global float *save_invstd,
+                                __global float *running_mean, int rm_off,
+                                __global float *running_var, int rv_off, int M, int C,
+                                float momentum, float eps) {
+    int c = get_global_id(0);
+    if (c >= C) return;
+    float ss = sqdev[sq_off + c];
+    float var = ss / (float)M;
+    float unbiased = M > 1 ? ss / (float)(M - 1) : var;
+    save_invstd[stat_off + c] = 1.0f / sqrt(var + eps);
+    float mu = save_mean[stat_off + c];
+    running_mean[rm_off + c] = (1.0f - momentum) * running_mean[rm_off + c] + momentum * mu;
+    running_var[rv_off + c] = (1.0f - momentum) * running_var[rv_off + c] + momentum * unbiased;
+}
+
+__kernel void bn_relu6_apply(__global const float *z, int z_off, __global const float *gamma,
+                             int g_off, __global const float *beta, int b_off,
+                             __global const float *mean, __global const float *invstd,
+                             int stat_off, __global float *y, int y_off, int M, int C) {
+    int c = get_global_id(0);
+    int r = get_global_id(1);
+    if (c >= C || r >= M) return;
+    size_t i = (size_t)r * C + c;
+    float v = (z[z_off + i] - mean[stat_off + c]) * invstd[stat_off + c] * gamma[g_off + c] +
+              beta[b_off + c];
+    y[y_off + i] = clamp(v, 0.0f, 6.0f);
+}
+
+/* Backward of y = relu6(gamma * xhat + beta), stage 1: per chunk, sum g and g * xhat, where
+ * g = dy where 0 < bn(z) < 6, else 0. partial layout [P, 2, C]. */
+__kernel void bn_relu6_bwd_partial(__global const float *dy, int dy_off, __global const float *z,
+                                   int z_off, __global const float *gamma, int g_off,
+                                   __global const float *beta, int b_off,
+                                   __global const float *mean, __global const float *invstd,
+                                   int stat_off, __global float *partial, int M, int C,
+                                   int rows_per_chunk) {
+    int c = get_global_id(0);
+    int p = get_global_id(1);
+    if (c >= C) return;
+    float mu = mean[stat_off + c], is = invstd[stat_off + c];
+    float ga = gamma[g_off + c], be = beta[b_off + c];
+    int r0 = p * rows_per_chunk, r1 = min(r0 + rows_per_chunk, M);
+    float sg = 0.0f, sgx = 0.0f;
+    for (int r = r0; r < r1; r++) {
+        size_t i = (size_t)r * C + c;
+        float xhat = (z[z_off + i] - mu) * is;
+        float t = xhat * ga + be;
+        float g = (t > 0.0f && t < 6.0f) ? dy[dy_off + i] : 0.0f;
+        sg += g;
+        sgx = fma(g, xhat, sgx);
+    }
+    partial[((size_t)p * 2 + 0) * C + c] = sg;
+    partial[((size_t)p * 2 + 1) * C + c] = sgx;
+}
+
+/* Stage 2: dbeta = sum g, dgamma = sum g * xhat, chunks in order. */
+__kernel void bn_bwd_finalize(__global const float *partial, int P, int C,
+                              __global float *dgamma, int dg_off, __global float *dbeta,
+                              int db_off) {
+    int c = get_global_id(0);
+    if (c >= C) return;
+    float sg = 0.0f, sgx = 0.0f;
+    for (int p = 0; p < P; p++) {
+        sg += partial[((size_t)p * 2 + 0) * C + c];
+        sgx += partial[((size_t)p * 2 + 1) * C + c];
+    }
+    dbeta[db_off + c] = sg;
+    dgamma[dg_off + c] = sgx;
+}
+
+/* dz = gamma * invstd / M * (M * g - dbeta - xhat * dgamma) */
+__kernel void bn_relu6_bwd_apply(__global const float *dy, int dy_off, __global const float *z,
+                                 int z_off, __global const float *gamma, int g_off,
+                                 __global const float *beta, int b_off,
+                                 __global const float *mean, __global const float *invstd,
+                                 int stat_off, __global const float *dgamma, int dg_off,
+                                 __global const float *dbeta, int db_off, __global float *dz,
+                                 int dz_off, int M, int C) {
+    int c = get_global_id(0);
+    int r = get_global_id(1);
+    if (c >= C || r >= M) return;
+    size_t i = (size_t)r * C + c;
+    float is = invstd[stat_off + c], ga = gamma[g_off + c];
+    float xhat = (z[z_off + i] - mean[stat_off + c]) * is;
+    float t = xhat * ga + beta[b_off + c];
+    float g = (t > 0.0f && t < 6.0f) ? dy[dy_off + i] : 0.0f;
+    float inv_m = 1.0f / (float)M;
+    dz[dz_off + i] = ga * is * (g - inv_m * dbeta[db_off + c] - xhat * inv_m * dgamma[dg_off + c]);
+}
+
+/* Inference: w' = w * s and b = beta - mean * s, s = gamma / sqrt(var + eps). */
+__kernel void bn_fold(__global const float *w, int w_off, __global const float *gamma, int g_off,
+                      __global const float *beta, int b_off, __global const float *mean,
+                      int m_off, __global const float *var, int v_off, float eps, int C, int K,
+                      int channel_minor, __global float *w_out, int wo_off,
+                      __global float *b_out, int bo_off) {
+    int i = get_global_id(0);
+    if (i >= C * K) return;
+    int c = channel_minor ? i % C : i / K;
+    float s = gamma[g_off + c] / sqrt(var[v_off + c] + eps);
+    w_out[wo_off + i] = w[w_off + i] * s;
+    if (i < C) {
+        float si = gamma[g_off + i] / sqrt(var[v_off + i] + eps);
+        b_out[bo_off + i] = beta[b_off + i] - mean[m_off + i] * si;
+    }
+}

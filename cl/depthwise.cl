@@ -1,0 +1,90 @@
+/* Depthwise 3x3 convolution on NHWC activations, padding 1, stride 1 or 2.
+ * Work-items run along channels (dimension 0), so neighbours read neighbouring floats of both
+ * the activations and the tap-major [9, C] weights: coalesced on GPUs, vectorised by PoCL. */
+
+__kernel void dw_conv3x3_fwd(__global const float *x, int x_off, __global const float *w,
+                             int w_off, __global const float *bias, int b_off, int bias_relu6,
+                             __global float *y, int y_off, int N, int H, int W, int C, int Ho,
+                             int Wo, int stride) {
+    int c = get_global_id(0);
+    int ow = get_global_id(1);
+    int nh = get_global_id(2);
+    if (c >= C || ow >= Wo || nh >= N * Ho) return;
+    int n = nh / Ho, oh = nh - n * Ho;
+    x += x_off;
+    w += w_off;
+    float acc = 0.0f;
+    for (int kh = 0; kh < 3; kh++) {
+        int ih = oh * stride - 1 + kh;
+        if (ih < 0 || ih >= H) continue;
+        for (int kw = 0; kw < 3; kw++) {
+            int iw = ow * stride - 1 + kw;
+            if (iw < 0 || iw >= W) continue;
+            acc = fma(x[(((size_t)n * H + ih) * W + iw) * C + c], w[(kh * 3 + kw) * C + c], acc);
+        }
+    }
+    if (bias_relu6) acc = clamp(acc + bias[b_off + c], 0.0f, 6.0f);
+    y[y_off + ((size_t)nh * Wo + ow) * C + c] = acc;
+}
+
+/* dx[n, ih, iw, c] = sum over the outputs that read (ih, iw): a gather, so no atomics. */
+__kernel void dw_conv3x3_bwd_input(__global const float *dy, int dy_off, __global const float *w,
+                                   int w_off, __global float *dx, int dx_off, int N, int H, int W,
+                                   int C, int Ho, int Wo, int stride) {
+    int c = get_global_id(0);
+    int iw = get_global_id(1);
+    int nh = get_global_id(2);
+    if (c >= C || iw >= W || nh >= N * H) return;
+    int n = nh / H, ih = nh - n * H;
+    dy += dy_off;
+    w += w_off;
+    float acc = 0.0f;
+    for (int kh = 0; kh < 3; kh++) {
+        int t = ih + 1 - kh; /* = oh * stride */
+        if (t < 0 || t % stride) continue;
+        int oh = t / stride;
+        if (oh >= Ho) continue;
+        for (int kw = 0; kw < 3; kw++) {
+            int u = iw + 1 - kw;
+            if (u < 0 || u % stride) continue;
+            int ow = u / stride;
+            if (ow >= Wo) continue;
+            acc = fma(dy[(((size_t)n * Ho + oh) * Wo + ow) * C + c], w[(kh * 3 + kw) * C + c], acc);
+        }
+    }
+    dx[dx_off + ((size_t)nh * W + iw) * C + c] = acc;
+}
+
+/* Weight gradient, stage 1: chunk p of the output rows (n*Ho + oh) gives
+ * partial[p, tap, c] = sum over its rows and all ow of dy * x. Stage 2 (channel_reduce_rows)
+ * adds the chunks in order. */
+__kernel void dw_conv3x3_bwd_weight_partial(__global const float *x, int x_off,
+                                            __global const float *dy, int dy_off,
+                                            __global float *partial, int N, int H, int W, int C,
+                                            int Ho, int Wo, int stride, int rows_per_chunk) {
+    int c = get_global_id(0);
+    int p = get_global_id(1);
+    if (c >= C) return;
+    x += x_off;
+    dy += dy_off;
+    float acc[9];
+    for (int t = 0; t < 9; t++) acc[t] = 0.0f;
+    int r0 = p * rows_per_chunk, r1 = min(r0 + rows_per_chunk, N * Ho);
+    for (int r = r0; r < r1; r++) {
+        int n = r / Ho, oh = r - n * Ho;
+        for (int ow = 0; ow < Wo; ow++) {
+            float g = dy[((size_t)r * Wo + ow) * C + c];
+            for (int kh = 0; kh < 3; kh++) {
+                int ih = oh * stride - 1 + kh;
+                if (ih < 0 || ih >= H) continue;
+                for (int kw = 0; kw < 3; kw++) {
+                    int iw = ow * stride - 1 + kw;
+                    if (iw < 0 || iw >= W) continue;
+                    acc[kh * 3 + kw] = fma(g, x[(((size_t)n * H + ih) * W + iw) * C + c],
+                                           acc[kh * 3 + kw]);
+                }
+            }
+        }
+    }
+    for (int t = 0; t < 9; t++) partial[((size_t)p * 9 + t) * C + c] = acc[t];
+}

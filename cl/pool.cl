@@ -1,0 +1,20 @@
+/* Global average pooling over NHWC: y[n, c] = mean over the HW positions, summed in order. */
+__kernel void avgpool_fwd(__global const float *x, int x_off, __global float *y, int y_off, int N,
+                          int HW, int C) {
+    int c = get_global_id(0);
+    int n = get_global_id(1);
+    if (c >= C || n >= N) return;
+    __global const float *p = x + x_off + (size_t)n * HW * C + c;
+    float s = 0.0f;
+    for (int i = 0; i < HW; i++) s += p[(size_t)i * C];
+    y[y_off + (size_t)n * C + c] = s / (float)HW;
+}
+
+__kernel void avgpool_bwd(__global const float *dy, int dy_off, __global float *dx, int dx_off,
+                          int N, int HW, int C) {
+    int c = get_global_id(0);
+    int i = get_global_id(1);
+    int n = get_global_id(2);
+    if (c >= C || i >= HW || n >= N) return;
+    dx[dx_off + ((size_t)n * HW + i) * C + c] = dy[dy_off + (size_t)n * C + c] / (float)HW;
+}

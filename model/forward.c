@@ -1,0 +1,128 @@
+/* The forward pass: training mode (BN with batch statistics, activations kept for backward)
+ * and inference mode (BN folded into the conv weights, bias + ReLU6 fused into the depthwise
+ * kernel and applied right after each GEMM). */
+#include <string.h>
+
+#include "host/error.h"
+#include "host/profile.h"
+#include "model/net.h"
+
+int mbn_net_set_input(MbnNet *net, const float *images, int n) {
+    if (n < 1 || n > net->max_batch)
+        return mbn_fail(MBN_EFAIL, "batch of %d images does not fit the network's batch size %d",
+                        n, net->max_batch);
+    size_t bytes = (size_t)n * net->arch.resolution * net->arch.resolution * 3 * sizeof(float);
+    MBN_CL_CHECK(clEnqueueWriteBuffer(net->dev->queue, net->input, CL_FALSE, 0, bytes, images, 0,
+                                      NULL, mbn_profile_slot(net->dev)),
+                 "device %s: uploading the input batch", net->dev->info.name);
+    return MBN_OK;
+}
+
+/* Folds every conv layer's BN (running statistics) into weights and biases in net->folded:
+ * the folded weight sits at the layer's weight offset, its bias at the gamma offset. */
+static int fold_all(MbnNet *net) {
+    const MbnArch *a = &net->arch;
+    for (int l = 0; l < a->n_layers; l++) {
+        const MbnLayer *L = &a->layers[l];
+        const MbnLayerParams *p = &net->lp[l];
+        if (L->type == MBN_LAYER_POOL || L->type == MBN_LAYER_FC) continue;
+        int K = L->type == MBN_LAYER_STEM ? 27 : L->type == MBN_LAYER_DW ? 9 : L->cin;
+        MBN_TRY(mbn_op_bn_fold(net->dev, MBN_BUF(net->params, p->w), MBN_BUF(net->params, p->gamma),
+                               MBN_BUF(net->params, p->beta), MBN_BUF(net->params, p->mean),
+                               MBN_BUF(net->params, p->var), a->bn_eps, L->cout, K,
+                               L->type == MBN_LAYER_DW, MBN_BUF(net->folded, p->w),
+                               MBN_BUF(net->folded, p->gamma)));
+    }
+    net->folded_valid = true;
+    return MBN_OK;
+}
+
+static int bn_train(MbnNet *net, int l, size_t M) {
+    const MbnLayerParams *p = &net->lp[l];
+    return mbn_op_bn_relu6_train(
+        net->dev, MBN_BUF(net->z[l], 0), MBN_BUF(net->params, p->gamma),
+        MBN_BUF(net->params, p->beta), MBN_BUF(net->params, p->mean), MBN_BUF(net->params, p->var),
+        0.1f, net->arch.bn_eps, M, net->arch.layers[l].cout, MBN_BUF(net->y[l], 0),
+        MBN_BUF(net->save_mean, p->gamma), MBN_BUF(net->save_invstd, p->gamma),
+        MBN_BUF(net->scratch, 0));
+}
+
+int mbn_net_forward(MbnNet *net, int n, bool train) {
+    if (train && !net->training)
+        return mbn_fail(MBN_EFAIL, "training forward on a network built for inference");
+    if (n < 1 || n > net->max_batch)
+        return mbn_fail(MBN_EFAIL, "batch of %d images does not fit the network's batch size %d",
+                        n, net->max_batch);
+    MbnDevice *d = net->dev;
+    const MbnArch *a = &net->arch;
+    if (!train && !net->folded_valid) {
+        mbn_profile_layer(d, "fold");
+        MBN_TRY(fold_all(net));
+    }
+    cl_mem wbuf = train ? net->params : net->folded;
+    cl_mem prev = net->input;
+    int pool = a->n_layers - 2;
+    for (int l = 0; l < pool; l++) {
+        const MbnLayer *L = &a->layers[l];
+        const MbnLayerParams *p = &net->lp[l];
+        size_t M = (size_t)n * L->hout * L->wout;
+        cl_mem out = train ? net->z[l] : net->y[l];
+        mbn_profile_layer(d, L->name);
+        switch (L->type) {
+        case MBN_LAYER_STEM:
+            MBN_TRY(mbn_op_stem_im2col(d, MBN_BUF(prev, 0), n, L->hin, L->win, L->stride,
+                                       MBN_BUF(net->patches, 0)));
+            MBN_TRY(mbn_op_stem_gemm(d, MBN_BUF(net->patches, 0), MBN_BUF(wbuf, p->w),
+                                     MBN_BUF(out, 0), M, L->cout));
+            if (!train)
+                MBN_TRY(mbn_op_bias_relu6(d, MBN_BUF(out, 0), MBN_BUF(wbuf, p->gamma), M, L->cout));
+            break;
+        case MBN_LAYER_DW:
+            MBN_TRY(mbn_op_dw_fwd(d, MBN_BUF(prev, 0), MBN_BUF(wbuf, p->w),
+                                  train ? MBN_NOBUF : MBN_BUF(wbuf, p->gamma), MBN_BUF(out, 0), n,
+                                  L->hin, L->win, L->cin, L->stride));
+            break;
+        case MBN_LAYER_PW:
+            MBN_TRY(mbn_op_pw_fwd(d, MBN_BUF(prev, 0), MBN_BUF(wbuf, p->w), MBN_BUF(out, 0), M,
+                                  L->cin, L->cout));
+            if (!train)
+                MBN_TRY(mbn_op_bias_relu6(d, MBN_BUF(out, 0), MBN_BUF(wbuf, p->gamma), M, L->cout));
+            break;
+        default:
+            return mbn_fail(MBN_EFAIL, "layer %s: unexpected type in the body", L->name);
+        }
+        if (train) MBN_TRY(bn_train(net, l, M));
+        prev = net->y[l];
+    }
+    const MbnLayer *P = &a->layers[pool];
+    mbn_profile_layer(d, P->name);
+    MBN_TRY(mbn_op_avgpool_fwd(d, MBN_BUF(prev, 0), MBN_BUF(net->y[pool], 0), n, P->hin * P->win,
+                               P->cin));
+    const MbnLayer *F = &a->layers[pool + 1];
+    const MbnLayerParams *fp = &net->lp[pool + 1];
+    mbn_profile_layer(d, F->name);
+    MBN_TRY(mbn_op_fc_fwd(d, MBN_BUF(net->y[pool], 0), MBN_BUF(net->params, fp->w),
+                          MBN_BUF(net->params, fp->bias), MBN_BUF(net->logits, 0), n, F->cin,
+                          F->cout));
+    if (train) net->folded_valid = false; /* running statistics moved */
+    return MBN_OK;
+}
+
+static int read_rows(MbnNet *net, cl_mem buf, int n, float *out, const char *what) {
+    MBN_CL_CHECK(clEnqueueReadBuffer(net->dev->queue, buf, CL_TRUE, 0,
+                                     (size_t)n * net->arch.num_classes * sizeof(float), out, 0,
+                                     NULL, NULL),
+                 "device %s: reading %s", net->dev->info.name, what);
+    return MBN_OK;
+}
+
+int mbn_net_read_logits(MbnNet *net, int n, float *logits) {
+    return read_rows(net, net->logits, n, logits, "logits");
+}
+
+int mbn_net_read_probs(MbnNet *net, int n, float *probs) {
+    mbn_profile_layer(net->dev, "softmax");
+    MBN_TRY(mbn_op_softmax(net->dev, MBN_BUF(net->logits, 0), MBN_BUF(net->probs, 0), n,
+                           net->arch.num_classes));
+    return read_rows(net, net->probs, n, probs, "probabilities");
+}

@@ -1,0 +1,200 @@
+#include "model/net.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/error.h"
+
+/* Tensor offsets are rounded up to 16 floats (64 bytes) so every tensor starts on a cache line
+ * and any vector width CLBlast picks is aligned. */
+static size_t align16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+static int add_param(MbnNet *net, const char *name, MbnParamKind kind, int layer, int ndim,
+                     const int64_t *shape) {
+    if (net->n_params >= (int)(sizeof net->params_table / sizeof net->params_table[0]))
+        return mbn_fail(MBN_EFAIL, "too many parameter tensors");
+    MbnParam *p = &net->params_table[net->n_params++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->kind = kind;
+    p->layer = layer;
+    p->ndim = ndim;
+    p->count = 1;
+    for (int i = 0; i < ndim; i++) {
+        p->shape[i] = shape[i];
+        p->count *= (size_t)shape[i];
+    }
+    p->offset = net->param_floats;
+    p->trainable = kind != MBN_PARAM_BN_MEAN && kind != MBN_PARAM_BN_VAR;
+    net->param_floats = align16(net->param_floats + p->count);
+    return MBN_OK;
+}
+
+static int build_table(MbnNet *net) {
+    const MbnArch *a = &net->arch;
+    char name[96];
+    for (int l = 0; l < a->n_layers; l++) {
+        const MbnLayer *L = &a->layers[l];
+        MbnLayerParams *lp = &net->lp[l];
+        memset(lp, 0xff, sizeof *lp); /* SIZE_MAX: absent */
+        if (L->type == MBN_LAYER_POOL) continue;
+        if (L->type == MBN_LAYER_FC) {
+            int64_t ws[2] = {L->cout, L->cin}, bs[1] = {L->cout};
+            snprintf(name, sizeof name, "%s.weight", L->timm);
+            lp->w = net->param_floats;
+            MBN_TRY(add_param(net, name, MBN_PARAM_FC_WEIGHT, l, 2, ws));
+            snprintf(name, sizeof name, "%s.bias", L->timm);
+            lp->bias = net->param_floats;
+            MBN_TRY(add_param(net, name, MBN_PARAM_FC_BIAS, l, 1, bs));
+            continue;
+        }
+        int64_t ws[4];
+        MbnParamKind wk = MBN_PARAM_CONV_WEIGHT;
+        if (L->type == MBN_LAYER_STEM) {
+            ws[0] = L->cout, ws[1] = 3, ws[2] = 3, ws[3] = 3;
+        } else if (L->type == MBN_LAYER_DW) {
+            ws[0] = L->cout, ws[1] = 1, ws[2] = 3, ws[3] = 3;
+            wk = MBN_PARAM_DW_WEIGHT;
+        } else {
+            ws[0] = L->cout, ws[1] = L->cin, ws[2] = 1, ws[3] = 1;
+        }
+        snprintf(name, sizeof name, "%s.weight", L->timm);
+        lp->w = net->param_floats;
+        MBN_TRY(add_param(net, name, wk, l, 4, ws));
+        int64_t cs[1] = {L->cout};
+        static const char *suffix[4] = {"weight", "bias", "running_mean", "running_var"};
+        static const MbnParamKind kinds[4] = {MBN_PARAM_BN_GAMMA, MBN_PARAM_BN_BETA,
+                                              MBN_PARAM_BN_MEAN, MBN_PARAM_BN_VAR};
+        size_t *slots[4] = {&lp->gamma, &lp->beta, &lp->mean, &lp->var};
+        for (int k = 0; k < 4; k++) {
+            snprintf(name, sizeof name, "%s.%s", L->timm_bn, suffix[k]);
+            *slots[k] = net->param_floats;
+            MBN_TRY(add_param(net, name, kinds[k], l, 1, cs));
+        }
+    }
+    return MBN_OK;
+}
+
+static int alloc(MbnNet *net, cl_mem *m, size_t floats, const char *what) {
+    cl_int err;
+    size_t bytes = (floats ? floats : 1) * sizeof(float);
+    if (bytes > net->dev->info.max_alloc_bytes)
+        return mbn_fail(MBN_EFAIL,
+                        "device %s: %s needs %.1f MiB in one buffer, more than the device's "
+                        "largest allocation (%.1f MiB); use a smaller --batch-size",
+                        net->dev->info.name, what, (double)bytes / 1048576.0,
+                        (double)net->dev->info.max_alloc_bytes / 1048576.0);
+    *m = clCreateBuffer(net->dev->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+    if (err != CL_SUCCESS)
+        return mbn_fail_cl(err, "device %s: allocating %.1f MiB for %s", net->dev->info.name,
+                           (double)bytes / 1048576.0, what);
+    return MBN_OK;
+}
+
+static int zero(MbnNet *net, cl_mem m, size_t floats) {
+    return mbn_op_fill_zero(net->dev, MBN_BUF(m, 0), floats);
+}
+
+int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batch, bool training) {
+    memset(net, 0, sizeof *net);
+    net->arch = *arch;
+    net->dev = dev;
+    net->max_batch = max_batch;
+    net->training = training;
+    if (max_batch < 1) return mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least 1", max_batch);
+    int rc = build_table(net);
+    if (rc) return rc;
+    const MbnArch *a = arch;
+    size_t B = (size_t)max_batch;
+    size_t max_act = (size_t)mbn_arch_max_activation(a) * B;
+    if (max_act > (size_t)0x7fffffff)
+        return mbn_fail(MBN_EUSAGE, "--batch-size %d: activations of %zu floats exceed the 2^31 "
+                                    "elements a kernel indexes; use a smaller batch", max_batch, max_act);
+    const MbnLayer *stem = &a->layers[0];
+    size_t stem_rows = B * (size_t)stem->hout * stem->wout;
+    int cmax = a->num_classes;
+    for (int l = 0; l < a->n_layers; l++)
+        if (a->layers[l].cout > cmax) cmax = a->layers[l].cout;
+    net->scratch_floats = mbn_ops_scratch_floats(max_act, cmax) + B;
+    char what[64];
+#define ALLOC(m, n, w) \
+    do { if ((rc = alloc(net, &(m), (n), (w))) != MBN_OK) goto fail; } while (0)
+    ALLOC(net->params, net->param_floats, "parameters");
+    ALLOC(net->folded, net->param_floats, "folded inference weights");
+    ALLOC(net->input, B * a->resolution * a->resolution * 3, "the input batch");
+    ALLOC(net->patches, stem_rows * 27, "the stem's im2col patches");
+    ALLOC(net->scratch, net->scratch_floats, "reduction scratch");
+    ALLOC(net->logits, B * a->num_classes, "logits");
+    ALLOC(net->probs, B * a->num_classes, "probabilities");
+    ALLOC(net->loss, 16, "loss");
+    ALLOC(net->labels, B, "labels");
+    int pool = a->n_layers - 2;
+    if (training) {
+        ALLOC(net->grads, net->param_floats, "gradients");
+        ALLOC(net->momentum, net->param_floats, "momentum");
+        ALLOC(net->save_mean, net->param_floats, "BN batch means");
+        ALLOC(net->save_invstd, net->param_floats, "BN batch inverse std");
+        ALLOC(net->dlogits, B * a->num_classes, "logit gradients");
+        for (int i = 0; i < 2; i++) ALLOC(net->dbuf[i], max_act, "activation gradients");
+        for (int l = 0; l < pool; l++) {
+            const MbnLayer *L = &a->layers[l];
+            size_t n = B * (size_t)L->hout * L->wout * L->cout;
+            snprintf(what, sizeof what, "layer %s activations", L->name);
+            ALLOC(net->z[l], n, what);
+            ALLOC(net->y[l], n, what);
+        }
+        MBN_TRY(zero(net, net->grads, net->param_floats));
+        MBN_TRY(zero(net, net->momentum, net->param_floats));
+    } else {
+        ALLOC(net->act_a, max_act, "activations");
+        ALLOC(net->act_b, max_act, "activations");
+        for (int l = 0; l < pool; l++) net->y[l] = (l % 2 == 0) ? net->act_a : net->act_b;
+    }
+    ALLOC(net->y[pool], B * a->layers[pool].cout, "pooled features");
+#undef ALLOC
+    return zero(net, net->params, net->param_floats);
+fail:
+    mbn_net_destroy(net);
+    return rc;
+}
+
+void mbn_net_destroy(MbnNet *net) {
+    if (net->dev && net->dev->queue) clFinish(net->dev->queue);
+    cl_mem *all[] = {&net->params,  &net->grads,   &net->momentum, &net->folded,  &net->input,
+                     &net->patches, &net->scratch, &net->logits,   &net->probs,   &net->dlogits,
+                     &net->labels,  &net->loss,    &net->save_mean, &net->save_invstd,
+                     &net->dbuf[0], &net->dbuf[1]};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (*all[i]) clReleaseMemObject(*all[i]);
+    int pool = net->arch.n_layers - 2;
+    for (int l = 0; l < MBN_MAX_LAYERS; l++) {
+        if (net->z[l]) clReleaseMemObject(net->z[l]);
+        if (net->training || l == pool)
+            if (net->y[l]) clReleaseMemObject(net->y[l]);
+    }
+    if (net->act_a) clReleaseMemObject(net->act_a);
+    if (net->act_b) clReleaseMemObject(net->act_b);
+    memset(net, 0, sizeof *net);
+}
+
+const MbnParam *mbn_net_find_param(const MbnNet *net, const char *name) {
+    for (int i = 0; i < net->n_params; i++)
+        if (strcmp(net->params_table[i].name, name) == 0) return &net->params_table[i];
+    return NULL;
+}
+
+int mbn_net_read_buffer(MbnNet *net, cl_mem buf, float *host) {
+    MBN_CL_CHECK(clEnqueueReadBuffer(net->dev->queue, buf, CL_TRUE, 0,
+                                     net->param_floats * sizeof(float), host, 0, NULL, NULL),
+                 "device %s: reading parameters", net->dev->info.name);
+    return MBN_OK;
+}
+
+int mbn_net_write_buffer(MbnNet *net, cl_mem buf, const float *host) {
+    MBN_CL_CHECK(clEnqueueWriteBuffer(net->dev->queue, buf, CL_TRUE, 0,
+                                      net->param_floats * sizeof(float), host, 0, NULL, NULL),
+                 "device %s: writing parameters", net->dev->info.name);
+    if (buf == net->params) net->folded_valid = false;
+    return MBN_OK;
+}

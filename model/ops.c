@@ -1,0 +1,240 @@
+#include "model/ops.h"
+
+#include "host/blas.h"
+#include "host/device.h"
+#include "host/error.h"
+#include "host/kernels.h"
+
+/* Two-stage reductions: at most MAX_CHUNKS chunks of at least MIN_ROWS rows. Enough chunks to
+ * keep every core (or GPU compute unit) busy, few enough that stage 2 is cheap. The chunking
+ * depends on the row count alone, so results do not depend on the device. */
+#define MAX_CHUNKS 256
+#define MIN_ROWS 32
+
+static void chunking(size_t rows, int *chunks, int *rows_per_chunk) {
+    size_t p = rows / MIN_ROWS;
+    if (p < 1) p = 1;
+    if (p > MAX_CHUNKS) p = MAX_CHUNKS;
+    size_t rpc = (rows + p - 1) / p;
+    *rows_per_chunk = (int)rpc;
+    *chunks = (int)((rows + rpc - 1) / rpc);
+}
+
+int mbn_ops_chunks(size_t M) {
+    int p, r;
+    chunking(M, &p, &r);
+    return p;
+}
+
+size_t mbn_ops_scratch_floats(size_t M, int C) {
+    (void)M;
+    return (size_t)MAX_CHUNKS * 9 * (size_t)C + 2 * (size_t)C;
+}
+
+#define I(x) KINT(x)
+#define MEM(b) KMEM((b).mem)
+#define OFF(b) KINT((b).off)
+
+/* ---- stem ---- */
+
+int mbn_op_stem_im2col(MbnDevice *d, MbnBuf x, int N, int H, int W, int stride, MbnBuf patches) {
+    int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
+    size_t g[2] = {(size_t)Wo, (size_t)N * Ho};
+    return MBN_LAUNCH(d, MBN_K_stem_im2col, 2, g, NULL, MEM(x), OFF(x), MEM(patches), OFF(patches),
+                      I(N), I(H), I(W), I(Ho), I(Wo), I(stride));
+}
+
+int mbn_op_stem_gemm(MbnDevice *d, MbnBuf patches, MbnBuf w, MbnBuf z, size_t M, int Cout) {
+    return mbn_gemm(d, false, true, M, (size_t)Cout, 27, 1.0f, patches.mem, patches.off, 27, w.mem,
+                    w.off, 27, 0.0f, z.mem, z.off, (size_t)Cout);
+}
+
+int mbn_op_stem_bwd_weight(MbnDevice *d, MbnBuf patches, MbnBuf dz, MbnBuf dw, size_t M, int Cout) {
+    return mbn_gemm(d, true, false, (size_t)Cout, 27, M, 1.0f, dz.mem, dz.off, (size_t)Cout,
+                    patches.mem, patches.off, 27, 0.0f, dw.mem, dw.off, 27);
+}
+
+/* ---- depthwise ---- */
+
+int mbn_op_dw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N, int H, int W,
+                  int C, int stride) {
+    int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
+    size_t g[3] = {(size_t)C, (size_t)Wo, (size_t)N * Ho};
+    cl_mem b = bias.mem ? bias.mem : w.mem; /* any valid buffer when unused */
+    return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd, 3, g, NULL, MEM(x), OFF(x), MEM(w), OFF(w), KMEM(b),
+                      OFF(bias), I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H), I(W), I(C),
+                      I(Ho), I(Wo), I(stride));
+}
+
+int mbn_op_dw_bwd_input(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, int N, int H, int W, int C,
+                        int stride) {
+    int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
+    size_t g[3] = {(size_t)C, (size_t)W, (size_t)N * H};
+    return MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_input, 3, g, NULL, MEM(dy), OFF(dy), MEM(w), OFF(w),
+                      MEM(dx), OFF(dx), I(N), I(H), I(W), I(C), I(Ho), I(Wo), I(stride));
+}
+
+int mbn_op_dw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, int H, int W, int C,
+                         int stride, MbnBuf scratch) {
+    int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
+    int P, rpc;
+    /* Rows here are (n, oh) lines of Wo outputs each. */
+    chunking((size_t)N * Ho, &P, &rpc);
+    size_t g1[2] = {(size_t)C, (size_t)P};
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_weight_partial, 2, g1, NULL, MEM(x), OFF(x),
+                       MEM(dy), OFF(dy), KMEM(scratch.mem), I(N), I(H), I(W), I(C), I(Ho), I(Wo),
+                       I(stride), I(rpc)));
+    size_t g2[1] = {(size_t)9 * C};
+    return MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g2, NULL, KMEM(scratch.mem), I(P), I(9 * C),
+                      KFLT(1.0f), MEM(dw), OFF(dw));
+}
+
+/* ---- pointwise ---- */
+
+int mbn_op_pw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf y, size_t M, int Cin, int Cout) {
+    return mbn_gemm(d, false, true, M, (size_t)Cout, (size_t)Cin, 1.0f, x.mem, x.off, (size_t)Cin,
+                    w.mem, w.off, (size_t)Cin, 0.0f, y.mem, y.off, (size_t)Cout);
+}
+
+int mbn_op_pw_bwd_input(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, size_t M, int Cin, int Cout) {
+    return mbn_gemm(d, false, false, M, (size_t)Cin, (size_t)Cout, 1.0f, dy.mem, dy.off,
+                    (size_t)Cout, w.mem, w.off, (size_t)Cin, 0.0f, dx.mem, dx.off, (size_t)Cin);
+}
+
+int mbn_op_pw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
+                         int Cout) {
+    return mbn_gemm(d, true, false, (size_t)Cout, (size_t)Cin, M, 1.0f, dy.mem, dy.off,
+                    (size_t)Cout, x.mem, x.off, (size_t)Cin, 0.0f, dw.mem, dw.off, (size_t)Cin);
+}
+
+/* ---- BatchNorm + ReLU6 ---- */
+
+int mbn_op_bn_relu6_train(MbnDevice *d, MbnBuf z, MbnBuf gamma, MbnBuf beta, MbnBuf running_mean,
+                          MbnBuf running_var, float momentum, float eps, size_t M, int C, MbnBuf y,
+                          MbnBuf save_mean, MbnBuf save_invstd, MbnBuf scratch) {
+    if (save_mean.off != save_invstd.off)
+        return mbn_fail(MBN_EFAIL, "bn: mean and invstd must share an offset");
+    int P, rpc;
+    chunking(M, &P, &rpc);
+    size_t g2[2] = {(size_t)C, (size_t)P}, g1[1] = {(size_t)C}, ga[2] = {(size_t)C, M};
+    cl_mem s = scratch.mem;
+    int sq_off = (int)((size_t)MAX_CHUNKS * 9 * (size_t)C); /* after the partials */
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_sum_partial, 2, g2, NULL, MEM(z), OFF(z), KMEM(s), I(0),
+                       I(M), I(C), I(rpc)));
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g1, NULL, KMEM(s), I(P), I(C),
+                       KFLT(1.0f / (float)M), MEM(save_mean), OFF(save_mean)));
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_sqdev_partial, 2, g2, NULL, MEM(z), OFF(z),
+                       MEM(save_mean), OFF(save_mean), KMEM(s), I(M), I(C), I(rpc)));
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g1, NULL, KMEM(s), I(P), I(C), KFLT(1.0f),
+                       KMEM(s), I(sq_off)));
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_bn_finalize_stats, 1, g1, NULL, KMEM(s), I(sq_off),
+                       MEM(save_mean), OFF(save_mean), MEM(save_invstd), MEM(running_mean),
+                       OFF(running_mean), MEM(running_var), OFF(running_var), I(M), I(C),
+                       KFLT(momentum), KFLT(eps)));
+    return MBN_LAUNCH(d, MBN_K_bn_relu6_apply, 2, ga, NULL, MEM(z), OFF(z), MEM(gamma), OFF(gamma),
+                      MEM(beta), OFF(beta), MEM(save_mean), MEM(save_invstd), OFF(save_mean),
+                      MEM(y), OFF(y), I(M), I(C));
+}
+
+int mbn_op_bn_relu6_bwd(MbnDevice *d, MbnBuf dy, MbnBuf z, MbnBuf gamma, MbnBuf beta,
+                        MbnBuf save_mean, MbnBuf save_invstd, size_t M, int C, MbnBuf dz,
+                        MbnBuf dgamma, MbnBuf dbeta, MbnBuf scratch) {
+    if (save_mean.off != save_invstd.off)
+        return mbn_fail(MBN_EFAIL, "bn: mean and invstd must share an offset");
+    int P, rpc;
+    chunking(M, &P, &rpc);
+    size_t g2[2] = {(size_t)C, (size_t)P}, g1[1] = {(size_t)C}, ga[2] = {(size_t)C, M};
+    cl_mem s = scratch.mem;
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_bn_relu6_bwd_partial, 2, g2, NULL, MEM(dy), OFF(dy), MEM(z), OFF(z),
+                       MEM(gamma), OFF(gamma), MEM(beta), OFF(beta), MEM(save_mean),
+                       MEM(save_invstd), OFF(save_mean), KMEM(s), I(M), I(C), I(rpc)));
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_bn_bwd_finalize, 1, g1, NULL, KMEM(s), I(P), I(C), MEM(dgamma),
+                       OFF(dgamma), MEM(dbeta), OFF(dbeta)));
+    return MBN_LAUNCH(d, MBN_K_bn_relu6_bwd_apply, 2, ga, NULL, MEM(dy), OFF(dy), MEM(z), OFF(z),
+                      MEM(gamma), OFF(gamma), MEM(beta), OFF(beta), MEM(save_mean),
+                      MEM(save_invstd), OFF(save_mean), MEM(dgamma), OFF(dgamma), MEM(dbeta),
+                      OFF(dbeta), MEM(dz), OFF(dz), I(M), I(C));
+}
+
+int mbn_op_bn_fold(MbnDevice *d, MbnBuf w, MbnBuf gamma, MbnBuf beta, MbnBuf mean, MbnBuf var,
+                   float eps, int C, int K, bool channel_minor, MbnBuf w_out, MbnBuf b_out) {
+    size_t g[1] = {(size_t)C * K};
+    return MBN_LAUNCH(d, MBN_K_bn_fold, 1, g, NULL, MEM(w), OFF(w), MEM(gamma), OFF(gamma),
+                      MEM(beta), OFF(beta), MEM(mean), OFF(mean), MEM(var), OFF(var), KFLT(eps),
+                      I(C), I(K), I(channel_minor), MEM(w_out), OFF(w_out), MEM(b_out),
+                      OFF(b_out));
+}
+
+int mbn_op_bias_relu6(MbnDevice *d, MbnBuf y, MbnBuf b, size_t M, int C) {
+    size_t g[2] = {(size_t)C, M};
+    return MBN_LAUNCH(d, MBN_K_bias_relu6, 2, g, NULL, MEM(y), OFF(y), MEM(b), OFF(b), I(M), I(C));
+}
+
+/* ---- head ---- */
+
+int mbn_op_avgpool_fwd(MbnDevice *d, MbnBuf x, MbnBuf y, int N, int HW, int C) {
+    size_t g[2] = {(size_t)C, (size_t)N};
+    return MBN_LAUNCH(d, MBN_K_avgpool_fwd, 2, g, NULL, MEM(x), OFF(x), MEM(y), OFF(y), I(N), I(HW),
+                      I(C));
+}
+
+int mbn_op_avgpool_bwd(MbnDevice *d, MbnBuf dy, MbnBuf dx, int N, int HW, int C) {
+    size_t g[3] = {(size_t)C, (size_t)HW, (size_t)N};
+    return MBN_LAUNCH(d, MBN_K_avgpool_bwd, 3, g, NULL, MEM(dy), OFF(dy), MEM(dx), OFF(dx), I(N),
+                      I(HW), I(C));
+}
+
+int mbn_op_fc_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf b, MbnBuf y, int N, int C, int K) {
+    MBN_TRY(mbn_gemm(d, false, true, (size_t)N, (size_t)K, (size_t)C, 1.0f, x.mem, x.off,
+                     (size_t)C, w.mem, w.off, (size_t)C, 0.0f, y.mem, y.off, (size_t)K));
+    size_t g[2] = {(size_t)K, (size_t)N};
+    return MBN_LAUNCH(d, MBN_K_bias_add_rows, 2, g, NULL, MEM(y), OFF(y), MEM(b), OFF(b), I(N),
+                      I(K));
+}
+
+int mbn_op_fc_bwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf dy, MbnBuf dx, MbnBuf dw, MbnBuf db,
+                  int N, int C, int K, MbnBuf scratch) {
+    (void)scratch;
+    if (dx.mem)
+        MBN_TRY(mbn_gemm(d, false, false, (size_t)N, (size_t)C, (size_t)K, 1.0f, dy.mem, dy.off,
+                         (size_t)K, w.mem, w.off, (size_t)C, 0.0f, dx.mem, dx.off, (size_t)C));
+    MBN_TRY(mbn_gemm(d, true, false, (size_t)K, (size_t)C, (size_t)N, 1.0f, dy.mem, dy.off,
+                     (size_t)K, x.mem, x.off, (size_t)C, 0.0f, dw.mem, dw.off, (size_t)C));
+    /* Column sums of dy in one chunk: the N rows are added in order, straight into db. */
+    size_t g[2] = {(size_t)K, 1};
+    return MBN_LAUNCH(d, MBN_K_channel_sum_partial, 2, g, NULL, MEM(dy), OFF(dy), MEM(db), OFF(db),
+                      I(N), I(K), I(N));
+}
+
+int mbn_op_softmax(MbnDevice *d, MbnBuf logits, MbnBuf probs, int N, int K) {
+    size_t g[1] = {(size_t)N};
+    return MBN_LAUNCH(d, MBN_K_softmax_rows, 1, g, NULL, MEM(logits), OFF(logits), MEM(probs),
+                      OFF(probs), I(N), I(K));
+}
+
+int mbn_op_xent_smooth(MbnDevice *d, MbnBuf logits, MbnBuf labels, int N, int K, float smoothing,
+                       MbnBuf dlogits, MbnBuf loss, MbnBuf scratch) {
+    size_t g[1] = {(size_t)N};
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_softmax_xent_smooth, 1, g, NULL, MEM(logits), OFF(logits),
+                       MEM(labels), OFF(labels), I(N), I(K), KFLT(smoothing), MEM(dlogits),
+                       OFF(dlogits), KMEM(scratch.mem)));
+    size_t one[1] = {1};
+    return MBN_LAUNCH(d, MBN_K_mean_reduce, 1, one, NULL, KMEM(scratch.mem), I(N), MEM(loss),
+                      OFF(loss));
+}
+
+/* ---- optimizer ---- */
+
+int mbn_op_sgd(MbnDevice *d, MbnBuf w, MbnBuf g, MbnBuf v, size_t n, float lr, float momentum,
+               float weight_decay) {
+    if (w.off != g.off || w.off != v.off)
+        return mbn_fail(MBN_EFAIL, "sgd: weights, gradients and momentum must share offsets");
+    size_t gs[1] = {n};
+    return MBN_LAUNCH(d, MBN_K_sgd_momentum, 1, gs, NULL, MEM(w), MEM(g), MEM(v), OFF(w), I(n),
+                      KFLT(lr), KFLT(momentum), KFLT(weight_decay));
+}
+
+int mbn_op_fill_zero(MbnDevice *d, MbnBuf x, size_t n) {
+    size_t g[1] = {n};
+    return MBN_LAUNCH(d, MBN_K_fill_zero, 1, g, NULL, MEM(x), OFF(x), I(n));
+}

@@ -140,6 +140,24 @@ int mbn_devices_select(const char *sel, const MbnDeviceInfo *all, int count, int
         if (n == 0) idx[n++] = 0;
     } else if (strcmp(sel, "all") == 0) {
         for (int i = 0; i < count; i++) idx[n++] = i;
+    } else if (strchr(sel, ',')) {
+        /* A list of indices, e.g. "0,1" (data-parallel training); repeats allowed ("0,0" runs
+         * two ranks on one device, which tests the data-parallel path on any machine). */
+        free(idx);
+        idx = calloc(strlen(sel) + 1, sizeof *idx);
+        if (!idx) return mbn_fail(MBN_EFAIL, "out of host memory");
+        const char *p = sel;
+        while (*p) {
+            char *end = NULL;
+            long v = strtol(p, &end, 10);
+            if (end == p || (*end && *end != ',') || v < 0 || v >= count) {
+                free(idx);
+                return mbn_fail(MBN_EUSAGE, "%s %s: expected device indices 0..%d separated by "
+                                            "commas", flag, sel, count - 1);
+            }
+            idx[n++] = (int)v;
+            p = *end ? end + 1 : end;
+        }
     } else {
         char *end = NULL;
         long v = strtol(sel, &end, 10);

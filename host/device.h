@@ -31,7 +31,8 @@ typedef struct {
 int mbn_devices_list(MbnDeviceInfo **out, int *count);
 
 /* Selects devices by SEL: NULL/"" means $MBN_DEVICE, else the first GPU, else the first
- * device; "all" means every device; a number is an index; anything else is a
+ * device; "all" means every device; a number is an index; "0,1" a list of indices (repeats
+ * allowed); anything else is a
  * case-insensitive substring of the device name. Returns MBN_EUSAGE naming the flag when
  * nothing matches. *selected is malloc'ed. */
 int mbn_devices_select(const char *sel, const MbnDeviceInfo *all, int count, int **selected,

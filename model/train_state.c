@@ -1,0 +1,68 @@
+#include "model/train_state.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "host/error.h"
+
+int mbn_train_state_save(const char *path, MbnNet *net, const MbnTrainPosition *pos) {
+    MbnCheckpoint ck;
+    memset(&ck, 0, sizeof ck);
+    ck.config.alpha = net->arch.alpha;
+    ck.config.resolution = net->arch.resolution;
+    ck.config.num_classes = net->arch.num_classes;
+    ck.config.bn_eps = net->arch.bn_eps;
+    int rc = mbn_net_export(net, &ck.tensors, true);
+    if (rc == MBN_OK) rc = mbn_ckpt_set_int(&ck, "epoch", pos->epoch);
+    if (rc == MBN_OK) rc = mbn_ckpt_set_int(&ck, "step_in_epoch", pos->step_in_epoch);
+    if (rc == MBN_OK) rc = mbn_ckpt_set_int(&ck, "global_step", pos->global_step);
+    if (rc == MBN_OK) rc = mbn_ckpt_set_int(&ck, "steps_per_epoch", pos->steps_per_epoch);
+    if (rc == MBN_OK) rc = mbn_ckpt_set_int(&ck, "seed", (int64_t)pos->seed);
+    if (rc == MBN_OK) rc = mbn_ckpt_set_float(&ck, "loss", pos->loss);
+    if (rc == MBN_OK) rc = mbn_ckpt_save(path, &ck);
+    mbn_ckpt_free(&ck);
+    return rc;
+}
+
+static int check_config(const char *path, const MbnCheckpoint *ck, const MbnArch *a) {
+    if (fabsf(ck->config.alpha - a->alpha) > 1e-6f)
+        return mbn_fail(MBN_EFAIL, "%s: was trained with --alpha %g, but --alpha %g was given",
+                        path, (double)ck->config.alpha, (double)a->alpha);
+    if (ck->config.num_classes != a->num_classes)
+        return mbn_fail(MBN_EFAIL, "%s: has %d classes, but the model has %d (--num-classes)",
+                        path, ck->config.num_classes, a->num_classes);
+    if (ck->config.resolution != a->resolution)
+        return mbn_fail(MBN_EFAIL,
+                        "%s: was trained at --resolution %d, but --resolution %d was given", path,
+                        ck->config.resolution, a->resolution);
+    return MBN_OK;
+}
+
+int mbn_train_state_load(const char *path, MbnNet *net, MbnTrainPosition *pos) {
+    MbnCheckpoint ck;
+    memset(&ck, 0, sizeof ck);
+    MBN_TRY(mbn_ckpt_load(path, &ck));
+    int rc = check_config(path, &ck, &net->arch);
+    int64_t epoch = 0, sie = 0, gs = 0, spe = 0, seed = 0;
+    double loss = NAN;
+    if (rc == MBN_OK &&
+        (!mbn_ckpt_get_int(&ck, "epoch", &epoch) || !mbn_ckpt_get_int(&ck, "step_in_epoch", &sie) ||
+         !mbn_ckpt_get_int(&ck, "global_step", &gs) ||
+         !mbn_ckpt_get_int(&ck, "steps_per_epoch", &spe) || !mbn_ckpt_get_int(&ck, "seed", &seed)))
+        rc = mbn_fail(MBN_EFAIL, "%s: not a training checkpoint (no training position)", path);
+    mbn_ckpt_get_float(&ck, "loss", &loss);
+    if (rc == MBN_OK) {
+        rc = mbn_net_import(net, &ck.tensors, false, true);
+        if (rc) mbn_fail_context(rc, "%s", path);
+    }
+    if (rc == MBN_OK) {
+        pos->epoch = (int)epoch;
+        pos->step_in_epoch = sie;
+        pos->global_step = gs;
+        pos->steps_per_epoch = spe;
+        pos->seed = (uint64_t)seed;
+        pos->loss = loss;
+    }
+    mbn_ckpt_free(&ck);
+    return rc;
+}

@@ -1,0 +1,92 @@
+#include "model/weights_file.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "host/error.h"
+#include "io/checkpoint.h"
+#include "io/safetensors.h"
+
+static bool ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Moves the model tensors (not the optimizer state) from src into dst. */
+static int take_model_tensors(MbnTensorSet *src, MbnTensorSet *dst) {
+    for (int i = 0; i < src->count; i++) {
+        MbnHostTensor *t = &src->items[i];
+        if (strncmp(t->name, "optim.", 6) == 0) continue;
+        if (!mbn_tensors_add(dst, t->name, t->ndim, t->shape, t->data)) return MBN_EFAIL;
+    }
+    return MBN_OK;
+}
+
+static int check_flag_float(const char *path, const char *flag, float given, float file) {
+    if (given > 0 && fabsf(given - file) > 1e-6f)
+        return mbn_fail(MBN_EFAIL, "%s: the model has %s %g, but %s %g was given", path, flag,
+                        (double)file, flag, (double)given);
+    return MBN_OK;
+}
+
+static int check_flag_int(const char *path, const char *flag, int given, int file) {
+    if (given > 0 && given != file)
+        return mbn_fail(MBN_EFAIL, "%s: the model has %s %d, but %s %d was given", path, flag, file,
+                        flag, given);
+    return MBN_OK;
+}
+
+static int open_checkpoint(const char *path, const MbnModelFlags *f, MbnArch *arch,
+                           MbnTensorSet *tensors) {
+    MbnCheckpoint ck;
+    memset(&ck, 0, sizeof ck);
+    MBN_TRY(mbn_ckpt_load(path, &ck));
+    int rc = check_flag_float(path, "--alpha", f->alpha, ck.config.alpha);
+    if (rc == MBN_OK) rc = check_flag_int(path, "--num-classes", f->num_classes, ck.config.num_classes);
+    int res = f->resolution > 0 ? f->resolution : ck.config.resolution;
+    if (rc == MBN_OK) rc = mbn_arch_build(arch, ck.config.alpha, res, ck.config.num_classes);
+    if (rc == MBN_OK) {
+        arch->bn_eps = ck.config.bn_eps > 0 ? ck.config.bn_eps : arch->bn_eps;
+        rc = take_model_tensors(&ck.tensors, tensors);
+    }
+    mbn_ckpt_free(&ck);
+    return rc;
+}
+
+static int open_safetensors(const char *path, const MbnModelFlags *f, MbnArch *arch,
+                            MbnTensorSet *tensors) {
+    MbnTensorSet all = {0};
+    MBN_TRY(mbn_safetensors_read(path, &all));
+    int rc = MBN_OK;
+    const MbnHostTensor *fc = mbn_tensors_find(&all, "classifier.weight");
+    if (!fc || fc->ndim != 2)
+        rc = mbn_fail(MBN_EFAIL, "%s: no classifier.weight [classes, features] tensor: not a "
+                                 "MobileNet V1 in timm's naming", path);
+    float alpha = 0;
+    int classes = 0;
+    if (rc == MBN_OK) {
+        classes = (int)fc->shape[0];
+        int features = (int)fc->shape[1];
+        /* The last block has max(8, floor(1024 * alpha)) channels. */
+        alpha = f->alpha > 0 ? f->alpha : (float)features / 1024.0f;
+        if (mbn_scale_channels(1024, alpha) != features)
+            rc = mbn_fail(MBN_EFAIL, "%s: %d classifier features do not match --alpha %g", path,
+                          features, (double)alpha);
+    }
+    if (rc == MBN_OK) rc = check_flag_int(path, "--num-classes", f->num_classes, classes);
+    if (rc == MBN_OK)
+        rc = mbn_arch_build(arch, alpha, f->resolution > 0 ? f->resolution : 224, classes);
+    if (rc == MBN_OK) rc = take_model_tensors(&all, tensors);
+    mbn_tensors_free(&all);
+    return rc;
+}
+
+int mbn_weights_open(const char *path, const MbnModelFlags *flags, MbnArch *arch,
+                     MbnTensorSet *tensors) {
+    FILE *probe = fopen(path, "rb");
+    if (!probe) return mbn_fail(MBN_EUSAGE, "%s: cannot open the model file", path);
+    fclose(probe);
+    if (ends_with(path, ".safetensors")) return open_safetensors(path, flags, arch, tensors);
+    return open_checkpoint(path, flags, arch, tensors);
+}

@@ -45,14 +45,15 @@ typedef struct {
     bool json;
 } MbnCommonFlags;
 
-#define MBN_COMMON_FLAGS(c)                                                                       \
-    {"device", FLAG_STRING, &(c)->device,                                                         \
-     "OpenCL device: index from `mbn devices`, name substring or \"all\" (env MBN_DEVICE)",      \
-     "SEL"},                                                                                      \
-        {"alpha", FLAG_FLOAT, &(c)->alpha, "width multiplier in (0, 2] (default 1.0)", "A"},      \
-        {"resolution", FLAG_INT, &(c)->resolution, "input resolution, >= 32 (default 224)", "R"}, \
-        {"num-classes", FLAG_INT, &(c)->num_classes, "classes, >= 2 (default 1000)", "K"},        \
-        {"json", FLAG_BOOL, &(c)->json, "print one JSON document on stdout", NULL}
+#define MBN_COMMON_FLAGS(c)                                                                        \
+    {"device", FLAG_STRING, &(c)->device,                                                          \
+     "OpenCL device: index from `mbn devices`, name substring or \"all\" (env MBN_DEVICE)",        \
+     "SEL"},                                                                                       \
+        {"alpha", FLAG_FLOAT, &(c)->alpha, "width multiplier in (0, 2] (default 1.0)", "A"},       \
+        {"resolution", FLAG_INT, &(c)->resolution, "input resolution, >= 32 (default 224)", "R"},  \
+        {"num-classes", FLAG_INT, &(c)->num_classes, "classes, >= 2 (default 1000)", "K"}, {       \
+        "json", FLAG_BOOL, &(c)->json, "print one JSON document on stdout", NULL                   \
+    }
 
 void mbn_common_defaults(MbnCommonFlags *c);
 

@@ -53,7 +53,8 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, bool tra
     if (!x || !labels) rc = mbn_fail(MBN_EFAIL, "out of host memory");
     MbnRng rng;
     mbn_rng_seed(&rng, 1);
-    for (size_t i = 0; rc == MBN_OK && i < n_in; i++) x[i] = (float)mbn_rng_normal(&rng);
+    for (size_t i = 0; rc == MBN_OK && i < n_in; i++)
+        x[i] = (float)mbn_rng_normal(&rng);
     for (int i = 0; rc == MBN_OK && i < batch; i++)
         labels[i] = (int32_t)(mbn_rng_next(&rng) % (uint64_t)arch->num_classes);
     if (rc == MBN_OK) rc = mbn_net_init(&net, 1);
@@ -64,7 +65,8 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, bool tra
     /* Timed: wall clock over whole iterations; per-layer times from profiling events. */
     double t0 = now();
     int it = 0;
-    while (rc == MBN_OK && (it < iterations || (iterations <= 0 && (now() - t0 < min_seconds || it < 2)))) {
+    while (rc == MBN_OK &&
+           (it < iterations || (iterations <= 0 && (now() - t0 < min_seconds || it < 2)))) {
         mbn_profile_begin(&dev, &r->prof);
         rc = step(&net, train, batch, labels);
         int rc2 = mbn_profile_end(&dev);
@@ -76,7 +78,8 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, bool tra
         r->iterations = it;
         r->seconds = dt;
         r->images_per_s = (double)it * batch / dt;
-        for (int l = 0; l < r->prof.n_layers; l++) r->prof.layer_ms[l] /= it;
+        for (int l = 0; l < r->prof.n_layers; l++)
+            r->prof.layer_ms[l] /= it;
     }
     free(x);
     free(labels);
@@ -96,27 +99,36 @@ int cmd_bench(int argc, char **argv) {
         {"mode", FLAG_STRING, &mode, "infer (forward, folded BN) or train (forward+backward+SGD)",
          "MODE"},
         {"batch-size", FLAG_INT, &batch, "images per batch (default 32)", "B"},
-        {"iterations", FLAG_INT, &iterations, "timed iterations (default: as many as fit "
-                                              "--seconds)", "N"},
+        {"iterations", FLAG_INT, &iterations,
+         "timed iterations (default: as many as fit "
+         "--seconds)",
+         "N"},
         {"seconds", FLAG_FLOAT, &min_seconds, "minimum timed seconds per device (default 5)", "S"},
     };
     MbnCli cli = {"bench",
                   "mbn bench [--device all|SEL] [--mode infer|train] [--batch-size B] [--json]",
                   "Measures images/s and per-layer milliseconds on random inputs, one row per "
                   "device (--device all compares every OpenCL device on the same workload).",
-                  flags, (int)(sizeof flags / sizeof flags[0]), NULL, 0, 0, false};
+                  flags,
+                  (int)(sizeof flags / sizeof flags[0]),
+                  NULL,
+                  0,
+                  0,
+                  false};
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
     bool train = false;
     if (!strcmp(mode, "train"))
         train = true;
     else if (strcmp(mode, "infer") != 0)
-        return mbn_cli_report(&cli, mbn_fail(MBN_EUSAGE, "--mode %s: expected infer or train", mode));
+        return mbn_cli_report(&cli,
+                              mbn_fail(MBN_EUSAGE, "--mode %s: expected infer or train", mode));
     if (batch < 1 || (train && batch < 2))
         return mbn_cli_report(&cli, mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least %d",
                                              batch, train ? 2 : 1));
     if (iterations < 0)
-        return mbn_cli_report(&cli, mbn_fail(MBN_EUSAGE, "--iterations %d: must be positive", iterations));
+        return mbn_cli_report(
+            &cli, mbn_fail(MBN_EUSAGE, "--iterations %d: must be positive", iterations));
     MbnArch arch;
     rc = mbn_arch_build(&arch, c.alpha, c.resolution, c.num_classes);
     if (rc) return mbn_cli_report(&cli, rc);
@@ -177,13 +189,15 @@ int cmd_bench(int argc, char **argv) {
     } else if (rc == MBN_OK) {
         for (int i = 0; i < n_sel; i++) {
             double total = 0;
-            for (int l = 0; l < res[i].prof.n_layers; l++) total += res[i].prof.layer_ms[l];
+            for (int l = 0; l < res[i].prof.n_layers; l++)
+                total += res[i].prof.layer_ms[l];
             printf("%s | %s | batch %d | %.2f images/s | %d iterations in %.1f s\n", res[i].device,
                    train ? "train" : "infer", batch, res[i].images_per_s, res[i].iterations,
                    res[i].seconds);
             for (int l = 0; l < res[i].prof.n_layers; l++)
                 printf("  %-10s %9.3f ms  %5.1f%%\n", res[i].prof.layer_names[l],
-                       res[i].prof.layer_ms[l], total > 0 ? 100.0 * res[i].prof.layer_ms[l] / total : 0.0);
+                       res[i].prof.layer_ms[l],
+                       total > 0 ? 100.0 * res[i].prof.layer_ms[l] / total : 0.0);
         }
     }
     free(res);

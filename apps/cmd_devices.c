@@ -11,9 +11,15 @@
 int cmd_devices(int argc, char **argv) {
     bool json = false;
     const MbnFlag flags[] = {{"json", FLAG_BOOL, &json, "print one JSON document on stdout", NULL}};
-    MbnCli cli = {"devices", "mbn devices [--json]",
-                  "Lists every OpenCL device with the index that --device accepts.", flags, 1,
-                  NULL, 0, 0, false};
+    MbnCli cli = {"devices",
+                  "mbn devices [--json]",
+                  "Lists every OpenCL device with the index that --device accepts.",
+                  flags,
+                  1,
+                  NULL,
+                  0,
+                  0,
+                  false};
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
     MbnDeviceInfo *all = NULL;

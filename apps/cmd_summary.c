@@ -10,11 +10,16 @@
 
 static const char *type_name(MbnLayerType t) {
     switch (t) {
-    case MBN_LAYER_STEM: return "conv3x3";
-    case MBN_LAYER_DW: return "dwconv3x3";
-    case MBN_LAYER_PW: return "conv1x1";
-    case MBN_LAYER_POOL: return "avgpool";
-    case MBN_LAYER_FC: return "fc";
+    case MBN_LAYER_STEM:
+        return "conv3x3";
+    case MBN_LAYER_DW:
+        return "dwconv3x3";
+    case MBN_LAYER_PW:
+        return "conv1x1";
+    case MBN_LAYER_POOL:
+        return "avgpool";
+    case MBN_LAYER_FC:
+        return "fc";
     }
     return "?";
 }
@@ -31,10 +36,16 @@ int cmd_summary(int argc, char **argv) {
     MbnCommonFlags c;
     mbn_common_defaults(&c);
     const MbnFlag flags[] = {MBN_COMMON_FLAGS(&c)};
-    MbnCli cli = {"summary", "mbn summary [--alpha A] [--resolution R] [--num-classes K] [--json]",
+    MbnCli cli = {"summary",
+                  "mbn summary [--alpha A] [--resolution R] [--num-classes K] [--json]",
                   "Prints MobileNet V1's layers with shapes, multiply-accumulates and trainable "
                   "parameters (BN gamma/beta counted), as in the paper's Tables 1, 6 and 7.",
-                  flags, (int)(sizeof flags / sizeof flags[0]), NULL, 0, 0, false};
+                  flags,
+                  (int)(sizeof flags / sizeof flags[0]),
+                  NULL,
+                  0,
+                  0,
+                  false};
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
     MbnArch a;

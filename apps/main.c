@@ -21,7 +21,8 @@ static const Command commands[] = {
 };
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: mbn <command> [flags]   (mbn <command> --help for its flags)\n\ncommands:\n");
+    fprintf(f,
+            "usage: mbn <command> [flags]   (mbn <command> --help for its flags)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].what);
 }

@@ -12,10 +12,10 @@ int mbn_gemm(MbnDevice *dev, bool trans_a, bool trans_b, size_t m, size_t n, siz
              cl_mem c, size_t c_off, size_t ldc) {
     if (m == 0 || n == 0) return MBN_OK;
     cl_event *ev = mbn_profile_slot(dev);
-    CLBlastStatusCode s = CLBlastSgemm(
-        CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off, lda, b, b_off,
-        ldb, beta, c, c_off, ldc, &dev->queue, ev);
+    CLBlastStatusCode s =
+        CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+                     trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off,
+                     lda, b, b_off, ldb, beta, c, c_off, ldc, &dev->queue, ev);
     if (s != CLBlastSuccess) {
         if (ev) *ev = NULL;
         const char *layer = dev->profile && dev->profile->current ? dev->profile->current : "?";
@@ -37,9 +37,9 @@ int mbn_blas_tune_device(MbnDevice *dev) {
             values[p] = tk->values[p];
         }
         /* CLBlast's C API takes non-const arrays; it only reads them. */
-        CLBlastStatusCode s = CLBlastOverrideParameters(dev->info.device, tk->kernel,
-                                                        CLBlastPrecisionSingle,
-                                                        (size_t)tk->n_params, names, values);
+        CLBlastStatusCode s =
+            CLBlastOverrideParameters(dev->info.device, tk->kernel, CLBlastPrecisionSingle,
+                                      (size_t)tk->n_params, names, values);
         if (s != CLBlastSuccess)
             mbn_warn("device %s: CLBlast rejected tuned %s parameters (%s); using its defaults",
                      dev->info.name, tk->kernel, mbn_clblast_error_name(s));

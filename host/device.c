@@ -15,7 +15,8 @@ static void info_string(cl_device_id d, cl_device_info what, char *out, size_t l
     out[len - 1] = 0;
     /* Some drivers pad names with spaces. */
     size_t n = strlen(out);
-    while (n > 0 && isspace((unsigned char)out[n - 1])) out[--n] = 0;
+    while (n > 0 && isspace((unsigned char)out[n - 1]))
+        out[--n] = 0;
 }
 
 int mbn_devices_list(MbnDeviceInfo **out, int *count) {
@@ -139,7 +140,8 @@ int mbn_devices_select(const char *sel, const MbnDeviceInfo *all, int count, int
             if (all[i].type & CL_DEVICE_TYPE_GPU) idx[n++] = i;
         if (n == 0) idx[n++] = 0;
     } else if (strcmp(sel, "all") == 0) {
-        for (int i = 0; i < count; i++) idx[n++] = i;
+        for (int i = 0; i < count; i++)
+            idx[n++] = i;
     } else if (strchr(sel, ',')) {
         /* A list of indices, e.g. "0,1" (data-parallel training); repeats allowed ("0,0" runs
          * two ranks on one device, which tests the data-parallel path on any machine). */
@@ -152,8 +154,10 @@ int mbn_devices_select(const char *sel, const MbnDeviceInfo *all, int count, int
             long v = strtol(p, &end, 10);
             if (end == p || (*end && *end != ',') || v < 0 || v >= count) {
                 free(idx);
-                return mbn_fail(MBN_EUSAGE, "%s %s: expected device indices 0..%d separated by "
-                                            "commas", flag, sel, count - 1);
+                return mbn_fail(MBN_EUSAGE,
+                                "%s %s: expected device indices 0..%d separated by "
+                                "commas",
+                                flag, sel, count - 1);
             }
             idx[n++] = (int)v;
             p = *end ? end + 1 : end;
@@ -175,8 +179,9 @@ int mbn_devices_select(const char *sel, const MbnDeviceInfo *all, int count, int
     }
     if (n == 0) {
         free(idx);
-        return mbn_fail(MBN_EUSAGE, "%s %s: no OpenCL device name contains \"%s\" (see `mbn devices`)",
-                        flag, sel, sel);
+        return mbn_fail(MBN_EUSAGE,
+                        "%s %s: no OpenCL device name contains \"%s\" (see `mbn devices`)", flag,
+                        sel, sel);
     }
     *selected = idx;
     *n_selected = n;
@@ -188,8 +193,7 @@ int mbn_device_open(MbnDevice *dev, const MbnDeviceInfo *info) {
     dev->info = *info;
     dev->is_cpu = (info->type & CL_DEVICE_TYPE_CPU) != 0;
     cl_int err;
-    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)info->platform,
-                                     0};
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)info->platform, 0};
     dev->context = clCreateContext(props, 1, &info->device, NULL, NULL, &err);
     if (err != CL_SUCCESS) return mbn_fail_cl(err, "device %s: clCreateContext", info->name);
     dev->queue = clCreateCommandQueue(dev->context, info->device, CL_QUEUE_PROFILING_ENABLE, &err);

@@ -29,19 +29,19 @@ const char *mbn_clblast_error_name(int status);
 
 /* Checks an OpenCL call: on error records "<what>: CL_ERROR_NAME" and returns MBN_EFAIL
  * from the enclosing function. */
-#define MBN_CL_CHECK(call, ...)                                                                   \
-    do {                                                                                          \
-        cl_int mbn_cl_err_ = (call);                                                              \
-        if (mbn_cl_err_ != CL_SUCCESS) return mbn_fail_cl(mbn_cl_err_, __VA_ARGS__);              \
+#define MBN_CL_CHECK(call, ...)                                                                    \
+    do {                                                                                           \
+        cl_int mbn_cl_err_ = (call);                                                               \
+        if (mbn_cl_err_ != CL_SUCCESS) return mbn_fail_cl(mbn_cl_err_, __VA_ARGS__);               \
     } while (0)
 
 int mbn_fail_cl(cl_int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Propagates a nonzero status from a call. */
-#define MBN_TRY(call)                                                                             \
-    do {                                                                                          \
-        int mbn_rc_ = (call);                                                                     \
-        if (mbn_rc_ != 0) return mbn_rc_;                                                         \
+#define MBN_TRY(call)                                                                              \
+    do {                                                                                           \
+        int mbn_rc_ = (call);                                                                      \
+        if (mbn_rc_ != 0) return mbn_rc_;                                                          \
     } while (0)
 
 #endif

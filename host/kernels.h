@@ -6,29 +6,25 @@
 #include <CL/cl.h>
 #include <stddef.h>
 
-#define MBN_KERNEL_LIST(X)                                                                        \
-    /* conv_stem.cl */                                                                            \
-    X(stem_im2col)                                                                                \
-    /* depthwise.cl */                                                                            \
-    X(dw_conv3x3_fwd) X(dw_conv3x3_bwd_input) X(dw_conv3x3_bwd_weight_partial)                    \
-    /* bn.cl */                                                                                   \
-    X(channel_sum_partial) X(channel_sqdev_partial) X(channel_reduce_rows) X(bn_finalize_stats)   \
-    X(bn_relu6_apply) X(bn_relu6_bwd_partial) X(bn_bwd_finalize) X(bn_relu6_bwd_apply)            \
-    X(bn_fold)                                                                                    \
-    /* activation.cl */                                                                           \
-    X(bias_relu6) X(bias_add_rows)                                                                \
-    /* pool.cl */                                                                                 \
-    X(avgpool_fwd) X(avgpool_bwd)                                                                 \
-    /* loss.cl */                                                                                 \
-    X(softmax_rows) X(softmax_xent_smooth) X(mean_reduce)                                         \
-    /* optim.cl */                                                                                \
-    X(sgd_momentum) X(fill_zero)
+#define MBN_KERNEL_LIST(X)                                                                         \
+    /* conv_stem.cl */                                                                             \
+    X(stem_im2col)                                                                                 \
+    /* depthwise.cl */                                                                             \
+    X(dw_conv3x3_fwd)                                                                              \
+    X(dw_conv3x3_bwd_input) X(dw_conv3x3_bwd_weight_partial) /* bn.cl */                           \
+        X(channel_sum_partial) X(channel_sqdev_partial) X(channel_reduce_rows)                     \
+            X(bn_finalize_stats) X(bn_relu6_apply) X(bn_relu6_bwd_partial) X(bn_bwd_finalize)      \
+                X(bn_relu6_bwd_apply) X(bn_fold)              /* activation.cl */                  \
+        X(bias_relu6) X(bias_add_rows)                        /* pool.cl */                        \
+        X(avgpool_fwd) X(avgpool_bwd)                         /* loss.cl */                        \
+        X(softmax_rows) X(softmax_xent_smooth) X(mean_reduce) /* optim.cl */                       \
+        X(sgd_momentum) X(fill_zero)
 
 typedef enum {
 #define MBN_KERNEL_ENUM(name) MBN_K_##name,
     MBN_KERNEL_LIST(MBN_KERNEL_ENUM)
 #undef MBN_KERNEL_ENUM
-    MBN_KERNEL_COUNT
+        MBN_KERNEL_COUNT
 } MbnKernelId;
 
 extern const char *const mbn_kernel_names[MBN_KERNEL_COUNT];
@@ -50,8 +46,8 @@ typedef struct {
 int mbn_launch(struct MbnDevice *dev, MbnKernelId id, int dims, const size_t *global,
                const size_t *local, const MbnKArg *args, int nargs);
 
-#define MBN_LAUNCH(dev, id, dims, global, local, ...)                                             \
-    mbn_launch((dev), (id), (dims), (global), (local), (MbnKArg[]){__VA_ARGS__},                 \
+#define MBN_LAUNCH(dev, id, dims, global, local, ...)                                              \
+    mbn_launch((dev), (id), (dims), (global), (local), (MbnKArg[]){__VA_ARGS__},                   \
                (int)(sizeof((MbnKArg[]){__VA_ARGS__}) / sizeof(MbnKArg)))
 
 #endif

@@ -42,8 +42,8 @@ int mbn_launch(MbnDevice *dev, MbnKernelId id, int dims, const size_t *global, c
     if (err != CL_SUCCESS) {
         if (ev) *ev = NULL;
         const char *layer = dev->profile && dev->profile->current ? dev->profile->current : NULL;
-        return mbn_fail_cl(err, "device %s: launching %s%s%s", dev->info.name,
-                           mbn_kernel_names[id], layer ? " in layer " : "", layer ? layer : "");
+        return mbn_fail_cl(err, "device %s: launching %s%s%s", dev->info.name, mbn_kernel_names[id],
+                           layer ? " in layer " : "", layer ? layer : "");
     }
     return MBN_OK;
 }

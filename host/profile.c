@@ -33,7 +33,8 @@ static int flush(MbnDevice *dev) {
     for (int i = 0; i < p->n_events; i++) {
         cl_ulong start = 0, end = 0;
         if (!p->events[i]) continue;
-        clGetEventProfilingInfo(p->events[i], CL_PROFILING_COMMAND_START, sizeof start, &start, NULL);
+        clGetEventProfilingInfo(p->events[i], CL_PROFILING_COMMAND_START, sizeof start, &start,
+                                NULL);
         clGetEventProfilingInfo(p->events[i], CL_PROFILING_COMMAND_END, sizeof end, &end, NULL);
         cl_ulong from = prev_end && prev_end < end ? prev_end : start;
         if (end > from) p->layer_ms[p->event_layer[i]] += (double)(end - from) * 1e-6;

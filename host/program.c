@@ -119,7 +119,8 @@ static void cache_write(const MbnDevice *dev, const char *path) {
     unsigned char *bin = malloc(n);
     if (!bin) return;
     unsigned char *bins[1] = {bin};
-    if (clGetProgramInfo(dev->program, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) != CL_SUCCESS) {
+    if (clGetProgramInfo(dev->program, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) !=
+        CL_SUCCESS) {
         free(bin);
         return;
     }
@@ -153,8 +154,8 @@ static int build_log_fail(MbnDevice *dev, cl_int err) {
     size_t len = 0;
     clGetProgramBuildInfo(dev->program, dev->info.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len);
     char *log = malloc(len + 1);
-    if (log && clGetProgramBuildInfo(dev->program, dev->info.device, CL_PROGRAM_BUILD_LOG, len,
-                                     log, NULL) == CL_SUCCESS) {
+    if (log && clGetProgramBuildInfo(dev->program, dev->info.device, CL_PROGRAM_BUILD_LOG, len, log,
+                                     NULL) == CL_SUCCESS) {
         log[len] = 0;
         fprintf(stderr, "mbn: OpenCL build log for %s:\n%s\n", dev->info.name, log);
     }
@@ -185,8 +186,8 @@ int mbn_program_build(MbnDevice *dev) {
             }
             if (dev->program) clReleaseProgram(dev->program);
             dev->program = NULL;
-            mbn_warn("device %s rejected cached program %s; compiling from source",
-                     dev->info.name, path);
+            mbn_warn("device %s rejected cached program %s; compiling from source", dev->info.name,
+                     path);
         }
     }
     const char *texts[64];
@@ -196,8 +197,8 @@ int mbn_program_build(MbnDevice *dev) {
         texts[i] = mbn_cl_sources[i].text;
         lengths[i] = mbn_cl_sources[i].length;
     }
-    dev->program = clCreateProgramWithSource(dev->context, (cl_uint)mbn_cl_source_count, texts,
-                                             lengths, &err);
+    dev->program =
+        clCreateProgramWithSource(dev->context, (cl_uint)mbn_cl_source_count, texts, lengths, &err);
     if (err != CL_SUCCESS)
         return mbn_fail_cl(err, "device %s: clCreateProgramWithSource", dev->info.name);
     err = clBuildProgram(dev->program, 1, &dev->info.device, opts, NULL, NULL);

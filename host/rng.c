@@ -10,10 +10,13 @@ uint64_t mbn_splitmix64(uint64_t *state) {
 }
 
 void mbn_rng_seed(MbnRng *r, uint64_t seed) {
-    for (int i = 0; i < 4; i++) r->s[i] = mbn_splitmix64(&seed);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = mbn_splitmix64(&seed);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
 
 uint64_t mbn_rng_next(MbnRng *r) {
     uint64_t *s = r->s;
@@ -28,7 +31,9 @@ uint64_t mbn_rng_next(MbnRng *r) {
     return result;
 }
 
-double mbn_rng_uniform(MbnRng *r) { return (double)(mbn_rng_next(r) >> 11) * 0x1.0p-53; }
+double mbn_rng_uniform(MbnRng *r) {
+    return (double)(mbn_rng_next(r) >> 11) * 0x1.0p-53;
+}
 
 double mbn_rng_normal(MbnRng *r) {
     double u1 = mbn_rng_uniform(r), u2 = mbn_rng_uniform(r);

@@ -6,7 +6,8 @@
 /* PoCL on x86 CPUs: CLBlast's defaults give 20-33 GFLOP/s on a 6272x512x512 pointwise GEMM
  * here; small work-groups with 8-wide vectors give 55-68 (docs/PERFORMANCE.md). */
 static const MbnTuning table[] = {
-    {"Portable Computing Language", "",
+    {"Portable Computing Language",
+     "",
      1,
      {{"Xgemm",
        16,

@@ -31,20 +31,38 @@ static void close_(MbnJson *j, char c) {
     if (j->depth > 0) j->depth--;
 }
 
-void mbn_json_begin_object(MbnJson *j) { open(j, '{'); }
-void mbn_json_end_object(MbnJson *j) { close_(j, '}'); }
-void mbn_json_begin_array(MbnJson *j) { open(j, '['); }
-void mbn_json_end_array(MbnJson *j) { close_(j, ']'); }
+void mbn_json_begin_object(MbnJson *j) {
+    open(j, '{');
+}
+void mbn_json_end_object(MbnJson *j) {
+    close_(j, '}');
+}
+void mbn_json_begin_array(MbnJson *j) {
+    open(j, '[');
+}
+void mbn_json_end_array(MbnJson *j) {
+    close_(j, ']');
+}
 
 static void write_string(FILE *f, const char *s) {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
+        case '"':
+            fputs("\\\"", f);
+            break;
+        case '\\':
+            fputs("\\\\", f);
+            break;
+        case '\n':
+            fputs("\\n", f);
+            break;
+        case '\r':
+            fputs("\\r", f);
+            break;
+        case '\t':
+            fputs("\\t", f);
+            break;
         default:
             if (*p < 0x20)
                 fprintf(f, "\\u%04x", *p);

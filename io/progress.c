@@ -36,8 +36,7 @@ void mbn_progress_update(MbnProgress *p, int64_t step, int64_t images, const cha
     bool last = step >= p->total;
     /* A terminal is redrawn at most 10 times a second; a log gets a line every 10 s and a
      * final one, so long runs stay readable. */
-    if (p->tty ? (t - p->last_print < 0.1 && !last) : (t - p->last_print < 10.0 && !last))
-        return;
+    if (p->tty ? (t - p->last_print < 0.1 && !last) : (t - p->last_print < 10.0 && !last)) return;
     p->last_print = t;
     double ips = el > 0 ? (double)images / el : 0;
     double eta = step > 0 ? el / (double)step * (double)(p->total - step) : 0;
@@ -47,7 +46,8 @@ void mbn_progress_update(MbnProgress *p, int64_t step, int64_t images, const cha
     if (p->tty) {
         char bar[31];
         int fill = p->total > 0 ? (int)(30 * step / p->total) : 30;
-        for (int i = 0; i < 30; i++) bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
+        for (int i = 0; i < 30; i++)
+            bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
         bar[30] = 0;
         fprintf(stderr, "\r%s [%s] %lld/%lld %s | %.0f img/s | %s<%s  \033[K", p->label, bar,
                 (long long)step, (long long)p->total, extra ? extra : "", ips, el_s, eta_s);

@@ -8,7 +8,8 @@
 
 int64_t mbn_tensor_numel(const MbnHostTensor *t) {
     int64_t n = 1;
-    for (int i = 0; i < t->ndim; i++) n *= t->shape[i];
+    for (int i = 0; i < t->ndim; i++)
+        n *= t->shape[i];
     return n;
 }
 
@@ -58,7 +59,8 @@ MbnHostTensor *mbn_tensors_find(const MbnTensorSet *set, const char *name) {
 }
 
 void mbn_tensors_free(MbnTensorSet *set) {
-    for (int i = 0; i < set->count; i++) free(set->items[i].data);
+    for (int i = 0; i < set->count; i++)
+        free(set->items[i].data);
     free(set->items);
     memset(set, 0, sizeof *set);
 }

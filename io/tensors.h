@@ -24,8 +24,8 @@ typedef struct {
 int64_t mbn_tensor_numel(const MbnHostTensor *t);
 /* Adds a tensor (data copied when `data` is non-NULL, else zero-filled); returns it or NULL
  * with the error recorded. */
-MbnHostTensor *mbn_tensors_add(MbnTensorSet *set, const char *name, int ndim,
-                               const int64_t *shape, const float *data);
+MbnHostTensor *mbn_tensors_add(MbnTensorSet *set, const char *name, int ndim, const int64_t *shape,
+                               const float *data);
 MbnHostTensor *mbn_tensors_find(const MbnTensorSet *set, const char *name);
 void mbn_tensors_free(MbnTensorSet *set);
 

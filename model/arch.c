@@ -11,9 +11,9 @@
 static const struct {
     int cout, stride, stage, index;
 } blocks[MBN_BLOCKS] = {
-    {64, 1, 0, 0},   {128, 2, 1, 0},  {128, 1, 1, 1},  {256, 2, 2, 0},  {256, 1, 2, 1},
-    {512, 2, 3, 0},  {512, 1, 3, 1},  {512, 1, 3, 2},  {512, 1, 3, 3},  {512, 1, 3, 4},
-    {512, 1, 3, 5},  {1024, 2, 4, 0}, {1024, 1, 4, 1},
+    {64, 1, 0, 0},  {128, 2, 1, 0},  {128, 1, 1, 1},  {256, 2, 2, 0}, {256, 1, 2, 1},
+    {512, 2, 3, 0}, {512, 1, 3, 1},  {512, 1, 3, 2},  {512, 1, 3, 3}, {512, 1, 3, 4},
+    {512, 1, 3, 5}, {1024, 2, 4, 0}, {1024, 1, 4, 1},
 };
 
 int mbn_scale_channels(int c, float alpha) {
@@ -22,7 +22,9 @@ int mbn_scale_channels(int c, float alpha) {
     return s < 8 ? 8 : s;
 }
 
-static int conv_out(int in, int stride) { return (in + 2 * 1 - 3) / stride + 1; }
+static int conv_out(int in, int stride) {
+    return (in + 2 * 1 - 3) / stride + 1;
+}
 
 static MbnLayer *add(MbnArch *a, MbnLayerType t, const char *name, int stride, int cin, int hin,
                      int cout) {

@@ -17,9 +17,9 @@ typedef enum {
 #define MBN_MAX_LAYERS (1 + 2 * MBN_BLOCKS + 2)
 
 typedef struct {
-    char name[16];   /* "stem", "dw1".."dw13", "pw1".."pw13", "pool", "fc" */
-    char timm[40];   /* timm module prefix, e.g. "blocks.3.2.conv_dw" ("" for pool) */
-    char timm_bn[40];/* timm BN prefix, e.g. "blocks.3.2.bn1" ("" when no BN) */
+    char name[16];    /* "stem", "dw1".."dw13", "pw1".."pw13", "pool", "fc" */
+    char timm[40];    /* timm module prefix, e.g. "blocks.3.2.conv_dw" ("" for pool) */
+    char timm_bn[40]; /* timm BN prefix, e.g. "blocks.3.2.bn1" ("" when no BN) */
     MbnLayerType type;
     int stride;
     int cin, hin, win;

@@ -10,16 +10,18 @@ int mbn_net_backward(MbnNet *net, const int32_t *labels, int n, float smoothing)
     int K = a->num_classes;
     for (int i = 0; i < n; i++)
         if (labels[i] < 0 || labels[i] >= K)
-            return mbn_fail(MBN_EFAIL, "label %d of image %d is outside 0..%d", labels[i], i, K - 1);
+            return mbn_fail(MBN_EFAIL, "label %d of image %d is outside 0..%d", labels[i], i,
+                            K - 1);
     mbn_profile_layer(d, "loss");
-    MBN_CL_CHECK(clEnqueueWriteBuffer(d->queue, net->labels, CL_FALSE, 0, (size_t)n * sizeof *labels,
-                                      labels, 0, NULL, mbn_profile_slot(d)),
+    MBN_CL_CHECK(clEnqueueWriteBuffer(d->queue, net->labels, CL_FALSE, 0,
+                                      (size_t)n * sizeof *labels, labels, 0, NULL,
+                                      mbn_profile_slot(d)),
                  "device %s: uploading labels", d->info.name);
     /* The labels upload is non-blocking; the host array must stay valid until the queue has
      * consumed it, so wait here (the read of the loss would wait anyway). */
     MBN_CL_CHECK(clFinish(d->queue), "device %s: clFinish", d->info.name);
-    MBN_TRY(mbn_op_xent_smooth(d, MBN_BUF(net->logits, 0), MBN_BUF(net->labels, 0), n, K,
-                               smoothing, MBN_BUF(net->dlogits, 0), MBN_BUF(net->loss, 0),
+    MBN_TRY(mbn_op_xent_smooth(d, MBN_BUF(net->logits, 0), MBN_BUF(net->labels, 0), n, K, smoothing,
+                               MBN_BUF(net->dlogits, 0), MBN_BUF(net->loss, 0),
                                MBN_BUF(net->scratch, 0)));
     int pool = a->n_layers - 2;
     const MbnLayer *F = &a->layers[pool + 1];
@@ -39,12 +41,11 @@ int mbn_net_backward(MbnNet *net, const int32_t *labels, int n, float smoothing)
         const MbnLayerParams *p = &net->lp[l];
         size_t M = (size_t)n * L->hout * L->wout;
         mbn_profile_layer(d, L->name);
-        MBN_TRY(mbn_op_bn_relu6_bwd(d, MBN_BUF(dy, 0), MBN_BUF(net->z[l], 0),
-                                    MBN_BUF(net->params, p->gamma), MBN_BUF(net->params, p->beta),
-                                    MBN_BUF(net->save_mean, p->gamma),
-                                    MBN_BUF(net->save_invstd, p->gamma), M, L->cout,
-                                    MBN_BUF(dz, 0), MBN_BUF(net->grads, p->gamma),
-                                    MBN_BUF(net->grads, p->beta), MBN_BUF(net->scratch, 0)));
+        MBN_TRY(mbn_op_bn_relu6_bwd(
+            d, MBN_BUF(dy, 0), MBN_BUF(net->z[l], 0), MBN_BUF(net->params, p->gamma),
+            MBN_BUF(net->params, p->beta), MBN_BUF(net->save_mean, p->gamma),
+            MBN_BUF(net->save_invstd, p->gamma), M, L->cout, MBN_BUF(dz, 0),
+            MBN_BUF(net->grads, p->gamma), MBN_BUF(net->grads, p->beta), MBN_BUF(net->scratch, 0)));
         cl_mem x = l > 0 ? net->y[l - 1] : net->input;
         switch (L->type) {
         case MBN_LAYER_STEM:

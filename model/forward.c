@@ -9,8 +9,8 @@
 
 int mbn_net_set_input(MbnNet *net, const float *images, int n) {
     if (n < 1 || n > net->max_batch)
-        return mbn_fail(MBN_EFAIL, "batch of %d images does not fit the network's batch size %d",
-                        n, net->max_batch);
+        return mbn_fail(MBN_EFAIL, "batch of %d images does not fit the network's batch size %d", n,
+                        net->max_batch);
     size_t bytes = (size_t)n * net->arch.resolution * net->arch.resolution * 3 * sizeof(float);
     MBN_CL_CHECK(clEnqueueWriteBuffer(net->dev->queue, net->input, CL_FALSE, 0, bytes, images, 0,
                                       NULL, mbn_profile_slot(net->dev)),
@@ -39,20 +39,20 @@ static int fold_all(MbnNet *net) {
 
 static int bn_train(MbnNet *net, int l, size_t M) {
     const MbnLayerParams *p = &net->lp[l];
-    return mbn_op_bn_relu6_train(
-        net->dev, MBN_BUF(net->z[l], 0), MBN_BUF(net->params, p->gamma),
-        MBN_BUF(net->params, p->beta), MBN_BUF(net->params, p->mean), MBN_BUF(net->params, p->var),
-        0.1f, net->arch.bn_eps, M, net->arch.layers[l].cout, MBN_BUF(net->y[l], 0),
-        MBN_BUF(net->save_mean, p->gamma), MBN_BUF(net->save_invstd, p->gamma),
-        MBN_BUF(net->scratch, 0));
+    return mbn_op_bn_relu6_train(net->dev, MBN_BUF(net->z[l], 0), MBN_BUF(net->params, p->gamma),
+                                 MBN_BUF(net->params, p->beta), MBN_BUF(net->params, p->mean),
+                                 MBN_BUF(net->params, p->var), 0.1f, net->arch.bn_eps, M,
+                                 net->arch.layers[l].cout, MBN_BUF(net->y[l], 0),
+                                 MBN_BUF(net->save_mean, p->gamma),
+                                 MBN_BUF(net->save_invstd, p->gamma), MBN_BUF(net->scratch, 0));
 }
 
 int mbn_net_forward(MbnNet *net, int n, bool train) {
     if (train && !net->training)
         return mbn_fail(MBN_EFAIL, "training forward on a network built for inference");
     if (n < 1 || n > net->max_batch)
-        return mbn_fail(MBN_EFAIL, "batch of %d images does not fit the network's batch size %d",
-                        n, net->max_batch);
+        return mbn_fail(MBN_EFAIL, "batch of %d images does not fit the network's batch size %d", n,
+                        net->max_batch);
     MbnDevice *d = net->dev;
     const MbnArch *a = &net->arch;
     if (!train && !net->folded_valid) {

@@ -8,7 +8,9 @@
 
 /* Tensor offsets are rounded up to 16 floats (64 bytes) so every tensor starts on a cache line
  * and any vector width CLBlast picks is aligned. */
-static size_t align16(size_t n) { return (n + 15) & ~(size_t)15; }
+static size_t align16(size_t n) {
+    return (n + 15) & ~(size_t)15;
+}
 
 static int add_param(MbnNet *net, const char *name, MbnParamKind kind, int layer, int ndim,
                      const int64_t *shape) {
@@ -102,15 +104,18 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
     net->dev = dev;
     net->max_batch = max_batch;
     net->training = training;
-    if (max_batch < 1) return mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least 1", max_batch);
+    if (max_batch < 1)
+        return mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least 1", max_batch);
     int rc = build_table(net);
     if (rc) return rc;
     const MbnArch *a = arch;
     size_t B = (size_t)max_batch;
     size_t max_act = (size_t)mbn_arch_max_activation(a) * B;
     if (max_act > (size_t)0x7fffffff)
-        return mbn_fail(MBN_EUSAGE, "--batch-size %d: activations of %zu floats exceed the 2^31 "
-                                    "elements a kernel indexes; use a smaller batch", max_batch, max_act);
+        return mbn_fail(MBN_EUSAGE,
+                        "--batch-size %d: activations of %zu floats exceed the 2^31 "
+                        "elements a kernel indexes; use a smaller batch",
+                        max_batch, max_act);
     const MbnLayer *stem = &a->layers[0];
     size_t stem_rows = B * (size_t)stem->hout * stem->wout;
     int cmax = a->num_classes;
@@ -118,8 +123,10 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
         if (a->layers[l].cout > cmax) cmax = a->layers[l].cout;
     net->scratch_floats = mbn_ops_scratch_floats(max_act, cmax) + B;
     char what[64];
-#define ALLOC(m, n, w) \
-    do { if ((rc = alloc(net, &(m), (n), (w))) != MBN_OK) goto fail; } while (0)
+#define ALLOC(m, n, w)                                                                             \
+    do {                                                                                           \
+        if ((rc = alloc(net, &(m), (n), (w))) != MBN_OK) goto fail;                                \
+    } while (0)
     ALLOC(net->params, net->param_floats, "parameters");
     ALLOC(net->folded, net->param_floats, "folded inference weights");
     ALLOC(net->input, B * a->resolution * a->resolution * 3, "the input batch");
@@ -136,7 +143,8 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
         ALLOC(net->save_mean, net->param_floats, "BN batch means");
         ALLOC(net->save_invstd, net->param_floats, "BN batch inverse std");
         ALLOC(net->dlogits, B * a->num_classes, "logit gradients");
-        for (int i = 0; i < 2; i++) ALLOC(net->dbuf[i], max_act, "activation gradients");
+        for (int i = 0; i < 2; i++)
+            ALLOC(net->dbuf[i], max_act, "activation gradients");
         for (int l = 0; l < pool; l++) {
             const MbnLayer *L = &a->layers[l];
             size_t n = B * (size_t)L->hout * L->wout * L->cout;
@@ -149,7 +157,8 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
     } else {
         ALLOC(net->act_a, max_act, "activations");
         ALLOC(net->act_b, max_act, "activations");
-        for (int l = 0; l < pool; l++) net->y[l] = (l % 2 == 0) ? net->act_a : net->act_b;
+        for (int l = 0; l < pool; l++)
+            net->y[l] = (l % 2 == 0) ? net->act_a : net->act_b;
     }
     ALLOC(net->y[pool], B * a->layers[pool].cout, "pooled features");
 #undef ALLOC
@@ -161,10 +170,10 @@ fail:
 
 void mbn_net_destroy(MbnNet *net) {
     if (net->dev && net->dev->queue) clFinish(net->dev->queue);
-    cl_mem *all[] = {&net->params,  &net->grads,   &net->momentum, &net->folded,  &net->input,
-                     &net->patches, &net->scratch, &net->logits,   &net->probs,   &net->dlogits,
-                     &net->labels,  &net->loss,    &net->save_mean, &net->save_invstd,
-                     &net->dbuf[0], &net->dbuf[1]};
+    cl_mem *all[] = {&net->params,    &net->grads,       &net->momentum, &net->folded,
+                     &net->input,     &net->patches,     &net->scratch,  &net->logits,
+                     &net->probs,     &net->dlogits,     &net->labels,   &net->loss,
+                     &net->save_mean, &net->save_invstd, &net->dbuf[0],  &net->dbuf[1]};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (*all[i]) clReleaseMemObject(*all[i]);
     int pool = net->arch.n_layers - 2;

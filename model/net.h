@@ -18,23 +18,23 @@
 #include "model/ops.h"
 
 typedef enum {
-    MBN_PARAM_CONV_WEIGHT,   /* stem / pointwise weight (decayed) */
-    MBN_PARAM_DW_WEIGHT,     /* depthwise weight, stored [9, C] (decay switchable) */
-    MBN_PARAM_BN_GAMMA,      /* never decayed when exclusion is on */
+    MBN_PARAM_CONV_WEIGHT, /* stem / pointwise weight (decayed) */
+    MBN_PARAM_DW_WEIGHT,   /* depthwise weight, stored [9, C] (decay switchable) */
+    MBN_PARAM_BN_GAMMA,    /* never decayed when exclusion is on */
     MBN_PARAM_BN_BETA,
-    MBN_PARAM_BN_MEAN,       /* running statistics: not trainable */
+    MBN_PARAM_BN_MEAN, /* running statistics: not trainable */
     MBN_PARAM_BN_VAR,
     MBN_PARAM_FC_WEIGHT,
     MBN_PARAM_FC_BIAS,
 } MbnParamKind;
 
 typedef struct {
-    char name[80];     /* timm name, e.g. "blocks.3.2.conv_dw.weight" */
+    char name[80]; /* timm name, e.g. "blocks.3.2.conv_dw.weight" */
     MbnParamKind kind;
-    int layer;         /* index into arch.layers */
+    int layer; /* index into arch.layers */
     int ndim;
-    int64_t shape[4];  /* timm shape */
-    size_t offset;     /* in floats within params/grads/momentum */
+    int64_t shape[4]; /* timm shape */
+    size_t offset;    /* in floats within params/grads/momentum */
     size_t count;
     bool trainable;
 } MbnParam;
@@ -56,17 +56,17 @@ typedef struct {
     size_t param_floats;
 
     cl_mem params, grads, momentum;
-    cl_mem folded;       /* inference weights with BN folded, same offsets as params (w, bias) */
-    bool folded_valid;   /* false after any change to params */
+    cl_mem folded;     /* inference weights with BN folded, same offsets as params (w, bias) */
+    bool folded_valid; /* false after any change to params */
 
     /* Activations per layer: z = conv output (pre-BN), y = ReLU6 output (next layer input). In
      * inference-only nets y alternates between two buffers and z is unused. */
-    cl_mem input;        /* [max_batch, R, R, 3] */
+    cl_mem input; /* [max_batch, R, R, 3] */
     cl_mem z[MBN_MAX_LAYERS], y[MBN_MAX_LAYERS];
-    cl_mem patches;      /* stem im2col [max_batch*Ho*Wo, 27] */
+    cl_mem patches;                /* stem im2col [max_batch*Ho*Wo, 27] */
     cl_mem save_mean, save_invstd; /* per BN layer, at lp offsets of gamma */
     cl_mem logits, probs, dlogits, labels, loss;
-    cl_mem dbuf[2];      /* backward ping-pong gradients w.r.t. activations */
+    cl_mem dbuf[2]; /* backward ping-pong gradients w.r.t. activations */
     cl_mem scratch;
     size_t scratch_floats;
     cl_mem act_a, act_b; /* inference ping-pong */

@@ -24,7 +24,8 @@ int mbn_net_init(MbnNet *net, uint64_t seed) {
             double fan_out = (double)p->shape[0] * p->shape[2] * p->shape[3];
             if (p->kind == MBN_PARAM_DW_WEIGHT) fan_out = 9.0;
             double std = sqrt(2.0 / fan_out);
-            for (size_t k = 0; k < p->count; k++) w[k] = (float)(mbn_rng_normal(&rng) * std);
+            for (size_t k = 0; k < p->count; k++)
+                w[k] = (float)(mbn_rng_normal(&rng) * std);
             break;
         }
         case MBN_PARAM_FC_WEIGHT: {
@@ -35,7 +36,8 @@ int mbn_net_init(MbnNet *net, uint64_t seed) {
         }
         case MBN_PARAM_BN_GAMMA:
         case MBN_PARAM_BN_VAR:
-            for (size_t k = 0; k < p->count; k++) w[k] = 1.0f;
+            for (size_t k = 0; k < p->count; k++)
+                w[k] = 1.0f;
             break;
         case MBN_PARAM_BN_BETA:
         case MBN_PARAM_BN_MEAN:
@@ -55,13 +57,14 @@ int mbn_net_init(MbnNet *net, uint64_t seed) {
             return mbn_fail(MBN_EFAIL, "out of host memory");
         }
         for (int c = 0; c < C; c++)
-            for (int t = 0; t < 9; t++) tmp[t * C + c] = h[p->offset + (size_t)c * 9 + t];
+            for (int t = 0; t < 9; t++)
+                tmp[t * C + c] = h[p->offset + (size_t)c * 9 + t];
         memcpy(h + p->offset, tmp, p->count * sizeof *tmp);
         free(tmp);
     }
     int rc = mbn_net_write_buffer(net, net->params, h);
-    if (rc == MBN_OK && net->training) rc = mbn_op_fill_zero(net->dev, MBN_BUF(net->momentum, 0),
-                                                            net->param_floats);
+    if (rc == MBN_OK && net->training)
+        rc = mbn_op_fill_zero(net->dev, MBN_BUF(net->momentum, 0), net->param_floats);
     free(h);
     return rc;
 }
@@ -75,7 +78,8 @@ static void to_timm(const MbnParam *p, const float *dev, float *out) {
     }
     int C = (int)p->shape[0];
     for (int c = 0; c < C; c++)
-        for (int t = 0; t < 9; t++) out[(size_t)c * 9 + t] = dev[(size_t)t * C + c];
+        for (int t = 0; t < 9; t++)
+            out[(size_t)c * 9 + t] = dev[(size_t)t * C + c];
 }
 
 static void from_timm(const MbnParam *p, const float *in, float *dev) {
@@ -85,7 +89,8 @@ static void from_timm(const MbnParam *p, const float *in, float *dev) {
     }
     int C = (int)p->shape[0];
     for (int c = 0; c < C; c++)
-        for (int t = 0; t < 9; t++) dev[(size_t)t * C + c] = in[(size_t)c * 9 + t];
+        for (int t = 0; t < 9; t++)
+            dev[(size_t)t * C + c] = in[(size_t)c * 9 + t];
 }
 
 int mbn_net_export(MbnNet *net, MbnTensorSet *out, bool with_momentum) {
@@ -104,8 +109,10 @@ int mbn_net_export(MbnNet *net, MbnTensorSet *out, bool with_momentum) {
             char name[MBN_TENSOR_NAME_MAX];
             snprintf(name, sizeof name, "%s%s", pass ? "optim.momentum." : "", p->name);
             MbnHostTensor *t = mbn_tensors_add(out, name, p->ndim, p->shape, NULL);
-            if (!t) rc = MBN_EFAIL;
-            else to_timm(p, h + p->offset, t->data);
+            if (!t)
+                rc = MBN_EFAIL;
+            else
+                to_timm(p, h + p->offset, t->data);
         }
     }
     free(h);
@@ -126,8 +133,9 @@ static void shape_str(char *buf, size_t len, int ndim, const int64_t *shape) {
     if (n < len) snprintf(buf + n, len - n, "]");
 }
 
-static bool is_classifier(const MbnParam *p) { return p->kind == MBN_PARAM_FC_WEIGHT ||
-                                                      p->kind == MBN_PARAM_FC_BIAS; }
+static bool is_classifier(const MbnParam *p) {
+    return p->kind == MBN_PARAM_FC_WEIGHT || p->kind == MBN_PARAM_FC_BIAS;
+}
 
 int mbn_net_import(MbnNet *net, const MbnTensorSet *set, bool skip_classifier, bool load_momentum) {
     /* Everything is checked and converted on the host first, then written in one go, so a bad
@@ -139,9 +147,11 @@ int mbn_net_import(MbnNet *net, const MbnTensorSet *set, bool skip_classifier, b
         if (len >= strlen(nbt) && strcmp(name + len - strlen(nbt), nbt) == 0) continue;
         const char *probe = strncmp(name, "optim.momentum.", 15) == 0 ? name + 15 : name;
         if (!mbn_net_find_param(net, probe))
-            return mbn_fail(MBN_EFAIL, "unexpected tensor \"%s\" (not part of MobileNet V1 %g-%d "
-                                       "with %d classes)", name, (double)net->arch.alpha,
-                            net->arch.resolution, net->arch.num_classes);
+            return mbn_fail(MBN_EFAIL,
+                            "unexpected tensor \"%s\" (not part of MobileNet V1 %g-%d "
+                            "with %d classes)",
+                            name, (double)net->arch.alpha, net->arch.resolution,
+                            net->arch.num_classes);
     }
     float *h = malloc(net->param_floats * sizeof *h);
     float *m = NULL;
@@ -160,9 +170,11 @@ int mbn_net_import(MbnNet *net, const MbnTensorSet *set, bool skip_classifier, b
             char want[64], got[64];
             shape_str(want, sizeof want, p->ndim, p->shape);
             shape_str(got, sizeof got, t->ndim, t->shape);
-            rc = mbn_fail(MBN_EFAIL, "tensor \"%s\" has shape %s, MobileNet V1 %g-%d with %d "
-                                     "classes needs %s", p->name, got, (double)net->arch.alpha,
-                          net->arch.resolution, net->arch.num_classes, want);
+            rc = mbn_fail(MBN_EFAIL,
+                          "tensor \"%s\" has shape %s, MobileNet V1 %g-%d with %d "
+                          "classes needs %s",
+                          p->name, got, (double)net->arch.alpha, net->arch.resolution,
+                          net->arch.num_classes, want);
             break;
         }
         from_timm(p, t->data, h + p->offset);

@@ -62,8 +62,8 @@ int mbn_op_dw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N
     size_t g[3] = {(size_t)C, (size_t)Wo, (size_t)N * Ho};
     cl_mem b = bias.mem ? bias.mem : w.mem; /* any valid buffer when unused */
     return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd, 3, g, NULL, MEM(x), OFF(x), MEM(w), OFF(w), KMEM(b),
-                      OFF(bias), I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H), I(W), I(C),
-                      I(Ho), I(Wo), I(stride));
+                      OFF(bias), I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H), I(W), I(C), I(Ho),
+                      I(Wo), I(stride));
 }
 
 int mbn_op_dw_bwd_input(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, int N, int H, int W, int C,
@@ -81,9 +81,9 @@ int mbn_op_dw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, in
     /* Rows here are (n, oh) lines of Wo outputs each. */
     chunking((size_t)N * Ho, &P, &rpc);
     size_t g1[2] = {(size_t)C, (size_t)P};
-    MBN_TRY(MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_weight_partial, 2, g1, NULL, MEM(x), OFF(x),
-                       MEM(dy), OFF(dy), KMEM(scratch.mem), I(N), I(H), I(W), I(C), I(Ho), I(Wo),
-                       I(stride), I(rpc)));
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_weight_partial, 2, g1, NULL, MEM(x), OFF(x), MEM(dy),
+                       OFF(dy), KMEM(scratch.mem), I(N), I(H), I(W), I(C), I(Ho), I(Wo), I(stride),
+                       I(rpc)));
     size_t g2[1] = {(size_t)9 * C};
     return MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g2, NULL, KMEM(scratch.mem), I(P), I(9 * C),
                       KFLT(1.0f), MEM(dw), OFF(dw));
@@ -123,14 +123,13 @@ int mbn_op_bn_relu6_train(MbnDevice *d, MbnBuf z, MbnBuf gamma, MbnBuf beta, Mbn
                        I(M), I(C), I(rpc)));
     MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g1, NULL, KMEM(s), I(P), I(C),
                        KFLT(1.0f / (float)M), MEM(save_mean), OFF(save_mean)));
-    MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_sqdev_partial, 2, g2, NULL, MEM(z), OFF(z),
-                       MEM(save_mean), OFF(save_mean), KMEM(s), I(M), I(C), I(rpc)));
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_sqdev_partial, 2, g2, NULL, MEM(z), OFF(z), MEM(save_mean),
+                       OFF(save_mean), KMEM(s), I(M), I(C), I(rpc)));
     MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g1, NULL, KMEM(s), I(P), I(C), KFLT(1.0f),
                        KMEM(s), I(sq_off)));
-    MBN_TRY(MBN_LAUNCH(d, MBN_K_bn_finalize_stats, 1, g1, NULL, KMEM(s), I(sq_off),
-                       MEM(save_mean), OFF(save_mean), MEM(save_invstd), MEM(running_mean),
-                       OFF(running_mean), MEM(running_var), OFF(running_var), I(M), I(C),
-                       KFLT(momentum), KFLT(eps)));
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_bn_finalize_stats, 1, g1, NULL, KMEM(s), I(sq_off), MEM(save_mean),
+                       OFF(save_mean), MEM(save_invstd), MEM(running_mean), OFF(running_mean),
+                       MEM(running_var), OFF(running_var), I(M), I(C), KFLT(momentum), KFLT(eps)));
     return MBN_LAUNCH(d, MBN_K_bn_relu6_apply, 2, ga, NULL, MEM(z), OFF(z), MEM(gamma), OFF(gamma),
                       MEM(beta), OFF(beta), MEM(save_mean), MEM(save_invstd), OFF(save_mean),
                       MEM(y), OFF(y), I(M), I(C));
@@ -161,8 +160,7 @@ int mbn_op_bn_fold(MbnDevice *d, MbnBuf w, MbnBuf gamma, MbnBuf beta, MbnBuf mea
     size_t g[1] = {(size_t)C * K};
     return MBN_LAUNCH(d, MBN_K_bn_fold, 1, g, NULL, MEM(w), OFF(w), MEM(gamma), OFF(gamma),
                       MEM(beta), OFF(beta), MEM(mean), OFF(mean), MEM(var), OFF(var), KFLT(eps),
-                      I(C), I(K), I(channel_minor), MEM(w_out), OFF(w_out), MEM(b_out),
-                      OFF(b_out));
+                      I(C), I(K), I(channel_minor), MEM(w_out), OFF(w_out), MEM(b_out), OFF(b_out));
 }
 
 int mbn_op_bias_relu6(MbnDevice *d, MbnBuf y, MbnBuf b, size_t M, int C) {
@@ -185,8 +183,8 @@ int mbn_op_avgpool_bwd(MbnDevice *d, MbnBuf dy, MbnBuf dx, int N, int HW, int C)
 }
 
 int mbn_op_fc_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf b, MbnBuf y, int N, int C, int K) {
-    MBN_TRY(mbn_gemm(d, false, true, (size_t)N, (size_t)K, (size_t)C, 1.0f, x.mem, x.off,
-                     (size_t)C, w.mem, w.off, (size_t)C, 0.0f, y.mem, y.off, (size_t)K));
+    MBN_TRY(mbn_gemm(d, false, true, (size_t)N, (size_t)K, (size_t)C, 1.0f, x.mem, x.off, (size_t)C,
+                     w.mem, w.off, (size_t)C, 0.0f, y.mem, y.off, (size_t)K));
     size_t g[2] = {(size_t)K, (size_t)N};
     return MBN_LAUNCH(d, MBN_K_bias_add_rows, 2, g, NULL, MEM(y), OFF(y), MEM(b), OFF(b), I(N),
                       I(K));

@@ -33,7 +33,9 @@ typedef struct {
 #define MBN_BUF(m, o) ((MbnBuf){(m), (size_t)(o)})
 #define MBN_NOBUF ((MbnBuf){NULL, 0})
 
-static inline int mbn_conv_out(int in, int stride) { return (in - 1) / stride + 1; }
+static inline int mbn_conv_out(int in, int stride) {
+    return (in - 1) / stride + 1;
+}
 
 /* Scratch floats any op below needs for M rows of C channels (reduction partials). */
 size_t mbn_ops_scratch_floats(size_t M, int C);

@@ -43,7 +43,8 @@ static int parse_list(const char *text, double *out, int max) {
         if (end == p || errno || !isfinite(v) || n >= max) return -1;
         out[n++] = v;
         p = end;
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         if (*p == ',') {
             p++;
             if (!*p) return -1;
@@ -63,19 +64,23 @@ int mbn_lr_parse_piecewise(MbnLrSchedule *s, const char *milestones, const char 
         return mbn_fail(MBN_EUSAGE, "--lr-schedule piecewise needs --learning-rates (e.g. "
                                     "--learning-rates 0.1,0.01)");
     int nm = parse_list(milestones, m, MBN_MAX_MILESTONES);
-    if (nm < 0) return mbn_fail(MBN_EUSAGE, "--milestones %s: expected comma-separated steps", milestones);
+    if (nm < 0)
+        return mbn_fail(MBN_EUSAGE, "--milestones %s: expected comma-separated steps", milestones);
     int nr = parse_list(rates, r, MBN_MAX_MILESTONES);
     if (nr < 0)
         return mbn_fail(MBN_EUSAGE, "--learning-rates %s: expected comma-separated numbers", rates);
     if (nm != nr)
-        return mbn_fail(MBN_EUSAGE, "--milestones has %d entries but --learning-rates has %d: "
-                                    "give one rate per milestone", nm, nr);
+        return mbn_fail(MBN_EUSAGE,
+                        "--milestones has %d entries but --learning-rates has %d: "
+                        "give one rate per milestone",
+                        nm, nr);
     for (int k = 0; k < nm; k++) {
         if (m[k] != floor(m[k]) || m[k] < 1)
             return mbn_fail(MBN_EUSAGE, "--milestones %s: entry %g is not a positive step count",
                             milestones, m[k]);
         if (k > 0 && m[k] <= m[k - 1])
-            return mbn_fail(MBN_EUSAGE, "--milestones %s: must be strictly increasing (%g after %g)",
+            return mbn_fail(MBN_EUSAGE,
+                            "--milestones %s: must be strictly increasing (%g after %g)",
                             milestones, m[k], m[k - 1]);
         if (r[k] < 0)
             return mbn_fail(MBN_EUSAGE, "--learning-rates %s: %g is negative", rates, r[k]);

@@ -46,7 +46,8 @@ static int make_dir(const char *dir) {
         struct stat st;
         if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return MBN_OK;
     }
-    return mbn_fail(MBN_EFAIL, "--ckpt-dir %s: cannot create the folder (%s)", dir, strerror(errno));
+    return mbn_fail(MBN_EFAIL, "--ckpt-dir %s: cannot create the folder (%s)", dir,
+                    strerror(errno));
 }
 
 /* Averages the gradients of all ranks in rank order on the host and writes the mean back to
@@ -57,10 +58,12 @@ static int allreduce_mean(Trainer *t) {
     MBN_TRY(mbn_net_read_buffer(&t->nets[0], t->nets[0].grads, t->host_sum));
     for (int r = 1; r < t->world; r++) {
         MBN_TRY(mbn_net_read_buffer(&t->nets[r], t->nets[r].grads, t->host_grads));
-        for (size_t i = 0; i < n; i++) t->host_sum[i] += t->host_grads[i];
+        for (size_t i = 0; i < n; i++)
+            t->host_sum[i] += t->host_grads[i];
     }
     float inv = 1.0f / (float)t->world;
-    for (size_t i = 0; i < n; i++) t->host_sum[i] *= inv;
+    for (size_t i = 0; i < n; i++)
+        t->host_sum[i] *= inv;
     for (int r = 0; r < t->world; r++)
         MBN_TRY(mbn_net_write_buffer(&t->nets[r], t->nets[r].grads, t->host_sum));
     return MBN_OK;
@@ -86,13 +89,13 @@ static int open_data(Trainer *t) {
         }
     }
     for (int r = 0; r < t->world; r++) {
-        MbnLoaderConfig lc = {c->batch_size, c->resolution, c->workers, c->seed, true, true,
-                              r, t->world, 0};
+        MbnLoaderConfig lc = {
+            c->batch_size, c->resolution, c->workers, c->seed, true, true, r, t->world, 0};
         MBN_TRY(mbn_loader_create(t->train_ds, &lc, &t->loaders[r]));
     }
     if (t->val_ds) {
-        MbnLoaderConfig lc = {c->batch_size, c->resolution, c->workers, c->seed, false, false,
-                              0, 1, 0};
+        MbnLoaderConfig lc = {
+            c->batch_size, c->resolution, c->workers, c->seed, false, false, 0, 1, 0};
         MBN_TRY(mbn_loader_create(t->val_ds, &lc, &t->val_loader));
     }
     return MBN_OK;
@@ -110,8 +113,9 @@ static int build_nets(Trainer *t, const MbnArch *arch) {
         const MbnHostTensor *cw = rc ? NULL : mbn_tensors_find(&set, "classifier.weight");
         bool skip = cw && cw->ndim == 2 && cw->shape[0] != arch->num_classes;
         if (skip)
-            fprintf(stderr, "mbn: %s has a %lld-class classifier; loading everything else and "
-                            "starting a new %d-class classifier (fine-tuning)\n",
+            fprintf(stderr,
+                    "mbn: %s has a %lld-class classifier; loading everything else and "
+                    "starting a new %d-class classifier (fine-tuning)\n",
                     c->init, (long long)cw->shape[0], arch->num_classes);
         for (int r = 0; rc == MBN_OK && r < t->world; r++)
             rc = mbn_net_import(&t->nets[r], &set, skip, false);
@@ -139,14 +143,16 @@ static int resume(Trainer *t) {
     } else {
         snprintf(path, sizeof path, "%s", c->resume);
     }
-    for (int r = 0; r < t->world; r++) MBN_TRY(mbn_train_state_load(path, &t->nets[r], &t->pos));
+    for (int r = 0; r < t->world; r++)
+        MBN_TRY(mbn_train_state_load(path, &t->nets[r], &t->pos));
     if (t->pos.seed != c->seed)
         mbn_warn("%s was trained with --seed %llu; continuing with --seed %llu changes the data "
-                 "order", path, (unsigned long long)t->pos.seed, (unsigned long long)c->seed);
+                 "order",
+                 path, (unsigned long long)t->pos.seed, (unsigned long long)c->seed);
     if (t->pos.steps_per_epoch != t->lr.steps_per_epoch) {
         mbn_warn("%s: %lld steps per epoch then, %lld now (dataset or batch size changed); "
-                 "restarting the interrupted epoch", path, (long long)t->pos.steps_per_epoch,
-                 (long long)t->lr.steps_per_epoch);
+                 "restarting the interrupted epoch",
+                 path, (long long)t->pos.steps_per_epoch, (long long)t->lr.steps_per_epoch);
         t->pos.step_in_epoch = 0;
     }
     if (t->pos.step_in_epoch >= t->lr.steps_per_epoch) {
@@ -162,8 +168,9 @@ static int open_log(Trainer *t) {
     snprintf(t->log_path, sizeof t->log_path, "%s/train_log.csv", t->cfg->ckpt_dir);
     bool fresh = t->pos.global_step == 0;
     t->log = fopen(t->log_path, fresh ? "w" : "a");
-    if (!t->log) return mbn_fail(MBN_EFAIL, "%s: cannot write the training log (%s)", t->log_path,
-                                 strerror(errno));
+    if (!t->log)
+        return mbn_fail(MBN_EFAIL, "%s: cannot write the training log (%s)", t->log_path,
+                        strerror(errno));
     if (fresh) fprintf(t->log, "kind,epoch,step,loss,lr,images_per_s,top1,top5\n");
     return MBN_OK;
 }
@@ -232,8 +239,9 @@ static int run_epochs(Trainer *t) {
             MBN_TRY(train_step(t, lr, &n, &loss));
             if (!isfinite(loss)) {
                 mbn_progress_finish(&prog);
-                return mbn_fail(MBN_EFAIL, "step %lld (epoch %d): the loss is %s; stopping. "
-                                           "The last good checkpoint is %s",
+                return mbn_fail(MBN_EFAIL,
+                                "step %lld (epoch %d): the loss is %s; stopping. "
+                                "The last good checkpoint is %s",
                                 (long long)t->pos.global_step + 1, epoch + 1,
                                 isnan(loss) ? "NaN" : "infinite",
                                 res->checkpoint[0] ? res->checkpoint : "(none yet)");
@@ -330,12 +338,13 @@ int mbn_train(const MbnTrainConfig *cfg, MbnTrainResult *res) {
     if (rc == MBN_OK) {
         t.lr.steps_per_epoch = mbn_loader_batches_per_epoch(t.loaders[0]);
         if (t.lr.steps_per_epoch < 1)
-            rc = mbn_fail(MBN_EFAIL, "%s: %lld training images are fewer than one batch of %d "
-                                     "per device", cfg->data_dir, (long long)t.train_ds->count,
-                          cfg->batch_size);
+            rc = mbn_fail(MBN_EFAIL,
+                          "%s: %lld training images are fewer than one batch of %d "
+                          "per device",
+                          cfg->data_dir, (long long)t.train_ds->count, cfg->batch_size);
         else if (t.lr.kind == MBN_LR_COSINE && t.lr.decay_epochs <= 0)
-            t.lr.decay_epochs = cfg->epochs - t.lr.warmup_epochs > 0
-                                    ? cfg->epochs - t.lr.warmup_epochs : 1;
+            t.lr.decay_epochs =
+                cfg->epochs - t.lr.warmup_epochs > 0 ? cfg->epochs - t.lr.warmup_epochs : 1;
         t.pos.steps_per_epoch = t.lr.steps_per_epoch;
     }
     if (rc == MBN_OK) rc = build_nets(&t, &arch);
@@ -347,8 +356,9 @@ int mbn_train(const MbnTrainConfig *cfg, MbnTrainResult *res) {
     }
     if (rc == MBN_OK) rc = open_log(&t);
     if (rc == MBN_OK && !cfg->quiet)
-        fprintf(stderr, "mbn: training MobileNet V1 %g-%d (%d classes) on %d device%s: %lld "
-                        "images, %lld steps per epoch of %d per device, %d epochs\n",
+        fprintf(stderr,
+                "mbn: training MobileNet V1 %g-%d (%d classes) on %d device%s: %lld "
+                "images, %lld steps per epoch of %d per device, %d epochs\n",
                 (double)arch.alpha, arch.resolution, arch.num_classes, t.world,
                 t.world > 1 ? "s" : "", (long long)t.train_ds->count,
                 (long long)t.lr.steps_per_epoch, cfg->batch_size, cfg->epochs);

@@ -29,8 +29,8 @@ static int check_config(const char *path, const MbnCheckpoint *ck, const MbnArch
         return mbn_fail(MBN_EFAIL, "%s: was trained with --alpha %g, but --alpha %g was given",
                         path, (double)ck->config.alpha, (double)a->alpha);
     if (ck->config.num_classes != a->num_classes)
-        return mbn_fail(MBN_EFAIL, "%s: has %d classes, but the model has %d (--num-classes)",
-                        path, ck->config.num_classes, a->num_classes);
+        return mbn_fail(MBN_EFAIL, "%s: has %d classes, but the model has %d (--num-classes)", path,
+                        ck->config.num_classes, a->num_classes);
     if (ck->config.resolution != a->resolution)
         return mbn_fail(MBN_EFAIL,
                         "%s: was trained at --resolution %d, but --resolution %d was given", path,

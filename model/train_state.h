@@ -10,12 +10,12 @@
 #include "model/net.h"
 
 typedef struct {
-    int epoch;              /* epoch in progress (0-based) */
-    int64_t step_in_epoch;  /* batches of that epoch already trained */
-    int64_t global_step;    /* optimizer steps so far */
+    int epoch;             /* epoch in progress (0-based) */
+    int64_t step_in_epoch; /* batches of that epoch already trained */
+    int64_t global_step;   /* optimizer steps so far */
     int64_t steps_per_epoch;
     uint64_t seed;
-    double loss;            /* last loss */
+    double loss; /* last loss */
 } MbnTrainPosition;
 
 int mbn_train_state_save(const char *path, MbnNet *net, const MbnTrainPosition *pos);

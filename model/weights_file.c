@@ -43,7 +43,8 @@ static int open_checkpoint(const char *path, const MbnModelFlags *f, MbnArch *ar
     memset(&ck, 0, sizeof ck);
     MBN_TRY(mbn_ckpt_load(path, &ck));
     int rc = check_flag_float(path, "--alpha", f->alpha, ck.config.alpha);
-    if (rc == MBN_OK) rc = check_flag_int(path, "--num-classes", f->num_classes, ck.config.num_classes);
+    if (rc == MBN_OK)
+        rc = check_flag_int(path, "--num-classes", f->num_classes, ck.config.num_classes);
     int res = f->resolution > 0 ? f->resolution : ck.config.resolution;
     if (rc == MBN_OK) rc = mbn_arch_build(arch, ck.config.alpha, res, ck.config.num_classes);
     if (rc == MBN_OK) {
@@ -61,8 +62,10 @@ static int open_safetensors(const char *path, const MbnModelFlags *f, MbnArch *a
     int rc = MBN_OK;
     const MbnHostTensor *fc = mbn_tensors_find(&all, "classifier.weight");
     if (!fc || fc->ndim != 2)
-        rc = mbn_fail(MBN_EFAIL, "%s: no classifier.weight [classes, features] tensor: not a "
-                                 "MobileNet V1 in timm's naming", path);
+        rc = mbn_fail(MBN_EFAIL,
+                      "%s: no classifier.weight [classes, features] tensor: not a "
+                      "MobileNet V1 in timm's naming",
+                      path);
     float alpha = 0;
     int classes = 0;
     if (rc == MBN_OK) {

@@ -36,7 +36,8 @@ int main(void) {
         if (e > 5) e = 5;
         list[i] = 0.001 + delta * (1.0 + cos(3.14159265358979323846 * e / 5.0));
     }
-    for (int i = 0; i < 7 * 13; i++) expect_close("cosine", i, mbn_lr_at(&s, i), list[i]);
+    for (int i = 0; i < 7 * 13; i++)
+        expect_close("cosine", i, mbn_lr_at(&s, i), list[i]);
     expect_close("cosine first", 0, mbn_lr_at(&s, 0), 0.1);
     expect_close("cosine end", 90, mbn_lr_at(&s, 90), 0.001);
 
@@ -53,23 +54,26 @@ int main(void) {
     const int ms[3] = {10, 25, 40};
     const double rs[3] = {0.1, 0.05, 0.01};
     for (int k = 0; k < 3; k++) {
-        for (int j = 0; j < ms[k] - last; j++) pl[n++] = rs[k];
+        for (int j = 0; j < ms[k] - last; j++)
+            pl[n++] = rs[k];
         last = ms[k];
     }
-    for (int i = 0; i < 40; i++) expect_close("piecewise", i, mbn_lr_at(&p, i), pl[i]);
+    for (int i = 0; i < 40; i++)
+        expect_close("piecewise", i, mbn_lr_at(&p, i), pl[i]);
     expect_close("piecewise past the end", 55, mbn_lr_at(&p, 55), 0.01);
 
     /* warmup: 2 epochs of 13 steps rising linearly to max_lr, then cosine from its step 0 */
     MbnLrSchedule w = s;
     w.warmup_epochs = 2;
-    for (int i = 0; i < 26; i++) expect_close("warmup", i, mbn_lr_at(&w, i), 0.1 * (i + 1) / 26.0);
+    for (int i = 0; i < 26; i++)
+        expect_close("warmup", i, mbn_lr_at(&w, i), 0.1 * (i + 1) / 26.0);
     for (int i = 26; i < 26 + 7 * 13; i++)
         expect_close("after warmup", i, mbn_lr_at(&w, i), list[i - 26]);
 
     /* malformed piecewise lists are usage errors naming the flag */
-    const char *bad[][2] = {{"10,5", "0.1,0.2"},  {"10,20", "0.1"},  {"a,b", "0.1,0.2"},
-                            {"10,", "0.1,0.2"},   {"", "0.1"},       {"10,20", "0.1,-1"},
-                            {"0,10", "0.1,0.2"},  {"10,10", "0.1,0.2"}, {"1.5", "0.1"}};
+    const char *bad[][2] = {{"10,5", "0.1,0.2"}, {"10,20", "0.1"},     {"a,b", "0.1,0.2"},
+                            {"10,", "0.1,0.2"},  {"", "0.1"},          {"10,20", "0.1,-1"},
+                            {"0,10", "0.1,0.2"}, {"10,10", "0.1,0.2"}, {"1.5", "0.1"}};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         MbnLrSchedule b;
         memset(&b, 0, sizeof b);

@@ -1,7 +1,8 @@
 /* End-to-end learning sanity on the device: a 0.25-32 MobileNet memorises 8 random images with
  * random labels within 60 momentum-SGD steps at lr 0.01 (loss falls below a quarter of its
- * start, and the training-mode predictions match every label). It cannot pass with a broken gradient anywhere
- * along the chain: every layer must move the right way for the loss to collapse. */
+ * start, and the training-mode predictions match every label). It cannot pass with a broken
+ * gradient anywhere along the chain: every layer must move the right way for the loss to collapse.
+ */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +31,10 @@ int main(void) {
     size_t n_in = (size_t)N * 32 * 32 * 3;
     float *x = malloc(n_in * sizeof *x);
     int32_t labels[8];
-    for (size_t i = 0; i < n_in; i++) x[i] = (float)mbn_rng_normal(&rng);
-    for (int i = 0; i < N; i++) labels[i] = (int32_t)(mbn_rng_next(&rng) % K);
+    for (size_t i = 0; i < n_in; i++)
+        x[i] = (float)mbn_rng_normal(&rng);
+    for (int i = 0; i < N; i++)
+        labels[i] = (int32_t)(mbn_rng_next(&rng) % K);
     MbnSgdConfig sgd = {0.01f, 0.9f, 0.0f, false};
     float first = 0, loss = 0;
     for (int step = 0; step < 60; step++) {

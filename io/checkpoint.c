@@ -490,7 +490,7 @@ static int check_container(const unsigned char *buf, size_t len, const char *lab
 
 int mbn_ckpt_load_mem(const unsigned char *buf, size_t len, const char *label, MbnCheckpoint *ck) {
     memset(ck, 0, sizeof *ck);
-    uint64_t raw_n, comp_n;
+    uint64_t raw_n = 0, comp_n = 0;
     MBN_TRY(check_container(buf, len, label, &raw_n, &comp_n));
     unsigned char *raw = malloc((size_t)raw_n);
     if (!raw)

@@ -101,3 +101,22 @@ void mbn_dataset_free(MbnDataset *ds) {
     free(ds->pixels);
     free(ds);
 }
+
+int mbn_dataset_from_files(const char *const *paths, int n, int num_classes, MbnDataset **out) {
+    *out = NULL;
+    MbnDataset *ds = calloc(1, sizeof *ds);
+    if (!ds) return mbn_fail(MBN_EFAIL, "out of host memory");
+    ds->kind = MBN_DATA_IMAGEFOLDER;
+    ds->split = MBN_SPLIT_VAL;
+    ds->count = n;
+    ds->num_classes = 0; /* no class names: the model's labels file names the classes */
+    ds->labels = calloc((size_t)n, sizeof *ds->labels);
+    ds->paths = (char **)mbn_strings_dup(paths, n);
+    (void)num_classes;
+    if (!ds->labels || !ds->paths) {
+        mbn_dataset_free(ds);
+        return mbn_fail(MBN_EFAIL, "out of host memory");
+    }
+    *out = ds;
+    return MBN_OK;
+}

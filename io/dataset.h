@@ -32,6 +32,9 @@ typedef struct MbnDataset {
  * it holds no recognisable data, no classes, no samples, or (for split VAL) no val split. */
 int mbn_dataset_open(const char *dir, MbnSplit split, MbnDataset **out);
 void mbn_dataset_free(MbnDataset *ds);
+/* A list of image files as an (unlabelled) dataset, for mbn infer: decoded and preprocessed by
+ * the loader like a val split; every label is 0. */
+int mbn_dataset_from_files(const char *const *paths, int n, int num_classes, MbnDataset **out);
 
 /* Writes the class names, one per line (the labels file that travels with checkpoints). */
 int mbn_labels_write(const char *path, char *const *names, int n);

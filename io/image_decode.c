@@ -13,40 +13,6 @@
 
 #include "host/error.h"
 
-int mbn_read_file(const char *path, uint8_t **buf, size_t *len) {
-    *buf = NULL;
-    *len = 0;
-    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever. */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return mbn_fail(MBN_EFAIL, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    int rc = MBN_OK;
-    if (fstat(fd, &st) != 0) rc = mbn_fail(MBN_EFAIL, "%s: %s", path, strerror(errno));
-    else if (!S_ISREG(st.st_mode)) rc = mbn_fail(MBN_EFAIL, "%s: not a regular file", path);
-    else if (st.st_size == 0) rc = mbn_fail(MBN_EFAIL, "%s: empty file", path);
-    else if ((uint64_t)st.st_size > MBN_IMAGE_MAX_FILE_BYTES)
-        rc = mbn_fail(MBN_EFAIL, "%s: file too large (%lld bytes)", path, (long long)st.st_size);
-    size_t n = rc == MBN_OK ? (size_t)st.st_size : 0;
-    uint8_t *data = rc == MBN_OK ? malloc(n) : NULL;
-    if (rc == MBN_OK && !data) rc = mbn_fail(MBN_EFAIL, "%s: out of host memory", path);
-    size_t got = 0;
-    while (rc == MBN_OK && got < n) {
-        ssize_t r = read(fd, data + got, n - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) rc = mbn_fail(MBN_EFAIL, "%s: read error: %s", path, strerror(errno));
-        else if (r == 0) rc = mbn_fail(MBN_EFAIL, "%s: file shrank while reading", path);
-        else got += (size_t)r;
-    }
-    close(fd);
-    if (rc != MBN_OK) {
-        free(data);
-        return rc;
-    }
-    *buf = data;
-    *len = n;
-    return MBN_OK;
-}
-
 static bool is_jpeg(const uint8_t *b, size_t n) { return n >= 3 && b[0] == 0xFF && b[1] == 0xD8; }
 static bool is_png(const uint8_t *b, size_t n) {
     return n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0;

@@ -17,9 +17,6 @@ typedef struct {
     int w, h;
 } MbnImage;
 
-/* Reads a whole regular file (FIFOs, devices, folders and empty files are refused without
- * blocking). *buf is malloc'ed. */
-int mbn_read_file(const char *path, uint8_t **buf, size_t *len);
 /* Full-resolution size from the header alone. */
 int mbn_image_probe(const uint8_t *buf, size_t len, const char *name, int *w, int *h);
 /* Decodes to RGB. For a JPEG, min_scale < 1 lets TurboJPEG decode at a reduced DCT scale: the

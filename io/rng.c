@@ -1,5 +1,7 @@
 #include "io/rng.h"
 
+#include <math.h>
+
 uint64_t mbn_splitmix64(uint64_t *state) {
     uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -54,4 +56,12 @@ void mbn_rng_shuffle(MbnRng *rng, int64_t *v, int64_t n) {
         v[i] = v[j];
         v[j] = t;
     }
+}
+
+double mbn_rng_normal(MbnRng *rng) {
+    /* Box-Muller on two uniforms; the cosine branch only, so each call consumes exactly two
+     * draws and the sequence stays easy to reproduce elsewhere. */
+    double u1 = mbn_rng_uniform(rng), u2 = mbn_rng_uniform(rng);
+    if (u1 < 1e-300) u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(2.0 * 3.14159265358979323846 * u2);
 }

@@ -23,5 +23,7 @@ double mbn_rng_range(MbnRng *rng, double lo, double hi);
 uint64_t mbn_rng_below(MbnRng *rng, uint64_t n);
 /* Fisher-Yates shuffle of n int64 values. */
 void mbn_rng_shuffle(MbnRng *rng, int64_t *v, int64_t n);
+/* Standard normal (Box-Muller, two uniforms per value). */
+double mbn_rng_normal(MbnRng *rng);
 
 #endif

@@ -1,12 +1,13 @@
 /* Parameter initialisation, and conversion between the device's flat parameter vector and
  * timm-named host tensors (export/import, checkpoints). */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "host/error.h"
-#include "host/rng.h"
+#include "io/rng.h"
 #include "model/net.h"
 
 int mbn_net_init(MbnNet *net, uint64_t seed) {
@@ -14,6 +15,8 @@ int mbn_net_init(MbnNet *net, uint64_t seed) {
     if (!h) return mbn_fail(MBN_EFAIL, "out of host memory initialising weights");
     MbnRng rng;
     mbn_rng_seed(&rng, seed);
+    const char *ie = getenv("MBN_INIT");
+    bool torch_init = ie && strcmp(ie, "torch") == 0;
     for (int i = 0; i < net->n_params; i++) {
         const MbnParam *p = &net->params_table[i];
         float *w = h + p->offset;
@@ -24,12 +27,19 @@ int mbn_net_init(MbnNet *net, uint64_t seed) {
             double fan_out = (double)p->shape[0] * p->shape[2] * p->shape[3];
             if (p->kind == MBN_PARAM_DW_WEIGHT) fan_out = 9.0;
             double std = sqrt(2.0 / fan_out);
+            if (torch_init) {
+                double fan_in = (double)p->shape[1] * p->shape[2] * p->shape[3];
+                double b = 1.0 / sqrt(fan_in);
+                for (size_t k = 0; k < p->count; k++)
+                    w[k] = (float)((2.0 * mbn_rng_uniform(&rng) - 1.0) * b);
+                break;
+            }
             for (size_t k = 0; k < p->count; k++)
                 w[k] = (float)(mbn_rng_normal(&rng) * std);
             break;
         }
         case MBN_PARAM_FC_WEIGHT: {
-            double r = 1.0 / sqrt((double)p->shape[0]);
+            double r = 1.0 / sqrt((double)p->shape[torch_init ? 1 : 0]);
             for (size_t k = 0; k < p->count; k++)
                 w[k] = (float)((2.0 * mbn_rng_uniform(&rng) - 1.0) * r);
             break;
@@ -39,9 +49,16 @@ int mbn_net_init(MbnNet *net, uint64_t seed) {
             for (size_t k = 0; k < p->count; k++)
                 w[k] = 1.0f;
             break;
+        case MBN_PARAM_FC_BIAS:
+            if (torch_init) {
+                const MbnParam *fw = p - 1;
+                double r = 1.0 / sqrt((double)fw->shape[1]);
+                for (size_t k = 0; k < p->count; k++)
+                    w[k] = (float)((2.0 * mbn_rng_uniform(&rng) - 1.0) * r);
+            }
+            break;
         case MBN_PARAM_BN_BETA:
         case MBN_PARAM_BN_MEAN:
-        case MBN_PARAM_FC_BIAS:
             break;
         }
     }

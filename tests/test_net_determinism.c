@@ -36,7 +36,8 @@ static void make_data(Data *d) {
     for (int b = 0; b < 2; b++) {
         d->x[b] = T_NEW(float, n);
         tfill_normal(&r, d->x[b], NULL, n, 0.0, 1.0);
-        for (int i = 0; i < BATCH; i++) d->labels[b][i] = trng_int(&r, 0, K - 1);
+        for (int i = 0; i < BATCH; i++)
+            d->labels[b][i] = trng_int(&r, 0, K - 1);
     }
 }
 
@@ -171,7 +172,8 @@ int main(int argc, char **argv) {
         init = tnet_read_flat(&n0, n0.params);
         mbn_net_destroy(&n0);
     }
-    T_CHECK(memcmp(init, s1.params, np * sizeof(float)) != 0, "training left the weights as they were");
+    T_CHECK(memcmp(init, s1.params, np * sizeof(float)) != 0,
+            "training left the weights as they were");
 
     /* the other process */
     size_t n;
@@ -183,7 +185,8 @@ int main(int argc, char **argv) {
     unlink(path);
     T_CHECK(got == n, "child wrote %zu floats, want %zu", got, n);
     T_OK(tsame_bits("2 processes: inference logits", mine, theirs, BATCH * K));
-    T_OK(tsame_bits("2 processes: training logits", mine + BATCH * K, theirs + BATCH * K, BATCH * K));
+    T_OK(tsame_bits("2 processes: training logits", mine + BATCH * K, theirs + BATCH * K,
+                    BATCH * K));
     T_OK(tsame_bits("2 processes: params after a step", mine + 2 * BATCH * K,
                     theirs + 2 * BATCH * K, n - 2 * BATCH * K));
     free(mine), free(theirs), free(init);

@@ -33,13 +33,15 @@ static TRng rng;
 
 static double *dabs(const double *x, size_t n) {
     double *a = T_NEW(double, n ? n : 1);
-    for (size_t i = 0; i < n; i++) a[i] = fabs(x[i]);
+    for (size_t i = 0; i < n; i++)
+        a[i] = fabs(x[i]);
     return a;
 }
 
 static double *sum_tol(const double *S, size_t n, double K) {
     double *t = T_NEW(double, n ? n : 1);
-    for (size_t i = 0; i < n; i++) t[i] = (K + 2) * T_U * S[i];
+    for (size_t i = 0; i < n; i++)
+        t[i] = (K + 2) * T_U * S[i];
     return t;
 }
 
@@ -99,7 +101,8 @@ static void test_dw_bwd(int N, int H, int W, int C, int s) {
     TBuf bx = tbuf_new(&dev, x.f, nx, 3), bw = tbuf_new(&dev, w.f, nw, 4),
          bdy = tbuf_new(&dev, dy.f, ny, 5), bdx = tbuf_new_fill(&dev, GARBAGE, nx, 6),
          bdw = tbuf_new_fill(&dev, GARBAGE, nw, 7), bs = tbuf_new_fill(&dev, GARBAGE, scratch_n, 0);
-    float *dx[2] = {T_NEW(float, nx), T_NEW(float, nx)}, *dw[2] = {T_NEW(float, nw), T_NEW(float, nw)};
+    float *dx[2] = {T_NEW(float, nx), T_NEW(float, nx)},
+          *dw[2] = {T_NEW(float, nw), T_NEW(float, nw)};
     for (int run = 0; run < 2; run++) {
         T_MBN(mbn_op_dw_bwd_input(&dev, tb(bdy), tb(bw), tb(bdx), N, H, W, C, s));
         T_MBN(mbn_op_dw_bwd_weight(&dev, tb(bx), tb(bdy), tb(bdw), N, H, W, C, s, tb(bs)));
@@ -125,9 +128,11 @@ static void test_dw_bwd(int N, int H, int W, int C, int s) {
     T_OK(tbuf_guards_ok(&dev, bdx, "dw dx") && tbuf_guards_ok(&dev, bdw, "dw dw"));
     T_OK(tbuf_unchanged(&dev, bdy, dy.f, "dw dy") && tbuf_unchanged(&dev, bx, x.f, "dw x"));
     TBuf *all[] = {&bx, &bw, &bdy, &bdx, &bdw, &bs};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++) tbuf_free(all[i]);
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        tbuf_free(all[i]);
     tfree(&x), tfree(&w), tfree(&dy);
-    for (int i = 0; i < 2; i++) free(dx[i]), free(dw[i]);
+    for (int i = 0; i < 2; i++)
+        free(dx[i]), free(dw[i]);
     free(rx), free(rxa), free(rw), free(rwa), free(xa), free(wa), free(dya), free(tx), free(tw);
 }
 
@@ -138,7 +143,8 @@ static void test_pw_bwd(size_t M, int Cin, int Cout) {
     TBuf bx = tbuf_new(&dev, x.f, nx, 1), bw = tbuf_new(&dev, w.f, nw, 2),
          bdy = tbuf_new(&dev, dy.f, ny, 3), bdx = tbuf_new_fill(&dev, GARBAGE, nx, 4),
          bdw = tbuf_new_fill(&dev, GARBAGE, nw, 5);
-    float *dx[2] = {T_NEW(float, nx), T_NEW(float, nx)}, *dw[2] = {T_NEW(float, nw), T_NEW(float, nw)};
+    float *dx[2] = {T_NEW(float, nx), T_NEW(float, nx)},
+          *dw[2] = {T_NEW(float, nw), T_NEW(float, nw)};
     for (int run = 0; run < 2; run++) {
         T_MBN(mbn_op_pw_bwd_input(&dev, tb(bdy), tb(bw), tb(bdx), M, Cin, Cout));
         T_MBN(mbn_op_pw_bwd_weight(&dev, tb(bx), tb(bdy), tb(bdw), M, Cin, Cout));
@@ -163,9 +169,11 @@ static void test_pw_bwd(size_t M, int Cin, int Cout) {
     T_OK(tbuf_guards_ok(&dev, bdx, "pw dx") && tbuf_guards_ok(&dev, bdw, "pw dw"));
     T_OK(tbuf_unchanged(&dev, bdy, dy.f, "pw dy") && tbuf_unchanged(&dev, bw, w.f, "pw w"));
     TBuf *all[] = {&bx, &bw, &bdy, &bdx, &bdw};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++) tbuf_free(all[i]);
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        tbuf_free(all[i]);
     tfree(&x), tfree(&w), tfree(&dy);
-    for (int i = 0; i < 2; i++) free(dx[i]), free(dw[i]);
+    for (int i = 0; i < 2; i++)
+        free(dx[i]), free(dw[i]);
     free(rx), free(rxa), free(rw), free(rwa), free(xa), free(wa), free(dya), free(tx), free(tw);
 }
 
@@ -177,7 +185,7 @@ static void test_bn_bwd(size_t M, int C) {
            dy = tnew(M * C, -1, 1);
     gamma.f[0] = -gamma.f[0], gamma.d[0] = gamma.f[0];
     float *meanf = T_NEW(float, C), *isf = T_NEW(float, C);
-    double *mean = T_NEW(double, C), *is = T_NEW(double, C), *tmp = T_NEW(double, M * C);
+    double *mean = T_NEW(double, C), *is = T_NEW(double, C), *tmp = T_NEW(double, M *C);
     int tries = 0;
     for (;; tries++) {
         ref_bn_relu6_train(z.d, gamma.d, beta.d, NULL, NULL, 0.1, 1e-5, M, C, tmp, mean, is);
@@ -204,7 +212,7 @@ static void test_bn_bwd(size_t M, int C) {
          bm = tbuf_new(&dev, meanf, C, 5), bi = tbuf_new(&dev, isf, C, 5),
          bdz = tbuf_new_fill(&dev, GARBAGE, M * C, 6), bdg = tbuf_new_fill(&dev, GARBAGE, C, 7),
          bdb = tbuf_new_fill(&dev, GARBAGE, C, 8), bs = tbuf_new_fill(&dev, GARBAGE, scratch_n, 0);
-    float *dz[2] = {T_NEW(float, M * C), T_NEW(float, M * C)};
+    float *dz[2] = {T_NEW(float, M *C), T_NEW(float, M *C)};
     float *dg[2] = {T_NEW(float, C), T_NEW(float, C)}, *db[2] = {T_NEW(float, C), T_NEW(float, C)};
     for (int run = 0; run < 2; run++) {
         T_MBN(mbn_op_bn_relu6_bwd(&dev, tb(bdy), tb(bz), tb(bg), tb(bb), tb(bm), tb(bi), M, C,
@@ -213,9 +221,9 @@ static void test_bn_bwd(size_t M, int C) {
         tbuf_read(&dev, bdg, dg[run]);
         tbuf_read(&dev, bdb, db[run]);
     }
-    double *rdz = T_NEW(double, M * C), *rdg = T_NEW(double, C), *rdb = T_NEW(double, C);
+    double *rdz = T_NEW(double, M *C), *rdg = T_NEW(double, C), *rdb = T_NEW(double, C);
     ref_bn_relu6_bwd(dy.d, z.d, gamma.d, beta.d, mean, is, M, C, rdz, rdg, rdb);
-    double *tdz = T_NEW(double, M * C), *tdg = T_NEW(double, C), *tdb = T_NEW(double, C);
+    double *tdz = T_NEW(double, M *C), *tdg = T_NEW(double, C), *tdb = T_NEW(double, C);
     size_t passing = 0;
     for (int c = 0; c < C; c++) {
         double sg = 0, sgx = 0;
@@ -254,9 +262,11 @@ static void test_bn_bwd(size_t M, int C) {
          tbuf_guards_ok(&dev, bdb, "bn dbeta"));
     T_OK(tbuf_unchanged(&dev, bdy, dy.f, "bn dy") && tbuf_unchanged(&dev, bz, z.f, "bn z"));
     TBuf *all[] = {&bdy, &bz, &bg, &bb, &bm, &bi, &bdz, &bdg, &bdb, &bs};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++) tbuf_free(all[i]);
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        tbuf_free(all[i]);
     tfree(&z), tfree(&gamma), tfree(&beta), tfree(&dy);
-    for (int i = 0; i < 2; i++) free(dz[i]), free(dg[i]), free(db[i]);
+    for (int i = 0; i < 2; i++)
+        free(dz[i]), free(dg[i]), free(db[i]);
     free(meanf), free(isf), free(mean), free(is), free(tmp), free(rdz), free(rdg), free(rdb),
         free(tdz), free(tdg), free(tdb);
 }
@@ -273,7 +283,8 @@ static void test_avgpool_bwd(int N, int HW, int C) {
     }
     double *r = T_NEW(double, nx), *tol = T_NEW(double, nx);
     ref_avgpool_bwd(dy.d, r, N, HW, C);
-    for (size_t i = 0; i < nx; i++) tol[i] = 3 * T_U * fabs(r[i]); /* one division: 2.5 ulp */
+    for (size_t i = 0; i < nx; i++)
+        tol[i] = 3 * T_U * fabs(r[i]); /* one division: 2.5 ulp */
     char what[96];
     snprintf(what, sizeof what, "avgpool_bwd N%d HW%d C%d", N, HW, C);
     T_OK(tcheck(what, o[0], r, tol, 0.0, nx));
@@ -293,7 +304,8 @@ static void test_fc_bwd(int N, int C, int K, int with_dx) {
          bdy = tbuf_new(&dev, dy.f, ny, 3), bdx = tbuf_new_fill(&dev, GARBAGE, nx, 4),
          bdw = tbuf_new_fill(&dev, GARBAGE, nw, 5), bdb = tbuf_new_fill(&dev, GARBAGE, K, 6),
          bs = tbuf_new_fill(&dev, GARBAGE, scratch_n, 0);
-    float *dx[2] = {T_NEW(float, nx), T_NEW(float, nx)}, *dw[2] = {T_NEW(float, nw), T_NEW(float, nw)},
+    float *dx[2] = {T_NEW(float, nx), T_NEW(float, nx)},
+          *dw[2] = {T_NEW(float, nw), T_NEW(float, nw)},
           *db[2] = {T_NEW(float, K), T_NEW(float, K)};
     for (int run = 0; run < 2; run++) {
         T_MBN(mbn_op_fc_bwd(&dev, tb(bx), tb(bw), tb(bdy), with_dx ? tb(bdx) : MBN_NOBUF, tb(bdw),
@@ -316,7 +328,8 @@ static void test_fc_bwd(int N, int C, int K, int with_dx) {
     } else {
         /* dx absent: the garbage must still be there */
         int untouched = 1;
-        for (size_t i = 0; i < nx; i++) untouched &= dx[0][i] == GARBAGE;
+        for (size_t i = 0; i < nx; i++)
+            untouched &= dx[0][i] == GARBAGE;
         T_CHECK(untouched, "fc_bwd wrote dx although none was given");
     }
     snprintf(what, sizeof what, "fc_bwd dw N%d C%d K%d", N, C, K);
@@ -329,9 +342,11 @@ static void test_fc_bwd(int N, int C, int K, int with_dx) {
          tbuf_guards_ok(&dev, bdb, "fc db"));
     T_OK(tbuf_unchanged(&dev, bdy, dy.f, "fc dy") && tbuf_unchanged(&dev, bx, x.f, "fc x"));
     TBuf *all[] = {&bx, &bw, &bdy, &bdx, &bdw, &bdb, &bs};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++) tbuf_free(all[i]);
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        tbuf_free(all[i]);
     tfree(&x), tfree(&w), tfree(&dy);
-    for (int i = 0; i < 2; i++) free(dx[i]), free(dw[i]), free(db[i]);
+    for (int i = 0; i < 2; i++)
+        free(dx[i]), free(dw[i]), free(db[i]);
     free(rx), free(rxa), free(rw), free(rwa), free(rb), free(rba), free(xa), free(wa), free(dya),
         free(tx), free(tw), free(tbb);
 }
@@ -341,7 +356,8 @@ static void test_xent(int N, int K, float e, double scale) {
     size_t n = (size_t)N * K;
     Tensor x = tnew(n, -scale, scale);
     int32_t *lab = T_NEW(int32_t, N);
-    for (int i = 0; i < N; i++) lab[i] = trng_int(&rng, 0, K - 1);
+    for (int i = 0; i < N; i++)
+        lab[i] = trng_int(&rng, 0, K - 1);
     lab[0] = K - 1; /* the last class too */
     size_t scratch_n = mbn_ops_scratch_floats((size_t)N, K) + (size_t)N;
     TBuf bx = tbuf_new(&dev, x.f, n, 3), bl = tbuf_new_int(&dev, lab, N, 5),
@@ -363,8 +379,10 @@ static void test_xent(int N, int K, float e, double scale) {
     for (int i = 0; i < N; i++) {
         const double *xi = x.d + (size_t)i * K;
         double mx = -INFINITY, s = 0;
-        for (int k = 0; k < K; k++) mx = fmax(mx, xi[k]);
-        for (int k = 0; k < K; k++) s += exp(xi[k] - mx);
+        for (int k = 0; k < K; k++)
+            mx = fmax(mx, xi[k]);
+        for (int k = 0; k < K; k++)
+            s += exp(xi[k] - mx);
         double lse = mx + log(s);
         double e_lse = T_U * (fabs(mx) + fabs(lse)) + 3 * T_U * fabs(log(s)) + (K + 3) * T_U;
         double row_err = 0, row_abs = 0;
@@ -388,7 +406,8 @@ static void test_xent(int N, int K, float e, double scale) {
          tbuf_guards_ok(&dev, bl, "xent labels"));
     T_OK(tbuf_unchanged(&dev, bx, x.f, "xent logits"));
     TBuf *all[] = {&bx, &bl, &bd, &bloss, &bs};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++) tbuf_free(all[i]);
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        tbuf_free(all[i]);
     tfree(&x);
     free(lab), free(d[0]), free(d[1]), free(rd), free(tol);
 }
@@ -457,7 +476,8 @@ static void test_fill_zero(size_t n, size_t off) {
     float *o = T_NEW(float, n);
     tbuf_read(&dev, b, o);
     size_t nz = 0;
-    for (size_t i = 0; i < n; i++) nz += o[i] != 0.0f;
+    for (size_t i = 0; i < n; i++)
+        nz += o[i] != 0.0f;
     T_CHECK(nz == 0, "fill_zero n=%zu: %zu nonzero", n, nz);
     T_OK(tbuf_guards_ok(&dev, b, "fill_zero"));
     printf("ok   fill_zero n=%zu off=%zu\n", n, off);

@@ -34,14 +34,16 @@ static TRng rng;
 
 static double *dabs(const double *x, size_t n) {
     double *a = T_NEW(double, n ? n : 1);
-    for (size_t i = 0; i < n; i++) a[i] = fabs(x[i]);
+    for (size_t i = 0; i < n; i++)
+        a[i] = fabs(x[i]);
     return a;
 }
 
 /* tol[i] = (K + 2) * u * S[i] */
 static double *sum_tol(const double *S, size_t n, double K) {
     double *t = T_NEW(double, n ? n : 1);
-    for (size_t i = 0; i < n; i++) t[i] = (K + 2) * T_U * S[i];
+    for (size_t i = 0; i < n; i++)
+        t[i] = (K + 2) * T_U * S[i];
     return t;
 }
 
@@ -70,9 +72,10 @@ static void test_stem(int N, int H, int W, int Cout, int s) {
     char what[96];
     Tensor x = tnew((size_t)N * H * W * 3, -2.5, 2.5), w = tnew((size_t)Cout * 27, -0.5, 0.5);
     TBuf bx = tbuf_new(&dev, x.f, x.n, 3), bw = tbuf_new(&dev, w.f, w.n, 5);
-    TBuf bp = tbuf_new_fill(&dev, GARBAGE, M * 27, 11), bz = tbuf_new_fill(&dev, GARBAGE, M * Cout, 7);
+    TBuf bp = tbuf_new_fill(&dev, GARBAGE, M * 27, 11),
+         bz = tbuf_new_fill(&dev, GARBAGE, M * Cout, 7);
     float *p1 = T_NEW(float, M * 27), *p2 = T_NEW(float, M * 27);
-    float *z1 = T_NEW(float, M * Cout), *z2 = T_NEW(float, M * Cout);
+    float *z1 = T_NEW(float, M *Cout), *z2 = T_NEW(float, M *Cout);
     for (int run = 0; run < 2; run++) {
         T_MBN(mbn_op_stem_im2col(&dev, tb(bx), N, H, W, s, tb(bp)));
         tbuf_read(&dev, bp, run ? p2 : p1);
@@ -85,7 +88,7 @@ static void test_stem(int N, int H, int W, int Cout, int s) {
     snprintf(what, sizeof what, "stem_im2col N%d %dx%d s%d", N, H, W, s);
     T_OK(tcheck(what, p1, pref, NULL, 0.0, M * 27));
     /* gemm: 27 terms */
-    double *zref = T_NEW(double, M * Cout), *zabs = T_NEW(double, M * Cout);
+    double *zref = T_NEW(double, M *Cout), *zabs = T_NEW(double, M *Cout);
     double *xa = dabs(x.d, x.n), *wa = dabs(w.d, w.n);
     ref_stem_fwd(x.d, w.d, zref, N, H, W, Cout, s);
     ref_stem_fwd(xa, wa, zabs, N, H, W, Cout, s);
@@ -142,12 +145,12 @@ static void test_pw(size_t M, int Cin, int Cout) {
     Tensor x = tnew(M * Cin, -2, 6), w = tnew((size_t)Cout * Cin, -0.5, 0.5);
     TBuf bx = tbuf_new(&dev, x.f, x.n, 3), bw = tbuf_new(&dev, w.f, w.n, 17),
          by = tbuf_new_fill(&dev, GARBAGE, M * Cout, 5);
-    float *y1 = T_NEW(float, M * Cout), *y2 = T_NEW(float, M * Cout);
+    float *y1 = T_NEW(float, M *Cout), *y2 = T_NEW(float, M *Cout);
     for (int run = 0; run < 2; run++) {
         T_MBN(mbn_op_pw_fwd(&dev, tb(bx), tb(bw), tb(by), M, Cin, Cout));
         tbuf_read(&dev, by, run ? y2 : y1);
     }
-    double *yref = T_NEW(double, M * Cout), *yabs = T_NEW(double, M * Cout);
+    double *yref = T_NEW(double, M *Cout), *yabs = T_NEW(double, M *Cout);
     double *xa = dabs(x.d, x.n), *wa = dabs(w.d, w.n);
     ref_pw_fwd(x.d, w.d, yref, M, Cin, Cout);
     ref_pw_fwd(xa, wa, yabs, M, Cin, Cout);
@@ -176,9 +179,10 @@ static void test_bn_train(size_t M, int C, double zshift) {
     /* save_mean and save_invstd must share an offset (ops.c) */
     TBuf bsm = tbuf_new_fill(&dev, GARBAGE, C, 4), bsi = tbuf_new_fill(&dev, GARBAGE, C, 4);
     TBuf bs = tbuf_new_fill(&dev, GARBAGE, scratch_n, 0);
-    float *y[2] = {T_NEW(float, M * C), T_NEW(float, M * C)};
+    float *y[2] = {T_NEW(float, M *C), T_NEW(float, M *C)};
     float *sm[2] = {T_NEW(float, C), T_NEW(float, C)}, *si[2] = {T_NEW(float, C), T_NEW(float, C)};
-    float *orm[2] = {T_NEW(float, C), T_NEW(float, C)}, *orv[2] = {T_NEW(float, C), T_NEW(float, C)};
+    float *orm[2] = {T_NEW(float, C), T_NEW(float, C)},
+          *orv[2] = {T_NEW(float, C), T_NEW(float, C)};
     for (int run = 0; run < 2; run++) {
         tbuf_write(&dev, brm, rm.f);
         tbuf_write(&dev, brv, rv.f);
@@ -190,7 +194,7 @@ static void test_bn_train(size_t M, int C, double zshift) {
         tbuf_read(&dev, brm, orm[run]);
         tbuf_read(&dev, brv, orv[run]);
     }
-    double *yref = T_NEW(double, M * C), *mean = T_NEW(double, C), *is = T_NEW(double, C);
+    double *yref = T_NEW(double, M *C), *mean = T_NEW(double, C), *is = T_NEW(double, C);
     double *rmr = T_NEW(double, C), *rvr = T_NEW(double, C);
     memcpy(rmr, rm.d, C * sizeof(double));
     memcpy(rvr, rv.d, C * sizeof(double));
@@ -202,7 +206,7 @@ static void test_bn_train(size_t M, int C, double zshift) {
      *   r_is  = e_var / (2 (var + eps)) + 7 u         sqrt 3 ulp, division 2.5 ulp, add 1
      *   y:   |gamma| is (e_mu + u|z - mu|) + |gamma xhat| (r_is + 4u) + 2u (|gamma xhat| + |beta|)
      * all times a safety factor 2. */
-    double *tol_y = T_NEW(double, M * C), *tol_m = T_NEW(double, C), *tol_i = T_NEW(double, C),
+    double *tol_y = T_NEW(double, M *C), *tol_m = T_NEW(double, C), *tol_i = T_NEW(double, C),
            *tol_rm = T_NEW(double, C), *tol_rv = T_NEW(double, C);
     for (int c = 0; c < C; c++) {
         double sa = 0, ss = 0;
@@ -242,9 +246,11 @@ static void test_bn_train(size_t M, int C, double zshift) {
     T_OK(tbuf_unchanged(&dev, bz, z.f, "bn z") && tbuf_unchanged(&dev, bg, gamma.f, "bn gamma") &&
          tbuf_unchanged(&dev, bb, beta.f, "bn beta"));
     TBuf *all[] = {&bz, &bg, &bb, &brm, &brv, &by, &bsm, &bsi, &bs};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++) tbuf_free(all[i]);
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        tbuf_free(all[i]);
     tfree(&z), tfree(&gamma), tfree(&beta), tfree(&rm), tfree(&rv);
-    for (int i = 0; i < 2; i++) free(y[i]), free(sm[i]), free(si[i]), free(orm[i]), free(orv[i]);
+    for (int i = 0; i < 2; i++)
+        free(y[i]), free(sm[i]), free(si[i]), free(orm[i]), free(orv[i]);
     free(yref), free(mean), free(is), free(rmr), free(rvr), free(tol_y), free(tol_m), free(tol_i),
         free(tol_rm), free(tol_rv);
 }
@@ -259,7 +265,8 @@ static void test_bn_fold(int C, int K, int channel_minor) {
          bb = tbuf_new(&dev, beta.f, C, 6), bm = tbuf_new(&dev, mean.f, C, 7),
          bv = tbuf_new(&dev, var.f, C, 8), bwo = tbuf_new_fill(&dev, GARBAGE, w.n, 9),
          bbo = tbuf_new_fill(&dev, GARBAGE, C, 10);
-    float *wo[2] = {T_NEW(float, w.n), T_NEW(float, w.n)}, *bo[2] = {T_NEW(float, C), T_NEW(float, C)};
+    float *wo[2] = {T_NEW(float, w.n), T_NEW(float, w.n)},
+          *bo[2] = {T_NEW(float, C), T_NEW(float, C)};
     for (int run = 0; run < 2; run++) {
         T_MBN(mbn_op_bn_fold(&dev, tb(bw), tb(bg), tb(bb), tb(bm), tb(bv), eps, C, K,
                              channel_minor != 0, tb(bwo), tb(bbo)));
@@ -285,9 +292,11 @@ static void test_bn_fold(int C, int K, int channel_minor) {
     T_OK(tsame_bits("  bn_fold twice", wo[0], wo[1], w.n));
     T_OK(tbuf_guards_ok(&dev, bwo, "fold w") && tbuf_guards_ok(&dev, bbo, "fold b"));
     TBuf *all[] = {&bw, &bg, &bb, &bm, &bv, &bwo, &bbo};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++) tbuf_free(all[i]);
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        tbuf_free(all[i]);
     tfree(&w), tfree(&gamma), tfree(&beta), tfree(&mean), tfree(&var);
-    for (int i = 0; i < 2; i++) free(wo[i]), free(bo[i]);
+    for (int i = 0; i < 2; i++)
+        free(wo[i]), free(bo[i]);
     free(wr), free(br), free(tw), free(tbb);
 }
 
@@ -304,7 +313,8 @@ static void test_bias_relu6(size_t M, int C) {
     double *r = T_NEW(double, y.n), *tol = T_NEW(double, y.n);
     memcpy(r, y.d, y.n * sizeof(double));
     ref_bias_relu6(r, b.d, M, C);
-    for (size_t i = 0; i < y.n; i++) tol[i] = 2 * T_U * fabs(y.d[i] + b.d[i % C]); /* one rounded addition, x2 */
+    for (size_t i = 0; i < y.n; i++)
+        tol[i] = 2 * T_U * fabs(y.d[i] + b.d[i % C]); /* one rounded addition, x2 */
     char what[96];
     snprintf(what, sizeof what, "bias_relu6 M%zu C%d", M, C);
     T_OK(tcheck(what, o[0], r, tol, 0.0, y.n));
@@ -382,7 +392,8 @@ static void test_softmax(int N, int K, double scale) {
      * relative error; exp 3 ulp each, K-term sum, division 2.5 ulp, product: factor 2 */
     for (int i = 0; i < N; i++) {
         double mx = -INFINITY;
-        for (int k = 0; k < K; k++) mx = fmax(mx, x.d[(size_t)i * K + k]);
+        for (int k = 0; k < K; k++)
+            mx = fmax(mx, x.d[(size_t)i * K + k]);
         for (int k = 0; k < K; k++) {
             size_t j = (size_t)i * K + k;
             tol[j] = 2 * r[j] * (T_U * fabs(x.d[j] - mx) + (K + 10) * T_U);

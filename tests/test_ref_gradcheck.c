@@ -56,20 +56,23 @@ static void gradcheck(const char *what, double *param, size_t n, const double *a
     T_CHECK(bad == 0, "%s: %zu of %zu gradient elements disagree", what, bad, n);
     /* A gradcheck that compares zeros with zeros proves nothing. */
     double mx = 0;
-    for (size_t i = 0; i < n; i++) mx = fmax(mx, fabs(analytic[i]));
+    for (size_t i = 0; i < n; i++)
+        mx = fmax(mx, fabs(analytic[i]));
     T_CHECK(mx > 1e-3, "%s: gradient is all ~zero (%g)", what, mx);
     free(num);
 }
 
 static double dot(const double *a, const double *b, size_t n) {
     double s = 0;
-    for (size_t i = 0; i < n; i++) s += a[i] * b[i];
+    for (size_t i = 0; i < n; i++)
+        s += a[i] * b[i];
     return s;
 }
 
 static double *rnd(TRng *r, size_t n, double lo, double hi) {
     double *d = T_NEW(double, n);
-    for (size_t i = 0; i < n; i++) d[i] = lo + (hi - lo) * trng_uniform(r);
+    for (size_t i = 0; i < n; i++)
+        d[i] = lo + (hi - lo) * trng_uniform(r);
     return d;
 }
 
@@ -89,8 +92,15 @@ static double stem_loss(void *p) {
 static void check_stem(TRng *rng, int N, int H, int W, int Cout, int s) {
     int Ho = ref_out(H, s), Wo = ref_out(W, s);
     size_t M = (size_t)N * Ho * Wo, nx = (size_t)N * H * W * 3;
-    StemCtx c = {rnd(rng, nx, -1, 1), rnd(rng, (size_t)Cout * 27, -1, 1), rnd(rng, M * Cout, -1, 1),
-                 T_NEW(double, M * Cout), N, H, W, Cout, s};
+    StemCtx c = {rnd(rng, nx, -1, 1),
+                 rnd(rng, (size_t)Cout * 27, -1, 1),
+                 rnd(rng, M * Cout, -1, 1),
+                 T_NEW(double, M *Cout),
+                 N,
+                 H,
+                 W,
+                 Cout,
+                 s};
     double *dw = T_NEW(double, (size_t)Cout * 27), *dx = T_NEW(double, nx);
     ref_stem_bwd_weight(c.x, c.r, dw, N, H, W, Cout, s);
     ref_stem_bwd_input(c.r, c.w, dx, N, H, W, Cout, s);
@@ -100,20 +110,21 @@ static void check_stem(TRng *rng, int N, int H, int W, int Cout, int s) {
     snprintf(what, sizeof what, "stem x %dx%dx%d s%d", N, H, W, s);
     gradcheck(what, c.x, nx, dx, stem_loss, &c);
     /* im2col layout: z == patches x w^T */
-    double *patches = T_NEW(double, M * 27), *z2 = T_NEW(double, M * Cout);
+    double *patches = T_NEW(double, M * 27), *z2 = T_NEW(double, M *Cout);
     ref_stem_im2col(c.x, N, H, W, s, patches);
     ref_pw_fwd(patches, c.w, z2, M, 27, Cout);
     stem_loss(&c);
     double worst = 0;
-    for (size_t i = 0; i < M * Cout; i++) worst = fmax(worst, fabs(z2[i] - c.z[i]));
+    for (size_t i = 0; i < M * Cout; i++)
+        worst = fmax(worst, fabs(z2[i] - c.z[i]));
     T_CHECK(worst < 1e-12, "stem: im2col x w^T differs from the direct conv by %g", worst);
     /* and the weight gradient is dz^T x patches */
     double *dw2 = T_NEW(double, (size_t)Cout * 27);
     ref_pw_bwd_weight(patches, c.r, dw2, M, 27, Cout);
     worst = 0;
-    for (size_t i = 0; i < (size_t)Cout * 27; i++) worst = fmax(worst, fabs(dw2[i] - dw[i]));
-    T_CHECK(worst < 1e-12, "stem: dz^T x patches differs from the direct weight grad by %g",
-            worst);
+    for (size_t i = 0; i < (size_t)Cout * 27; i++)
+        worst = fmax(worst, fabs(dw2[i] - dw[i]));
+    T_CHECK(worst < 1e-12, "stem: dz^T x patches differs from the direct weight grad by %g", worst);
     free(c.x), free(c.w), free(c.r), free(c.z), free(dw), free(dx), free(patches), free(z2),
         free(dw2);
 }
@@ -134,8 +145,15 @@ static double dw_loss(void *p) {
 static void check_dw(TRng *rng, int N, int H, int W, int C, int s) {
     int Ho = ref_out(H, s), Wo = ref_out(W, s);
     size_t ny = (size_t)N * Ho * Wo * C, nx = (size_t)N * H * W * C;
-    DwCtx c = {rnd(rng, nx, -1, 1), rnd(rng, 9 * (size_t)C, -1, 1), rnd(rng, ny, -1, 1),
-               T_NEW(double, ny), N, H, W, C, s};
+    DwCtx c = {rnd(rng, nx, -1, 1),
+               rnd(rng, 9 * (size_t)C, -1, 1),
+               rnd(rng, ny, -1, 1),
+               T_NEW(double, ny),
+               N,
+               H,
+               W,
+               C,
+               s};
     double *dw = T_NEW(double, 9 * (size_t)C), *dx = T_NEW(double, nx);
     ref_dw_bwd_weight(c.x, c.r, dw, N, H, W, C, s);
     ref_dw_bwd_input(c.r, c.w, dx, N, H, W, C, s);
@@ -155,7 +173,8 @@ static void check_dw(TRng *rng, int N, int H, int W, int C, int s) {
     T_CHECK(fabs(c.y[cc] - want) < 1e-12, "dw corner output %g, by hand %g", c.y[cc], want);
     /* With a bias, the folded form clamps to [0, 6]. */
     double *b = rnd(rng, (size_t)C, -1, 1), *yb = T_NEW(double, ny);
-    for (int i = 0; i < C; i++) b[i] *= 6;
+    for (int i = 0; i < C; i++)
+        b[i] *= 6;
     ref_dw_fwd(c.x, c.w, b, yb, N, H, W, C, s);
     int okb = 1;
     for (size_t i = 0; i < ny; i++) {
@@ -181,9 +200,14 @@ static double pw_loss(void *p) {
 }
 
 static void check_pw(TRng *rng, size_t M, int Cin, int Cout) {
-    PwCtx c = {rnd(rng, M * Cin, -1, 1), rnd(rng, (size_t)Cout * Cin, -1, 1),
-               rnd(rng, M * Cout, -1, 1), T_NEW(double, M * Cout), M, Cin, Cout};
-    double *dw = T_NEW(double, (size_t)Cout * Cin), *dx = T_NEW(double, M * Cin);
+    PwCtx c = {rnd(rng, M * Cin, -1, 1),
+               rnd(rng, (size_t)Cout * Cin, -1, 1),
+               rnd(rng, M * Cout, -1, 1),
+               T_NEW(double, M *Cout),
+               M,
+               Cin,
+               Cout};
+    double *dw = T_NEW(double, (size_t)Cout *Cin), *dx = T_NEW(double, M *Cin);
     ref_pw_bwd_weight(c.x, c.r, dw, M, Cin, Cout);
     ref_pw_bwd_input(c.r, c.w, dx, M, Cin, Cout);
     gradcheck("pw w", c.w, (size_t)Cout * Cin, dw, pw_loss, &c);
@@ -220,7 +244,7 @@ static double kink_distance(const BnCtx *c) {
 }
 
 static void check_bn(TRng *rng, size_t M, int C) {
-    BnCtx c = {NULL, NULL, NULL, rnd(rng, M * C, -1, 1), T_NEW(double, M * C), M, C};
+    BnCtx c = {NULL, NULL, NULL, rnd(rng, M * C, -1, 1), T_NEW(double, M *C), M, C};
     for (int attempt = 0;; attempt++) {
         free(c.z), free(c.gamma), free(c.beta);
         c.z = rnd(rng, M * C, -2, 3);
@@ -231,12 +255,13 @@ static void check_bn(TRng *rng, size_t M, int C) {
         T_CHECK(attempt < 1000, "could not draw BN inputs away from the ReLU6 kinks");
         if (attempt >= 1000) return;
     }
-    double *mean = T_NEW(double, C), *is = T_NEW(double, C), *dz = T_NEW(double, M * C),
+    double *mean = T_NEW(double, C), *is = T_NEW(double, C), *dz = T_NEW(double, M *C),
            *dg = T_NEW(double, C), *db = T_NEW(double, C);
     ref_bn_relu6_train(c.z, c.gamma, c.beta, NULL, NULL, 0.1, 1e-5, M, C, c.y, mean, is);
     /* Some outputs must be clamped at each end and some not, or the mask is untested. */
     size_t lo = 0, hi = 0;
-    for (size_t i = 0; i < M * C; i++) lo += c.y[i] == 0.0, hi += c.y[i] == 6.0;
+    for (size_t i = 0; i < M * C; i++)
+        lo += c.y[i] == 0.0, hi += c.y[i] == 6.0;
     T_CHECK(lo > 0 && hi > 0 && lo + hi < M * C, "bn gradcheck data: %zu at 0, %zu at 6", lo, hi);
     ref_bn_relu6_bwd(c.r, c.z, c.gamma, c.beta, mean, is, M, C, dz, dg, db);
     gradcheck("bn_relu6 z", c.z, M * C, dz, bn_loss, &c);
@@ -251,9 +276,11 @@ static void check_bn(TRng *rng, size_t M, int C) {
     ref_bn_relu6_train(c.z, c.gamma, c.beta, rm, rv, 0.1, 1e-5, M, C, c.y, mean, is);
     for (int k = 0; k < C; k++) {
         double s = 0, s2 = 0;
-        for (size_t m = 0; m < M; m++) s += c.z[m * C + k];
+        for (size_t m = 0; m < M; m++)
+            s += c.z[m * C + k];
         double mu = s / M;
-        for (size_t m = 0; m < M; m++) s2 += (c.z[m * C + k] - mu) * (c.z[m * C + k] - mu);
+        for (size_t m = 0; m < M; m++)
+            s2 += (c.z[m * C + k] - mu) * (c.z[m * C + k] - mu);
         T_CHECK(fabs(rm[k] - (0.9 * rm0[k] + 0.1 * mu)) < 1e-12, "running mean c=%d", k);
         T_CHECK(fabs(rv[k] - (0.9 * rv0[k] + 0.1 * s2 / (M - 1))) < 1e-12, "running var c=%d", k);
         T_CHECK(fabs(is[k] - 1 / sqrt(s2 / M + 1e-5)) < 1e-12, "invstd c=%d", k);
@@ -270,16 +297,17 @@ static void check_fold(TRng *rng) {
     double *x = rnd(rng, M * Cin, -1, 1), *gamma = rnd(rng, C, -2, 2), *beta = rnd(rng, C, -1, 3),
            *mean = rnd(rng, C, -1, 1), *var = rnd(rng, C, 0.1, 3);
     /* pointwise */
-    double *w = rnd(rng, (size_t)C * Cin, -1, 1), *wf = T_NEW(double, (size_t)C * Cin),
-           *b = T_NEW(double, C), *z = T_NEW(double, M * C), *y1 = T_NEW(double, M * C),
-           *y2 = T_NEW(double, M * C);
+    double *w = rnd(rng, (size_t)C * Cin, -1, 1), *wf = T_NEW(double, (size_t)C *Cin),
+           *b = T_NEW(double, C), *z = T_NEW(double, M *C), *y1 = T_NEW(double, M *C),
+           *y2 = T_NEW(double, M *C);
     ref_pw_fwd(x, w, z, M, Cin, C);
     ref_bn_relu6_eval(z, gamma, beta, mean, var, 1e-5, M, C, y1);
     ref_bn_fold(w, gamma, beta, mean, var, 1e-5, C, Cin, 0, wf, b);
     ref_pw_fwd(x, wf, y2, M, Cin, C);
     ref_bias_relu6(y2, b, M, C);
     double worst = 0;
-    for (size_t i = 0; i < M * C; i++) worst = fmax(worst, fabs(y1[i] - y2[i]));
+    for (size_t i = 0; i < M * C; i++)
+        worst = fmax(worst, fabs(y1[i] - y2[i]));
     T_CHECK(worst < 1e-12, "bn fold (pw): %g", worst);
     /* depthwise, channels = C */
     double *xd = rnd(rng, M * C, -1, 1), *wd = rnd(rng, 9 * (size_t)C, -1, 1),
@@ -289,7 +317,8 @@ static void check_fold(TRng *rng) {
     ref_bn_fold(wd, gamma, beta, mean, var, 1e-5, C, 9, 1, wdf, b);
     ref_dw_fwd(xd, wdf, b, y2, N, H, W, C, 1);
     worst = 0;
-    for (size_t i = 0; i < M * C; i++) worst = fmax(worst, fabs(y1[i] - y2[i]));
+    for (size_t i = 0; i < M * C; i++)
+        worst = fmax(worst, fabs(y1[i] - y2[i]));
     T_CHECK(worst < 1e-12, "bn fold (dw): %g", worst);
     printf("ok   bn fold identities checked\n");
     free(x), free(gamma), free(beta), free(mean), free(var), free(w), free(wf), free(b), free(z),
@@ -309,9 +338,15 @@ static double fc_loss(void *p) {
 }
 
 static void check_fc(TRng *rng, int N, int C, int K) {
-    FcCtx c = {rnd(rng, (size_t)N * C, -1, 1), rnd(rng, (size_t)K * C, -1, 1), rnd(rng, K, -1, 1),
-               rnd(rng, (size_t)N * K, -1, 1), T_NEW(double, (size_t)N * K), N, C, K};
-    double *dx = T_NEW(double, (size_t)N * C), *dw = T_NEW(double, (size_t)K * C),
+    FcCtx c = {rnd(rng, (size_t)N * C, -1, 1),
+               rnd(rng, (size_t)K * C, -1, 1),
+               rnd(rng, K, -1, 1),
+               rnd(rng, (size_t)N * K, -1, 1),
+               T_NEW(double, (size_t)N *K),
+               N,
+               C,
+               K};
+    double *dx = T_NEW(double, (size_t)N *C), *dw = T_NEW(double, (size_t)K *C),
            *db = T_NEW(double, K);
     ref_fc_bwd(c.x, c.w, c.r, dx, dw, db, N, C, K);
     gradcheck("fc x", c.x, (size_t)N * C, dx, fc_loss, &c);
@@ -333,9 +368,13 @@ static double pool_loss(void *p) {
 }
 
 static void check_pool(TRng *rng, int N, int HW, int C) {
-    PoolCtx c = {rnd(rng, (size_t)N * HW * C, -1, 1), rnd(rng, (size_t)N * C, -1, 1),
-                 T_NEW(double, (size_t)N * C), N, HW, C};
-    double *dx = T_NEW(double, (size_t)N * HW * C);
+    PoolCtx c = {rnd(rng, (size_t)N * HW * C, -1, 1),
+                 rnd(rng, (size_t)N * C, -1, 1),
+                 T_NEW(double, (size_t)N *C),
+                 N,
+                 HW,
+                 C};
+    double *dx = T_NEW(double, (size_t)N *HW *C);
     ref_avgpool_bwd(c.r, dx, N, HW, C);
     gradcheck("avgpool x", c.x, (size_t)N * HW * C, dx, pool_loss, &c);
     free(c.x), free(c.r), free(c.y), free(dx);
@@ -356,15 +395,17 @@ static double xent_loss(void *p) {
 
 static void check_xent(TRng *rng, int N, int K, double e) {
     XentCtx c = {rnd(rng, (size_t)N * K, -3, 3), T_NEW(int32_t, N), N, K, e};
-    for (int n = 0; n < N; n++) c.labels[n] = trng_int(rng, 0, K - 1);
-    double *d = T_NEW(double, (size_t)N * K);
+    for (int n = 0; n < N; n++)
+        c.labels[n] = trng_int(rng, 0, K - 1);
+    double *d = T_NEW(double, (size_t)N *K);
     ref_xent_smooth(c.logits, c.labels, N, K, e, d);
     char what[64];
     snprintf(what, sizeof what, "xent logits N%d K%d e%.2f", N, K, e);
     gradcheck(what, c.logits, (size_t)N * K, d, xent_loss, &c);
     for (int n = 0; n < N; n++) {
         double s = 0;
-        for (int k = 0; k < K; k++) s += d[(size_t)n * K + k];
+        for (int k = 0; k < K; k++)
+            s += d[(size_t)n * K + k];
         T_CHECK(fabs(s) < 1e-12, "xent: dlogits row %d sums to %g, not 0", n, s);
     }
     free(c.logits), free(c.labels), free(d);
@@ -445,23 +486,24 @@ static void check_chain(TRng *rng) {
     c.g2 = rnd(rng, c.C1, 0.5, 1.5), c.b2 = rnd(rng, c.C1, 0.5, 2);
     c.wf = rnd(rng, (size_t)c.K * c.C1, -1, 1), c.bf = rnd(rng, c.K, -0.1, 0.1);
     c.labels = T_NEW(int32_t, c.N);
-    for (int n = 0; n < c.N; n++) c.labels[n] = n % c.K;
-    c.z0 = T_NEW(double, M1 * c.C0), c.y0 = T_NEW(double, M1 * c.C0);
-    c.z1 = T_NEW(double, M2 * c.C0), c.y1 = T_NEW(double, M2 * c.C0);
-    c.z2 = T_NEW(double, M2 * c.C1), c.y2 = T_NEW(double, M2 * c.C1);
-    c.pool = T_NEW(double, (size_t)c.N * c.C1), c.logits = T_NEW(double, (size_t)c.N * c.K);
+    for (int n = 0; n < c.N; n++)
+        c.labels[n] = n % c.K;
+    c.z0 = T_NEW(double, M1 *c.C0), c.y0 = T_NEW(double, M1 *c.C0);
+    c.z1 = T_NEW(double, M2 *c.C0), c.y1 = T_NEW(double, M2 *c.C0);
+    c.z2 = T_NEW(double, M2 *c.C1), c.y2 = T_NEW(double, M2 *c.C1);
+    c.pool = T_NEW(double, (size_t)c.N *c.C1), c.logits = T_NEW(double, (size_t)c.N *c.K);
     c.m0 = T_NEW(double, c.C0), c.i0 = T_NEW(double, c.C0), c.m1 = T_NEW(double, c.C0),
     c.i1 = T_NEW(double, c.C0), c.m2 = T_NEW(double, c.C1), c.i2 = T_NEW(double, c.C1);
     net_loss(&c);
     /* backward through the chain with the references */
-    double *dlog = T_NEW(double, (size_t)c.N * c.K), *dpool = T_NEW(double, (size_t)c.N * c.C1);
-    double *dwf = T_NEW(double, (size_t)c.K * c.C1), *dbf = T_NEW(double, c.K);
-    double *dy2 = T_NEW(double, M2 * c.C1), *dz2 = T_NEW(double, M2 * c.C1);
+    double *dlog = T_NEW(double, (size_t)c.N *c.K), *dpool = T_NEW(double, (size_t)c.N *c.C1);
+    double *dwf = T_NEW(double, (size_t)c.K *c.C1), *dbf = T_NEW(double, c.K);
+    double *dy2 = T_NEW(double, M2 *c.C1), *dz2 = T_NEW(double, M2 *c.C1);
     double *dg2 = T_NEW(double, c.C1), *db2 = T_NEW(double, c.C1);
-    double *dwp = T_NEW(double, (size_t)c.C1 * c.C0), *dy1 = T_NEW(double, M2 * c.C0);
-    double *dz1 = T_NEW(double, M2 * c.C0), *dg1 = T_NEW(double, c.C0), *db1 = T_NEW(double, c.C0);
-    double *dwd = T_NEW(double, 9 * (size_t)c.C0), *dy0 = T_NEW(double, M1 * c.C0);
-    double *dz0 = T_NEW(double, M1 * c.C0), *dg0 = T_NEW(double, c.C0), *db0 = T_NEW(double, c.C0);
+    double *dwp = T_NEW(double, (size_t)c.C1 *c.C0), *dy1 = T_NEW(double, M2 *c.C0);
+    double *dz1 = T_NEW(double, M2 *c.C0), *dg1 = T_NEW(double, c.C0), *db1 = T_NEW(double, c.C0);
+    double *dwd = T_NEW(double, 9 * (size_t)c.C0), *dy0 = T_NEW(double, M1 *c.C0);
+    double *dz0 = T_NEW(double, M1 *c.C0), *dg0 = T_NEW(double, c.C0), *db0 = T_NEW(double, c.C0);
     double *dws = T_NEW(double, (size_t)c.C0 * 27);
     ref_xent_smooth(c.logits, c.labels, c.N, c.K, 0.1, dlog);
     ref_fc_bwd(c.pool, c.wf, dlog, dpool, dwf, dbf, c.N, c.C1, c.K);

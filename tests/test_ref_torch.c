@@ -36,12 +36,13 @@ static double *load(const char *name, size_t want) {
 }
 
 static double *nchw_to_nhwc(const double *in, int N, int C, int H, int W) {
-    double *o = T_NEW(double, (size_t)N * C * H * W);
+    double *o = T_NEW(double, (size_t)N *C *H *W);
     for (int n = 0; n < N; n++)
         for (int c = 0; c < C; c++)
             for (int h = 0; h < H; h++)
                 for (int w = 0; w < W; w++)
-                    o[(((size_t)n * H + h) * W + w) * C + c] = in[(((size_t)n * C + c) * H + h) * W + w];
+                    o[(((size_t)n * H + h) * W + w) * C + c] =
+                        in[(((size_t)n * C + c) * H + h) * W + w];
     return o;
 }
 
@@ -50,7 +51,8 @@ static void cmp(const char *what, const double *ref_c, const double *torch, size
     float *f = T_NEW(float, n);
     td2f(ref_c, f, n);
     double mx = 0;
-    for (size_t i = 0; i < n; i++) mx = fmax(mx, fabs(torch[i]));
+    for (size_t i = 0; i < n; i++)
+        mx = fmax(mx, fabs(torch[i]));
     T_OK(tcheck(what, f, torch, NULL, RTOL * fmax(mx, 1e-30), n));
     free(f);
 }
@@ -63,7 +65,7 @@ int main(void) {
         double *x = load("stem.x_nchw", (size_t)N * 3 * H * W), *w = load("stem.w", (size_t)C * 27);
         double *y = load("stem.y_nchw", (size_t)N * C * Ho * Wo);
         double *xh = nchw_to_nhwc(x, N, 3, H, W), *yt = nchw_to_nhwc(y, N, C, Ho, Wo);
-        double *z = T_NEW(double, (size_t)N * Ho * Wo * C);
+        double *z = T_NEW(double, (size_t)N *Ho *Wo *C);
         ref_stem_fwd(xh, w, z, N, H, W, C, 2);
         cmp("stem conv s2 vs F.conv2d", z, yt, (size_t)N * Ho * Wo * C);
         free(x), free(w), free(y), free(xh), free(yt), free(z);
@@ -74,7 +76,8 @@ int main(void) {
         double *x = load("dw.x_nchw", (size_t)N * C * H * W), *wt = load("dw.w", 9 * (size_t)C);
         double *xh = nchw_to_nhwc(x, N, C, H, W), *w = T_NEW(double, 9 * (size_t)C);
         for (int c = 0; c < C; c++)
-            for (int t = 0; t < 9; t++) w[t * C + c] = wt[c * 9 + t];
+            for (int t = 0; t < 9; t++)
+                w[t * C + c] = wt[c * 9 + t];
         for (int s = 1; s <= 2; s++) {
             int Ho = ref_out(H, s), Wo = ref_out(W, s);
             size_t ny = (size_t)N * C * Ho * Wo;
@@ -88,8 +91,9 @@ int main(void) {
             snprintf(name, sizeof name, "dw_s%d.dw", s);
             double *dwt = load(name, 9 * (size_t)C), *dwr = T_NEW(double, 9 * (size_t)C);
             for (int c = 0; c < C; c++)
-                for (int t = 0; t < 9; t++) dwr[t * C + c] = dwt[c * 9 + t];
-            double *o = T_NEW(double, ny), *odx = T_NEW(double, (size_t)N * C * H * W),
+                for (int t = 0; t < 9; t++)
+                    dwr[t * C + c] = dwt[c * 9 + t];
+            double *o = T_NEW(double, ny), *odx = T_NEW(double, (size_t)N *C *H *W),
                    *odw = T_NEW(double, 9 * (size_t)C);
             ref_dw_fwd(xh, w, NULL, o, N, H, W, C, s);
             ref_dw_bwd_input(dyh, w, odx, N, H, W, C, s);
@@ -132,7 +136,7 @@ int main(void) {
     {
         int N = 5, K = 7;
         double *lg = load("xent.logits", (size_t)N * K), *dl = load("xent.dlogits", (size_t)N * K);
-        double *loss = load("xent.loss", 1), *od = T_NEW(double, (size_t)N * K);
+        double *loss = load("xent.loss", 1), *od = T_NEW(double, (size_t)N *K);
         size_t nl = 0;
         int32_t *lab = st_i32(&st, "xent.labels", &nl);
         if (!lab || nl != (size_t)N) return 1;

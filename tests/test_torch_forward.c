@@ -110,7 +110,8 @@ static void run_alpha(const char *file, float alpha, const StFile *inputs, bool 
                 tf2d(ref, dref, n);
                 /* dev was measured on the values (relative to their max), as for logits */
                 double atol = fix_rel(&st, fname) * fix_maxabs(dref, n);
-                for (size_t k = 0; k < n; k++) tol[k] = atol + 4 * T_U * fabs(dref[k]);
+                for (size_t k = 0; k < n; k++)
+                    tol[k] = atol + 4 * T_U * fabs(dref[k]);
                 char what[240];
                 snprintf(what, sizeof what, "%s (dev %.1e)", fname, fix_dev(&st, fname));
                 bool ok = tcheck(what, t->data, dref, tol, 0.0, n);

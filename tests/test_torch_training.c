@@ -100,13 +100,14 @@ static void check_loss(const StFile *st, const char *name, int index, float got)
 
 /* Parameters (and running stats) after a step, relative to the update from `start`:
  * |got - ref| <= rel * max|ref - start| + 4u |ref|. */
-static void check_state(const StFile *st, const char *prefix, const char *name,
-                        const float *start, const float *got, const double *ref, size_t n,
-                        double rel) {
+static void check_state(const StFile *st, const char *prefix, const char *name, const float *start,
+                        const float *got, const double *ref, size_t n, double rel) {
     double dmax = 0;
-    for (size_t i = 0; i < n; i++) dmax = fmax(dmax, fabs(ref[i] - start[i]));
+    for (size_t i = 0; i < n; i++)
+        dmax = fmax(dmax, fabs(ref[i] - start[i]));
     double *tol = T_NEW(double, n);
-    for (size_t i = 0; i < n; i++) tol[i] = rel * dmax + 4 * T_U * fabs(ref[i]);
+    for (size_t i = 0; i < n; i++)
+        tol[i] = rel * dmax + 4 * T_U * fabs(ref[i]);
     char what[400];
     snprintf(what, sizeof what, "%s%s (rel %.1e of update %.2g)", prefix, name, rel, dmax);
     T_OK(tcheck(what, got, ref, tol, 0.0, n));
@@ -126,7 +127,7 @@ static double check_kinks(MbnNet *n, int B, const char *what) {
         const MbnLayer *L = &n->arch.layers[l];
         size_t M = (size_t)B * L->hout * L->wout;
         int C = L->cout;
-        float *z = T_NEW(float, M * C);
+        float *z = T_NEW(float, M *C);
         if (clEnqueueReadBuffer(dev.queue, n->z[l], CL_TRUE, 0, M * C * 4, z, 0, NULL, NULL))
             exit(1);
         double best = INFINITY, tb = 0;
@@ -272,7 +273,8 @@ static void run_config(const char *file) {
         } else {
             float *l = fixture(&st, "loss", 3);
             printf("info free-running loss at step 3: %.6f, PyTorch float64 %.6f (not compared: "
-                   "chaotic)\n", (double)loss, (double)l[2]);
+                   "chaotic)\n",
+                   (double)loss, (double)l[2]);
             T_CHECK(isfinite(loss) && loss < 2 * l[0], "step 3 loss %g not sane", (double)loss);
             free(l);
         }
@@ -338,8 +340,7 @@ static void run_config(const char *file) {
             double *ref = T_NEW(double, p->count);
             tf2d(r2, ref, p->count);
             tnet_to_timm(p, w2, got);
-            check_state(&st, "", name, start->data, got, ref, p->count,
-                        fix_rel(&st, name));
+            check_state(&st, "", name, start->data, got, ref, p->count, fix_rel(&st, name));
             free(r2), free(got), free(ref);
         }
         free(w2);

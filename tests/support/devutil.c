@@ -19,13 +19,15 @@ static TBuf make(MbnDevice *d, const void *data, size_t n, size_t off, uint32_t 
     TBuf b = {NULL, off, n, guard_bits == (uint32_t)-7777};
     size_t total = off + n + TBUF_GUARD;
     uint32_t *h = T_NEW(uint32_t, total);
-    for (size_t i = 0; i < total; i++) h[i] = guard_bits;
+    for (size_t i = 0; i < total; i++)
+        h[i] = guard_bits;
     if (data)
         memcpy(h + off, data, n * 4);
     else
         memset(h + off, 0, n * 4);
     cl_int err;
-    b.mem = clCreateBuffer(d->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, total * 4, h, &err);
+    b.mem =
+        clCreateBuffer(d->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, total * 4, h, &err);
     free(h);
     if (err != CL_SUCCESS) {
         printf("FATAL: clCreateBuffer(%zu floats): %s\n", total, mbn_cl_error_name(err));
@@ -46,8 +48,8 @@ TBuf tbuf_new_int(MbnDevice *d, const int32_t *data, size_t n, size_t off) {
 }
 
 void tbuf_write(MbnDevice *d, TBuf b, const float *data) {
-    cl_int err = clEnqueueWriteBuffer(d->queue, b.mem, CL_TRUE, b.off * 4, b.n * 4, data, 0, NULL,
-                                      NULL);
+    cl_int err =
+        clEnqueueWriteBuffer(d->queue, b.mem, CL_TRUE, b.off * 4, b.n * 4, data, 0, NULL, NULL);
     if (err != CL_SUCCESS) {
         printf("FATAL: clEnqueueWriteBuffer: %s\n", mbn_cl_error_name(err));
         exit(1);
@@ -86,7 +88,8 @@ bool tbuf_guards_ok(MbnDevice *d, TBuf b, const char *what) {
     free(h);
     if (bad)
         printf("FAIL %s: %zu guard floats overwritten, first at %s %zu\n", what, bad,
-               where < b.off ? "offset" : "tensor end +", where < b.off ? where : where - b.off - b.n);
+               where < b.off ? "offset" : "tensor end +",
+               where < b.off ? where : where - b.off - b.n);
     return bad == 0;
 }
 
@@ -105,7 +108,8 @@ void tdev_finish(MbnDevice *d) {
 
 TBuf tbuf_new_fill(MbnDevice *d, float value, size_t n, size_t off) {
     float *h = T_NEW(float, n ? n : 1);
-    for (size_t i = 0; i < n; i++) h[i] = value;
+    for (size_t i = 0; i < n; i++)
+        h[i] = value;
     TBuf b = tbuf_new(d, h, n, off);
     free(h);
     return b;

@@ -32,7 +32,9 @@ void tbuf_read(MbnDevice *d, TBuf b, float *out);
 /* True when both guard zones still hold the sentinel; prints what was overwritten. */
 bool tbuf_guards_ok(MbnDevice *d, TBuf b, const char *what);
 void tbuf_free(TBuf *b);
-static inline MbnBuf tb(TBuf b) { return MBN_BUF(b.mem, b.off); }
+static inline MbnBuf tb(TBuf b) {
+    return MBN_BUF(b.mem, b.off);
+}
 void tdev_finish(MbnDevice *d);
 
 #endif

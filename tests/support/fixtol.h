@@ -33,7 +33,8 @@ static inline double fix_rel(const StFile *f, const char *name) {
 
 static inline double fix_maxabs(const double *x, size_t n) {
     double m = 0;
-    for (size_t i = 0; i < n; i++) m = fmax(m, fabs(x[i]));
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, fabs(x[i]));
     return m;
 }
 

@@ -46,7 +46,8 @@ void tnet_to_timm(const MbnParam *p, const float *flat, float *out) {
     }
     int C = (int)p->shape[0];
     for (int c = 0; c < C; c++)
-        for (int t = 0; t < 9; t++) out[(size_t)c * 9 + t] = src[(size_t)t * C + c];
+        for (int t = 0; t < 9; t++)
+            out[(size_t)c * 9 + t] = src[(size_t)t * C + c];
 }
 
 float *tnet_read_flat(MbnNet *net, cl_mem buf) {

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static double clamp6(double v) { return v < 0.0 ? 0.0 : v > 6.0 ? 6.0 : v; }
+static double clamp6(double v) {
+    return v < 0.0 ? 0.0 : v > 6.0 ? 6.0 : v;
+}
 
 /* ---- stem ---- */
 
@@ -153,7 +155,8 @@ void ref_pw_fwd(const double *x, const double *w, double *y, size_t M, int Cin, 
     for (size_t m = 0; m < M; m++)
         for (int co = 0; co < Cout; co++) {
             double s = 0.0;
-            for (int ci = 0; ci < Cin; ci++) s += x[m * Cin + ci] * w[(size_t)co * Cin + ci];
+            for (int ci = 0; ci < Cin; ci++)
+                s += x[m * Cin + ci] * w[(size_t)co * Cin + ci];
             y[m * Cout + co] = s;
         }
 }
@@ -162,17 +165,18 @@ void ref_pw_bwd_input(const double *dy, const double *w, double *dx, size_t M, i
     for (size_t m = 0; m < M; m++)
         for (int ci = 0; ci < Cin; ci++) {
             double s = 0.0;
-            for (int co = 0; co < Cout; co++) s += dy[m * Cout + co] * w[(size_t)co * Cin + ci];
+            for (int co = 0; co < Cout; co++)
+                s += dy[m * Cout + co] * w[(size_t)co * Cin + ci];
             dx[m * Cin + ci] = s;
         }
 }
 
-void ref_pw_bwd_weight(const double *x, const double *dy, double *dw, size_t M, int Cin,
-                       int Cout) {
+void ref_pw_bwd_weight(const double *x, const double *dy, double *dw, size_t M, int Cin, int Cout) {
     for (int co = 0; co < Cout; co++)
         for (int ci = 0; ci < Cin; ci++) {
             double s = 0.0;
-            for (size_t m = 0; m < M; m++) s += dy[m * Cout + co] * x[m * Cin + ci];
+            for (size_t m = 0; m < M; m++)
+                s += dy[m * Cout + co] * x[m * Cin + ci];
             dw[(size_t)co * Cin + ci] = s;
         }
 }
@@ -184,7 +188,8 @@ void ref_bn_relu6_train(const double *z, const double *gamma, const double *beta
                         size_t M, int C, double *y, double *save_mean, double *save_invstd) {
     for (int c = 0; c < C; c++) {
         double mu = 0.0;
-        for (size_t m = 0; m < M; m++) mu += z[m * C + c];
+        for (size_t m = 0; m < M; m++)
+            mu += z[m * C + c];
         mu /= (double)M;
         double ss = 0.0;
         for (size_t m = 0; m < M; m++) {
@@ -199,8 +204,7 @@ void ref_bn_relu6_train(const double *z, const double *gamma, const double *beta
         if (save_mean) save_mean[c] = mu;
         if (save_invstd) save_invstd[c] = is;
         if (running_mean) running_mean[c] = (1.0 - momentum) * running_mean[c] + momentum * mu;
-        if (running_var)
-            running_var[c] = (1.0 - momentum) * running_var[c] + momentum * unbiased;
+        if (running_var) running_var[c] = (1.0 - momentum) * running_var[c] + momentum * unbiased;
     }
 }
 
@@ -240,9 +244,8 @@ void ref_bn_fold(const double *w, const double *gamma, const double *beta, const
     }
 }
 
-void ref_bn_relu6_eval(const double *z, const double *gamma, const double *beta,
-                       const double *mean, const double *var, double eps, size_t M, int C,
-                       double *y) {
+void ref_bn_relu6_eval(const double *z, const double *gamma, const double *beta, const double *mean,
+                       const double *var, double eps, size_t M, int C, double *y) {
     for (size_t m = 0; m < M; m++)
         for (int c = 0; c < C; c++)
             y[m * C + c] =
@@ -251,7 +254,8 @@ void ref_bn_relu6_eval(const double *z, const double *gamma, const double *beta,
 
 void ref_bias_relu6(double *y, const double *b, size_t M, int C) {
     for (size_t m = 0; m < M; m++)
-        for (int c = 0; c < C; c++) y[m * C + c] = clamp6(y[m * C + c] + b[c]);
+        for (int c = 0; c < C; c++)
+            y[m * C + c] = clamp6(y[m * C + c] + b[c]);
 }
 
 /* ---- head ---- */
@@ -260,7 +264,8 @@ void ref_avgpool_fwd(const double *x, double *y, int N, int HW, int C) {
     for (int n = 0; n < N; n++)
         for (int c = 0; c < C; c++) {
             double s = 0.0;
-            for (int i = 0; i < HW; i++) s += x[((size_t)n * HW + i) * C + c];
+            for (int i = 0; i < HW; i++)
+                s += x[((size_t)n * HW + i) * C + c];
             y[(size_t)n * C + c] = s / HW;
         }
 }
@@ -268,14 +273,16 @@ void ref_avgpool_fwd(const double *x, double *y, int N, int HW, int C) {
 void ref_avgpool_bwd(const double *dy, double *dx, int N, int HW, int C) {
     for (int n = 0; n < N; n++)
         for (int i = 0; i < HW; i++)
-            for (int c = 0; c < C; c++) dx[((size_t)n * HW + i) * C + c] = dy[(size_t)n * C + c] / HW;
+            for (int c = 0; c < C; c++)
+                dx[((size_t)n * HW + i) * C + c] = dy[(size_t)n * C + c] / HW;
 }
 
 void ref_fc_fwd(const double *x, const double *w, const double *b, double *y, int N, int C, int K) {
     for (int n = 0; n < N; n++)
         for (int k = 0; k < K; k++) {
             double s = b ? b[k] : 0.0;
-            for (int c = 0; c < C; c++) s += x[(size_t)n * C + c] * w[(size_t)k * C + c];
+            for (int c = 0; c < C; c++)
+                s += x[(size_t)n * C + c] * w[(size_t)k * C + c];
             y[(size_t)n * K + k] = s;
         }
 }
@@ -286,17 +293,20 @@ void ref_fc_bwd(const double *x, const double *w, const double *dy, double *dx, 
         for (int n = 0; n < N; n++)
             for (int c = 0; c < C; c++) {
                 double s = 0.0;
-                for (int k = 0; k < K; k++) s += dy[(size_t)n * K + k] * w[(size_t)k * C + c];
+                for (int k = 0; k < K; k++)
+                    s += dy[(size_t)n * K + k] * w[(size_t)k * C + c];
                 dx[(size_t)n * C + c] = s;
             }
     for (int k = 0; k < K; k++) {
         for (int c = 0; c < C; c++) {
             double s = 0.0;
-            for (int n = 0; n < N; n++) s += dy[(size_t)n * K + k] * x[(size_t)n * C + c];
+            for (int n = 0; n < N; n++)
+                s += dy[(size_t)n * K + k] * x[(size_t)n * C + c];
             dw[(size_t)k * C + c] = s;
         }
         double s = 0.0;
-        for (int n = 0; n < N; n++) s += dy[(size_t)n * K + k];
+        for (int n = 0; n < N; n++)
+            s += dy[(size_t)n * K + k];
         db[k] = s;
     }
 }
@@ -305,20 +315,25 @@ void ref_softmax(const double *logits, double *probs, int N, int K) {
     for (int n = 0; n < N; n++) {
         const double *x = logits + (size_t)n * K;
         double mx = x[0], s = 0.0;
-        for (int k = 1; k < K; k++) mx = fmax(mx, x[k]);
-        for (int k = 0; k < K; k++) s += exp(x[k] - mx);
-        for (int k = 0; k < K; k++) probs[(size_t)n * K + k] = exp(x[k] - mx) / s;
+        for (int k = 1; k < K; k++)
+            mx = fmax(mx, x[k]);
+        for (int k = 0; k < K; k++)
+            s += exp(x[k] - mx);
+        for (int k = 0; k < K; k++)
+            probs[(size_t)n * K + k] = exp(x[k] - mx) / s;
     }
 }
 
-double ref_xent_smooth(const double *logits, const int32_t *labels, int N, int K,
-                       double smoothing, double *dlogits) {
+double ref_xent_smooth(const double *logits, const int32_t *labels, int N, int K, double smoothing,
+                       double *dlogits) {
     double on = 1.0 - smoothing, off = smoothing / (K - 1), total = 0.0;
     for (int n = 0; n < N; n++) {
         const double *x = logits + (size_t)n * K;
         double mx = x[0], s = 0.0;
-        for (int k = 1; k < K; k++) mx = fmax(mx, x[k]);
-        for (int k = 0; k < K; k++) s += exp(x[k] - mx);
+        for (int k = 1; k < K; k++)
+            mx = fmax(mx, x[k]);
+        for (int k = 0; k < K; k++)
+            s += exp(x[k] - mx);
         double lse = mx + log(s);
         for (int k = 0; k < K; k++) {
             double t = k == labels[n] ? on : off;

@@ -12,7 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-static inline int ref_out(int in, int stride) { return (in - 1) / stride + 1; }
+static inline int ref_out(int in, int stride) {
+    return (in - 1) / stride + 1;
+}
 
 /* ---- stem: 3x3 conv, 3 -> Cout ---- */
 /* patches[M, 27], M = N*Ho*Wo, row m = (n*Ho + oh)*Wo + ow, zero outside the image. */
@@ -40,8 +42,7 @@ void ref_dw_bwd_weight(const double *x, const double *dy, double *dw, int N, int
 /* ---- pointwise 1x1: y[M, Cout] = x[M, Cin] w[Cout, Cin]^T ---- */
 void ref_pw_fwd(const double *x, const double *w, double *y, size_t M, int Cin, int Cout);
 void ref_pw_bwd_input(const double *dy, const double *w, double *dx, size_t M, int Cin, int Cout);
-void ref_pw_bwd_weight(const double *x, const double *dy, double *dw, size_t M, int Cin,
-                       int Cout);
+void ref_pw_bwd_weight(const double *x, const double *dy, double *dw, size_t M, int Cin, int Cout);
 
 /* ---- BatchNorm (training) + ReLU6 ---- */
 /* Batch mean and biased variance over the M rows of z[M, C]; y = clamp(gamma * (z - mean) *
@@ -65,9 +66,8 @@ void ref_bn_fold(const double *w, const double *gamma, const double *beta, const
                  const double *var, double eps, int C, int K, int channel_minor, double *w_out,
                  double *b_out);
 /* Inference BN + ReLU6 with running statistics (for whole-net references). */
-void ref_bn_relu6_eval(const double *z, const double *gamma, const double *beta,
-                       const double *mean, const double *var, double eps, size_t M, int C,
-                       double *y);
+void ref_bn_relu6_eval(const double *z, const double *gamma, const double *beta, const double *mean,
+                       const double *var, double eps, size_t M, int C, double *y);
 /* y[M, C] = clamp(y + b, 0, 6) in place */
 void ref_bias_relu6(double *y, const double *b, size_t M, int C);
 
@@ -82,8 +82,8 @@ void ref_fc_bwd(const double *x, const double *w, const double *dy, double *dx, 
 void ref_softmax(const double *logits, double *probs, int N, int K);
 /* MindSpore CrossEntropySmooth: t = 1 - e on the label, e/(K-1) elsewhere; returns the batch
  * mean of -sum t * log_softmax(x) and writes dlogits = (softmax - t) / N (when not NULL). */
-double ref_xent_smooth(const double *logits, const int32_t *labels, int N, int K,
-                       double smoothing, double *dlogits);
+double ref_xent_smooth(const double *logits, const int32_t *labels, int N, int K, double smoothing,
+                       double *dlogits);
 
 /* ---- optimizer ---- */
 /* g' = g + wd * w; v = momentum * v + g'; w -= lr * v (in place on w and v) */

@@ -37,8 +37,10 @@ static void str(Js *j, char *out, size_t cap) {
         char c = *j->p++;
         if (c == '\\' && j->p < j->end) {
             c = *j->p++;
-            if (c == 'n') c = '\n';
-            else if (c == 't') c = '\t';
+            if (c == 'n')
+                c = '\n';
+            else if (c == 't')
+                c = '\t';
             else if (c == 'u') { /* keep it simple: replace \uXXXX by '?' */
                 j->p += 4;
                 c = '?';
@@ -93,7 +95,8 @@ static void skip_value(Js *j) {
             return;
         }
     } else {
-        while (j->p < j->end && *j->p != ',' && *j->p != '}' && *j->p != ']') j->p++;
+        while (j->p < j->end && *j->p != ',' && *j->p != '}' && *j->p != ']')
+            j->p++;
     }
 }
 
@@ -117,7 +120,8 @@ int st_open(StFile *f, const char *path) {
     fclose(fp);
     if (f->size < 8) goto bad;
     uint64_t hl = 0;
-    for (int i = 7; i >= 0; i--) hl = (hl << 8) | f->buf[i];
+    for (int i = 7; i >= 0; i--)
+        hl = (hl << 8) | f->buf[i];
     if (hl > f->size - 8) goto bad;
     f->data_off = 8 + (size_t)hl;
     Js j = {(const char *)f->buf + 8, (const char *)f->buf + 8 + hl, 0};
@@ -235,7 +239,8 @@ const StEntry *st_find(const StFile *f, const char *name) {
 
 size_t st_numel(const StEntry *e) {
     size_t n = 1;
-    for (int i = 0; i < e->ndim; i++) n *= (size_t)e->shape[i];
+    for (int i = 0; i < e->ndim; i++)
+        n *= (size_t)e->shape[i];
     return n;
 }
 
@@ -257,9 +262,13 @@ static void *copy(const StFile *f, const char *name, const char *dtype, size_t *
     return out;
 }
 
-float *st_f32(const StFile *f, const char *name, size_t *n) { return copy(f, name, "F32", n); }
+float *st_f32(const StFile *f, const char *name, size_t *n) {
+    return copy(f, name, "F32", n);
+}
 
-int32_t *st_i32(const StFile *f, const char *name, size_t *n) { return copy(f, name, "I32", n); }
+int32_t *st_i32(const StFile *f, const char *name, size_t *n) {
+    return copy(f, name, "I32", n);
+}
 
 const char *st_meta(const StFile *f, const char *key) {
     for (int i = 0; i < f->n_meta; i++)

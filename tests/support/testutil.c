@@ -9,7 +9,9 @@
 int t_failures = 0;
 int t_checks = 0;
 
-void trng_seed(TRng *r, uint64_t seed) { r->s = seed * 0x9E3779B97F4A7C15ull + 0x1234567ull; }
+void trng_seed(TRng *r, uint64_t seed) {
+    r->s = seed * 0x9E3779B97F4A7C15ull + 0x1234567ull;
+}
 
 uint64_t trng_next(TRng *r) {
     uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
@@ -18,7 +20,9 @@ uint64_t trng_next(TRng *r) {
     return z ^ (z >> 31);
 }
 
-double trng_uniform(TRng *r) { return (double)(trng_next(r) >> 11) * (1.0 / 9007199254740992.0); }
+double trng_uniform(TRng *r) {
+    return (double)(trng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+}
 
 double trng_normal(TRng *r) {
     double u1 = trng_uniform(r), u2 = trng_uniform(r);
@@ -45,15 +49,17 @@ void tfill_normal(TRng *r, float *f, double *d, size_t n, double mean, double st
 }
 
 void tf2d(const float *f, double *d, size_t n) {
-    for (size_t i = 0; i < n; i++) d[i] = f[i];
+    for (size_t i = 0; i < n; i++)
+        d[i] = f[i];
 }
 
 void td2f(const double *d, float *f, size_t n) {
-    for (size_t i = 0; i < n; i++) f[i] = (float)d[i];
+    for (size_t i = 0; i < n; i++)
+        f[i] = (float)d[i];
 }
 
-bool tcheck(const char *what, const float *got, const double *want, const double *tol,
-            double atol, size_t n) {
+bool tcheck(const char *what, const float *got, const double *want, const double *tol, double atol,
+            size_t n) {
     size_t bad = 0, worst = 0;
     double worst_ratio = -1.0;
     for (size_t i = 0; i < n; i++) {
@@ -79,7 +85,8 @@ bool tcheck(const char *what, const float *got, const double *want, const double
 bool tcheck_rel(const char *what, const float *got, const double *want, double rtol, double atol,
                 size_t n) {
     double *tol = T_NEW(double, n ? n : 1);
-    for (size_t i = 0; i < n; i++) tol[i] = rtol * fmax(1.0, fabs(want[i]));
+    for (size_t i = 0; i < n; i++)
+        tol[i] = rtol * fmax(1.0, fabs(want[i]));
     bool ok = tcheck(what, got, want, tol, atol, n);
     free(tol);
     return ok;

@@ -19,8 +19,8 @@ typedef struct {
 
 void trng_seed(TRng *r, uint64_t seed);
 uint64_t trng_next(TRng *r);
-double trng_uniform(TRng *r); /* [0, 1) */
-double trng_normal(TRng *r);  /* N(0, 1), Box-Muller (one value per call) */
+double trng_uniform(TRng *r);          /* [0, 1) */
+double trng_normal(TRng *r);           /* N(0, 1), Box-Muller (one value per call) */
 int trng_int(TRng *r, int lo, int hi); /* inclusive */
 
 /* Fill float arrays (values rounded to float) and mirror them into doubles when `d` != NULL,
@@ -34,8 +34,8 @@ void td2f(const double *d, float *f, size_t n);
 /* Element i passes when |got[i] - want[i]| <= tol[i] (tol == NULL: use atol) + atol; prints
  * the worst element (largest error / allowed), the count of failures, and returns true when
  * all pass. NaN in got fails. */
-bool tcheck(const char *what, const float *got, const double *want, const double *tol,
-            double atol, size_t n);
+bool tcheck(const char *what, const float *got, const double *want, const double *tol, double atol,
+            size_t n);
 /* |got - want| <= rtol * max(1, |want|) + atol, elementwise */
 bool tcheck_rel(const char *what, const float *got, const double *want, double rtol, double atol,
                 size_t n);

@@ -248,8 +248,8 @@ static void test_bn_bwd(size_t M, int C) {
                           2 * T_U * fabs(rdz[i]));
         }
     }
-    T_CHECK(passing > 0 && passing < M * C, "bn bwd data: %zu of %zu gradients pass the mask",
-            passing, M * C);
+    T_CHECK(M * C < 40 || (passing > 0 && passing < M * C),
+            "bn bwd data: %zu of %zu gradients pass the mask", passing, M * C);
     char what[96];
     snprintf(what, sizeof what, "bn_relu6_bwd dz M%zu C%d (%d chunks)", M, C, mbn_ops_chunks(M));
     T_OK(tcheck(what, dz[0], rdz, tdz, 0.0, M * C));
@@ -529,6 +529,22 @@ int main(void) {
     test_sgd(5, 3, 1.0f, 0.0f, 0.5f, 2);
     test_fill_zero(1, 3);
     test_fill_zero(1037, 5);
+    /* random shapes (fixed seed): sizes 1..17, channels 1..40, batch 1..4, stride 1 or 2 */
+    TRng shapes;
+    trng_seed(&shapes, 88);
+    for (int i = 0; i < 8; i++) {
+        int N = trng_int(&shapes, 1, 4), H = trng_int(&shapes, 1, 17), W = trng_int(&shapes, 1, 17);
+        int C = trng_int(&shapes, 1, 40), C2 = trng_int(&shapes, 1, 40),
+            s = trng_int(&shapes, 1, 2);
+        printf("-- random shape %d: N%d H%d W%d C%d C2 %d stride %d\n", i, N, H, W, C, C2, s);
+        test_stem_bwd_weight(N, H, W, C, s);
+        test_dw_bwd(N, H, W, C, s);
+        test_pw_bwd((size_t)N * H * W, C, C2);
+        if ((size_t)N * H * W > 1) test_bn_bwd((size_t)N * H * W, C);
+        test_avgpool_bwd(N, H * W, C);
+        test_fc_bwd(N, C, C2 + 1, i % 3 != 0);
+        test_xent(N, C2 + 1, i % 2 ? 0.1f : 0.0f, 4.0);
+    }
     mbn_device_close(&dev);
     return t_summary("test_ops_backward");
 }

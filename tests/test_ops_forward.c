@@ -457,6 +457,23 @@ int main(void) {
     test_softmax(3, 10, 3.0);
     test_softmax(5, 2, 1.0);
     test_softmax(4, 37, 30.0);
+    /* random shapes (fixed seed): sizes 1..17, channels 1..40, batch 1..4, stride 1 or 2 */
+    TRng shapes;
+    trng_seed(&shapes, 77);
+    for (int i = 0; i < 8; i++) {
+        int N = trng_int(&shapes, 1, 4), H = trng_int(&shapes, 1, 17), W = trng_int(&shapes, 1, 17);
+        int C = trng_int(&shapes, 1, 40), C2 = trng_int(&shapes, 1, 40),
+            s = trng_int(&shapes, 1, 2);
+        printf("-- random shape %d: N%d H%d W%d C%d C2 %d stride %d\n", i, N, H, W, C, C2, s);
+        test_stem(N, H, W, C, s);
+        test_dw(N, H, W, C, s, i % 2);
+        test_pw((size_t)N * H * W, C, C2);
+        if ((size_t)N * H * W > 1) test_bn_train((size_t)N * H * W, C, 0.0);
+        test_bn_fold(C, trng_int(&shapes, 1, 30), i % 2);
+        test_avgpool(N, H * W, C);
+        test_fc(N, C, C2 + 1);
+        test_softmax(N, C2 + 1, 5.0);
+    }
     mbn_device_close(&dev);
     return t_summary("test_ops_forward");
 }

@@ -143,6 +143,7 @@ int main(void) {
         double ol = ref_xent_smooth(lg, lab, N, K, 0.1, od);
         cmp("xent smooth loss vs -sum(t log_softmax)", &ol, loss, 1);
         cmp("xent smooth dlogits vs autograd", od, dl, (size_t)N * K);
+        free(lab);
     }
     /* SGD */
     {

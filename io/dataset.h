@@ -1,5 +1,5 @@
 /* Datasets (SPEC §3). `mbn_dataset_open` detects the layout of --data DIR:
- *   - ImageNet folders: DIR/train/<class>/<file>.{JPEG,jpg,jpeg,png}, DIR/val/<class>/<file>; classes are
+ *   - ImageNet folders: DIR/train/<class>/<image>.{JPEG,jpg,jpeg,png}, DIR/val/<class>/<image>; classes are
  *     the sorted folder names of train/ (torchvision ImageFolder / MindSpore);
  *   - MNIST-format IDX: DIR/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz];
  *   - CIFAR-10 binary: DIR/data_batch_{1..5}.bin, DIR/test_batch.bin (or a

@@ -213,9 +213,11 @@ def forward_fixture(alpha, weights, inputs, path, with_running):
                 ev = m(x.to(dtype))
                 m.train()
                 tr = m(x.to(dtype))
-            out[dtype] = (ev, tr, state(m))
-        ev64, tr64, st64 = out[torch.float64]
-        ev32, tr32, st32 = out[torch.float32]
+                m.eval()  # again, with the running stats that train-mode forward moved
+                ev2 = m(x.to(dtype))
+            out[dtype] = (ev, tr, state(m), ev2)
+        ev64, tr64, st64, ev2_64 = out[torch.float64]
+        ev32, tr32, st32, ev2_32 = out[torch.float32]
         w.add("logits_eval_r%d" % r, ev64)
         w.dev("logits_eval_r%d" % r, ev32, ev64)
         w.add("logits_train_r%d" % r, tr64)
@@ -223,6 +225,8 @@ def forward_fixture(alpha, weights, inputs, path, with_running):
         print("alpha %.2f r%d: eval logits %s\n   train logits %s" % (
             alpha, r, ev64[0, :4].tolist(), tr64[0, :4].tolist()))
         if with_running:
+            w.add("logits_eval_after_train_r%d" % r, ev2_64)
+            w.dev("logits_eval_after_train_r%d" % r, ev2_32, ev2_64)
             for k, v in st64.items():
                 if "running" in k:
                     n = "after_train_r%d.%s" % (r, k)

@@ -6,7 +6,9 @@
  *   - eval-mode logits (BN folded with running statistics) against PyTorch's model.eval();
  *   - train-mode logits (batch statistics) against model.train();
  *   - for alpha 0.25, the BN running statistics after that one train-mode forward
- *     (momentum 0.1, unbiased variance), read back with mbn_net_export;
+ *     (momentum 0.1, unbiased variance), read back with mbn_net_export, and the eval-mode
+ *     logits again afterwards (the BN fold must not be stale);
+ *   - at 64 px the net is allocated for 3 images and run on 2 (ops must use n, not max_batch);
  *   - export returns the imported weights unchanged (timm layouts, dw [C,1,3,3]).
  * Tolerances: tests/support/fixtol.h (10x PyTorch's own float32 deviation from float64 on that
  * tensor, at least 2e-5 of the tensor's largest value), for the running statistics too. */
@@ -54,7 +56,9 @@ static void run_alpha(const char *file, float alpha, const StFile *inputs, bool 
         MbnArch arch;
         MbnNet net;
         T_MBN(mbn_arch_build(&arch, alpha, R, K));
-        T_MBN(mbn_net_create(&net, &dev, &arch, N, true));
+        /* at 64 px the network is built for 3 images and run on 2: every op must use the
+         * batch it is given (BN statistics over 2 images), not the allocation's */
+        T_MBN(mbn_net_create(&net, &dev, &arch, R == 64 ? N + 1 : N, true));
         tnet_import(&net, &st, "", NULL);
         /* export gives back exactly what was imported */
         MbnTensorSet ex = {0};
@@ -121,6 +125,11 @@ static void run_alpha(const char *file, float alpha, const StFile *inputs, bool 
             }
             T_CHECK(nstat == 2 * 27, "compared %d running-stat tensors, want 54", nstat);
             mbn_tensors_free(&out);
+            /* inference again: the folded weights must follow the moved running statistics */
+            T_MBN(mbn_net_forward(&net, N, false));
+            T_MBN(mbn_net_read_logits(&net, N, logits));
+            snprintf(name, sizeof name, "logits_eval_after_train_r%d", R);
+            compare(&st, name, logits, (size_t)N * K);
         }
         free(nchw);
         free(nhwc);

@@ -199,7 +199,9 @@ static void run_config(const char *file) {
     MbnArch arch;
     MbnNet net;
     T_MBN(mbn_arch_build(&arch, alpha, R, K));
-    T_MBN(mbn_net_create(&net, &dev, &arch, B, true));
+    /* the 32 px config allocates for B + 2 images and trains on B: forward, backward and the
+     * loss must use the batch they are given */
+    T_MBN(mbn_net_create(&net, &dev, &arch, R == 32 ? B + 2 : B, true));
     tnet_import(&net, &init, "", NULL);
     apply_overrides(&net, &st, "init.");
     char name[256];

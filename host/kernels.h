@@ -18,7 +18,8 @@
         X(bias_relu6) X(bias_add_rows)                        /* pool.cl */                        \
         X(avgpool_fwd) X(avgpool_bwd)                         /* loss.cl */                        \
         X(softmax_rows) X(softmax_xent_smooth) X(mean_reduce) /* optim.cl */                       \
-        X(sgd_momentum) X(fill_zero)
+        X(sgd_momentum) X(fill_zero) /* gemm.cl */                                                 \
+        X(gemm_tiled) X(transpose)
 
 typedef enum {
 #define MBN_KERNEL_ENUM(name) MBN_K_##name,

@@ -129,6 +129,7 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
     } while (0)
     ALLOC(net->params, net->param_floats, "parameters");
     ALLOC(net->folded, net->param_floats, "folded inference weights");
+    ALLOC(net->wt, net->param_floats, "transposed weights");
     ALLOC(net->input, B * a->resolution * a->resolution * 3, "the input batch");
     ALLOC(net->patches, stem_rows * 27, "the stem's im2col patches");
     ALLOC(net->scratch, net->scratch_floats, "reduction scratch");
@@ -171,6 +172,7 @@ fail:
 void mbn_net_destroy(MbnNet *net) {
     if (net->dev && net->dev->queue) clFinish(net->dev->queue);
     cl_mem *all[] = {&net->params,    &net->grads,       &net->momentum, &net->folded,
+                     &net->wt,
                      &net->input,     &net->patches,     &net->scratch,  &net->logits,
                      &net->probs,     &net->dlogits,     &net->labels,   &net->loss,
                      &net->save_mean, &net->save_invstd, &net->dbuf[0],  &net->dbuf[1]};

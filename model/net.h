@@ -58,6 +58,9 @@ typedef struct {
     cl_mem params, grads, momentum;
     cl_mem folded;     /* inference weights with BN folded, same offsets as params (w, bias) */
     bool folded_valid; /* false after any change to params */
+    cl_mem wt;         /* stem and pointwise weights transposed to [Cin, Cout] (see ops.h),
+                          same offsets as params: of `folded` in inference, of `params` in
+                          training (redone every training forward) */
 
     /* Activations per layer: z = conv output (pre-BN), y = ReLU6 output (next layer input). In
      * inference-only nets y alternates between two buffers and z is unused. */

@@ -1,5 +1,8 @@
 #include "model/ops.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "host/blas.h"
 #include "host/device.h"
 #include "host/error.h"
@@ -91,18 +94,67 @@ int mbn_op_dw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, in
 
 /* ---- pointwise ---- */
 
+/* CPU devices run GEMMs with gemm.cl's register-tiled kernel (2-10x CLBlast on PoCL, see
+ * docs/PERFORMANCE.md); GPUs keep CLBlast. MBN_GEMM=clblast forces CLBlast everywhere (for
+ * comparisons). */
+static bool use_tiled_gemm(const MbnDevice *d) {
+    const char *e = getenv("MBN_GEMM");
+    if (e && !strcmp(e, "clblast")) return false;
+    return d->is_cpu;
+}
+
+#define GEMM_TM 6  /* rows per tile, as in gemm.cl */
+#define GEMM_TN 32 /* columns per tile */
+
+/* C[M, N] = op(A) B (+ bias, ReLU6) with gemm.cl. Each work-item walks a run of row tiles of
+ * one column tile; runs are sized for a few hundred work-items, enough to balance the cores
+ * while keeping a B panel hot in cache. */
+static int gemm_tiled(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b, size_t ldb,
+                      MbnBuf c, size_t ldc, MbnBuf bias, size_t M, size_t N, size_t K) {
+    size_t row_tiles = (M + GEMM_TM - 1) / GEMM_TM, col_tiles = (N + GEMM_TN - 1) / GEMM_TN;
+    size_t tiles = (row_tiles * col_tiles + 255) / 256;
+    if (tiles > row_tiles) tiles = row_tiles;
+    size_t g[2] = {col_tiles, (row_tiles + tiles - 1) / tiles}, l[2] = {1, 1};
+    cl_mem bm = bias.mem ? bias.mem : b.mem; /* any valid buffer when unused */
+    return MBN_LAUNCH(d, MBN_K_gemm_tiled, 2, g, l, MEM(a), OFF(a), I(lda), I(a_trans), MEM(b),
+                      OFF(b), I(ldb), MEM(c), OFF(c), I(ldc), KMEM(bm), OFF(bias),
+                      I(bias.mem != NULL), I(M), I(N), I(K), I(tiles));
+}
+
+int mbn_op_transpose(MbnDevice *d, MbnBuf src, MbnBuf dst, int rows, int cols) {
+    size_t g[2] = {(size_t)cols, (size_t)rows};
+    return MBN_LAUNCH(d, MBN_K_transpose, 2, g, NULL, MEM(src), OFF(src), MEM(dst), OFF(dst),
+                      I(rows), I(cols));
+}
+
+int mbn_op_pw_fwd_t(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf bias, MbnBuf y, size_t M, int Cin,
+                    int Cout) {
+    if (use_tiled_gemm(d))
+        return gemm_tiled(d, x, (size_t)Cin, false, wt, (size_t)Cout, y, (size_t)Cout, bias, M,
+                          (size_t)Cout, (size_t)Cin);
+    MBN_TRY(mbn_gemm(d, false, false, M, (size_t)Cout, (size_t)Cin, 1.0f, x.mem, x.off,
+                     (size_t)Cin, wt.mem, wt.off, (size_t)Cout, 0.0f, y.mem, y.off, (size_t)Cout));
+    return bias.mem ? mbn_op_bias_relu6(d, y, bias, M, Cout) : MBN_OK;
+}
+
 int mbn_op_pw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf y, size_t M, int Cin, int Cout) {
     return mbn_gemm(d, false, true, M, (size_t)Cout, (size_t)Cin, 1.0f, x.mem, x.off, (size_t)Cin,
                     w.mem, w.off, (size_t)Cin, 0.0f, y.mem, y.off, (size_t)Cout);
 }
 
 int mbn_op_pw_bwd_input(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, size_t M, int Cin, int Cout) {
+    if (use_tiled_gemm(d)) /* dx = dy w: w [Cout, Cin] is already the row-major B operand */
+        return gemm_tiled(d, dy, (size_t)Cout, false, w, (size_t)Cin, dx, (size_t)Cin, MBN_NOBUF,
+                          M, (size_t)Cin, (size_t)Cout);
     return mbn_gemm(d, false, false, M, (size_t)Cin, (size_t)Cout, 1.0f, dy.mem, dy.off,
                     (size_t)Cout, w.mem, w.off, (size_t)Cin, 0.0f, dx.mem, dx.off, (size_t)Cin);
 }
 
 int mbn_op_pw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
                          int Cout) {
+    if (use_tiled_gemm(d)) /* dw = dy^T x: dy read as the transposed A operand */
+        return gemm_tiled(d, dy, (size_t)Cout, true, x, (size_t)Cin, dw, (size_t)Cin, MBN_NOBUF,
+                          (size_t)Cout, (size_t)Cin, M);
     return mbn_gemm(d, true, false, (size_t)Cout, (size_t)Cin, M, 1.0f, dy.mem, dy.off,
                     (size_t)Cout, x.mem, x.off, (size_t)Cin, 0.0f, dw.mem, dw.off, (size_t)Cin);
 }

@@ -67,6 +67,16 @@ int mbn_op_pw_bwd_input(struct MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, siz
 int mbn_op_pw_bwd_weight(struct MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
                          int Cout);
 
+/* The forward passes use pre-transposed weights: wt[Cin, Cout] = transpose(w[Cout, Cin]) (also
+ * for the stem, Cin = 27), made once per weight change by mbn_op_transpose. That is the B
+ * operand layout CPU GEMM kernels want (contiguous along Cout). */
+int mbn_op_transpose(struct MbnDevice *d, MbnBuf src, MbnBuf dst, int rows, int cols);
+/* y[M, Cout] = x[M, Cin] wt[Cin, Cout], then y = clamp(y + bias, 0, 6) when bias.mem is set
+ * (BN folded, inference). Same values as mbn_op_pw_fwd (+ mbn_op_bias_relu6) up to float
+ * rounding; deterministic. */
+int mbn_op_pw_fwd_t(struct MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf bias, MbnBuf y, size_t M,
+                    int Cin, int Cout);
+
 /* ---- BatchNorm + ReLU6 ---- */
 /* Training mode: batch mean and biased variance over the M rows of z[M, C]; running stats
  * updated as running = (1 - momentum) * running + momentum * batch (unbiased variance, as

@@ -19,7 +19,7 @@
         X(avgpool_fwd) X(avgpool_bwd)                         /* loss.cl */                        \
         X(softmax_rows) X(softmax_xent_smooth) X(mean_reduce) /* optim.cl */                       \
         X(sgd_momentum) X(fill_zero) /* gemm.cl */                                                 \
-        X(gemm_tiled) X(transpose)
+        X(gemm_tiled) X(transpose) X(dw_conv3x3_fwd_row8)
 
 typedef enum {
 #define MBN_KERNEL_ENUM(name) MBN_K_##name,

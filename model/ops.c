@@ -62,8 +62,16 @@ int mbn_op_stem_bwd_weight(MbnDevice *d, MbnBuf patches, MbnBuf dz, MbnBuf dw, s
 int mbn_op_dw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N, int H, int W,
                   int C, int stride) {
     int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
-    size_t g[3] = {(size_t)C, (size_t)Wo, (size_t)N * Ho};
     cl_mem b = bias.mem ? bias.mem : w.mem; /* any valid buffer when unused */
+    if (d->is_cpu && C % 8 == 0) {
+        /* One work-group per output row: C/8 work-items of 8 channels each. */
+        size_t g[2] = {(size_t)C / 8, (size_t)N * Ho}, l[2] = {(size_t)C / 8, 1};
+        if (l[0] > d->info.max_work_group) l[0] = 1;
+        return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd_row8, 2, g, l, MEM(x), OFF(x), MEM(w), OFF(w),
+                          KMEM(b), OFF(bias), I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H),
+                          I(W), I(C), I(Ho), I(Wo), I(stride));
+    }
+    size_t g[3] = {(size_t)C, (size_t)Wo, (size_t)N * Ho};
     return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd, 3, g, NULL, MEM(x), OFF(x), MEM(w), OFF(w), KMEM(b),
                       OFF(bias), I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H), I(W), I(C), I(Ho),
                       I(Wo), I(stride));

@@ -40,7 +40,7 @@ int mbn_net_backward(MbnNet *net, const int32_t *labels, int n, float smoothing)
         const MbnLayer *L = &a->layers[l];
         const MbnLayerParams *p = &net->lp[l];
         size_t M = (size_t)n * L->hout * L->wout;
-        mbn_profile_layer(d, L->name);
+        mbn_profile_layer(d, net->bwd_label[l]);
         MBN_TRY(mbn_op_bn_relu6_bwd(
             d, MBN_BUF(dy, 0), MBN_BUF(net->z[l], 0), MBN_BUF(net->params, p->gamma),
             MBN_BUF(net->params, p->beta), MBN_BUF(net->save_mean, p->gamma),

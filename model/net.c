@@ -108,6 +108,8 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
         return mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least 1", max_batch);
     int rc = build_table(net);
     if (rc) return rc;
+    for (int l = 0; l < arch->n_layers; l++)
+        snprintf(net->bwd_label[l], sizeof net->bwd_label[l], "%s.bwd", arch->layers[l].name);
     const MbnArch *a = arch;
     size_t B = (size_t)max_batch;
     size_t max_act = (size_t)mbn_arch_max_activation(a) * B;

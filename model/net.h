@@ -73,6 +73,7 @@ typedef struct {
     cl_mem scratch;
     size_t scratch_floats;
     cl_mem act_a, act_b; /* inference ping-pong */
+    char bwd_label[MBN_MAX_LAYERS][24]; /* "<layer>.bwd": backward's per-layer profile rows */
 } MbnNet;
 
 /* Allocates the network for batches up to max_batch. `training` allocates what backward and

@@ -34,6 +34,11 @@ size_t mbn_ops_scratch_floats(size_t M, int C) {
     return (size_t)MAX_CHUNKS * 9 * (size_t)C + 2 * (size_t)C;
 }
 
+/* CPUs get kernels where one work-item handles 8 adjacent channels as float8 over a run of
+ * rows or pixels (PoCL otherwise schedules millions of one-element work-items); they keep the
+ * per-channel arithmetic order of the generic kernels, which GPUs use. */
+static bool vec8(const MbnDevice *d, int C) { return d->is_cpu && C % 8 == 0; }
+
 #define I(x) KINT(x)
 #define MEM(b) KMEM((b).mem)
 #define OFF(b) KINT((b).off)
@@ -63,7 +68,7 @@ int mbn_op_dw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N
                   int C, int stride) {
     int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
     cl_mem b = bias.mem ? bias.mem : w.mem; /* any valid buffer when unused */
-    if (d->is_cpu && C % 8 == 0) {
+    if (vec8(d, C)) {
         /* One work-group per output row: C/8 work-items of 8 channels each. */
         size_t g[2] = {(size_t)C / 8, (size_t)N * Ho}, l[2] = {(size_t)C / 8, 1};
         if (l[0] > d->info.max_work_group) l[0] = 1;
@@ -80,6 +85,13 @@ int mbn_op_dw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N
 int mbn_op_dw_bwd_input(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, int N, int H, int W, int C,
                         int stride) {
     int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
+    if (vec8(d, C)) {
+        size_t g[2] = {(size_t)C / 8, (size_t)N * H}, l[2] = {(size_t)C / 8, 1};
+        if (l[0] > d->info.max_work_group) l[0] = 1;
+        return MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_input_row8, 2, g, l, MEM(dy), OFF(dy), MEM(w),
+                          OFF(w), MEM(dx), OFF(dx), I(N), I(H), I(W), I(C), I(Ho), I(Wo),
+                          I(stride));
+    }
     size_t g[3] = {(size_t)C, (size_t)W, (size_t)N * H};
     return MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_input, 3, g, NULL, MEM(dy), OFF(dy), MEM(w), OFF(w),
                       MEM(dx), OFF(dx), I(N), I(H), I(W), I(C), I(Ho), I(Wo), I(stride));
@@ -91,8 +103,9 @@ int mbn_op_dw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, in
     int P, rpc;
     /* Rows here are (n, oh) lines of Wo outputs each. */
     chunking((size_t)N * Ho, &P, &rpc);
-    size_t g1[2] = {(size_t)C, (size_t)P};
-    MBN_TRY(MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_weight_partial, 2, g1, NULL, MEM(x), OFF(x), MEM(dy),
+    bool v = vec8(d, C);
+    size_t g1[2] = {(size_t)(v ? C / 8 : C), (size_t)P};
+    MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_dw_conv3x3_bwd_weight_partial8 : MBN_K_dw_conv3x3_bwd_weight_partial, 2, g1, NULL, MEM(x), OFF(x), MEM(dy),
                        OFF(dy), KMEM(scratch.mem), I(N), I(H), I(W), I(C), I(Ho), I(Wo), I(stride),
                        I(rpc)));
     size_t g2[1] = {(size_t)9 * C};
@@ -176,20 +189,26 @@ int mbn_op_bn_relu6_train(MbnDevice *d, MbnBuf z, MbnBuf gamma, MbnBuf beta, Mbn
         return mbn_fail(MBN_EFAIL, "bn: mean and invstd must share an offset");
     int P, rpc;
     chunking(M, &P, &rpc);
-    size_t g2[2] = {(size_t)C, (size_t)P}, g1[1] = {(size_t)C}, ga[2] = {(size_t)C, M};
+    bool v = vec8(d, C);
+    size_t g2[2] = {(size_t)(v ? C / 8 : C), (size_t)P}, g1[1] = {(size_t)C};
     cl_mem s = scratch.mem;
     int sq_off = (int)((size_t)MAX_CHUNKS * 9 * (size_t)C); /* after the partials */
-    MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_sum_partial, 2, g2, NULL, MEM(z), OFF(z), KMEM(s), I(0),
+    MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_channel_sum_partial8 : MBN_K_channel_sum_partial, 2, g2, NULL, MEM(z), OFF(z), KMEM(s), I(0),
                        I(M), I(C), I(rpc)));
     MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g1, NULL, KMEM(s), I(P), I(C),
                        KFLT(1.0f / (float)M), MEM(save_mean), OFF(save_mean)));
-    MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_sqdev_partial, 2, g2, NULL, MEM(z), OFF(z), MEM(save_mean),
+    MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_channel_sqdev_partial8 : MBN_K_channel_sqdev_partial, 2, g2, NULL, MEM(z), OFF(z), MEM(save_mean),
                        OFF(save_mean), KMEM(s), I(M), I(C), I(rpc)));
     MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g1, NULL, KMEM(s), I(P), I(C), KFLT(1.0f),
                        KMEM(s), I(sq_off)));
     MBN_TRY(MBN_LAUNCH(d, MBN_K_bn_finalize_stats, 1, g1, NULL, KMEM(s), I(sq_off), MEM(save_mean),
                        OFF(save_mean), MEM(save_invstd), MEM(running_mean), OFF(running_mean),
                        MEM(running_var), OFF(running_var), I(M), I(C), KFLT(momentum), KFLT(eps)));
+    if (v)
+        return MBN_LAUNCH(d, MBN_K_bn_relu6_apply8, 2, g2, NULL, MEM(z), OFF(z), MEM(gamma),
+                          OFF(gamma), MEM(beta), OFF(beta), MEM(save_mean), MEM(save_invstd),
+                          OFF(save_mean), MEM(y), OFF(y), I(M), I(C), I(rpc));
+    size_t ga[2] = {(size_t)C, M};
     return MBN_LAUNCH(d, MBN_K_bn_relu6_apply, 2, ga, NULL, MEM(z), OFF(z), MEM(gamma), OFF(gamma),
                       MEM(beta), OFF(beta), MEM(save_mean), MEM(save_invstd), OFF(save_mean),
                       MEM(y), OFF(y), I(M), I(C));
@@ -202,13 +221,20 @@ int mbn_op_bn_relu6_bwd(MbnDevice *d, MbnBuf dy, MbnBuf z, MbnBuf gamma, MbnBuf 
         return mbn_fail(MBN_EFAIL, "bn: mean and invstd must share an offset");
     int P, rpc;
     chunking(M, &P, &rpc);
-    size_t g2[2] = {(size_t)C, (size_t)P}, g1[1] = {(size_t)C}, ga[2] = {(size_t)C, M};
+    bool v = vec8(d, C);
+    size_t g2[2] = {(size_t)(v ? C / 8 : C), (size_t)P}, g1[1] = {(size_t)C};
     cl_mem s = scratch.mem;
-    MBN_TRY(MBN_LAUNCH(d, MBN_K_bn_relu6_bwd_partial, 2, g2, NULL, MEM(dy), OFF(dy), MEM(z), OFF(z),
+    MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_bn_relu6_bwd_partial8 : MBN_K_bn_relu6_bwd_partial, 2, g2, NULL, MEM(dy), OFF(dy), MEM(z), OFF(z),
                        MEM(gamma), OFF(gamma), MEM(beta), OFF(beta), MEM(save_mean),
                        MEM(save_invstd), OFF(save_mean), KMEM(s), I(M), I(C), I(rpc)));
     MBN_TRY(MBN_LAUNCH(d, MBN_K_bn_bwd_finalize, 1, g1, NULL, KMEM(s), I(P), I(C), MEM(dgamma),
                        OFF(dgamma), MEM(dbeta), OFF(dbeta)));
+    if (v)
+        return MBN_LAUNCH(d, MBN_K_bn_relu6_bwd_apply8, 2, g2, NULL, MEM(dy), OFF(dy), MEM(z),
+                          OFF(z), MEM(gamma), OFF(gamma), MEM(beta), OFF(beta), MEM(save_mean),
+                          MEM(save_invstd), OFF(save_mean), MEM(dgamma), OFF(dgamma), MEM(dbeta),
+                          OFF(dbeta), MEM(dz), OFF(dz), I(M), I(C), I(rpc));
+    size_t ga[2] = {(size_t)C, M};
     return MBN_LAUNCH(d, MBN_K_bn_relu6_bwd_apply, 2, ga, NULL, MEM(dy), OFF(dy), MEM(z), OFF(z),
                       MEM(gamma), OFF(gamma), MEM(beta), OFF(beta), MEM(save_mean),
                       MEM(save_invstd), OFF(save_mean), MEM(dgamma), OFF(dgamma), MEM(dbeta),

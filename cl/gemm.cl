@@ -77,17 +77,21 @@ static void tile_edge(__global const float *A, int lda, int a_trans, __global co
 }
 
 /* Global size: dimension 0 = column tiles (ceil(N / 32)), dimension 1 = groups of `tiles`
- * row tiles of 6 rows. */
+ * row tiles of 6 rows, dimension 2 = chunks of k_chunk values of k (split K, for weight
+ * gradients where K is the batch's pixel count): chunk p writes its partial product to
+ * C + p * c_chunk; the host adds the chunks in order. */
 __kernel void gemm_tiled(__global const float *A, int a_off, int lda, int a_trans,
                          __global const float *B, int b_off, int ldb, __global float *C, int c_off,
                          int ldc, __global const float *bias, int bias_off, int relu6, int M,
-                         int N, int K, int tiles) {
+                         int N, int K, int tiles, int k_chunk, int c_chunk) {
     int n0 = get_global_id(0) * GEMM_TN;
     int t0 = get_global_id(1) * tiles;
-    if (n0 >= N) return;
-    A += a_off;
-    B += b_off;
-    C += c_off;
+    int p = get_global_id(2);
+    if (n0 >= N || p * k_chunk >= K) return;
+    A += a_off + (size_t)p * k_chunk * (a_trans ? lda : 1);
+    B += b_off + (size_t)p * k_chunk * ldb;
+    C += c_off + (size_t)p * c_chunk;
+    K = min(k_chunk, K - p * k_chunk);
     bias += bias_off;
     for (int t = t0; t < t0 + tiles; t++) {
         int m0 = t * GEMM_TM;

@@ -135,11 +135,42 @@ static int gemm_tiled(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b
     size_t row_tiles = (M + GEMM_TM - 1) / GEMM_TM, col_tiles = (N + GEMM_TN - 1) / GEMM_TN;
     size_t tiles = (row_tiles * col_tiles + 255) / 256;
     if (tiles > row_tiles) tiles = row_tiles;
-    size_t g[2] = {col_tiles, (row_tiles + tiles - 1) / tiles}, l[2] = {1, 1};
+    size_t g[3] = {col_tiles, (row_tiles + tiles - 1) / tiles, 1}, l[3] = {1, 1, 1};
     cl_mem bm = bias.mem ? bias.mem : b.mem; /* any valid buffer when unused */
-    return MBN_LAUNCH(d, MBN_K_gemm_tiled, 2, g, l, MEM(a), OFF(a), I(lda), I(a_trans), MEM(b),
+    return MBN_LAUNCH(d, MBN_K_gemm_tiled, 3, g, l, MEM(a), OFF(a), I(lda), I(a_trans), MEM(b),
                       OFF(b), I(ldb), MEM(c), OFF(c), I(ldc), KMEM(bm), OFF(bias),
-                      I(bias.mem != NULL), I(M), I(N), I(K), I(tiles));
+                      I(bias.mem != NULL), I(M), I(N), I(K), I(tiles), I(K), I(0));
+}
+
+/* Weight gradient dw[Cout, Cin] = dy^T x over K = M pixel rows, split into P chunks of K
+ * (P from the shapes only: at least 512 rows a chunk, and P x Cout x Cin partials must fit
+ * the ops scratch, which holds MAX_CHUNKS * 9 * C floats for C >= Cout). Each work-item
+ * sweeps every row tile of dw for its chunk, so the chunk of dy and x stays in cache; the
+ * chunks are then added in order. */
+static int gemm_weight_grad(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
+                            int Cout, MbnBuf scratch) {
+    size_t P = M / 512, cap = (size_t)MAX_CHUNKS * 9 / (size_t)Cin;
+    if (P > cap) P = cap;
+    if (P > MAX_CHUNKS) P = MAX_CHUNKS;
+    if (P <= 1)
+        return gemm_tiled(d, dy, (size_t)Cout, true, x, (size_t)Cin, dw, (size_t)Cin, MBN_NOBUF,
+                          (size_t)Cout, (size_t)Cin, M);
+    size_t kc = (M + P - 1) / P, n_out = (size_t)Cout * Cin;
+    P = (M + kc - 1) / kc;
+    size_t row_tiles = ((size_t)Cout + GEMM_TM - 1) / GEMM_TM;
+    size_t g[3] = {((size_t)Cin + GEMM_TN - 1) / GEMM_TN, 1, P}, l[3] = {1, 1, 1};
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_gemm_tiled, 3, g, l, MEM(dy), OFF(dy), I(Cout), I(1), MEM(x),
+                       OFF(x), I(Cin), KMEM(scratch.mem), I(0), I(Cin), MEM(dw), I(0), I(0),
+                       I(Cout), I(Cin), I(M), I(row_tiles), I(kc), I(n_out)));
+    size_t g2[1] = {n_out};
+    return MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g2, NULL, KMEM(scratch.mem), I(P),
+                      I(n_out), KFLT(1.0f), MEM(dw), OFF(dw));
+}
+
+int mbn_op_pw_bwd_weight_split(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
+                               int Cout, MbnBuf scratch) {
+    if (use_tiled_gemm(d)) return gemm_weight_grad(d, x, dy, dw, M, Cin, Cout, scratch);
+    return mbn_op_pw_bwd_weight(d, x, dy, dw, M, Cin, Cout);
 }
 
 int mbn_op_transpose(MbnDevice *d, MbnBuf src, MbnBuf dst, int rows, int cols) {

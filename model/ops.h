@@ -66,6 +66,11 @@ int mbn_op_pw_bwd_input(struct MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, siz
                         int Cout);
 int mbn_op_pw_bwd_weight(struct MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
                          int Cout);
+/* The same dw, with the sum over the M rows split into chunks (fixed by the shapes) whose
+ * partials go to `scratch` and are added in order: the weight-gradient GEMM has a small output
+ * and a huge K, so splitting K is what gives CPUs parallel work that stays in cache. */
+int mbn_op_pw_bwd_weight_split(struct MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M,
+                               int Cin, int Cout, MbnBuf scratch);
 
 /* The forward passes use pre-transposed weights: wt[Cin, Cout] = transpose(w[Cout, Cin]) (also
  * for the stem, Cin = 27), made once per weight change by mbn_op_transpose. That is the B

@@ -1,5 +1,6 @@
 /* Register-tiled SGEMM for CPU devices: C[M, N] = A[M, K] B[K, N], row-major, optionally
- * followed by y = clamp(y + bias[n], 0, 6) (BN folded into the weights, inference).
+ * followed by y = clamp(y + bias[n], 0, 6) (BN folded into the weights, inference) or by
+ * y + bias[n] (the classifier): argument `relu6` 1 or 2.
  *
  * Why not CLBlast here: on PoCL its indirect GEMM copies and pads the whole activation
  * matrix on every call, and its work-items are vectorised by PoCL rather than by the kernel,
@@ -22,9 +23,11 @@
 /* A[row, k] for either storage order. */
 #define GEMM_A(row, k) (a_trans ? A[(size_t)(k) * lda + (row)] : A[(size_t)(row) * lda + (k)])
 
-static inline float16 epilogue16(float16 v, __global const float *bias, int n, int relu6) {
-    if (!relu6) return v;
-    return clamp(v + vload16(0, bias + n), 0.0f, 6.0f);
+/* epilogue: 0 none, 1 bias + ReLU6 (folded BN), 2 bias only (the classifier) */
+static inline float16 epilogue16(float16 v, __global const float *bias, int n, int epilogue) {
+    if (epilogue == 0) return v;
+    v += vload16(0, bias + n);
+    return epilogue == 1 ? clamp(v, 0.0f, 6.0f) : v;
 }
 
 /* The full 6 x 32 tile: rows r[0..5] (clamped to M - 1 by the caller; stores are masked). */
@@ -70,7 +73,8 @@ static void tile_edge(__global const float *A, int lda, int a_trans, __global co
         for (int j = n0; j < N; j++) {
             float acc = 0.0f;
             for (int k = 0; k < K; k++) acc = fma(GEMM_A(m0 + i, k), B[(size_t)k * ldb + j], acc);
-            if (relu6) acc = clamp(acc + bias[j], 0.0f, 6.0f);
+            if (relu6) acc += bias[j];
+            if (relu6 == 1) acc = clamp(acc, 0.0f, 6.0f);
             C[(size_t)(m0 + i) * ldc + j] = acc;
         }
     }

@@ -18,16 +18,18 @@ int mbn_net_set_input(MbnNet *net, const float *images, int n) {
     return MBN_OK;
 }
 
-/* wt = the stem and pointwise weights of `w` transposed to [Cin, Cout], the layout the
- * forward GEMMs read. */
+/* wt = the stem and pointwise weights of `w` and the classifier's (never folded, so always
+ * from params) transposed to [Cin, Cout], the layout the forward GEMMs read. */
 static int transpose_weights(MbnNet *net, cl_mem w) {
     const MbnArch *a = &net->arch;
     for (int l = 0; l < a->n_layers; l++) {
         const MbnLayer *L = &a->layers[l];
-        if (L->type != MBN_LAYER_STEM && L->type != MBN_LAYER_PW) continue;
+        if (L->type != MBN_LAYER_STEM && L->type != MBN_LAYER_PW && L->type != MBN_LAYER_FC)
+            continue;
         int K = L->type == MBN_LAYER_STEM ? 27 : L->cin;
+        cl_mem src = L->type == MBN_LAYER_FC ? net->params : w;
         size_t off = net->lp[l].w;
-        MBN_TRY(mbn_op_transpose(net->dev, MBN_BUF(w, off), MBN_BUF(net->wt, off), L->cout, K));
+        MBN_TRY(mbn_op_transpose(net->dev, MBN_BUF(src, off), MBN_BUF(net->wt, off), L->cout, K));
     }
     return MBN_OK;
 }
@@ -118,7 +120,7 @@ int mbn_net_forward(MbnNet *net, int n, bool train) {
     const MbnLayer *F = &a->layers[pool + 1];
     const MbnLayerParams *fp = &net->lp[pool + 1];
     mbn_profile_layer(d, F->name);
-    MBN_TRY(mbn_op_fc_fwd(d, MBN_BUF(net->y[pool], 0), MBN_BUF(net->params, fp->w),
+    MBN_TRY(mbn_op_fc_fwd_t(d, MBN_BUF(net->y[pool], 0), MBN_BUF(net->wt, fp->w),
                           MBN_BUF(net->params, fp->bias), MBN_BUF(net->logits, 0), n, F->cin,
                           F->cout));
     if (train) net->folded_valid = false; /* running statistics moved */

@@ -130,8 +130,9 @@ static bool use_tiled_gemm(const MbnDevice *d) {
 /* C[M, N] = op(A) B (+ bias, ReLU6) with gemm.cl. Each work-item walks a run of row tiles of
  * one column tile; runs are sized for a few hundred work-items, enough to balance the cores
  * while keeping a B panel hot in cache. */
-static int gemm_tiled(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b, size_t ldb,
-                      MbnBuf c, size_t ldc, MbnBuf bias, size_t M, size_t N, size_t K) {
+static int gemm_tiled_ep(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b,
+                         size_t ldb, MbnBuf c, size_t ldc, MbnBuf bias, int epilogue, size_t M,
+                         size_t N, size_t K) {
     size_t row_tiles = (M + GEMM_TM - 1) / GEMM_TM, col_tiles = (N + GEMM_TN - 1) / GEMM_TN;
     size_t tiles = (row_tiles * col_tiles + 255) / 256;
     if (tiles > row_tiles) tiles = row_tiles;
@@ -139,7 +140,13 @@ static int gemm_tiled(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b
     cl_mem bm = bias.mem ? bias.mem : b.mem; /* any valid buffer when unused */
     return MBN_LAUNCH(d, MBN_K_gemm_tiled, 3, g, l, MEM(a), OFF(a), I(lda), I(a_trans), MEM(b),
                       OFF(b), I(ldb), MEM(c), OFF(c), I(ldc), KMEM(bm), OFF(bias),
-                      I(bias.mem != NULL), I(M), I(N), I(K), I(tiles), I(K), I(0));
+                      I(bias.mem ? epilogue : 0), I(M), I(N), I(K), I(tiles), I(K), I(0));
+}
+
+/* ... with bias + ReLU6 when bias.mem is set. */
+static int gemm_tiled(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b, size_t ldb,
+                      MbnBuf c, size_t ldc, MbnBuf bias, size_t M, size_t N, size_t K) {
+    return gemm_tiled_ep(d, a, lda, a_trans, b, ldb, c, ldc, bias, 1, M, N, K);
 }
 
 /* Weight gradient dw[Cout, Cin] = dy^T x over K = M pixel rows, split into P chunks of K
@@ -302,6 +309,17 @@ int mbn_op_avgpool_bwd(MbnDevice *d, MbnBuf dy, MbnBuf dx, int N, int HW, int C)
 int mbn_op_fc_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf b, MbnBuf y, int N, int C, int K) {
     MBN_TRY(mbn_gemm(d, false, true, (size_t)N, (size_t)K, (size_t)C, 1.0f, x.mem, x.off, (size_t)C,
                      w.mem, w.off, (size_t)C, 0.0f, y.mem, y.off, (size_t)K));
+    size_t g[2] = {(size_t)K, (size_t)N};
+    return MBN_LAUNCH(d, MBN_K_bias_add_rows, 2, g, NULL, MEM(y), OFF(y), MEM(b), OFF(b), I(N),
+                      I(K));
+}
+
+int mbn_op_fc_fwd_t(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf b, MbnBuf y, int N, int C, int K) {
+    if (use_tiled_gemm(d))
+        return gemm_tiled_ep(d, x, (size_t)C, false, wt, (size_t)K, y, (size_t)K, b, 2,
+                             (size_t)N, (size_t)K, (size_t)C);
+    MBN_TRY(mbn_gemm(d, false, false, (size_t)N, (size_t)K, (size_t)C, 1.0f, x.mem, x.off,
+                     (size_t)C, wt.mem, wt.off, (size_t)K, 0.0f, y.mem, y.off, (size_t)K));
     size_t g[2] = {(size_t)K, (size_t)N};
     return MBN_LAUNCH(d, MBN_K_bias_add_rows, 2, g, NULL, MEM(y), OFF(y), MEM(b), OFF(b), I(N),
                       I(K));

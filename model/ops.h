@@ -111,6 +111,9 @@ int mbn_op_avgpool_fwd(struct MbnDevice *d, MbnBuf x, MbnBuf y, int N, int HW, i
 int mbn_op_avgpool_bwd(struct MbnDevice *d, MbnBuf dy, MbnBuf dx, int N, int HW, int C);
 /* y[N, K] = x[N, C] w[K, C]^T + b */
 int mbn_op_fc_fwd(struct MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf b, MbnBuf y, int N, int C, int K);
+/* The same from the transposed weight wt[C, K] (see mbn_op_transpose). */
+int mbn_op_fc_fwd_t(struct MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf b, MbnBuf y, int N, int C,
+                    int K);
 /* dx = dy w; dw = dy^T x; db = column sums of dy (in row order) */
 int mbn_op_fc_bwd(struct MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf dy, MbnBuf dx, MbnBuf dw,
                   MbnBuf db, int N, int C, int K, MbnBuf scratch);

@@ -35,6 +35,23 @@ static int step(MbnNet *net, bool train, int batch, const int32_t *labels) {
     return mbn_net_sgd_step(net, &sgd);
 }
 
+/* Developer aid for kernel work: with MBN_BENCH_DUMP=FILE set, the logits (and in training the
+ * loss) after the warm-up step and after the last timed step go to FILE as text, so a change
+ * can be compared against the previous build on the same seed (differences should stay at
+ * float rounding level). */
+static int dump_outputs(MbnNet *net, bool train, int batch, FILE *f) {
+    size_t n = (size_t)batch * net->arch.num_classes;
+    float *logits = malloc(n * sizeof *logits);
+    if (!logits) return mbn_fail(MBN_EFAIL, "out of host memory");
+    int rc = mbn_net_read_logits(net, batch, logits);
+    for (size_t i = 0; rc == MBN_OK && i < n; i++) fprintf(f, "%.9g\n", (double)logits[i]);
+    float loss = 0;
+    if (rc == MBN_OK && train && (rc = mbn_net_read_loss(net, &loss)) == MBN_OK)
+        fprintf(f, "loss %.9g\n", (double)loss);
+    free(logits);
+    return rc;
+}
+
 static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, bool train, int batch,
                         int iterations, double min_seconds, BenchResult *r) {
     MbnDevice dev;
@@ -62,6 +79,9 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, bool tra
     /* Warm-up: kernel compilation (PoCL, CLBlast) and first-touch allocations. */
     if (rc == MBN_OK) rc = step(&net, train, batch, labels);
     if (rc == MBN_OK) rc = clFinish(dev.queue) == CL_SUCCESS ? MBN_OK : MBN_EFAIL;
+    const char *dump_path = getenv("MBN_BENCH_DUMP");
+    FILE *dump = dump_path && *dump_path ? fopen(dump_path, "w") : NULL;
+    if (dump && rc == MBN_OK) rc = dump_outputs(&net, train, batch, dump);
     /* Timed: wall clock over whole iterations; per-layer times from profiling events. */
     double t0 = now();
     int it = 0;
@@ -74,6 +94,10 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, bool tra
         it++;
     }
     double dt = now() - t0;
+    if (dump) {
+        if (rc == MBN_OK) rc = dump_outputs(&net, train, batch, dump);
+        fclose(dump);
+    }
     if (rc == MBN_OK) {
         r->iterations = it;
         r->seconds = dt;

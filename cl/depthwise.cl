@@ -88,3 +88,107 @@ __kernel void dw_conv3x3_bwd_weight_partial(__global const float *x, int x_off,
     }
     for (int t = 0; t < 9; t++) partial[((size_t)p * 9 + t) * C + c] = acc[t];
 }
+
+/* CPU-friendly forward: one work-item computes a whole output row (all Wo pixels) for 8
+ * adjacent channels as float8 vectors, with the 9 weight vectors held in registers. The
+ * per-pixel version leaves PoCL with millions of tiny work-items whose scheduling and
+ * scalar index arithmetic dominate; this one streams memory. Same taps in the same order as
+ * dw_conv3x3_fwd, so the same bits. Needs C % 8 == 0 (the host falls back otherwise). */
+__kernel void dw_conv3x3_fwd_row8(__global const float *x, int x_off, __global const float *w,
+                                  int w_off, __global const float *bias, int b_off,
+                                  int bias_relu6, __global float *y, int y_off, int N, int H,
+                                  int W, int C, int Ho, int Wo, int stride) {
+    int c = get_global_id(0) * 8;
+    int nh = get_global_id(1);
+    if (c >= C || nh >= N * Ho) return;
+    int n = nh / Ho, oh = nh - n * Ho;
+    x += x_off;
+    w += w_off;
+    float8 wt[9];
+    for (int t = 0; t < 9; t++) wt[t] = vload8(0, w + t * C + c);
+    float8 b = bias_relu6 ? vload8(0, bias + b_off + c) : (float8)0.0f;
+    __global float *out = y + y_off + (size_t)nh * Wo * C + c;
+    for (int ow = 0; ow < Wo; ow++) {
+        float8 acc = 0.0f;
+        for (int kh = 0; kh < 3; kh++) {
+            int ih = oh * stride - 1 + kh;
+            if (ih < 0 || ih >= H) continue;
+            __global const float *row = x + ((size_t)n * H + ih) * W * C + c;
+            for (int kw = 0; kw < 3; kw++) {
+                int iw = ow * stride - 1 + kw;
+                if (iw < 0 || iw >= W) continue;
+                acc = fma(vload8(0, row + (size_t)iw * C), wt[kh * 3 + kw], acc);
+            }
+        }
+        if (bias_relu6) acc = clamp(acc + b, 0.0f, 6.0f);
+        vstore8(acc, 0, out + (size_t)ow * C);
+    }
+}
+
+/* CPU-friendly input gradient: one work-item per input row (n, ih) x 8 channels, same gather
+ * and order as dw_conv3x3_bwd_input. Needs C % 8 == 0. */
+__kernel void dw_conv3x3_bwd_input_row8(__global const float *dy, int dy_off,
+                                        __global const float *w, int w_off, __global float *dx,
+                                        int dx_off, int N, int H, int W, int C, int Ho, int Wo,
+                                        int stride) {
+    int c = get_global_id(0) * 8;
+    int nh = get_global_id(1);
+    if (c >= C || nh >= N * H) return;
+    int n = nh / H, ih = nh - n * H;
+    dy += dy_off;
+    w += w_off;
+    float8 wt[9];
+    for (int t = 0; t < 9; t++) wt[t] = vload8(0, w + t * C + c);
+    __global float *out = dx + dx_off + (size_t)nh * W * C + c;
+    for (int iw = 0; iw < W; iw++) {
+        float8 acc = 0.0f;
+        for (int kh = 0; kh < 3; kh++) {
+            int t = ih + 1 - kh; /* = oh * stride */
+            if (t < 0 || t % stride) continue;
+            int oh = t / stride;
+            if (oh >= Ho) continue;
+            __global const float *row = dy + ((size_t)n * Ho + oh) * Wo * C + c;
+            for (int kw = 0; kw < 3; kw++) {
+                int u = iw + 1 - kw;
+                if (u < 0 || u % stride) continue;
+                int ow = u / stride;
+                if (ow >= Wo) continue;
+                acc = fma(vload8(0, row + (size_t)ow * C), wt[kh * 3 + kw], acc);
+            }
+        }
+        vstore8(acc, 0, out + (size_t)iw * C);
+    }
+}
+
+/* Weight gradient stage 1 for 8 channels per work-item, same order as
+ * dw_conv3x3_bwd_weight_partial. Needs C % 8 == 0. */
+__kernel void dw_conv3x3_bwd_weight_partial8(__global const float *x, int x_off,
+                                             __global const float *dy, int dy_off,
+                                             __global float *partial, int N, int H, int W, int C,
+                                             int Ho, int Wo, int stride, int rows_per_chunk) {
+    int c = get_global_id(0) * 8;
+    int p = get_global_id(1);
+    if (c >= C) return;
+    x += x_off;
+    dy += dy_off;
+    float8 acc[9];
+    for (int t = 0; t < 9; t++) acc[t] = 0.0f;
+    int r0 = p * rows_per_chunk, r1 = min(r0 + rows_per_chunk, N * Ho);
+    for (int r = r0; r < r1; r++) {
+        int n = r / Ho, oh = r - n * Ho;
+        for (int ow = 0; ow < Wo; ow++) {
+            float8 g = vload8(0, dy + ((size_t)r * Wo + ow) * C + c);
+            for (int kh = 0; kh < 3; kh++) {
+                int ih = oh * stride - 1 + kh;
+                if (ih < 0 || ih >= H) continue;
+                __global const float *row = x + ((size_t)n * H + ih) * W * C + c;
+                for (int kw = 0; kw < 3; kw++) {
+                    int iw = ow * stride - 1 + kw;
+                    if (iw < 0 || iw >= W) continue;
+                    acc[kh * 3 + kw] = fma(g, vload8(0, row + (size_t)iw * C), acc[kh * 3 + kw]);
+                }
+            }
+        }
+    }
+    for (int t = 0; t < 9; t++) vstore8(acc[t], 0, partial + ((size_t)p * 9 + t) * C + c);
+}

@@ -40,7 +40,7 @@ int mbn_net_backward(MbnNet *net, const int32_t *labels, int n, float smoothing)
         const MbnLayer *L = &a->layers[l];
         const MbnLayerParams *p = &net->lp[l];
         size_t M = (size_t)n * L->hout * L->wout;
-        mbn_profile_layer(d, L->name);
+        mbn_profile_layer(d, net->bwd_label[l]);
         MBN_TRY(mbn_op_bn_relu6_bwd(
             d, MBN_BUF(dy, 0), MBN_BUF(net->z[l], 0), MBN_BUF(net->params, p->gamma),
             MBN_BUF(net->params, p->beta), MBN_BUF(net->save_mean, p->gamma),
@@ -60,8 +60,9 @@ int mbn_net_backward(MbnNet *net, const int32_t *labels, int n, float smoothing)
                                         MBN_BUF(dy, 0), n, L->hin, L->win, L->cin, L->stride));
             break;
         case MBN_LAYER_PW:
-            MBN_TRY(mbn_op_pw_bwd_weight(d, MBN_BUF(x, 0), MBN_BUF(dz, 0),
-                                         MBN_BUF(net->grads, p->w), M, L->cin, L->cout));
+            MBN_TRY(mbn_op_pw_bwd_weight_split(d, MBN_BUF(x, 0), MBN_BUF(dz, 0),
+                                               MBN_BUF(net->grads, p->w), M, L->cin, L->cout,
+                                               MBN_BUF(net->scratch, 0)));
             MBN_TRY(mbn_op_pw_bwd_input(d, MBN_BUF(dz, 0), MBN_BUF(net->params, p->w),
                                         MBN_BUF(dy, 0), M, L->cin, L->cout));
             break;

@@ -18,6 +18,22 @@ int mbn_net_set_input(MbnNet *net, const float *images, int n) {
     return MBN_OK;
 }
 
+/* wt = the stem and pointwise weights of `w` and the classifier's (never folded, so always
+ * from params) transposed to [Cin, Cout], the layout the forward GEMMs read. */
+static int transpose_weights(MbnNet *net, cl_mem w) {
+    const MbnArch *a = &net->arch;
+    for (int l = 0; l < a->n_layers; l++) {
+        const MbnLayer *L = &a->layers[l];
+        if (L->type != MBN_LAYER_STEM && L->type != MBN_LAYER_PW && L->type != MBN_LAYER_FC)
+            continue;
+        int K = L->type == MBN_LAYER_STEM ? 27 : L->cin;
+        cl_mem src = L->type == MBN_LAYER_FC ? net->params : w;
+        size_t off = net->lp[l].w;
+        MBN_TRY(mbn_op_transpose(net->dev, MBN_BUF(src, off), MBN_BUF(net->wt, off), L->cout, K));
+    }
+    return MBN_OK;
+}
+
 /* Folds every conv layer's BN (running statistics) into weights and biases in net->folded:
  * the folded weight sits at the layer's weight offset, its bias at the gamma offset. */
 static int fold_all(MbnNet *net) {
@@ -33,6 +49,7 @@ static int fold_all(MbnNet *net) {
                                L->type == MBN_LAYER_DW, MBN_BUF(net->folded, p->w),
                                MBN_BUF(net->folded, p->gamma)));
     }
+    MBN_TRY(transpose_weights(net, net->folded));
     net->folded_valid = true;
     return MBN_OK;
 }
@@ -59,6 +76,10 @@ int mbn_net_forward(MbnNet *net, int n, bool train) {
         mbn_profile_layer(d, "fold");
         MBN_TRY(fold_all(net));
     }
+    if (train) {
+        mbn_profile_layer(d, "transpose");
+        MBN_TRY(transpose_weights(net, net->params));
+    }
     cl_mem wbuf = train ? net->params : net->folded;
     cl_mem prev = net->input;
     int pool = a->n_layers - 2;
@@ -67,26 +88,24 @@ int mbn_net_forward(MbnNet *net, int n, bool train) {
         const MbnLayerParams *p = &net->lp[l];
         size_t M = (size_t)n * L->hout * L->wout;
         cl_mem out = train ? net->z[l] : net->y[l];
+        /* Inference: the folded BN bias and ReLU6 are fused into each conv. */
+        MbnBuf bias = train ? MBN_NOBUF : MBN_BUF(wbuf, p->gamma);
         mbn_profile_layer(d, L->name);
         switch (L->type) {
         case MBN_LAYER_STEM:
             MBN_TRY(mbn_op_stem_im2col(d, MBN_BUF(prev, 0), n, L->hin, L->win, L->stride,
                                        MBN_BUF(net->patches, 0)));
-            MBN_TRY(mbn_op_stem_gemm(d, MBN_BUF(net->patches, 0), MBN_BUF(wbuf, p->w),
-                                     MBN_BUF(out, 0), M, L->cout));
-            if (!train)
-                MBN_TRY(mbn_op_bias_relu6(d, MBN_BUF(out, 0), MBN_BUF(wbuf, p->gamma), M, L->cout));
+            MBN_TRY(mbn_op_pw_fwd_t(d, MBN_BUF(net->patches, 0), MBN_BUF(net->wt, p->w), bias,
+                                    MBN_BUF(out, 0), M, 27, L->cout));
             break;
         case MBN_LAYER_DW:
             MBN_TRY(mbn_op_dw_fwd(d, MBN_BUF(prev, 0), MBN_BUF(wbuf, p->w),
-                                  train ? MBN_NOBUF : MBN_BUF(wbuf, p->gamma), MBN_BUF(out, 0), n,
+                                  bias, MBN_BUF(out, 0), n,
                                   L->hin, L->win, L->cin, L->stride));
             break;
         case MBN_LAYER_PW:
-            MBN_TRY(mbn_op_pw_fwd(d, MBN_BUF(prev, 0), MBN_BUF(wbuf, p->w), MBN_BUF(out, 0), M,
-                                  L->cin, L->cout));
-            if (!train)
-                MBN_TRY(mbn_op_bias_relu6(d, MBN_BUF(out, 0), MBN_BUF(wbuf, p->gamma), M, L->cout));
+            MBN_TRY(mbn_op_pw_fwd_t(d, MBN_BUF(prev, 0), MBN_BUF(net->wt, p->w), bias,
+                                    MBN_BUF(out, 0), M, L->cin, L->cout));
             break;
         default:
             return mbn_fail(MBN_EFAIL, "layer %s: unexpected type in the body", L->name);
@@ -101,7 +120,7 @@ int mbn_net_forward(MbnNet *net, int n, bool train) {
     const MbnLayer *F = &a->layers[pool + 1];
     const MbnLayerParams *fp = &net->lp[pool + 1];
     mbn_profile_layer(d, F->name);
-    MBN_TRY(mbn_op_fc_fwd(d, MBN_BUF(net->y[pool], 0), MBN_BUF(net->params, fp->w),
+    MBN_TRY(mbn_op_fc_fwd_t(d, MBN_BUF(net->y[pool], 0), MBN_BUF(net->wt, fp->w),
                           MBN_BUF(net->params, fp->bias), MBN_BUF(net->logits, 0), n, F->cin,
                           F->cout));
     if (train) net->folded_valid = false; /* running statistics moved */

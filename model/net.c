@@ -108,6 +108,8 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
         return mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least 1", max_batch);
     int rc = build_table(net);
     if (rc) return rc;
+    for (int l = 0; l < arch->n_layers; l++)
+        snprintf(net->bwd_label[l], sizeof net->bwd_label[l], "%s.bwd", arch->layers[l].name);
     const MbnArch *a = arch;
     size_t B = (size_t)max_batch;
     size_t max_act = (size_t)mbn_arch_max_activation(a) * B;
@@ -129,6 +131,7 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
     } while (0)
     ALLOC(net->params, net->param_floats, "parameters");
     ALLOC(net->folded, net->param_floats, "folded inference weights");
+    ALLOC(net->wt, net->param_floats, "transposed weights");
     ALLOC(net->input, B * a->resolution * a->resolution * 3, "the input batch");
     ALLOC(net->patches, stem_rows * 27, "the stem's im2col patches");
     ALLOC(net->scratch, net->scratch_floats, "reduction scratch");
@@ -171,6 +174,7 @@ fail:
 void mbn_net_destroy(MbnNet *net) {
     if (net->dev && net->dev->queue) clFinish(net->dev->queue);
     cl_mem *all[] = {&net->params,    &net->grads,       &net->momentum, &net->folded,
+                     &net->wt,
                      &net->input,     &net->patches,     &net->scratch,  &net->logits,
                      &net->probs,     &net->dlogits,     &net->labels,   &net->loss,
                      &net->save_mean, &net->save_invstd, &net->dbuf[0],  &net->dbuf[1]};

@@ -58,6 +58,9 @@ typedef struct {
     cl_mem params, grads, momentum;
     cl_mem folded;     /* inference weights with BN folded, same offsets as params (w, bias) */
     bool folded_valid; /* false after any change to params */
+    cl_mem wt;         /* stem and pointwise weights transposed to [Cin, Cout] (see ops.h),
+                          same offsets as params: of `folded` in inference, of `params` in
+                          training (redone every training forward) */
 
     /* Activations per layer: z = conv output (pre-BN), y = ReLU6 output (next layer input). In
      * inference-only nets y alternates between two buffers and z is unused. */
@@ -70,6 +73,7 @@ typedef struct {
     cl_mem scratch;
     size_t scratch_floats;
     cl_mem act_a, act_b; /* inference ping-pong */
+    char bwd_label[MBN_MAX_LAYERS][24]; /* "<layer>.bwd": backward's per-layer profile rows */
 } MbnNet;
 
 /* Allocates the network for batches up to max_batch. `training` allocates what backward and

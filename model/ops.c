@@ -1,5 +1,8 @@
 #include "model/ops.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "host/blas.h"
 #include "host/device.h"
 #include "host/error.h"
@@ -31,6 +34,11 @@ size_t mbn_ops_scratch_floats(size_t M, int C) {
     return (size_t)MAX_CHUNKS * 9 * (size_t)C + 2 * (size_t)C;
 }
 
+/* CPUs get kernels where one work-item handles 8 adjacent channels as float8 over a run of
+ * rows or pixels (PoCL otherwise schedules millions of one-element work-items); they keep the
+ * per-channel arithmetic order of the generic kernels, which GPUs use. */
+static bool vec8(const MbnDevice *d, int C) { return d->is_cpu && C % 8 == 0; }
+
 #define I(x) KINT(x)
 #define MEM(b) KMEM((b).mem)
 #define OFF(b) KINT((b).off)
@@ -59,8 +67,16 @@ int mbn_op_stem_bwd_weight(MbnDevice *d, MbnBuf patches, MbnBuf dz, MbnBuf dw, s
 int mbn_op_dw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N, int H, int W,
                   int C, int stride) {
     int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
-    size_t g[3] = {(size_t)C, (size_t)Wo, (size_t)N * Ho};
     cl_mem b = bias.mem ? bias.mem : w.mem; /* any valid buffer when unused */
+    if (vec8(d, C)) {
+        /* One work-group per output row: C/8 work-items of 8 channels each. */
+        size_t g[2] = {(size_t)C / 8, (size_t)N * Ho}, l[2] = {(size_t)C / 8, 1};
+        if (l[0] > d->info.max_work_group) l[0] = 1;
+        return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd_row8, 2, g, l, MEM(x), OFF(x), MEM(w), OFF(w),
+                          KMEM(b), OFF(bias), I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H),
+                          I(W), I(C), I(Ho), I(Wo), I(stride));
+    }
+    size_t g[3] = {(size_t)C, (size_t)Wo, (size_t)N * Ho};
     return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd, 3, g, NULL, MEM(x), OFF(x), MEM(w), OFF(w), KMEM(b),
                       OFF(bias), I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H), I(W), I(C), I(Ho),
                       I(Wo), I(stride));
@@ -69,6 +85,13 @@ int mbn_op_dw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N
 int mbn_op_dw_bwd_input(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, int N, int H, int W, int C,
                         int stride) {
     int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
+    if (vec8(d, C)) {
+        size_t g[2] = {(size_t)C / 8, (size_t)N * H}, l[2] = {(size_t)C / 8, 1};
+        if (l[0] > d->info.max_work_group) l[0] = 1;
+        return MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_input_row8, 2, g, l, MEM(dy), OFF(dy), MEM(w),
+                          OFF(w), MEM(dx), OFF(dx), I(N), I(H), I(W), I(C), I(Ho), I(Wo),
+                          I(stride));
+    }
     size_t g[3] = {(size_t)C, (size_t)W, (size_t)N * H};
     return MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_input, 3, g, NULL, MEM(dy), OFF(dy), MEM(w), OFF(w),
                       MEM(dx), OFF(dx), I(N), I(H), I(W), I(C), I(Ho), I(Wo), I(stride));
@@ -80,8 +103,9 @@ int mbn_op_dw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, in
     int P, rpc;
     /* Rows here are (n, oh) lines of Wo outputs each. */
     chunking((size_t)N * Ho, &P, &rpc);
-    size_t g1[2] = {(size_t)C, (size_t)P};
-    MBN_TRY(MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_weight_partial, 2, g1, NULL, MEM(x), OFF(x), MEM(dy),
+    bool v = vec8(d, C);
+    size_t g1[2] = {(size_t)(v ? C / 8 : C), (size_t)P};
+    MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_dw_conv3x3_bwd_weight_partial8 : MBN_K_dw_conv3x3_bwd_weight_partial, 2, g1, NULL, MEM(x), OFF(x), MEM(dy),
                        OFF(dy), KMEM(scratch.mem), I(N), I(H), I(W), I(C), I(Ho), I(Wo), I(stride),
                        I(rpc)));
     size_t g2[1] = {(size_t)9 * C};
@@ -91,18 +115,105 @@ int mbn_op_dw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, in
 
 /* ---- pointwise ---- */
 
+/* CPU devices run GEMMs with gemm.cl's register-tiled kernel (2-10x CLBlast on PoCL, see
+ * docs/PERFORMANCE.md); GPUs keep CLBlast. MBN_GEMM=clblast forces CLBlast everywhere (for
+ * comparisons). */
+static bool use_tiled_gemm(const MbnDevice *d) {
+    const char *e = getenv("MBN_GEMM");
+    if (e && !strcmp(e, "clblast")) return false;
+    return d->is_cpu;
+}
+
+#define GEMM_TM 6  /* rows per tile, as in gemm.cl */
+#define GEMM_TN 32 /* columns per tile */
+
+/* C[M, N] = op(A) B (+ bias, ReLU6) with gemm.cl. Each work-item walks a run of row tiles of
+ * one column tile; runs are sized for a few hundred work-items, enough to balance the cores
+ * while keeping a B panel hot in cache. */
+static int gemm_tiled_ep(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b,
+                         size_t ldb, MbnBuf c, size_t ldc, MbnBuf bias, int epilogue, size_t M,
+                         size_t N, size_t K) {
+    size_t row_tiles = (M + GEMM_TM - 1) / GEMM_TM, col_tiles = (N + GEMM_TN - 1) / GEMM_TN;
+    size_t tiles = (row_tiles * col_tiles + 255) / 256;
+    if (tiles > row_tiles) tiles = row_tiles;
+    size_t g[3] = {col_tiles, (row_tiles + tiles - 1) / tiles, 1}, l[3] = {1, 1, 1};
+    cl_mem bm = bias.mem ? bias.mem : b.mem; /* any valid buffer when unused */
+    return MBN_LAUNCH(d, MBN_K_gemm_tiled, 3, g, l, MEM(a), OFF(a), I(lda), I(a_trans), MEM(b),
+                      OFF(b), I(ldb), MEM(c), OFF(c), I(ldc), KMEM(bm), OFF(bias),
+                      I(bias.mem ? epilogue : 0), I(M), I(N), I(K), I(tiles), I(K), I(0));
+}
+
+/* ... with bias + ReLU6 when bias.mem is set. */
+static int gemm_tiled(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b, size_t ldb,
+                      MbnBuf c, size_t ldc, MbnBuf bias, size_t M, size_t N, size_t K) {
+    return gemm_tiled_ep(d, a, lda, a_trans, b, ldb, c, ldc, bias, 1, M, N, K);
+}
+
+/* Weight gradient dw[Cout, Cin] = dy^T x over K = M pixel rows, split into P chunks of K
+ * (P from the shapes only: at least 512 rows a chunk, and P x Cout x Cin partials must fit
+ * the ops scratch, which holds MAX_CHUNKS * 9 * C floats for C >= Cout). Each work-item
+ * sweeps every row tile of dw for its chunk, so the chunk of dy and x stays in cache; the
+ * chunks are then added in order. */
+static int gemm_weight_grad(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
+                            int Cout, MbnBuf scratch) {
+    size_t P = M / 512, cap = (size_t)MAX_CHUNKS * 9 / (size_t)Cin;
+    if (P > cap) P = cap;
+    if (P > MAX_CHUNKS) P = MAX_CHUNKS;
+    if (P <= 1)
+        return gemm_tiled(d, dy, (size_t)Cout, true, x, (size_t)Cin, dw, (size_t)Cin, MBN_NOBUF,
+                          (size_t)Cout, (size_t)Cin, M);
+    size_t kc = (M + P - 1) / P, n_out = (size_t)Cout * Cin;
+    P = (M + kc - 1) / kc;
+    size_t row_tiles = ((size_t)Cout + GEMM_TM - 1) / GEMM_TM;
+    size_t g[3] = {((size_t)Cin + GEMM_TN - 1) / GEMM_TN, 1, P}, l[3] = {1, 1, 1};
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_gemm_tiled, 3, g, l, MEM(dy), OFF(dy), I(Cout), I(1), MEM(x),
+                       OFF(x), I(Cin), KMEM(scratch.mem), I(0), I(Cin), MEM(dw), I(0), I(0),
+                       I(Cout), I(Cin), I(M), I(row_tiles), I(kc), I(n_out)));
+    size_t g2[1] = {n_out};
+    return MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g2, NULL, KMEM(scratch.mem), I(P),
+                      I(n_out), KFLT(1.0f), MEM(dw), OFF(dw));
+}
+
+int mbn_op_pw_bwd_weight_split(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
+                               int Cout, MbnBuf scratch) {
+    if (use_tiled_gemm(d)) return gemm_weight_grad(d, x, dy, dw, M, Cin, Cout, scratch);
+    return mbn_op_pw_bwd_weight(d, x, dy, dw, M, Cin, Cout);
+}
+
+int mbn_op_transpose(MbnDevice *d, MbnBuf src, MbnBuf dst, int rows, int cols) {
+    size_t g[2] = {(size_t)cols, (size_t)rows};
+    return MBN_LAUNCH(d, MBN_K_transpose, 2, g, NULL, MEM(src), OFF(src), MEM(dst), OFF(dst),
+                      I(rows), I(cols));
+}
+
+int mbn_op_pw_fwd_t(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf bias, MbnBuf y, size_t M, int Cin,
+                    int Cout) {
+    if (use_tiled_gemm(d))
+        return gemm_tiled(d, x, (size_t)Cin, false, wt, (size_t)Cout, y, (size_t)Cout, bias, M,
+                          (size_t)Cout, (size_t)Cin);
+    MBN_TRY(mbn_gemm(d, false, false, M, (size_t)Cout, (size_t)Cin, 1.0f, x.mem, x.off,
+                     (size_t)Cin, wt.mem, wt.off, (size_t)Cout, 0.0f, y.mem, y.off, (size_t)Cout));
+    return bias.mem ? mbn_op_bias_relu6(d, y, bias, M, Cout) : MBN_OK;
+}
+
 int mbn_op_pw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf y, size_t M, int Cin, int Cout) {
     return mbn_gemm(d, false, true, M, (size_t)Cout, (size_t)Cin, 1.0f, x.mem, x.off, (size_t)Cin,
                     w.mem, w.off, (size_t)Cin, 0.0f, y.mem, y.off, (size_t)Cout);
 }
 
 int mbn_op_pw_bwd_input(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, size_t M, int Cin, int Cout) {
+    if (use_tiled_gemm(d)) /* dx = dy w: w [Cout, Cin] is already the row-major B operand */
+        return gemm_tiled(d, dy, (size_t)Cout, false, w, (size_t)Cin, dx, (size_t)Cin, MBN_NOBUF,
+                          M, (size_t)Cin, (size_t)Cout);
     return mbn_gemm(d, false, false, M, (size_t)Cin, (size_t)Cout, 1.0f, dy.mem, dy.off,
                     (size_t)Cout, w.mem, w.off, (size_t)Cin, 0.0f, dx.mem, dx.off, (size_t)Cin);
 }
 
 int mbn_op_pw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
                          int Cout) {
+    if (use_tiled_gemm(d)) /* dw = dy^T x: dy read as the transposed A operand */
+        return gemm_tiled(d, dy, (size_t)Cout, true, x, (size_t)Cin, dw, (size_t)Cin, MBN_NOBUF,
+                          (size_t)Cout, (size_t)Cin, M);
     return mbn_gemm(d, true, false, (size_t)Cout, (size_t)Cin, M, 1.0f, dy.mem, dy.off,
                     (size_t)Cout, x.mem, x.off, (size_t)Cin, 0.0f, dw.mem, dw.off, (size_t)Cin);
 }
@@ -116,20 +227,26 @@ int mbn_op_bn_relu6_train(MbnDevice *d, MbnBuf z, MbnBuf gamma, MbnBuf beta, Mbn
         return mbn_fail(MBN_EFAIL, "bn: mean and invstd must share an offset");
     int P, rpc;
     chunking(M, &P, &rpc);
-    size_t g2[2] = {(size_t)C, (size_t)P}, g1[1] = {(size_t)C}, ga[2] = {(size_t)C, M};
+    bool v = vec8(d, C);
+    size_t g2[2] = {(size_t)(v ? C / 8 : C), (size_t)P}, g1[1] = {(size_t)C};
     cl_mem s = scratch.mem;
     int sq_off = (int)((size_t)MAX_CHUNKS * 9 * (size_t)C); /* after the partials */
-    MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_sum_partial, 2, g2, NULL, MEM(z), OFF(z), KMEM(s), I(0),
+    MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_channel_sum_partial8 : MBN_K_channel_sum_partial, 2, g2, NULL, MEM(z), OFF(z), KMEM(s), I(0),
                        I(M), I(C), I(rpc)));
     MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g1, NULL, KMEM(s), I(P), I(C),
                        KFLT(1.0f / (float)M), MEM(save_mean), OFF(save_mean)));
-    MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_sqdev_partial, 2, g2, NULL, MEM(z), OFF(z), MEM(save_mean),
+    MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_channel_sqdev_partial8 : MBN_K_channel_sqdev_partial, 2, g2, NULL, MEM(z), OFF(z), MEM(save_mean),
                        OFF(save_mean), KMEM(s), I(M), I(C), I(rpc)));
     MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g1, NULL, KMEM(s), I(P), I(C), KFLT(1.0f),
                        KMEM(s), I(sq_off)));
     MBN_TRY(MBN_LAUNCH(d, MBN_K_bn_finalize_stats, 1, g1, NULL, KMEM(s), I(sq_off), MEM(save_mean),
                        OFF(save_mean), MEM(save_invstd), MEM(running_mean), OFF(running_mean),
                        MEM(running_var), OFF(running_var), I(M), I(C), KFLT(momentum), KFLT(eps)));
+    if (v)
+        return MBN_LAUNCH(d, MBN_K_bn_relu6_apply8, 2, g2, NULL, MEM(z), OFF(z), MEM(gamma),
+                          OFF(gamma), MEM(beta), OFF(beta), MEM(save_mean), MEM(save_invstd),
+                          OFF(save_mean), MEM(y), OFF(y), I(M), I(C), I(rpc));
+    size_t ga[2] = {(size_t)C, M};
     return MBN_LAUNCH(d, MBN_K_bn_relu6_apply, 2, ga, NULL, MEM(z), OFF(z), MEM(gamma), OFF(gamma),
                       MEM(beta), OFF(beta), MEM(save_mean), MEM(save_invstd), OFF(save_mean),
                       MEM(y), OFF(y), I(M), I(C));
@@ -142,13 +259,20 @@ int mbn_op_bn_relu6_bwd(MbnDevice *d, MbnBuf dy, MbnBuf z, MbnBuf gamma, MbnBuf 
         return mbn_fail(MBN_EFAIL, "bn: mean and invstd must share an offset");
     int P, rpc;
     chunking(M, &P, &rpc);
-    size_t g2[2] = {(size_t)C, (size_t)P}, g1[1] = {(size_t)C}, ga[2] = {(size_t)C, M};
+    bool v = vec8(d, C);
+    size_t g2[2] = {(size_t)(v ? C / 8 : C), (size_t)P}, g1[1] = {(size_t)C};
     cl_mem s = scratch.mem;
-    MBN_TRY(MBN_LAUNCH(d, MBN_K_bn_relu6_bwd_partial, 2, g2, NULL, MEM(dy), OFF(dy), MEM(z), OFF(z),
+    MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_bn_relu6_bwd_partial8 : MBN_K_bn_relu6_bwd_partial, 2, g2, NULL, MEM(dy), OFF(dy), MEM(z), OFF(z),
                        MEM(gamma), OFF(gamma), MEM(beta), OFF(beta), MEM(save_mean),
                        MEM(save_invstd), OFF(save_mean), KMEM(s), I(M), I(C), I(rpc)));
     MBN_TRY(MBN_LAUNCH(d, MBN_K_bn_bwd_finalize, 1, g1, NULL, KMEM(s), I(P), I(C), MEM(dgamma),
                        OFF(dgamma), MEM(dbeta), OFF(dbeta)));
+    if (v)
+        return MBN_LAUNCH(d, MBN_K_bn_relu6_bwd_apply8, 2, g2, NULL, MEM(dy), OFF(dy), MEM(z),
+                          OFF(z), MEM(gamma), OFF(gamma), MEM(beta), OFF(beta), MEM(save_mean),
+                          MEM(save_invstd), OFF(save_mean), MEM(dgamma), OFF(dgamma), MEM(dbeta),
+                          OFF(dbeta), MEM(dz), OFF(dz), I(M), I(C), I(rpc));
+    size_t ga[2] = {(size_t)C, M};
     return MBN_LAUNCH(d, MBN_K_bn_relu6_bwd_apply, 2, ga, NULL, MEM(dy), OFF(dy), MEM(z), OFF(z),
                       MEM(gamma), OFF(gamma), MEM(beta), OFF(beta), MEM(save_mean),
                       MEM(save_invstd), OFF(save_mean), MEM(dgamma), OFF(dgamma), MEM(dbeta),
@@ -185,6 +309,17 @@ int mbn_op_avgpool_bwd(MbnDevice *d, MbnBuf dy, MbnBuf dx, int N, int HW, int C)
 int mbn_op_fc_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf b, MbnBuf y, int N, int C, int K) {
     MBN_TRY(mbn_gemm(d, false, true, (size_t)N, (size_t)K, (size_t)C, 1.0f, x.mem, x.off, (size_t)C,
                      w.mem, w.off, (size_t)C, 0.0f, y.mem, y.off, (size_t)K));
+    size_t g[2] = {(size_t)K, (size_t)N};
+    return MBN_LAUNCH(d, MBN_K_bias_add_rows, 2, g, NULL, MEM(y), OFF(y), MEM(b), OFF(b), I(N),
+                      I(K));
+}
+
+int mbn_op_fc_fwd_t(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf b, MbnBuf y, int N, int C, int K) {
+    if (use_tiled_gemm(d))
+        return gemm_tiled_ep(d, x, (size_t)C, false, wt, (size_t)K, y, (size_t)K, b, 2,
+                             (size_t)N, (size_t)K, (size_t)C);
+    MBN_TRY(mbn_gemm(d, false, false, (size_t)N, (size_t)K, (size_t)C, 1.0f, x.mem, x.off,
+                     (size_t)C, wt.mem, wt.off, (size_t)K, 0.0f, y.mem, y.off, (size_t)K));
     size_t g[2] = {(size_t)K, (size_t)N};
     return MBN_LAUNCH(d, MBN_K_bias_add_rows, 2, g, NULL, MEM(y), OFF(y), MEM(b), OFF(b), I(N),
                       I(K));

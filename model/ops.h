@@ -66,6 +66,21 @@ int mbn_op_pw_bwd_input(struct MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, siz
                         int Cout);
 int mbn_op_pw_bwd_weight(struct MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
                          int Cout);
+/* The same dw, with the sum over the M rows split into chunks (fixed by the shapes) whose
+ * partials go to `scratch` and are added in order: the weight-gradient GEMM has a small output
+ * and a huge K, so splitting K is what gives CPUs parallel work that stays in cache. */
+int mbn_op_pw_bwd_weight_split(struct MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M,
+                               int Cin, int Cout, MbnBuf scratch);
+
+/* The forward passes use pre-transposed weights: wt[Cin, Cout] = transpose(w[Cout, Cin]) (also
+ * for the stem, Cin = 27), made once per weight change by mbn_op_transpose. That is the B
+ * operand layout CPU GEMM kernels want (contiguous along Cout). */
+int mbn_op_transpose(struct MbnDevice *d, MbnBuf src, MbnBuf dst, int rows, int cols);
+/* y[M, Cout] = x[M, Cin] wt[Cin, Cout], then y = clamp(y + bias, 0, 6) when bias.mem is set
+ * (BN folded, inference). Same values as mbn_op_pw_fwd (+ mbn_op_bias_relu6) up to float
+ * rounding; deterministic. */
+int mbn_op_pw_fwd_t(struct MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf bias, MbnBuf y, size_t M,
+                    int Cin, int Cout);
 
 /* ---- BatchNorm + ReLU6 ---- */
 /* Training mode: batch mean and biased variance over the M rows of z[M, C]; running stats
@@ -96,6 +111,9 @@ int mbn_op_avgpool_fwd(struct MbnDevice *d, MbnBuf x, MbnBuf y, int N, int HW, i
 int mbn_op_avgpool_bwd(struct MbnDevice *d, MbnBuf dy, MbnBuf dx, int N, int HW, int C);
 /* y[N, K] = x[N, C] w[K, C]^T + b */
 int mbn_op_fc_fwd(struct MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf b, MbnBuf y, int N, int C, int K);
+/* The same from the transposed weight wt[C, K] (see mbn_op_transpose). */
+int mbn_op_fc_fwd_t(struct MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf b, MbnBuf y, int N, int C,
+                    int K);
 /* dx = dy w; dw = dy^T x; db = column sums of dy (in row order) */
 int mbn_op_fc_bwd(struct MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf dy, MbnBuf dx, MbnBuf dw,
                   MbnBuf db, int N, int C, int K, MbnBuf scratch);

@@ -1,0 +1,118 @@
+/* Register-tiled SGEMM for CPU devices: C[M, N] = A[M, K] B[K, N], row-major, optionally
+ * followed by y = clamp(y + bias[n], 0, 6) (BN folded into the weights, inference) or by
+ * y + bias[n] (the classifier): argument `relu6` 1 or 2.
+ *
+ * Why not CLBlast here: on PoCL its indirect GEMM copies and pads the whole activation
+ * matrix on every call, and its work-items are vectorised by PoCL rather than by the kernel,
+ * which reaches 5-50 GFLOP/s on pointwise shapes. This kernel is written the way a CPU BLAS
+ * micro-kernel is: one work-item owns a GEMM_TM x GEMM_TN tile (6 rows x 32 columns = 12 float16
+ * accumulators, which fit the 32 AVX-512 registers), streams k, broadcasts one A value per
+ * row and loads two B vectors per step. Work-groups are one work-item (the host passes a local
+ * size of 1), so PoCL does not try to vectorise across work-items; each work-item walks
+ * `tiles` consecutive row tiles so that a column panel of B (K x 32) stays in cache while A
+ * streams through.
+ *
+ * A is row-major [M, K] with stride lda (a_trans = 0) or stored transposed, [K, M] with stride
+ * lda (a_trans = 1, used for weight gradients: dW = dY^T X). Each output is one in-order sum
+ * over k by one work-item: deterministic on every device. Correct for any local size; fast
+ * only on CPUs (GPUs use CLBlast, see model/ops.c). */
+
+#define GEMM_TM 6
+#define GEMM_TN 32
+
+/* A[row, k] for either storage order. */
+#define GEMM_A(row, k) (a_trans ? A[(size_t)(k) * lda + (row)] : A[(size_t)(row) * lda + (k)])
+
+/* epilogue: 0 none, 1 bias + ReLU6 (folded BN), 2 bias only (the classifier) */
+static inline float16 epilogue16(float16 v, __global const float *bias, int n, int epilogue) {
+    if (epilogue == 0) return v;
+    v += vload16(0, bias + n);
+    return epilogue == 1 ? clamp(v, 0.0f, 6.0f) : v;
+}
+
+/* The full 6 x 32 tile: rows r[0..5] (clamped to M - 1 by the caller; stores are masked). */
+static void tile_full(__global const float *A, int lda, int a_trans, __global const float *B,
+                      int ldb, __global float *C, int ldc, __global const float *bias,
+                      int relu6, int m0, int n0, int M, int K) {
+    int r0 = min(m0 + 0, M - 1), r1 = min(m0 + 1, M - 1), r2 = min(m0 + 2, M - 1);
+    int r3 = min(m0 + 3, M - 1), r4 = min(m0 + 4, M - 1), r5 = min(m0 + 5, M - 1);
+    float16 c00 = 0.0f, c01 = 0.0f, c10 = 0.0f, c11 = 0.0f, c20 = 0.0f, c21 = 0.0f;
+    float16 c30 = 0.0f, c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f;
+    __global const float *Bp = B + n0;
+    for (int k = 0; k < K; k++) {
+        float16 b0 = vload16(0, Bp), b1 = vload16(1, Bp);
+        Bp += ldb;
+        float a;
+        a = GEMM_A(r0, k); c00 = fma((float16)a, b0, c00); c01 = fma((float16)a, b1, c01);
+        a = GEMM_A(r1, k); c10 = fma((float16)a, b0, c10); c11 = fma((float16)a, b1, c11);
+        a = GEMM_A(r2, k); c20 = fma((float16)a, b0, c20); c21 = fma((float16)a, b1, c21);
+        a = GEMM_A(r3, k); c30 = fma((float16)a, b0, c30); c31 = fma((float16)a, b1, c31);
+        a = GEMM_A(r4, k); c40 = fma((float16)a, b0, c40); c41 = fma((float16)a, b1, c41);
+        a = GEMM_A(r5, k); c50 = fma((float16)a, b0, c50); c51 = fma((float16)a, b1, c51);
+    }
+#define STORE_ROW(i, x0, x1)                                                                      \
+    if (m0 + i < M) {                                                                             \
+        vstore16(epilogue16(x0, bias, n0, relu6), 0, C + (size_t)(m0 + i) * ldc + n0);           \
+        vstore16(epilogue16(x1, bias, n0 + 16, relu6), 0, C + (size_t)(m0 + i) * ldc + n0 + 16); \
+    }
+    STORE_ROW(0, c00, c01)
+    STORE_ROW(1, c10, c11)
+    STORE_ROW(2, c20, c21)
+    STORE_ROW(3, c30, c31)
+    STORE_ROW(4, c40, c41)
+    STORE_ROW(5, c50, c51)
+#undef STORE_ROW
+}
+
+/* The last column tile when N is not a multiple of 32 (width multipliers below 1): scalar,
+ * same summation order as tile_full. */
+static void tile_edge(__global const float *A, int lda, int a_trans, __global const float *B,
+                      int ldb, __global float *C, int ldc, __global const float *bias,
+                      int relu6, int m0, int n0, int M, int N, int K) {
+    for (int i = 0; i < GEMM_TM && m0 + i < M; i++) {
+        for (int j = n0; j < N; j++) {
+            float acc = 0.0f;
+            for (int k = 0; k < K; k++) acc = fma(GEMM_A(m0 + i, k), B[(size_t)k * ldb + j], acc);
+            if (relu6) acc += bias[j];
+            if (relu6 == 1) acc = clamp(acc, 0.0f, 6.0f);
+            C[(size_t)(m0 + i) * ldc + j] = acc;
+        }
+    }
+}
+
+/* Global size: dimension 0 = column tiles (ceil(N / 32)), dimension 1 = groups of `tiles`
+ * row tiles of 6 rows, dimension 2 = chunks of k_chunk values of k (split K, for weight
+ * gradients where K is the batch's pixel count): chunk p writes its partial product to
+ * C + p * c_chunk; the host adds the chunks in order. */
+__kernel void gemm_tiled(__global const float *A, int a_off, int lda, int a_trans,
+                         __global const float *B, int b_off, int ldb, __global float *C, int c_off,
+                         int ldc, __global const float *bias, int bias_off, int relu6, int M,
+                         int N, int K, int tiles, int k_chunk, int c_chunk) {
+    int n0 = get_global_id(0) * GEMM_TN;
+    int t0 = get_global_id(1) * tiles;
+    int p = get_global_id(2);
+    if (n0 >= N || p * k_chunk >= K) return;
+    A += a_off + (size_t)p * k_chunk * (a_trans ? lda : 1);
+    B += b_off + (size_t)p * k_chunk * ldb;
+    C += c_off + (size_t)p * c_chunk;
+    K = min(k_chunk, K - p * k_chunk);
+    bias += bias_off;
+    for (int t = t0; t < t0 + tiles; t++) {
+        int m0 = t * GEMM_TM;
+        if (m0 >= M) return;
+        if (n0 + GEMM_TN <= N)
+            tile_full(A, lda, a_trans, B, ldb, C, ldc, bias, relu6, m0, n0, M, K);
+        else
+            tile_edge(A, lda, a_trans, B, ldb, C, ldc, bias, relu6, m0, n0, M, N, K);
+    }
+}
+
+/* dst[c, r] = src[r, c] for a [rows, cols] matrix: pointwise weights [Cout, Cin] become the
+ * [Cin, Cout] B operand of gemm_tiled. */
+__kernel void transpose(__global const float *src, int s_off, __global float *dst, int d_off,
+                        int rows, int cols) {
+    int c = get_global_id(0);
+    int r = get_global_id(1);
+    if (c >= cols || r >= rows) return;
+    dst[d_off + (size_t)c * rows + r] = src[s_off + (size_t)r * cols + c];
+}

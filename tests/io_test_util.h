@@ -3,6 +3,7 @@
 #ifndef MBN_TESTS_IO_TEST_UTIL_H
 #define MBN_TESTS_IO_TEST_UTIL_H
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

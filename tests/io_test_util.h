@@ -62,6 +62,7 @@ static inline void rm_tree(const char *dir) {
 }
 
 static inline unsigned char *slurp(const char *path, size_t *len) {
+    *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     fseek(f, 0, SEEK_END);

@@ -23,7 +23,7 @@ static void refused(const unsigned char *img, size_t len, const char *what, cons
 
 static void refused_header(const char *header, size_t dlen, const char *what, const char *needle) {
     unsigned char data[64] = {0};
-    size_t len;
+    size_t len = 0;
     unsigned char *img = st_image(header, data, dlen, &len);
     refused(img, len, what, needle);
     free(img);
@@ -39,7 +39,7 @@ int main(void) {
 
     /* Sanity: the helper builds a valid file. */
     unsigned char data[64] = {0};
-    size_t len;
+    size_t len = 0;
     unsigned char *img = st_image("{" T("a", "F32", "[2]", 0, 8) "}", data, 8, &len);
     CHECK(spill(path, img, len) == 0, "write");
     MbnTensorSet ok;

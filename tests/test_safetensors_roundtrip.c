@@ -45,7 +45,7 @@ int main(void) {
         CHECK(!memcmp(x->data, y->data, 4 * (size_t)mbn_tensor_numel(x)), "%s data", x->name);
     }
     /* Byte layout: header padded to 8, sorted names, data in that order. */
-    size_t len;
+    size_t len = 0;
     unsigned char *img = slurp(path, &len);
     uint64_t hlen = 0;
     for (int k = 7; k >= 0; k--) hlen = hlen << 8 | img[k];

@@ -182,6 +182,8 @@ static void unshuffle_planes(const unsigned char *src, size_t n, float *dst) {
                           (uint32_t)src[2 * n + i] << 16 | (uint32_t)src[3 * n + i] << 24);
 }
 
+static const char *first_duplicate(const MbnCheckpoint *ck);
+
 /* ---- saving ---- */
 
 static uint64_t payload_size(const MbnCheckpoint *ck) {
@@ -203,10 +205,12 @@ static int check_saveable(const char *path, const MbnCheckpoint *ck) {
         const MbnHostTensor *t = &ck->tensors.items[k];
         if (!t->name[0] || t->ndim < 0 || t->ndim > MBN_TENSOR_MAX_DIMS)
             return mbn_fail(MBN_EFAIL, "%s: tensor %d has no name or a bad rank", path, k);
-        for (int j = 0; j < k; j++)
-            if (strcmp(ck->tensors.items[j].name, t->name) == 0)
-                return mbn_fail(MBN_EFAIL, "%s: duplicate tensor name %s", path, t->name);
     }
+    if (ck->tensors.count > MBN_CKPT_MAX_TENSORS || ck->n_meta > MBN_CKPT_MAX_META)
+        return mbn_fail(MBN_EFAIL, "%s: more than %d tensors or %d meta entries", path,
+                        MBN_CKPT_MAX_TENSORS, MBN_CKPT_MAX_META);
+    const char *dup = first_duplicate(ck);
+    if (dup) return mbn_fail(MBN_EFAIL, "%s: duplicate tensor name %s", path, dup);
     for (int k = 0; k < ck->n_meta; k++)
         if (ck->meta[k].type == MBN_META_STRING && strlen(ck->meta[k].s) > UINT32_MAX)
             return mbn_fail(MBN_EFAIL, "%s: meta %s too long", path, ck->meta[k].key);
@@ -326,6 +330,49 @@ int mbn_ckpt_save(const char *path, const MbnCheckpoint *ck) {
 
 /* ---- loading ---- */
 
+/* Appends without the lookup mbn_ckpt_set_* does (which would make loading quadratic);
+ * duplicates are found afterwards by first_duplicate. */
+static MbnMeta *meta_append(MbnCheckpoint *ck, const char *key, MbnMetaType type) {
+    if (ck->n_meta == ck->cap_meta) {
+        int cap = ck->cap_meta ? ck->cap_meta * 2 : 16;
+        MbnMeta *m = realloc(ck->meta, (size_t)cap * sizeof *m);
+        if (!m) {
+            mbn_fail(MBN_EFAIL, "out of host memory for checkpoint meta");
+            return NULL;
+        }
+        ck->meta = m;
+        ck->cap_meta = cap;
+    }
+    MbnMeta *m = &ck->meta[ck->n_meta++];
+    memset(m, 0, sizeof *m);
+    snprintf(m->key, sizeof m->key, "%s", key);
+    m->type = type;
+    return m;
+}
+
+static int str_ptr_cmp(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A tensor name or meta key that occurs twice, or NULL; sorted, so O(n log n). Tensors and meta
+ * are separate namespaces. */
+static const char *first_duplicate(const MbnCheckpoint *ck) {
+    int n = ck->tensors.count > ck->n_meta ? ck->tensors.count : ck->n_meta;
+    if (n < 2) return NULL;
+    const char **names = malloc((size_t)n * sizeof *names);
+    if (!names) return "(out of memory while checking names)";
+    const char *dup = NULL;
+    for (int pass = 0; pass < 2 && !dup; pass++) {
+        int m = pass ? ck->n_meta : ck->tensors.count;
+        for (int k = 0; k < m; k++) names[k] = pass ? ck->meta[k].key : ck->tensors.items[k].name;
+        qsort(names, (size_t)m, sizeof *names, str_ptr_cmp);
+        for (int k = 1; k < m && !dup; k++)
+            if (strcmp(names[k - 1], names[k]) == 0) dup = names[k];
+    }
+    free(names);
+    return dup;
+}
+
 typedef struct {
     const unsigned char *p, *end;
     const char *label;
@@ -341,6 +388,7 @@ static int parse_tensors(Reader *r, MbnCheckpoint *ck) {
     if (!need(r, 4)) return damaged(r, "payload ends inside the tensor count");
     uint32_t n = get_u32(r->p);
     r->p += 4;
+    if (n > MBN_CKPT_MAX_TENSORS) return damaged(r, "implausible tensor count");
     for (uint32_t k = 0; k < n; k++) {
         if (!need(r, 2)) return damaged(r, "payload ends inside a tensor entry");
         uint32_t nl = get_u16(r->p);
@@ -372,8 +420,6 @@ static int parse_tensors(Reader *r, MbnCheckpoint *ck) {
         if (!need(r, 4 * numel))
             return mbn_fail(MBN_EFAIL, "%s: tensor %s: data runs past the payload (damaged)",
                             r->label, name);
-        if (mbn_tensors_find(&ck->tensors, name))
-            return mbn_fail(MBN_EFAIL, "%s: duplicate tensor %s (file damaged)", r->label, name);
         MbnHostTensor *t = mbn_tensors_add(&ck->tensors, name, ndim, shape, NULL);
         if (!t) return mbn_fail_context(MBN_EFAIL, "%s", r->label);
         unshuffle_planes(r->p, (size_t)numel, t->data);
@@ -386,6 +432,7 @@ static int parse_meta(Reader *r, MbnCheckpoint *ck) {
     if (!need(r, 4)) return damaged(r, "payload ends inside the meta count");
     uint32_t n = get_u32(r->p);
     r->p += 4;
+    if (n > MBN_CKPT_MAX_META) return damaged(r, "implausible meta count");
     for (uint32_t k = 0; k < n; k++) {
         if (!need(r, 1)) return damaged(r, "payload ends inside a meta entry");
         uint32_t kl = r->p[0];
@@ -397,8 +444,6 @@ static int parse_meta(Reader *r, MbnCheckpoint *ck) {
         r->p += kl;
         int type = *r->p++;
         if (strlen(key) != kl) return damaged(r, "NUL byte in a meta key");
-        for (int j = 0; j < ck->n_meta; j++)
-            if (strcmp(ck->meta[j].key, key) == 0) return damaged(r, "duplicate meta key");
         int rc;
         if (type == MBN_META_INT || type == MBN_META_FLOAT) {
             if (!need(r, 8)) return damaged(r, "payload ends inside a meta value");
@@ -406,8 +451,10 @@ static int parse_meta(Reader *r, MbnCheckpoint *ck) {
             r->p += 8;
             double f;
             memcpy(&f, &u, 8);
-            rc = type == MBN_META_INT ? mbn_ckpt_set_int(ck, key, (int64_t)u)
-                                      : mbn_ckpt_set_float(ck, key, f);
+            MbnMeta *m = meta_append(ck, key, (MbnMetaType)type);
+            rc = m ? MBN_OK : MBN_EFAIL;
+            if (m && type == MBN_META_INT) m->i = (int64_t)u;
+            if (m && type == MBN_META_FLOAT) m->f = f;
         } else if (type == MBN_META_STRING) {
             if (!need(r, 4)) return damaged(r, "payload ends inside a meta value");
             uint32_t sl = get_u32(r->p);
@@ -422,8 +469,10 @@ static int parse_meta(Reader *r, MbnCheckpoint *ck) {
                 free(s);
                 return damaged(r, "NUL byte in a meta string");
             }
-            rc = mbn_ckpt_set_string(ck, key, s);
-            free(s);
+            MbnMeta *m = meta_append(ck, key, MBN_META_STRING);
+            rc = m ? MBN_OK : MBN_EFAIL;
+            if (m) m->s = s;
+            else free(s);
         } else {
             return damaged(r, "unknown meta type");
         }
@@ -448,6 +497,8 @@ static int parse_payload(const unsigned char *raw, uint64_t n, const char *label
     MBN_TRY(parse_tensors(&r, ck));
     MBN_TRY(parse_meta(&r, ck));
     if (r.p != r.end) return damaged(&r, "extra bytes after the payload");
+    const char *dup = first_duplicate(ck);
+    if (dup) return mbn_fail(MBN_EFAIL, "%s: duplicate name %s (file damaged)", label, dup);
     return MBN_OK;
 }
 

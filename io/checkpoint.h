@@ -23,6 +23,10 @@
 #define MBN_CKPT_ZLIB_STRATEGY 2
 /* Largest uncompressed payload accepted or written (the 1.0-224 model with momentum is 34 MB). */
 #define MBN_CKPT_MAX_PAYLOAD ((uint64_t)2 << 30)
+/* Limits on counts (the model has about 220 tensors with momentum) so that a forged file cannot
+ * make loading slow. */
+#define MBN_CKPT_MAX_TENSORS (1 << 20)
+#define MBN_CKPT_MAX_META (1 << 16)
 /* Temporary files of dead processes older than this are removed by mbn_ckpt_rotate. */
 #define MBN_CKPT_STALE_TMP_SECONDS 600
 

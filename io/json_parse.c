@@ -1,5 +1,6 @@
 #include "io/json_parse.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,13 +190,21 @@ static int parse_number(Parser *ps, MbnJsonv *v) {
         while (is_digit(q, ps->end)) q++;
     }
     /* strtod needs a terminated copy; numbers longer than this are not meaningful anyway. */
-    char tmp[64];
+    char tmp[64], loc[72];
     size_t n = (size_t)(q - s);
     if (n >= sizeof tmp) return fail(ps, "number too long");
     memcpy(tmp, s, n);
     tmp[n] = 0;
     v->type = MBN_JSONV_NUMBER;
-    v->num = strtod(tmp, NULL);
+    /* strtod follows LC_NUMERIC; JSON's decimal point is always '.', so swap in the locale's. */
+    const char *dp = localeconv()->decimal_point;
+    char *dot = strchr(tmp, '.');
+    if (dot && dp && strcmp(dp, ".") != 0 && strlen(dp) < 8) {
+        snprintf(loc, sizeof loc, "%.*s%s%s", (int)(dot - tmp), tmp, dp, dot + 1);
+        v->num = strtod(loc, NULL);
+    } else {
+        v->num = strtod(tmp, NULL);
+    }
     if (integral) {
         const char *d = tmp + (tmp[0] == '-');
         uint64_t acc = 0;
@@ -258,6 +267,32 @@ static MbnJsonv *push_child(Parser *ps, MbnJsonv *v, int *cap, bool with_key) {
     return c;
 }
 
+typedef struct {
+    const char *s;
+    size_t n;
+} Key;
+
+static int key_cmp(const void *a, const void *b) {
+    const Key *x = a, *y = b;
+    size_t n = x->n < y->n ? x->n : y->n;
+    int c = memcmp(x->s, y->s, n);
+    return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/* Sorting keeps this O(n log n): a pairwise check would let a hostile header with a million
+ * keys hang the reader. */
+static bool has_duplicate_key(const MbnJsonv *v) {
+    if (v->count < 2) return false;
+    Key *keys = malloc((size_t)v->count * sizeof *keys);
+    if (!keys) return true; /* reported as an error either way; refusing is the safe side */
+    for (int k = 0; k < v->count; k++) keys[k] = (Key){v->keys[k], v->key_lens[k]};
+    qsort(keys, (size_t)v->count, sizeof *keys, key_cmp);
+    bool dup = false;
+    for (int k = 1; k < v->count && !dup; k++) dup = key_cmp(&keys[k - 1], &keys[k]) == 0;
+    free(keys);
+    return dup;
+}
+
 static int parse_container(Parser *ps, MbnJsonv *v, bool object) {
     v->type = object ? MBN_JSONV_OBJECT : MBN_JSONV_ARRAY;
     char close = object ? '}' : ']';
@@ -279,12 +314,6 @@ static int parse_container(Parser *ps, MbnJsonv *v, bool object) {
             char *key;
             size_t klen;
             if (parse_string(ps, &key, &klen)) return MBN_EFAIL;
-            if (ps->reject_dup)
-                for (int k = 0; k < v->count; k++)
-                    if (v->key_lens[k] == klen && memcmp(v->keys[k], key, klen) == 0) {
-                        free(key);
-                        return fail(ps, "duplicate key");
-                    }
             v->keys[v->count] = key;
             v->key_lens[v->count] = klen;
             skip_ws(ps);
@@ -309,6 +338,7 @@ static int parse_container(Parser *ps, MbnJsonv *v, bool object) {
         return fail(ps, object ? "expected ',' or '}'" : "expected ',' or ']'");
     }
     ps->depth--;
+    if (object && ps->reject_dup && has_duplicate_key(v)) return fail(ps, "duplicate key");
     return MBN_OK;
 }
 

@@ -1,6 +1,8 @@
 /* The strict JSON parser: values of every kind, escapes and surrogate pairs decode correctly,
  * integers stay exact to int64, and malformed or hostile input (bad tokens, trailing data,
  * depth and value limits, raw control characters, invalid UTF-8, duplicate keys) is refused. */
+#include <locale.h>
+
 #include "io/json_parse.h"
 #include "io_test_util.h"
 
@@ -99,6 +101,29 @@ int main(void) {
     MbnJsonParseOptions dup_ok = {.reject_duplicate_keys = false};
     CHECK(mbn_jsonv_parse("{\"a\":1,\"a\":2}", 13, &dup_ok, &v) == MBN_OK, "duplicates allowed");
     mbn_jsonv_free(&v);
+
+    /* Many keys: the duplicate check must not be quadratic (200k keys parse in well under a
+     * second), and a duplicate among them is still found. */
+    int nk = 200000;
+    char *many = malloc((size_t)nk * 16 + 64);
+    size_t at = 0;
+    many[at++] = '{';
+    for (int k = 0; k < nk; k++) at += (size_t)sprintf(many + at, "%s\"k%d\":0", k ? "," : "", k);
+    many[at] = '}';
+    CHECK(mbn_jsonv_parse(many, at + 1, NULL, &v) == MBN_OK && v.count == nk, "many keys: %s",
+          mbn_last_error());
+    mbn_jsonv_free(&v);
+    at += (size_t)sprintf(many + at, ",\"k%d\":1}", nk / 2);
+    CHECK(mbn_jsonv_parse(many, at, NULL, &v) == MBN_EFAIL, "duplicate among many keys");
+    CHECK(strstr(mbn_last_error(), "duplicate key") != NULL, "%s", mbn_last_error());
+    free(many);
+
+    /* Under a locale whose decimal point is ',' numbers still parse ('.' is JSON's). */
+    if (setlocale(LC_NUMERIC, "de_DE.UTF-8") || setlocale(LC_NUMERIC, "fr_FR.UTF-8")) {
+        CHECK(parse("2.5", &v) == MBN_OK && v.num == 2.5, "locale: %g", v.num);
+        mbn_jsonv_free(&v);
+        setlocale(LC_NUMERIC, "C");
+    }
 
     return test_summary("test_json_parse");
 }

@@ -6,8 +6,9 @@
  *
  *   build/bench/ckpt_bench [DIR]      (DIR defaults to /tmp; files are removed afterwards)
  *
- * Prints, per zlib level and strategy: file size vs raw payload, save time (serialize, compress, write, fsync,
- * rename) and load time (read, CRC, inflate, parse), best of 3. Also safetensors for the weights. */
+ * Prints, per zlib level and strategy: file size vs raw payload, save time (serialize, compress,
+ * write, fsync, rename) and load time (read, CRC, inflate, parse), best of 3. Also safetensors for
+ * the weights. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +44,8 @@ static void add(MbnTensorSet *s, const char *name, int ndim, int64_t a, int64_t 
     int64_t shape[4] = {a, b, c, d};
     MbnHostTensor *t = mbn_tensors_add(s, name, ndim, shape, NULL);
     if (!t) exit(1);
-    for (int64_t i = 0; i < mbn_tensor_numel(t); i++) t->data[i] = (float)mean + normal(std);
+    for (int64_t i = 0; i < mbn_tensor_numel(t); i++)
+        t->data[i] = (float)mean + normal(std);
 }
 
 static void build(MbnCheckpoint *ck) {
@@ -111,8 +113,8 @@ int main(int argc, char **argv) {
     static const struct {
         int level, strategy;
         const char *name;
-    } levels[] = {{0, 0, "0 (stored)"},     {1, 2, "1 huffman (default)"}, {1, 3, "1 rle"},
-                  {1, 0, "1 default"},      {6, 0, "6 default"},           {9, 0, "9 default"}};
+    } levels[] = {{0, 0, "0 (stored)"}, {1, 2, "1 huffman (default)"}, {1, 3, "1 rle"},
+                  {1, 0, "1 default"},  {6, 0, "6 default"},           {9, 0, "9 default"}};
     for (size_t li = 0; li < sizeof levels / sizeof levels[0]; li++) {
         double best_save = 1e9, best_load = 1e9;
         for (int rep = 0; rep < 3; rep++) {
@@ -134,8 +136,7 @@ int main(int argc, char **argv) {
         }
         long long sz = file_size(path);
         printf("%-22s %12lld %7.1f%% %10.1f %10.1f\n", levels[li].name, sz,
-               100.0 * sz / (total * 4.0),
-               best_save * 1e3, best_load * 1e3);
+               100.0 * sz / (total * 4.0), best_save * 1e3, best_load * 1e3);
     }
     unlink(path);
     /* Weights only, as safetensors (uncompressed, what `mbn export` writes). */

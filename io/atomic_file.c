@@ -39,9 +39,12 @@ int mbn_atomic_write(MbnAtomicFile *a, const void *data, size_t n) {
 int mbn_fsync_parent_dir(const char *path) {
     char dir[4096];
     const char *slash = strrchr(path, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     int fd = open(dir, O_RDONLY | O_DIRECTORY);
     if (fd < 0) return mbn_fail(MBN_EFAIL, "%s: cannot open folder: %s", dir, strerror(errno));
     /* Some file systems refuse fsync on folders (EINVAL); the rename is still done. */

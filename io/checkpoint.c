@@ -90,7 +90,8 @@ int mbn_ckpt_set_string(MbnCheckpoint *ck, const char *key, const char *v) {
 
 static const MbnMeta *meta_find(const MbnCheckpoint *ck, const char *key, MbnMetaType type) {
     for (int k = 0; k < ck->n_meta; k++)
-        if (strcmp(ck->meta[k].key, key) == 0) return ck->meta[k].type == type ? &ck->meta[k] : NULL;
+        if (strcmp(ck->meta[k].key, key) == 0)
+            return ck->meta[k].type == type ? &ck->meta[k] : NULL;
     return NULL;
 }
 
@@ -113,7 +114,8 @@ const char *mbn_ckpt_get_string(const MbnCheckpoint *ck, const char *key) {
 
 void mbn_ckpt_free(MbnCheckpoint *ck) {
     mbn_tensors_free(&ck->tensors);
-    for (int k = 0; k < ck->n_meta; k++) free(ck->meta[k].s);
+    for (int k = 0; k < ck->n_meta; k++)
+        free(ck->meta[k].s);
     free(ck->meta);
     memset(ck, 0, sizeof *ck);
 }
@@ -125,18 +127,23 @@ static void put_u16(unsigned char *p, uint32_t v) {
     p[1] = (unsigned char)(v >> 8);
 }
 static void put_u32(unsigned char *p, uint32_t v) {
-    for (int k = 0; k < 4; k++) p[k] = (unsigned char)(v >> (8 * k));
+    for (int k = 0; k < 4; k++)
+        p[k] = (unsigned char)(v >> (8 * k));
 }
 static void put_u64(unsigned char *p, uint64_t v) {
-    for (int k = 0; k < 8; k++) p[k] = (unsigned char)(v >> (8 * k));
+    for (int k = 0; k < 8; k++)
+        p[k] = (unsigned char)(v >> (8 * k));
 }
-static uint32_t get_u16(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
+static uint32_t get_u16(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
 static uint32_t get_u32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 static uint64_t get_u64(const unsigned char *p) {
     uint64_t v = 0;
-    for (int k = 7; k >= 0; k--) v = (v << 8) | p[k];
+    for (int k = 7; k >= 0; k--)
+        v = (v << 8) | p[k];
     return v;
 }
 static uint32_t f32_bits(float f) {
@@ -200,7 +207,18 @@ static uint64_t payload_size(const MbnCheckpoint *ck) {
 }
 
 /* Refuses what the loader would refuse, so a saved file always loads. */
+static bool config_plausible(const MbnModelConfig *c) {
+    return c->alpha > 0 && c->alpha <= 16 && c->resolution > 0 && c->num_classes > 0 &&
+           c->bn_eps > 0 && c->bn_eps < 1;
+}
+
 static int check_saveable(const char *path, const MbnCheckpoint *ck) {
+    if (!config_plausible(&ck->config))
+        return mbn_fail(MBN_EFAIL,
+                        "%s: refusing to save an unset or implausible model config (alpha %g, "
+                        "resolution %d, classes %d, eps %g)",
+                        path, (double)ck->config.alpha, ck->config.resolution,
+                        ck->config.num_classes, (double)ck->config.bn_eps);
     for (int k = 0; k < ck->tensors.count; k++) {
         const MbnHostTensor *t = &ck->tensors.items[k];
         if (!t->name[0] || t->ndim < 0 || t->ndim > MBN_TENSOR_MAX_DIMS)
@@ -210,9 +228,10 @@ static int check_saveable(const char *path, const MbnCheckpoint *ck) {
         return mbn_fail(MBN_EFAIL, "%s: more than %d tensors or %d meta entries", path,
                         MBN_CKPT_MAX_TENSORS, MBN_CKPT_MAX_META);
     const char *dup = first_duplicate(ck);
-    if (dup) return mbn_fail(MBN_EFAIL, "%s: duplicate tensor name %s", path, dup);
+    if (dup) return mbn_fail(MBN_EFAIL, "%s: duplicate tensor name or meta key %s", path, dup);
     for (int k = 0; k < ck->n_meta; k++)
-        if (ck->meta[k].type == MBN_META_STRING && strlen(ck->meta[k].s) > UINT32_MAX)
+        if (ck->meta[k].type == MBN_META_STRING &&
+            (!ck->meta[k].s || strlen(ck->meta[k].s) > UINT32_MAX))
             return mbn_fail(MBN_EFAIL, "%s: meta %s too long", path, ck->meta[k].key);
     if (ck->tensors.count < 0 || ck->n_meta < 0)
         return mbn_fail(MBN_EFAIL, "%s: bad checkpoint counts", path);
@@ -236,7 +255,8 @@ static void serialize(const MbnCheckpoint *ck, unsigned char *p) {
         p[0] = (unsigned char)t->ndim;
         p[1] = DTYPE_F32_PLANES;
         p += 2;
-        for (int d = 0; d < t->ndim; d++, p += 8) put_u64(p, (uint64_t)t->shape[d]);
+        for (int d = 0; d < t->ndim; d++, p += 8)
+            put_u64(p, (uint64_t)t->shape[d]);
         size_t n_el = (size_t)mbn_tensor_numel(t);
         shuffle_planes(t->data, n_el, p);
         p += 4 * n_el;
@@ -317,8 +337,10 @@ int mbn_ckpt_save_ex(const char *path, const MbnCheckpoint *ck, int level, int s
     int rc = mbn_atomic_open(&af, path);
     if (rc == MBN_OK) {
         rc = mbn_atomic_write(&af, file, total);
-        if (rc == MBN_OK) rc = mbn_atomic_commit(&af);
-        else mbn_atomic_abort(&af);
+        if (rc == MBN_OK)
+            rc = mbn_atomic_commit(&af);
+        else
+            mbn_atomic_abort(&af);
     }
     free(file);
     return rc;
@@ -364,7 +386,8 @@ static const char *first_duplicate(const MbnCheckpoint *ck) {
     const char *dup = NULL;
     for (int pass = 0; pass < 2 && !dup; pass++) {
         int m = pass ? ck->n_meta : ck->tensors.count;
-        for (int k = 0; k < m; k++) names[k] = pass ? ck->meta[k].key : ck->tensors.items[k].name;
+        for (int k = 0; k < m; k++)
+            names[k] = pass ? ck->meta[k].key : ck->tensors.items[k].name;
         qsort(names, (size_t)m, sizeof *names, str_ptr_cmp);
         for (int k = 1; k < m && !dup; k++)
             if (strcmp(names[k - 1], names[k]) == 0) dup = names[k];
@@ -378,7 +401,9 @@ typedef struct {
     const char *label;
 } Reader;
 
-static bool need(Reader *r, uint64_t n) { return (uint64_t)(r->end - r->p) >= n; }
+static bool need(Reader *r, uint64_t n) {
+    return (uint64_t)(r->end - r->p) >= n;
+}
 
 static int damaged(const Reader *r, const char *what) {
     return mbn_fail(MBN_EFAIL, "%s: %s (file damaged)", r->label, what);
@@ -471,8 +496,10 @@ static int parse_meta(Reader *r, MbnCheckpoint *ck) {
             }
             MbnMeta *m = meta_append(ck, key, MBN_META_STRING);
             rc = m ? MBN_OK : MBN_EFAIL;
-            if (m) m->s = s;
-            else free(s);
+            if (m)
+                m->s = s;
+            else
+                free(s);
         } else {
             return damaged(r, "unknown meta type");
         }
@@ -491,9 +518,7 @@ static int parse_payload(const unsigned char *raw, uint64_t n, const char *label
     c->num_classes = (int32_t)get_u32(raw + 8);
     c->bn_eps = bits_f32(get_u32(raw + 12));
     r.p += 16;
-    if (!(c->alpha > 0 && c->alpha <= 16) || c->resolution <= 0 || c->num_classes <= 0 ||
-        !(c->bn_eps > 0 && c->bn_eps < 1))
-        return damaged(&r, "implausible model config");
+    if (!config_plausible(c)) return damaged(&r, "implausible model config");
     MBN_TRY(parse_tensors(&r, ck));
     MBN_TRY(parse_meta(&r, ck));
     if (r.p != r.end) return damaged(&r, "extra bytes after the payload");
@@ -524,7 +549,8 @@ static int inflate_exact(const unsigned char *comp, uint64_t comp_n, unsigned ch
             out_left -= zs.avail_out;
         }
         zrc = inflate(&zs, Z_FINISH);
-        if (zrc == Z_BUF_ERROR && ((zs.avail_in == 0 && in_left) || (zs.avail_out == 0 && out_left)))
+        if (zrc == Z_BUF_ERROR &&
+            ((zs.avail_in == 0 && in_left) || (zs.avail_out == 0 && out_left)))
             zrc = Z_OK;
     }
     bool exact = zrc == Z_STREAM_END && zs.avail_in == 0 && in_left == 0 && zs.avail_out == 0 &&
@@ -540,8 +566,8 @@ static int inflate_exact(const unsigned char *comp, uint64_t comp_n, unsigned ch
     return MBN_OK;
 }
 
-static int check_container(const unsigned char *buf, size_t len, const char *label,
-                           uint64_t *raw_n, uint64_t *comp_n) {
+static int check_container(const unsigned char *buf, size_t len, const char *label, uint64_t *raw_n,
+                           uint64_t *comp_n) {
     size_t m = len < 8 ? len : 8;
     if (memcmp(buf, magic, m) != 0)
         return mbn_fail(MBN_EFAIL, "%s: not an mbn checkpoint (bad magic)", label);
@@ -601,7 +627,8 @@ int mbn_ckpt_load(const char *path, MbnCheckpoint *ck) {
     unsigned char *buf;
     size_t len;
     /* Compressed data can exceed the payload a little (stored blocks). */
-    MBN_TRY(mbn_read_file(path, MBN_CKPT_MAX_PAYLOAD + MBN_CKPT_MAX_PAYLOAD / 64 + 4096, &buf, &len));
+    MBN_TRY(
+        mbn_read_file(path, MBN_CKPT_MAX_PAYLOAD + MBN_CKPT_MAX_PAYLOAD / 64 + 4096, &buf, &len));
     int rc = mbn_ckpt_load_mem(buf, len, path, ck);
     free(buf);
     return rc;

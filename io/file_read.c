@@ -20,8 +20,7 @@ int mbn_read_file(const char *path, uint64_t max_bytes, unsigned char **data, si
     }
     if ((uint64_t)st.st_size > max_bytes || (uint64_t)st.st_size > SIZE_MAX - 1) {
         fclose(f);
-        return mbn_fail(MBN_EFAIL, "%s: file too large (%lld bytes)", path,
-                        (long long)st.st_size);
+        return mbn_fail(MBN_EFAIL, "%s: file too large (%lld bytes)", path, (long long)st.st_size);
     }
     size_t n = (size_t)st.st_size;
     unsigned char *buf = malloc(n ? n : 1);

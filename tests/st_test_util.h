@@ -8,7 +8,8 @@ static inline unsigned char *st_image(const char *header, const void *data, size
                                       size_t *len) {
     size_t h = strlen(header), hp = (h + 7) / 8 * 8;
     unsigned char *b = malloc(8 + hp + dlen + 1);
-    for (int k = 0; k < 8; k++) b[k] = (unsigned char)((uint64_t)hp >> (8 * k));
+    for (int k = 0; k < 8; k++)
+        b[k] = (unsigned char)((uint64_t)hp >> (8 * k));
     memcpy(b + 8, header, h);
     memset(b + 8 + h, ' ', hp - h);
     if (dlen) memcpy(b + 8 + hp, data, dlen);

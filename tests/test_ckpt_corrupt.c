@@ -30,10 +30,12 @@ static void expect_refused(const unsigned char *bytes, size_t len, const char *w
 }
 
 static void put32(unsigned char *p, uint32_t v) {
-    for (int k = 0; k < 4; k++) p[k] = (unsigned char)(v >> (8 * k));
+    for (int k = 0; k < 4; k++)
+        p[k] = (unsigned char)(v >> (8 * k));
 }
 static void put64(unsigned char *p, uint64_t v) {
-    for (int k = 0; k < 8; k++) p[k] = (unsigned char)(v >> (8 * k));
+    for (int k = 0; k < 8; k++)
+        p[k] = (unsigned char)(v >> (8 * k));
 }
 /* Recomputes the header CRC (bytes 36..39) and the trailer CRC so only the field under test is
  * "wrong". */
@@ -189,7 +191,8 @@ int main(void) {
 
     /* Truncation: empty, inside the magic, inside the header, 10 seeded points, last byte. */
     size_t cuts[14] = {0, 3, 20, orig_len - 1};
-    for (int k = 4; k < 14; k++) cuts[k] = (size_t)(rng_next(&seed) % orig_len);
+    for (int k = 4; k < 14; k++)
+        cuts[k] = (size_t)(rng_next(&seed) % orig_len);
     for (int k = 0; k < 14; k++) {
         char what[64];
         snprintf(what, sizeof what, "truncated to %zu", cuts[k]);
@@ -253,7 +256,8 @@ int main(void) {
     /* Raw size off by one (consistent checksums): zlib output does not match. */
     memcpy(copy, orig, orig_len);
     uint64_t raw = 0;
-    for (int k = 7; k >= 0; k--) raw = raw << 8 | copy[16 + k];
+    for (int k = 7; k >= 0; k--)
+        raw = raw << 8 | copy[16 + k];
     put64(copy + 16, raw - 1);
     reseal(copy, orig_len);
     expect_refused(copy, orig_len, "raw size - 1", "file damaged");

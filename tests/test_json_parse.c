@@ -6,7 +6,9 @@
 #include "io/json_parse.h"
 #include "io_test_util.h"
 
-static int parse(const char *s, MbnJsonv *v) { return mbn_jsonv_parse(s, strlen(s), NULL, v); }
+static int parse(const char *s, MbnJsonv *v) {
+    return mbn_jsonv_parse(s, strlen(s), NULL, v);
+}
 
 static void bad(const char *s, const char *needle) {
     MbnJsonv v;
@@ -76,10 +78,10 @@ int main(void) {
     bad("\"\\udc00\"", "surrogate");
     bad("\"\\ud800\\u0041\"", "surrogate");
     bad("\"a\nb\"", "control character");
-    bad("\"\xc0\xaf\"", "UTF-8");       /* overlong */
-    bad("\"\xed\xa0\x80\"", "UTF-8");   /* encoded surrogate */
+    bad("\"\xc0\xaf\"", "UTF-8");         /* overlong */
+    bad("\"\xed\xa0\x80\"", "UTF-8");     /* encoded surrogate */
     bad("\"\xf4\x90\x80\x80\"", "UTF-8"); /* > U+10FFFF */
-    bad("\"\xe2\x82\"", "UTF-8");       /* truncated sequence */
+    bad("\"\xe2\x82\"", "UTF-8");         /* truncated sequence */
     bad("{\"a\":1,\"a\":2}", "duplicate key");
     bad("[1] [2]", "trailing");
 
@@ -108,7 +110,8 @@ int main(void) {
     char *many = malloc((size_t)nk * 16 + 64);
     size_t at = 0;
     many[at++] = '{';
-    for (int k = 0; k < nk; k++) at += (size_t)sprintf(many + at, "%s\"k%d\":0", k ? "," : "", k);
+    for (int k = 0; k < nk; k++)
+        at += (size_t)sprintf(many + at, "%s\"k%d\":0", k ? "," : "", k);
     many[at] = '}';
     CHECK(mbn_jsonv_parse(many, at + 1, NULL, &v) == MBN_OK && v.count == nk, "many keys: %s",
           mbn_last_error());

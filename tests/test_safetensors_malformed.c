@@ -29,7 +29,7 @@ static void refused_header(const char *header, size_t dlen, const char *what, co
     free(img);
 }
 
-#define T(name, dtype, shape, b, e)                                                               \
+#define T(name, dtype, shape, b, e)                                                                \
     "\"" name "\":{\"dtype\":\"" dtype "\",\"shape\":" shape ",\"data_offsets\":[" #b "," #e "]}"
 
 int main(void) {
@@ -63,7 +63,8 @@ int main(void) {
     refused(img, len - 1, "data truncated by one byte", NULL);
     free(img);
 
-    refused_header("{" T("a", "F32", "[2]", 0, 8), 8, "unterminated JSON", "bad safetensors header");
+    refused_header("{" T("a", "F32", "[2]", 0, 8), 8, "unterminated JSON",
+                   "bad safetensors header");
     refused_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],}}", 8,
                    "trailing comma", "JSON");
     refused_header("{" T("a", "F32", "[2]", 0, 8) "}x", 8, "garbage after JSON", "JSON");
@@ -74,8 +75,8 @@ int main(void) {
                    "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
                    8, "duplicate name", "duplicate key");
     refused_header("{" T("a", "F32", "[4]", 0, 16) "}", 8, "end past data", "past the data");
-    refused_header("{" T("a", "F32", "[2]", 0, 8) "," T("b", "F32", "[1]", 4, 8) "}", 8,
-                   "overlap", "overlap");
+    refused_header("{" T("a", "F32", "[2]", 0, 8) "," T("b", "F32", "[1]", 4, 8) "}", 8, "overlap",
+                   "overlap");
     refused_header("{" T("a", "F32", "[2]", 0, 8) "," T("b", "F32", "[2]", 0, 8) "}", 8,
                    "same range twice", "overlap");
     refused_header("{" T("a", "F32", "[1]", 0, 4) "," T("b", "F32", "[1]", 8, 12) "}", 12, "gap",
@@ -124,8 +125,7 @@ int main(void) {
     MbnTensorSet s;
     CHECK(mbn_safetensors_read(dir, &s) == MBN_EFAIL, "directory accepted");
     CHECK(mbn_safetensors_read("/nonexistent-mbn.safetensors", &s) == MBN_EFAIL, "missing file");
-    CHECK(strstr(mbn_last_error(), "/nonexistent-mbn.safetensors") != NULL, "%s",
-          mbn_last_error());
+    CHECK(strstr(mbn_last_error(), "/nonexistent-mbn.safetensors") != NULL, "%s", mbn_last_error());
 
     rm_tree(dir);
     return test_summary("test_safetensors_malformed");

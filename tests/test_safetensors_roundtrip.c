@@ -7,7 +7,9 @@
 #include "io/safetensors.h"
 #include "st_test_util.h"
 
-static bool same_bits(float a, float b) { return memcmp(&a, &b, 4) == 0; }
+static bool same_bits(float a, float b) {
+    return memcmp(&a, &b, 4) == 0;
+}
 
 static void read_image(const char *path, const unsigned char *img, size_t len, MbnTensorSet *out,
                        int want_rc) {
@@ -29,9 +31,12 @@ int main(void) {
     MbnHostTensor *t3 = mbn_tensors_add(&a, "classifier.weight", 2, s3, NULL);
     mbn_tensors_add(&a, "scalar", 0, NULL, NULL)->data[0] = -0.0f;
     uint64_t seed = 99;
-    for (int i = 0; i < 108; i++) t1->data[i] = (float)rng_uniform(&seed) - 0.5f;
-    for (int i = 0; i < 4; i++) t2->data[i] = 1.0f + (float)i;
-    for (int i = 0; i < 40; i++) t3->data[i] = (float)i * 1e-3f;
+    for (int i = 0; i < 108; i++)
+        t1->data[i] = (float)rng_uniform(&seed) - 0.5f;
+    for (int i = 0; i < 4; i++)
+        t2->data[i] = 1.0f + (float)i;
+    for (int i = 0; i < 40; i++)
+        t3->data[i] = (float)i * 1e-3f;
     const char *meta[] = {"format", "pt", "note", "quote\" back\\slash", NULL};
     CHECK(mbn_safetensors_write(path, &a, meta) == MBN_OK, "%s", mbn_last_error());
     CHECK(mbn_safetensors_read(path, &b) == MBN_OK, "%s", mbn_last_error());
@@ -48,7 +53,8 @@ int main(void) {
     size_t len = 0;
     unsigned char *img = slurp(path, &len);
     uint64_t hlen = 0;
-    for (int k = 7; k >= 0; k--) hlen = hlen << 8 | img[k];
+    for (int k = 7; k >= 0; k--)
+        hlen = hlen << 8 | img[k];
     CHECK((8 + hlen) % 8 == 0, "header not 8-aligned: %llu", (unsigned long long)hlen);
     char *hdr = calloc(1, (size_t)hlen + 1);
     memcpy(hdr, img + 8, (size_t)hlen);
@@ -59,7 +65,8 @@ int main(void) {
         "\"conv_stem.weight\":{\"dtype\":\"F32\",\"shape\":[4,3,3,3],\"data_offsets\":[176,608]},"
         "\"scalar\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[608,612]}}";
     CHECK(strncmp(hdr, expect, strlen(expect)) == 0, "header:\n%s\nwant:\n%s", hdr, expect);
-    for (size_t k = strlen(expect); k < hlen; k++) CHECK(hdr[k] == ' ', "padding byte %zu", k);
+    for (size_t k = strlen(expect); k < hlen; k++)
+        CHECK(hdr[k] == ' ', "padding byte %zu", k);
     CHECK(len == 8 + hlen + 612, "file size %zu", len);
     float first;
     memcpy(&first, img + 8 + hlen, 4);
@@ -70,8 +77,8 @@ int main(void) {
     mbn_tensors_free(&a);
 
     /* F16 known values. */
-    const uint16_t h[] = {0x3C00, 0xC000, 0x7BFF, 0x0001, 0x03FF, 0x0400, 0x7C00,
-                          0xFC00, 0x8000, 0x3555, 0x7E00, 0x0000};
+    const uint16_t h[] = {0x3C00, 0xC000, 0x7BFF, 0x0001, 0x03FF, 0x0400,
+                          0x7C00, 0xFC00, 0x8000, 0x3555, 0x7E00, 0x0000};
     const float hf[] = {1.0f,
                         -2.0f,
                         65504.0f,
@@ -86,8 +93,10 @@ int main(void) {
                         0.0f};
     for (size_t k = 0; k < sizeof h / sizeof h[0]; k++) {
         float got = mbn_half_to_float(h[k]);
-        if (isnan(hf[k])) CHECK(isnan(got), "half %04x -> %g", h[k], got);
-        else CHECK(same_bits(got, hf[k]), "half %04x -> %.10g want %.10g", h[k], got, hf[k]);
+        if (isnan(hf[k]))
+            CHECK(isnan(got), "half %04x -> %g", h[k], got);
+        else
+            CHECK(same_bits(got, hf[k]), "half %04x -> %.10g want %.10g", h[k], got, hf[k]);
     }
     /* Exhaustive: every finite half survives float -> half by the hardware-independent rule
      * value == m * 2^e; compare against ldexp. */
@@ -155,7 +164,8 @@ int main(void) {
     /* Writing fails cleanly into a missing folder, and refuses duplicate names. */
     MbnTensorSet dup = {0};
     mbn_tensors_add(&dup, "x", 1, s2, NULL);
-    CHECK(mbn_safetensors_write("/nonexistent-mbn/w.safetensors", &dup, NULL) == MBN_EFAIL, "nowhere");
+    CHECK(mbn_safetensors_write("/nonexistent-mbn/w.safetensors", &dup, NULL) == MBN_EFAIL,
+          "nowhere");
     mbn_tensors_add(&dup, "x", 1, s2, NULL);
     CHECK(mbn_safetensors_write(path, &dup, NULL) == MBN_EFAIL, "duplicate written");
     CHECK(count_files(dir, ".tmp.") == 0, "temporary file left");

@@ -15,7 +15,8 @@ static void expect(const MbnTensorSet *s, const char *name, int ndim, int64_t a,
     if (!t) return;
     int64_t want[4] = {a, b, c, d};
     bool ok = t->ndim == ndim;
-    for (int k = 0; ok && k < ndim; k++) ok = t->shape[k] == want[k];
+    for (int k = 0; ok && k < ndim; k++)
+        ok = t->shape[k] == want[k];
     CHECK(ok, "%s: shape mismatch (rank %d, [%lld, %lld, ...])", name, t->ndim,
           (long long)t->shape[0], (long long)(t->ndim > 1 ? t->shape[1] : 0));
     (*matched)++;
@@ -51,7 +52,8 @@ int main(void) {
             snprintf(n, sizeof n, "%s.bias", L->timm);
             expect(&w, n, 1, L->cout, 0, 0, 0, &matched);
             break;
-        case MBN_LAYER_POOL: break;
+        case MBN_LAYER_POOL:
+            break;
         }
     }
     CHECK(matched == 27 * 5 + 2 && w.count == matched, "%d tensors, %d expected by the table",

@@ -12,10 +12,12 @@
 #include "io/checkpoint.h"
 
 static void put32(unsigned char *p, uint32_t v) {
-    for (int k = 0; k < 4; k++) p[k] = (unsigned char)(v >> (8 * k));
+    for (int k = 0; k < 4; k++)
+        p[k] = (unsigned char)(v >> (8 * k));
 }
 static void put64(unsigned char *p, uint64_t v) {
-    for (int k = 0; k < 8; k++) p[k] = (unsigned char)(v >> (8 * k));
+    for (int k = 0; k < 8; k++)
+        p[k] = (unsigned char)(v >> (8 * k));
 }
 
 static unsigned char *wrap_payload(const uint8_t *data, size_t size, size_t *len) {
@@ -53,7 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (int k = 0; k < ck.tensors.count; k++) {
             const MbnHostTensor *t = &ck.tensors.items[k];
             int64_t n = mbn_tensor_numel(t);
-            for (int64_t i = 0; i < n; i++) sink += t->data[i];
+            for (int64_t i = 0; i < n; i++)
+                sink += t->data[i];
         }
         for (int k = 0; k < ck.n_meta; k++)
             if (ck.meta[k].type == MBN_META_STRING && strlen(ck.meta[k].s) > (1u << 30)) abort();

@@ -10,7 +10,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         volatile float sink = 0;
         for (int k = 0; k < s.count; k++) {
             int64_t n = mbn_tensor_numel(&s.items[k]);
-            for (int64_t i = 0; i < n; i++) sink += s.items[k].data[i];
+            for (int64_t i = 0; i < n; i++)
+                sink += s.items[k].data[i];
         }
         (void)sink;
         mbn_tensors_free(&s);

@@ -31,9 +31,11 @@ int main(void) {
     MbnCheckpoint ck = {.config = {0.25f, 32, 10, 1e-5f}};
     int64_t s4[4] = {2, 1, 3, 3}, s2[2] = {3, 2}, s1[1] = {3};
     MbnHostTensor *t = mbn_tensors_add(&ck.tensors, "blocks.0.0.conv_dw.weight", 4, s4, NULL);
-    for (int i = 0; i < 18; i++) t->data[i] = (float)i * 0.125f - 1.0f;
+    for (int i = 0; i < 18; i++)
+        t->data[i] = (float)i * 0.125f - 1.0f;
     t = mbn_tensors_add(&ck.tensors, "classifier.weight", 2, s2, NULL);
-    for (int i = 0; i < 6; i++) t->data[i] = (float)i;
+    for (int i = 0; i < 6; i++)
+        t->data[i] = (float)i;
     mbn_tensors_add(&ck.tensors, "classifier.bias", 1, s1, NULL);
     mbn_tensors_add(&ck.tensors, "optim.momentum.classifier.bias", 1, s1, NULL);
     mbn_ckpt_set_int(&ck, "epoch", 3);

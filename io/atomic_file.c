@@ -16,29 +16,35 @@ int mbn_atomic_open(MbnAtomicFile *a, const char *path) {
     /* A file with our pid can only be a leftover of an earlier process that had the same pid. */
     unlink(a->tmp);
     int fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    if (fd < 0) return mbn_fail(MBN_EFAIL, "%s: cannot create: %s", a->tmp, strerror(errno));
+    if (fd < 0)
+        return mbn_fail(MBN_EFAIL, "%s: cannot create temporary file %s: %s", path, a->tmp,
+                        strerror(errno));
     a->f = fdopen(fd, "wb");
     if (!a->f) {
         int e = errno;
         close(fd);
         unlink(a->tmp);
-        return mbn_fail(MBN_EFAIL, "%s: cannot open: %s", a->tmp, strerror(e));
+        return mbn_fail(MBN_EFAIL, "%s: cannot open temporary file %s: %s", path, a->tmp,
+                        strerror(e));
     }
     return MBN_OK;
 }
 
 int mbn_atomic_write(MbnAtomicFile *a, const void *data, size_t n) {
     if (n && fwrite(data, 1, n, a->f) != n)
-        return mbn_fail(MBN_EFAIL, "%s: write failed: %s", a->tmp, strerror(errno));
+        return mbn_fail(MBN_EFAIL, "%s: write failed: %s", a->path, strerror(errno));
     return MBN_OK;
 }
 
 int mbn_fsync_parent_dir(const char *path) {
     char dir[4096];
     const char *slash = strrchr(path, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     int fd = open(dir, O_RDONLY | O_DIRECTORY);
     if (fd < 0) return mbn_fail(MBN_EFAIL, "%s: cannot open folder: %s", dir, strerror(errno));
     /* Some file systems refuse fsync on folders (EINVAL); the rename is still done. */

@@ -5,6 +5,7 @@
  * scratch checkpoint that is handed over only when everything succeeded. */
 #include "io/checkpoint.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +20,12 @@
 #error "checkpoint tensor data is copied as little-endian float32"
 #endif
 
+_Static_assert(MBN_CKPT_ZLIB_STRATEGY == Z_HUFFMAN_ONLY, "checkpoint.h documents Huffman-only");
+_Static_assert(MBN_CKPT_MAX_PAYLOAD < UINT_MAX, "payload sizes must fit zlib's uInt");
+
 static const unsigned char magic[8] = {'M', 'B', 'N', 'C', 'K', 'P', 'T', 0};
 enum { HEADER = 40, TRAILER = 4, META_KEY_MAX = 64 };
-enum { DTYPE_F32 = 0 };
+enum { DTYPE_F32_PLANES = 0 }; /* float32, stored as 4 byte planes */
 /* Deflate cannot expand data by more than ~1032:1; a larger claimed ratio is a forged size. */
 #define MAX_RATIO 1100
 
@@ -86,7 +90,8 @@ int mbn_ckpt_set_string(MbnCheckpoint *ck, const char *key, const char *v) {
 
 static const MbnMeta *meta_find(const MbnCheckpoint *ck, const char *key, MbnMetaType type) {
     for (int k = 0; k < ck->n_meta; k++)
-        if (strcmp(ck->meta[k].key, key) == 0) return ck->meta[k].type == type ? &ck->meta[k] : NULL;
+        if (strcmp(ck->meta[k].key, key) == 0)
+            return ck->meta[k].type == type ? &ck->meta[k] : NULL;
     return NULL;
 }
 
@@ -109,7 +114,8 @@ const char *mbn_ckpt_get_string(const MbnCheckpoint *ck, const char *key) {
 
 void mbn_ckpt_free(MbnCheckpoint *ck) {
     mbn_tensors_free(&ck->tensors);
-    for (int k = 0; k < ck->n_meta; k++) free(ck->meta[k].s);
+    for (int k = 0; k < ck->n_meta; k++)
+        free(ck->meta[k].s);
     free(ck->meta);
     memset(ck, 0, sizeof *ck);
 }
@@ -121,18 +127,23 @@ static void put_u16(unsigned char *p, uint32_t v) {
     p[1] = (unsigned char)(v >> 8);
 }
 static void put_u32(unsigned char *p, uint32_t v) {
-    for (int k = 0; k < 4; k++) p[k] = (unsigned char)(v >> (8 * k));
+    for (int k = 0; k < 4; k++)
+        p[k] = (unsigned char)(v >> (8 * k));
 }
 static void put_u64(unsigned char *p, uint64_t v) {
-    for (int k = 0; k < 8; k++) p[k] = (unsigned char)(v >> (8 * k));
+    for (int k = 0; k < 8; k++)
+        p[k] = (unsigned char)(v >> (8 * k));
 }
-static uint32_t get_u16(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
+static uint32_t get_u16(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
 static uint32_t get_u32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 static uint64_t get_u64(const unsigned char *p) {
     uint64_t v = 0;
-    for (int k = 7; k >= 0; k--) v = (v << 8) | p[k];
+    for (int k = 7; k >= 0; k--)
+        v = (v << 8) | p[k];
     return v;
 }
 static uint32_t f32_bits(float f) {
@@ -158,6 +169,28 @@ static uint32_t crc_of(const unsigned char *p, uint64_t n) {
     return (uint32_t)c;
 }
 
+/* Float data is stored as 4 byte planes (all lowest bytes, then the next, ...): the planes with
+ * sign and exponent are highly redundant and compress well once they are contiguous, while the
+ * mantissa planes are noise. With Huffman-only coding this beats plain deflate on size and speed
+ * (docs/CHECKPOINT_FORMAT.md has the measurements). */
+static void shuffle_planes(const float *src, size_t n, unsigned char *dst) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = f32_bits(src[i]);
+        dst[i] = (unsigned char)u;
+        dst[n + i] = (unsigned char)(u >> 8);
+        dst[2 * n + i] = (unsigned char)(u >> 16);
+        dst[3 * n + i] = (unsigned char)(u >> 24);
+    }
+}
+
+static void unshuffle_planes(const unsigned char *src, size_t n, float *dst) {
+    for (size_t i = 0; i < n; i++)
+        dst[i] = bits_f32((uint32_t)src[i] | (uint32_t)src[n + i] << 8 |
+                          (uint32_t)src[2 * n + i] << 16 | (uint32_t)src[3 * n + i] << 24);
+}
+
+static const char *first_duplicate(const MbnCheckpoint *ck);
+
 /* ---- saving ---- */
 
 static uint64_t payload_size(const MbnCheckpoint *ck) {
@@ -174,17 +207,31 @@ static uint64_t payload_size(const MbnCheckpoint *ck) {
 }
 
 /* Refuses what the loader would refuse, so a saved file always loads. */
+static bool config_plausible(const MbnModelConfig *c) {
+    return c->alpha > 0 && c->alpha <= 16 && c->resolution > 0 && c->num_classes > 0 &&
+           c->bn_eps > 0 && c->bn_eps < 1;
+}
+
 static int check_saveable(const char *path, const MbnCheckpoint *ck) {
+    if (!config_plausible(&ck->config))
+        return mbn_fail(MBN_EFAIL,
+                        "%s: refusing to save an unset or implausible model config (alpha %g, "
+                        "resolution %d, classes %d, eps %g)",
+                        path, (double)ck->config.alpha, ck->config.resolution,
+                        ck->config.num_classes, (double)ck->config.bn_eps);
     for (int k = 0; k < ck->tensors.count; k++) {
         const MbnHostTensor *t = &ck->tensors.items[k];
         if (!t->name[0] || t->ndim < 0 || t->ndim > MBN_TENSOR_MAX_DIMS)
             return mbn_fail(MBN_EFAIL, "%s: tensor %d has no name or a bad rank", path, k);
-        for (int j = 0; j < k; j++)
-            if (strcmp(ck->tensors.items[j].name, t->name) == 0)
-                return mbn_fail(MBN_EFAIL, "%s: duplicate tensor name %s", path, t->name);
     }
+    if (ck->tensors.count > MBN_CKPT_MAX_TENSORS || ck->n_meta > MBN_CKPT_MAX_META)
+        return mbn_fail(MBN_EFAIL, "%s: more than %d tensors or %d meta entries", path,
+                        MBN_CKPT_MAX_TENSORS, MBN_CKPT_MAX_META);
+    const char *dup = first_duplicate(ck);
+    if (dup) return mbn_fail(MBN_EFAIL, "%s: duplicate tensor name or meta key %s", path, dup);
     for (int k = 0; k < ck->n_meta; k++)
-        if (ck->meta[k].type == MBN_META_STRING && strlen(ck->meta[k].s) > UINT32_MAX)
+        if (ck->meta[k].type == MBN_META_STRING &&
+            (!ck->meta[k].s || strlen(ck->meta[k].s) > UINT32_MAX))
             return mbn_fail(MBN_EFAIL, "%s: meta %s too long", path, ck->meta[k].key);
     if (ck->tensors.count < 0 || ck->n_meta < 0)
         return mbn_fail(MBN_EFAIL, "%s: bad checkpoint counts", path);
@@ -206,12 +253,13 @@ static void serialize(const MbnCheckpoint *ck, unsigned char *p) {
         memcpy(p + 2, t->name, n);
         p += 2 + n;
         p[0] = (unsigned char)t->ndim;
-        p[1] = DTYPE_F32;
+        p[1] = DTYPE_F32_PLANES;
         p += 2;
-        for (int d = 0; d < t->ndim; d++, p += 8) put_u64(p, (uint64_t)t->shape[d]);
-        size_t bytes = 4 * (size_t)mbn_tensor_numel(t);
-        if (bytes) memcpy(p, t->data, bytes);
-        p += bytes;
+        for (int d = 0; d < t->ndim; d++, p += 8)
+            put_u64(p, (uint64_t)t->shape[d]);
+        size_t n_el = (size_t)mbn_tensor_numel(t);
+        shuffle_planes(t->data, n_el, p);
+        p += 4 * n_el;
     }
     put_u32(p, (uint32_t)ck->n_meta);
     p += 4;
@@ -239,26 +287,39 @@ static void serialize(const MbnCheckpoint *ck, unsigned char *p) {
     }
 }
 
-int mbn_ckpt_save_level(const char *path, const MbnCheckpoint *ck, int level) {
+int mbn_ckpt_save_ex(const char *path, const MbnCheckpoint *ck, int level, int strategy) {
     MBN_TRY(check_saveable(path, ck));
     uint64_t raw_n = payload_size(ck);
     if (raw_n > MBN_CKPT_MAX_PAYLOAD)
         return mbn_fail(MBN_EFAIL, "%s: checkpoint payload of %llu bytes is over the limit", path,
                         (unsigned long long)raw_n);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    int zrc = deflateInit2(&zs, level, Z_DEFLATED, 15, 8, strategy);
+    if (zrc != Z_OK)
+        return mbn_fail(MBN_EFAIL, "%s: zlib level %d / strategy %d refused (%s)", path, level,
+                        strategy, zError(zrc));
     unsigned char *raw = malloc((size_t)raw_n);
-    uLong bound = compressBound((uLong)raw_n);
+    uLong bound = deflateBound(&zs, (uLong)raw_n);
     unsigned char *file = malloc(HEADER + (size_t)bound + TRAILER);
     if (!raw || !file) {
+        deflateEnd(&zs);
         free(raw);
         free(file);
         return mbn_fail(MBN_EFAIL, "%s: out of host memory (%llu bytes)", path,
                         (unsigned long long)raw_n);
     }
     serialize(ck, raw);
-    uLongf comp_n = bound;
-    int zrc = compress2(file + HEADER, &comp_n, raw, (uLong)raw_n, level);
+    /* raw_n <= MBN_CKPT_MAX_PAYLOAD (2 GiB) and the bound fit zlib's uInt in one call. */
+    zs.next_in = raw;
+    zs.avail_in = (uInt)raw_n;
+    zs.next_out = file + HEADER;
+    zs.avail_out = (uInt)bound;
+    zrc = deflate(&zs, Z_FINISH);
+    uint64_t comp_n = zs.total_out;
+    deflateEnd(&zs);
     free(raw);
-    if (zrc != Z_OK) {
+    if (zrc != Z_STREAM_END) {
         free(file);
         return mbn_fail(MBN_EFAIL, "%s: zlib compression failed (%s)", path, zError(zrc));
     }
@@ -276,25 +337,73 @@ int mbn_ckpt_save_level(const char *path, const MbnCheckpoint *ck, int level) {
     int rc = mbn_atomic_open(&af, path);
     if (rc == MBN_OK) {
         rc = mbn_atomic_write(&af, file, total);
-        if (rc == MBN_OK) rc = mbn_atomic_commit(&af);
-        else mbn_atomic_abort(&af);
+        if (rc == MBN_OK)
+            rc = mbn_atomic_commit(&af);
+        else
+            mbn_atomic_abort(&af);
     }
     free(file);
     return rc;
 }
 
 int mbn_ckpt_save(const char *path, const MbnCheckpoint *ck) {
-    return mbn_ckpt_save_level(path, ck, MBN_CKPT_ZLIB_LEVEL);
+    return mbn_ckpt_save_ex(path, ck, MBN_CKPT_ZLIB_LEVEL, MBN_CKPT_ZLIB_STRATEGY);
 }
 
 /* ---- loading ---- */
+
+/* Appends without the lookup mbn_ckpt_set_* does (which would make loading quadratic);
+ * duplicates are found afterwards by first_duplicate. */
+static MbnMeta *meta_append(MbnCheckpoint *ck, const char *key, MbnMetaType type) {
+    if (ck->n_meta == ck->cap_meta) {
+        int cap = ck->cap_meta ? ck->cap_meta * 2 : 16;
+        MbnMeta *m = realloc(ck->meta, (size_t)cap * sizeof *m);
+        if (!m) {
+            mbn_fail(MBN_EFAIL, "out of host memory for checkpoint meta");
+            return NULL;
+        }
+        ck->meta = m;
+        ck->cap_meta = cap;
+    }
+    MbnMeta *m = &ck->meta[ck->n_meta++];
+    memset(m, 0, sizeof *m);
+    snprintf(m->key, sizeof m->key, "%s", key);
+    m->type = type;
+    return m;
+}
+
+static int str_ptr_cmp(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A tensor name or meta key that occurs twice, or NULL; sorted, so O(n log n). Tensors and meta
+ * are separate namespaces. */
+static const char *first_duplicate(const MbnCheckpoint *ck) {
+    int n = ck->tensors.count > ck->n_meta ? ck->tensors.count : ck->n_meta;
+    if (n < 2) return NULL;
+    const char **names = malloc((size_t)n * sizeof *names);
+    if (!names) return "(out of memory while checking names)";
+    const char *dup = NULL;
+    for (int pass = 0; pass < 2 && !dup; pass++) {
+        int m = pass ? ck->n_meta : ck->tensors.count;
+        for (int k = 0; k < m; k++)
+            names[k] = pass ? ck->meta[k].key : ck->tensors.items[k].name;
+        qsort(names, (size_t)m, sizeof *names, str_ptr_cmp);
+        for (int k = 1; k < m && !dup; k++)
+            if (strcmp(names[k - 1], names[k]) == 0) dup = names[k];
+    }
+    free(names);
+    return dup;
+}
 
 typedef struct {
     const unsigned char *p, *end;
     const char *label;
 } Reader;
 
-static bool need(Reader *r, uint64_t n) { return (uint64_t)(r->end - r->p) >= n; }
+static bool need(Reader *r, uint64_t n) {
+    return (uint64_t)(r->end - r->p) >= n;
+}
 
 static int damaged(const Reader *r, const char *what) {
     return mbn_fail(MBN_EFAIL, "%s: %s (file damaged)", r->label, what);
@@ -304,6 +413,7 @@ static int parse_tensors(Reader *r, MbnCheckpoint *ck) {
     if (!need(r, 4)) return damaged(r, "payload ends inside the tensor count");
     uint32_t n = get_u32(r->p);
     r->p += 4;
+    if (n > MBN_CKPT_MAX_TENSORS) return damaged(r, "implausible tensor count");
     for (uint32_t k = 0; k < n; k++) {
         if (!need(r, 2)) return damaged(r, "payload ends inside a tensor entry");
         uint32_t nl = get_u16(r->p);
@@ -317,7 +427,7 @@ static int parse_tensors(Reader *r, MbnCheckpoint *ck) {
         if (strlen(name) != nl) return damaged(r, "NUL byte in a tensor name");
         int ndim = r->p[0], dtype = r->p[1];
         r->p += 2;
-        if (ndim > MBN_TENSOR_MAX_DIMS || dtype != DTYPE_F32)
+        if (ndim > MBN_TENSOR_MAX_DIMS || dtype != DTYPE_F32_PLANES)
             return mbn_fail(MBN_EFAIL, "%s: tensor %s: bad rank %d or dtype %d (file damaged)",
                             r->label, name, ndim, dtype);
         if (!need(r, 8 * (uint64_t)ndim)) return damaged(r, "payload ends inside a tensor shape");
@@ -335,11 +445,9 @@ static int parse_tensors(Reader *r, MbnCheckpoint *ck) {
         if (!need(r, 4 * numel))
             return mbn_fail(MBN_EFAIL, "%s: tensor %s: data runs past the payload (damaged)",
                             r->label, name);
-        if (mbn_tensors_find(&ck->tensors, name))
-            return mbn_fail(MBN_EFAIL, "%s: duplicate tensor %s (file damaged)", r->label, name);
         MbnHostTensor *t = mbn_tensors_add(&ck->tensors, name, ndim, shape, NULL);
         if (!t) return mbn_fail_context(MBN_EFAIL, "%s", r->label);
-        if (numel) memcpy(t->data, r->p, 4 * numel);
+        unshuffle_planes(r->p, (size_t)numel, t->data);
         r->p += 4 * numel;
     }
     return MBN_OK;
@@ -349,6 +457,7 @@ static int parse_meta(Reader *r, MbnCheckpoint *ck) {
     if (!need(r, 4)) return damaged(r, "payload ends inside the meta count");
     uint32_t n = get_u32(r->p);
     r->p += 4;
+    if (n > MBN_CKPT_MAX_META) return damaged(r, "implausible meta count");
     for (uint32_t k = 0; k < n; k++) {
         if (!need(r, 1)) return damaged(r, "payload ends inside a meta entry");
         uint32_t kl = r->p[0];
@@ -360,8 +469,6 @@ static int parse_meta(Reader *r, MbnCheckpoint *ck) {
         r->p += kl;
         int type = *r->p++;
         if (strlen(key) != kl) return damaged(r, "NUL byte in a meta key");
-        for (int j = 0; j < ck->n_meta; j++)
-            if (strcmp(ck->meta[j].key, key) == 0) return damaged(r, "duplicate meta key");
         int rc;
         if (type == MBN_META_INT || type == MBN_META_FLOAT) {
             if (!need(r, 8)) return damaged(r, "payload ends inside a meta value");
@@ -369,8 +476,10 @@ static int parse_meta(Reader *r, MbnCheckpoint *ck) {
             r->p += 8;
             double f;
             memcpy(&f, &u, 8);
-            rc = type == MBN_META_INT ? mbn_ckpt_set_int(ck, key, (int64_t)u)
-                                      : mbn_ckpt_set_float(ck, key, f);
+            MbnMeta *m = meta_append(ck, key, (MbnMetaType)type);
+            rc = m ? MBN_OK : MBN_EFAIL;
+            if (m && type == MBN_META_INT) m->i = (int64_t)u;
+            if (m && type == MBN_META_FLOAT) m->f = f;
         } else if (type == MBN_META_STRING) {
             if (!need(r, 4)) return damaged(r, "payload ends inside a meta value");
             uint32_t sl = get_u32(r->p);
@@ -385,8 +494,12 @@ static int parse_meta(Reader *r, MbnCheckpoint *ck) {
                 free(s);
                 return damaged(r, "NUL byte in a meta string");
             }
-            rc = mbn_ckpt_set_string(ck, key, s);
-            free(s);
+            MbnMeta *m = meta_append(ck, key, MBN_META_STRING);
+            rc = m ? MBN_OK : MBN_EFAIL;
+            if (m)
+                m->s = s;
+            else
+                free(s);
         } else {
             return damaged(r, "unknown meta type");
         }
@@ -405,12 +518,12 @@ static int parse_payload(const unsigned char *raw, uint64_t n, const char *label
     c->num_classes = (int32_t)get_u32(raw + 8);
     c->bn_eps = bits_f32(get_u32(raw + 12));
     r.p += 16;
-    if (!(c->alpha > 0 && c->alpha <= 16) || c->resolution <= 0 || c->num_classes <= 0 ||
-        !(c->bn_eps > 0 && c->bn_eps < 1))
-        return damaged(&r, "implausible model config");
+    if (!config_plausible(c)) return damaged(&r, "implausible model config");
     MBN_TRY(parse_tensors(&r, ck));
     MBN_TRY(parse_meta(&r, ck));
     if (r.p != r.end) return damaged(&r, "extra bytes after the payload");
+    const char *dup = first_duplicate(ck);
+    if (dup) return mbn_fail(MBN_EFAIL, "%s: duplicate name %s (file damaged)", label, dup);
     return MBN_OK;
 }
 
@@ -436,7 +549,8 @@ static int inflate_exact(const unsigned char *comp, uint64_t comp_n, unsigned ch
             out_left -= zs.avail_out;
         }
         zrc = inflate(&zs, Z_FINISH);
-        if (zrc == Z_BUF_ERROR && ((zs.avail_in == 0 && in_left) || (zs.avail_out == 0 && out_left)))
+        if (zrc == Z_BUF_ERROR &&
+            ((zs.avail_in == 0 && in_left) || (zs.avail_out == 0 && out_left)))
             zrc = Z_OK;
     }
     bool exact = zrc == Z_STREAM_END && zs.avail_in == 0 && in_left == 0 && zs.avail_out == 0 &&
@@ -452,8 +566,8 @@ static int inflate_exact(const unsigned char *comp, uint64_t comp_n, unsigned ch
     return MBN_OK;
 }
 
-static int check_container(const unsigned char *buf, size_t len, const char *label,
-                           uint64_t *raw_n, uint64_t *comp_n) {
+static int check_container(const unsigned char *buf, size_t len, const char *label, uint64_t *raw_n,
+                           uint64_t *comp_n) {
     size_t m = len < 8 ? len : 8;
     if (memcmp(buf, magic, m) != 0)
         return mbn_fail(MBN_EFAIL, "%s: not an mbn checkpoint (bad magic)", label);
@@ -513,7 +627,8 @@ int mbn_ckpt_load(const char *path, MbnCheckpoint *ck) {
     unsigned char *buf;
     size_t len;
     /* Compressed data can exceed the payload a little (stored blocks). */
-    MBN_TRY(mbn_read_file(path, MBN_CKPT_MAX_PAYLOAD + MBN_CKPT_MAX_PAYLOAD / 64 + 4096, &buf, &len));
+    MBN_TRY(
+        mbn_read_file(path, MBN_CKPT_MAX_PAYLOAD + MBN_CKPT_MAX_PAYLOAD / 64 + 4096, &buf, &len));
     int rc = mbn_ckpt_load_mem(buf, len, path, ck);
     free(buf);
     return rc;

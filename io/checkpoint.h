@@ -16,10 +16,17 @@
 #include "io/tensors.h"
 
 #define MBN_CKPT_VERSION 1
-/* zlib level used by mbn_ckpt_save (see docs/CHECKPOINT_FORMAT.md for the measurements). */
+/* zlib settings used by mbn_ckpt_save: float data stored as byte planes and Huffman-only coding
+ * (Z_HUFFMAN_ONLY = 2) gave the smallest files and the fastest saves of the settings measured in
+ * docs/CHECKPOINT_FORMAT.md; LZ77 matching finds next to nothing in float noise. */
 #define MBN_CKPT_ZLIB_LEVEL 1
+#define MBN_CKPT_ZLIB_STRATEGY 2
 /* Largest uncompressed payload accepted or written (the 1.0-224 model with momentum is 34 MB). */
-#define MBN_CKPT_MAX_PAYLOAD ((uint64_t)4 << 30)
+#define MBN_CKPT_MAX_PAYLOAD ((uint64_t)2 << 30)
+/* Limits on counts (the model has about 220 tensors with momentum) so that a forged file cannot
+ * make loading slow. */
+#define MBN_CKPT_MAX_TENSORS (1 << 20)
+#define MBN_CKPT_MAX_META (1 << 16)
 /* Temporary files of dead processes older than this are removed by mbn_ckpt_rotate. */
 #define MBN_CKPT_STALE_TMP_SECONDS 600
 
@@ -56,8 +63,10 @@ bool mbn_ckpt_get_float(const MbnCheckpoint *ck, const char *key, double *v);
 const char *mbn_ckpt_get_string(const MbnCheckpoint *ck, const char *key);
 
 int mbn_ckpt_save(const char *path, const MbnCheckpoint *ck);
-/* As mbn_ckpt_save with an explicit zlib level 0..9 (the benchmark compares levels). */
-int mbn_ckpt_save_level(const char *path, const MbnCheckpoint *ck, int level);
+/* As mbn_ckpt_save with an explicit zlib level (0..9) and strategy (Z_DEFAULT_STRATEGY 0,
+ * Z_FILTERED 1, Z_HUFFMAN_ONLY 2, Z_RLE 3); any of them loads the same (the benchmark compares
+ * them). */
+int mbn_ckpt_save_ex(const char *path, const MbnCheckpoint *ck, int level, int strategy);
 /* *ck is overwritten (pass a zeroed or freed one); on failure it is left zeroed, never
  * partly filled, and the error names the file and what is wrong. */
 int mbn_ckpt_load(const char *path, MbnCheckpoint *ck);

@@ -153,8 +153,7 @@ int mbn_ckpt_rotate(const char *dir, int keep_max) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, list[k].name);
         if (unlink(path) != 0 && errno != ENOENT)
-            rc = mbn_fail(MBN_EFAIL, "%s: cannot delete old checkpoint: %s", path,
-                          strerror(errno));
+            rc = mbn_fail(MBN_EFAIL, "%s: cannot delete old checkpoint: %s", path, strerror(errno));
     }
     free(list);
     return rc;
@@ -163,8 +162,8 @@ int mbn_ckpt_rotate(const char *dir, int keep_max) {
 int mbn_ckpt_check_config(const char *path, const MbnModelConfig *file_cfg, float alpha,
                           int resolution, int num_classes, bool resolution_must_match) {
     if (alpha > 0 && fabsf(alpha - file_cfg->alpha) > 1e-6f * fmaxf(1.0f, alpha))
-        return mbn_fail(MBN_EFAIL, "%s: was trained with --alpha %g but --alpha %g was given",
-                        path, (double)file_cfg->alpha, (double)alpha);
+        return mbn_fail(MBN_EFAIL, "%s: was trained with --alpha %g but --alpha %g was given", path,
+                        (double)file_cfg->alpha, (double)alpha);
     if (num_classes > 0 && num_classes != file_cfg->num_classes)
         return mbn_fail(MBN_EFAIL,
                         "%s: was trained with --num-classes %d but --num-classes %d was given",

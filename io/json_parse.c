@@ -1,5 +1,6 @@
 #include "io/json_parse.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,7 @@ static int fail(Parser *ps, const char *what) {
 }
 
 static void skip_ws(Parser *ps) {
-    while (ps->p < ps->end &&
-           (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
         ps->p++;
 }
 
@@ -39,10 +39,14 @@ static int hex4(Parser *ps, unsigned *out) {
     unsigned v = 0;
     for (int k = 0; k < 4; k++) {
         unsigned c = ps->p[k], d;
-        if (c >= '0' && c <= '9') d = c - '0';
-        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-        else return fail(ps, "bad hex digit in \\u escape");
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            d = c - 'A' + 10;
+        else
+            return fail(ps, "bad hex digit in \\u escape");
         v = v * 16 + d;
     }
     ps->p += 4;
@@ -80,10 +84,14 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end) {
     size_t n;
     unsigned min, cp;
     if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) n = 2, min = 0x80, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) n = 3, min = 0x800, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) n = 4, min = 0x10000, cp = c & 0x07;
-    else return 0;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2, min = 0x80, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, min = 0x800, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, min = 0x10000, cp = c & 0x07;
+    else
+        return 0;
     if ((size_t)(end - p) < n) return 0;
     for (size_t k = 1; k < n; k++) {
         if ((p[k] & 0xC0) != 0x80) return 0;
@@ -98,7 +106,8 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end) {
 static int parse_string(Parser *ps, char **out, size_t *out_len) {
     ps->p++; /* opening quote */
     const unsigned char *q = ps->p;
-    while (q < ps->end && *q != '"') q += (*q == '\\' && q + 1 < ps->end) ? 2 : 1;
+    while (q < ps->end && *q != '"')
+        q += (*q == '\\' && q + 1 < ps->end) ? 2 : 1;
     if (q >= ps->end) return fail(ps, "unterminated string");
     unsigned char *buf = malloc((size_t)(q - ps->p) + 1);
     if (!buf) return fail(ps, "out of memory");
@@ -123,14 +132,30 @@ static int parse_string(Parser *ps, char **out, size_t *out_len) {
         ps->p++;
         unsigned e = *ps->p++;
         switch (e) {
-        case '"': buf[n++] = '"'; break;
-        case '\\': buf[n++] = '\\'; break;
-        case '/': buf[n++] = '/'; break;
-        case 'b': buf[n++] = '\b'; break;
-        case 'f': buf[n++] = '\f'; break;
-        case 'n': buf[n++] = '\n'; break;
-        case 'r': buf[n++] = '\r'; break;
-        case 't': buf[n++] = '\t'; break;
+        case '"':
+            buf[n++] = '"';
+            break;
+        case '\\':
+            buf[n++] = '\\';
+            break;
+        case '/':
+            buf[n++] = '/';
+            break;
+        case 'b':
+            buf[n++] = '\b';
+            break;
+        case 'f':
+            buf[n++] = '\f';
+            break;
+        case 'n':
+            buf[n++] = '\n';
+            break;
+        case 'r':
+            buf[n++] = '\r';
+            break;
+        case 't':
+            buf[n++] = '\t';
+            break;
         case 'u': {
             unsigned cp, lo;
             if (hex4(ps, &cp)) break;
@@ -149,7 +174,8 @@ static int parse_string(Parser *ps, char **out, size_t *out_len) {
             n += put_utf8(buf + n, cp);
             break;
         }
-        default: fail(ps, "bad escape in string");
+        default:
+            fail(ps, "bad escape in string");
         }
         if (ps->failed) {
             free(buf);
@@ -172,30 +198,42 @@ static int parse_number(Parser *ps, MbnJsonv *v) {
     bool integral = true;
     if (q < ps->end && *q == '-') q++;
     if (!is_digit(q, ps->end)) return fail(ps, "bad number");
-    if (*q == '0') q++;
+    if (*q == '0')
+        q++;
     else
-        while (is_digit(q, ps->end)) q++;
+        while (is_digit(q, ps->end))
+            q++;
     if (q < ps->end && *q == '.') {
         integral = false;
         q++;
         if (!is_digit(q, ps->end)) return fail(ps, "bad number fraction");
-        while (is_digit(q, ps->end)) q++;
+        while (is_digit(q, ps->end))
+            q++;
     }
     if (q < ps->end && (*q == 'e' || *q == 'E')) {
         integral = false;
         q++;
         if (q < ps->end && (*q == '+' || *q == '-')) q++;
         if (!is_digit(q, ps->end)) return fail(ps, "bad number exponent");
-        while (is_digit(q, ps->end)) q++;
+        while (is_digit(q, ps->end))
+            q++;
     }
     /* strtod needs a terminated copy; numbers longer than this are not meaningful anyway. */
-    char tmp[64];
+    char tmp[64], loc[72];
     size_t n = (size_t)(q - s);
     if (n >= sizeof tmp) return fail(ps, "number too long");
     memcpy(tmp, s, n);
     tmp[n] = 0;
     v->type = MBN_JSONV_NUMBER;
-    v->num = strtod(tmp, NULL);
+    /* strtod follows LC_NUMERIC; JSON's decimal point is always '.', so swap in the locale's. */
+    const char *dp = localeconv()->decimal_point;
+    char *dot = strchr(tmp, '.');
+    if (dot && dp && strcmp(dp, ".") != 0 && strlen(dp) < 8) {
+        snprintf(loc, sizeof loc, "%.*s%s%s", (int)(dot - tmp), tmp, dp, dot + 1);
+        v->num = strtod(loc, NULL);
+    } else {
+        v->num = strtod(tmp, NULL);
+    }
     if (integral) {
         const char *d = tmp + (tmp[0] == '-');
         uint64_t acc = 0;
@@ -258,6 +296,34 @@ static MbnJsonv *push_child(Parser *ps, MbnJsonv *v, int *cap, bool with_key) {
     return c;
 }
 
+typedef struct {
+    const char *s;
+    size_t n;
+} Key;
+
+static int key_cmp(const void *a, const void *b) {
+    const Key *x = a, *y = b;
+    size_t n = x->n < y->n ? x->n : y->n;
+    int c = memcmp(x->s, y->s, n);
+    return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/* Sorting keeps this O(n log n): a pairwise check would let a hostile header with a million
+ * keys hang the reader. */
+static bool has_duplicate_key(const MbnJsonv *v) {
+    if (v->count < 2) return false;
+    Key *keys = malloc((size_t)v->count * sizeof *keys);
+    if (!keys) return true; /* reported as an error either way; refusing is the safe side */
+    for (int k = 0; k < v->count; k++)
+        keys[k] = (Key){v->keys[k], v->key_lens[k]};
+    qsort(keys, (size_t)v->count, sizeof *keys, key_cmp);
+    bool dup = false;
+    for (int k = 1; k < v->count && !dup; k++)
+        dup = key_cmp(&keys[k - 1], &keys[k]) == 0;
+    free(keys);
+    return dup;
+}
+
 static int parse_container(Parser *ps, MbnJsonv *v, bool object) {
     v->type = object ? MBN_JSONV_OBJECT : MBN_JSONV_ARRAY;
     char close = object ? '}' : ']';
@@ -279,12 +345,6 @@ static int parse_container(Parser *ps, MbnJsonv *v, bool object) {
             char *key;
             size_t klen;
             if (parse_string(ps, &key, &klen)) return MBN_EFAIL;
-            if (ps->reject_dup)
-                for (int k = 0; k < v->count; k++)
-                    if (v->key_lens[k] == klen && memcmp(v->keys[k], key, klen) == 0) {
-                        free(key);
-                        return fail(ps, "duplicate key");
-                    }
             v->keys[v->count] = key;
             v->key_lens[v->count] = klen;
             skip_ws(ps);
@@ -309,6 +369,7 @@ static int parse_container(Parser *ps, MbnJsonv *v, bool object) {
         return fail(ps, object ? "expected ',' or '}'" : "expected ',' or ']'");
     }
     ps->depth--;
+    if (object && ps->reject_dup && has_duplicate_key(v)) return fail(ps, "duplicate key");
     return MBN_OK;
 }
 
@@ -317,18 +378,24 @@ static int parse_value(Parser *ps, MbnJsonv *v) {
     if (ps->p >= ps->end) return fail(ps, "unexpected end of input");
     if (ps->max_values && ++ps->values > ps->max_values) return fail(ps, "too many values");
     switch (*ps->p) {
-    case '{': return parse_container(ps, v, true);
-    case '[': return parse_container(ps, v, false);
+    case '{':
+        return parse_container(ps, v, true);
+    case '[':
+        return parse_container(ps, v, false);
     case '"':
         v->type = MBN_JSONV_STRING;
         return parse_string(ps, &v->str, &v->str_len);
     case 't':
     case 'f':
     case 'n':
-        if (literal(ps, "true")) v->type = MBN_JSONV_BOOL, v->b = true;
-        else if (literal(ps, "false")) v->type = MBN_JSONV_BOOL, v->b = false;
-        else if (literal(ps, "null")) v->type = MBN_JSONV_NULL;
-        else return fail(ps, "unexpected token");
+        if (literal(ps, "true"))
+            v->type = MBN_JSONV_BOOL, v->b = true;
+        else if (literal(ps, "false"))
+            v->type = MBN_JSONV_BOOL, v->b = false;
+        else if (literal(ps, "null"))
+            v->type = MBN_JSONV_NULL;
+        else
+            return fail(ps, "unexpected token");
         return MBN_OK;
     default:
         if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9')) return parse_number(ps, v);

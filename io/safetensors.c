@@ -21,8 +21,11 @@ static const struct {
     const char *name;
     Dtype dt;
     int size;
-} dtypes[] = {{"F32", DT_F32, 4}, {"F16", DT_F16, 2}, {"BF16", DT_BF16, 2},
-              {"F64", DT_F64, 8}, {"I64", DT_I64, 8}};
+} dtypes[] = {{"F32", DT_F32, 4},
+              {"F16", DT_F16, 2},
+              {"BF16", DT_BF16, 2},
+              {"F64", DT_F64, 8},
+              {"I64", DT_I64, 8}};
 
 typedef struct {
     const char *name; /* points into the parsed JSON */
@@ -35,7 +38,8 @@ typedef struct {
 
 static uint64_t le64(const unsigned char *p) {
     uint64_t v = 0;
-    for (int k = 7; k >= 0; k--) v = (v << 8) | p[k];
+    for (int k = 7; k >= 0; k--)
+        v = (v << 8) | p[k];
     return v;
 }
 
@@ -100,8 +104,8 @@ static int parse_entry(const char *label, const char *name, const MbnJsonv *v, E
     if (sh->type != MBN_JSONV_ARRAY)
         return mbn_fail(MBN_EFAIL, "%s: tensor %s: shape is not an array", label, name);
     if (sh->count > MBN_TENSOR_MAX_DIMS)
-        return mbn_fail(MBN_EFAIL, "%s: tensor %s: rank %d is more than %d", label, name,
-                        sh->count, MBN_TENSOR_MAX_DIMS);
+        return mbn_fail(MBN_EFAIL, "%s: tensor %s: rank %d is more than %d", label, name, sh->count,
+                        MBN_TENSOR_MAX_DIMS);
     e->ndim = sh->count;
     uint64_t numel = 1;
     for (int d = 0; d < sh->count; d++) {
@@ -125,8 +129,8 @@ static int parse_entry(const char *label, const char *name, const MbnJsonv *v, E
         return mbn_fail(MBN_EFAIL, "%s: tensor %s: data_offsets end before begin", label, name);
     if (e->end - e->begin != numel * (uint64_t)e->elem)
         return mbn_fail(MBN_EFAIL,
-                        "%s: tensor %s: shape needs %llu bytes but data_offsets span %llu",
-                        label, name, (unsigned long long)(numel * (uint64_t)e->elem),
+                        "%s: tensor %s: shape needs %llu bytes but data_offsets span %llu", label,
+                        name, (unsigned long long)(numel * (uint64_t)e->elem),
                         (unsigned long long)(e->end - e->begin));
     e->name = name;
     return MBN_OK;
@@ -141,8 +145,12 @@ static void convert(const Entry *e, const unsigned char *src, float *dst, int64_
             memcpy(&dst[k], &bits, 4);
             break;
         }
-        case DT_F16: dst[k] = mbn_half_to_float((uint16_t)(p[0] | p[1] << 8)); break;
-        case DT_BF16: dst[k] = mbn_bf16_to_float((uint16_t)(p[0] | p[1] << 8)); break;
+        case DT_F16:
+            dst[k] = mbn_half_to_float((uint16_t)(p[0] | p[1] << 8));
+            break;
+        case DT_BF16:
+            dst[k] = mbn_bf16_to_float((uint16_t)(p[0] | p[1] << 8));
+            break;
         case DT_F64: {
             uint64_t bits = le64(p);
             double d;
@@ -150,7 +158,8 @@ static void convert(const Entry *e, const unsigned char *src, float *dst, int64_
             dst[k] = (float)d;
             break;
         }
-        case DT_I64: break;
+        case DT_I64:
+            break;
         }
     }
 }
@@ -204,9 +213,9 @@ static int collect(const char *label, const MbnJsonv *root, uint64_t data_len, E
             goto fail;
         }
         if (es[k].end > data_len) {
-            mbn_fail(MBN_EFAIL, "%s: tensor %s: data_offsets end %llu is past the data (%llu bytes)",
-                     label, es[k].name, (unsigned long long)es[k].end,
-                     (unsigned long long)data_len);
+            mbn_fail(MBN_EFAIL,
+                     "%s: tensor %s: data_offsets end %llu is past the data (%llu bytes)", label,
+                     es[k].name, (unsigned long long)es[k].end, (unsigned long long)data_len);
             goto fail;
         }
         pos = es[k].end;
@@ -230,8 +239,8 @@ int mbn_safetensors_parse(const unsigned char *buf, size_t len, const char *labe
     if (len < 8) return mbn_fail(MBN_EFAIL, "%s: too short for a safetensors file", label);
     uint64_t hlen = le64(buf);
     if (hlen > MBN_SAFETENSORS_MAX_HEADER)
-        return mbn_fail(MBN_EFAIL, "%s: safetensors header length %llu is over the %u limit",
-                        label, (unsigned long long)hlen, MBN_SAFETENSORS_MAX_HEADER);
+        return mbn_fail(MBN_EFAIL, "%s: safetensors header length %llu is over the %u limit", label,
+                        (unsigned long long)hlen, MBN_SAFETENSORS_MAX_HEADER);
     if (hlen > len - 8)
         return mbn_fail(MBN_EFAIL,
                         "%s: safetensors header length %llu is past the end of the file "
@@ -241,8 +250,8 @@ int mbn_safetensors_parse(const unsigned char *buf, size_t len, const char *labe
     if (hlen < 2 || hdr[0] != '{')
         return mbn_fail(MBN_EFAIL, "%s: safetensors header does not start with '{'", label);
     /* Each tensor takes > 40 header bytes, so this bounds the parse tree on hostile input. */
-    MbnJsonParseOptions opts = {.max_depth = 4, .max_values = (int64_t)hlen / 2 + 16,
-                                .reject_duplicate_keys = true};
+    MbnJsonParseOptions opts = {
+        .max_depth = 4, .max_values = (int64_t)hlen / 2 + 16, .reject_duplicate_keys = true};
     MbnJsonv root;
     if (mbn_jsonv_parse(hdr, (size_t)hlen, &opts, &root))
         return mbn_fail_context(MBN_EFAIL, "%s: bad safetensors header", label);
@@ -302,7 +311,8 @@ static void put(Str *s, const char *text, size_t n) {
     if (s->oom) return;
     if (s->len + n + 1 > s->cap) {
         size_t nc = s->cap ? s->cap : 1024;
-        while (nc < s->len + n + 1) nc *= 2;
+        while (nc < s->len + n + 1)
+            nc *= 2;
         char *p = realloc(s->p, nc);
         if (!p) {
             s->oom = true;
@@ -316,7 +326,9 @@ static void put(Str *s, const char *text, size_t n) {
     s->p[s->len] = 0;
 }
 
-static void puts_(Str *s, const char *text) { put(s, text, strlen(text)); }
+static void puts_(Str *s, const char *text) {
+    put(s, text, strlen(text));
+}
 
 static void put_json_string(Str *s, const char *v) {
     puts_(s, "\"");
@@ -346,7 +358,8 @@ int mbn_safetensors_write(const char *path, const MbnTensorSet *set, const char 
      * names); the data follows in the same order. */
     const MbnHostTensor **order = malloc((set->count ? (size_t)set->count : 1) * sizeof *order);
     if (!order) return mbn_fail(MBN_EFAIL, "%s: out of host memory", path);
-    for (int k = 0; k < set->count; k++) order[k] = &set->items[k];
+    for (int k = 0; k < set->count; k++)
+        order[k] = &set->items[k];
     qsort(order, (size_t)set->count, sizeof *order, name_cmp);
     for (int k = 1; k < set->count; k++)
         if (strcmp(order[k - 1]->name, order[k]->name) == 0) {
@@ -388,14 +401,16 @@ int mbn_safetensors_write(const char *path, const MbnTensorSet *set, const char 
     }
     puts_(&h, "}");
     /* Pad with spaces so the data starts 8-byte aligned, as the reference writer does. */
-    while ((h.len + 8) % 8) puts_(&h, " ");
+    while ((h.len + 8) % 8)
+        puts_(&h, " ");
     if (h.oom) {
         free(h.p);
         free(order);
         return mbn_fail(MBN_EFAIL, "%s: out of host memory", path);
     }
     unsigned char len8[8];
-    for (int k = 0; k < 8; k++) len8[k] = (unsigned char)((uint64_t)h.len >> (8 * k));
+    for (int k = 0; k < 8; k++)
+        len8[k] = (unsigned char)((uint64_t)h.len >> (8 * k));
     MbnAtomicFile af;
     int rc = mbn_atomic_open(&af, path);
     if (rc == MBN_OK) rc = mbn_atomic_write(&af, len8, 8);
@@ -409,13 +424,16 @@ int mbn_safetensors_write(const char *path, const MbnTensorSet *set, const char 
             for (; i < n && m + 4 <= sizeof chunk; i++, m += 4) {
                 uint32_t bits;
                 memcpy(&bits, &t->data[i], 4);
-                for (int b = 0; b < 4; b++) chunk[m + b] = (unsigned char)(bits >> (8 * b));
+                for (int b = 0; b < 4; b++)
+                    chunk[m + b] = (unsigned char)(bits >> (8 * b));
             }
             rc = mbn_atomic_write(&af, chunk, m);
         }
     }
-    if (rc == MBN_OK) rc = mbn_atomic_commit(&af);
-    else mbn_atomic_abort(&af);
+    if (rc == MBN_OK)
+        rc = mbn_atomic_commit(&af);
+    else
+        mbn_atomic_abort(&af);
     free(h.p);
     free(order);
     return rc;

@@ -31,7 +31,8 @@ static inline void sample_checkpoint(MbnCheckpoint *ck, uint64_t seed, int scale
         MbnHostTensor *t =
             mbn_tensors_add(&ck->tensors, specs[k].name, specs[k].ndim, specs[k].shape, NULL);
         int64_t n = mbn_tensor_numel(t);
-        for (int64_t i = 0; i < n; i++) t->data[i] = (float)(rng_uniform(&s) * 2 - 1);
+        for (int64_t i = 0; i < n; i++)
+            t->data[i] = (float)(rng_uniform(&s) * 2 - 1);
     }
     float *w = ck->tensors.items[0].data;
     uint32_t nan_payload = 0x7FC01234u, subnormal = 0x00000123u;
@@ -51,7 +52,8 @@ static inline void sample_checkpoint(MbnCheckpoint *ck, uint64_t seed, int scale
 
 /* Bit-exact comparison of everything a checkpoint holds; returns a description or NULL. */
 static inline const char *ckpt_diff(const MbnCheckpoint *a, const MbnCheckpoint *b) {
-    if (memcmp(&a->config.alpha, &b->config.alpha, 4) || a->config.resolution != b->config.resolution ||
+    if (memcmp(&a->config.alpha, &b->config.alpha, 4) ||
+        a->config.resolution != b->config.resolution ||
         a->config.num_classes != b->config.num_classes ||
         memcmp(&a->config.bn_eps, &b->config.bn_eps, 4))
         return "config differs";

@@ -3,6 +3,7 @@
 #ifndef MBN_TESTS_IO_TEST_UTIL_H
 #define MBN_TESTS_IO_TEST_UTIL_H
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,19 +14,21 @@
 
 static int test_failures;
 
-#define CHECK(cond, ...)                                                                          \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                       \
-            fprintf(stderr, __VA_ARGS__);                                                         \
-            fprintf(stderr, "\n");                                                                \
-            test_failures++;                                                                      \
-        }                                                                                         \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fprintf(stderr, "\n");                                                                 \
+            test_failures++;                                                                       \
+        }                                                                                          \
     } while (0)
 
 static inline int test_summary(const char *name) {
-    if (test_failures) fprintf(stderr, "%s: %d check(s) failed\n", name, test_failures);
-    else printf("%s: ok\n", name);
+    if (test_failures)
+        fprintf(stderr, "%s: %d check(s) failed\n", name, test_failures);
+    else
+        printf("%s: ok\n", name);
     return test_failures ? 1 : 0;
 }
 
@@ -36,7 +39,9 @@ static inline uint64_t rng_next(uint64_t *s) {
     *s ^= *s >> 27;
     return *s * 2685821657736338717ULL;
 }
-static inline double rng_uniform(uint64_t *s) { return (double)(rng_next(s) >> 11) / 9007199254740992.0; }
+static inline double rng_uniform(uint64_t *s) {
+    return (double)(rng_next(s) >> 11) / 9007199254740992.0;
+}
 
 static inline void make_tmpdir(char *out, size_t len) {
     snprintf(out, len, "/tmp/mbn-test-XXXXXX");
@@ -61,6 +66,7 @@ static inline void rm_tree(const char *dir) {
 }
 
 static inline unsigned char *slurp(const char *path, size_t *len) {
+    *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     fseek(f, 0, SEEK_END);

@@ -60,7 +60,7 @@ int main(void) {
     CHECK(mbn_ckpt_find_latest(dir, found, sizeof found) == MBN_OK, "%s", mbn_last_error());
     CHECK(strcmp(found, p) == 0, "latest with damaged newest: %s", found);
     /* A truncated copy of a real checkpoint as the newest, too. */
-    size_t len;
+    size_t len = 0;
     unsigned char *bytes = slurp(p, &len);
     char q[512];
     snprintf(q, sizeof q, "%s/mobilenetv1-12_1200.ckpt", dir);

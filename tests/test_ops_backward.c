@@ -69,11 +69,12 @@ static void test_stem_bwd_weight(int N, int H, int W, int Cout, int s) {
     Tensor x = tnew((size_t)N * H * W * 3, -2.5, 2.5), dz = tnew(M * Cout, -1, 1);
     /* patches come from the device's im2col (tested exact in test_ops_forward) */
     TBuf bx = tbuf_new(&dev, x.f, x.n, 0), bp = tbuf_new(&dev, NULL, M * 27, 3),
-         bdz = tbuf_new(&dev, dz.f, dz.n, 5), bdw = tbuf_new_fill(&dev, GARBAGE, nw, 7);
+         bdz = tbuf_new(&dev, dz.f, dz.n, 5), bdw = tbuf_new_fill(&dev, GARBAGE, nw, 7),
+         bs = tbuf_new_fill(&dev, GARBAGE, mbn_ops_scratch_floats(M, Cout), 0);
     T_MBN(mbn_op_stem_im2col(&dev, tb(bx), N, H, W, s, tb(bp)));
     float *o[2] = {T_NEW(float, nw), T_NEW(float, nw)};
     for (int run = 0; run < 2; run++) {
-        T_MBN(mbn_op_stem_bwd_weight(&dev, tb(bp), tb(bdz), tb(bdw), M, Cout));
+        T_MBN(mbn_op_stem_bwd_weight(&dev, tb(bp), tb(bdz), tb(bdw), M, Cout, tb(bs)));
         tbuf_read(&dev, bdw, o[run]);
     }
     double *r = T_NEW(double, nw), *ra = T_NEW(double, nw), *xa = dabs(x.d, x.n),
@@ -87,7 +88,7 @@ static void test_stem_bwd_weight(int N, int H, int W, int Cout, int s) {
     T_OK(tsame_bits("  stem_bwd_weight twice", o[0], o[1], nw));
     T_OK(tbuf_guards_ok(&dev, bdw, "stem dw"));
     T_OK(tbuf_unchanged(&dev, bdz, dz.f, "stem dz"));
-    tbuf_free(&bx), tbuf_free(&bp), tbuf_free(&bdz), tbuf_free(&bdw);
+    tbuf_free(&bx), tbuf_free(&bp), tbuf_free(&bdz), tbuf_free(&bdw), tbuf_free(&bs);
     tfree(&x), tfree(&dz);
     free(o[0]), free(o[1]), free(r), free(ra), free(xa), free(da), free(tol);
 }
@@ -492,6 +493,7 @@ int main(void) {
     test_stem_bwd_weight(3, 15, 9, 13, 2);
     test_stem_bwd_weight(2, 9, 9, 5, 1);
     test_stem_bwd_weight(4, 32, 32, 8, 2);
+    test_stem_bwd_weight(5, 100, 100, 8, 1); /* M = 50000: split-K with a remainder (CLBlast path) */
     /* dw: single chunk, several, an uneven last chunk (8*129 rows -> 32 chunks of 33 with 9
      * left), stride 2 on odd and even sizes */
     test_dw_bwd(1, 7, 7, 3, 1);

@@ -117,7 +117,11 @@ static int decode_jpeg(tjhandle tj, const uint8_t *buf, size_t len, const char *
         return mbn_fail(MBN_EFAIL, "%s: out of host memory for %dx%d pixels", name, sw, sh);
     }
     int pf = cmyk ? TJPF_CMYK : TJPF_RGB;
-    int r = tjDecompress2(tj, buf, (unsigned long)len, dst, sw, 0, sh, pf, 0);
+    /* Stop at the first warning: a tiny file claiming a huge image runs out of data at once
+     * instead of costing a full decode; a harmless warning gets a second, tolerant pass. */
+    int r = tjDecompress2(tj, buf, (unsigned long)len, dst, sw, 0, sh, pf, TJFLAG_STOPONWARNING);
+    if (r != 0 && acceptable_warning(tj))
+        r = tjDecompress2(tj, buf, (unsigned long)len, dst, sw, 0, sh, pf, 0);
     int rc = MBN_OK;
     if (r != 0 && !acceptable_warning(tj))
         rc = mbn_fail(MBN_EFAIL, "%s: corrupt JPEG: %s", name, tjGetErrorStr2(tj));

@@ -31,7 +31,8 @@ static int list_jpegs(const char *dir, char ***paths) {
     while ((e = readdir(d))) {
         size_t len = strlen(e->d_name);
         if (len < 5 || strcmp(e->d_name + len - 4, ".jpg")) continue;
-        if (n == cap) *paths = realloc(*paths, sizeof(char *) * (size_t)(cap = cap ? cap * 2 : 256));
+        if (n == cap)
+            *paths = realloc(*paths, sizeof(char *) * (size_t)(cap = cap ? cap * 2 : 256));
         (*paths)[n] = malloc(strlen(dir) + len + 2);
         sprintf((*paths)[n++], "%s/%s", dir, e->d_name);
     }
@@ -73,8 +74,14 @@ static void run_loader(const char *dir, int passes) {
         return;
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    MbnLoaderConfig cfg = {.batch_size = 32, .resolution = RES, .workers = (int)cores, .seed = 1,
-                           .train = true, .drop_last = true, .rank = 0, .world = 1};
+    MbnLoaderConfig cfg = {.batch_size = 32,
+                           .resolution = RES,
+                           .workers = (int)cores,
+                           .seed = 1,
+                           .train = true,
+                           .drop_last = true,
+                           .rank = 0,
+                           .world = 1};
     MbnLoader *ld = NULL;
     if (mbn_loader_create(ds, &cfg, &ld) != MBN_OK) {
         printf("loader: %s\n", mbn_last_error());
@@ -86,7 +93,8 @@ static void run_loader(const char *dir, int passes) {
     for (int e = 0; e < passes; e++) {
         mbn_loader_start_epoch(ld, e, 0);
         MbnBatch b;
-        while (mbn_loader_next(ld, &b) == MBN_OK && b.n > 0) images += b.n;
+        while (mbn_loader_next(ld, &b) == MBN_OK && b.n > 0)
+            images += b.n;
     }
     printf("loader train (%ld workers, batch 32): %.1f images/s\n", cores, images / (now_s() - t0));
     mbn_loader_destroy(ld);
@@ -114,7 +122,8 @@ int main(int argc, char **argv) {
     printf("full-size decode only: %.1f images/s\n", run(paths, n, passes, 2));
     /* Optional ROOT with ROOT/train/<class>/ holding the same files: the threaded loader. */
     if (argc > 3) run_loader(argv[3], passes);
-    for (int i = 0; i < n; i++) free(paths[i]);
+    for (int i = 0; i < n; i++)
+        free(paths[i]);
     free(paths);
     return 0;
 }

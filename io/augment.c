@@ -11,7 +11,9 @@ static const float MEAN[3] = {0.485f, 0.456f, 0.406f};
 static const float STD[3] = {0.229f, 0.224f, 0.225f};
 
 /* Python's round() is round-half-to-even, as is rint() in the default rounding mode. */
-static int py_round(double v) { return (int)rint(v); }
+static int py_round(double v) {
+    return (int)rint(v);
+}
 
 void mbn_aug_random_crop(int w, int h, MbnRng *rng, MbnCrop *crop) {
     const double area = (double)w * h;
@@ -32,8 +34,10 @@ void mbn_aug_random_crop(int w, int h, MbnRng *rng, MbnCrop *crop) {
     /* Fallback: a centre crop with the aspect ratio clamped into [3/4, 4/3]. */
     double in_ratio = (double)w / h;
     int cw = w, ch = h;
-    if (in_ratio < 3.0 / 4.0) ch = py_round(cw / (3.0 / 4.0));
-    else if (in_ratio > 4.0 / 3.0) cw = py_round(ch * (4.0 / 3.0));
+    if (in_ratio < 3.0 / 4.0)
+        ch = py_round(cw / (3.0 / 4.0));
+    else if (in_ratio > 4.0 / 3.0)
+        cw = py_round(ch * (4.0 / 3.0));
     if (cw > w) cw = w; /* rounding can overshoot by one on tiny images */
     if (ch > h) ch = h;
     if (cw < 1) cw = 1;
@@ -79,8 +83,8 @@ void mbn_aug_crop_window(const MbnCrop *crop, MbnWindow *win) {
 
 /* Source taps of one axis: out j samples at x + (j + 0.5) * w / res - 0.5, clamped to the
  * region as torch's align_corners=False interpolation clamps to the input's edges. */
-static void axis_taps(double x, double w, double c0, double c1, int size, int res, int *i0,
-                      int *i1, float *frac) {
+static void axis_taps(double x, double w, double c0, double c1, int size, int res, int *i0, int *i1,
+                      float *frac) {
     int lo = (int)floor(c0), hi = (int)ceil(c1) - 1;
     if (lo < 0) lo = 0;
     if (hi > size - 1) hi = size - 1;

@@ -21,9 +21,12 @@ int mbn_read_file(const char *path, uint8_t **buf, size_t *len) {
     if (fd < 0) return mbn_fail(MBN_EFAIL, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     int rc = MBN_OK;
-    if (fstat(fd, &st) != 0) rc = mbn_fail(MBN_EFAIL, "%s: %s", path, strerror(errno));
-    else if (!S_ISREG(st.st_mode)) rc = mbn_fail(MBN_EFAIL, "%s: not a regular file", path);
-    else if (st.st_size == 0) rc = mbn_fail(MBN_EFAIL, "%s: empty file", path);
+    if (fstat(fd, &st) != 0)
+        rc = mbn_fail(MBN_EFAIL, "%s: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        rc = mbn_fail(MBN_EFAIL, "%s: not a regular file", path);
+    else if (st.st_size == 0)
+        rc = mbn_fail(MBN_EFAIL, "%s: empty file", path);
     else if ((uint64_t)st.st_size > MBN_IMAGE_MAX_FILE_BYTES)
         rc = mbn_fail(MBN_EFAIL, "%s: file too large (%lld bytes)", path, (long long)st.st_size);
     size_t n = rc == MBN_OK ? (size_t)st.st_size : 0;
@@ -33,9 +36,12 @@ int mbn_read_file(const char *path, uint8_t **buf, size_t *len) {
     while (rc == MBN_OK && got < n) {
         ssize_t r = read(fd, data + got, n - got);
         if (r < 0 && errno == EINTR) continue;
-        if (r < 0) rc = mbn_fail(MBN_EFAIL, "%s: read error: %s", path, strerror(errno));
-        else if (r == 0) rc = mbn_fail(MBN_EFAIL, "%s: file shrank while reading", path);
-        else got += (size_t)r;
+        if (r < 0)
+            rc = mbn_fail(MBN_EFAIL, "%s: read error: %s", path, strerror(errno));
+        else if (r == 0)
+            rc = mbn_fail(MBN_EFAIL, "%s: file shrank while reading", path);
+        else
+            got += (size_t)r;
     }
     close(fd);
     if (rc != MBN_OK) {
@@ -47,16 +53,18 @@ int mbn_read_file(const char *path, uint8_t **buf, size_t *len) {
     return MBN_OK;
 }
 
-static bool is_jpeg(const uint8_t *b, size_t n) { return n >= 3 && b[0] == 0xFF && b[1] == 0xD8; }
+static bool is_jpeg(const uint8_t *b, size_t n) {
+    return n >= 3 && b[0] == 0xFF && b[1] == 0xD8;
+}
 static bool is_png(const uint8_t *b, size_t n) {
     return n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0;
 }
 
 static int check_size(const char *name, int w, int h) {
     if (w <= 0 || h <= 0) return mbn_fail(MBN_EFAIL, "%s: invalid image size %dx%d", name, w, h);
-    if (w > MBN_IMAGE_MAX_SIDE || h > MBN_IMAGE_MAX_SIDE ||
-        (long long)w * h > MBN_IMAGE_MAX_PIXELS)
-        return mbn_fail(MBN_EFAIL, "%s: image %dx%d exceeds the limit of %d pixels per side and %lld "
+    if (w > MBN_IMAGE_MAX_SIDE || h > MBN_IMAGE_MAX_SIDE || (long long)w * h > MBN_IMAGE_MAX_PIXELS)
+        return mbn_fail(MBN_EFAIL,
+                        "%s: image %dx%d exceeds the limit of %d pixels per side and %lld "
                         "pixels in total",
                         name, w, h, MBN_IMAGE_MAX_SIDE, MBN_IMAGE_MAX_PIXELS);
     return MBN_OK;
@@ -90,7 +98,8 @@ static tjscalingfactor pick_scale(double min_scale) {
 static void cmyk_to_rgb(const uint8_t *cmyk, uint8_t *rgb, size_t pixels) {
     for (size_t i = 0; i < pixels; i++) {
         unsigned k = cmyk[4 * i + 3];
-        for (int c = 0; c < 3; c++) rgb[3 * i + c] = (uint8_t)((cmyk[4 * i + c] * k + 127) / 255);
+        for (int c = 0; c < 3; c++)
+            rgb[3 * i + c] = (uint8_t)((cmyk[4 * i + c] * k + 127) / 255);
     }
 }
 

@@ -19,7 +19,9 @@
 
 static const float MEAN[3] = {0.485f, 0.456f, 0.406f}, STD[3] = {0.229f, 0.224f, 0.225f};
 
-static float norm(float v, int c) { return (v / 255.f - MEAN[c]) / STD[c]; }
+static float norm(float v, int c) {
+    return (v / 255.f - MEAN[c]) / STD[c];
+}
 
 /* Reads block `name` of the fixture into a malloc'ed array; NULL when missing. */
 static double *fixture(const char *name, int *count) {
@@ -105,7 +107,8 @@ static void check_torchvision(void) {
     compare("crop_up20", out, 20 * 20 * 3, 1e-4);
     uint8_t g[28 * 28];
     for (int y = 0; y < 28; y++)
-        for (int x = 0; x < 28; x++) g[y * 28 + x] = (uint8_t)((x * 9 + y * 5) & 255);
+        for (int x = 0; x < 28; x++)
+            g[y * 28 + x] = (uint8_t)((x * 9 + y * 5) & 255);
     const int res[3] = {32, 40, 24};
     const char *names[3] = {"idx32", "idx40", "idx24"};
     for (int i = 0; i < 3; i++) {
@@ -129,7 +132,8 @@ static void check_pil_decode(const char *name) {
     double *ref = fixture(tu_path("pil_%s", name), &n);
     CHECK(ref && img.rgb && n == img.w * img.h * 3, "fixture pil_%s", name);
     double worst = 0;
-    for (int i = 0; ref && img.rgb && i < n; i++) worst = fmax(worst, fabs(img.rgb[i] - ref[i]));
+    for (int i = 0; ref && img.rgb && i < n; i++)
+        worst = fmax(worst, fabs(img.rgb[i] - ref[i]));
     CHECK(worst <= 3, "%s decode vs PIL: max |diff| %g", name, worst);
     free(ref);
     mbn_image_free(&img);

@@ -19,7 +19,8 @@ static void write_batch(const char *path, int records, int bad_label_at, size_t 
         uint8_t *rec = b + (size_t)r * REC;
         rec[0] = (uint8_t)(r == bad_label_at ? 10 : r % 10);
         for (int c = 0; c < 3; c++)
-            for (int p = 0; p < 1024; p++) rec[1 + c * 1024 + p] = (uint8_t)((r * 31 + c * 101 + p) & 255);
+            for (int p = 0; p < 1024; p++)
+                rec[1 + c * 1024 + p] = (uint8_t)((r * 31 + c * 101 + p) & 255);
     }
     CHECK(tu_write_file(path, b, (size_t)records * REC - cut) == 0, "write %s", path);
     free(b);
@@ -34,7 +35,8 @@ static void check_layout(bool subfolder) {
     write_batch(tu_path("%s/data_batch_2.bin", dir), 3, -1, 0);
     write_batch(tu_path("%s/test_batch.bin", dir), 4, -1, 0);
     const char *meta = "a0\na1\na2\na3\na4\na5\na6\na7\na8\na9\n\n";
-    if (subfolder) CHECK(tu_write_file(tu_path("%s/batches.meta.txt", dir), meta, strlen(meta)) == 0, "meta");
+    if (subfolder)
+        CHECK(tu_write_file(tu_path("%s/batches.meta.txt", dir), meta, strlen(meta)) == 0, "meta");
     MbnDataset *ds = NULL;
     int rc = mbn_dataset_open(root, MBN_SPLIT_TRAIN, &ds);
     CHECK(rc == MBN_OK, "open: %s", mbn_last_error());
@@ -84,7 +86,8 @@ static void check_labels_file(void) {
     char **got = NULL;
     int n = 0;
     CHECK(mbn_labels_read(p, &got, &n) == MBN_OK && n == 3, "read: %s", mbn_last_error());
-    for (int i = 0; i < n && i < 3; i++) CHECK(!strcmp(got[i], names[i]), "name %d: %s", i, got[i]);
+    for (int i = 0; i < n && i < 3; i++)
+        CHECK(!strcmp(got[i], names[i]), "name %d: %s", i, got[i]);
     mbn_labels_free(got, n);
     CHECK(tu_write_file(p, "a\r\nb\r\n", 6) == 0, "write crlf");
     CHECK(mbn_labels_read(p, &got, &n) == MBN_OK && n == 2 && !strcmp(got[1], "b"), "CRLF");

@@ -61,7 +61,8 @@ static void write_bad_files(const char *dir) {
         CHECK(tu_write_file(p, "x", 1) == 0 && chmod(p, 0) == 0, "chmod");
         expected_bad++;
     } else {
-        fprintf(stderr, "note: running as root, chmod-000 case skipped (FIFO/broken symlink used)\n");
+        fprintf(stderr,
+                "note: running as root, chmod-000 case skipped (FIFO/broken symlink used)\n");
     }
 }
 
@@ -79,7 +80,8 @@ static void build_tree(const char *root) {
     write_jpeg(tu_path("%s/f.JPEG", dog), rgb, W, H, TJPF_RGB, TJSAMP_420);
     CHECK(tu_write_png(tu_path("%s/png_as.JPEG", dog), rgb, W, H, 3) == 0, "png as jpeg");
     write_bad_files(dog);
-    CHECK(tu_mkdirs(tu_path("%s/val/cat", root)) == 0 && tu_mkdirs(tu_path("%s/val/dog", root)) == 0,
+    CHECK(tu_mkdirs(tu_path("%s/val/cat", root)) == 0 &&
+              tu_mkdirs(tu_path("%s/val/dog", root)) == 0,
           "val");
     write_jpeg(tu_path("%s/val/cat/v1.JPEG", root), rgb, W, H, TJPF_RGB, TJSAMP_420);
     write_jpeg(tu_path("%s/val/dog/v2.JPEG", root), rgb, W, H, TJPF_RGB, TJSAMP_420);
@@ -87,7 +89,8 @@ static void build_tree(const char *root) {
 
 static double max_diff(const uint8_t *a, const uint8_t *b, size_t n) {
     double m = 0;
-    for (size_t i = 0; i < n; i++) m = fmax(m, fabs((double)a[i] - b[i]));
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, fabs((double)a[i] - b[i]));
     return m;
 }
 
@@ -104,19 +107,23 @@ static void decode_file(const char *path, MbnImage *img) {
 static void check_decoding(const char *root) {
     MbnImage img;
     uint8_t gray3[W * H * 3];
-    for (int i = 0; i < W * H * 3; i++) gray3[i] = gray[i / 3];
+    for (int i = 0; i < W * H * 3; i++)
+        gray3[i] = gray[i / 3];
     decode_file(tu_path("%s/train/cat/a.JPEG", root), &img);
-    if (img.rgb) CHECK(max_diff(img.rgb, rgb, sizeof rgb) < 40, "RGB JPEG: max diff %g",
-                       max_diff(img.rgb, rgb, sizeof rgb));
+    if (img.rgb)
+        CHECK(max_diff(img.rgb, rgb, sizeof rgb) < 40, "RGB JPEG: max diff %g",
+              max_diff(img.rgb, rgb, sizeof rgb));
     mbn_image_free(&img);
     decode_file(tu_path("%s/train/cat/b.jpg", root), &img);
-    if (img.rgb) CHECK(max_diff(img.rgb, gray3, sizeof gray3) < 12, "gray JPEG replicated: %g",
-                       max_diff(img.rgb, gray3, sizeof gray3));
+    if (img.rgb)
+        CHECK(max_diff(img.rgb, gray3, sizeof gray3) < 12, "gray JPEG replicated: %g",
+              max_diff(img.rgb, gray3, sizeof gray3));
     mbn_image_free(&img);
     /* cmyk holds (R, G, B, 255) in Adobe's inverted convention: it must come back as rgb. */
     decode_file(tu_path("%s/train/cat/c.jpeg", root), &img);
-    if (img.rgb) CHECK(max_diff(img.rgb, rgb, sizeof rgb) < 40, "CMYK JPEG: max diff %g",
-                       max_diff(img.rgb, rgb, sizeof rgb));
+    if (img.rgb)
+        CHECK(max_diff(img.rgb, rgb, sizeof rgb) < 40, "CMYK JPEG: max diff %g",
+              max_diff(img.rgb, rgb, sizeof rgb));
     mbn_image_free(&img);
     decode_file(tu_path("%s/train/cat/d.png", root), &img);
     if (img.rgb) CHECK(max_diff(img.rgb, rgb, sizeof rgb) == 0, "PNG is lossless");
@@ -144,13 +151,17 @@ static void check_dct_scaling(void) {
     tu_pattern(big, BW, BH, 3);
     size_t n = 0;
     uint8_t *j = tu_jpeg(big, BW, BH, TJPF_RGB, TJSAMP_420, 90, &n);
-    struct { double need; int w, h; } cases[] = {{1.0, 512, 384}, {0.3, 192, 144},
-                                                 {0.125, 64, 48}, {0.01, 64, 48}, {0.51, 320, 240}};
+    struct {
+        double need;
+        int w, h;
+    } cases[] = {
+        {1.0, 512, 384}, {0.3, 192, 144}, {0.125, 64, 48}, {0.01, 64, 48}, {0.51, 320, 240}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         MbnImage img;
         int rc = mbn_image_decode(j, n, "big.jpg", cases[i].need, &img);
         CHECK(rc == MBN_OK && img.w == cases[i].w && img.h == cases[i].h,
-              "scale %g: %dx%d, expected %dx%d", cases[i].need, img.w, img.h, cases[i].w, cases[i].h);
+              "scale %g: %dx%d, expected %dx%d", cases[i].need, img.w, img.h, cases[i].w,
+              cases[i].h);
         mbn_image_free(&img);
     }
     /* Eval at 32 px (resize to 37) of a 512x384 photo decodes at 1/8 and must stay close to
@@ -163,7 +174,8 @@ static void check_dct_scaling(void) {
     mbn_aug_eval_window(BW, BH, 32, &win);
     CHECK(mbn_aug_resample(full.rgb, full.w, full.h, &win, 32, false, b) == MBN_OK, "resample");
     double sum = 0;
-    for (int i = 0; i < 32 * 32 * 3; i++) sum += fabs(a[i] - b[i]);
+    for (int i = 0; i < 32 * 32 * 3; i++)
+        sum += fabs(a[i] - b[i]);
     CHECK(sum / (32 * 32 * 3) < 0.25, "scaled vs full decode mean |diff| %g (normalised units)",
           sum / (32 * 32 * 3));
     mbn_image_free(&full);
@@ -185,18 +197,26 @@ static void check_dataset(const char *root) {
     CHECK(ds->labels[0] == 0 && strstr(ds->paths[0], "cat/a.JPEG"), "first sample %s",
           ds->paths[0]);
     CHECK(ds->labels[ds->count - 1] == 1, "last sample is a dog");
-    for (int64_t i = 0; i < ds->count; i++) CHECK(!strstr(ds->paths[i], "notes.txt"), "txt listed");
+    for (int64_t i = 0; i < ds->count; i++)
+        CHECK(!strstr(ds->paths[i], "notes.txt"), "txt listed");
 
     /* Evaluation pass: bad files skipped, batches shrink, each good image delivered once. */
-    MbnLoaderConfig cfg = {.batch_size = 4, .resolution = 24, .workers = 2, .seed = 1,
-                           .train = false, .drop_last = false, .rank = 0, .world = 1};
+    MbnLoaderConfig cfg = {.batch_size = 4,
+                           .resolution = 24,
+                           .workers = 2,
+                           .seed = 1,
+                           .train = false,
+                           .drop_last = false,
+                           .rank = 0,
+                           .world = 1};
     MbnLoader *ld = NULL;
     CHECK(mbn_loader_create(ds, &cfg, &ld) == MBN_OK, "loader: %s", mbn_last_error());
     if (ld) {
         CHECK(mbn_loader_start_epoch(ld, 0, 0) == MBN_OK, "start");
         MbnBatch b;
         int total = 0;
-        while ((rc = mbn_loader_next(ld, &b)) == MBN_OK && b.n > 0) total += b.n;
+        while ((rc = mbn_loader_next(ld, &b)) == MBN_OK && b.n > 0)
+            total += b.n;
         CHECK(rc == MBN_OK, "next: %s", mbn_last_error());
         CHECK(total == 7, "eval delivered %d images, expected 7 usable", total);
         CHECK(mbn_loader_skipped(ld) == expected_bad, "skipped %lld, expected %d",
@@ -253,8 +273,14 @@ static void check_broken_layouts(void) {
           "no val split: %s", mbn_last_error());
     /* Nothing usable: the dataset opens (files are only listed) but the loader says so. */
     CHECK(mbn_dataset_open(root, MBN_SPLIT_TRAIN, &ds) == MBN_OK, "open: %s", mbn_last_error());
-    MbnLoaderConfig cfg = {.batch_size = 1, .resolution = 8, .workers = 1, .seed = 1,
-                           .train = true, .drop_last = true, .rank = 0, .world = 1};
+    MbnLoaderConfig cfg = {.batch_size = 1,
+                           .resolution = 8,
+                           .workers = 1,
+                           .seed = 1,
+                           .train = true,
+                           .drop_last = true,
+                           .rank = 0,
+                           .world = 1};
     MbnLoader *ld = NULL;
     if (ds && mbn_loader_create(ds, &cfg, &ld) == MBN_OK) {
         MbnBatch b;
@@ -272,7 +298,8 @@ int main(void) {
     tu_pattern(rgb, W, H, 0);
     for (int i = 0; i < W * H; i++) {
         gray[i] = (uint8_t)((rgb[3 * i] + rgb[3 * i + 1] * 2 + rgb[3 * i + 2]) / 4);
-        for (int c = 0; c < 3; c++) cmyk[4 * i + c] = rgb[3 * i + c];
+        for (int c = 0; c < 3; c++)
+            cmyk[4 * i + c] = rgb[3 * i + c];
         cmyk[4 * i + 3] = 255;
     }
     char root[64];

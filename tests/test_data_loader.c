@@ -17,7 +17,7 @@
 typedef struct {
     int nb;
     int *n;
-    float *images;  /* nb x bs x RES x RES x 3 */
+    float *images; /* nb x bs x RES x RES x 3 */
     int64_t *indices;
     int32_t *labels;
 } Epoch;
@@ -63,9 +63,12 @@ static bool epochs_equal(const Epoch *a, const Epoch *b, int bs) {
     for (int i = 0; i < a->nb; i++) {
         if (a->n[i] != b->n[i]) return false;
         size_t per = (size_t)bs * RES * RES * 3;
-        if (memcmp(a->images + i * per, b->images + i * per, sizeof(float) * RES * RES * 3 * a->n[i]) ||
-            memcmp(a->indices + (size_t)i * bs, b->indices + (size_t)i * bs, sizeof(int64_t) * a->n[i]) ||
-            memcmp(a->labels + (size_t)i * bs, b->labels + (size_t)i * bs, sizeof(int32_t) * a->n[i]))
+        if (memcmp(a->images + i * per, b->images + i * per,
+                   sizeof(float) * RES * RES * 3 * a->n[i]) ||
+            memcmp(a->indices + (size_t)i * bs, b->indices + (size_t)i * bs,
+                   sizeof(int64_t) * a->n[i]) ||
+            memcmp(a->labels + (size_t)i * bs, b->labels + (size_t)i * bs,
+                   sizeof(int32_t) * a->n[i]))
             return false;
     }
     return true;
@@ -93,16 +96,22 @@ static void build_folder(const char *root) {
 }
 
 static void check_determinism(const MbnDataset *ds, bool train, int bs) {
-    MbnLoaderConfig cfg = {.batch_size = bs, .resolution = RES, .workers = 1, .seed = 7,
-                           .train = train, .drop_last = train, .rank = 0, .world = 1,
+    MbnLoaderConfig cfg = {.batch_size = bs,
+                           .resolution = RES,
+                           .workers = 1,
+                           .seed = 7,
+                           .train = train,
+                           .drop_last = train,
+                           .rank = 0,
+                           .world = 1,
                            .prefetch = 0};
     Epoch one, four, again;
     run_epoch(ds, cfg, 3, 0, &one);
     cfg.workers = 4; /* capped at the core count: still at least 2 threads on CI machines */
     cfg.prefetch = 2;
     run_epoch(ds, cfg, 3, 0, &four);
-    CHECK(one.nb > 0 && epochs_equal(&one, &four, bs),
-          "%s: 1 and 4 workers give different batches", ds->root);
+    CHECK(one.nb > 0 && epochs_equal(&one, &four, bs), "%s: 1 and 4 workers give different batches",
+          ds->root);
     /* skip_batches resumes exactly where the full epoch would be. */
     run_epoch(ds, cfg, 3, 2, &again);
     bool same = again.nb == one.nb - 2;
@@ -124,8 +133,14 @@ static void check_determinism(const MbnDataset *ds, bool train, int bs) {
 }
 
 static void check_shards(const MbnDataset *ds, int64_t usable) {
-    MbnLoaderConfig cfg = {.batch_size = 10, .resolution = RES, .workers = 2, .seed = 3,
-                           .train = true, .drop_last = false, .rank = 0, .world = 2};
+    MbnLoaderConfig cfg = {.batch_size = 10,
+                           .resolution = RES,
+                           .workers = 2,
+                           .seed = 3,
+                           .train = true,
+                           .drop_last = false,
+                           .rank = 0,
+                           .world = 2};
     Epoch r0, r1;
     run_epoch(ds, cfg, 1, 0, &r0);
     cfg.rank = 1;
@@ -138,8 +153,10 @@ static void check_shards(const MbnDataset *ds, int64_t usable) {
         for (int b = 0; b < rs[r]->nb; b++)
             for (int i = 0; i < rs[r]->n[b]; i++) {
                 int64_t idx = rs[r]->indices[b * 10 + i];
-                if (idx < 0 || idx >= ds->count || seen[idx]) ok = false;
-                else seen[idx] = 1, total++;
+                if (idx < 0 || idx >= ds->count || seen[idx])
+                    ok = false;
+                else
+                    seen[idx] = 1, total++;
             }
     CHECK(ok, "shards overlap or hold invalid indices");
     CHECK(total == usable, "shards cover %lld of %lld usable samples", (long long)total,
@@ -152,8 +169,14 @@ static void check_shards(const MbnDataset *ds, int64_t usable) {
 
 /* Restarting an epoch while batches are in flight, and destroying mid-epoch, must be clean. */
 static void check_restart(const MbnDataset *ds) {
-    MbnLoaderConfig cfg = {.batch_size = 4, .resolution = RES, .workers = 4, .seed = 5,
-                           .train = true, .drop_last = true, .rank = 0, .world = 1};
+    MbnLoaderConfig cfg = {.batch_size = 4,
+                           .resolution = RES,
+                           .workers = 4,
+                           .seed = 5,
+                           .train = true,
+                           .drop_last = true,
+                           .rank = 0,
+                           .world = 1};
     MbnLoader *ld = NULL;
     CHECK(mbn_loader_create(ds, &cfg, &ld) == MBN_OK, "create");
     if (!ld) return;

@@ -155,8 +155,8 @@ static void check_dct_scaling(void) {
     struct {
         double need;
         int w, h;
-    } cases[] = {
-        {1.0, 512, 384}, {0.3, 256, 192}, {0.125, 64, 48}, {0.01, 64, 48}, {0.51, 512, 384}, {0.26, 256, 192}, {0.2, 128, 96}};
+    } cases[] = {{1.0, 512, 384},  {0.3, 256, 192},  {0.125, 64, 48}, {0.01, 64, 48},
+                 {0.51, 512, 384}, {0.26, 256, 192}, {0.2, 128, 96}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         MbnImage img;
         int rc = mbn_image_decode(j, n, "big.jpg", cases[i].need, &img);

@@ -180,7 +180,10 @@ static int decode_png(const uint8_t *buf, size_t len, const char *name, MbnImage
         png_image_free(&im);
         return rc;
     }
-    im.format = PNG_FORMAT_RGB; /* alpha, if any, is composited onto black by libpng */
+    /* With alpha, read RGBA (8-bit sRGB output is not premultiplied) and drop A, as PIL's
+     * convert("RGB") does; plain RGB would composite onto black instead. */
+    bool alpha = (im.format & PNG_FORMAT_FLAG_ALPHA) != 0;
+    im.format = alpha ? PNG_FORMAT_RGBA : PNG_FORMAT_RGB;
     uint8_t *rgb = malloc(PNG_IMAGE_SIZE(im));
     if (!rgb) {
         png_image_free(&im);
@@ -192,6 +195,9 @@ static int decode_png(const uint8_t *buf, size_t len, const char *name, MbnImage
         free(rgb);
         return rc;
     }
+    size_t pixels = (size_t)im.width * im.height;
+    for (size_t i = 0; alpha && i < pixels; i++)
+        memmove(rgb + 3 * i, rgb + 4 * i, 3);
     out->rgb = rgb;
     out->w = (int)im.width;
     out->h = (int)im.height;

@@ -133,6 +133,17 @@ static void check_decoding(const char *root) {
     mbn_image_free(&img);
     decode_file(tu_path("%s/train/dog/png_as.JPEG", root), &img);
     mbn_image_free(&img);
+    /* RGBA PNG: alpha dropped (as PIL's convert("RGB")), not composited onto black. */
+    uint8_t rgba[W * H * 4];
+    for (int i = 0; i < W * H; i++) {
+        memcpy(rgba + 4 * i, rgb + 3 * i, 3);
+        rgba[4 * i + 3] = (uint8_t)(i * 13);
+    }
+    const char *p = tu_path("%s/rgba.png", root);
+    CHECK(tu_write_png(p, rgba, W, H, 4) == 0, "rgba png");
+    decode_file(p, &img);
+    if (img.rgb) CHECK(max_diff(img.rgb, rgb, sizeof rgb) == 0, "RGBA PNG keeps the colours");
+    mbn_image_free(&img);
 }
 
 static void check_bad(const char *root, const char *name, const char *expect) {

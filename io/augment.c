@@ -13,7 +13,9 @@ static const float MEAN[3] = {0.485f, 0.456f, 0.406f};
 static const float STD[3] = {0.229f, 0.224f, 0.225f};
 
 /* Python's round() is round-half-to-even, as is rint() in the default rounding mode. */
-static int py_round(double v) { return (int)rint(v); }
+static int py_round(double v) {
+    return (int)rint(v);
+}
 
 void mbn_aug_random_crop(int w, int h, MbnRng *rng, MbnCrop *crop) {
     const double area = (double)w * h;
@@ -34,8 +36,10 @@ void mbn_aug_random_crop(int w, int h, MbnRng *rng, MbnCrop *crop) {
     /* Fallback: a centre crop with the aspect ratio clamped into [3/4, 4/3]. */
     double in_ratio = (double)w / h;
     int cw = w, ch = h;
-    if (in_ratio < 3.0 / 4.0) ch = py_round(cw / (3.0 / 4.0));
-    else if (in_ratio > 4.0 / 3.0) cw = py_round(ch * (4.0 / 3.0));
+    if (in_ratio < 3.0 / 4.0)
+        ch = py_round(cw / (3.0 / 4.0));
+    else if (in_ratio > 4.0 / 3.0)
+        cw = py_round(ch * (4.0 / 3.0));
     if (cw > w) cw = w; /* rounding can overshoot by one on tiny images */
     if (ch > h) ch = h;
     if (cw < 1) cw = 1;
@@ -81,8 +85,8 @@ void mbn_aug_crop_window(const MbnCrop *crop, MbnWindow *win) {
 
 /* Source taps of one axis: out j samples at x + (j + 0.5) * w / res - 0.5, clamped to the
  * region as torch's align_corners=False interpolation clamps to the input's edges. */
-static void axis_taps(double x, double w, double c0, double c1, int size, int res, int *i0,
-                      int *i1, float *frac) {
+static void axis_taps(double x, double w, double c0, double c1, int size, int res, int *i0, int *i1,
+                      float *frac) {
     int lo = (int)floor(c0), hi = (int)ceil(c1) - 1;
     if (lo < 0) lo = 0;
     if (hi > size - 1) hi = size - 1;
@@ -100,17 +104,34 @@ static void axis_taps(double x, double w, double c0, double c1, int size, int re
     }
 }
 
+/* Horizontal pass of one source row into res x 3 floats (already in output column order, so the
+ * flip costs nothing later). */
+static void row_pass(const uint8_t *src, const int *x0, const int *x1, const float *fx, int res,
+                     bool flip, float *dst) {
+    for (int j = 0; j < res; j++) {
+        int k = flip ? res - 1 - j : j;
+        const uint8_t *a = src + x0[k] * 3, *b = src + x1[k] * 3;
+        float w = fx[k];
+        dst[3 * j] = a[0] + (b[0] - a[0]) * w;
+        dst[3 * j + 1] = a[1] + (b[1] - a[1]) * w;
+        dst[3 * j + 2] = a[2] + (b[2] - a[2]) * w;
+    }
+}
+
+/* Separable: each output row blends two horizontally resampled source rows, which are cached so
+ * that neighbouring output rows sharing a source row (upsampling) do not recompute it. */
 int mbn_aug_resample(const uint8_t *rgb, int w, int h, const MbnWindow *win, int res, bool flip,
                      float *out) {
     int *xi = malloc(sizeof(int) * 4 * (size_t)res);
-    float *xf = malloc(sizeof(float) * 2 * (size_t)res);
+    float *xf = malloc(sizeof(float) * (2 + 6) * (size_t)res);
     if (!xi || !xf) {
         free(xi);
         free(xf);
         return mbn_fail(MBN_EFAIL, "out of host memory resampling to %d px", res);
     }
     int *x0 = xi, *x1 = xi + res, *y0 = xi + 2 * res, *y1 = xi + 3 * res;
-    float *fx = xf, *fy = xf + res;
+    float *fx = xf, *fy = xf + res, *rows[2] = {xf + 2 * res, xf + 5 * res};
+    int cached[2] = {-1, -1};
     axis_taps(win->x, win->w, win->cx0, win->cx1, w, res, x0, x1, fx);
     axis_taps(win->y, win->h, win->cy0, win->cy1, h, res, y0, y1, fy);
     float scale[3], bias[3];
@@ -119,20 +140,28 @@ int mbn_aug_resample(const uint8_t *rgb, int w, int h, const MbnWindow *win, int
         bias[c] = -MEAN[c] / STD[c];
     }
     for (int i = 0; i < res; i++) {
-        const uint8_t *r0 = rgb + (size_t)y0[i] * w * 3, *r1 = rgb + (size_t)y1[i] * w * 3;
+        /* The previous lower row is often this upper row: swap it in rather than recompute. */
+        if (cached[1] == y0[i] && cached[0] != y0[i]) {
+            float *t = rows[0];
+            rows[0] = rows[1];
+            rows[1] = t;
+            cached[1] = cached[0];
+            cached[0] = y0[i];
+        }
+        if (cached[0] != y0[i]) {
+            row_pass(rgb + (size_t)y0[i] * w * 3, x0, x1, fx, res, flip, rows[0]);
+            cached[0] = y0[i];
+        }
+        if (cached[1] != y1[i]) {
+            row_pass(rgb + (size_t)y1[i] * w * 3, x0, x1, fx, res, flip, rows[1]);
+            cached[1] = y1[i];
+        }
+        const float *r[2] = {rows[0], rows[1]};
         float wy = fy[i];
         float *o = out + (size_t)i * res * 3;
-        for (int j = 0; j < res; j++) {
-            int k = flip ? res - 1 - j : j;
-            const uint8_t *a = r0 + x0[k] * 3, *b = r0 + x1[k] * 3;
-            const uint8_t *c = r1 + x0[k] * 3, *d = r1 + x1[k] * 3;
-            float wx = fx[k];
-            for (int ch = 0; ch < 3; ch++) {
-                float top = a[ch] + (b[ch] - a[ch]) * wx;
-                float bot = c[ch] + (d[ch] - c[ch]) * wx;
-                o[j * 3 + ch] = (top + (bot - top) * wy) * scale[ch] + bias[ch];
-            }
-        }
+        for (int j = 0; j < res * 3; j += 3)
+            for (int c = 0; c < 3; c++)
+                o[j + c] = (r[0][j + c] + (r[1][j + c] - r[0][j + c]) * wy) * scale[c] + bias[c];
     }
     free(xi);
     free(xf);

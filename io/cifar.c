@@ -73,7 +73,8 @@ static int append_batch(MbnDataset *ds, const char *path) {
         ds->labels[i] = rec[0];
         uint8_t *dst = ds->pixels + (size_t)i * CIFAR_PIXELS;
         for (int p = 0; p < CIFAR_SIDE * CIFAR_SIDE; p++)
-            for (int c = 0; c < 3; c++) dst[p * 3 + c] = rec[1 + c * CIFAR_SIDE * CIFAR_SIDE + p];
+            for (int c = 0; c < 3; c++)
+                dst[p * 3 + c] = rec[1 + c * CIFAR_SIDE * CIFAR_SIDE + p];
     }
     fclose(f);
     if (rc == MBN_OK) ds->count = total;
@@ -87,7 +88,8 @@ static int read_class_names(MbnDataset *ds, const char *base) {
     MBN_TRY(mbn_path_join(path, sizeof path, base, "batches.meta.txt"));
     if (mbn_is_file(path) && mbn_labels_read(path, &names, &n) == MBN_OK) {
         if (n >= CIFAR_CLASSES) {
-            for (int i = CIFAR_CLASSES; i < n; i++) free(names[i]);
+            for (int i = CIFAR_CLASSES; i < n; i++)
+                free(names[i]);
             ds->class_names = names;
             ds->num_classes = CIFAR_CLASSES;
             return MBN_OK;

@@ -29,7 +29,8 @@ char **mbn_strings_dup(const char *const *src, int n) {
     for (int i = 0; i < n; i++) {
         out[i] = strdup(src[i]);
         if (!out[i]) {
-            for (int j = 0; j < i; j++) free(out[j]);
+            for (int j = 0; j < i; j++)
+                free(out[j]);
             free(out);
             return NULL;
         }
@@ -73,7 +74,8 @@ int mbn_dataset_open(const char *dir, MbnSplit split, MbnDataset **out) {
     strcpy(ds->root, dir);
     /* A trailing slash would double up in the paths we build and in messages. */
     size_t n = strlen(ds->root);
-    while (n > 1 && ds->root[n - 1] == '/') ds->root[--n] = 0;
+    while (n > 1 && ds->root[n - 1] == '/')
+        ds->root[--n] = 0;
     ds->split = split;
     int rc = detect_and_read(ds);
     if (rc != MBN_OK) {
@@ -92,10 +94,12 @@ int mbn_dataset_open(const char *dir, MbnSplit split, MbnDataset **out) {
 void mbn_dataset_free(MbnDataset *ds) {
     if (!ds) return;
     if (ds->class_names)
-        for (int i = 0; i < ds->num_classes; i++) free(ds->class_names[i]);
+        for (int i = 0; i < ds->num_classes; i++)
+            free(ds->class_names[i]);
     free(ds->class_names);
     if (ds->paths)
-        for (int64_t i = 0; i < ds->count; i++) free(ds->paths[i]);
+        for (int64_t i = 0; i < ds->count; i++)
+            free(ds->paths[i]);
     free(ds->paths);
     free(ds->labels);
     free(ds->pixels);

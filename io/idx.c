@@ -68,8 +68,9 @@ static int read_idx(const char *path, int ndims, uint32_t *dims, uint8_t **data)
     int rc = gz_read_all(f, path, head, 4 + 4 * (size_t)ndims);
     uint32_t magic = rc == MBN_OK ? be32(head) : 0;
     if (rc == MBN_OK && magic != (0x0800u | (uint32_t)ndims))
-        rc = mbn_fail(MBN_EFAIL, "%s: bad IDX magic 0x%08x (expected 0x%08x: unsigned bytes, %d dims)",
-                      path, magic, 0x0800u | (uint32_t)ndims, ndims);
+        rc = mbn_fail(MBN_EFAIL,
+                      "%s: bad IDX magic 0x%08x (expected 0x%08x: unsigned bytes, %d dims)", path,
+                      magic, 0x0800u | (uint32_t)ndims, ndims);
     uint64_t total = 1;
     for (int i = 0; rc == MBN_OK && i < ndims; i++) {
         dims[i] = be32(head + 4 + 4 * i);
@@ -105,8 +106,8 @@ static int read_labels(MbnDataset *ds, const char *path, uint32_t count) {
     if (rc == MBN_OK && !ds->labels) rc = mbn_fail(MBN_EFAIL, "%s: out of host memory", path);
     for (uint32_t i = 0; rc == MBN_OK && i < count; i++) {
         if (raw[i] >= IDX_CLASSES)
-            rc = mbn_fail(MBN_EFAIL, "%s: label %u of item %u is out of range 0..%d", path,
-                          raw[i], i, IDX_CLASSES - 1);
+            rc = mbn_fail(MBN_EFAIL, "%s: label %u of item %u is out of range 0..%d", path, raw[i],
+                          i, IDX_CLASSES - 1);
         else
             ds->labels[i] = raw[i];
     }
@@ -139,8 +140,8 @@ int mbn_idx_read_dataset(MbnDataset *ds) {
     MBN_TRY(read_labels(ds, lab_path, dims[0]));
     ds->count = dims[0];
     ds->num_classes = IDX_CLASSES;
-    ds->class_names = mbn_strings_dup(looks_fashion(ds->root) ? FASHION_NAMES : DIGIT_NAMES,
-                                      IDX_CLASSES);
+    ds->class_names =
+        mbn_strings_dup(looks_fashion(ds->root) ? FASHION_NAMES : DIGIT_NAMES, IDX_CLASSES);
     if (!ds->class_names) return mbn_fail(MBN_EFAIL, "out of host memory");
     return MBN_OK;
 }

@@ -19,7 +19,8 @@ typedef struct {
 } NameList;
 
 static void names_free(NameList *l) {
-    for (int i = 0; i < l->n; i++) free(l->items[i]);
+    for (int i = 0; i < l->n; i++)
+        free(l->items[i]);
     free(l->items);
     l->items = NULL;
     l->n = l->cap = 0;
@@ -101,8 +102,8 @@ static int add_samples(MbnDataset *ds, const char *class_dir, int label, int64_t
 }
 
 static int find_class(const MbnDataset *ds, const char *name) {
-    char *const *hit = bsearch(&name, ds->class_names, (size_t)ds->num_classes, sizeof(char *),
-                               cmp_str);
+    char *const *hit =
+        bsearch(&name, ds->class_names, (size_t)ds->num_classes, sizeof(char *), cmp_str);
     return hit ? (int)(hit - ds->class_names) : -1;
 }
 

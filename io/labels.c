@@ -21,7 +21,8 @@ int mbn_labels_write(const char *path, char *const *names, int n) {
     FILE *f = fopen(tmp, "w");
     if (!f) return mbn_fail(MBN_EFAIL, "%s: cannot create: %s", tmp, strerror(errno));
     bool ok = true;
-    for (int i = 0; i < n && ok; i++) ok = fprintf(f, "%s\n", names[i]) >= 0;
+    for (int i = 0; i < n && ok; i++)
+        ok = fprintf(f, "%s\n", names[i]) >= 0;
     ok = fflush(f) == 0 && ok;
     int err = errno;
     ok = fclose(f) == 0 && ok;
@@ -35,7 +36,8 @@ int mbn_labels_write(const char *path, char *const *names, int n) {
 
 void mbn_labels_free(char **names, int n) {
     if (!names) return;
-    for (int i = 0; i < n; i++) free(names[i]);
+    for (int i = 0; i < n; i++)
+        free(names[i]);
     free(names);
 }
 
@@ -66,9 +68,12 @@ int mbn_labels_read(const char *path, char ***names, int *n) {
     int cap = 0, rc = MBN_OK;
     while (rc == MBN_OK && (got = getline(&line, &lcap, f)) >= 0) {
         size_t len = (size_t)got;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
-        if (memchr(line, 0, len)) rc = mbn_fail(MBN_EFAIL, "%s: not a text file", path);
-        else if (*n >= LABELS_MAX) rc = mbn_fail(MBN_EFAIL, "%s: too many lines", path);
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            len--;
+        if (memchr(line, 0, len))
+            rc = mbn_fail(MBN_EFAIL, "%s: not a text file", path);
+        else if (*n >= LABELS_MAX)
+            rc = mbn_fail(MBN_EFAIL, "%s: too many lines", path);
         else if (push_name(names, n, &cap, line, len) != MBN_OK)
             rc = mbn_fail(MBN_EFAIL, "%s: out of host memory", path);
     }
@@ -76,7 +81,8 @@ int mbn_labels_read(const char *path, char ***names, int *n) {
     free(line);
     fclose(f);
     /* A trailing empty line is an artefact of editors, not a class. */
-    while (rc == MBN_OK && *n > 0 && (*names)[*n - 1][0] == 0) free((*names)[--*n]);
+    while (rc == MBN_OK && *n > 0 && (*names)[*n - 1][0] == 0)
+        free((*names)[--*n]);
     if (rc == MBN_OK && *n == 0) rc = mbn_fail(MBN_EFAIL, "%s: no class names", path);
     if (rc != MBN_OK) {
         mbn_labels_free(*names, *n);

@@ -49,8 +49,8 @@ struct MbnLoader {
     pthread_mutex_t mu;
     pthread_cond_t work_cv, ready_cv;
     int64_t next_job, next_out;
-    int held;   /* slot the caller holds, -1 if none */
-    int busy;   /* jobs in progress */
+    int held; /* slot the caller holds, -1 if none */
+    int busy; /* jobs in progress */
     bool active, stop;
     atomic_uchar *bad; /* per dataset sample: 1 once found unreadable (warned and counted once) */
     atomic_llong skipped;
@@ -117,7 +117,8 @@ static void *worker_main(void *arg) {
     MbnLoader *ld = arg;
     pthread_mutex_lock(&ld->mu);
     for (;;) {
-        while (!ld->stop && !job_available(ld)) pthread_cond_wait(&ld->work_cv, &ld->mu);
+        while (!ld->stop && !job_available(ld))
+            pthread_cond_wait(&ld->work_cv, &ld->mu);
         if (ld->stop) break;
         int64_t b = ld->next_job++;
         Slot *s = &ld->slots[b % ld->nslots];
@@ -207,8 +208,8 @@ int mbn_loader_create(const MbnDataset *ds, const MbnLoaderConfig *cfg, MbnLoade
     }
     if (ld->nbatches == 0) {
         mbn_loader_destroy(ld);
-        return mbn_fail(MBN_EFAIL, "%s: %lld samples per rank make no full batch of %d",
-                        ds->root, (long long)ld->per_rank, cfg->batch_size);
+        return mbn_fail(MBN_EFAIL, "%s: %lld samples per rank make no full batch of %d", ds->root,
+                        (long long)ld->per_rank, cfg->batch_size);
     }
     int rc = start_threads(ld);
     if (rc != MBN_OK) {
@@ -223,7 +224,8 @@ int mbn_loader_create(const MbnDataset *ds, const MbnLoaderConfig *cfg, MbnLoade
  * this rank keeps positions rank, rank + world, ... */
 static void make_order(MbnLoader *ld) {
     int64_t count = ld->ds->count;
-    for (int64_t i = 0; i < count; i++) ld->order[i] = i;
+    for (int64_t i = 0; i < count; i++)
+        ld->order[i] = i;
     if (ld->cfg.train) {
         MbnRng rng;
         mbn_rng_seed(&rng, mbn_rng_key(ld->cfg.seed, (uint64_t)ld->epoch, 0x5eedULL));
@@ -234,13 +236,15 @@ static void make_order(MbnLoader *ld) {
 }
 
 int mbn_loader_start_epoch(MbnLoader *ld, int epoch, int64_t skip_batches) {
-    if (skip_batches < 0) return mbn_fail(MBN_EUSAGE, "cannot skip %lld batches",
-                                          (long long)skip_batches);
+    if (skip_batches < 0)
+        return mbn_fail(MBN_EUSAGE, "cannot skip %lld batches", (long long)skip_batches);
     pthread_mutex_lock(&ld->mu);
     /* Stop handing out jobs and let in-flight ones finish before the order changes under them. */
     ld->active = false;
-    while (ld->busy > 0) pthread_cond_wait(&ld->ready_cv, &ld->mu);
-    for (int i = 0; i < ld->nslots; i++) ld->slots[i].state = SLOT_EMPTY;
+    while (ld->busy > 0)
+        pthread_cond_wait(&ld->ready_cv, &ld->mu);
+    for (int i = 0; i < ld->nslots; i++)
+        ld->slots[i].state = SLOT_EMPTY;
     ld->held = -1;
     ld->epoch = epoch;
     make_order(ld);
@@ -298,7 +302,9 @@ int mbn_loader_next(MbnLoader *ld, MbnBatch *batch) {
     return rc;
 }
 
-int64_t mbn_loader_batches_per_epoch(const MbnLoader *ld) { return ld->nbatches; }
+int64_t mbn_loader_batches_per_epoch(const MbnLoader *ld) {
+    return ld->nbatches;
+}
 
 int64_t mbn_loader_skipped(const MbnLoader *ld) {
     return atomic_load(&((MbnLoader *)ld)->skipped);
@@ -318,7 +324,8 @@ void mbn_loader_destroy(MbnLoader *ld) {
     ld->stop = true;
     pthread_cond_broadcast(&ld->work_cv);
     pthread_mutex_unlock(&ld->mu);
-    for (int i = 0; i < ld->nthreads && ld->threads; i++) pthread_join(ld->threads[i], NULL);
+    for (int i = 0; i < ld->nthreads && ld->threads; i++)
+        pthread_join(ld->threads[i], NULL);
     free(ld->threads);
     for (int i = 0; ld->slots && i < ld->nslots; i++) {
         free(ld->slots[i].images);

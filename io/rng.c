@@ -21,10 +21,13 @@ uint64_t mbn_rng_key(uint64_t a, uint64_t b, uint64_t c) {
 
 void mbn_rng_seed(MbnRng *rng, uint64_t seed) {
     uint64_t st = seed;
-    for (int i = 0; i < 4; i++) rng->s[i] = mbn_splitmix64(&st);
+    for (int i = 0; i < 4; i++)
+        rng->s[i] = mbn_splitmix64(&st);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
 
 uint64_t mbn_rng_next(MbnRng *rng) {
     uint64_t *s = rng->s;
@@ -39,7 +42,9 @@ uint64_t mbn_rng_next(MbnRng *rng) {
     return result;
 }
 
-double mbn_rng_uniform(MbnRng *rng) { return (double)(mbn_rng_next(rng) >> 11) * 0x1.0p-53; }
+double mbn_rng_uniform(MbnRng *rng) {
+    return (double)(mbn_rng_next(rng) >> 11) * 0x1.0p-53;
+}
 
 double mbn_rng_range(MbnRng *rng, double lo, double hi) {
     return lo + (hi - lo) * mbn_rng_uniform(rng);

@@ -32,12 +32,15 @@ static void check_fashion(MbnSplit split, int64_t count, const int *labels, long
     CHECK(ds->num_classes == 10, "num_classes %d", ds->num_classes);
     CHECK(!strcmp(ds->class_names[0], "T-shirt/top") && !strcmp(ds->class_names[9], "Ankle boot"),
           "fashion class names: %s .. %s", ds->class_names[0], ds->class_names[9]);
-    for (int i = 0; i < 20; i++) CHECK(ds->labels[i] == labels[i], "label %d = %d", i, ds->labels[i]);
+    for (int i = 0; i < 20; i++)
+        CHECK(ds->labels[i] == labels[i], "label %d = %d", i, ds->labels[i]);
     long s = 0;
-    for (int i = 0; i < 784; i++) s += ds->pixels[i];
+    for (int i = 0; i < 784; i++)
+        s += ds->pixels[i];
     CHECK(s == first_sum, "first image pixel sum %ld, expected %ld", s, first_sum);
     unsigned long long t = 0;
-    for (int64_t i = 0; i < ds->count * 784; i++) t += ds->pixels[i];
+    for (int64_t i = 0; i < ds->count * 784; i++)
+        t += ds->pixels[i];
     CHECK(t == total_sum, "all pixels sum %llu, expected %llu", t, total_sum);
     mbn_dataset_free(ds);
 }
@@ -48,7 +51,8 @@ static uint8_t *idx_bytes(uint32_t magic, int ndims, const uint32_t *dims, const
     uint8_t *b = malloc(head + n);
     uint32_t words[4] = {magic, dims[0], ndims > 1 ? dims[1] : 0, ndims > 2 ? dims[2] : 0};
     for (int i = 0; i <= ndims; i++)
-        for (int k = 0; k < 4; k++) b[4 * i + k] = (uint8_t)(words[i] >> (24 - 8 * k));
+        for (int k = 0; k < 4; k++)
+            b[4 * i + k] = (uint8_t)(words[i] >> (24 - 8 * k));
     memcpy(b + head, data, n);
     *size = head + n;
     return b;
@@ -64,8 +68,10 @@ static void write_gz(const char *path, const uint8_t *b, size_t n) {
 static void write_set(const char *dir, const char *prefix, bool gz, int label_value,
                       size_t cut_images) {
     uint8_t pix[5 * 784], lab[5];
-    for (int i = 0; i < 5 * 784; i++) pix[i] = (uint8_t)(i * 7);
-    for (int i = 0; i < 5; i++) lab[i] = (uint8_t)(i * 2);
+    for (int i = 0; i < 5 * 784; i++)
+        pix[i] = (uint8_t)(i * 7);
+    for (int i = 0; i < 5; i++)
+        lab[i] = (uint8_t)(i * 2);
     lab[4] = (uint8_t)label_value;
     uint32_t idims[3] = {5, 28, 28}, ldims[1] = {5};
     size_t ni, nl;
@@ -152,7 +158,8 @@ int main(void) {
         check_fashion(MBN_SPLIT_TRAIN, 60000, TRAIN_LABELS, 76247, 3431114169ull);
         check_fashion(MBN_SPLIT_VAL, 10000, TEST_LABELS, 33456, 573469082ull);
     } else {
-        fprintf(stderr, "FAILED: %s not installed (Debian package dataset-fashion-mnist)\n", FASHION);
+        fprintf(stderr, "FAILED: %s not installed (Debian package dataset-fashion-mnist)\n",
+                FASHION);
         tu_failures++;
     }
     check_synthetic(false);

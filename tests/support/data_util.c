@@ -101,6 +101,6 @@ int tu_write_png(const char *path, const uint8_t *pix, int w, int h, int channel
     im.version = PNG_IMAGE_VERSION;
     im.width = (png_uint_32)w;
     im.height = (png_uint_32)h;
-    im.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+    im.format = channels == 1 ? PNG_FORMAT_GRAY : channels == 4 ? PNG_FORMAT_RGBA : PNG_FORMAT_RGB;
     return png_image_write_to_file(&im, path, 0, pix, 0, NULL) ? 0 : -1;
 }

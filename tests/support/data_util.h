@@ -8,14 +8,14 @@
 
 extern int tu_failures;
 
-#define CHECK(cond, ...)                                                                          \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "%s:%d: FAILED (%s): ", __FILE__, __LINE__, #cond);                   \
-            fprintf(stderr, __VA_ARGS__);                                                         \
-            fputc('\n', stderr);                                                                  \
-            tu_failures++;                                                                        \
-        }                                                                                         \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: FAILED (%s): ", __FILE__, __LINE__, #cond);                    \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            tu_failures++;                                                                         \
+        }                                                                                          \
     } while (0)
 
 /* Creates a fresh folder under /tmp into out. */
@@ -31,7 +31,7 @@ const char *tu_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint8_t *tu_jpeg(const uint8_t *pix, int w, int h, int pf, int subsamp, int quality, size_t *size);
 /* A deterministic RGB test pattern: gradients plus a few sharp edges. */
 void tu_pattern(uint8_t *rgb, int w, int h, unsigned seed);
-/* Writes an 8-bit RGB (channels 3) or gray (1) PNG. */
+/* Writes an 8-bit RGBA (channels 4), RGB (3) or gray (1) PNG. */
 int tu_write_png(const char *path, const uint8_t *pix, int w, int h, int channels);
 
 #endif

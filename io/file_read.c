@@ -12,7 +12,10 @@ int mbn_read_file(const char *path, uint64_t max_bytes, unsigned char **data, si
     *data = NULL;
     *len = 0;
     FILE *f = fopen(path, "rb");
-    if (!f) return mbn_fail(MBN_EFAIL, "%s: cannot open: %s", path, strerror(errno));
+    /* A missing file is a usage error (SPEC §4: exit status 2 for a missing input file). */
+    if (!f)
+        return mbn_fail(errno == ENOENT ? MBN_EUSAGE : MBN_EFAIL, "%s: cannot open: %s", path,
+                        strerror(errno));
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);

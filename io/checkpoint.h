@@ -6,8 +6,7 @@
  * Saving writes <path>.tmp.<pid>, flushes and fsyncs it, renames it over <path> and fsyncs the
  * folder, so a crash at any moment leaves either the old or the new file, never a mix.
  * Loading verifies magic, version, sizes and checksum before returning anything: a file is
- * either loaded whole or refused with one line naming it and what is wrong (MBN_EUSAGE when the
- * file does not exist, MBN_EFAIL otherwise). */
+ * either loaded whole or refused with one line naming it and what is wrong. */
 #ifndef MBN_IO_CHECKPOINT_H
 #define MBN_IO_CHECKPOINT_H
 #include <stdbool.h>

@@ -6,8 +6,7 @@
 #include <stdint.h>
 
 /* Reads path into a fresh buffer (*data, free()). Refuses non-regular files and files larger
- * than max_bytes, naming the file. A file that does not exist is MBN_EUSAGE (SPEC §4: a missing
- * input file is bad usage), anything else MBN_EFAIL. */
+ * than max_bytes, naming the file. */
 int mbn_read_file(const char *path, uint64_t max_bytes, unsigned char **data, size_t *len);
 
 #endif

@@ -233,9 +233,49 @@ fail:
     return MBN_EFAIL;
 }
 
+static int copy_metadata(const char *label, const MbnJsonv *root, MbnStMetadata *meta) {
+    const MbnJsonv *m = mbn_jsonv_get(root, "__metadata__");
+    if (!m || !m->count) return MBN_OK;
+    meta->items = calloc((size_t)m->count, sizeof *meta->items);
+    if (!meta->items) return mbn_fail(MBN_EFAIL, "%s: out of host memory", label);
+    for (int k = 0; k < m->count; k++) {
+        /* Values were checked to be strings; a key or value with NUL would be cut, so skip. */
+        if (strlen(m->keys[k]) != m->key_lens[k] || strlen(m->items[k].str) != m->items[k].str_len)
+            continue;
+        MbnStMetaItem *it = &meta->items[meta->count];
+        it->key = strdup(m->keys[k]);
+        it->value = strdup(m->items[k].str);
+        meta->count++;
+        if (!it->key || !it->value) return mbn_fail(MBN_EFAIL, "%s: out of host memory", label);
+    }
+    return MBN_OK;
+}
+
+void mbn_st_metadata_free(MbnStMetadata *meta) {
+    if (!meta) return;
+    for (int k = 0; k < meta->count; k++) {
+        free(meta->items[k].key);
+        free(meta->items[k].value);
+    }
+    free(meta->items);
+    memset(meta, 0, sizeof *meta);
+}
+
+const char *mbn_st_metadata_get(const MbnStMetadata *meta, const char *key) {
+    for (int k = 0; meta && k < meta->count; k++)
+        if (strcmp(meta->items[k].key, key) == 0) return meta->items[k].value;
+    return NULL;
+}
+
 int mbn_safetensors_parse(const unsigned char *buf, size_t len, const char *label,
                           MbnTensorSet *out) {
+    return mbn_safetensors_parse_ex(buf, len, label, out, NULL);
+}
+
+int mbn_safetensors_parse_ex(const unsigned char *buf, size_t len, const char *label,
+                             MbnTensorSet *out, MbnStMetadata *meta) {
     memset(out, 0, sizeof *out);
+    if (meta) memset(meta, 0, sizeof *meta);
     if (len < 8) return mbn_fail(MBN_EFAIL, "%s: too short for a safetensors file", label);
     uint64_t hlen = le64(buf);
     if (hlen > MBN_SAFETENSORS_MAX_HEADER)
@@ -283,18 +323,27 @@ int mbn_safetensors_parse(const unsigned char *buf, size_t len, const char *labe
         }
         convert(e, data + e->begin, t->data, mbn_tensor_numel(t));
     }
+    if (rc == MBN_OK && meta) rc = copy_metadata(label, &root, meta);
     free(es);
     mbn_jsonv_free(&root);
-    if (rc) mbn_tensors_free(out);
+    if (rc) {
+        mbn_tensors_free(out);
+        mbn_st_metadata_free(meta);
+    }
     return rc;
 }
 
 int mbn_safetensors_read(const char *path, MbnTensorSet *out) {
+    return mbn_safetensors_read_ex(path, out, NULL);
+}
+
+int mbn_safetensors_read_ex(const char *path, MbnTensorSet *out, MbnStMetadata *meta) {
     memset(out, 0, sizeof *out);
+    if (meta) memset(meta, 0, sizeof *meta);
     unsigned char *buf;
     size_t len;
     MBN_TRY(mbn_read_file(path, MAX_FILE_BYTES, &buf, &len));
-    int rc = mbn_safetensors_parse(buf, len, path, out);
+    int rc = mbn_safetensors_parse_ex(buf, len, path, out, meta);
     free(buf);
     return rc;
 }

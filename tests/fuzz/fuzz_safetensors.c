@@ -1,4 +1,5 @@
-/* Fuzzes the safetensors parser (header JSON, offsets, dtypes) on arbitrary file images. */
+/* Fuzzes the safetensors parser (header JSON, offsets, dtypes, metadata) on arbitrary file
+ * images; a refused input must leave both outputs empty. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -6,7 +7,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     MbnTensorSet s;
-    if (mbn_safetensors_parse(data, size, "fuzz.safetensors", &s) == 0) {
+    MbnStMetadata meta;
+    if (mbn_safetensors_parse_ex(data, size, "fuzz.safetensors", &s, &meta) == 0) {
+        for (int k = 0; k < meta.count; k++)
+            if (!mbn_st_metadata_get(&meta, meta.items[k].key)) abort();
+        mbn_st_metadata_free(&meta);
         volatile float sink = 0;
         for (int k = 0; k < s.count; k++) {
             int64_t n = mbn_tensor_numel(&s.items[k]);
@@ -15,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         (void)sink;
         mbn_tensors_free(&s);
-    } else if (s.count || s.items) {
+    } else if (s.count || s.items || meta.count || meta.items) {
         abort();
     }
     return 0;

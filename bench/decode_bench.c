@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "host/error.h"
+#include "io/file_read.h"
 #include "io/augment.h"
 #include "io/image_decode.h"
 #include "io/loader.h"
@@ -54,7 +55,7 @@ static double run(char **paths, int n, int passes, int mode) {
                 uint8_t *buf;
                 size_t len;
                 MbnImage img;
-                rc = mbn_read_file(paths[i], &buf, &len);
+                rc = mbn_read_file(paths[i], MBN_IMAGE_MAX_FILE_BYTES, &buf, &len);
                 if (rc == MBN_OK) rc = mbn_image_decode(buf, len, paths[i], 1.0, &img);
                 if (rc == MBN_OK) mbn_image_free(&img);
                 if (buf) free(buf);

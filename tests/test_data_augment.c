@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "host/error.h"
+#include "io/file_read.h"
 #include "io/augment.h"
 #include "io/image_decode.h"
 #include "support/data_util.h"
@@ -124,7 +125,7 @@ static void check_pil_decode(const char *name) {
     uint8_t *buf = NULL;
     size_t len = 0;
     MbnImage img = {0};
-    CHECK(mbn_read_file(path, &buf, &len) == MBN_OK &&
+    CHECK(mbn_read_file(path, MBN_IMAGE_MAX_FILE_BYTES, &buf, &len) == MBN_OK &&
               mbn_image_decode(buf, len, path, 1.0, &img) == MBN_OK,
           "%s: %s", path, mbn_last_error());
     free(buf);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "host/error.h"
+#include "io/file_read.h"
 #include "io/augment.h"
 #include "io/dataset.h"
 #include "io/image_decode.h"
@@ -98,7 +99,7 @@ static void decode_file(const char *path, MbnImage *img) {
     uint8_t *buf = NULL;
     size_t len = 0;
     img->rgb = NULL;
-    int rc = mbn_read_file(path, &buf, &len);
+    int rc = mbn_read_file(path, MBN_IMAGE_MAX_FILE_BYTES, &buf, &len);
     if (rc == MBN_OK) rc = mbn_image_decode(buf, len, path, 1.0, img);
     CHECK(rc == MBN_OK && img->w == W && img->h == H, "decode %s: %s", path, mbn_last_error());
     free(buf);

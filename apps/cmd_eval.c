@@ -11,8 +11,7 @@
 #include "io/json_writer.h"
 #include "io/loader.h"
 #include "model/evaluate.h"
-#include "model/net.h"
-#include "model/weights_file.h"
+#include "apps/session.h"
 
 int cmd_eval(int argc, char **argv) {
     MbnCommonFlags c;
@@ -53,32 +52,21 @@ int cmd_eval(int argc, char **argv) {
         rc = mbn_fail(MBN_EUSAGE, "--workers %d: must be >= 0", workers);
     if (rc) return mbn_cli_report(&cli, rc);
     MbnModelFlags mf = {c.alpha, c.resolution, c.num_classes};
-    MbnArch arch;
-    MbnTensorSet tensors = {0};
+    MbnSession ses;
     MbnDataset *ds = NULL;
     MbnLoader *ld = NULL;
-    MbnDevice dev;
-    MbnNet net;
-    bool dev_open = false, net_open = false;
-    rc = mbn_weights_open(ckpt, &mf, &arch, &tensors);
-    if (rc == MBN_OK) rc = mbn_dataset_open(data, MBN_SPLIT_VAL, &ds);
-    if (rc == MBN_OK && ds->num_classes != arch.num_classes)
+    rc = mbn_session_open(&ses, ckpt, &mf, c.device, batch);
+    if (rc) return mbn_cli_report(&cli, rc);
+    rc = mbn_dataset_open(data, MBN_SPLIT_VAL, &ds);
+    if (rc == MBN_OK && ds->num_classes != ses.arch.num_classes)
         rc = mbn_fail(MBN_EFAIL, "%s has %d classes but the model %s has %d", data, ds->num_classes,
-                      ckpt, arch.num_classes);
+                      ckpt, ses.arch.num_classes);
     if (rc == MBN_OK) {
-        MbnLoaderConfig lc = {batch, arch.resolution, workers, 1, false, false, 0, 1, 0};
+        MbnLoaderConfig lc = {batch, ses.arch.resolution, workers, 1, false, false, 0, 1, 0};
         rc = mbn_loader_create(ds, &lc, &ld);
     }
-    if (rc == MBN_OK) rc = mbn_device_open_selected(&dev, c.device);
-    dev_open = rc == MBN_OK;
-    if (rc == MBN_OK) rc = mbn_net_create(&net, &dev, &arch, batch, false);
-    net_open = rc == MBN_OK;
-    if (rc == MBN_OK) {
-        rc = mbn_net_import(&net, &tensors, false, false);
-        if (rc) mbn_fail_context(rc, "%s", ckpt);
-    }
     MbnEvalStats st;
-    if (rc == MBN_OK) rc = mbn_evaluate(&net, ld, quiet || c.json, &st);
+    if (rc == MBN_OK) rc = mbn_evaluate(&ses.net, ld, quiet || c.json, &st);
     if (rc == MBN_OK) {
         double top1 = (double)st.top1 / (double)st.images,
                top5 = (double)st.top5 / (double)st.images;
@@ -108,10 +96,8 @@ int cmd_eval(int argc, char **argv) {
                    st.seconds);
         }
     }
-    if (net_open) mbn_net_destroy(&net);
-    if (dev_open) mbn_device_close(&dev);
     if (ld) mbn_loader_destroy(ld);
     if (ds) mbn_dataset_free(ds);
-    mbn_tensors_free(&tensors);
+    mbn_session_close(&ses);
     return mbn_cli_report(&cli, rc);
 }

@@ -11,8 +11,7 @@
 #include "io/dataset.h"
 #include "io/json_writer.h"
 #include "io/loader.h"
-#include "model/net.h"
-#include "model/weights_file.h"
+#include "apps/session.h"
 
 #define MAX_IMAGES 100000
 
@@ -105,40 +104,29 @@ int cmd_infer(int argc, char **argv) {
     }
     if (rc) return mbn_cli_report(&cli, rc);
     MbnModelFlags mf = {c.alpha, c.resolution, c.num_classes};
-    MbnArch arch;
-    MbnTensorSet tensors = {0};
-    rc = mbn_weights_open(ckpt, &mf, &arch, &tensors);
-    int K = arch.num_classes;
-    if (rc == MBN_OK && top_k > K)
-        rc = mbn_fail(MBN_EUSAGE, "--top-k %d: the model has only %d classes", top_k, K);
-    if (rc) {
-        mbn_tensors_free(&tensors);
-        return mbn_cli_report(&cli, rc);
+    MbnSession ses;
+    rc = mbn_session_open(&ses, ckpt, &mf, c.device, batch);
+    if (rc) return mbn_cli_report(&cli, rc);
+    int K = ses.arch.num_classes;
+    if (top_k > K) {
+        mbn_session_close(&ses);
+        return mbn_cli_report(
+            &cli, mbn_fail(MBN_EUSAGE, "--top-k %d: the model has only %d classes", top_k, K));
     }
     int n_names = 0;
     char **names = find_labels(labels_flag, ckpt, K, &n_names);
     if (labels_flag && !names) {
-        mbn_tensors_free(&tensors);
+        mbn_session_close(&ses);
         return mbn_cli_report(
             &cli, mbn_fail(MBN_EUSAGE, "--labels %s: %s", labels_flag, mbn_last_error()));
     }
+    MbnNet *net = &ses.net;
     MbnDataset *ds = NULL;
     MbnLoader *ld = NULL;
-    MbnDevice dev;
-    MbnNet net;
-    bool dev_open = false, net_open = false;
     rc = mbn_dataset_from_files(images, cli.n_positional, K, &ds);
     if (rc == MBN_OK) {
-        MbnLoaderConfig lc = {batch, arch.resolution, workers, 1, false, false, 0, 1, 0};
+        MbnLoaderConfig lc = {batch, ses.arch.resolution, workers, 1, false, false, 0, 1, 0};
         rc = mbn_loader_create(ds, &lc, &ld);
-    }
-    if (rc == MBN_OK) rc = mbn_device_open_selected(&dev, c.device);
-    dev_open = rc == MBN_OK;
-    if (rc == MBN_OK) rc = mbn_net_create(&net, &dev, &arch, batch, false);
-    net_open = rc == MBN_OK;
-    if (rc == MBN_OK) {
-        rc = mbn_net_import(&net, &tensors, false, false);
-        if (rc) mbn_fail_context(rc, "%s", ckpt);
     }
     float *probs = malloc((size_t)batch * K * sizeof *probs);
     Ranked *rank = malloc((size_t)K * sizeof *rank);
@@ -155,9 +143,9 @@ int cmd_infer(int argc, char **argv) {
         MbnBatch b;
         rc = mbn_loader_next(ld, &b);
         if (rc || b.n == 0) break;
-        rc = mbn_net_set_input(&net, b.images, b.n);
-        if (rc == MBN_OK) rc = mbn_net_forward(&net, b.n, false);
-        if (rc == MBN_OK) rc = mbn_net_read_probs(&net, b.n, probs);
+        rc = mbn_net_set_input(net, b.images, b.n);
+        if (rc == MBN_OK) rc = mbn_net_forward(net, b.n, false);
+        if (rc == MBN_OK) rc = mbn_net_read_probs(net, b.n, probs);
         for (int i = 0; rc == MBN_OK && i < b.n; i++) {
             for (int k = 0; k < K; k++)
                 rank[k] = (Ranked){k, probs[(size_t)i * K + k]};
@@ -211,11 +199,9 @@ int cmd_infer(int argc, char **argv) {
         rc = mbn_fail(MBN_EFAIL, "none of the %d images could be read", cli.n_positional);
     free(probs);
     free(rank);
-    if (net_open) mbn_net_destroy(&net);
-    if (dev_open) mbn_device_close(&dev);
     if (ld) mbn_loader_destroy(ld);
     if (ds) mbn_dataset_free(ds);
     if (names) mbn_labels_free(names, n_names);
-    mbn_tensors_free(&tensors);
+    mbn_session_close(&ses);
     return mbn_cli_report(&cli, rc);
 }

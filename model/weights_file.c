@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "host/error.h"
@@ -58,8 +59,15 @@ static int open_checkpoint(const char *path, const MbnModelFlags *f, MbnArch *ar
 static int open_safetensors(const char *path, const MbnModelFlags *f, MbnArch *arch,
                             MbnTensorSet *tensors) {
     MbnTensorSet all = {0};
-    MBN_TRY(mbn_safetensors_read(path, &all));
+    MbnStMetadata meta;
+    memset(&meta, 0, sizeof meta);
+    MBN_TRY(mbn_safetensors_read_ex(path, &all, &meta));
     int rc = MBN_OK;
+    /* mbn's own exports say how they were trained; foreign files fall back to the defaults. */
+    const char *meta_res = mbn_st_metadata_get(&meta, "resolution");
+    const char *meta_eps = mbn_st_metadata_get(&meta, "bn_eps");
+    int file_res = meta_res ? atoi(meta_res) : 0;
+    float file_eps = meta_eps ? strtof(meta_eps, NULL) : 0.0f;
     const MbnHostTensor *fc = mbn_tensors_find(&all, "classifier.weight");
     if (!fc || fc->ndim != 2)
         rc = mbn_fail(MBN_EFAIL,
@@ -78,10 +86,12 @@ static int open_safetensors(const char *path, const MbnModelFlags *f, MbnArch *a
                           features, (double)alpha);
     }
     if (rc == MBN_OK) rc = check_flag_int(path, "--num-classes", f->num_classes, classes);
-    if (rc == MBN_OK)
-        rc = mbn_arch_build(arch, alpha, f->resolution > 0 ? f->resolution : 224, classes);
+    int res = f->resolution > 0 ? f->resolution : file_res >= 32 ? file_res : 224;
+    if (rc == MBN_OK) rc = mbn_arch_build(arch, alpha, res, classes);
+    if (rc == MBN_OK && file_eps > 0.0f && file_eps < 1.0f) arch->bn_eps = file_eps;
     if (rc == MBN_OK) rc = take_model_tensors(&all, tensors);
     mbn_tensors_free(&all);
+    mbn_st_metadata_free(&meta);
     return rc;
 }
 

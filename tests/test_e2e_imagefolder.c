@@ -1,0 +1,178 @@
+/* ImageNet-layout folder end to end through the CLI: the test writes real JPEGs (Fashion-MNIST
+ * images of three classes, upscaled to 56x56, RGB and grayscale JPEGs, one PNG, plus a truncated
+ * JPEG in train/ and a zero-byte file in val/), then runs `mbn train`, `mbn eval` and
+ * `mbn infer --json` on it. Asserts: every command succeeds; the bad files are skipped and
+ * counted, never fatal; eval's image count, top-1 and top-5 equal (to the 9 digits JSON carries) an
+ * independent count made
+ * from infer's per-image answers on the same files (class names from the folder names). */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <turbojpeg.h>
+
+#include "host/error.h"
+#include "io/dataset.h"
+#include "io/json_parse.h"
+#include "tests/support/data_util.h"
+
+static const char *classes[3] = {"a_tshirt", "b_trouser", "c_bag"}; /* sorted = indices 0..2 */
+static const int fashion_label[3] = {0, 1, 8};
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) n = 0;
+    if (s) s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+static int run(const char *cmd) {
+    int rc = system(cmd);
+    CHECK(rc == 0, "command failed (%d): %s", rc, cmd);
+    return rc;
+}
+
+int main(void) {
+    const char *mbn = getenv("MBN");
+    if (!mbn) mbn = "build/mbn";
+    char root[256];
+    if (tu_tempdir(root, sizeof root)) return 1;
+    MbnDataset *fm = NULL;
+    if (mbn_dataset_open("/usr/share/datasets/fashion-mnist", MBN_SPLIT_TRAIN, &fm)) {
+        fprintf(stderr, "%s\n", mbn_last_error());
+        return 1;
+    }
+    int per_split[2] = {48, 16}, written = 0;
+    const char *split_names[2] = {"train", "val"};
+    uint8_t rgb[56 * 56 * 3], gray[56 * 56];
+    int64_t next = 0;
+    for (int c = 0; c < 3; c++) {
+        for (int sp = 0; sp < 2; sp++) {
+            tu_mkdirs(tu_path("%s/%s/%s", root, split_names[sp], classes[c]));
+            for (int k = 0; k < per_split[sp]; k++) {
+                while (fm->labels[next] != fashion_label[c])
+                    next++;
+                const uint8_t *p = fm->pixels + next * 28 * 28;
+                next++;
+                for (int y = 0; y < 56; y++)
+                    for (int x = 0; x < 56; x++) {
+                        uint8_t v = p[(y / 2) * 28 + x / 2];
+                        gray[y * 56 + x] = v;
+                        rgb[(y * 56 + x) * 3 + 0] = v;
+                        rgb[(y * 56 + x) * 3 + 1] = (uint8_t)(v * 3 / 4);
+                        rgb[(y * 56 + x) * 3 + 2] = (uint8_t)(255 - v / 2);
+                    }
+                const char *path =
+                    tu_path("%s/%s/%s/%03d.JPEG", root, split_names[sp], classes[c], k);
+                if (k % 5 == 4) { /* some PNGs too */
+                    path = tu_path("%s/%s/%s/%03d.png", root, split_names[sp], classes[c], k);
+                    CHECK(tu_write_png(path, rgb, 56, 56, 3) == 0, "png");
+                } else {
+                    size_t n = 0;
+                    bool g = k % 3 == 0;
+                    uint8_t *jpg = tu_jpeg(g ? gray : rgb, 56, 56, g ? TJPF_GRAY : TJPF_RGB,
+                                           g ? TJSAMP_GRAY : TJSAMP_420, 90, &n);
+                    CHECK(jpg && tu_write_file(path, jpg, n) == 0, "jpeg %s", path);
+                    if (sp == 0 && c == 0 && k == 1) /* a truncated JPEG among the training data */
+                        tu_write_file(tu_path("%s/train/%s/broken.JPEG", root, classes[c]), jpg,
+                                      n / 3);
+                    free(jpg);
+                }
+                written++;
+            }
+        }
+    }
+    tu_write_file(tu_path("%s/val/%s/empty.JPEG", root, classes[1]), "", 0);
+    mbn_dataset_free(fm);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "%s train --data %s --alpha 0.25 --resolution 32 --batch-size 16 --epochs 12 "
+             "--max-lr 0.1 --workers 2 --ckpt-dir %s/ck --quiet --json > %s/train.json",
+             mbn, root, root, root);
+    run(cmd);
+    const char *ckpt = tu_path("%s/ck/mobilenetv1-12_9.ckpt", root);
+    char ck[512];
+    snprintf(ck, sizeof ck, "%s", ckpt);
+    snprintf(cmd, sizeof cmd, "%s eval --data %s --checkpoint %s --json > %s/eval.json", mbn, root,
+             ck, root);
+    run(cmd);
+    /* infer on every val file (the zero-byte one included: skipped with a warning) */
+    int len = snprintf(cmd, sizeof cmd, "%s infer --checkpoint %s --top-k 3 --json", mbn, ck);
+    for (int c = 0; c < 3; c++) {
+        DIR *d = opendir(tu_path("%s/val/%s", root, classes[c]));
+        struct dirent *e;
+        while (d && (e = readdir(d)))
+            if (e->d_name[0] != '.')
+                len += snprintf(cmd + len, sizeof cmd - (size_t)len, " %s/val/%s/%s", root,
+                                classes[c], e->d_name);
+        if (d) closedir(d);
+    }
+    if (len >= (int)sizeof cmd) return 1;
+    snprintf(cmd + len, sizeof cmd - (size_t)len, " > %s/infer.json", root);
+    run(cmd);
+
+    MbnJsonv ev, inf;
+    char *es = slurp(tu_path("%s/eval.json", root)), *is = slurp(tu_path("%s/infer.json", root));
+    CHECK(es && is, "outputs missing");
+    if (!es || !is || mbn_jsonv_parse(es, strlen(es), NULL, &ev) ||
+        mbn_jsonv_parse(is, strlen(is), NULL, &inf)) {
+        fprintf(stderr, "json: %s\n", mbn_last_error());
+        return 1;
+    }
+    const MbnJsonv *results = mbn_jsonv_get(&inf, "results");
+    int n = 0, top1 = 0, top3 = 0;
+    for (int i = 0; results && i < results->count; i++) {
+        const MbnJsonv *r = &results->items[i];
+        const char *image = mbn_jsonv_get(r, "image")->str;
+        const MbnJsonv *top = mbn_jsonv_get(r, "top");
+        int truth = -1;
+        for (int c = 0; c < 3; c++)
+            if (strstr(image, classes[c])) truth = c;
+        CHECK(truth >= 0 && top && top->count == 3, "result %d", i);
+        if (truth < 0 || !top || top->count != 3) continue;
+        n++;
+        double prev = 2, sum = 0;
+        for (int t = 0; t < 3; t++) {
+            const MbnJsonv *e = &top->items[t];
+            double p = mbn_jsonv_get(e, "prob")->num;
+            CHECK(p <= prev, "probabilities not in decreasing order");
+            prev = p;
+            sum += p;
+            bool hit = strcmp(mbn_jsonv_get(e, "label")->str, classes[truth]) == 0;
+            CHECK(hit == ((int)mbn_jsonv_get(e, "class")->i == truth), "label/class mismatch");
+            if (hit && t == 0) top1++;
+            if (hit) top3++;
+        }
+        CHECK(fabs(sum - 1.0) < 1e-4, "top-3 of 3 classes should sum to 1 (%g)", sum);
+    }
+    double e_top1 = mbn_jsonv_get(&ev, "top1")->num, e_top5 = mbn_jsonv_get(&ev, "top5")->num;
+    int e_images = (int)mbn_jsonv_get(&ev, "images")->i;
+    int e_skipped = (int)mbn_jsonv_get(&ev, "skipped")->i;
+    int i_skipped = (int)mbn_jsonv_get(&inf, "skipped")->i;
+    printf("eval: %d images (%d skipped), top-1 %.4f, top-5 %.4f\n", e_images, e_skipped, e_top1,
+           e_top5);
+    printf("infer: %d images (%d skipped), top-1 %d/%d, top-3 %d/%d\n", n, i_skipped, top1, n, top3,
+           n);
+    CHECK(e_images == 48 && n == 48, "48 usable val images");
+    CHECK(e_skipped == 1 && i_skipped == 1, "the zero-byte file is skipped and counted");
+    CHECK(fabs(e_top1 - (double)top1 / n) < 1e-8, "eval top-1 equals infer's count");
+    CHECK(fabs(e_top5 - (double)top3 / n) < 1e-8, "eval top-5 (all 3 classes) equals infer's");
+    char *ts = slurp(tu_path("%s/train.json", root));
+    CHECK(ts && strstr(ts, "\"skipped\":1"),
+          "the truncated training JPEG is skipped and counted: %s", ts ? ts : "");
+    CHECK(e_top1 > 0.5, "learned something from %d images (top-1 %.3f)", written, e_top1);
+    free(ts);
+    free(es);
+    free(is);
+    mbn_jsonv_free(&ev);
+    mbn_jsonv_free(&inf);
+    tu_rmtree(root);
+    return tu_failures != 0;
+}

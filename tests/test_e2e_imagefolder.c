@@ -2,9 +2,9 @@
  * images of three classes, upscaled to 56x56, RGB and grayscale JPEGs, one PNG, plus a truncated
  * JPEG in train/ and a zero-byte file in val/), then runs `mbn train`, `mbn eval` and
  * `mbn infer --json` on it. Asserts: every command succeeds; the bad files are skipped and
- * counted, never fatal; eval's image count, top-1 and top-5 equal (to the 9 digits JSON carries) an
- * independent count made
- * from infer's per-image answers on the same files (class names from the folder names). */
+ * counted, never fatal; eval's image count, top-1 and top-5 equal (to the 9 digits JSON
+ * carries) an independent count made from infer's per-image answers on the same files (class
+ * names from the folder names). */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>

@@ -10,7 +10,7 @@
 #include "host/device.h"
 #include "host/error.h"
 #include "host/profile.h"
-#include "host/rng.h"
+#include "io/rng.h"
 #include "io/json_writer.h"
 #include "model/net.h"
 

@@ -1,10 +1,117 @@
+/* mbn eval: top-1, top-5, mean loss and image count on the val/test split. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "apps/cli.h"
 #include "apps/commands.h"
+#include "host/device.h"
+#include "host/error.h"
+#include "io/dataset.h"
+#include "io/json_writer.h"
+#include "io/loader.h"
+#include "model/evaluate.h"
+#include "model/net.h"
+#include "model/weights_file.h"
 
 int cmd_eval(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "mbn: error: eval is not implemented yet\n");
-    return 1;
+    MbnCommonFlags c;
+    mbn_common_defaults(&c);
+    c.alpha = 0;
+    c.resolution = 0;
+    c.num_classes = 0;
+    const char *data = NULL, *ckpt = NULL;
+    int batch = 64, workers = 8;
+    bool quiet = false;
+    const MbnFlag flags[] = {
+        MBN_COMMON_FLAGS(&c),
+        {"data", FLAG_STRING, &data, "dataset folder (its val/test split is used)", "DIR"},
+        {"checkpoint", FLAG_STRING, &ckpt, "mbn checkpoint (.ckpt) or safetensors weights", "F"},
+        {"batch-size", FLAG_INT, &batch, "images per batch (default 64)", "B"},
+        {"workers", FLAG_INT, &workers, "data loader threads (default 8)", "N"},
+        {"quiet", FLAG_BOOL, &quiet, "no progress output", NULL},
+    };
+    MbnCli cli = {"eval",
+                  "mbn eval --data DIR --checkpoint F [--json]",
+                  "Evaluates a model on the val split (ImageNet layout) or the test split (IDX, "
+                  "CIFAR-10): top-1, top-5, mean cross-entropy (no smoothing), images, skipped.",
+                  flags,
+                  (int)(sizeof flags / sizeof flags[0]),
+                  NULL,
+                  0,
+                  0,
+                  false};
+    int rc = mbn_cli_parse(&cli, argc, argv);
+    if (rc || cli.help) return mbn_cli_report(&cli, rc);
+    if (!data)
+        rc = mbn_fail(MBN_EUSAGE, "--data is required");
+    else if (!ckpt)
+        rc = mbn_fail(MBN_EUSAGE, "--checkpoint is required");
+    else if (batch < 1)
+        rc = mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least 1", batch);
+    else if (workers < 0)
+        rc = mbn_fail(MBN_EUSAGE, "--workers %d: must be >= 0", workers);
+    if (rc) return mbn_cli_report(&cli, rc);
+    MbnModelFlags mf = {c.alpha, c.resolution, c.num_classes};
+    MbnArch arch;
+    MbnTensorSet tensors = {0};
+    MbnDataset *ds = NULL;
+    MbnLoader *ld = NULL;
+    MbnDevice dev;
+    MbnNet net;
+    bool dev_open = false, net_open = false;
+    rc = mbn_weights_open(ckpt, &mf, &arch, &tensors);
+    if (rc == MBN_OK) rc = mbn_dataset_open(data, MBN_SPLIT_VAL, &ds);
+    if (rc == MBN_OK && ds->num_classes != arch.num_classes)
+        rc = mbn_fail(MBN_EFAIL, "%s has %d classes but the model %s has %d", data, ds->num_classes,
+                      ckpt, arch.num_classes);
+    if (rc == MBN_OK) {
+        MbnLoaderConfig lc = {batch, arch.resolution, workers, 1, false, false, 0, 1, 0};
+        rc = mbn_loader_create(ds, &lc, &ld);
+    }
+    if (rc == MBN_OK) rc = mbn_device_open_selected(&dev, c.device);
+    dev_open = rc == MBN_OK;
+    if (rc == MBN_OK) rc = mbn_net_create(&net, &dev, &arch, batch, false);
+    net_open = rc == MBN_OK;
+    if (rc == MBN_OK) {
+        rc = mbn_net_import(&net, &tensors, false, false);
+        if (rc) mbn_fail_context(rc, "%s", ckpt);
+    }
+    MbnEvalStats st;
+    if (rc == MBN_OK) rc = mbn_evaluate(&net, ld, quiet || c.json, &st);
+    if (rc == MBN_OK) {
+        double top1 = (double)st.top1 / (double)st.images,
+               top5 = (double)st.top5 / (double)st.images;
+        double loss = st.loss_sum / (double)st.images;
+        if (st.skipped) mbn_warn("%lld unusable images were skipped", (long long)st.skipped);
+        if (c.json) {
+            MbnJson j;
+            mbn_json_init(&j, stdout);
+            mbn_json_begin_object(&j);
+            mbn_json_key(&j, "top1");
+            mbn_json_double(&j, top1);
+            mbn_json_key(&j, "top5");
+            mbn_json_double(&j, top5);
+            mbn_json_key(&j, "loss");
+            mbn_json_double(&j, loss);
+            mbn_json_key(&j, "images");
+            mbn_json_int(&j, st.images);
+            mbn_json_key(&j, "skipped");
+            mbn_json_int(&j, st.skipped);
+            mbn_json_key(&j, "seconds");
+            mbn_json_double(&j, st.seconds);
+            mbn_json_end_object(&j);
+            mbn_json_finish(&j);
+        } else {
+            printf("top-1 %.2f%%  top-5 %.2f%%  loss %.4f  (%lld images, %lld skipped, %.1f s)\n",
+                   100 * top1, 100 * top5, loss, (long long)st.images, (long long)st.skipped,
+                   st.seconds);
+        }
+    }
+    if (net_open) mbn_net_destroy(&net);
+    if (dev_open) mbn_device_close(&dev);
+    if (ld) mbn_loader_destroy(ld);
+    if (ds) mbn_dataset_free(ds);
+    mbn_tensors_free(&tensors);
+    return mbn_cli_report(&cli, rc);
 }

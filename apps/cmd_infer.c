@@ -1,10 +1,221 @@
+/* mbn infer: top-k classes with probabilities for each image, batched through the same
+ * decoding and eval preprocessing as mbn eval (resize short side to res/0.875, center crop). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "apps/cli.h"
 #include "apps/commands.h"
+#include "host/device.h"
+#include "host/error.h"
+#include "io/dataset.h"
+#include "io/json_writer.h"
+#include "io/loader.h"
+#include "model/net.h"
+#include "model/weights_file.h"
+
+#define MAX_IMAGES 100000
+
+typedef struct {
+    int k;
+    float p;
+} Ranked;
+
+static int by_prob(const void *a, const void *b) {
+    const Ranked *x = a, *y = b;
+    if (x->p != y->p) return x->p < y->p ? 1 : -1;
+    return x->k - y->k;
+}
+
+/* labels.txt beside the checkpoint, when --labels is not given. */
+static char **find_labels(const char *flag, const char *ckpt, int K, int *n) {
+    char path[4096];
+    if (flag) {
+        snprintf(path, sizeof path, "%s", flag);
+    } else {
+        snprintf(path, sizeof path, "%s", ckpt);
+        char *slash = strrchr(path, '/');
+        if (slash)
+            snprintf(slash + 1, sizeof path - (size_t)(slash + 1 - path), "labels.txt");
+        else
+            snprintf(path, sizeof path, "labels.txt");
+    }
+    char **names = NULL;
+    *n = 0;
+    if (mbn_labels_read(path, &names, n) != MBN_OK) {
+        if (flag) return NULL;
+        return NULL;
+    }
+    if (*n != K) {
+        mbn_warn("%s has %d names but the model has %d classes; printing class numbers", path, *n,
+                 K);
+        mbn_labels_free(names, *n);
+        *n = 0;
+        return NULL;
+    }
+    return names;
+}
 
 int cmd_infer(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "mbn: error: infer is not implemented yet\n");
-    return 1;
+    MbnCommonFlags c;
+    mbn_common_defaults(&c);
+    c.alpha = 0;
+    c.resolution = 0;
+    c.num_classes = 0;
+    const char *ckpt = NULL, *labels_flag = NULL;
+    int top_k = 5, batch = 32, workers = 8;
+    static const char *images[MAX_IMAGES];
+    const MbnFlag flags[] = {
+        MBN_COMMON_FLAGS(&c),
+        {"checkpoint", FLAG_STRING, &ckpt, "mbn checkpoint (.ckpt) or safetensors weights", "F"},
+        {"labels", FLAG_STRING, &labels_flag,
+         "class names, one per line (default: labels.txt "
+         "beside the checkpoint)",
+         "L"},
+        {"top-k", FLAG_INT, &top_k, "classes to print per image (default 5)", "K"},
+        {"batch-size", FLAG_INT, &batch, "images per batch (default 32)", "B"},
+        {"workers", FLAG_INT, &workers, "decoding threads (default 8)", "N"},
+    };
+    MbnCli cli = {"infer",
+                  "mbn infer --checkpoint F [--labels L] [--top-k 5] [--json] IMAGE...",
+                  "Classifies JPEG/PNG images: the top-k classes with probabilities, highest "
+                  "first.",
+                  flags,
+                  (int)(sizeof flags / sizeof flags[0]),
+                  images,
+                  MAX_IMAGES,
+                  0,
+                  false};
+    int rc = mbn_cli_parse(&cli, argc, argv);
+    if (rc || cli.help) return mbn_cli_report(&cli, rc);
+    if (!ckpt)
+        rc = mbn_fail(MBN_EUSAGE, "--checkpoint is required");
+    else if (cli.n_positional == 0)
+        rc = mbn_fail(MBN_EUSAGE, "no IMAGE given");
+    else if (batch < 1)
+        rc = mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least 1", batch);
+    else if (top_k < 1)
+        rc = mbn_fail(MBN_EUSAGE, "--top-k %d: must be at least 1", top_k);
+    for (int i = 0; rc == MBN_OK && i < cli.n_positional; i++) {
+        FILE *f = fopen(images[i], "rb");
+        if (!f)
+            rc = mbn_fail(MBN_EUSAGE, "%s: cannot open the image", images[i]);
+        else
+            fclose(f);
+    }
+    if (rc) return mbn_cli_report(&cli, rc);
+    MbnModelFlags mf = {c.alpha, c.resolution, c.num_classes};
+    MbnArch arch;
+    MbnTensorSet tensors = {0};
+    rc = mbn_weights_open(ckpt, &mf, &arch, &tensors);
+    int K = arch.num_classes;
+    if (rc == MBN_OK && top_k > K)
+        rc = mbn_fail(MBN_EUSAGE, "--top-k %d: the model has only %d classes", top_k, K);
+    if (rc) {
+        mbn_tensors_free(&tensors);
+        return mbn_cli_report(&cli, rc);
+    }
+    int n_names = 0;
+    char **names = find_labels(labels_flag, ckpt, K, &n_names);
+    if (labels_flag && !names) {
+        mbn_tensors_free(&tensors);
+        return mbn_cli_report(
+            &cli, mbn_fail(MBN_EUSAGE, "--labels %s: %s", labels_flag, mbn_last_error()));
+    }
+    MbnDataset *ds = NULL;
+    MbnLoader *ld = NULL;
+    MbnDevice dev;
+    MbnNet net;
+    bool dev_open = false, net_open = false;
+    rc = mbn_dataset_from_files(images, cli.n_positional, K, &ds);
+    if (rc == MBN_OK) {
+        MbnLoaderConfig lc = {batch, arch.resolution, workers, 1, false, false, 0, 1, 0};
+        rc = mbn_loader_create(ds, &lc, &ld);
+    }
+    if (rc == MBN_OK) rc = mbn_device_open_selected(&dev, c.device);
+    dev_open = rc == MBN_OK;
+    if (rc == MBN_OK) rc = mbn_net_create(&net, &dev, &arch, batch, false);
+    net_open = rc == MBN_OK;
+    if (rc == MBN_OK) {
+        rc = mbn_net_import(&net, &tensors, false, false);
+        if (rc) mbn_fail_context(rc, "%s", ckpt);
+    }
+    float *probs = malloc((size_t)batch * K * sizeof *probs);
+    Ranked *rank = malloc((size_t)K * sizeof *rank);
+    if (rc == MBN_OK && (!probs || !rank)) rc = mbn_fail(MBN_EFAIL, "out of host memory");
+    MbnJson j;
+    if (c.json) {
+        mbn_json_init(&j, stdout);
+        mbn_json_begin_object(&j);
+        mbn_json_key(&j, "results");
+        mbn_json_begin_array(&j);
+    }
+    if (rc == MBN_OK) rc = mbn_loader_start_epoch(ld, 0, 0);
+    while (rc == MBN_OK) {
+        MbnBatch b;
+        rc = mbn_loader_next(ld, &b);
+        if (rc || b.n == 0) break;
+        rc = mbn_net_set_input(&net, b.images, b.n);
+        if (rc == MBN_OK) rc = mbn_net_forward(&net, b.n, false);
+        if (rc == MBN_OK) rc = mbn_net_read_probs(&net, b.n, probs);
+        for (int i = 0; rc == MBN_OK && i < b.n; i++) {
+            for (int k = 0; k < K; k++)
+                rank[k] = (Ranked){k, probs[(size_t)i * K + k]};
+            qsort(rank, (size_t)K, sizeof *rank, by_prob);
+            const char *path = images[b.indices[i]];
+            if (c.json) {
+                mbn_json_begin_object(&j);
+                mbn_json_key(&j, "image");
+                mbn_json_string(&j, path);
+                mbn_json_key(&j, "top");
+                mbn_json_begin_array(&j);
+            } else {
+                printf("%s\n", path);
+            }
+            for (int t = 0; t < top_k; t++) {
+                char num[16];
+                snprintf(num, sizeof num, "%d", rank[t].k);
+                const char *label = names ? names[rank[t].k] : num;
+                if (c.json) {
+                    mbn_json_begin_object(&j);
+                    mbn_json_key(&j, "class");
+                    mbn_json_int(&j, rank[t].k);
+                    mbn_json_key(&j, "label");
+                    mbn_json_string(&j, label);
+                    mbn_json_key(&j, "prob");
+                    mbn_json_double(&j, rank[t].p);
+                    mbn_json_end_object(&j);
+                } else {
+                    printf("  %2d. %-24s %8.4f%%  (class %d)\n", t + 1, label, 100.0 * rank[t].p,
+                           rank[t].k);
+                }
+            }
+            if (c.json) {
+                mbn_json_end_array(&j);
+                mbn_json_end_object(&j);
+            }
+        }
+    }
+    int64_t skipped = ld ? mbn_loader_skipped(ld) : 0;
+    if (c.json) {
+        mbn_json_end_array(&j);
+        mbn_json_key(&j, "skipped");
+        mbn_json_int(&j, skipped);
+        mbn_json_end_object(&j);
+        mbn_json_finish(&j);
+    }
+    if (rc == MBN_OK && skipped)
+        mbn_warn("%lld of %d images could not be read and were skipped", (long long)skipped,
+                 cli.n_positional);
+    if (rc == MBN_OK && skipped == cli.n_positional)
+        rc = mbn_fail(MBN_EFAIL, "none of the %d images could be read", cli.n_positional);
+    free(probs);
+    free(rank);
+    if (net_open) mbn_net_destroy(&net);
+    if (dev_open) mbn_device_close(&dev);
+    if (ld) mbn_loader_destroy(ld);
+    if (ds) mbn_dataset_free(ds);
+    if (names) mbn_labels_free(names, n_names);
+    mbn_tensors_free(&tensors);
+    return mbn_cli_report(&cli, rc);
 }

@@ -1,10 +1,220 @@
+/* mbn train: the seed's training recipe (SPEC §2) on one device or data-parallel on several. */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "apps/cli.h"
 #include "apps/commands.h"
+#include "host/device.h"
+#include "host/error.h"
+#include "io/json_writer.h"
+#include "model/train_loop.h"
+
+static int open_devices(const char *sel, MbnDevice **out, int *n) {
+    MbnDeviceInfo *all = NULL;
+    int count = 0, *idx = NULL, n_sel = 0;
+    MBN_TRY(mbn_devices_list(&all, &count));
+    int rc = mbn_devices_select(sel, all, count, &idx, &n_sel);
+    /* Plain SEL picks one device; "all" or a list picks several for data-parallel training. */
+    if (rc == MBN_OK && sel && strcmp(sel, "all") != 0 && !strchr(sel, ',')) n_sel = 1;
+    MbnDevice *devs = rc ? NULL : calloc((size_t)n_sel, sizeof *devs);
+    if (rc == MBN_OK && !devs) rc = mbn_fail(MBN_EFAIL, "out of host memory");
+    int opened = 0;
+    for (; rc == MBN_OK && opened < n_sel; opened++) {
+        rc = mbn_device_open(&devs[opened], &all[idx[opened]]);
+        if (rc) break;
+    }
+    if (rc) {
+        for (int i = 0; i < opened; i++)
+            mbn_device_close(&devs[i]);
+        free(devs);
+        devs = NULL;
+    }
+    free(idx);
+    free(all);
+    *out = devs;
+    *n = rc ? 0 : n_sel;
+    return rc;
+}
 
 int cmd_train(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "mbn: error: train is not implemented yet\n");
-    return 1;
+    MbnCommonFlags c;
+    mbn_common_defaults(&c);
+    c.num_classes = 0;
+    const char *data = NULL, *schedule = "cosine", *milestones = NULL, *rates = NULL;
+    const char *ckpt_dir = "./mobilenet_v1", *resume = NULL, *init = NULL;
+    int epochs = 200, batch = 64, decay_epochs = 0, warmup = 0, keep = 10, workers = 8, seed = 1;
+    int save_every = 0, max_steps = 0;
+    float max_lr = 0.1f, min_lr = 0.0f, momentum = 0.9f, wd = 0.0f, smoothing = 0.1f;
+    bool decay_all = false, no_eval = false, quiet = false;
+    const MbnFlag flags[] = {
+        MBN_COMMON_FLAGS(&c),
+        {"data", FLAG_STRING, &data, "dataset folder: ImageNet layout, MNIST IDX or CIFAR-10",
+         "DIR"},
+        {"epochs", FLAG_INT, &epochs, "epochs (default 200)", "N"},
+        {"batch-size", FLAG_INT, &batch, "images per step per device (default 64)", "B"},
+        {"lr-schedule", FLAG_STRING, &schedule, "cosine (default) or piecewise", "S"},
+        {"max-lr", FLAG_FLOAT, &max_lr, "cosine: peak learning rate (default 0.1)", "LR"},
+        {"min-lr", FLAG_FLOAT, &min_lr, "cosine: final learning rate (default 0)", "LR"},
+        {"decay-epochs", FLAG_INT, &decay_epochs, "cosine: epochs to decay over (default: epochs)",
+         "N"},
+        {"milestones", FLAG_STRING, &milestones,
+         "piecewise: increasing step counts, e.g. 1000,2000", "M1,M2"},
+        {"learning-rates", FLAG_STRING, &rates, "piecewise: one rate per milestone", "R1,R2"},
+        {"warmup-epochs", FLAG_INT, &warmup, "linear warmup epochs (default 0)", "W"},
+        {"momentum", FLAG_FLOAT, &momentum, "SGD momentum (default 0.9)", "M"},
+        {"weight-decay", FLAG_FLOAT, &wd, "L2 weight decay (default 0)", "WD"},
+        {"decay-all", FLAG_BOOL, &decay_all,
+         "also decay depthwise weights, BN parameters and biases (default: excluded)", NULL},
+        {"label-smoothing", FLAG_FLOAT, &smoothing, "MindSpore label smoothing e (default 0.1)",
+         "E"},
+        {"ckpt-dir", FLAG_STRING, &ckpt_dir, "checkpoints, labels and log (default ./mobilenet_v1)",
+         "DIR"},
+        {"keep-checkpoint-max", FLAG_INT, &keep, "checkpoints kept (default 10)", "N"},
+        {"save-every-steps", FLAG_INT, &save_every,
+         "also checkpoint every N steps (default: per "
+         "epoch only)",
+         "N"},
+        {"workers", FLAG_INT, &workers, "data loader threads (default 8, capped at the cores)",
+         "N"},
+        {"seed", FLAG_INT, &seed, "seed for init, data order and augmentation (default 1)", "S"},
+        {"resume", FLAG_STRING, &resume, "auto (latest valid checkpoint in --ckpt-dir) or a file",
+         "auto|FILE"},
+        {"init", FLAG_STRING, &init, "start from safetensors weights (timm names)", "W"},
+        {"max-steps", FLAG_INT, &max_steps, "stop after this many steps, with a checkpoint", "N"},
+        {"no-eval", FLAG_BOOL, &no_eval, "skip evaluation after each epoch", NULL},
+        {"quiet", FLAG_BOOL, &quiet, "no progress output", NULL},
+    };
+    MbnCli cli = {"train",
+                  "mbn train --data DIR [--epochs N] [--batch-size B] [flags]",
+                  "Trains MobileNet V1 with momentum SGD, a cosine or piecewise schedule and "
+                  "label-smoothed cross-entropy (the seed's recipe), evaluating top-1/top-5 after "
+                  "each epoch and checkpointing to --ckpt-dir.\n--device all or --device 0,1 "
+                  "trains data-parallel: --batch-size per device, gradients averaged every step.",
+                  flags,
+                  (int)(sizeof flags / sizeof flags[0]),
+                  NULL,
+                  0,
+                  0,
+                  false};
+    int rc = mbn_cli_parse(&cli, argc, argv);
+    if (rc || cli.help) return mbn_cli_report(&cli, rc);
+    if (!data) return mbn_cli_report(&cli, mbn_fail(MBN_EUSAGE, "--data is required"));
+    if (epochs < 1)
+        rc = mbn_fail(MBN_EUSAGE, "--epochs %d: must be at least 1", epochs);
+    else if (batch < 2)
+        rc = mbn_fail(MBN_EUSAGE,
+                      "--batch-size %d: training needs at least 2 images per device "
+                      "(BatchNorm statistics)",
+                      batch);
+    else if (!(smoothing >= 0 && smoothing < 1))
+        rc = mbn_fail(MBN_EUSAGE, "--label-smoothing %g: must be in [0, 1)", (double)smoothing);
+    else if (!(momentum >= 0 && momentum < 1))
+        rc = mbn_fail(MBN_EUSAGE, "--momentum %g: must be in [0, 1)", (double)momentum);
+    else if (!(wd >= 0))
+        rc = mbn_fail(MBN_EUSAGE, "--weight-decay %g: must be >= 0", (double)wd);
+    else if (keep < 1)
+        rc = mbn_fail(MBN_EUSAGE, "--keep-checkpoint-max %d: must be >= 1", keep);
+    else if (workers < 0)
+        rc = mbn_fail(MBN_EUSAGE, "--workers %d: must be >= 0", workers);
+    else if (save_every < 0)
+        rc = mbn_fail(MBN_EUSAGE, "--save-every-steps %d: must be >= 0", save_every);
+    else if (max_steps < 0)
+        rc = mbn_fail(MBN_EUSAGE, "--max-steps %d: must be >= 0", max_steps);
+    else if (seed < 0)
+        rc = mbn_fail(MBN_EUSAGE, "--seed %d: must be >= 0", seed);
+    if (rc) return mbn_cli_report(&cli, rc);
+    MbnTrainConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    if (!strcmp(schedule, "cosine")) {
+        cfg.lr.kind = MBN_LR_COSINE;
+        if (milestones || rates)
+            rc = mbn_fail(MBN_EUSAGE, "--milestones/--learning-rates need --lr-schedule piecewise");
+    } else if (!strcmp(schedule, "piecewise")) {
+        rc = mbn_lr_parse_piecewise(&cfg.lr, milestones, rates);
+    } else {
+        rc = mbn_fail(MBN_EUSAGE, "--lr-schedule %s: expected cosine or piecewise", schedule);
+    }
+    cfg.lr.max_lr = max_lr;
+    cfg.lr.min_lr = min_lr;
+    cfg.lr.decay_epochs = decay_epochs;
+    cfg.lr.warmup_epochs = warmup;
+    if (rc == MBN_OK && decay_epochs < 0)
+        rc = mbn_fail(MBN_EUSAGE, "--decay-epochs %d: must be at least 1", decay_epochs);
+    if (rc == MBN_OK && warmup >= epochs)
+        rc = mbn_fail(MBN_EUSAGE, "--warmup-epochs %d: must be fewer than --epochs %d", warmup,
+                      epochs);
+    if (rc == MBN_OK) {
+        MbnLrSchedule probe = cfg.lr;
+        if (probe.decay_epochs == 0) probe.decay_epochs = 1;
+        rc = mbn_lr_validate(&probe);
+    }
+    MbnArch probe_arch; /* validates --alpha / --resolution before touching the data */
+    if (rc == MBN_OK) rc = mbn_arch_build(&probe_arch, c.alpha, c.resolution, 2);
+    if (rc == MBN_OK && c.num_classes != 0 && c.num_classes < 2)
+        rc = mbn_fail(MBN_EUSAGE, "--num-classes %d: must be at least 2", c.num_classes);
+    if (rc) return mbn_cli_report(&cli, rc);
+    cfg.alpha = c.alpha;
+    cfg.resolution = c.resolution;
+    cfg.num_classes = c.num_classes;
+    cfg.data_dir = data;
+    cfg.batch_size = batch;
+    cfg.workers = workers;
+    cfg.epochs = epochs;
+    cfg.momentum = momentum;
+    cfg.weight_decay = wd;
+    cfg.decay_all = decay_all;
+    cfg.smoothing = smoothing;
+    cfg.seed = (uint64_t)seed;
+    cfg.ckpt_dir = ckpt_dir;
+    cfg.keep_max = keep;
+    cfg.save_every_steps = save_every;
+    cfg.resume = resume;
+    cfg.init = init;
+    cfg.eval = !no_eval;
+    cfg.max_steps = max_steps;
+    cfg.quiet = quiet || c.json;
+    rc = open_devices(c.device, &cfg.devices, &cfg.n_devices);
+    if (rc) return mbn_cli_report(&cli, rc);
+    MbnTrainResult res;
+    rc = mbn_train(&cfg, &res);
+    for (int i = 0; i < cfg.n_devices; i++)
+        mbn_device_close(&cfg.devices[i]);
+    free(cfg.devices);
+    if (rc == MBN_OK && res.skipped)
+        mbn_warn("%lld unusable images were skipped", (long long)res.skipped);
+    if (rc == MBN_OK && c.json) {
+        MbnJson j;
+        mbn_json_init(&j, stdout);
+        mbn_json_begin_object(&j);
+        mbn_json_key(&j, "checkpoint");
+        mbn_json_string(&j, res.checkpoint);
+        mbn_json_key(&j, "epochs");
+        mbn_json_int(&j, res.epochs);
+        mbn_json_key(&j, "steps");
+        mbn_json_int(&j, res.steps);
+        mbn_json_key(&j, "loss");
+        mbn_json_double(&j, res.loss);
+        mbn_json_key(&j, "val_top1");
+        mbn_json_double(&j, res.val_top1);
+        mbn_json_key(&j, "val_top5");
+        mbn_json_double(&j, res.val_top5);
+        mbn_json_key(&j, "seconds");
+        mbn_json_double(&j, res.seconds);
+        mbn_json_key(&j, "skipped");
+        mbn_json_int(&j, res.skipped);
+        mbn_json_key(&j, "interrupted");
+        mbn_json_bool(&j, res.interrupted);
+        mbn_json_end_object(&j);
+        mbn_json_finish(&j);
+    } else if (rc == MBN_OK) {
+        printf("trained %lld steps in %.1f s; last loss %.4f", (long long)res.steps, res.seconds,
+               res.loss);
+        if (!isnan(res.val_top1))
+            printf("; test top-1 %.2f%%, top-5 %.2f%%", 100 * res.val_top1, 100 * res.val_top5);
+        printf("\ncheckpoint: %s\n", res.checkpoint);
+    }
+    if (rc == MBN_OK && res.interrupted) return 1;
+    return mbn_cli_report(&cli, rc);
 }

@@ -25,6 +25,26 @@ int mbn_gemm(MbnDevice *dev, bool trans_a, bool trans_b, size_t m, size_t n, siz
     return MBN_OK;
 }
 
+int mbn_gemm_strided_batched(MbnDevice *dev, bool trans_a, bool trans_b, size_t m, size_t n,
+                             size_t k, cl_mem a, size_t a_off, size_t lda, size_t a_stride,
+                             cl_mem b, size_t b_off, size_t ldb, size_t b_stride, cl_mem c,
+                             size_t c_off, size_t ldc, size_t c_stride, size_t batch_count) {
+    if (m == 0 || n == 0 || batch_count == 0) return MBN_OK;
+    cl_event *ev = mbn_profile_slot(dev);
+    CLBlastStatusCode s = CLBlastSgemmStridedBatched(
+        CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, 1.0f, a, a_off, lda, a_stride,
+        b, b_off, ldb, b_stride, 0.0f, c, c_off, ldc, c_stride, batch_count, &dev->queue, ev);
+    if (s != CLBlastSuccess) {
+        if (ev) *ev = NULL;
+        const char *layer = dev->profile && dev->profile->current ? dev->profile->current : "?";
+        return mbn_fail(MBN_EFAIL,
+                        "device %s: CLBlast batched SGEMM %zux%zux%zu x%zu (layer %s): %s",
+                        dev->info.name, m, n, k, batch_count, layer, mbn_clblast_error_name(s));
+    }
+    return MBN_OK;
+}
+
 int mbn_blas_tune_device(MbnDevice *dev) {
     const MbnTuning *t = mbn_tuning_lookup(&dev->info);
     if (!t) return MBN_OK;

@@ -14,6 +14,12 @@ int mbn_gemm(struct MbnDevice *dev, bool trans_a, bool trans_b, size_t m, size_t
              float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb,
              float beta, cl_mem c, size_t c_off, size_t ldc);
 
+/* batch_count GEMMs as above, operand i at offset + i * stride (CLBlast's strided batched GEMM). */
+int mbn_gemm_strided_batched(struct MbnDevice *dev, bool trans_a, bool trans_b, size_t m, size_t n,
+                             size_t k, cl_mem a, size_t a_off, size_t lda, size_t a_stride,
+                             cl_mem b, size_t b_off, size_t ldb, size_t b_stride, cl_mem c,
+                             size_t c_off, size_t ldc, size_t c_stride, size_t batch_count);
+
 /* Applies the tuned CLBlast parameters known for this device (host/tuning.c), if any. */
 int mbn_blas_tune_device(struct MbnDevice *dev);
 

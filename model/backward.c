@@ -50,7 +50,8 @@ int mbn_net_backward(MbnNet *net, const int32_t *labels, int n, float smoothing)
         switch (L->type) {
         case MBN_LAYER_STEM:
             MBN_TRY(mbn_op_stem_bwd_weight(d, MBN_BUF(net->patches, 0), MBN_BUF(dz, 0),
-                                           MBN_BUF(net->grads, p->w), M, L->cout));
+                                           MBN_BUF(net->grads, p->w), M, L->cout,
+                                           MBN_BUF(net->scratch, 0)));
             break;
         case MBN_LAYER_DW:
             MBN_TRY(mbn_op_dw_bwd_weight(d, MBN_BUF(x, 0), MBN_BUF(dz, 0),

@@ -81,9 +81,9 @@ typedef struct {
 int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batch, bool training);
 void mbn_net_destroy(MbnNet *net);
 
-/* Deterministic seeded init (host PRNG, uploaded): convs Kaiming normal with fan_out (timm's
- * and TF-slim's choice for MobileNets), FC uniform(+-1/sqrt(fan_out)) with zero bias, BN gamma 1,
- * beta 0, running mean 0, var 1; momentum zero. */
+/* Deterministic seeded init (host PRNG, uploaded): PyTorch's defaults, as a user building this
+ * model from nn.Conv2d/nn.Linear gets: conv and FC weights and the FC bias U(+-1/sqrt(fan_in));
+ * BN gamma 1, beta 0, running mean 0, var 1; momentum zero. */
 int mbn_net_init(MbnNet *net, uint64_t seed);
 
 /* Tensors in timm names/layouts (weights, BN running stats, FC). With `with_momentum`, adds

@@ -37,7 +37,9 @@ size_t mbn_ops_scratch_floats(size_t M, int C) {
 /* CPUs get kernels where one work-item handles 8 adjacent channels as float8 over a run of
  * rows or pixels (PoCL otherwise schedules millions of one-element work-items); they keep the
  * per-channel arithmetic order of the generic kernels, which GPUs use. */
-static bool vec8(const MbnDevice *d, int C) { return d->is_cpu && C % 8 == 0; }
+static bool vec8(const MbnDevice *d, int C) {
+    return d->is_cpu && C % 8 == 0;
+}
 
 #define I(x) KINT(x)
 #define MEM(b) KMEM((b).mem)
@@ -57,9 +59,49 @@ int mbn_op_stem_gemm(MbnDevice *d, MbnBuf patches, MbnBuf w, MbnBuf z, size_t M,
                     w.off, 27, 0.0f, z.mem, z.off, (size_t)Cout);
 }
 
-int mbn_op_stem_bwd_weight(MbnDevice *d, MbnBuf patches, MbnBuf dz, MbnBuf dw, size_t M, int Cout) {
-    return mbn_gemm(d, true, false, (size_t)Cout, 27, M, 1.0f, dz.mem, dz.off, (size_t)Cout,
-                    patches.mem, patches.off, 27, 0.0f, dw.mem, dw.off, 27);
+static bool use_tiled_gemm(const MbnDevice *d);
+
+/* Weight gradient dw[Cout, K] = dy[M, Cout]^T x[M, K] through CLBlast when M is long: one GEMM
+ * would give the device only Cout*K outputs to parallelise over while each walks all M rows
+ * (on an H100 the 112x112 layers ran 10x slower than PyTorch). Split-K instead: S equal row
+ * chunks as one strided batched GEMM into partials, a remainder chunk, then the partials added
+ * in order (channel_reduce_rows): deterministic, and S depends only on the shapes and the
+ * scratch size. */
+static int clblast_weight_grad(MbnDevice *d, MbnBuf dy, MbnBuf x, MbnBuf dw, size_t M, int Cout,
+                               int K, MbnBuf scratch) {
+    size_t outs = (size_t)Cout * (size_t)K, scratch_bytes = 0;
+    if (scratch.mem)
+        clGetMemObjectInfo(scratch.mem, CL_MEM_SIZE, sizeof scratch_bytes, &scratch_bytes, NULL);
+    size_t room = scratch_bytes / sizeof(float) / outs; /* partials that fit */
+    size_t S = M / 4096;
+    if (S > 64) S = 64;
+    if (S + 1 > room) S = room > 1 ? room - 1 : 0;
+    if (S < 2)
+        return mbn_gemm(d, true, false, (size_t)Cout, (size_t)K, M, 1.0f, dy.mem, dy.off,
+                        (size_t)Cout, x.mem, x.off, (size_t)K, 0.0f, dw.mem, dw.off, (size_t)K);
+    size_t kc = M / S, rest = M - S * kc;
+    MBN_TRY(mbn_gemm_strided_batched(d, true, false, (size_t)Cout, (size_t)K, kc, dy.mem, dy.off,
+                                     (size_t)Cout, kc * (size_t)Cout, x.mem, x.off, (size_t)K,
+                                     kc * (size_t)K, scratch.mem, 0, (size_t)K, outs, S));
+    size_t parts = S;
+    if (rest) {
+        MBN_TRY(mbn_gemm(d, true, false, (size_t)Cout, (size_t)K, rest, 1.0f, dy.mem,
+                         dy.off + S * kc * (size_t)Cout, (size_t)Cout, x.mem,
+                         x.off + S * kc * (size_t)K, (size_t)K, 0.0f, scratch.mem, S * outs,
+                         (size_t)K));
+        parts++;
+    }
+    size_t g[1] = {outs};
+    return MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g, NULL, KMEM(scratch.mem), I(parts),
+                      I(outs), KFLT(1.0f), MEM(dw), OFF(dw));
+}
+
+int mbn_op_stem_bwd_weight(MbnDevice *d, MbnBuf patches, MbnBuf dz, MbnBuf dw, size_t M, int Cout,
+                           MbnBuf scratch) {
+    if (use_tiled_gemm(d))
+        return mbn_gemm(d, true, false, (size_t)Cout, 27, M, 1.0f, dz.mem, dz.off, (size_t)Cout,
+                        patches.mem, patches.off, 27, 0.0f, dw.mem, dw.off, 27);
+    return clblast_weight_grad(d, dz, patches, dw, M, Cout, 27, scratch);
 }
 
 /* ---- depthwise ---- */
@@ -73,8 +115,8 @@ int mbn_op_dw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N
         size_t g[2] = {(size_t)C / 8, (size_t)N * Ho}, l[2] = {(size_t)C / 8, 1};
         if (l[0] > d->info.max_work_group) l[0] = 1;
         return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd_row8, 2, g, l, MEM(x), OFF(x), MEM(w), OFF(w),
-                          KMEM(b), OFF(bias), I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H),
-                          I(W), I(C), I(Ho), I(Wo), I(stride));
+                          KMEM(b), OFF(bias), I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H), I(W),
+                          I(C), I(Ho), I(Wo), I(stride));
     }
     size_t g[3] = {(size_t)C, (size_t)Wo, (size_t)N * Ho};
     return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd, 3, g, NULL, MEM(x), OFF(x), MEM(w), OFF(w), KMEM(b),
@@ -105,9 +147,10 @@ int mbn_op_dw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, in
     chunking((size_t)N * Ho, &P, &rpc);
     bool v = vec8(d, C);
     size_t g1[2] = {(size_t)(v ? C / 8 : C), (size_t)P};
-    MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_dw_conv3x3_bwd_weight_partial8 : MBN_K_dw_conv3x3_bwd_weight_partial, 2, g1, NULL, MEM(x), OFF(x), MEM(dy),
-                       OFF(dy), KMEM(scratch.mem), I(N), I(H), I(W), I(C), I(Ho), I(Wo), I(stride),
-                       I(rpc)));
+    MBN_TRY(MBN_LAUNCH(
+        d, v ? MBN_K_dw_conv3x3_bwd_weight_partial8 : MBN_K_dw_conv3x3_bwd_weight_partial, 2, g1,
+        NULL, MEM(x), OFF(x), MEM(dy), OFF(dy), KMEM(scratch.mem), I(N), I(H), I(W), I(C), I(Ho),
+        I(Wo), I(stride), I(rpc)));
     size_t g2[1] = {(size_t)9 * C};
     return MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g2, NULL, KMEM(scratch.mem), I(P), I(9 * C),
                       KFLT(1.0f), MEM(dw), OFF(dw));
@@ -130,9 +173,9 @@ static bool use_tiled_gemm(const MbnDevice *d) {
 /* C[M, N] = op(A) B (+ bias, ReLU6) with gemm.cl. Each work-item walks a run of row tiles of
  * one column tile; runs are sized for a few hundred work-items, enough to balance the cores
  * while keeping a B panel hot in cache. */
-static int gemm_tiled_ep(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b,
-                         size_t ldb, MbnBuf c, size_t ldc, MbnBuf bias, int epilogue, size_t M,
-                         size_t N, size_t K) {
+static int gemm_tiled_ep(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b, size_t ldb,
+                         MbnBuf c, size_t ldc, MbnBuf bias, int epilogue, size_t M, size_t N,
+                         size_t K) {
     size_t row_tiles = (M + GEMM_TM - 1) / GEMM_TM, col_tiles = (N + GEMM_TN - 1) / GEMM_TN;
     /* Column tiles per work-item: as many B panels (K x 32 floats) as fit in ~256 KiB of L2. */
     size_t ctiles = 65536 / ((K ? K : 1) * GEMM_TN);
@@ -176,14 +219,14 @@ static int gemm_weight_grad(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t
                        OFF(x), I(Cin), KMEM(scratch.mem), I(0), I(Cin), MEM(dw), I(0), I(0),
                        I(Cout), I(Cin), I(M), I(row_tiles), I(kc), I(n_out), I(1)));
     size_t g2[1] = {n_out};
-    return MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g2, NULL, KMEM(scratch.mem), I(P),
-                      I(n_out), KFLT(1.0f), MEM(dw), OFF(dw));
+    return MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g2, NULL, KMEM(scratch.mem), I(P), I(n_out),
+                      KFLT(1.0f), MEM(dw), OFF(dw));
 }
 
 int mbn_op_pw_bwd_weight_split(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
                                int Cout, MbnBuf scratch) {
     if (use_tiled_gemm(d)) return gemm_weight_grad(d, x, dy, dw, M, Cin, Cout, scratch);
-    return mbn_op_pw_bwd_weight(d, x, dy, dw, M, Cin, Cout);
+    return clblast_weight_grad(d, dy, x, dw, M, Cout, Cin, scratch);
 }
 
 int mbn_op_transpose(MbnDevice *d, MbnBuf src, MbnBuf dst, int rows, int cols) {
@@ -197,8 +240,8 @@ int mbn_op_pw_fwd_t(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf bias, MbnBuf y, si
     if (use_tiled_gemm(d))
         return gemm_tiled(d, x, (size_t)Cin, false, wt, (size_t)Cout, y, (size_t)Cout, bias, M,
                           (size_t)Cout, (size_t)Cin);
-    MBN_TRY(mbn_gemm(d, false, false, M, (size_t)Cout, (size_t)Cin, 1.0f, x.mem, x.off,
-                     (size_t)Cin, wt.mem, wt.off, (size_t)Cout, 0.0f, y.mem, y.off, (size_t)Cout));
+    MBN_TRY(mbn_gemm(d, false, false, M, (size_t)Cout, (size_t)Cin, 1.0f, x.mem, x.off, (size_t)Cin,
+                     wt.mem, wt.off, (size_t)Cout, 0.0f, y.mem, y.off, (size_t)Cout));
     return bias.mem ? mbn_op_bias_relu6(d, y, bias, M, Cout) : MBN_OK;
 }
 
@@ -209,8 +252,8 @@ int mbn_op_pw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf y, size_t M, int Cin,
 
 int mbn_op_pw_bwd_input(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, size_t M, int Cin, int Cout) {
     if (use_tiled_gemm(d)) /* dx = dy w: w [Cout, Cin] is already the row-major B operand */
-        return gemm_tiled(d, dy, (size_t)Cout, false, w, (size_t)Cin, dx, (size_t)Cin, MBN_NOBUF,
-                          M, (size_t)Cin, (size_t)Cout);
+        return gemm_tiled(d, dy, (size_t)Cout, false, w, (size_t)Cin, dx, (size_t)Cin, MBN_NOBUF, M,
+                          (size_t)Cin, (size_t)Cout);
     return mbn_gemm(d, false, false, M, (size_t)Cin, (size_t)Cout, 1.0f, dy.mem, dy.off,
                     (size_t)Cout, w.mem, w.off, (size_t)Cin, 0.0f, dx.mem, dx.off, (size_t)Cin);
 }
@@ -237,12 +280,13 @@ int mbn_op_bn_relu6_train(MbnDevice *d, MbnBuf z, MbnBuf gamma, MbnBuf beta, Mbn
     size_t g2[2] = {(size_t)(v ? C / 8 : C), (size_t)P}, g1[1] = {(size_t)C};
     cl_mem s = scratch.mem;
     int sq_off = (int)((size_t)MAX_CHUNKS * 9 * (size_t)C); /* after the partials */
-    MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_channel_sum_partial8 : MBN_K_channel_sum_partial, 2, g2, NULL, MEM(z), OFF(z), KMEM(s), I(0),
-                       I(M), I(C), I(rpc)));
+    MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_channel_sum_partial8 : MBN_K_channel_sum_partial, 2, g2, NULL,
+                       MEM(z), OFF(z), KMEM(s), I(0), I(M), I(C), I(rpc)));
     MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g1, NULL, KMEM(s), I(P), I(C),
                        KFLT(1.0f / (float)M), MEM(save_mean), OFF(save_mean)));
-    MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_channel_sqdev_partial8 : MBN_K_channel_sqdev_partial, 2, g2, NULL, MEM(z), OFF(z), MEM(save_mean),
-                       OFF(save_mean), KMEM(s), I(M), I(C), I(rpc)));
+    MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_channel_sqdev_partial8 : MBN_K_channel_sqdev_partial, 2, g2,
+                       NULL, MEM(z), OFF(z), MEM(save_mean), OFF(save_mean), KMEM(s), I(M), I(C),
+                       I(rpc)));
     MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g1, NULL, KMEM(s), I(P), I(C), KFLT(1.0f),
                        KMEM(s), I(sq_off)));
     MBN_TRY(MBN_LAUNCH(d, MBN_K_bn_finalize_stats, 1, g1, NULL, KMEM(s), I(sq_off), MEM(save_mean),
@@ -268,9 +312,10 @@ int mbn_op_bn_relu6_bwd(MbnDevice *d, MbnBuf dy, MbnBuf z, MbnBuf gamma, MbnBuf 
     bool v = vec8(d, C);
     size_t g2[2] = {(size_t)(v ? C / 8 : C), (size_t)P}, g1[1] = {(size_t)C};
     cl_mem s = scratch.mem;
-    MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_bn_relu6_bwd_partial8 : MBN_K_bn_relu6_bwd_partial, 2, g2, NULL, MEM(dy), OFF(dy), MEM(z), OFF(z),
-                       MEM(gamma), OFF(gamma), MEM(beta), OFF(beta), MEM(save_mean),
-                       MEM(save_invstd), OFF(save_mean), KMEM(s), I(M), I(C), I(rpc)));
+    MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_bn_relu6_bwd_partial8 : MBN_K_bn_relu6_bwd_partial, 2, g2, NULL,
+                       MEM(dy), OFF(dy), MEM(z), OFF(z), MEM(gamma), OFF(gamma), MEM(beta),
+                       OFF(beta), MEM(save_mean), MEM(save_invstd), OFF(save_mean), KMEM(s), I(M),
+                       I(C), I(rpc)));
     MBN_TRY(MBN_LAUNCH(d, MBN_K_bn_bwd_finalize, 1, g1, NULL, KMEM(s), I(P), I(C), MEM(dgamma),
                        OFF(dgamma), MEM(dbeta), OFF(dbeta)));
     if (v)
@@ -322,8 +367,8 @@ int mbn_op_fc_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf b, MbnBuf y, int N, i
 
 int mbn_op_fc_fwd_t(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf b, MbnBuf y, int N, int C, int K) {
     if (use_tiled_gemm(d))
-        return gemm_tiled_ep(d, x, (size_t)C, false, wt, (size_t)K, y, (size_t)K, b, 2,
-                             (size_t)N, (size_t)K, (size_t)C);
+        return gemm_tiled_ep(d, x, (size_t)C, false, wt, (size_t)K, y, (size_t)K, b, 2, (size_t)N,
+                             (size_t)K, (size_t)C);
     MBN_TRY(mbn_gemm(d, false, false, (size_t)N, (size_t)K, (size_t)C, 1.0f, x.mem, x.off,
                      (size_t)C, wt.mem, wt.off, (size_t)K, 0.0f, y.mem, y.off, (size_t)K));
     size_t g[2] = {(size_t)K, (size_t)N};

@@ -49,7 +49,7 @@ int mbn_op_stem_im2col(struct MbnDevice *d, MbnBuf x, int N, int H, int W, int s
 int mbn_op_stem_gemm(struct MbnDevice *d, MbnBuf patches, MbnBuf w, MbnBuf z, size_t M, int Cout);
 /* dw[Cout, 27] = dz[M, Cout]^T x patches[M, 27] */
 int mbn_op_stem_bwd_weight(struct MbnDevice *d, MbnBuf patches, MbnBuf dz, MbnBuf dw, size_t M,
-                           int Cout);
+                           int Cout, MbnBuf scratch);
 
 /* ---- depthwise 3x3, stride 1 or 2 ---- */
 /* y = dwconv(x, w) [+ bias, then clamp to [0, 6] when bias.mem is set] */

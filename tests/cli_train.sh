@@ -7,8 +7,8 @@ set -euo pipefail
 MBN=${MBN:-build/mbn}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-python3 tests/make_tiny_idx.py "$T/data" 512 256
-common=(--data "$T/data" --alpha 0.25 --resolution 32 --batch-size 32 --epochs 2 --quiet)
+python3 tests/make_tiny_idx.py "$T/fashion-mnist" 512 256
+common=(--data "$T/fashion-mnist" --alpha 0.25 --resolution 32 --batch-size 32 --epochs 2 --quiet)
 
 "$MBN" train "${common[@]}" --ckpt-dir "$T/a" --json > "$T/a.json"
 python3 - "$T/a.json" <<'PY'
@@ -40,12 +40,12 @@ test -f "$T/c/mobilenetv1-2_5.ckpt"
 cmp "$T/a.safetensors" "$T/c.safetensors" && echo "ok   resumed mid-epoch: identical weights"
 
 # Data-parallel: two ranks on the same device, batch 16 each.
-"$MBN" train --data "$T/data" --alpha 0.25 --resolution 32 --batch-size 16 --epochs 1 --quiet \
+"$MBN" train --data "$T/fashion-mnist" --alpha 0.25 --resolution 32 --batch-size 16 --epochs 1 --quiet \
     --device 0,0 --ckpt-dir "$T/d" --json > "$T/d.json"
 python3 -c "import json,sys; d=json.load(open('$T/d.json')); assert d['steps']==16, d; print('ok   two ranks:', d)"
 
 # eval and infer agree with the checkpoint's classes.
-"$MBN" eval --data "$T/data" --checkpoint "$T/a/mobilenetv1-2_16.ckpt" --json > "$T/e.json"
+"$MBN" eval --data "$T/fashion-mnist" --checkpoint "$T/a/mobilenetv1-2_16.ckpt" --json > "$T/e.json"
 python3 -c "
 import json; d=json.load(open('$T/e.json')); a=json.load(open('$T/a.json'))
 assert d['images']==256 and d['skipped']==0, d

@@ -9,7 +9,7 @@
 
 #include "host/device.h"
 #include "host/error.h"
-#include "host/rng.h"
+#include "io/rng.h"
 #include "model/net.h"
 
 int main(void) {

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Device check for a lent NVIDIA GPU machine (no network there): mbn's kernels and tests on
+# NVIDIA's OpenCL driver, throughput next to PyTorch/CUDA in the same run, and the timm
+# interchange with the real timm package. Needs the build folder and .carry/ (the OpenCL ICD
+# loader, CLBlast, libjpeg-turbo, libpng, a small Fashion-MNIST subset) carried from a Debian
+# build. Results go to $OUT.
+set -u
+R=$PWD
+OUT=${OUT:-/tmp/mbn-gpu}
+mkdir -p "$OUT"
+export LD_LIBRARY_PATH=$R/.carry/lib:${LD_LIBRARY_PATH:-}
+# ctest files hold the build machine's absolute paths.
+if [ ! -e /work/main ]; then mkdir -p /work && ln -s "$R" /work/main; fi
+lib=$(ls /usr/local/nvidia/lib64/libnvidia-opencl.so.1 /usr/local/nvidia/lib/libnvidia-opencl.so.1 \
+      /usr/lib/x86_64-linux-gnu/libnvidia-opencl.so.1 2>/dev/null | head -1)
+mkdir -p "$R/.carry/icd"
+echo "${lib:-libnvidia-opencl.so.1}" > "$R/.carry/icd/nvidia.icd"
+export OCL_ICD_VENDORS=$R/.carry/icd
+export MBN_DEVICE=nvidia
+nvidia-smi -L
+echo "== devices"; build/mbn devices; build/mbn devices --json > "$OUT/devices.json"
+echo "== tests on the GPU"
+(cd /work/main/build && ctest -R "test_ops|test_torch|test_net_det|test_program_cache|test_timm|test_train_overfit" \
+    --output-on-failure 2>&1 | tail -25) | tee "$OUT/ctest.txt"
+echo "== mbn bench"
+for args in "--mode infer --batch-size 1" "--mode infer --batch-size 32" "--mode infer --batch-size 256" \
+            "--mode train --batch-size 32" "--mode train --batch-size 128"; do
+    build/mbn bench $args --seconds 4 --json >> "$OUT/bench.jsonl" 2>>"$OUT/bench.err"
+    tail -1 "$OUT/bench.jsonl" | python3 -c "import json,sys; r=json.load(sys.stdin)['results'][0]; print(r['device'], r['mode'], r['batch'], round(r['images_per_s'],1), 'img/s')"
+done
+build/mbn bench --mode train --alpha 0.25 --resolution 32 --batch-size 64 --num-classes 10 --seconds 4 --json >> "$OUT/bench.jsonl" 2>>"$OUT/bench.err"
+tail -1 "$OUT/bench.jsonl" | python3 -c "import json,sys; r=json.load(sys.stdin)['results'][0]; print('0.25-32', r['mode'], r['batch'], round(r['images_per_s'],1), 'img/s')"
+echo "== PyTorch CUDA, same model, fp32"
+python3 - <<'PY' 2>&1 | tee "$OUT/torch.txt"
+import sys, time, torch
+sys.path.insert(0, "bench")
+from pytorch_bench import mobilenet_v1
+torch.backends.cudnn.benchmark = True
+def run(fn, iters):
+    for _ in range(3): fn()
+    torch.cuda.synchronize(); t = time.time()
+    for _ in range(iters): fn()
+    torch.cuda.synchronize(); return (time.time() - t) / iters
+for alpha, res, K in ((1.0, 224, 1000), (0.25, 32, 10)):
+    m = mobilenet_v1(alpha, K).cuda()
+    for cl in (False, True):
+        mm = m.to(memory_format=torch.channels_last) if cl else m
+        mm.eval()
+        for b in ((1, 32, 256) if res == 224 else ()):
+            x = torch.randn(b, 3, res, res, device="cuda")
+            if cl: x = x.to(memory_format=torch.channels_last)
+            with torch.no_grad(): t = run(lambda: mm(x), 30)
+            print(f"torch {alpha}-{res} infer batch {b} channels_last={cl}: {b/t:.1f} img/s")
+        mm.train()
+        opt = torch.optim.SGD(mm.parameters(), lr=0.01, momentum=0.9)
+        for b in ((32, 128) if res == 224 else (64,)):
+            x = torch.randn(b, 3, res, res, device="cuda"); y = torch.randint(0, K, (b,), device="cuda")
+            if cl: x = x.to(memory_format=torch.channels_last)
+            def step():
+                opt.zero_grad(); torch.nn.functional.cross_entropy(mm(x), y).backward(); opt.step()
+            t = run(step, 20)
+            print(f"torch {alpha}-{res} train batch {b} channels_last={cl}: {b/t:.1f} img/s")
+PY
+echo "== train on the GPU (Fashion-MNIST subset), eval, export, load into real timm"
+rm -rf /tmp/gck
+build/mbn train --data .carry/fashion-mnist --alpha 0.25 --resolution 32 --batch-size 64 --epochs 3 \
+    --ckpt-dir /tmp/gck --json 2>"$OUT/train.err" | tee "$OUT/train.json"
+tail -3 "$OUT/train.err"
+ck=$(ls /tmp/gck/mobilenetv1-3_*.ckpt)
+build/mbn eval --data .carry/fashion-mnist --checkpoint "$ck" --json | tee "$OUT/eval.json"
+build/mbn export --checkpoint "$ck" --out /tmp/gck/w.safetensors
+python3 - <<'PY' 2>&1 | tee "$OUT/timm.txt"
+import sys, torch, timm
+sys.path.insert(0, "tests")
+print("timm", timm.__version__, "torch", torch.__version__)
+from timm.models.efficientnet import _gen_mobilenet_v1
+from timm_mbv1 import MobileNetV1, read_safetensors, widths_from_state
+def timm_model(alpha, k):
+    return _gen_mobilenet_v1("mobilenetv1_100", channel_multiplier=alpha, num_classes=k).eval()
+# 1. the committed fixture (random weights + BN stats, timm names) in REAL timm: same logits
+st = {k: v.float() for k, v in read_safetensors("tests/fixtures/timm_mbv1_025.safetensors").items()}
+io = read_safetensors("tests/fixtures/timm_mbv1_025_io.safetensors")
+m = timm_model(0.25, 10)
+missing = m.load_state_dict(st, strict=False)
+print("fixture in timm: missing", [k for k in missing.missing_keys if "num_batches" not in k], "unexpected", missing.unexpected_keys)
+with torch.no_grad(): d = (m(io["input"].float()) - io["logits"].float()).abs().max().item()
+print(f"fixture logits: timm vs the fixture's (= mbn's within 1e-4): max diff {d:.3g}")
+# 2. mbn-trained, mbn-exported weights: strict load into real timm, logits equal to the
+#    timm-named reference model's
+w = {k: v.float() for k, v in read_safetensors("/tmp/gck/w.safetensors").items()}
+m = timm_model(0.25, 10)
+sd = dict(w)
+for k in m.state_dict():
+    if k.endswith("num_batches_tracked"): sd[k] = torch.zeros((), dtype=torch.long)
+m.load_state_dict(sd, strict=True)
+ref = MobileNetV1(num_classes=10, widths=widths_from_state(w)).eval(); ref.load_state_dict(sd, strict=True)
+x = io["input"].float()
+with torch.no_grad(): a, b = m(x), ref(x)
+print(f"mbn export -> timm strict=True: OK; timm vs reference logits max diff {(a-b).abs().max().item():.3g}")
+PY
+echo "done"

@@ -1,0 +1,28 @@
+/* Decodes arbitrary bytes as an image (JPEG or PNG by signature) and runs the train and eval
+ * pre-processing on it, as the loader and `mbn infer` do. Any crash, leak or UB is a bug; errors
+ * are the expected outcome for most inputs. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "io/augment.h"
+#include "io/image_decode.h"
+#include "io/rng.h"
+
+#define RES 48
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    static float out[RES * RES * 3];
+    MbnRng rng;
+    mbn_rng_seed(&rng, size);
+    (void)mbn_augment_encoded(data, size, "fuzz", RES, true, &rng, out);
+    (void)mbn_augment_encoded(data, size, "fuzz", RES, false, NULL, out);
+    /* A tiny target makes DCT scaling pick 1/8; a larger one keeps full size. */
+    (void)mbn_augment_encoded(data, size, "fuzz", 8, false, NULL, out);
+    int w, h;
+    if (mbn_image_probe(data, size, "fuzz", &w, &h) == 0) {
+        MbnImage img;
+        if (mbn_image_decode(data, size, "fuzz", 1.0, &img) == 0) mbn_image_free(&img);
+    }
+    return 0;
+}

@@ -1,0 +1,160 @@
+#include "tests/support/testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/error.h"
+
+int t_failures = 0;
+int t_checks = 0;
+
+void trng_seed(TRng *r, uint64_t seed) {
+    r->s = seed * 0x9E3779B97F4A7C15ull + 0x1234567ull;
+}
+
+uint64_t trng_next(TRng *r) {
+    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+double trng_uniform(TRng *r) {
+    return (double)(trng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+double trng_normal(TRng *r) {
+    double u1 = trng_uniform(r), u2 = trng_uniform(r);
+    if (u1 < 1e-300) u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+int trng_int(TRng *r, int lo, int hi) {
+    return lo + (int)(trng_next(r) % (uint64_t)(hi - lo + 1));
+}
+
+void tfill_uniform(TRng *r, float *f, double *d, size_t n, double lo, double hi) {
+    for (size_t i = 0; i < n; i++) {
+        f[i] = (float)(lo + (hi - lo) * trng_uniform(r));
+        if (d) d[i] = f[i];
+    }
+}
+
+void tfill_normal(TRng *r, float *f, double *d, size_t n, double mean, double std) {
+    for (size_t i = 0; i < n; i++) {
+        f[i] = (float)(mean + std * trng_normal(r));
+        if (d) d[i] = f[i];
+    }
+}
+
+void tf2d(const float *f, double *d, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        d[i] = f[i];
+}
+
+void td2f(const double *d, float *f, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        f[i] = (float)d[i];
+}
+
+bool tcheck(const char *what, const float *got, const double *want, const double *tol, double atol,
+            size_t n) {
+    size_t bad = 0, worst = 0;
+    double worst_ratio = -1.0;
+    for (size_t i = 0; i < n; i++) {
+        double allowed = (tol ? tol[i] : 0.0) + atol;
+        double err = fabs((double)got[i] - want[i]);
+        double ratio = allowed > 0 ? err / allowed : (err > 0 ? INFINITY : 0.0);
+        if (isnan(got[i]) || isnan(err)) ratio = INFINITY;
+        if (ratio > 1.0) bad++;
+        if (ratio > worst_ratio) {
+            worst_ratio = ratio;
+            worst = i;
+        }
+    }
+    if (n == 0) return true;
+    double allowed = (tol ? tol[worst] : 0.0) + atol;
+    printf("%s %-44s n=%-8zu worst [%zu] got %.9g want %.9g |err| %.3g allowed %.3g (%.3f)%s",
+           bad ? "FAIL" : "ok  ", what, n, worst, (double)got[worst], want[worst],
+           fabs((double)got[worst] - want[worst]), allowed, worst_ratio, bad ? "" : "\n");
+    if (bad) printf("; %zu elements out of tolerance\n", bad);
+    return bad == 0;
+}
+
+bool tcheck_rel(const char *what, const float *got, const double *want, double rtol, double atol,
+                size_t n) {
+    double *tol = T_NEW(double, n ? n : 1);
+    for (size_t i = 0; i < n; i++)
+        tol[i] = rtol * fmax(1.0, fabs(want[i]));
+    bool ok = tcheck(what, got, want, tol, atol, n);
+    free(tol);
+    return ok;
+}
+
+double tmax_abs_diff(const float *a, const double *b, size_t n, size_t *where) {
+    double m = 0;
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - b[i]);
+        if (e > m || isnan(e)) {
+            m = e;
+            w = i;
+        }
+    }
+    if (where) *where = w;
+    return m;
+}
+
+bool tsame_bits(const char *what, const float *a, const float *b, size_t n) {
+    if (memcmp(a, b, n * sizeof *a) == 0) {
+        printf("ok   %-44s n=%zu bit-identical\n", what, n);
+        return true;
+    }
+    size_t diff = 0, first = n;
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(&a[i], &b[i], sizeof *a) != 0) {
+            if (first == n) first = i;
+            diff++;
+        }
+    printf("FAIL %-44s n=%zu: %zu elements differ, first [%zu]: %.9g vs %.9g\n", what, n, diff,
+           first, (double)a[first], (double)b[first]);
+    return false;
+}
+
+void t_die(const char *file, int line, const char *what, int rc) {
+    printf("FATAL %s:%d: %s returned %d: %s\n", file, line, what, rc, mbn_last_error());
+    fflush(stdout);
+    exit(1);
+}
+
+int t_summary(const char *test) {
+    printf("%s: %d checks, %d failed\n", test, t_checks, t_failures);
+    return t_failures ? 1 : 0;
+}
+
+/* Every test allocation stays listed here for the life of the process, so a test that returns
+ * early on a failure (or forgets a free) is not reported by LeakSanitizer in the sanitizer CI;
+ * the library's own allocations are not listed and are still checked. */
+static void **t_registry;
+static size_t t_registry_n, t_registry_cap;
+
+void *t_alloc(size_t bytes) {
+    void *p = calloc(bytes ? bytes : 1, 1);
+    if (!p) {
+        printf("FATAL: out of memory (%zu bytes)\n", bytes);
+        exit(1);
+    }
+    if (t_registry_n == t_registry_cap) {
+        size_t cap = t_registry_cap ? 2 * t_registry_cap : 1024;
+        void **grown = realloc(t_registry, cap * sizeof *grown);
+        if (!grown) {
+            printf("FATAL: out of memory\n");
+            exit(1);
+        }
+        t_registry = grown;
+        t_registry_cap = cap;
+    }
+    t_registry[t_registry_n++] = p;
+    return p;
+}

@@ -1,0 +1,83 @@
+/* Test helpers (tests only): a seeded RNG, random fills, tolerance-aware comparisons that print
+ * the worst element, and a tiny assertion set that counts failures instead of aborting. */
+#ifndef MBN_TESTS_SUPPORT_TESTUTIL_H
+#define MBN_TESTS_SUPPORT_TESTUTIL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* float32 unit roundoff 2^-24: every correctly rounded float operation has relative error
+ * at most T_U; a sum of K terms accumulated in float in any order is off by at most
+ * about (K-1) * T_U * sum|terms| (Higham, "Accuracy and Stability", 3.1). */
+#define T_U (1.0 / 16777216.0)
+
+/* ---- RNG: splitmix64, the same sequence everywhere ---- */
+typedef struct {
+    uint64_t s;
+} TRng;
+
+void trng_seed(TRng *r, uint64_t seed);
+uint64_t trng_next(TRng *r);
+double trng_uniform(TRng *r);          /* [0, 1) */
+double trng_normal(TRng *r);           /* N(0, 1), Box-Muller (one value per call) */
+int trng_int(TRng *r, int lo, int hi); /* inclusive */
+
+/* Fill float arrays (values rounded to float) and mirror them into doubles when `d` != NULL,
+ * so the reference sees exactly the device's inputs. */
+void tfill_uniform(TRng *r, float *f, double *d, size_t n, double lo, double hi);
+void tfill_normal(TRng *r, float *f, double *d, size_t n, double mean, double std);
+void tf2d(const float *f, double *d, size_t n);
+void td2f(const double *d, float *f, size_t n);
+
+/* ---- comparisons ---- */
+/* Element i passes when |got[i] - want[i]| <= tol[i] (tol == NULL: use atol) + atol; prints
+ * the worst element (largest error / allowed), the count of failures, and returns true when
+ * all pass. NaN in got fails. */
+bool tcheck(const char *what, const float *got, const double *want, const double *tol, double atol,
+            size_t n);
+/* |got - want| <= rtol * max(1, |want|) + atol, elementwise */
+bool tcheck_rel(const char *what, const float *got, const double *want, double rtol, double atol,
+                size_t n);
+/* Maximum |a - b| and its index. */
+double tmax_abs_diff(const float *a, const double *b, size_t n, size_t *where);
+/* Bitwise equality of two float arrays; prints the first difference. */
+bool tsame_bits(const char *what, const float *a, const float *b, size_t n);
+
+/* ---- assertions ---- */
+extern int t_failures;
+extern int t_checks;
+#define T_CHECK(cond, ...)                                                                         \
+    do {                                                                                           \
+        t_checks++;                                                                                \
+        if (!(cond)) {                                                                             \
+            t_failures++;                                                                          \
+            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                 \
+            printf(__VA_ARGS__);                                                                   \
+            printf("\n");                                                                          \
+        }                                                                                          \
+    } while (0)
+/* Records a boolean result from tcheck()/tsame_bits(). */
+#define T_OK(expr)                                                                                 \
+    do {                                                                                           \
+        t_checks++;                                                                                \
+        if (!(expr)) {                                                                             \
+            t_failures++;                                                                          \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #expr);                                 \
+        }                                                                                          \
+    } while (0)
+/* Aborts the test (exit 1) when a library call returns nonzero, printing mbn_last_error(). */
+#define T_MBN(call)                                                                                \
+    do {                                                                                           \
+        int t_rc_ = (call);                                                                        \
+        if (t_rc_ != 0) t_die(__FILE__, __LINE__, #call, t_rc_);                                   \
+    } while (0)
+void t_die(const char *file, int line, const char *what, int rc);
+/* Prints a summary and returns the process exit status (0 when nothing failed). */
+int t_summary(const char *test);
+
+/* Allocation that aborts on failure. */
+void *t_alloc(size_t bytes);
+#define T_NEW(type, n) ((type *)t_alloc((size_t)(n) * sizeof(type)))
+
+#endif

@@ -80,18 +80,20 @@ static void tile_edge(__global const float *A, int lda, int a_trans, __global co
     }
 }
 
-/* Global size: dimension 0 = column tiles (ceil(N / 32)), dimension 1 = groups of `tiles`
- * row tiles of 6 rows, dimension 2 = chunks of k_chunk values of k (split K, for weight
- * gradients where K is the batch's pixel count): chunk p writes its partial product to
- * C + p * c_chunk; the host adds the chunks in order. */
+/* Global size: dimension 0 = groups of `ctiles` column tiles of 32 columns, dimension 1 =
+ * groups of `tiles` row tiles of 6 rows, dimension 2 = chunks of k_chunk values of k (split
+ * K, for weight gradients where K is the batch's pixel count): chunk p writes its partial
+ * product to C + p * c_chunk; the host adds the chunks in order. A work-item visits its row
+ * tiles in order and, for each, its column tiles: the 6 rows of A are reused from L1 across
+ * the column tiles while the ctiles B panels (K x 32 each) stay in L2. */
 __kernel void gemm_tiled(__global const float *A, int a_off, int lda, int a_trans,
                          __global const float *B, int b_off, int ldb, __global float *C, int c_off,
                          int ldc, __global const float *bias, int bias_off, int relu6, int M,
-                         int N, int K, int tiles, int k_chunk, int c_chunk) {
-    int n0 = get_global_id(0) * GEMM_TN;
+                         int N, int K, int tiles, int k_chunk, int c_chunk, int ctiles) {
+    int nb = get_global_id(0) * ctiles * GEMM_TN;
     int t0 = get_global_id(1) * tiles;
     int p = get_global_id(2);
-    if (n0 >= N || p * k_chunk >= K) return;
+    if (nb >= N || p * k_chunk >= K) return;
     A += a_off + (size_t)p * k_chunk * (a_trans ? lda : 1);
     B += b_off + (size_t)p * k_chunk * ldb;
     C += c_off + (size_t)p * c_chunk;
@@ -100,10 +102,14 @@ __kernel void gemm_tiled(__global const float *A, int a_off, int lda, int a_tran
     for (int t = t0; t < t0 + tiles; t++) {
         int m0 = t * GEMM_TM;
         if (m0 >= M) return;
-        if (n0 + GEMM_TN <= N)
-            tile_full(A, lda, a_trans, B, ldb, C, ldc, bias, relu6, m0, n0, M, K);
-        else
-            tile_edge(A, lda, a_trans, B, ldb, C, ldc, bias, relu6, m0, n0, M, N, K);
+        for (int j = 0; j < ctiles; j++) {
+            int n0 = nb + j * GEMM_TN;
+            if (n0 >= N) break;
+            if (n0 + GEMM_TN <= N)
+                tile_full(A, lda, a_trans, B, ldb, C, ldc, bias, relu6, m0, n0, M, K);
+            else
+                tile_edge(A, lda, a_trans, B, ldb, C, ldc, bias, relu6, m0, n0, M, N, K);
+        }
     }
 }
 

@@ -3,8 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* PoCL on x86 CPUs: CLBlast's defaults give 20-33 GFLOP/s on a 6272x512x512 pointwise GEMM
- * here; small work-groups with 8-wide vectors give 55-68 (docs/PERFORMANCE.md). */
+/* PoCL on x86 CPUs: CLBlast's defaults give 6-17 GFLOP/s on a 6272x512x512 pointwise GEMM
+ * here; a hand search through CLBlastOverrideParameters found 28-33 with small work-groups and
+ * 8-wide vectors (SPEC.md section 6), the entry below. On CPUs mbn now runs its pointwise,
+ * stem and classifier GEMMs with gemm.cl instead (docs/PERFORMANCE.md); CLBlast is left with
+ * the stem's and the classifier's weight gradients there, and with every GEMM on GPUs. */
 static const MbnTuning table[] = {
     {"Portable Computing Language",
      "",

@@ -177,13 +177,19 @@ static int gemm_tiled_ep(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBu
                          MbnBuf c, size_t ldc, MbnBuf bias, int epilogue, size_t M, size_t N,
                          size_t K) {
     size_t row_tiles = (M + GEMM_TM - 1) / GEMM_TM, col_tiles = (N + GEMM_TN - 1) / GEMM_TN;
-    size_t tiles = (row_tiles * col_tiles + 255) / 256;
+    /* Column tiles per work-item: as many B panels (K x 32 floats) as fit in ~256 KiB of L2. */
+    size_t ctiles = 65536 / ((K ? K : 1) * GEMM_TN);
+    if (ctiles < 1) ctiles = 1;
+    if (ctiles > col_tiles) ctiles = col_tiles;
+    size_t col_groups = (col_tiles + ctiles - 1) / ctiles;
+    size_t tiles = (row_tiles * col_groups + 255) / 256;
     if (tiles > row_tiles) tiles = row_tiles;
-    size_t g[3] = {col_tiles, (row_tiles + tiles - 1) / tiles, 1}, l[3] = {1, 1, 1};
+    size_t g[3] = {col_groups, (row_tiles + tiles - 1) / tiles, 1}, l[3] = {1, 1, 1};
     cl_mem bm = bias.mem ? bias.mem : b.mem; /* any valid buffer when unused */
     return MBN_LAUNCH(d, MBN_K_gemm_tiled, 3, g, l, MEM(a), OFF(a), I(lda), I(a_trans), MEM(b),
                       OFF(b), I(ldb), MEM(c), OFF(c), I(ldc), KMEM(bm), OFF(bias),
-                      I(bias.mem ? epilogue : 0), I(M), I(N), I(K), I(tiles), I(K), I(0));
+                      I(bias.mem ? epilogue : 0), I(M), I(N), I(K), I(tiles), I(K), I(0),
+                      I(ctiles));
 }
 
 /* ... with bias + ReLU6 when bias.mem is set. */
@@ -211,7 +217,7 @@ static int gemm_weight_grad(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t
     size_t g[3] = {((size_t)Cin + GEMM_TN - 1) / GEMM_TN, 1, P}, l[3] = {1, 1, 1};
     MBN_TRY(MBN_LAUNCH(d, MBN_K_gemm_tiled, 3, g, l, MEM(dy), OFF(dy), I(Cout), I(1), MEM(x),
                        OFF(x), I(Cin), KMEM(scratch.mem), I(0), I(Cin), MEM(dw), I(0), I(0),
-                       I(Cout), I(Cin), I(M), I(row_tiles), I(kc), I(n_out)));
+                       I(Cout), I(Cin), I(M), I(row_tiles), I(kc), I(n_out), I(1)));
     size_t g2[1] = {n_out};
     return MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g2, NULL, KMEM(scratch.mem), I(P), I(n_out),
                       KFLT(1.0f), MEM(dw), OFF(dw));

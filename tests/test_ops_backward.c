@@ -31,36 +31,8 @@
 static MbnDevice dev;
 static TRng rng;
 
-static double *dabs(const double *x, size_t n) {
-    double *a = T_NEW(double, n ? n : 1);
-    for (size_t i = 0; i < n; i++)
-        a[i] = fabs(x[i]);
-    return a;
-}
-
-static double *sum_tol(const double *S, size_t n, double K) {
-    double *t = T_NEW(double, n ? n : 1);
-    for (size_t i = 0; i < n; i++)
-        t[i] = (K + 2) * T_U * S[i];
-    return t;
-}
-
-typedef struct {
-    float *f;
-    double *d;
-    size_t n;
-} Tensor;
-
-static Tensor tnew(size_t n, double lo, double hi) {
-    Tensor t = {T_NEW(float, n ? n : 1), T_NEW(double, n ? n : 1), n};
-    tfill_uniform(&rng, t.f, t.d, n, lo, hi);
-    return t;
-}
-
-static void tfree(Tensor *t) {
-    free(t->f);
-    free(t->d);
-}
+/* The tensors of this file are drawn from its own generator. */
+#define tnew(n, lo, hi) ttensor_new(&rng, (n), (lo), (hi))
 
 /* ---- stem weight gradient: dw[Cout, 27] = dz^T patches ---- */
 static void test_stem_bwd_weight(int N, int H, int W, int Cout, int s) {

@@ -158,3 +158,28 @@ void *t_alloc(size_t bytes) {
     t_registry[t_registry_n++] = p;
     return p;
 }
+
+double *dabs(const double *x, size_t n) {
+    double *a = T_NEW(double, n ? n : 1);
+    for (size_t i = 0; i < n; i++)
+        a[i] = fabs(x[i]);
+    return a;
+}
+
+double *sum_tol(const double *S, size_t n, double K) {
+    double *t = T_NEW(double, n ? n : 1);
+    for (size_t i = 0; i < n; i++)
+        t[i] = (K + 2) * T_U * S[i];
+    return t;
+}
+
+Tensor ttensor_new(TRng *r, size_t n, double lo, double hi) {
+    Tensor t = {T_NEW(float, n ? n : 1), T_NEW(double, n ? n : 1), n};
+    tfill_uniform(r, t.f, t.d, n, lo, hi);
+    return t;
+}
+
+void tfree(Tensor *t) {
+    free(t->f);
+    free(t->d);
+}

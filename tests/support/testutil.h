@@ -78,6 +78,20 @@ int t_summary(const char *test);
 
 /* Allocation that aborts on failure. */
 void *t_alloc(size_t bytes);
+/* |x| elementwise into a new array (the reference run on |inputs| gives sum|terms|). */
+double *dabs(const double *x, size_t n);
+/* tol[i] = (K + 2) * u * S[i]: the bound on a K-term float sum whose sum|terms| is S[i]. */
+double *sum_tol(const double *S, size_t n, double K);
+
+/* A random float tensor and its exact double mirror. */
+typedef struct {
+    float *f;
+    double *d;
+    size_t n;
+} Tensor;
+Tensor ttensor_new(TRng *r, size_t n, double lo, double hi);
+void tfree(Tensor *t);
+
 #define T_NEW(type, n) ((type *)t_alloc((size_t)(n) * sizeof(type)))
 
 #endif

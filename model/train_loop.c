@@ -280,8 +280,12 @@ static int run_epochs(Trainer *t) {
         if (!c->quiet) {
             fprintf(stderr, "epoch: %d step: %lld, loss is %.6f\n", epoch + 1, (long long)spe,
                     res->loss);
-            fprintf(stderr, "Epoch time: %.3f ms, per step time: %.3f ms, %.1f images/s\n",
-                    dt * 1e3, done ? dt * 1e3 / (double)done : 0.0, (double)images / dt);
+            double wait = mbn_loader_wait_seconds(t->loaders[0]);
+            fprintf(stderr,
+                    "Epoch time: %.3f ms, per step time: %.3f ms, %.1f images/s, waited for "
+                    "data %.2f s (%.1f%%)\n",
+                    dt * 1e3, done ? dt * 1e3 / (double)done : 0.0, (double)images / dt, wait,
+                    100.0 * wait / dt);
         }
         fflush(t->log);
         MBN_TRY(save(t, epoch + 1, spe));

@@ -24,25 +24,13 @@ int mbn_train_state_save(const char *path, MbnNet *net, const MbnTrainPosition *
     return rc;
 }
 
-static int check_config(const char *path, const MbnCheckpoint *ck, const MbnArch *a) {
-    if (fabsf(ck->config.alpha - a->alpha) > 1e-6f)
-        return mbn_fail(MBN_EFAIL, "%s: was trained with --alpha %g, but --alpha %g was given",
-                        path, (double)ck->config.alpha, (double)a->alpha);
-    if (ck->config.num_classes != a->num_classes)
-        return mbn_fail(MBN_EFAIL, "%s: has %d classes, but the model has %d (--num-classes)", path,
-                        ck->config.num_classes, a->num_classes);
-    if (ck->config.resolution != a->resolution)
-        return mbn_fail(MBN_EFAIL,
-                        "%s: was trained at --resolution %d, but --resolution %d was given", path,
-                        ck->config.resolution, a->resolution);
-    return MBN_OK;
-}
-
 int mbn_train_state_load(const char *path, MbnNet *net, MbnTrainPosition *pos) {
     MbnCheckpoint ck;
     memset(&ck, 0, sizeof ck);
     MBN_TRY(mbn_ckpt_load(path, &ck));
-    int rc = check_config(path, &ck, &net->arch);
+    /* Resuming must match the model exactly, resolution included. */
+    int rc = mbn_ckpt_check_config(path, &ck.config, net->arch.alpha, net->arch.resolution,
+                                   net->arch.num_classes, true);
     int64_t epoch = 0, sie = 0, gs = 0, spe = 0, seed = 0;
     double loss = NAN;
     if (rc == MBN_OK &&

@@ -51,3 +51,24 @@ import json; d=json.load(open('$T/e.json')); a=json.load(open('$T/a.json'))
 assert d['images']==256 and d['skipped']==0, d
 assert abs(d['top1']-a['val_top1'])<1e-9, (d, a)
 print('ok   eval matches the training run\'s last evaluation:', d)"
+
+# A checkpoint refuses a contradicting command line, naming the file and the flag.
+if err=$("$MBN" train --data "$T/fashion-mnist" --alpha 0.5 --resolution 32 --batch-size 32 \
+        --epochs 3 --quiet --ckpt-dir "$T/a" --resume auto 2>&1); then
+    echo "FAIL: resumed a 0.25 checkpoint with --alpha 0.5"; exit 1
+fi
+[[ "$err" == *"mobilenetv1-2_16.ckpt"*"--alpha"* ]] || { echo "FAIL: unclear refusal: $err"; exit 1; }
+echo "ok   --alpha 0.5 against a 0.25 checkpoint: $err"
+
+# Ctrl-C (SIGINT) finishes the current step, saves a checkpoint and exits 1; resume continues.
+"$MBN" train "${common[@]}" --epochs 200 --no-eval --ckpt-dir "$T/int" 2> "$T/int.err" &
+pid=$!
+for _ in $(seq 1 100); do [ -f "$T/int/train_log.csv" ] && [ "$(wc -l < "$T/int/train_log.csv")" -gt 3 ] && break; sleep 0.1; done
+kill -INT $pid
+status=0; wait $pid || status=$?
+[ "$status" = 1 ] || { echo "FAIL: interrupted run exited $status"; cat "$T/int.err"; exit 1; }
+grep -q "interrupted; saved" "$T/int.err" || { echo "FAIL: no interrupt message"; exit 1; }
+n=$(ls "$T/int"/mobilenetv1-*.ckpt | wc -l)
+[ "$n" -ge 1 ] || { echo "FAIL: no checkpoint after Ctrl-C"; exit 1; }
+"$MBN" train "${common[@]}" --epochs 200 --no-eval --ckpt-dir "$T/int" --resume auto --max-steps 40 --quiet
+echo "ok   Ctrl-C: checkpoint saved ($(ls "$T/int" | grep ckpt | tail -1)), resumed to step 40"

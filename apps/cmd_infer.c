@@ -131,9 +131,15 @@ int cmd_infer(int argc, char **argv) {
     float *probs = malloc((size_t)batch * K * sizeof *probs);
     Ranked *rank = malloc((size_t)K * sizeof *rank);
     if (rc == MBN_OK && (!probs || !rank)) rc = mbn_fail(MBN_EFAIL, "out of host memory");
+    /* Results are collected in memory and printed only when the whole run succeeded, so a
+     * failure never leaves half a JSON document (or half a table) on stdout. */
+    char *out_text = NULL;
+    size_t out_len = 0;
+    FILE *out = open_memstream(&out_text, &out_len);
+    if (!out && rc == MBN_OK) rc = mbn_fail(MBN_EFAIL, "out of host memory");
     MbnJson j;
     if (c.json) {
-        mbn_json_init(&j, stdout);
+        mbn_json_init(&j, out ? out : stdout);
         mbn_json_begin_object(&j);
         mbn_json_key(&j, "results");
         mbn_json_begin_array(&j);
@@ -158,7 +164,7 @@ int cmd_infer(int argc, char **argv) {
                 mbn_json_key(&j, "top");
                 mbn_json_begin_array(&j);
             } else {
-                printf("%s\n", path);
+                fprintf(out, "%s\n", path);
             }
             for (int t = 0; t < top_k; t++) {
                 char num[16];
@@ -174,8 +180,8 @@ int cmd_infer(int argc, char **argv) {
                     mbn_json_double(&j, rank[t].p);
                     mbn_json_end_object(&j);
                 } else {
-                    printf("  %2d. %-24s %8.4f%%  (class %d)\n", t + 1, label, 100.0 * rank[t].p,
-                           rank[t].k);
+                    fprintf(out, "  %2d. %-24s %8.4f%%  (class %d)\n", t + 1, label,
+                            100.0 * rank[t].p, rank[t].k);
                 }
             }
             if (c.json) {
@@ -192,6 +198,10 @@ int cmd_infer(int argc, char **argv) {
         mbn_json_end_object(&j);
         mbn_json_finish(&j);
     }
+    if (out) fclose(out);
+    if (rc == MBN_OK && skipped != cli.n_positional && out_text)
+        fwrite(out_text, 1, out_len, stdout);
+    free(out_text);
     if (rc == MBN_OK && skipped)
         mbn_warn("%lld of %d images could not be read and were skipped", (long long)skipped,
                  cli.n_positional);

@@ -35,4 +35,9 @@ expect 2 "$T/missing" --data "$T/missing" --ckpt-dir "$T/ck"
 expect 1 "$T/empty" --data "$T/empty" --ckpt-dir "$T/ck"
 expect 2 "--alpha" "${D[@]}" --alpha 0
 expect 2 "--resolution" "${D[@]}" --resolution 16
+# A diverging run stops with an error naming the step; no checkpoint of the broken weights.
+python3 tests/make_tiny_idx.py "$T/fashion-mnist" 256 64
+expect 1 "the loss is" --data "$T/fashion-mnist" --alpha 0.25 --resolution 32 --batch-size 32 \
+    --epochs 1 --no-eval --max-lr 3e38 --ckpt-dir "$T/nan"
+if ls "$T/nan"/*.ckpt >/dev/null 2>&1; then echo "FAIL: checkpoint written after NaN"; fail=1; fi
 exit $fail

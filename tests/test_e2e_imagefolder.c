@@ -164,6 +164,18 @@ int main(void) {
     CHECK(e_skipped == 1 && i_skipped == 1, "the zero-byte file is skipped and counted");
     CHECK(fabs(e_top1 - (double)top1 / n) < 1e-8, "eval top-1 equals infer's count");
     CHECK(fabs(e_top5 - (double)top3 / n) < 1e-8, "eval top-5 (all 3 classes) equals infer's");
+    /* Fine-tuning from published-style weights with another class count: the 10-class timm
+     * fixture initialises everything but the classifier of this 3-class model. */
+    snprintf(cmd, sizeof cmd,
+             "%s train --data %s --alpha 0.25 --resolution 32 --batch-size 16 --epochs 1 "
+             "--init tests/fixtures/timm_mbv1_025.safetensors --no-eval --ckpt-dir %s/ft "
+             "--quiet 2> %s/ft.err",
+             mbn, root, root, root);
+    run(cmd);
+    char *ft = slurp(tu_path("%s/ft.err", root));
+    CHECK(ft && strstr(ft, "10-class classifier") && strstr(ft, "new 3-class classifier"),
+          "fine-tuning message: %s", ft ? ft : "");
+    free(ft);
     char *ts = slurp(tu_path("%s/train.json", root));
     CHECK(ts && strstr(ts, "\"skipped\":1"),
           "the truncated training JPEG is skipped and counted: %s", ts ? ts : "");

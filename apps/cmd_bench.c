@@ -44,7 +44,8 @@ static int dump_outputs(MbnNet *net, bool train, int batch, FILE *f) {
     float *logits = malloc(n * sizeof *logits);
     if (!logits) return mbn_fail(MBN_EFAIL, "out of host memory");
     int rc = mbn_net_read_logits(net, batch, logits);
-    for (size_t i = 0; rc == MBN_OK && i < n; i++) fprintf(f, "%.9g\n", (double)logits[i]);
+    for (size_t i = 0; rc == MBN_OK && i < n; i++)
+        fprintf(f, "%.9g\n", (double)logits[i]);
     float loss = 0;
     if (rc == MBN_OK && train && (rc = mbn_net_read_loss(net, &loss)) == MBN_OK)
         fprintf(f, "loss %.9g\n", (double)loss);

@@ -124,6 +124,7 @@ int main(void) {
     one_shape(50, 64, 96);
     one_shape(4000, 32, 64);  /* split-K weight gradient, many chunks */
     one_shape(3000, 72, 200); /* split-K with column edges */
+    one_shape(20000, 27, 8);  /* the stem weight gradient at 0.25: 16 + 8 + 3 columns */
     mbn_device_close(&dev);
     return fails ? 1 : 0;
 }

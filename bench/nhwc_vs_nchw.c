@@ -26,7 +26,8 @@ static double now(void) {
 static cl_mem buffer(size_t floats) {
     cl_int err;
     float *h = malloc(floats * sizeof *h);
-    for (size_t i = 0; i < floats; i++) h[i] = (float)((i * 2654435761u) % 1000) * 1e-3f;
+    for (size_t i = 0; i < floats; i++)
+        h[i] = (float)((i * 2654435761u) % 1000) * 1e-3f;
     cl_mem m = clCreateBuffer(dev.context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
                               floats * sizeof(float), h, &err);
     free(h);
@@ -50,11 +51,10 @@ static int run(Variant v, cl_mem x, cl_mem w, cl_mem wt, cl_mem y, int N, int HW
                          0.0f, y, 0, (size_t)Cout, &dev.queue, NULL);
         break;
     case NCHW_BATCHED: /* y_n[Cout, HW] = W[Cout, Cin] x_n[Cin, HW] */
-        s = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo,
-                                       CLBlastTransposeNo, (size_t)Cout, (size_t)HW, (size_t)Cin,
-                                       1.0f, w, 0, (size_t)Cin, 0, x, 0, (size_t)HW,
-                                       (size_t)Cin * HW, 0.0f, y, 0, (size_t)HW,
-                                       (size_t)Cout * HW, (size_t)N, &dev.queue, NULL);
+        s = CLBlastSgemmStridedBatched(
+            CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, (size_t)Cout, (size_t)HW,
+            (size_t)Cin, 1.0f, w, 0, (size_t)Cin, 0, x, 0, (size_t)HW, (size_t)Cin * HW, 0.0f, y, 0,
+            (size_t)HW, (size_t)Cout * HW, (size_t)N, &dev.queue, NULL);
         break;
     case NCHW_LOOP:
         for (int n = 0; n < N && s == CLBlastSuccess; n++)
@@ -76,11 +76,15 @@ int main(int argc, char **argv) {
     struct {
         const char *name;
         int hw, cin, cout;
-    } layers[] = {{"pw1", 112, 32, 64}, {"pw3", 56, 128, 128}, {"pw5", 28, 256, 256},
-                  {"pw7", 14, 512, 512}, {"pw13", 7, 1024, 1024}};
+    } layers[] = {{"pw1", 112, 32, 64},
+                  {"pw3", 56, 128, 128},
+                  {"pw5", 28, 256, 256},
+                  {"pw7", 14, 512, 512},
+                  {"pw13", 7, 1024, 1024}};
     printf("device: %s, batch %d, %d iterations\n\n", dev.info.name, N, iters);
     printf("| layer | GEMM (M x N x K) |");
-    for (int v = 0; v < 4; v++) printf(" %s ms (GFLOP/s) |", variant_names[v]);
+    for (int v = 0; v < 4; v++)
+        printf(" %s ms (GFLOP/s) |", variant_names[v]);
     printf("\n|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
         int HW = layers[i].hw * layers[i].hw, Cin = layers[i].cin, Cout = layers[i].cout;

@@ -64,11 +64,49 @@ static void tile_full(__global const float *A, int lda, int a_trans, __global co
 #undef STORE_ROW
 }
 
-/* The last column tile when N is not a multiple of 32 (width multipliers below 1): scalar,
- * same summation order as tile_full. */
+/* Narrow 6 x W tiles (W = 16 or 8) for the columns left of N when N is not a multiple of 32
+ * (width multipliers below 1; at 0.25 several layers have 8 or 16 channels in total): one
+ * floatW accumulator per row, same summation order as tile_full. */
+#define GEMM_NARROW_TILE(W)                                                                        \
+    static void tile_w##W(__global const float *A, int lda, int a_trans,                           \
+                          __global const float *B, int ldb, __global float *C, int ldc,            \
+                          __global const float *bias, int relu6, int m0, int n0, int M, int K) {   \
+        int r0 = min(m0 + 0, M - 1), r1 = min(m0 + 1, M - 1), r2 = min(m0 + 2, M - 1);             \
+        int r3 = min(m0 + 3, M - 1), r4 = min(m0 + 4, M - 1), r5 = min(m0 + 5, M - 1);             \
+        float##W c0 = 0.0f, c1 = 0.0f, c2 = 0.0f, c3 = 0.0f, c4 = 0.0f, c5 = 0.0f;                 \
+        __global const float *Bp = B + n0;                                                         \
+        for (int k = 0; k < K; k++) {                                                              \
+            float##W b = vload##W(0, Bp);                                                          \
+            Bp += ldb;                                                                             \
+            c0 = fma((float##W)GEMM_A(r0, k), b, c0);                                              \
+            c1 = fma((float##W)GEMM_A(r1, k), b, c1);                                              \
+            c2 = fma((float##W)GEMM_A(r2, k), b, c2);                                              \
+            c3 = fma((float##W)GEMM_A(r3, k), b, c3);                                              \
+            c4 = fma((float##W)GEMM_A(r4, k), b, c4);                                              \
+            c5 = fma((float##W)GEMM_A(r5, k), b, c5);                                              \
+        }                                                                                          \
+        float##W bv = relu6 ? vload##W(0, bias + n0) : (float##W)0.0f;                             \
+        float##W rows[6] = {c0, c1, c2, c3, c4, c5};                                               \
+        for (int i = 0; i < GEMM_TM && m0 + i < M; i++) {                                          \
+            float##W v = rows[i];                                                                  \
+            if (relu6) v += bv;                                                                    \
+            if (relu6 == 1) v = clamp(v, 0.0f, 6.0f);                                              \
+            vstore##W(v, 0, C + (size_t)(m0 + i) * ldc + n0);                                      \
+        }                                                                                          \
+    }
+GEMM_NARROW_TILE(16)
+GEMM_NARROW_TILE(8)
+#undef GEMM_NARROW_TILE
+
+/* The last column tile when N is not a multiple of 32: 16- and 8-wide tiles, then scalar
+ * columns, all in the same summation order as tile_full. */
 static void tile_edge(__global const float *A, int lda, int a_trans, __global const float *B,
                       int ldb, __global float *C, int ldc, __global const float *bias,
                       int relu6, int m0, int n0, int M, int N, int K) {
+    for (; N - n0 >= 16; n0 += 16)
+        tile_w16(A, lda, a_trans, B, ldb, C, ldc, bias, relu6, m0, n0, M, K);
+    for (; N - n0 >= 8; n0 += 8)
+        tile_w8(A, lda, a_trans, B, ldb, C, ldc, bias, relu6, m0, n0, M, K);
     for (int i = 0; i < GEMM_TM && m0 + i < M; i++) {
         for (int j = n0; j < N; j++) {
             float acc = 0.0f;

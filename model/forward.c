@@ -99,9 +99,8 @@ int mbn_net_forward(MbnNet *net, int n, bool train) {
                                     MBN_BUF(out, 0), M, 27, L->cout));
             break;
         case MBN_LAYER_DW:
-            MBN_TRY(mbn_op_dw_fwd(d, MBN_BUF(prev, 0), MBN_BUF(wbuf, p->w),
-                                  bias, MBN_BUF(out, 0), n,
-                                  L->hin, L->win, L->cin, L->stride));
+            MBN_TRY(mbn_op_dw_fwd(d, MBN_BUF(prev, 0), MBN_BUF(wbuf, p->w), bias, MBN_BUF(out, 0),
+                                  n, L->hin, L->win, L->cin, L->stride));
             break;
         case MBN_LAYER_PW:
             MBN_TRY(mbn_op_pw_fwd_t(d, MBN_BUF(prev, 0), MBN_BUF(net->wt, p->w), bias,
@@ -121,8 +120,8 @@ int mbn_net_forward(MbnNet *net, int n, bool train) {
     const MbnLayerParams *fp = &net->lp[pool + 1];
     mbn_profile_layer(d, F->name);
     MBN_TRY(mbn_op_fc_fwd_t(d, MBN_BUF(net->y[pool], 0), MBN_BUF(net->wt, fp->w),
-                          MBN_BUF(net->params, fp->bias), MBN_BUF(net->logits, 0), n, F->cin,
-                          F->cout));
+                            MBN_BUF(net->params, fp->bias), MBN_BUF(net->logits, 0), n, F->cin,
+                            F->cout));
     if (train) net->folded_valid = false; /* running statistics moved */
     return MBN_OK;
 }

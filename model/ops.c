@@ -60,6 +60,8 @@ int mbn_op_stem_gemm(MbnDevice *d, MbnBuf patches, MbnBuf w, MbnBuf z, size_t M,
 }
 
 static bool use_tiled_gemm(const MbnDevice *d);
+static int gemm_weight_grad(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
+                            int Cout, MbnBuf scratch);
 
 /* Weight gradient dw[Cout, K] = dy[M, Cout]^T x[M, K] through CLBlast when M is long: one GEMM
  * would give the device only Cout*K outputs to parallelise over while each walks all M rows
@@ -98,9 +100,8 @@ static int clblast_weight_grad(MbnDevice *d, MbnBuf dy, MbnBuf x, MbnBuf dw, siz
 
 int mbn_op_stem_bwd_weight(MbnDevice *d, MbnBuf patches, MbnBuf dz, MbnBuf dw, size_t M, int Cout,
                            MbnBuf scratch) {
-    if (use_tiled_gemm(d))
-        return mbn_gemm(d, true, false, (size_t)Cout, 27, M, 1.0f, dz.mem, dz.off, (size_t)Cout,
-                        patches.mem, patches.off, 27, 0.0f, dw.mem, dw.off, 27);
+    if (use_tiled_gemm(d) && scratch.mem)
+        return gemm_weight_grad(d, patches, dz, dw, M, 27, Cout, scratch);
     return clblast_weight_grad(d, dz, patches, dw, M, Cout, 27, scratch);
 }
 

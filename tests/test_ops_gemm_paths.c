@@ -53,7 +53,8 @@ static void one_shape(size_t M, int Cin, int Cout) {
     double *want = malloc(most * sizeof *want);
     float *wt = malloc((size_t)Cout * Cin * sizeof *wt);
     for (int o = 0; o < Cout; o++)
-        for (int i = 0; i < Cin; i++) wt[(size_t)i * Cout + o] = w[(size_t)o * Cin + i];
+        for (int i = 0; i < Cin; i++)
+            wt[(size_t)i * Cout + o] = w[(size_t)o * Cin + i];
     size_t scratch_n = mbn_ops_scratch_floats(M, Cout > Cin ? Cout : Cin);
     cl_mem X = upload(x, M * Cin), Wt = upload(wt, (size_t)Cout * Cin), B = upload(b, Cout);
     cl_mem W = upload(w, (size_t)Cout * Cin), DY = upload(dy, M * Cout);
@@ -68,12 +69,13 @@ static void one_shape(size_t M, int Cin, int Cout) {
         for (size_t m = 0; m < M; m++)
             for (int o = 0; o < Cout; o++) {
                 double a = 0;
-                for (int i = 0; i < Cin; i++) a += (double)x[m * Cin + i] * w[(size_t)o * Cin + i];
+                for (int i = 0; i < Cin; i++)
+                    a += (double)x[m * Cin + i] * w[(size_t)o * Cin + i];
                 if (bias) a = fmin(fmax(a + b[o], 0.0), 6.0);
                 want[m * Cout + o] = a;
             }
-        snprintf(what, sizeof what, "pw_fwd_t%s M=%zu Cin=%d Cout=%d", bias ? "+bias" : "", M,
-                 Cin, Cout);
+        snprintf(what, sizeof what, "pw_fwd_t%s M=%zu Cin=%d Cout=%d", bias ? "+bias" : "", M, Cin,
+                 Cout);
         check(what, got, want, M * Cout, sqrt((double)Cin));
     }
     mbn_op_pw_bwd_input(&dev, MBN_BUF(DY, 0), MBN_BUF(W, 0), MBN_BUF(DX, 0), M, Cin, Cout);
@@ -81,7 +83,8 @@ static void one_shape(size_t M, int Cin, int Cout) {
     for (size_t m = 0; m < M; m++)
         for (int i = 0; i < Cin; i++) {
             double a = 0;
-            for (int o = 0; o < Cout; o++) a += (double)dy[m * Cout + o] * w[(size_t)o * Cin + i];
+            for (int o = 0; o < Cout; o++)
+                a += (double)dy[m * Cout + o] * w[(size_t)o * Cin + i];
             want[m * Cin + i] = a;
         }
     snprintf(what, sizeof what, "pw_bwd_input M=%zu Cin=%d Cout=%d", M, Cin, Cout);
@@ -96,7 +99,8 @@ static void one_shape(size_t M, int Cin, int Cout) {
         for (int o = 0; o < Cout; o++)
             for (int i = 0; i < Cin; i++) {
                 double a = 0;
-                for (size_t m = 0; m < M; m++) a += (double)dy[m * Cout + o] * x[m * Cin + i];
+                for (size_t m = 0; m < M; m++)
+                    a += (double)dy[m * Cout + o] * x[m * Cin + i];
                 want[(size_t)o * Cin + i] = a;
             }
         snprintf(what, sizeof what, "pw_bwd_weight%s M=%zu Cin=%d Cout=%d", split ? "_split" : "",
@@ -104,7 +108,8 @@ static void one_shape(size_t M, int Cin, int Cout) {
         check(what, got, want, (size_t)Cout * Cin, sqrt((double)M));
     }
     cl_mem all[] = {X, Wt, B, W, DY, Y, DX, DW, S};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clReleaseMemObject(all[i]);
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        clReleaseMemObject(all[i]);
     free(x), free(w), free(b), free(dy), free(got), free(want), free(wt), free(zeros);
 }
 
@@ -119,6 +124,7 @@ int main(void) {
     one_shape(50, 64, 96);
     one_shape(4000, 32, 64);  /* split-K weight gradient, many chunks */
     one_shape(3000, 72, 200); /* split-K with column edges */
+    one_shape(20000, 27, 8);  /* the stem weight gradient at 0.25: 16 + 8 + 3 columns */
     mbn_device_close(&dev);
     return fails ? 1 : 0;
 }

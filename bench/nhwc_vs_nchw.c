@@ -5,7 +5,7 @@
  *   nhwc-clblast one CLBlast SGEMM over the whole batch
  *   nchw-batched CLBlastSgemmStridedBatched, one GEMM per image
  *   nchw-loop    N separate CLBlast SGEMM calls
- * Usage: build/nhwc_vs_nchw [batch] [iterations] */
+ * Usage: build/bench/nhwc_vs_nchw [batch] [iterations] */
 #include <clblast_c.h>
 #include <stdio.h>
 #include <stdlib.h>

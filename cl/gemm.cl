@@ -160,3 +160,19 @@ __kernel void transpose(__global const float *src, int s_off, __global float *ds
     if (c >= cols || r >= rows) return;
     dst[d_off + (size_t)c * rows + r] = src[s_off + (size_t)r * cols + c];
 }
+
+/* The same transpose for rows and cols both multiples of 8: a work-item moves one 8 x 8 block
+ * with vector loads and stores (the per-element version is bound by PoCL's scheduling). */
+__kernel void transpose8(__global const float *src, int s_off, __global float *dst, int d_off,
+                         int rows, int cols) {
+    int c = get_global_id(0) * 8;
+    int r = get_global_id(1) * 8;
+    if (c >= cols || r >= rows) return;
+    float b[64];
+    for (int i = 0; i < 8; i++)
+        vstore8(vload8(0, src + s_off + (size_t)(r + i) * cols + c), 0, b + i * 8);
+    for (int j = 0; j < 8; j++)
+        vstore8((float8)(b[j], b[8 + j], b[16 + j], b[24 + j], b[32 + j], b[40 + j], b[48 + j],
+                         b[56 + j]),
+                0, dst + d_off + (size_t)(c + j) * rows + r);
+}

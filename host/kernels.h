@@ -20,7 +20,7 @@
         X(avgpool_fwd) X(avgpool_bwd)                         /* loss.cl */                        \
         X(softmax_rows) X(softmax_xent_smooth) X(mean_reduce) /* optim.cl */                       \
         X(sgd_momentum) X(fill_zero)                          /* gemm.cl */                        \
-        X(gemm_tiled) X(transpose) X(dw_conv3x3_fwd_row8) X(dw_conv3x3_bwd_input_row8)             \
+        X(gemm_tiled) X(transpose) X(transpose8) X(dw_conv3x3_fwd_row8) X(dw_conv3x3_bwd_input_row8)             \
             X(dw_conv3x3_bwd_weight_partial8) X(channel_sum_partial8) X(channel_sqdev_partial8)    \
                 X(bn_relu6_apply8) X(bn_relu6_bwd_partial8) X(bn_relu6_bwd_apply8)
 

@@ -61,9 +61,11 @@ int mbn_net_backward(MbnNet *net, const int32_t *labels, int n, float smoothing)
                                         MBN_BUF(dy, 0), n, L->hin, L->win, L->cin, L->stride));
             break;
         case MBN_LAYER_PW:
-            MBN_TRY(mbn_op_pw_bwd_weight_split(d, MBN_BUF(x, 0), MBN_BUF(dz, 0),
-                                               MBN_BUF(net->grads, p->w), M, L->cin, L->cout,
-                                               MBN_BUF(net->scratch, 0)));
+            /* dy was consumed by the BN backward above and is rewritten by the input
+             * gradient below: free as the weight-gradient GEMM's workspace. */
+            MBN_TRY(mbn_op_pw_bwd_weight_ws(d, MBN_BUF(x, 0), MBN_BUF(dz, 0),
+                                            MBN_BUF(net->grads, p->w), M, L->cin, L->cout,
+                                            MBN_BUF(net->scratch, 0), MBN_BUF(dy, 0)));
             MBN_TRY(mbn_op_pw_bwd_input(d, MBN_BUF(dz, 0), MBN_BUF(net->params, p->w),
                                         MBN_BUF(dy, 0), M, L->cin, L->cout));
             break;

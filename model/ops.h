@@ -71,6 +71,10 @@ int mbn_op_pw_bwd_weight(struct MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, si
  * and a huge K, so splitting K is what gives CPUs parallel work that stays in cache. */
 int mbn_op_pw_bwd_weight_split(struct MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M,
                                int Cin, int Cout, MbnBuf scratch);
+/* The same dw, given `work`: M x Cout floats the op may overwrite (CPUs transpose dy there so
+ * the GEMM streams contiguous rows); NOBUF or unsuitable shapes fall back to the above. */
+int mbn_op_pw_bwd_weight_ws(struct MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
+                            int Cout, MbnBuf scratch, MbnBuf work);
 
 /* The forward passes use pre-transposed weights: wt[Cin, Cout] = transpose(w[Cout, Cin]) (also
  * for the stem, Cin = 27), made once per weight change by mbn_op_transpose. That is the B

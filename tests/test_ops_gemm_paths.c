@@ -89,8 +89,12 @@ static void one_shape(size_t M, int Cin, int Cout) {
         }
     snprintf(what, sizeof what, "pw_bwd_input M=%zu Cin=%d Cout=%d", M, Cin, Cout);
     check(what, got, want, M * Cin, sqrt((double)Cout));
-    for (int split = 0; split < 2; split++) {
-        if (split)
+    for (int split = 0; split < 3; split++) {
+        if (split == 2) /* with a workspace (dy transposed into it on CPUs); DX is free now */
+            mbn_op_pw_bwd_weight_ws(&dev, MBN_BUF(X, 0), MBN_BUF(DY, 0), MBN_BUF(DW, 0), M, Cin,
+                                    Cout, MBN_BUF(S, 0),
+                                    M * Cin >= M * Cout ? MBN_BUF(DX, 0) : MBN_NOBUF);
+        else if (split)
             mbn_op_pw_bwd_weight_split(&dev, MBN_BUF(X, 0), MBN_BUF(DY, 0), MBN_BUF(DW, 0), M, Cin,
                                        Cout, MBN_BUF(S, 0));
         else
@@ -103,7 +107,10 @@ static void one_shape(size_t M, int Cin, int Cout) {
                     a += (double)dy[m * Cout + o] * x[m * Cin + i];
                 want[(size_t)o * Cin + i] = a;
             }
-        snprintf(what, sizeof what, "pw_bwd_weight%s M=%zu Cin=%d Cout=%d", split ? "_split" : "",
+        snprintf(what, sizeof what, "pw_bwd_weight%s M=%zu Cin=%d Cout=%d",
+                 split == 2 ? "_ws"
+                 : split    ? "_split"
+                            : "",
                  M, Cin, Cout);
         check(what, got, want, (size_t)Cout * Cin, sqrt((double)M));
     }
@@ -125,6 +132,8 @@ int main(void) {
     one_shape(4000, 32, 64);  /* split-K weight gradient, many chunks */
     one_shape(3000, 72, 200); /* split-K with column edges */
     one_shape(20000, 27, 8);  /* the stem weight gradient at 0.25: 16 + 8 + 3 columns */
+    one_shape(4000, 64, 64);  /* workspace weight gradient, split K */
+    one_shape(48, 40, 16);    /* workspace weight gradient, one chunk */
     mbn_device_close(&dev);
     return fails ? 1 : 0;
 }

@@ -41,7 +41,17 @@ typedef struct {
     char log_path[1200];
 } Trainer;
 
+/* mkdir -p: the folder and any missing parents (e.g. --ckpt-dir runs/fmnist). */
 static int make_dir(const char *dir) {
+    char path[1024];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return mbn_fail(MBN_EUSAGE, "--ckpt-dir %s: path too long", dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(path, 0755) != 0 && errno != EEXIST) break; /* reported below */
+        *p = '/';
+    }
     if (mkdir(dir, 0755) == 0 || errno == EEXIST) {
         struct stat st;
         if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return MBN_OK;

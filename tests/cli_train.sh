@@ -10,7 +10,8 @@ trap 'rm -rf "$T"' EXIT
 python3 tests/make_tiny_idx.py "$T/fashion-mnist" 512 256
 common=(--data "$T/fashion-mnist" --alpha 0.25 --resolution 32 --batch-size 32 --epochs 2 --quiet)
 
-"$MBN" train "${common[@]}" --ckpt-dir "$T/a" --json > "$T/a.json"
+"$MBN" train "${common[@]}" --ckpt-dir "$T/runs/a" --json > "$T/a.json"
+mv "$T/runs/a" "$T/a"
 python3 - "$T/a.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))

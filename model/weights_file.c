@@ -24,13 +24,6 @@ static int take_model_tensors(MbnTensorSet *src, MbnTensorSet *dst) {
     return MBN_OK;
 }
 
-static int check_flag_float(const char *path, const char *flag, float given, float file) {
-    if (given > 0 && fabsf(given - file) > 1e-6f)
-        return mbn_fail(MBN_EFAIL, "%s: the model has %s %g, but %s %g was given", path, flag,
-                        (double)file, flag, (double)given);
-    return MBN_OK;
-}
-
 static int check_flag_int(const char *path, const char *flag, int given, int file) {
     if (given > 0 && given != file)
         return mbn_fail(MBN_EFAIL, "%s: the model has %s %d, but %s %d was given", path, flag, file,
@@ -43,9 +36,10 @@ static int open_checkpoint(const char *path, const MbnModelFlags *f, MbnArch *ar
     MbnCheckpoint ck;
     memset(&ck, 0, sizeof ck);
     MBN_TRY(mbn_ckpt_load(path, &ck));
-    int rc = check_flag_float(path, "--alpha", f->alpha, ck.config.alpha);
-    if (rc == MBN_OK)
-        rc = check_flag_int(path, "--num-classes", f->num_classes, ck.config.num_classes);
+    /* alpha and the class count must match; another resolution only warns (the network is
+     * fully convolutional). */
+    int rc = mbn_ckpt_check_config(path, &ck.config, f->alpha, f->resolution, f->num_classes,
+                                   false);
     int res = f->resolution > 0 ? f->resolution : ck.config.resolution;
     if (rc == MBN_OK) rc = mbn_arch_build(arch, ck.config.alpha, res, ck.config.num_classes);
     if (rc == MBN_OK) {

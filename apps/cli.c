@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/error.h"
+#include "base/error.h"
 
 void mbn_common_defaults(MbnCommonFlags *c) {
     c->device = NULL;

@@ -8,9 +8,9 @@
 #include "apps/cli.h"
 #include "apps/commands.h"
 #include "host/device.h"
-#include "host/error.h"
+#include "base/error.h"
 #include "host/profile.h"
-#include "io/rng.h"
+#include "base/rng.h"
 #include "io/json_writer.h"
 #include "model/net.h"
 

@@ -5,7 +5,7 @@
 #include "apps/cli.h"
 #include "apps/commands.h"
 #include "host/device.h"
-#include "host/error.h"
+#include "base/error.h"
 #include "io/json_writer.h"
 
 int cmd_devices(int argc, char **argv) {

@@ -4,7 +4,7 @@
 
 #include "apps/cli.h"
 #include "apps/commands.h"
-#include "host/error.h"
+#include "base/error.h"
 #include "io/safetensors.h"
 #include "model/weights_file.h"
 

@@ -7,7 +7,7 @@
 #include "apps/cli.h"
 #include "apps/commands.h"
 #include "host/device.h"
-#include "host/error.h"
+#include "base/error.h"
 #include "io/dataset.h"
 #include "io/json_writer.h"
 #include "io/loader.h"

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "host/error.h"
+#include "base/error.h"
 
 int mbn_session_open(MbnSession *s, const char *model_path, const MbnModelFlags *flags,
                      const char *device, int batch) {

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
 #include "model/arch.h"

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/file_read.h"
 #include "io/augment.h"
 #include "io/image_decode.h"

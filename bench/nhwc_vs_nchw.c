@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "host/device.h"
-#include "host/error.h"
+#include "base/error.h"
 #include "model/ops.h"
 
 static MbnDevice dev;

@@ -3,7 +3,7 @@
 #include <clblast_c.h>
 
 #include "host/device.h"
-#include "host/error.h"
+#include "host/cl_error.h"
 #include "host/profile.h"
 #include "host/tuning.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "host/blas.h"
-#include "host/error.h"
+#include "host/cl_error.h"
 #include "host/program.h"
 
 static void info_string(cl_device_id d, cl_device_info what, char *out, size_t len) {

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "host/device.h"
-#include "host/error.h"
+#include "host/cl_error.h"
 #include "host/kernels.h"
 #include "host/profile.h"
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "host/device.h"
-#include "host/error.h"
+#include "host/cl_error.h"
 
 void mbn_profile_begin(MbnDevice *dev, MbnProfile *p) {
     if (p->n_layers == 0) memset(p, 0, sizeof *p);

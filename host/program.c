@@ -9,7 +9,7 @@
 
 #include "host/cl_sources.h"
 #include "host/device.h"
-#include "host/error.h"
+#include "host/cl_error.h"
 
 #define CACHE_MAGIC "MBNPRG01"
 

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "host/error.h"
+#include "base/error.h"
 
 int mbn_atomic_open(MbnAtomicFile *a, const char *path) {
     memset(a, 0, sizeof *a);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/image_decode.h"
 
 static const float MEAN[3] = {0.485f, 0.456f, 0.406f};

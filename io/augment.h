@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "io/rng.h"
+#include "base/rng.h"
 
 /* An integer crop rectangle in source pixels (torchvision's i, j, h, w = y, x, h, w). */
 typedef struct {

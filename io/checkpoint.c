@@ -12,7 +12,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/atomic_file.h"
 #include "io/file_read.h"
 

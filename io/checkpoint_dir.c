@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/atomic_file.h"
 #include "io/checkpoint.h"
 

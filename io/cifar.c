@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/readers.h"
 
 #define CIFAR_SIDE 32

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/readers.h"
 
 int mbn_path_join(char *out, size_t cap, const char *a, const char *b) {

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "host/error.h"
+#include "base/error.h"
 
 int mbn_read_file(const char *path, uint64_t max_bytes, unsigned char **data, size_t *len) {
     *data = NULL;

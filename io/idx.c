@@ -7,7 +7,7 @@
 #include <strings.h>
 #include <zlib.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/readers.h"
 
 #define IDX_MAX_COUNT 100000000LL /* no real IDX set is this big; bounds a forged header */

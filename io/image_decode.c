@@ -11,7 +11,7 @@
 #include <turbojpeg.h>
 #include <unistd.h>
 
-#include "host/error.h"
+#include "base/error.h"
 
 static bool is_jpeg(const uint8_t *b, size_t n) {
     return n >= 3 && b[0] == 0xFF && b[1] == 0xD8;

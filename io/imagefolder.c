@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/readers.h"
 
 typedef struct {

@@ -15,10 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/augment.h"
 #include "io/loader.h"
-#include "io/rng.h"
+#include "base/rng.h"
 
 #define DEFAULT_WORKERS 8
 

@@ -5,12 +5,6 @@
 #include <time.h>
 #include <unistd.h>
 
-double mbn_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 void mbn_progress_start(MbnProgress *p, const char *label, int64_t total, bool quiet) {
     memset(p, 0, sizeof *p);
     p->tty = isatty(STDERR_FILENO) == 1;

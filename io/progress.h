@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/clock.h" /* mbn_now, used with progress everywhere */
+
 typedef struct {
     bool tty;
     bool quiet;
@@ -15,7 +17,6 @@ typedef struct {
     int64_t images;
 } MbnProgress;
 
-double mbn_now(void);
 void mbn_progress_start(MbnProgress *p, const char *label, int64_t total, bool quiet);
 /* step is 1-based; extra is a short free text (e.g. "loss 0.5123 lr 0.1"). */
 void mbn_progress_update(MbnProgress *p, int64_t step, int64_t images, const char *extra);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/atomic_file.h"
 #include "io/file_read.h"
 #include "io/json_parse.h"

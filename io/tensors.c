@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/error.h"
+#include "base/error.h"
 
 int64_t mbn_tensor_numel(const MbnHostTensor *t) {
     int64_t n = 1;

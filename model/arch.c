@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "host/error.h"
+#include "base/error.h"
 
 /* The paper's Table 1 body: 13 depthwise-separable blocks (output channels, dw stride) at
  * alpha = 1, grouped into timm's 5 stages of 1, 2, 2, 6 and 2 blocks. */

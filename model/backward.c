@@ -1,5 +1,5 @@
 /* Backward pass (loss to every trainable tensor's gradient) and the momentum-SGD step. */
-#include "host/error.h"
+#include "host/cl_error.h"
 #include "host/profile.h"
 #include "model/net.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/progress.h"
 
 int mbn_label_rank(const float *probs, int K, int label) {

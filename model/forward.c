@@ -3,7 +3,7 @@
  * kernel and applied right after each GEMM). */
 #include <string.h>
 
-#include "host/error.h"
+#include "host/cl_error.h"
 #include "host/profile.h"
 #include "model/net.h"
 

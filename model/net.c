@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/error.h"
+#include "host/cl_error.h"
 
 /* Tensor offsets are rounded up to 16 floats (64 bytes) so every tensor starts on a cache line
  * and any vector width CLBlast picks is aligned. */

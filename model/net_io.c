@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/error.h"
-#include "io/rng.h"
+#include "base/error.h"
+#include "base/rng.h"
 #include "model/net.h"
 
 int mbn_net_init(MbnNet *net, uint64_t seed) {

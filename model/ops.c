@@ -5,7 +5,7 @@
 
 #include "host/blas.h"
 #include "host/device.h"
-#include "host/error.h"
+#include "base/error.h"
 #include "host/kernels.h"
 
 /* Two-stage reductions: at most MAX_CHUNKS chunks of at least MIN_ROWS rows. Enough chunks to

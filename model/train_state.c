@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "host/error.h"
+#include "base/error.h"
 
 int mbn_train_state_save(const char *path, MbnNet *net, const MbnTrainPosition *pos) {
     MbnCheckpoint ck;

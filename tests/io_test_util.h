@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "host/error.h"
+#include "base/error.h"
 
 static int test_failures;
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/file_read.h"
 #include "io/augment.h"
 #include "io/image_decode.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/augment.h"
 #include "io/dataset.h"
 #include "support/data_util.h"

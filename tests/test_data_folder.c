@@ -12,7 +12,7 @@
 #include <turbojpeg.h>
 #include <unistd.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/file_read.h"
 #include "io/augment.h"
 #include "io/dataset.h"

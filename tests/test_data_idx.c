@@ -6,7 +6,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/dataset.h"
 #include "support/data_util.h"
 

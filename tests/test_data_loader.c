@@ -7,7 +7,7 @@
 #include <string.h>
 #include <turbojpeg.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/dataset.h"
 #include "io/loader.h"
 #include "support/data_util.h"

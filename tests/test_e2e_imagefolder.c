@@ -12,7 +12,7 @@
 #include <string.h>
 #include <turbojpeg.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/dataset.h"
 #include "io/json_parse.h"
 #include "tests/support/data_util.h"

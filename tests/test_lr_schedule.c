@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "model/schedule.h"
 
 static int fails;

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "tests/support/devutil.h"
 #include "tests/support/netutil.h"
 #include "tests/support/testutil.h"

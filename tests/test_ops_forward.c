@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "tests/support/devutil.h"
 #include "tests/support/ref.h"
 #include "tests/support/testutil.h"

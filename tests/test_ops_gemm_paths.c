@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "host/device.h"
-#include "host/error.h"
+#include "base/error.h"
 #include "model/ops.h"
 
 static int fails;

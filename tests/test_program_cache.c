@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "host/device.h"
-#include "host/error.h"
+#include "host/cl_error.h"
 #include "host/program.h"
 
 static int fails;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/safetensors.h"
 #include "tests/support/st_read.h"
 #include "tests/support/testutil.h"

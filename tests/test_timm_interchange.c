@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "host/device.h"
-#include "host/error.h"
+#include "base/error.h"
 #include "io/safetensors.h"
 #include "model/net.h"
 #include "model/weights_file.h"

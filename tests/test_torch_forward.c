@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "tests/support/devutil.h"
 #include "tests/support/fixtol.h"
 #include "tests/support/netutil.h"

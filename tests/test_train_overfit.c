@@ -8,8 +8,8 @@
 #include <stdlib.h>
 
 #include "host/device.h"
-#include "host/error.h"
-#include "io/rng.h"
+#include "base/error.h"
+#include "base/rng.h"
 #include "model/net.h"
 
 int main(void) {

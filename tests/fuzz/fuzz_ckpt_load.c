@@ -8,7 +8,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "io/checkpoint.h"
 
 static void put32(unsigned char *p, uint32_t v) {

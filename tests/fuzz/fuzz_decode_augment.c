@@ -7,7 +7,7 @@
 
 #include "io/augment.h"
 #include "io/image_decode.h"
-#include "io/rng.h"
+#include "base/rng.h"
 
 #define RES 48
 

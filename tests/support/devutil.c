@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/error.h"
+#include "host/cl_error.h"
 #include "tests/support/testutil.h"
 
 void tdev_open(MbnDevice *dev) {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/error.h"
+#include "base/error.h"
 #include "tests/support/testutil.h"
 
 void tnet_import(MbnNet *net, const StFile *st, const char *state_prefix, const char *mom_prefix) {

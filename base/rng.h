@@ -1,8 +1,8 @@
 /* Small, fast, reproducible random numbers: splitmix64 for seeding and hashing, xoshiro256** for
  * streams. Every stream is derived from integers (seed, epoch, sample index, ...) so the data
  * pipeline gives the same result whatever the thread count or scheduling. */
-#ifndef MBN_IO_RNG_H
-#define MBN_IO_RNG_H
+#ifndef MBN_BASE_RNG_H
+#define MBN_BASE_RNG_H
 #include <stdint.h>
 
 typedef struct {

@@ -1,4 +1,4 @@
-#include "io/rng.h"
+#include "base/rng.h"
 
 #include <math.h>
 

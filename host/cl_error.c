@@ -1,36 +1,8 @@
-#include "host/error.h"
+#include "host/cl_error.h"
 
 #include <clblast_c.h>
+#include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
-
-static _Thread_local char last_error[1024];
-
-int mbn_fail(int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
-int mbn_fail_context(int code, const char *fmt, ...) {
-    char prefix[256], previous[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
-    va_end(ap);
-    snprintf(previous, sizeof previous, "%s", last_error);
-    size_t n = strlen(prefix);
-    memcpy(last_error, prefix, n);
-    last_error[n++] = ':';
-    last_error[n++] = ' ';
-    size_t rest = strlen(previous);
-    if (rest > sizeof last_error - 1 - n) rest = sizeof last_error - 1 - n;
-    memcpy(last_error + n, previous, rest);
-    last_error[n + rest] = 0;
-    return code;
-}
 
 int mbn_fail_cl(cl_int err, const char *fmt, ...) {
     char what[768];
@@ -38,24 +10,7 @@ int mbn_fail_cl(cl_int err, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    snprintf(last_error, sizeof last_error, "%s: %s", what, mbn_cl_error_name(err));
-    return MBN_EFAIL;
-}
-
-const char *mbn_last_error(void) {
-    return last_error[0] ? last_error : "unknown error";
-}
-void mbn_clear_error(void) {
-    last_error[0] = 0;
-}
-
-void mbn_warn(const char *fmt, ...) {
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "mbn: warning: %s\n", msg);
+    return mbn_fail(MBN_EFAIL, "%s: %s", what, mbn_cl_error_name(err));
 }
 
 const char *mbn_cl_error_name(cl_int err) {

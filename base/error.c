@@ -1,0 +1,48 @@
+#include "base/error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local char last_error[1024];
+
+int mbn_fail(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int mbn_fail_context(int code, const char *fmt, ...) {
+    char prefix[256], previous[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    snprintf(previous, sizeof previous, "%s", last_error);
+    size_t n = strlen(prefix);
+    memcpy(last_error, prefix, n);
+    last_error[n++] = ':';
+    last_error[n++] = ' ';
+    size_t rest = strlen(previous);
+    if (rest > sizeof last_error - 1 - n) rest = sizeof last_error - 1 - n;
+    memcpy(last_error + n, previous, rest);
+    last_error[n + rest] = 0;
+    return code;
+}
+
+const char *mbn_last_error(void) {
+    return last_error[0] ? last_error : "unknown error";
+}
+void mbn_clear_error(void) {
+    last_error[0] = 0;
+}
+
+void mbn_warn(const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "mbn: warning: %s\n", msg);
+}

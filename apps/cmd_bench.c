@@ -11,7 +11,7 @@
 #include "base/error.h"
 #include "host/profile.h"
 #include "base/rng.h"
-#include "io/json_writer.h"
+#include "io/util/json_writer.h"
 #include "model/net.h"
 
 typedef struct {

@@ -6,7 +6,7 @@
 #include "apps/commands.h"
 #include "host/device.h"
 #include "base/error.h"
-#include "io/json_writer.h"
+#include "io/util/json_writer.h"
 
 int cmd_devices(int argc, char **argv) {
     bool json = false;

@@ -7,9 +7,9 @@
 #include "apps/commands.h"
 #include "host/device.h"
 #include "base/error.h"
-#include "io/dataset.h"
-#include "io/json_writer.h"
-#include "io/loader.h"
+#include "io/data/dataset.h"
+#include "io/util/json_writer.h"
+#include "io/data/loader.h"
 #include "model/evaluate.h"
 #include "apps/session.h"
 

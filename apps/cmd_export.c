@@ -5,7 +5,7 @@
 #include "apps/cli.h"
 #include "apps/commands.h"
 #include "base/error.h"
-#include "io/safetensors.h"
+#include "io/formats/safetensors.h"
 #include "model/weights_file.h"
 
 int cmd_export(int argc, char **argv) {

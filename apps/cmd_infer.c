@@ -8,9 +8,10 @@
 #include "apps/commands.h"
 #include "host/device.h"
 #include "base/error.h"
-#include "io/dataset.h"
-#include "io/json_writer.h"
-#include "io/loader.h"
+#include "io/data/dataset.h"
+#include "io/formats/labels.h"
+#include "io/util/json_writer.h"
+#include "io/data/loader.h"
 #include "apps/session.h"
 
 #define MAX_IMAGES 100000

@@ -5,7 +5,7 @@
 #include "apps/cli.h"
 #include "apps/commands.h"
 #include "base/error.h"
-#include "io/json_writer.h"
+#include "io/util/json_writer.h"
 #include "model/arch.h"
 
 static const char *type_name(MbnLayerType t) {

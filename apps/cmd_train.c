@@ -8,7 +8,7 @@
 #include "apps/commands.h"
 #include "host/device.h"
 #include "base/error.h"
-#include "io/json_writer.h"
+#include "io/util/json_writer.h"
 #include "model/train_loop.h"
 
 static int open_devices(const char *sel, MbnDevice **out, int *n) {

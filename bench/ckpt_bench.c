@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "base/error.h"
-#include "io/checkpoint.h"
-#include "io/safetensors.h"
+#include "io/formats/checkpoint.h"
+#include "io/formats/safetensors.h"
 #include "model/arch.h"
 
 static uint64_t rng = 88172645463325252ULL;

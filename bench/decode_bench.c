@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "base/error.h"
-#include "io/file_read.h"
-#include "io/augment.h"
-#include "io/image_decode.h"
-#include "io/loader.h"
+#include "io/util/file_read.h"
+#include "io/data/augment.h"
+#include "io/data/image_decode.h"
+#include "io/data/loader.h"
 
 #define RES 224
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "base/error.h"
-#include "io/progress.h"
+#include "io/util/progress.h"
 
 int mbn_label_rank(const float *probs, int K, int label) {
     int rank = 0;

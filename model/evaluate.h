@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "io/loader.h"
+#include "io/data/loader.h"
 #include "model/net.h"
 
 typedef struct {

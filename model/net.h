@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "host/device.h"
-#include "io/tensors.h"
+#include "io/formats/tensors.h"
 #include "model/arch.h"
 #include "model/ops.h"
 

@@ -9,11 +9,12 @@
 #include <sys/stat.h>
 
 #include "base/error.h"
-#include "io/checkpoint.h"
-#include "io/dataset.h"
-#include "io/loader.h"
-#include "io/progress.h"
-#include "io/safetensors.h"
+#include "io/formats/checkpoint.h"
+#include "io/data/dataset.h"
+#include "io/formats/labels.h"
+#include "io/data/loader.h"
+#include "io/util/progress.h"
+#include "io/formats/safetensors.h"
 #include "model/evaluate.h"
 #include "model/net.h"
 #include "model/train_state.h"

@@ -6,7 +6,7 @@
 #define MBN_MODEL_TRAIN_STATE_H
 #include <stdint.h>
 
-#include "io/checkpoint.h"
+#include "io/formats/checkpoint.h"
 #include "model/net.h"
 
 typedef struct {

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "base/error.h"
-#include "io/checkpoint.h"
-#include "io/safetensors.h"
+#include "io/formats/checkpoint.h"
+#include "io/formats/safetensors.h"
 
 static bool ends_with(const char *s, const char *suffix) {
     size_t n = strlen(s), m = strlen(suffix);

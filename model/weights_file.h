@@ -7,7 +7,7 @@
 #define MBN_MODEL_WEIGHTS_FILE_H
 #include <stdbool.h>
 
-#include "io/tensors.h"
+#include "io/formats/tensors.h"
 #include "model/arch.h"
 
 typedef struct {

@@ -5,7 +5,7 @@
 #define MBN_TESTS_CKPT_SAMPLE_H
 #include <math.h>
 
-#include "io/checkpoint.h"
+#include "io/formats/checkpoint.h"
 #include "io_test_util.h"
 
 static inline void sample_checkpoint(MbnCheckpoint *ck, uint64_t seed, int scale) {

@@ -6,7 +6,7 @@
 #include <zlib.h>
 
 #include "ckpt_sample.h"
-#include "io/checkpoint.h"
+#include "io/formats/checkpoint.h"
 
 static char path[600];
 static unsigned char *orig;

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "ckpt_sample.h"
-#include "io/checkpoint.h"
+#include "io/formats/checkpoint.h"
 
 #define SCALE 1500 /* two 10 x 24000 tensors: ~2 MB per file, so saves take milliseconds */
 

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "ckpt_sample.h"
-#include "io/checkpoint.h"
+#include "io/formats/checkpoint.h"
 
 static void save(const char *dir, int epoch, int64_t step) {
     MbnCheckpoint ck;

@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 
 #include "ckpt_sample.h"
-#include "io/checkpoint.h"
+#include "io/formats/checkpoint.h"
 
 static void roundtrip(const char *dir, int level, int strategy) {
     char path[512];

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "base/error.h"
-#include "io/file_read.h"
-#include "io/augment.h"
-#include "io/image_decode.h"
+#include "io/util/file_read.h"
+#include "io/data/augment.h"
+#include "io/data/image_decode.h"
 #include "support/data_util.h"
 
 #define FIXTURE "tests/fixtures/augment_ref.txt"

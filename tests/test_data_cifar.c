@@ -6,8 +6,9 @@
 #include <string.h>
 
 #include "base/error.h"
-#include "io/augment.h"
-#include "io/dataset.h"
+#include "io/data/augment.h"
+#include "io/data/dataset.h"
+#include "io/formats/labels.h"
 #include "support/data_util.h"
 
 #define REC 3073

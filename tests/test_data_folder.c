@@ -13,11 +13,11 @@
 #include <unistd.h>
 
 #include "base/error.h"
-#include "io/file_read.h"
-#include "io/augment.h"
-#include "io/dataset.h"
-#include "io/image_decode.h"
-#include "io/loader.h"
+#include "io/util/file_read.h"
+#include "io/data/augment.h"
+#include "io/data/dataset.h"
+#include "io/data/image_decode.h"
+#include "io/data/loader.h"
 #include "support/data_util.h"
 
 #define W 64

@@ -7,7 +7,7 @@
 #include <zlib.h>
 
 #include "base/error.h"
-#include "io/dataset.h"
+#include "io/data/dataset.h"
 #include "support/data_util.h"
 
 #define FASHION "/usr/share/datasets/fashion-mnist"

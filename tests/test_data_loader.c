@@ -8,8 +8,8 @@
 #include <turbojpeg.h>
 
 #include "base/error.h"
-#include "io/dataset.h"
-#include "io/loader.h"
+#include "io/data/dataset.h"
+#include "io/data/loader.h"
 #include "support/data_util.h"
 
 #define RES 24

@@ -13,8 +13,8 @@
 #include <turbojpeg.h>
 
 #include "base/error.h"
-#include "io/dataset.h"
-#include "io/json_parse.h"
+#include "io/data/dataset.h"
+#include "io/formats/json_parse.h"
 #include "tests/support/data_util.h"
 
 static const char *classes[3] = {"a_tshirt", "b_trouser", "c_bag"}; /* sorted = indices 0..2 */

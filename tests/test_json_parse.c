@@ -3,7 +3,7 @@
  * depth and value limits, raw control characters, invalid UTF-8, duplicate keys) is refused. */
 #include <locale.h>
 
-#include "io/json_parse.h"
+#include "io/formats/json_parse.h"
 #include "io_test_util.h"
 
 static int parse(const char *s, MbnJsonv *v) {

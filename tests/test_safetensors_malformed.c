@@ -2,7 +2,7 @@
  * bad JSON, bad header length (huge, past the end, over the cap), offsets out of range,
  * overlapping, gaps, leftover data, shape/size mismatch, bad dtypes and shapes, duplicate
  * names, over-long names, bad metadata, invalid UTF-8 and excessive nesting. */
-#include "io/safetensors.h"
+#include "io/formats/safetensors.h"
 #include "st_test_util.h"
 
 static char path[512];

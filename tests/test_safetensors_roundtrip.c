@@ -4,7 +4,7 @@
  * subnormals, +-0, infinities, NaN); I64 num_batches_tracked is skipped, other I64 refused. */
 #include <math.h>
 
-#include "io/safetensors.h"
+#include "io/formats/safetensors.h"
 #include "st_test_util.h"
 
 static bool same_bits(float a, float b) {

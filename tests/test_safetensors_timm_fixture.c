@@ -4,7 +4,7 @@
  * [out, in] + bias, BN weight/bias/running_mean/running_var; num_batches_tracked skipped; no
  * extra tensors. The io file holds the input batch and logits. Also writes the set back with
  * mbn's writer and checks it reads identically (the file check_timm_roundtrip.py consumes). */
-#include "io/safetensors.h"
+#include "io/formats/safetensors.h"
 #include "io_test_util.h"
 #include "model/arch.h"
 

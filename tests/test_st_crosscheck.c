@@ -1,4 +1,4 @@
-/* Cross-checks the product's safetensors reader (io/safetensors.c) against the oracle's
+/* Cross-checks the product's safetensors reader (io/formats/safetensors.c) against the oracle's
  * test-only reader (tests/support/st_read.c) on the PyTorch fixtures written by
  * tests/gen_torch_fixtures.py (files produced by a third, independent writer): every F32 tensor
  * must come back with the same name, shape and bits, and nothing else may appear. */
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "base/error.h"
-#include "io/safetensors.h"
+#include "io/formats/safetensors.h"
 #include "tests/support/st_read.h"
 #include "tests/support/testutil.h"
 

@@ -14,7 +14,7 @@
 
 #include "host/device.h"
 #include "base/error.h"
-#include "io/safetensors.h"
+#include "io/formats/safetensors.h"
 #include "model/net.h"
 #include "model/weights_file.h"
 

@@ -9,7 +9,7 @@
 #include <zlib.h>
 
 #include "base/error.h"
-#include "io/checkpoint.h"
+#include "io/formats/checkpoint.h"
 
 static void put32(unsigned char *p, uint32_t v) {
     for (int k = 0; k < 4; k++)

@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "io/augment.h"
-#include "io/image_decode.h"
+#include "io/data/augment.h"
+#include "io/data/image_decode.h"
 #include "base/rng.h"
 
 #define RES 48

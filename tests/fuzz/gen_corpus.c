@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "io/checkpoint.h"
-#include "io/safetensors.h"
+#include "io/formats/checkpoint.h"
+#include "io/formats/safetensors.h"
 
 static void raw_payload(const char *ckpt, const char *out) {
     FILE *f = fopen(ckpt, "rb");

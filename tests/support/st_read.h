@@ -1,12 +1,12 @@
 /* TEST HELPER ONLY: a minimal safetensors reader for the PyTorch fixtures in tests/fixtures/
- * (F32 and I32 tensors, "__metadata__" strings). The product's reader is io/safetensors.c;
+ * (F32 and I32 tensors, "__metadata__" strings). The product's reader is io/formats/safetensors.c;
  * this one exists so the oracle tests do not depend on it (and can cross-check it later). */
 #ifndef MBN_TESTS_SUPPORT_ST_READ_H
 #define MBN_TESTS_SUPPORT_ST_READ_H
 #include <stddef.h>
 #include <stdint.h>
 
-#include "io/tensors.h"
+#include "io/formats/tensors.h"
 
 typedef struct {
     char name[160];

@@ -1,0 +1,126 @@
+/* Dataset detection and lifetime; the formats themselves live in idx.c, cifar.c, imagefolder.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/error.h"
+#include "io/data/readers.h"
+
+int mbn_path_join(char *out, size_t cap, const char *a, const char *b) {
+    int n = snprintf(out, cap, "%s/%s", a, b);
+    if (n < 0 || (size_t)n >= cap) return mbn_fail(MBN_EFAIL, "%s/%s: path too long", a, b);
+    return MBN_OK;
+}
+
+bool mbn_is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool mbn_is_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+char **mbn_strings_dup(const char *const *src, int n) {
+    char **out = calloc((size_t)n, sizeof *out);
+    if (!out) return NULL;
+    for (int i = 0; i < n; i++) {
+        out[i] = strdup(src[i]);
+        if (!out[i]) {
+            for (int j = 0; j < i; j++)
+                free(out[j]);
+            free(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+static int detect_and_read(MbnDataset *ds) {
+    char train[1100];
+    MBN_TRY(mbn_path_join(train, sizeof train, ds->root, "train"));
+    char val[1100];
+    MBN_TRY(mbn_path_join(val, sizeof val, ds->root, "val"));
+    if (mbn_is_dir(train) || mbn_is_dir(val)) {
+        ds->kind = MBN_DATA_IMAGEFOLDER;
+        return mbn_imagefolder_read_dataset(ds);
+    }
+    if (mbn_idx_detect(ds->root)) {
+        ds->kind = MBN_DATA_IDX;
+        return mbn_idx_read_dataset(ds);
+    }
+    char cifar[1100];
+    if (mbn_cifar_detect(ds->root, cifar, sizeof cifar)) {
+        ds->kind = MBN_DATA_CIFAR10;
+        return mbn_cifar_read_dataset(ds);
+    }
+    return mbn_fail(MBN_EFAIL,
+                    "%s: no dataset found (expected train/ and val/ class folders, MNIST-format "
+                    "IDX files or CIFAR-10 binary batches)",
+                    ds->root);
+}
+
+int mbn_dataset_open(const char *dir, MbnSplit split, MbnDataset **out) {
+    *out = NULL;
+    if (!mbn_is_dir(dir)) return mbn_fail(MBN_EUSAGE, "%s: no such directory", dir);
+    MbnDataset *ds = calloc(1, sizeof *ds);
+    if (!ds) return mbn_fail(MBN_EFAIL, "out of host memory opening %s", dir);
+    if (strlen(dir) >= sizeof ds->root) {
+        free(ds);
+        return mbn_fail(MBN_EUSAGE, "%s: path too long", dir);
+    }
+    strcpy(ds->root, dir);
+    /* A trailing slash would double up in the paths we build and in messages. */
+    size_t n = strlen(ds->root);
+    while (n > 1 && ds->root[n - 1] == '/')
+        ds->root[--n] = 0;
+    ds->split = split;
+    int rc = detect_and_read(ds);
+    if (rc != MBN_OK) {
+        mbn_dataset_free(ds);
+        return rc;
+    }
+    if (ds->count <= 0) {
+        mbn_dataset_free(ds);
+        return mbn_fail(MBN_EFAIL, "%s: no samples in the %s split", dir,
+                        split == MBN_SPLIT_TRAIN ? "train" : "val");
+    }
+    *out = ds;
+    return MBN_OK;
+}
+
+void mbn_dataset_free(MbnDataset *ds) {
+    if (!ds) return;
+    if (ds->class_names)
+        for (int i = 0; i < ds->num_classes; i++)
+            free(ds->class_names[i]);
+    free(ds->class_names);
+    if (ds->paths)
+        for (int64_t i = 0; i < ds->count; i++)
+            free(ds->paths[i]);
+    free(ds->paths);
+    free(ds->labels);
+    free(ds->pixels);
+    free(ds);
+}
+
+int mbn_dataset_from_files(const char *const *paths, int n, int num_classes, MbnDataset **out) {
+    *out = NULL;
+    MbnDataset *ds = calloc(1, sizeof *ds);
+    if (!ds) return mbn_fail(MBN_EFAIL, "out of host memory");
+    ds->kind = MBN_DATA_IMAGEFOLDER;
+    ds->split = MBN_SPLIT_VAL;
+    ds->count = n;
+    ds->num_classes = 0; /* no class names: the model's labels file names the classes */
+    ds->labels = calloc((size_t)n, sizeof *ds->labels);
+    ds->paths = (char **)mbn_strings_dup(paths, n);
+    (void)num_classes;
+    if (!ds->labels || !ds->paths) {
+        mbn_dataset_free(ds);
+        return mbn_fail(MBN_EFAIL, "out of host memory");
+    }
+    *out = ds;
+    return MBN_OK;
+}

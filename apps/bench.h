@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "host/profile.h"
+#include "host/variants.h"
 #include "model/arch.h"
 
 typedef struct {
@@ -20,8 +21,9 @@ typedef struct {
     double gflop_per_image, gflops;
     /* The device's measured fp32 FMA peak (host/peak.h); <= 0 when it could not be measured. */
     double peak_gflops;
-    /* Kernel launches per step; < 0 while unknown. */
+    /* Kernels and GEMMs enqueued per timed step (MbnDevice.launches). */
     double launches_per_step;
+    MbnVariantSet variants; /* which kernel variant each op ran */
     /* Device memory allocated by the run; < 0 while unknown (issue 10 adds the counter and the
      * "device_memory_bytes" JSON key; the report shows this field). */
     long long device_memory_bytes;

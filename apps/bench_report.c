@@ -209,10 +209,7 @@ static void summary_table(FILE *f, const MbnBenchResult *r, int n) {
                     100 * r[i].gflops / r[i].peak_gflops, r[i].peak_gflops);
         else
             fputs("<td>n/a</td>", f);
-        if (r[i].launches_per_step >= 0)
-            fprintf(f, "<td>%.0f</td>", r[i].launches_per_step);
-        else
-            fputs("<td>n/a</td>", f);
+        fprintf(f, "<td>%.0f</td>", r[i].launches_per_step);
         if (r[i].device_memory_bytes >= 0)
             fprintf(f, "<td>%.1f MiB</td>", (double)r[i].device_memory_bytes / (1024.0 * 1024.0));
         else

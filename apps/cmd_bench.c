@@ -17,6 +17,7 @@
 #include "io/formats/atomic_file.h"
 #include "io/util/json_writer.h"
 #include "model/net.h"
+#include "apps/variants_json.h"
 
 typedef MbnBenchResult BenchResult;
 
@@ -73,7 +74,6 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
     r->batch = batch;
     r->arch = *arch;
     r->peak_gflops = -1;
-    r->launches_per_step = -1;
     r->device_memory_bytes = -1;
     MBN_TRY(mbn_device_open(&dev, info));
     /* The peak first (cached after the first run): measured on an idle device. A failure to
@@ -107,6 +107,7 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
     FILE *dump = dump_path && *dump_path ? fopen(dump_path, "w") : NULL;
     if (dump && rc == MBN_OK) rc = dump_outputs(&net, train, batch, dump);
     /* Timed: wall clock over whole iterations; per-layer times from profiling events. */
+    unsigned long long launches0 = dev.launches;
     double t0 = now();
     int it = 0;
     while (rc == MBN_OK &&
@@ -129,6 +130,8 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
         r->ms_per_step = 1000.0 * dt / it;
         r->gflop_per_image = mbn_bench_flop_per_image(arch, train) * 1e-9;
         r->gflops = r->gflop_per_image * r->images_per_s;
+        r->launches_per_step = (double)(dev.launches - launches0) / it;
+        r->variants = dev.variants;
         for (int l = 0; l < r->prof.n_layers; l++)
             r->prof.layer_ms[l] /= it;
     }
@@ -196,10 +199,9 @@ static void write_json(const BenchResult *res, int n) {
         else
             mbn_json_null(&j);
         mbn_json_key(&j, "launches_per_step");
-        if (r->launches_per_step >= 0)
-            mbn_json_double(&j, r->launches_per_step);
-        else
-            mbn_json_null(&j);
+        mbn_json_double(&j, r->launches_per_step);
+        mbn_json_key(&j, "kernels");
+        mbn_json_variants(&j, &r->variants, true);
         mbn_json_key(&j, "tuned");
         mbn_json_bool(&j, r->tuning[0] != 0);
         mbn_json_key(&j, "tuning");
@@ -238,8 +240,9 @@ static void write_text(const BenchResult *res, int n) {
         if (r->peak_gflops > 0)
             printf(" = %.1f%% of the measured FMA peak %.0f GFLOP/s",
                    100.0 * r->gflops / r->peak_gflops, r->peak_gflops);
-        if (r->launches_per_step >= 0) printf(" | %.0f kernel launches/step", r->launches_per_step);
-        printf(" | %s\n", r->tuning[0] ? r->tuning : "untuned");
+        printf(" | %.0f kernel launches/step", r->launches_per_step);
+        printf(" | kernels %s | %s\n", mbn_family_name(r->variants.family),
+               r->tuning[0] ? r->tuning : "untuned");
         for (int l = 0; l < r->prof.n_layers; l++)
             printf("  %-10s %9.3f ms  %5.1f%%\n", r->prof.layer_names[l], r->prof.layer_ms[l],
                    total > 0 ? 100.0 * r->prof.layer_ms[l] / total : 0.0);

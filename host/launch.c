@@ -38,6 +38,7 @@ int mbn_launch(MbnDevice *dev, MbnKernelId id, int dims, const size_t *global, c
         g[d] = local ? (global[d] + local[d] - 1) / local[d] * local[d] : global[d];
     }
     cl_event *ev = mbn_profile_slot(dev);
+    dev->launches++;
     cl_int err = clEnqueueNDRangeKernel(dev->queue, k, (cl_uint)dims, NULL, g, local, 0, NULL, ev);
     if (err != CL_SUCCESS) {
         if (ev) *ev = NULL;

@@ -26,8 +26,7 @@ uint64_t mbn_hash64(uint64_t h, const void *data, size_t len) {
 }
 
 const char *mbn_program_options(const MbnDevice *dev) {
-    (void)dev;
-    return "-cl-std=CL1.2 -DMBN_FLOAT=float";
+    return dev->build_options;
 }
 
 static void cache_key(const MbnDevice *dev, uint64_t key[2]) {

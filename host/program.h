@@ -16,7 +16,8 @@ struct MbnDevice;
 
 int mbn_program_build(struct MbnDevice *dev);
 
-/* The build options used for every device (float type and tile sizes as -D defines). */
+/* The device's build options: the float type and the kernel variants' parameters as -D
+ * defines (host/variants.h), set when the device is opened. */
 const char *mbn_program_options(const struct MbnDevice *dev);
 
 /* Path of the cache file for this device (exposed for tests). */

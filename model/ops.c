@@ -8,37 +8,38 @@
 #include "base/error.h"
 #include "host/kernels.h"
 
-/* Two-stage reductions: at most MAX_CHUNKS chunks of at least MIN_ROWS rows. Enough chunks to
- * keep every core (or GPU compute unit) busy, few enough that stage 2 is cheap. The chunking
- * depends on the row count alone, so results do not depend on the device. */
-#define MAX_CHUNKS 256
-#define MIN_ROWS 32
-
-static void chunking(size_t rows, int *chunks, int *rows_per_chunk) {
-    size_t p = rows / MIN_ROWS;
+/* Two-stage reductions: at most CHUNKS chunks of at least MIN_ROWS rows (the row's parameters,
+ * host/variants.c). Enough chunks to keep every core (or GPU compute unit) busy, few enough that
+ * stage 2 is cheap. Fixed for a given row count and parameters: the same bits every run. */
+static void chunking(const MbnVariantChoice *v, size_t rows, int *chunks, int *rows_per_chunk) {
+    size_t max_chunks = (size_t)mbn_vparam(v, "CHUNKS"),
+           min_rows = (size_t)mbn_vparam(v, "MIN_ROWS");
+    size_t p = rows / min_rows;
     if (p < 1) p = 1;
-    if (p > MAX_CHUNKS) p = MAX_CHUNKS;
+    if (p > max_chunks) p = max_chunks;
+    if (p > MBN_OPS_MAX_PARTIALS) p = MBN_OPS_MAX_PARTIALS;
     size_t rpc = (rows + p - 1) / p;
     *rows_per_chunk = (int)rpc;
     *chunks = (int)((rows + rpc - 1) / rpc);
 }
 
 int mbn_ops_chunks(size_t M) {
-    int p, r;
-    chunking(M, &p, &r);
-    return p;
+    int count = 0, p, r;
+    const MbnVariant *t = mbn_variant_table(&count);
+    for (int i = 0; i < count; i++)
+        if (t[i].op == MBN_OP_BN_FWD && t[i].family == MBN_FAMILY_GENERIC) {
+            MbnVariantChoice c = {&t[i], {0}, false};
+            for (int k = 0; k < t[i].n_params; k++)
+                c.value[k] = t[i].params[k].value;
+            chunking(&c, M, &p, &r);
+            return p;
+        }
+    return 1;
 }
 
 size_t mbn_ops_scratch_floats(size_t M, int C) {
     (void)M;
-    return (size_t)MAX_CHUNKS * 9 * (size_t)C + 2 * (size_t)C;
-}
-
-/* CPUs get kernels where one work-item handles 8 adjacent channels as float8 over a run of
- * rows or pixels (PoCL otherwise schedules millions of one-element work-items); they keep the
- * per-channel arithmetic order of the generic kernels, which GPUs use. */
-static bool vec8(const MbnDevice *d, int C) {
-    return d->is_cpu && C % 8 == 0;
+    return (size_t)MBN_OPS_MAX_PARTIALS * 9 * (size_t)C + 2 * (size_t)C;
 }
 
 #define I(x) KINT(x)
@@ -59,9 +60,9 @@ int mbn_op_stem_gemm(MbnDevice *d, MbnBuf patches, MbnBuf w, MbnBuf z, size_t M,
                     w.off, 27, 0.0f, z.mem, z.off, (size_t)Cout);
 }
 
-static bool use_tiled_gemm(const MbnDevice *d);
-static int gemm_weight_grad(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
-                            int Cout, MbnBuf scratch);
+static bool use_tiled_gemm(MbnDevice *d);
+static int gemm_weight_grad(MbnDevice *d, const MbnVariantChoice *v, MbnBuf x, MbnBuf dy, MbnBuf dw,
+                            size_t M, int Cin, int Cout, MbnBuf scratch);
 
 /* Weight gradient dw[Cout, K] = dy[M, Cout]^T x[M, K] through CLBlast when M is long: one GEMM
  * would give the device only Cout*K outputs to parallelise over while each walks all M rows
@@ -71,12 +72,13 @@ static int gemm_weight_grad(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t
  * scratch size. */
 static int clblast_weight_grad(MbnDevice *d, MbnBuf dy, MbnBuf x, MbnBuf dw, size_t M, int Cout,
                                int K, MbnBuf scratch) {
+    const MbnVariantChoice *v = &d->variants.generic[MBN_OP_GEMM_WGRAD];
     size_t outs = (size_t)Cout * (size_t)K, scratch_bytes = 0;
     if (scratch.mem)
         clGetMemObjectInfo(scratch.mem, CL_MEM_SIZE, sizeof scratch_bytes, &scratch_bytes, NULL);
     size_t room = scratch_bytes / sizeof(float) / outs; /* partials that fit */
-    size_t S = M / 4096;
-    if (S > 64) S = 64;
+    size_t S = M / (size_t)mbn_vparam(v, "SPLIT_ROWS"), smax = (size_t)mbn_vparam(v, "SPLIT_MAX");
+    if (S > smax) S = smax;
     if (S + 1 > room) S = room > 1 ? room - 1 : 0;
     if (S < 2)
         return mbn_gemm(d, true, false, (size_t)Cout, (size_t)K, M, 1.0f, dy.mem, dy.off,
@@ -100,8 +102,9 @@ static int clblast_weight_grad(MbnDevice *d, MbnBuf dy, MbnBuf x, MbnBuf dw, siz
 
 int mbn_op_stem_bwd_weight(MbnDevice *d, MbnBuf patches, MbnBuf dz, MbnBuf dw, size_t M, int Cout,
                            MbnBuf scratch) {
-    if (use_tiled_gemm(d) && scratch.mem)
-        return gemm_weight_grad(d, patches, dz, dw, M, 27, Cout, scratch);
+    const MbnVariantChoice *v = mbn_variant_pick(d, MBN_OP_GEMM_WGRAD, Cout);
+    if (v->row->family == MBN_FAMILY_CPU && scratch.mem)
+        return gemm_weight_grad(d, v, patches, dz, dw, M, 27, Cout, scratch);
     return clblast_weight_grad(d, dz, patches, dw, M, Cout, 27, scratch);
 }
 
@@ -111,7 +114,7 @@ int mbn_op_dw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N
                   int C, int stride) {
     int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
     cl_mem b = bias.mem ? bias.mem : w.mem; /* any valid buffer when unused */
-    if (vec8(d, C)) {
+    if (mbn_variant_pick(d, MBN_OP_DW_FWD, C)->row->family == MBN_FAMILY_CPU) {
         /* One work-group per output row: C/8 work-items of 8 channels each. */
         size_t g[2] = {(size_t)C / 8, (size_t)N * Ho}, l[2] = {(size_t)C / 8, 1};
         if (l[0] > d->info.max_work_group) l[0] = 1;
@@ -128,7 +131,7 @@ int mbn_op_dw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N
 int mbn_op_dw_bwd_input(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, int N, int H, int W, int C,
                         int stride) {
     int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
-    if (vec8(d, C)) {
+    if (mbn_variant_pick(d, MBN_OP_DW_BWD_INPUT, C)->row->family == MBN_FAMILY_CPU) {
         size_t g[2] = {(size_t)C / 8, (size_t)N * H}, l[2] = {(size_t)C / 8, 1};
         if (l[0] > d->info.max_work_group) l[0] = 1;
         return MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_input_row8, 2, g, l, MEM(dy), OFF(dy), MEM(w),
@@ -144,9 +147,10 @@ int mbn_op_dw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, in
                          int stride, MbnBuf scratch) {
     int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
     int P, rpc;
+    const MbnVariantChoice *vc = mbn_variant_pick(d, MBN_OP_DW_BWD_WEIGHT, C);
     /* Rows here are (n, oh) lines of Wo outputs each. */
-    chunking((size_t)N * Ho, &P, &rpc);
-    bool v = vec8(d, C);
+    chunking(vc, (size_t)N * Ho, &P, &rpc);
+    bool v = vc->row->family == MBN_FAMILY_CPU;
     size_t g1[2] = {(size_t)(v ? C / 8 : C), (size_t)P};
     MBN_TRY(MBN_LAUNCH(
         d, v ? MBN_K_dw_conv3x3_bwd_weight_partial8 : MBN_K_dw_conv3x3_bwd_weight_partial, 2, g1,
@@ -160,16 +164,10 @@ int mbn_op_dw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, in
 /* ---- pointwise ---- */
 
 /* CPU devices run GEMMs with gemm.cl's register-tiled kernel (2-10x CLBlast on PoCL, see
- * docs/PERFORMANCE.md); GPUs keep CLBlast. MBN_GEMM=clblast forces CLBlast everywhere (for
- * comparisons). */
-static bool use_tiled_gemm(const MbnDevice *d) {
-    const char *e = getenv("MBN_GEMM");
-    if (e && !strcmp(e, "clblast")) return false;
-    return d->is_cpu;
+ * docs/PERFORMANCE.md); the generic row is CLBlast (MBN_KERNELS=generic forces it). */
+static bool use_tiled_gemm(MbnDevice *d) {
+    return mbn_variant_pick(d, MBN_OP_GEMM, 1)->row->family == MBN_FAMILY_CPU;
 }
-
-#define GEMM_TM 6  /* rows per tile, as in gemm.cl */
-#define GEMM_TN 32 /* columns per tile */
 
 /* C[M, N] = op(A) B (+ bias, ReLU6) with gemm.cl. Each work-item walks a run of row tiles of
  * one column tile; runs are sized for a few hundred work-items, enough to balance the cores
@@ -177,13 +175,16 @@ static bool use_tiled_gemm(const MbnDevice *d) {
 static int gemm_tiled_ep(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b, size_t ldb,
                          MbnBuf c, size_t ldc, MbnBuf bias, int epilogue, size_t M, size_t N,
                          size_t K) {
-    size_t row_tiles = (M + GEMM_TM - 1) / GEMM_TM, col_tiles = (N + GEMM_TN - 1) / GEMM_TN;
-    /* Column tiles per work-item: as many B panels (K x 32 floats) as fit in ~256 KiB of L2. */
-    size_t ctiles = 65536 / ((K ? K : 1) * GEMM_TN);
+    const MbnVariantChoice *v = &d->variants.op[MBN_OP_GEMM];
+    size_t TM = (size_t)mbn_vparam(v, "TM"), TN = (size_t)mbn_vparam(v, "TN");
+    size_t run = (size_t)mbn_vparam(v, "RUN");
+    size_t row_tiles = (M + TM - 1) / TM, col_tiles = (N + TN - 1) / TN;
+    /* Column tiles per work-item: as many B panels (K x TN floats) as fit in PANEL_FLOATS. */
+    size_t ctiles = (size_t)mbn_vparam(v, "PANEL_FLOATS") / ((K ? K : 1) * TN);
     if (ctiles < 1) ctiles = 1;
     if (ctiles > col_tiles) ctiles = col_tiles;
     size_t col_groups = (col_tiles + ctiles - 1) / ctiles;
-    size_t tiles = (row_tiles * col_groups + 255) / 256;
+    size_t tiles = (row_tiles * col_groups + run - 1) / run;
     if (tiles > row_tiles) tiles = row_tiles;
     size_t g[3] = {col_groups, (row_tiles + tiles - 1) / tiles, 1}, l[3] = {1, 1, 1};
     cl_mem bm = bias.mem ? bias.mem : b.mem; /* any valid buffer when unused */
@@ -201,21 +202,31 @@ static int gemm_tiled(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b
 
 /* Weight gradient dw[Cout, Cin] = dy^T x over K = M pixel rows, split into P chunks of K
  * (P from the shapes only: at least 512 rows a chunk, and P x Cout x Cin partials must fit
- * the ops scratch, which holds MAX_CHUNKS * 9 * C floats for C >= Cout). Each work-item
+ * the ops scratch, which holds MBN_OPS_MAX_PARTIALS * 9 * C floats for C >= Cout). Each work-item
  * sweeps every row tile of dw for its chunk, so the chunk of dy and x stays in cache; the
  * chunks are then added in order. */
-static int gemm_weight_grad(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
-                            int Cout, MbnBuf scratch) {
-    size_t P = M / 512, cap = (size_t)MAX_CHUNKS * 9 / (size_t)Cin;
+/* Split-K chunk count for the tiled weight gradient: KC_MIN rows of K a chunk at least, and
+ * P x Cout x Cin partials within the ops scratch (MBN_OPS_MAX_PARTIALS * 9 * C floats for
+ * C >= Cout). */
+static size_t wgrad_chunks(const MbnVariantChoice *v, size_t M, int Cin) {
+    size_t P = M / (size_t)mbn_vparam(v, "KC_MIN"),
+           cap = (size_t)MBN_OPS_MAX_PARTIALS * 9 / (size_t)Cin;
     if (P > cap) P = cap;
-    if (P > MAX_CHUNKS) P = MAX_CHUNKS;
+    if (P > MBN_OPS_MAX_PARTIALS) P = MBN_OPS_MAX_PARTIALS;
+    return P < 1 ? 1 : P;
+}
+
+static int gemm_weight_grad(MbnDevice *d, const MbnVariantChoice *v, MbnBuf x, MbnBuf dy, MbnBuf dw,
+                            size_t M, int Cin, int Cout, MbnBuf scratch) {
+    size_t P = wgrad_chunks(v, M, Cin);
     if (P <= 1)
         return gemm_tiled(d, dy, (size_t)Cout, true, x, (size_t)Cin, dw, (size_t)Cin, MBN_NOBUF,
                           (size_t)Cout, (size_t)Cin, M);
+    size_t TM = (size_t)mbn_vparam(v, "TM"), TN = (size_t)mbn_vparam(v, "TN");
     size_t kc = (M + P - 1) / P, n_out = (size_t)Cout * Cin;
     P = (M + kc - 1) / kc;
-    size_t row_tiles = ((size_t)Cout + GEMM_TM - 1) / GEMM_TM;
-    size_t g[3] = {((size_t)Cin + GEMM_TN - 1) / GEMM_TN, 1, P}, l[3] = {1, 1, 1};
+    size_t row_tiles = ((size_t)Cout + TM - 1) / TM;
+    size_t g[3] = {((size_t)Cin + TN - 1) / TN, 1, P}, l[3] = {1, 1, 1};
     MBN_TRY(MBN_LAUNCH(d, MBN_K_gemm_tiled, 3, g, l, MEM(dy), OFF(dy), I(Cout), I(1), MEM(x),
                        OFF(x), I(Cin), KMEM(scratch.mem), I(0), I(Cin), MEM(dw), I(0), I(0),
                        I(Cout), I(Cin), I(M), I(row_tiles), I(kc), I(n_out), I(1)));
@@ -228,18 +239,17 @@ static int gemm_weight_grad(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t
  * overwritten): the tiled kernel then streams 6 contiguous rows of dy^T instead of gathering
  * 6 floats from rows Cout floats apart, which made this GEMM 2.7x slower than the
  * input-gradient GEMM of the same size. Needs M and Cout multiples of 8 (transpose8). */
-static int gemm_weight_grad_t(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
-                              int Cout, MbnBuf scratch, MbnBuf work) {
+static int gemm_weight_grad_t(MbnDevice *d, const MbnVariantChoice *v, MbnBuf x, MbnBuf dy,
+                              MbnBuf dw, size_t M, int Cin, int Cout, MbnBuf scratch, MbnBuf work) {
     size_t gt[2] = {(size_t)Cout / 8, M / 8};
     MBN_TRY(MBN_LAUNCH(d, MBN_K_transpose8, 2, gt, NULL, MEM(dy), OFF(dy), MEM(work), OFF(work),
                        I(M), I(Cout)));
-    size_t P = M / 512, cap = (size_t)MAX_CHUNKS * 9 / (size_t)Cin;
-    if (P > cap) P = cap;
-    if (P < 1) P = 1;
+    size_t P = wgrad_chunks(v, M, Cin);
+    size_t TM = (size_t)mbn_vparam(v, "TM"), TN = (size_t)mbn_vparam(v, "TN");
     size_t kc = (M + P - 1) / P, n_out = (size_t)Cout * Cin;
     P = (M + kc - 1) / kc;
-    size_t row_tiles = ((size_t)Cout + GEMM_TM - 1) / GEMM_TM;
-    size_t g[3] = {((size_t)Cin + GEMM_TN - 1) / GEMM_TN, 1, P}, l[3] = {1, 1, 1};
+    size_t row_tiles = ((size_t)Cout + TM - 1) / TM;
+    size_t g[3] = {((size_t)Cin + TN - 1) / TN, 1, P}, l[3] = {1, 1, 1};
     MbnBuf out = P > 1 ? MBN_BUF(scratch.mem, 0) : dw;
     MBN_TRY(MBN_LAUNCH(d, MBN_K_gemm_tiled, 3, g, l, MEM(work), OFF(work), I(M), I(0), MEM(x),
                        OFF(x), I(Cin), MEM(out), OFF(out), I(Cin), MEM(dw), I(0), I(0), I(Cout),
@@ -252,14 +262,18 @@ static int gemm_weight_grad_t(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size
 
 int mbn_op_pw_bwd_weight_ws(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
                             int Cout, MbnBuf scratch, MbnBuf work) {
-    if (use_tiled_gemm(d) && work.mem && M % 8 == 0 && Cout % 8 == 0)
-        return gemm_weight_grad_t(d, x, dy, dw, M, Cin, Cout, scratch, work);
+    const MbnVariantChoice *v = mbn_variant_pick(d, MBN_OP_GEMM_WGRAD, Cout);
+    if (v->row->family == MBN_FAMILY_CPU && mbn_vparam(v, "TRANSPOSE") && work.mem && M % 8 == 0 &&
+        Cout % 8 == 0)
+        return gemm_weight_grad_t(d, v, x, dy, dw, M, Cin, Cout, scratch, work);
     return mbn_op_pw_bwd_weight_split(d, x, dy, dw, M, Cin, Cout, scratch);
 }
 
 int mbn_op_pw_bwd_weight_split(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
                                int Cout, MbnBuf scratch) {
-    if (use_tiled_gemm(d)) return gemm_weight_grad(d, x, dy, dw, M, Cin, Cout, scratch);
+    const MbnVariantChoice *v = mbn_variant_pick(d, MBN_OP_GEMM_WGRAD, Cout);
+    if (v->row->family == MBN_FAMILY_CPU)
+        return gemm_weight_grad(d, v, x, dy, dw, M, Cin, Cout, scratch);
     return clblast_weight_grad(d, dy, x, dw, M, Cout, Cin, scratch);
 }
 
@@ -309,11 +323,12 @@ int mbn_op_bn_relu6_train(MbnDevice *d, MbnBuf z, MbnBuf gamma, MbnBuf beta, Mbn
     if (save_mean.off != save_invstd.off)
         return mbn_fail(MBN_EFAIL, "bn: mean and invstd must share an offset");
     int P, rpc;
-    chunking(M, &P, &rpc);
-    bool v = vec8(d, C);
+    const MbnVariantChoice *vc = mbn_variant_pick(d, MBN_OP_BN_FWD, C);
+    chunking(vc, M, &P, &rpc);
+    bool v = vc->row->family == MBN_FAMILY_CPU;
     size_t g2[2] = {(size_t)(v ? C / 8 : C), (size_t)P}, g1[1] = {(size_t)C};
     cl_mem s = scratch.mem;
-    int sq_off = (int)((size_t)MAX_CHUNKS * 9 * (size_t)C); /* after the partials */
+    int sq_off = (int)((size_t)MBN_OPS_MAX_PARTIALS * 9 * (size_t)C); /* after the partials */
     MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_channel_sum_partial8 : MBN_K_channel_sum_partial, 2, g2, NULL,
                        MEM(z), OFF(z), KMEM(s), I(0), I(M), I(C), I(rpc)));
     MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g1, NULL, KMEM(s), I(P), I(C),
@@ -342,8 +357,9 @@ int mbn_op_bn_relu6_bwd(MbnDevice *d, MbnBuf dy, MbnBuf z, MbnBuf gamma, MbnBuf 
     if (save_mean.off != save_invstd.off)
         return mbn_fail(MBN_EFAIL, "bn: mean and invstd must share an offset");
     int P, rpc;
-    chunking(M, &P, &rpc);
-    bool v = vec8(d, C);
+    const MbnVariantChoice *vc = mbn_variant_pick(d, MBN_OP_BN_BWD, C);
+    chunking(vc, M, &P, &rpc);
+    bool v = vc->row->family == MBN_FAMILY_CPU;
     size_t g2[2] = {(size_t)(v ? C / 8 : C), (size_t)P}, g1[1] = {(size_t)C};
     cl_mem s = scratch.mem;
     MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_bn_relu6_bwd_partial8 : MBN_K_bn_relu6_bwd_partial, 2, g2, NULL,

@@ -15,8 +15,12 @@
  * Conventions: `scratch` is a buffer of mbn_ops_scratch_floats() floats used from offset 0;
  * BN's save_mean and save_invstd share one offset; SGD's w, g and v share one offset.
  *
+ * Kernel choice: each op runs the kernel variant the device resolved for it when it was opened
+ * (host/variants.h), or the op's generic variant for shapes the chosen one does not handle.
+ *
  * Determinism: no atomics; every reduction runs in a fixed order that depends only on the
- * shapes (two-stage: fixed row chunks, then the chunks summed in order). */
+ * shapes and the variant's parameters (two-stage: fixed row chunks, then the chunks summed in
+ * order): the same device gives the same bits run after run. */
 #ifndef MBN_MODEL_OPS_H
 #define MBN_MODEL_OPS_H
 #include <CL/cl.h>
@@ -37,9 +41,15 @@ static inline int mbn_conv_out(int in, int stride) {
     return (in - 1) / stride + 1;
 }
 
-/* Scratch floats any op below needs for M rows of C channels (reduction partials). */
+/* Partial sums per channel (or per output) a reduction may keep: the cap on every variant's
+ * chunk count (host/variants.c), so the scratch bound below holds whatever a tuner picks. */
+#define MBN_OPS_MAX_PARTIALS 256
+
+/* Scratch floats any op below needs for M rows of C channels (reduction partials), on any
+ * device and for any kernel variant. */
 size_t mbn_ops_scratch_floats(size_t M, int C);
-/* Number of row chunks the two-stage reductions use for M rows (a function of M only). */
+/* Number of row chunks the two-stage reductions use for M rows with the generic rows' default
+ * chunking (test labels). */
 int mbn_ops_chunks(size_t M);
 
 /* ---- stem: 3x3 conv, stride s, 3 -> Cout ---- */

@@ -26,7 +26,7 @@ for mode in ("infer", "train"):
     for k in ("device", "mode", "batch", "images_per_s", "layers",  # SPEC §4
               "device_index", "device_type", "alpha", "resolution", "num_classes", "iterations",
               "seconds", "ms_per_step", "gflop_per_image", "gflops", "peak_gflops",
-              "peak_fraction", "launches_per_step", "tuned", "tuning"):
+              "peak_fraction", "launches_per_step", "kernels", "tuned", "tuning"):
         assert k in r, (mode, k)
     assert r["mode"] == mode and r["batch"] == 2 and r["iterations"] == 1
     assert r["images_per_s"] > 0 and r["seconds"] > 0
@@ -39,6 +39,7 @@ for mode in ("infer", "train"):
     assert r["peak_gflops"] is not None and r["peak_gflops"] > 0, r["peak_gflops"]
     assert math.isclose(r["peak_fraction"], r["gflops"] / r["peak_gflops"], rel_tol=1e-6)
     assert isinstance(r["tuned"], bool)
+    assert r["launches_per_step"] >= len(summary["layers"]), r["launches_per_step"]
     names = [l["name"] for l in r["layers"]]
     for l in r["layers"]:
         assert set(l) >= {"name", "ms"} and l["ms"] >= 0, l

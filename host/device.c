@@ -8,6 +8,7 @@
 #include "host/blas.h"
 #include "host/cl_error.h"
 #include "host/program.h"
+#include "host/tune_cache.h"
 
 static void info_string(cl_device_id d, cl_device_info what, char *out, size_t len) {
     out[0] = 0;
@@ -204,7 +205,23 @@ int mbn_devices_select(const char *sel, const MbnDeviceInfo *all, int count, int
 }
 
 int mbn_device_open(MbnDevice *dev, const MbnDeviceInfo *info) {
-    return mbn_device_open_with(dev, info, NULL, 0);
+    MbnTuneCache tc;
+    if (!mbn_tune_cache_enabled() || mbn_tune_cache_load(info, &tc) != 1)
+        return mbn_device_open_with(dev, info, NULL, 0);
+    MbnVariantOverride ov[MBN_OP_COUNT];
+    int n = mbn_tune_cache_overrides(&tc, ov, MBN_OP_COUNT);
+    MBN_TRY(mbn_device_open_with(dev, info, ov, n));
+    int rc = mbn_tune_apply_clblast(info, tc.clblast, tc.n_clblast);
+    if (rc != MBN_OK) {
+        /* Validated when loaded, so only a CLBlast that changed under the same build gets
+         * here: run untuned rather than half tuned. */
+        mbn_warn("%s; running untuned", mbn_last_error());
+        mbn_clear_error();
+        mbn_device_close(dev);
+        return mbn_device_open_with(dev, info, NULL, 0);
+    }
+    snprintf(dev->tuning, sizeof dev->tuning, "%s", tc.id);
+    return MBN_OK;
 }
 
 /* Kernel variants for the device and the build options that carry their parameters. */

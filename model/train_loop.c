@@ -156,6 +156,11 @@ static int resume(Trainer *t) {
     }
     for (int r = 0; r < t->world; r++)
         MBN_TRY(mbn_train_state_load(path, &t->nets[r], &t->pos));
+    const char *now = t->nets[0].dev->tuning[0] ? t->nets[0].dev->tuning : "untuned";
+    if (t->pos.tuning[0] && strcmp(t->pos.tuning, now) != 0)
+        mbn_warn("%s was trained under kernel tuning %s, this run uses %s (mbn tune): results "
+                 "continue, but not bit-identically",
+                 path, t->pos.tuning, now);
     if (t->pos.seed != c->seed)
         mbn_warn("%s was trained with --seed %llu; continuing with --seed %llu changes the data "
                  "order",

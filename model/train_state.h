@@ -16,6 +16,10 @@ typedef struct {
     int64_t steps_per_epoch;
     uint64_t seed;
     double loss; /* last loss */
+    /* The `mbn tune` decisions the run was trained under (MbnDevice.tuning; "untuned"), read
+     * back on resume so the loop can say when it continues under others (other kernels or
+     * parameters give other rounding, so not the same bits). "" in older checkpoints. */
+    char tuning[24];
 } MbnTrainPosition;
 
 int mbn_train_state_save(const char *path, MbnNet *net, const MbnTrainPosition *pos);

@@ -191,9 +191,16 @@ static int measure(MbnDevice *dev, MbnPeak *out) {
 int mbn_device_peak(MbnDevice *dev, bool remeasure, MbnPeak *out) {
     char path[4096];
     bool have_path = mbn_peak_cache_path(dev, path, sizeof path) == 0;
-    if (have_path && !remeasure && cache_read(dev, path, out) == 1) return MBN_OK;
+    MbnPeak cached;
+    int have_cached = have_path ? cache_read(dev, path, &cached) : 0;
+    if (have_cached == 1 && !remeasure) {
+        *out = cached;
+        return MBN_OK;
+    }
     MBN_TRY(measure(dev, out));
     out->from_cache = false;
-    if (have_path) cache_write(dev, path, out);
+    /* Other processes only ever slow a measurement down: the file keeps the best one. */
+    if (have_path)
+        cache_write(dev, path, have_cached == 1 && cached.gflops > out->gflops ? &cached : out);
     return MBN_OK;
 }

@@ -368,9 +368,16 @@ int mbn_tune_search_clblast(Tuner *t) {
             fprintf(stderr,
                     "mbn: tune: CLBlast GEMMs: %d shape(s), %.2f ms of a %.2f ms step (%.0f%%)%s\n",
                     r->n_shapes, r->best_ms, t->st.best_ms, 100.0 * t->rep->clblast_share,
-                    t->rep->clblast_share < MIN_SHARE ? ": not worth a search" : "");
+                    t->rep->clblast_share < MIN_SHARE &&
+                            !(getenv("MBN_TUNE_CLBLAST") &&
+                              strcmp(getenv("MBN_TUNE_CLBLAST"), "always") == 0)
+                        ? ": not worth a search"
+                        : "");
     }
-    if (rc != MBN_OK || t->rep->clblast_share < MIN_SHARE) {
+    /* MBN_TUNE_CLBLAST=always searches whatever the share (tests; CPUs with CLBlast rows). */
+    const char *force = getenv("MBN_TUNE_CLBLAST");
+    bool always = force && strcmp(force, "always") == 0;
+    if (rc != MBN_OK || (t->rep->clblast_share < MIN_SHARE && !always)) {
         free_replay(r);
         free(r);
         return rc;

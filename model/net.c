@@ -12,13 +12,17 @@ static size_t align16(size_t n) {
     return (n + 15) & ~(size_t)15;
 }
 
-static int add_param(MbnNet *net, const char *name, MbnParamKind kind, int layer, int ndim,
-                     const int64_t *shape) {
+/* Adds "<prefix>.<suffix>" (a timm name) to the tensor table. */
+static int add_param(MbnNet *net, const char *prefix, const char *suffix, MbnParamKind kind,
+                     int layer, int ndim, const int64_t *shape) {
     if (net->n_params >= (int)(sizeof net->params_table / sizeof net->params_table[0]))
         return mbn_fail(MBN_EFAIL, "too many parameter tensors");
     MbnParam *p = &net->params_table[net->n_params++];
     memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s", name);
+    int len = snprintf(p->name, sizeof p->name, "%s.%s", prefix, suffix);
+    if (len < 0 || (size_t)len >= sizeof p->name)
+        return mbn_fail(MBN_EFAIL, "tensor name %s.%s: longer than %zu characters", prefix, suffix,
+                        sizeof p->name - 1);
     p->kind = kind;
     p->layer = layer;
     p->ndim = ndim;
@@ -35,7 +39,6 @@ static int add_param(MbnNet *net, const char *name, MbnParamKind kind, int layer
 
 static int build_table(MbnNet *net) {
     const MbnArch *a = &net->arch;
-    char name[96];
     for (int l = 0; l < a->n_layers; l++) {
         const MbnLayer *L = &a->layers[l];
         MbnLayerParams *lp = &net->lp[l];
@@ -43,12 +46,10 @@ static int build_table(MbnNet *net) {
         if (L->type == MBN_LAYER_POOL) continue;
         if (L->type == MBN_LAYER_FC) {
             int64_t ws[2] = {L->cout, L->cin}, bs[1] = {L->cout};
-            snprintf(name, sizeof name, "%s.weight", L->timm);
             lp->w = net->param_floats;
-            MBN_TRY(add_param(net, name, MBN_PARAM_FC_WEIGHT, l, 2, ws));
-            snprintf(name, sizeof name, "%s.bias", L->timm);
+            MBN_TRY(add_param(net, L->timm, "weight", MBN_PARAM_FC_WEIGHT, l, 2, ws));
             lp->bias = net->param_floats;
-            MBN_TRY(add_param(net, name, MBN_PARAM_FC_BIAS, l, 1, bs));
+            MBN_TRY(add_param(net, L->timm, "bias", MBN_PARAM_FC_BIAS, l, 1, bs));
             continue;
         }
         int64_t ws[4];
@@ -61,18 +62,16 @@ static int build_table(MbnNet *net) {
         } else {
             ws[0] = L->cout, ws[1] = L->cin, ws[2] = 1, ws[3] = 1;
         }
-        snprintf(name, sizeof name, "%s.weight", L->timm);
         lp->w = net->param_floats;
-        MBN_TRY(add_param(net, name, wk, l, 4, ws));
+        MBN_TRY(add_param(net, L->timm, "weight", wk, l, 4, ws));
         int64_t cs[1] = {L->cout};
         static const char *suffix[4] = {"weight", "bias", "running_mean", "running_var"};
         static const MbnParamKind kinds[4] = {MBN_PARAM_BN_GAMMA, MBN_PARAM_BN_BETA,
                                               MBN_PARAM_BN_MEAN, MBN_PARAM_BN_VAR};
         size_t *slots[4] = {&lp->gamma, &lp->beta, &lp->mean, &lp->var};
         for (int k = 0; k < 4; k++) {
-            snprintf(name, sizeof name, "%s.%s", L->timm_bn, suffix[k]);
             *slots[k] = net->param_floats;
-            MBN_TRY(add_param(net, name, kinds[k], l, 1, cs));
+            MBN_TRY(add_param(net, L->timm_bn, suffix[k], kinds[k], l, 1, cs));
         }
     }
     return MBN_OK;

@@ -29,7 +29,7 @@
 #define GARBAGE 777.0f
 
 static MbnDevice dev;
-static TRng rng;
+static MbnRng rng;
 
 /* The tensors of this file are drawn from its own generator. */
 #define tnew(n, lo, hi) ttensor_new(&rng, (n), (lo), (hi))
@@ -157,6 +157,9 @@ static void test_bn_bwd(size_t M, int C) {
     Tensor z = tnew(M * C, -2, 3), gamma = tnew(C, 0.3, 2), beta = tnew(C, -0.5, 4),
            dy = tnew(M * C, -1, 1);
     gamma.f[0] = -gamma.f[0], gamma.d[0] = gamma.f[0];
+    /* A small beta on the last channel puts part of it below 0 whatever the draw, so the ReLU6
+     * mask is always exercised (checked below). */
+    beta.f[C - 1] = 0.25f, beta.d[C - 1] = beta.f[C - 1];
     float *meanf = T_NEW(float, C), *isf = T_NEW(float, C);
     double *mean = T_NEW(double, C), *is = T_NEW(double, C), *tmp = T_NEW(double, M *C);
     int tries = 0;
@@ -330,7 +333,7 @@ static void test_xent(int N, int K, float e, double scale) {
     Tensor x = tnew(n, -scale, scale);
     int32_t *lab = T_NEW(int32_t, N);
     for (int i = 0; i < N; i++)
-        lab[i] = trng_int(&rng, 0, K - 1);
+        lab[i] = t_rand_int(&rng, 0, K - 1);
     lab[0] = K - 1; /* the last class too */
     size_t scratch_n = mbn_ops_scratch_floats((size_t)N, K) + (size_t)N;
     TBuf bx = tbuf_new(&dev, x.f, n, 3), bl = tbuf_new_int(&dev, lab, N, 5),
@@ -460,7 +463,7 @@ static void test_fill_zero(size_t n, size_t off) {
 
 int main(void) {
     tdev_open(&dev);
-    trng_seed(&rng, 2002);
+    mbn_rng_seed(&rng, 2002);
     test_stem_bwd_weight(1, 7, 7, 8, 2);
     test_stem_bwd_weight(3, 15, 9, 13, 2);
     test_stem_bwd_weight(2, 9, 9, 5, 1);
@@ -504,12 +507,13 @@ int main(void) {
     test_fill_zero(1, 3);
     test_fill_zero(1037, 5);
     /* random shapes (fixed seed): sizes 1..17, channels 1..40, batch 1..4, stride 1 or 2 */
-    TRng shapes;
-    trng_seed(&shapes, 88);
+    MbnRng shapes;
+    mbn_rng_seed(&shapes, 88);
     for (int i = 0; i < 8; i++) {
-        int N = trng_int(&shapes, 1, 4), H = trng_int(&shapes, 1, 17), W = trng_int(&shapes, 1, 17);
-        int C = trng_int(&shapes, 1, 40), C2 = trng_int(&shapes, 1, 40),
-            s = trng_int(&shapes, 1, 2);
+        int N = t_rand_int(&shapes, 1, 4), H = t_rand_int(&shapes, 1, 17),
+            W = t_rand_int(&shapes, 1, 17);
+        int C = t_rand_int(&shapes, 1, 40), C2 = t_rand_int(&shapes, 1, 40),
+            s = t_rand_int(&shapes, 1, 2);
         printf("-- random shape %d: N%d H%d W%d C%d C2 %d stride %d\n", i, N, H, W, C, C2, s);
         test_stem_bwd_weight(N, H, W, C, s);
         test_dw_bwd(N, H, W, C, s);

@@ -30,7 +30,7 @@
 #define GARBAGE 777.0f
 
 static MbnDevice dev;
-static TRng rng;
+static MbnRng rng;
 
 /* The tensors of this file are drawn from its own generator. */
 #define tnew(n, lo, hi) ttensor_new(&rng, (n), (lo), (hi))
@@ -381,7 +381,7 @@ static void test_softmax(int N, int K, double scale) {
 
 int main(void) {
     tdev_open(&dev);
-    trng_seed(&rng, 1001);
+    mbn_rng_seed(&rng, 1001);
     /* stem: the stem always has stride 2 in the model; stride 1 covers the general op */
     test_stem(1, 7, 7, 8, 2);
     test_stem(3, 15, 9, 13, 2);
@@ -428,18 +428,19 @@ int main(void) {
     test_softmax(5, 2, 1.0);
     test_softmax(4, 37, 30.0);
     /* random shapes (fixed seed): sizes 1..17, channels 1..40, batch 1..4, stride 1 or 2 */
-    TRng shapes;
-    trng_seed(&shapes, 77);
+    MbnRng shapes;
+    mbn_rng_seed(&shapes, 77);
     for (int i = 0; i < 8; i++) {
-        int N = trng_int(&shapes, 1, 4), H = trng_int(&shapes, 1, 17), W = trng_int(&shapes, 1, 17);
-        int C = trng_int(&shapes, 1, 40), C2 = trng_int(&shapes, 1, 40),
-            s = trng_int(&shapes, 1, 2);
+        int N = t_rand_int(&shapes, 1, 4), H = t_rand_int(&shapes, 1, 17),
+            W = t_rand_int(&shapes, 1, 17);
+        int C = t_rand_int(&shapes, 1, 40), C2 = t_rand_int(&shapes, 1, 40),
+            s = t_rand_int(&shapes, 1, 2);
         printf("-- random shape %d: N%d H%d W%d C%d C2 %d stride %d\n", i, N, H, W, C, C2, s);
         test_stem(N, H, W, C, s);
         test_dw(N, H, W, C, s, i % 2);
         test_pw((size_t)N * H * W, C, C2);
         if ((size_t)N * H * W > 1) test_bn_train((size_t)N * H * W, C, 0.0);
-        test_bn_fold(C, trng_int(&shapes, 1, 30), i % 2);
+        test_bn_fold(C, t_rand_int(&shapes, 1, 30), i % 2);
         test_avgpool(N, H * W, C);
         test_fc(N, C, C2 + 1);
         test_softmax(N, C2 + 1, 5.0);

@@ -8,8 +8,8 @@
 #include "host/device.h"
 #include "base/error.h"
 #include "model/ops.h"
+#include "tests/support/testutil.h"
 
-static int fails;
 static MbnDevice dev;
 
 static cl_mem upload(const float *h, size_t n) {
@@ -23,12 +23,9 @@ static void download(cl_mem m, float *h, size_t n) {
     clEnqueueReadBuffer(dev.queue, m, CL_TRUE, 0, n * sizeof(float), h, 0, NULL, NULL);
 }
 
-static float *randv(size_t n, unsigned *s) {
+static float *randv(size_t n, MbnRng *r) {
     float *v = malloc((n ? n : 1) * sizeof *v);
-    for (size_t i = 0; i < n; i++) {
-        *s = *s * 1103515245u + 12345u;
-        v[i] = (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
-    }
+    tfill_uniform(r, v, NULL, n, -1.0, 1.0);
     return v;
 }
 
@@ -38,13 +35,13 @@ static void check(const char *what, const float *got, const double *want, size_t
         double e = fabs(got[i] - want[i]) / scale;
         if (e > worst || e != e) worst = e;
     }
-    bool ok = worst < 1e-5;
-    printf("%s %s: max relative error %.2g\n", ok ? "ok  " : "FAIL", what, worst);
-    if (!ok) fails++;
+    printf("%s: max relative error %.2g\n", what, worst);
+    T_CHECK(worst < 1e-5, "%s: max relative error %.2g", what, worst);
 }
 
 static void one_shape(size_t M, int Cin, int Cout) {
-    unsigned s = (unsigned)(M * 131 + Cin * 7 + Cout);
+    MbnRng s;
+    mbn_rng_seed(&s, M * 131 + (size_t)Cin * 7 + (size_t)Cout);
     float *x = randv(M * Cin, &s), *w = randv((size_t)Cout * Cin, &s), *b = randv(Cout, &s);
     float *dy = randv(M * Cout, &s);
     size_t most = M * (size_t)(Cout > Cin ? Cout : Cin);
@@ -121,10 +118,7 @@ static void one_shape(size_t M, int Cin, int Cout) {
 }
 
 int main(void) {
-    if (mbn_device_open_selected(&dev, NULL) != MBN_OK) {
-        printf("FAIL: open failed: %s\n", mbn_last_error());
-        return 1;
-    }
+    T_MBN(mbn_device_open_selected(&dev, NULL));
     one_shape(1, 8, 8);
     one_shape(7, 27, 32);
     one_shape(49, 24, 40);
@@ -135,5 +129,5 @@ int main(void) {
     one_shape(4000, 64, 64);  /* workspace weight gradient, split K */
     one_shape(48, 40, 16);    /* workspace weight gradient, one chunk */
     mbn_device_close(&dev);
-    return fails ? 1 : 0;
+    return t_summary("test_ops_gemm_paths");
 }

@@ -3,7 +3,13 @@
  * timm_bn prefixes) expects for alpha 0.25, 10 classes: conv OIHW, depthwise [C,1,3,3], FC
  * [out, in] + bias, BN weight/bias/running_mean/running_var; num_batches_tracked skipped; no
  * extra tensors. The io file holds the input batch and logits. Also writes the set back with
- * mbn's writer and checks it reads identically (the file check_timm_roundtrip.py consumes). */
+ * mbn's writer and checks it reads identically.
+ *
+ * With the argument "torch" (ctest: test_safetensors_timm_fixture_torch), PyTorch then loads the
+ * file mbn wrote (tests/check_timm_roundtrip.py, strict=True) and must reproduce the fixture's
+ * logits exactly; without python3-torch that test is reported as skipped, never as passed.
+ * MBN_TEST_PYTHON names the interpreter (default /usr/bin/python3, where Debian's
+ * python3-torch lives). */
 #include "io/formats/safetensors.h"
 #include "tests/support/testutil.h"
 #include "model/arch.h"
@@ -22,7 +28,10 @@ static void expect(const MbnTensorSet *s, const char *name, int ndim, int64_t a,
     (*matched)++;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    bool with_torch = argc > 1 && strcmp(argv[1], "torch") == 0;
+    const char *test =
+        with_torch ? "test_safetensors_timm_fixture_torch" : "test_safetensors_timm_fixture";
     MbnTensorSet w, io;
     const char *wf = "tests/fixtures/timm_mbv1_025.safetensors";
     T_CHECK(mbn_safetensors_read(wf, &w) == MBN_OK, "%s", mbn_last_error());
@@ -81,19 +90,26 @@ int main(void) {
                 w.items[k].name);
     }
     mbn_tensors_free(&back);
-    /* Reverse direction: the file mbn wrote (no num_batches_tracked) loads strictly into the
-     * PyTorch model and reproduces the fixture's logits. Skipped without python3-torch. */
-    if (system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0) {
-        char cmd[512];
-        snprintf(cmd, sizeof cmd,
-                 "/usr/bin/python3 tests/check_timm_roundtrip.py %s --expect --tol 0 >/dev/null",
-                 path);
-        T_CHECK(system(cmd) == 0, "PyTorch did not load mbn's file or logits differ: %s", cmd);
-    } else {
-        printf("python3-torch not available: PyTorch load of mbn's file skipped\n");
-    }
-    t_rmtree(dir);
     mbn_tensors_free(&w);
     mbn_tensors_free(&io);
-    return t_summary("test_safetensors_timm_fixture");
+    /* Reverse direction: the file mbn wrote (no num_batches_tracked) loads strictly into the
+     * PyTorch model and reproduces the fixture's logits. */
+    if (with_torch) {
+        const char *py = getenv("MBN_TEST_PYTHON");
+        if (!py || !*py) py = "/usr/bin/python3";
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, "'%s' -c 'import torch' >/dev/null 2>&1", py);
+        if (system(cmd) != 0) {
+            t_rmtree(dir);
+            t_skip(test,
+                   "%s cannot import torch (Debian: python3-torch): PyTorch's load of the "
+                   "file mbn wrote is not checked",
+                   py);
+        }
+        snprintf(cmd, sizeof cmd,
+                 "'%s' tests/check_timm_roundtrip.py %s --expect --tol 0 >/dev/null", py, path);
+        T_CHECK(system(cmd) == 0, "PyTorch did not load mbn's file or logits differ: %s", cmd);
+    }
+    t_rmtree(dir);
+    return t_summary(test);
 }

@@ -99,24 +99,24 @@ static int zero(MbnNet *net, cl_mem m, size_t floats) {
 
 int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batch, bool training) {
     memset(net, 0, sizeof *net);
-    net->arch = *arch;
-    net->dev = dev;
-    net->max_batch = max_batch;
-    net->training = training;
     if (max_batch < 1)
         return mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least 1", max_batch);
-    int rc = build_table(net);
-    if (rc) return rc;
-    for (int l = 0; l < arch->n_layers; l++)
-        snprintf(net->bwd_label[l], sizeof net->bwd_label[l], "%s.bwd", arch->layers[l].name);
-    const MbnArch *a = arch;
     size_t B = (size_t)max_batch;
-    size_t max_act = (size_t)mbn_arch_max_activation(a) * B;
+    size_t max_act = (size_t)mbn_arch_max_activation(arch) * B;
     if (max_act > (size_t)0x7fffffff)
         return mbn_fail(MBN_EUSAGE,
                         "--batch-size %d: activations of %zu floats exceed the 2^31 "
                         "elements a kernel indexes; use a smaller batch",
                         max_batch, max_act);
+    net->arch = *arch;
+    net->dev = dev;
+    net->max_batch = max_batch;
+    net->training = training;
+    int rc = build_table(net);
+    if (rc) goto fail;
+    for (int l = 0; l < arch->n_layers; l++)
+        snprintf(net->bwd_label[l], sizeof net->bwd_label[l], "%s.bwd", arch->layers[l].name);
+    const MbnArch *a = arch;
     const MbnLayer *stem = &a->layers[0];
     size_t stem_rows = B * (size_t)stem->hout * stem->wout;
     int cmax = a->num_classes;
@@ -154,8 +154,8 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
             ALLOC(net->z[l], n, what);
             ALLOC(net->y[l], n, what);
         }
-        MBN_TRY(zero(net, net->grads, net->param_floats));
-        MBN_TRY(zero(net, net->momentum, net->param_floats));
+        if ((rc = zero(net, net->grads, net->param_floats)) != MBN_OK) goto fail;
+        if ((rc = zero(net, net->momentum, net->param_floats)) != MBN_OK) goto fail;
     } else {
         ALLOC(net->act_a, max_act, "activations");
         ALLOC(net->act_b, max_act, "activations");
@@ -164,8 +164,8 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
     }
     ALLOC(net->y[pool], B * a->layers[pool].cout, "pooled features");
 #undef ALLOC
-    return zero(net, net->params, net->param_floats);
-fail:
+    if ((rc = zero(net, net->params, net->param_floats)) == MBN_OK) return MBN_OK;
+fail: /* everything allocated so far is released; the net is left zeroed */
     mbn_net_destroy(net);
     return rc;
 }

@@ -77,7 +77,9 @@ typedef struct {
 } MbnNet;
 
 /* Allocates the network for batches up to max_batch. `training` allocates what backward and
- * the optimizer need. Weights are left zero: call mbn_net_init or mbn_net_import. */
+ * the optimizer need. Weights are left zero: call mbn_net_init or mbn_net_import. On failure
+ * everything allocated so far is released and the net is left zeroed: there is nothing for
+ * the caller to destroy (mbn_net_destroy is harmless on it, as on any zeroed net). */
 int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batch, bool training);
 void mbn_net_destroy(MbnNet *net);
 

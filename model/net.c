@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "host/cl_error.h"
+#include "host/program.h"
 
 /* Tensor offsets are rounded up to 16 floats (64 bytes) so every tensor starts on a cache line
  * and any vector width CLBlast picks is aligned. */
@@ -188,6 +189,15 @@ void mbn_net_destroy(MbnNet *net) {
     if (net->act_a) clReleaseMemObject(net->act_a);
     if (net->act_b) clReleaseMemObject(net->act_b);
     memset(net, 0, sizeof *net);
+}
+
+int mbn_net_first_run_marker(const MbnNet *net, const char *phase, char *out, size_t len) {
+    const char *gemm = getenv("MBN_GEMM"), *kernels = getenv("MBN_KERNELS");
+    char tag[256];
+    snprintf(tag, sizeof tag, "%s alpha %.9g resolution %d classes %d batch %d gemm %s kernels %s",
+             phase, (double)net->arch.alpha, net->arch.resolution, net->arch.num_classes,
+             net->max_batch, gemm ? gemm : "", kernels ? kernels : "");
+    return mbn_program_marker_path(net->dev, tag, out, len);
 }
 
 const MbnParam *mbn_net_find_param(const MbnNet *net, const char *name) {

@@ -123,6 +123,11 @@ int mbn_net_sgd_step(MbnNet *net, const MbnSgdConfig *cfg);
 int mbn_net_read_buffer(MbnNet *net, cl_mem buf, float *host);
 int mbn_net_write_buffer(MbnNet *net, cl_mem buf, const float *host);
 
+/* Marker path for io/util/progress.h's first-run note: this device, these kernels, this model
+ * shape and batch, `phase` ("train" or "eval"), and the kernel-choice environment
+ * (MBN_GEMM, MBN_KERNELS), since kernels are compiled per shape and variant. */
+int mbn_net_first_run_marker(const MbnNet *net, const char *phase, char *out, size_t len);
+
 const MbnParam *mbn_net_find_param(const MbnNet *net, const char *name);
 
 #endif

@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "io/data/augment.h"
 #include "io/data/dataset.h"
+#include "io/data/readers.h"
 #include "io/formats/labels.h"
 #include "tests/support/data_util.h"
 #include "tests/support/testutil.h"
@@ -43,8 +44,8 @@ static void check_layout(bool subfolder) {
     int rc = mbn_dataset_open(root, MBN_SPLIT_TRAIN, &ds);
     T_CHECK(rc == MBN_OK, "open: %s", mbn_last_error());
     if (ds) {
-        T_CHECK(ds->kind == MBN_DATA_CIFAR10 && ds->count == 10, "kind %d count %lld", ds->kind,
-                (long long)ds->count);
+        T_CHECK(ds->format == &mbn_reader_cifar10 && ds->count == 10, "format %s count %lld",
+                ds->format->name, (long long)ds->count);
         T_CHECK(ds->labels[8] == 1, "record 8 = batch 2 record 1: label %d", ds->labels[8]);
         /* HWC: pixel p=5 of record 2, channel 1 */
         T_CHECK(ds->pixels[2 * 3072 + 5 * 3 + 1] == ((2 * 31 + 101 + 5) & 255), "HWC transpose");

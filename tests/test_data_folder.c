@@ -18,6 +18,7 @@
 #include "io/data/dataset.h"
 #include "io/data/image_decode.h"
 #include "io/data/loader.h"
+#include "io/data/readers.h"
 #include "tests/support/data_util.h"
 #include "tests/support/testutil.h"
 
@@ -201,7 +202,7 @@ static void check_dataset(const char *root) {
     int rc = mbn_dataset_open(root, MBN_SPLIT_TRAIN, &ds);
     T_CHECK(rc == MBN_OK, "open: %s", mbn_last_error());
     if (!ds) return;
-    T_CHECK(ds->kind == MBN_DATA_IMAGEFOLDER && ds->num_classes == 3, "classes %d",
+    T_CHECK(ds->format == &mbn_reader_imagefolder && ds->num_classes == 3, "classes %d",
             ds->num_classes);
     T_CHECK(!strcmp(ds->class_names[0], "cat") && !strcmp(ds->class_names[1], "dog") &&
                 !strcmp(ds->class_names[2], "empty"),

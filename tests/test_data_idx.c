@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "io/data/dataset.h"
+#include "io/data/readers.h"
 #include "tests/support/data_util.h"
 #include "tests/support/testutil.h"
 
@@ -26,7 +27,7 @@ static void check_fashion(MbnSplit split, int64_t count, const int *labels, long
     int rc = mbn_dataset_open(FASHION, split, &ds);
     T_CHECK(rc == MBN_OK, "open %s: %s", FASHION, mbn_last_error());
     if (rc != MBN_OK) return;
-    T_CHECK(ds->kind == MBN_DATA_IDX, "kind %d", ds->kind);
+    T_CHECK(ds->format == &mbn_reader_idx, "format %s", ds->format->name);
     T_CHECK(ds->count == count, "count %lld, expected %lld", (long long)ds->count,
             (long long)count);
     T_CHECK(ds->width == 28 && ds->height == 28 && ds->channels == 1, "shape %dx%dx%d", ds->height,

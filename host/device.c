@@ -121,7 +121,7 @@ int mbn_devices_select(const char *sel, const MbnDeviceInfo *all, int count, int
                        int *n_selected) {
     *selected = NULL;
     *n_selected = 0;
-    const char *flag = "--device";
+    const char *flag = "device"; /* the parameter (--device on the command line) */
     if (!sel || !*sel) {
         const char *env = getenv("MBN_DEVICE");
         if (env && *env) {

@@ -84,7 +84,7 @@ static int alloc(MbnNet *net, cl_mem *m, size_t floats, const char *what) {
     if (bytes > net->dev->info.max_alloc_bytes)
         return mbn_fail(MBN_EFAIL,
                         "device %s: %s needs %.1f MiB in one buffer, more than the device's "
-                        "largest allocation (%.1f MiB); use a smaller --batch-size",
+                        "largest allocation (%.1f MiB); use a smaller batch_size",
                         net->dev->info.name, what, (double)bytes / 1048576.0,
                         (double)net->dev->info.max_alloc_bytes / 1048576.0);
     *m = clCreateBuffer(net->dev->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
@@ -100,13 +100,12 @@ static int zero(MbnNet *net, cl_mem m, size_t floats) {
 
 int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batch, bool training) {
     memset(net, 0, sizeof *net);
-    if (max_batch < 1)
-        return mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least 1", max_batch);
+    if (max_batch < 1) return mbn_fail(MBN_EUSAGE, "batch_size %d: must be at least 1", max_batch);
     size_t B = (size_t)max_batch;
     size_t max_act = (size_t)mbn_arch_max_activation(arch) * B;
     if (max_act > (size_t)0x7fffffff)
         return mbn_fail(MBN_EUSAGE,
-                        "--batch-size %d: activations of %zu floats exceed the 2^31 "
+                        "batch_size %d: activations of %zu floats exceed the 2^31 "
                         "elements a kernel indexes; use a smaller batch",
                         max_batch, max_act);
     net->arch = *arch;

@@ -95,15 +95,18 @@ int main(void) {
     T_CHECK(mbn_ckpt_check_config("x.ckpt", &fc, 0, 0, 0, true) == MBN_OK, "nothing given");
     T_CHECK(mbn_ckpt_check_config("x.ckpt", &fc, 0.5f, 0, 0, false) == MBN_EFAIL, "alpha");
     T_CHECK(strcmp(mbn_last_error(),
-                   "x.ckpt: was trained with --alpha 1 but --alpha 0.5 was given") == 0,
+                   "x.ckpt: alpha 0.5 was given, but the file was trained with alpha 1") == 0,
             "%s", mbn_last_error());
     T_CHECK(mbn_ckpt_check_config("x.ckpt", &fc, 0, 0, 10, false) == MBN_EFAIL, "classes");
-    T_CHECK(strstr(mbn_last_error(), "--num-classes 1000 but --num-classes 10") != NULL, "%s",
-            mbn_last_error());
+    T_CHECK(strstr(mbn_last_error(),
+                   "num_classes 10 was given, but the file was trained with 1000 classes") != NULL,
+            "%s", mbn_last_error());
     T_CHECK(mbn_ckpt_check_config("x.ckpt", &fc, 0, 160, 0, false) == MBN_OK, "resolution warns");
     T_CHECK(mbn_ckpt_check_config("x.ckpt", &fc, 0, 160, 0, true) == MBN_EFAIL, "resolution");
-    T_CHECK(strstr(mbn_last_error(), "--resolution 224 but --resolution 160") != NULL, "%s",
-            mbn_last_error());
+    T_CHECK(strstr(mbn_last_error(),
+                   "resolution 160 was given, but the file was trained with resolution 224") !=
+                NULL,
+            "%s", mbn_last_error());
 
     t_rmtree(dir);
     return t_summary("test_ckpt_roundtrip");

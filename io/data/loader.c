@@ -133,10 +133,11 @@ static void *worker_main(void *arg) {
 
 static int check_config(const MbnDataset *ds, const MbnLoaderConfig *c) {
     if (!ds || ds->count <= 0) return mbn_fail(MBN_EFAIL, "loader: empty dataset");
-    if (c->batch_size < 1) return mbn_fail(MBN_EUSAGE, "--batch-size must be >= 1");
+    if (c->batch_size < 1)
+        return mbn_fail(MBN_EUSAGE, "batch_size %d: must be at least 1", c->batch_size);
     if (c->resolution < 1 || c->resolution > 4096)
-        return mbn_fail(MBN_EUSAGE, "--resolution %d out of range", c->resolution);
-    if (c->workers < 0) return mbn_fail(MBN_EUSAGE, "--workers must be >= 0");
+        return mbn_fail(MBN_EUSAGE, "resolution %d: out of range", c->resolution);
+    if (c->workers < 0) return mbn_fail(MBN_EUSAGE, "workers %d: must be 0 or more", c->workers);
     if (c->world < 1 || c->rank < 0 || c->rank >= c->world)
         return mbn_fail(MBN_EUSAGE, "rank %d of world %d is invalid", c->rank, c->world);
     if (ds->count < c->world)

@@ -46,7 +46,6 @@ typedef struct MbnDevice {
     cl_command_queue queue;
     cl_program program;
     cl_kernel kernels[MBN_KERNEL_COUNT];
-    size_t kernel_wg[MBN_KERNEL_COUNT]; /* CL_KERNEL_WORK_GROUP_SIZE per kernel */
     bool is_cpu;
     bool program_from_cache;
     /* Per-layer profiling (see host/profile.h); NULL when not recording. */

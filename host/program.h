@@ -16,7 +16,7 @@ struct MbnDevice;
 
 int mbn_program_build(struct MbnDevice *dev);
 
-/* The build options used for every device (float type and tile sizes as -D defines). */
+/* The build options for a device (part of the cache key). */
 const char *mbn_program_options(const struct MbnDevice *dev);
 
 /* Path of the cache file for this device (exposed for tests). */

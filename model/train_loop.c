@@ -242,6 +242,9 @@ static int run_epochs(Trainer *t) {
         snprintf(label, sizeof label, "epoch %d/%d", epoch + 1, c->epochs);
         MbnProgress prog;
         mbn_progress_start(&prog, label, spe, c->quiet);
+        char mark[1024]; /* the first step of a run compiles kernels: say so (io/util/progress.h) */
+        if (epoch == t->pos.epoch && !mbn_net_first_run_marker(&t->nets[0], "train", mark, 1024))
+            mbn_progress_first_run(&prog, t->nets[0].dev->info.name, mark);
         double t_epoch = mbn_now();
         int64_t images = 0, first = t->pos.step_in_epoch;
         for (int64_t s = first; s < spe; s++) {

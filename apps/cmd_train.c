@@ -9,7 +9,8 @@
 #include "host/device.h"
 #include "base/error.h"
 #include "io/util/json_writer.h"
-#include "model/train_loop.h"
+#include "model/arch.h"
+#include "train/run.h"
 
 static int open_devices(const char *sel, MbnDevice **out, int *n) {
     MbnDeviceInfo *all = NULL;
@@ -36,6 +37,43 @@ static int open_devices(const char *sel, MbnDevice **out, int *n) {
     *out = devs;
     *n = rc ? 0 : n_sel;
     return rc;
+}
+
+/* The library names MbnTrainConfig's parameters in its messages ("ckpt_dir runs/x: ...");
+ * here they become the flags that set them. */
+static const char *const param_flags[][2] = {
+    {"ckpt_dir", "--ckpt-dir"},     {"num_classes", "--num-classes"},
+    {"batch_size", "--batch-size"}, {"n_devices", "--device"},
+    {"init_path", "--init"},        {"save_every_steps", "--save-every-steps"},
+};
+
+static bool word_char(char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '-' || ch == '/' || ch == '.';
+}
+
+/* Rewrites whole-word parameter names (all with an underscore, so never an English word) in the
+ * recorded error as flags. */
+static int flag_wording(int rc) {
+    if (rc == MBN_OK) return rc;
+    const char *msg = mbn_last_error();
+    char out[2048];
+    size_t o = 0;
+    for (size_t i = 0; msg[i] && o + 32 < sizeof out;) {
+        bool done = false;
+        if (i == 0 || !word_char(msg[i - 1])) {
+            for (size_t k = 0; k < sizeof param_flags / sizeof param_flags[0] && !done; k++) {
+                size_t len = strlen(param_flags[k][0]);
+                if (strncmp(msg + i, param_flags[k][0], len) || word_char(msg[i + len])) continue;
+                o += (size_t)snprintf(out + o, sizeof out - o, "%s", param_flags[k][1]);
+                i += len;
+                done = true;
+            }
+        }
+        if (!done) out[o++] = msg[i++];
+    }
+    out[o] = 0;
+    return mbn_fail(rc, "%s", out);
 }
 
 int cmd_train(int argc, char **argv) {
@@ -171,14 +209,14 @@ int cmd_train(int argc, char **argv) {
     cfg.keep_max = keep;
     cfg.save_every_steps = save_every;
     cfg.resume = resume;
-    cfg.init = init;
+    cfg.init_path = init;
     cfg.eval = !no_eval;
     cfg.max_steps = max_steps;
     cfg.quiet = quiet || c.json;
     rc = open_devices(c.device, &cfg.devices, &cfg.n_devices);
     if (rc) return mbn_cli_report(&cli, rc);
     MbnTrainResult res;
-    rc = mbn_train(&cfg, &res);
+    rc = flag_wording(mbn_train(&cfg, &res));
     for (int i = 0; i < cfg.n_devices; i++)
         mbn_device_close(&cfg.devices[i]);
     free(cfg.devices);

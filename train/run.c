@@ -1,0 +1,294 @@
+#include "train/run.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "io/data/dataset.h"
+#include "io/data/loader.h"
+#include "io/formats/checkpoint.h"
+#include "io/formats/safetensors.h"
+#include "io/util/progress.h"
+#include "model/net.h"
+#include "model/train_loop.h"
+#include "model/train_state.h"
+#include "train/run_dir.h"
+#include "train/signals.h"
+
+#define MAX_RANKS 16
+
+typedef struct {
+    const MbnTrainConfig *cfg;
+    MbnTrainResult *res;
+    MbnDataset *train_ds, *val_ds;
+    MbnLoader *loaders[MAX_RANKS];
+    MbnLoader *val_loader;
+    MbnNet nets[MAX_RANKS];
+    int world;
+    MbnLrSchedule lr;
+    MbnTrainPosition pos;
+    MbnRunLog log;
+    MbnProgress prog;
+    bool prog_open;
+    char prog_label[64];
+    double t_epoch;
+} Run;
+
+static int open_data(Run *t) {
+    const MbnTrainConfig *c = t->cfg;
+    MBN_TRY(mbn_dataset_open(c->data_dir, MBN_SPLIT_TRAIN, &t->train_ds));
+    if (c->eval) {
+        int rc = mbn_dataset_open(c->data_dir, MBN_SPLIT_VAL, &t->val_ds);
+        if (rc != MBN_OK) {
+            mbn_warn("no evaluation after each epoch: %s", mbn_last_error());
+            t->val_ds = NULL;
+        }
+    }
+    for (int r = 0; r < t->world; r++) {
+        MbnLoaderConfig lc = {
+            c->batch_size, c->resolution, c->workers, c->seed, true, true, r, t->world, 0};
+        MBN_TRY(mbn_loader_create(t->train_ds, &lc, &t->loaders[r]));
+    }
+    if (t->val_ds) {
+        MbnLoaderConfig lc = {
+            c->batch_size, c->resolution, c->workers, c->seed, false, false, 0, 1, 0};
+        MBN_TRY(mbn_loader_create(t->val_ds, &lc, &t->val_loader));
+    }
+    return MBN_OK;
+}
+
+static int build_nets(Run *t, const MbnArch *arch) {
+    const MbnTrainConfig *c = t->cfg;
+    for (int r = 0; r < t->world; r++) {
+        MBN_TRY(mbn_net_create(&t->nets[r], &c->devices[r], arch, c->batch_size, true));
+        MBN_TRY(mbn_net_init(&t->nets[r], c->seed));
+    }
+    if (c->init_path) {
+        MbnTensorSet set = {0};
+        int rc = mbn_safetensors_read(c->init_path, &set);
+        const MbnHostTensor *cw = rc ? NULL : mbn_tensors_find(&set, "classifier.weight");
+        bool skip = cw && cw->ndim == 2 && cw->shape[0] != arch->num_classes;
+        if (skip)
+            fprintf(stderr,
+                    "mbn: %s has a %lld-class classifier; loading everything else and "
+                    "starting a new %d-class classifier (fine-tuning)\n",
+                    c->init_path, (long long)cw->shape[0], arch->num_classes);
+        for (int r = 0; rc == MBN_OK && r < t->world; r++)
+            rc = mbn_net_import(&t->nets[r], &set, skip, false);
+        mbn_tensors_free(&set);
+        if (rc) return mbn_fail_context(rc, "init_path %s", c->init_path);
+    }
+    return MBN_OK;
+}
+
+static int resume(Run *t) {
+    const MbnTrainConfig *c = t->cfg;
+    if (!c->resume) return MBN_OK;
+    char path[1200];
+    if (strcmp(c->resume, "auto") == 0) {
+        if (mbn_ckpt_find_latest(c->ckpt_dir, path, sizeof path) != MBN_OK) {
+            fprintf(stderr, "mbn: no checkpoint in %s yet to resume from; starting fresh\n",
+                    c->ckpt_dir);
+            return MBN_OK;
+        }
+    } else {
+        snprintf(path, sizeof path, "%s", c->resume);
+    }
+    for (int r = 0; r < t->world; r++)
+        MBN_TRY(mbn_train_state_load(path, &t->nets[r], &t->pos));
+    if (t->pos.seed != c->seed)
+        mbn_warn("%s was trained with seed %llu; continuing with seed %llu changes the data "
+                 "order",
+                 path, (unsigned long long)t->pos.seed, (unsigned long long)c->seed);
+    if (t->pos.steps_per_epoch != t->lr.steps_per_epoch) {
+        mbn_warn("%s: %lld steps per epoch then, %lld now (dataset or batch size changed); "
+                 "restarting the interrupted epoch",
+                 path, (long long)t->pos.steps_per_epoch, (long long)t->lr.steps_per_epoch);
+        t->pos.step_in_epoch = 0;
+    }
+    if (t->pos.step_in_epoch >= t->lr.steps_per_epoch) {
+        t->pos.epoch++;
+        t->pos.step_in_epoch = 0;
+    }
+    fprintf(stderr, "mbn: resuming from %s at epoch %d, step %lld\n", path, t->pos.epoch + 1,
+            (long long)t->pos.step_in_epoch);
+    return MBN_OK;
+}
+
+/* Hooks: the loop's events become progress, console lines, log rows and checkpoint files. */
+
+static void on_epoch_begin(void *ctx, int epoch, int64_t first_step, int64_t steps_per_epoch) {
+    Run *t = ctx;
+    (void)first_step;
+    snprintf(t->prog_label, sizeof t->prog_label, "epoch %d/%d", epoch + 1, t->cfg->epochs);
+    mbn_progress_start(&t->prog, t->prog_label, steps_per_epoch, t->cfg->quiet);
+    t->prog_open = true;
+    t->t_epoch = mbn_now();
+}
+
+static void progress_close(Run *t) {
+    if (t->prog_open) mbn_progress_finish(&t->prog);
+    t->prog_open = false;
+}
+
+static int on_step_done(void *ctx, const MbnStepReport *r) {
+    Run *t = ctx;
+    double ips = (double)r->images / (mbn_now() - t->t_epoch);
+    mbn_run_log_step(&t->log, r->epoch, r->global_step, r->loss, r->lr, ips);
+    char extra[96];
+    snprintf(extra, sizeof extra, "loss %.4f lr %.4g", r->loss, r->lr);
+    mbn_progress_update(&t->prog, r->step_in_epoch - r->first_step, r->images, extra);
+    return MBN_OK;
+}
+
+static int on_epoch_done(void *ctx, const MbnEpochReport *r) {
+    Run *t = ctx;
+    progress_close(t);
+    if (!t->cfg->quiet) {
+        fprintf(stderr, "epoch: %d step: %lld, loss is %.6f\n", r->epoch + 1,
+                (long long)t->lr.steps_per_epoch, r->loss);
+        fprintf(stderr,
+                "Epoch time: %.3f ms, per step time: %.3f ms, %.1f images/s, waited for "
+                "data %.2f s (%.1f%%)\n",
+                r->seconds * 1e3, r->steps ? r->seconds * 1e3 / (double)r->steps : 0.0,
+                (double)r->images / r->seconds, r->data_wait_seconds,
+                100.0 * r->data_wait_seconds / r->seconds);
+    }
+    return MBN_OK;
+}
+
+static int on_save(void *ctx, MbnNet *net, const MbnTrainPosition *pos) {
+    Run *t = ctx;
+    const MbnTrainConfig *c = t->cfg;
+    mbn_run_log_flush(&t->log);
+    char path[1200];
+    mbn_ckpt_path(path, sizeof path, c->ckpt_dir, pos->epoch + 1, pos->step_in_epoch);
+    MBN_TRY(mbn_train_state_save(path, net, pos));
+    snprintf(t->res->checkpoint, sizeof t->res->checkpoint, "%s", path);
+    if (c->keep_max > 0) MBN_TRY(mbn_ckpt_rotate(c->ckpt_dir, c->keep_max));
+    return MBN_OK;
+}
+
+static int on_evaluated(void *ctx, int epoch, const MbnEvalStats *st) {
+    Run *t = ctx;
+    double top1 = (double)st->top1 / (double)st->images;
+    double top5 = (double)st->top5 / (double)st->images;
+    double loss = st->loss_sum / (double)st->images;
+    if (!t->cfg->quiet)
+        fprintf(stderr, "epoch: %d val top-1 %.2f%% top-5 %.2f%% loss %.4f (%lld images, %.1f s)\n",
+                epoch + 1, 100 * top1, 100 * top5, loss, (long long)st->images, st->seconds);
+    mbn_run_log_eval(&t->log, epoch, t->pos.global_step, loss, top1, top5);
+    return MBN_OK;
+}
+
+static bool on_stop_requested(void *ctx) {
+    (void)ctx;
+    return mbn_stop_signal() != 0;
+}
+
+static int train_loop(Run *t) {
+    const MbnTrainConfig *c = t->cfg;
+    MbnLoopConfig lc = {c->epochs,           t->lr,        c->momentum,
+                        c->weight_decay,     c->smoothing, c->decay_all,
+                        c->save_every_steps, c->max_steps, c->quiet};
+    MbnTrainRun run = {t->world, t->nets, t->loaders, t->val_loader, t->pos};
+    MbnTrainHooks hooks = {t,       on_epoch_begin, on_step_done,     on_epoch_done,
+                           on_save, on_evaluated,   on_stop_requested};
+    MbnLoopResult lr;
+    int rc = mbn_train_loop(&lc, &run, &hooks, &lr);
+    progress_close(t);
+    t->pos = run.pos;
+    MbnTrainResult *res = t->res;
+    res->epochs = lr.epochs;
+    res->steps = lr.steps;
+    res->loss = lr.loss;
+    res->val_top1 = lr.val_top1;
+    res->val_top5 = lr.val_top5;
+    res->val_loss = lr.val_loss;
+    res->seconds = lr.seconds;
+    res->interrupted = lr.interrupted;
+    if (rc == MBN_OK && lr.interrupted)
+        fprintf(stderr, "mbn: interrupted; saved %s (resume with --resume auto)\n",
+                res->checkpoint);
+    if (rc != MBN_OK && strstr(mbn_last_error(), "the loss is")) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", mbn_last_error());
+        mbn_fail(rc, "%s. The last good checkpoint is %s", msg,
+                 res->checkpoint[0] ? res->checkpoint : "(none yet)");
+    }
+    return rc;
+}
+
+static void cleanup(Run *t) {
+    for (int r = 0; r < t->world; r++) {
+        if (t->loaders[r]) {
+            t->res->skipped += mbn_loader_skipped(t->loaders[r]);
+            mbn_loader_destroy(t->loaders[r]);
+        }
+        mbn_net_destroy(&t->nets[r]);
+    }
+    if (t->val_loader) mbn_loader_destroy(t->val_loader);
+    if (t->train_ds) mbn_dataset_free(t->train_ds);
+    if (t->val_ds) mbn_dataset_free(t->val_ds);
+    mbn_run_log_close(&t->log);
+}
+
+int mbn_train(const MbnTrainConfig *cfg, MbnTrainResult *res) {
+    memset(res, 0, sizeof *res);
+    res->val_top1 = res->val_top5 = res->val_loss = NAN;
+    res->loss = NAN;
+    if (cfg->n_devices < 1 || cfg->n_devices > MAX_RANKS)
+        return mbn_fail(MBN_EUSAGE, "n_devices %d: between 1 and %d devices can train together",
+                        cfg->n_devices, MAX_RANKS);
+    Run t;
+    memset(&t, 0, sizeof t);
+    t.cfg = cfg;
+    t.res = res;
+    t.world = cfg->n_devices;
+    t.lr = cfg->lr;
+    t.pos.seed = cfg->seed;
+    int rc = mbn_run_dir_create(cfg->ckpt_dir);
+    if (rc == MBN_OK) rc = open_data(&t);
+    MbnArch arch;
+    if (rc == MBN_OK) {
+        int k = cfg->num_classes ? cfg->num_classes : t.train_ds->num_classes;
+        if (cfg->num_classes && cfg->num_classes != t.train_ds->num_classes)
+            rc = mbn_fail(MBN_EUSAGE, "num_classes %d: the dataset %s has %d classes",
+                          cfg->num_classes, cfg->data_dir, t.train_ds->num_classes);
+        else
+            rc = mbn_arch_build(&arch, cfg->alpha, cfg->resolution, k);
+    }
+    if (rc == MBN_OK) {
+        t.lr.steps_per_epoch = mbn_loader_batches_per_epoch(t.loaders[0]);
+        if (t.lr.steps_per_epoch < 1)
+            rc = mbn_fail(MBN_EFAIL,
+                          "%s: %lld training images are fewer than one batch of %d "
+                          "per device",
+                          cfg->data_dir, (long long)t.train_ds->count, cfg->batch_size);
+        else if (t.lr.kind == MBN_LR_COSINE && t.lr.decay_epochs <= 0)
+            t.lr.decay_epochs =
+                cfg->epochs - t.lr.warmup_epochs > 0 ? cfg->epochs - t.lr.warmup_epochs : 1;
+        t.pos.steps_per_epoch = t.lr.steps_per_epoch;
+    }
+    if (rc == MBN_OK) rc = build_nets(&t, &arch);
+    if (rc == MBN_OK) rc = resume(&t);
+    if (rc == MBN_OK)
+        rc = mbn_run_dir_write_labels(cfg->ckpt_dir, t.train_ds->class_names,
+                                      t.train_ds->num_classes);
+    if (rc == MBN_OK) rc = mbn_run_log_open(&t.log, cfg->ckpt_dir, t.pos.global_step == 0);
+    if (rc == MBN_OK && !cfg->quiet)
+        fprintf(stderr,
+                "mbn: training MobileNet V1 %g-%d (%d classes) on %d device%s: %lld "
+                "images, %lld steps per epoch of %d per device, %d epochs\n",
+                (double)arch.alpha, arch.resolution, arch.num_classes, t.world,
+                t.world > 1 ? "s" : "", (long long)t.train_ds->count,
+                (long long)t.lr.steps_per_epoch, cfg->batch_size, cfg->epochs);
+    mbn_stop_signals_install();
+    if (rc == MBN_OK) rc = train_loop(&t);
+    mbn_stop_signals_restore();
+    cleanup(&t);
+    return rc;
+}

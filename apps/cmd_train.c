@@ -10,34 +10,9 @@
 #include "base/error.h"
 #include "io/util/json_writer.h"
 #include "model/arch.h"
+#include "apps/train_ranks.h"
+#include "train/comm_mpi.h"
 #include "train/run.h"
-
-static int open_devices(const char *sel, MbnDevice **out, int *n) {
-    MbnDeviceInfo *all = NULL;
-    int count = 0, *idx = NULL, n_sel = 0;
-    MBN_TRY(mbn_devices_list(&all, &count));
-    int rc = mbn_devices_select(sel, all, count, &idx, &n_sel);
-    /* Plain SEL picks one device; "all" or a list picks several for data-parallel training. */
-    if (rc == MBN_OK && sel && strcmp(sel, "all") != 0 && !strchr(sel, ',')) n_sel = 1;
-    MbnDevice *devs = rc ? NULL : calloc((size_t)n_sel, sizeof *devs);
-    if (rc == MBN_OK && !devs) rc = mbn_fail(MBN_EFAIL, "out of host memory");
-    int opened = 0;
-    for (; rc == MBN_OK && opened < n_sel; opened++) {
-        rc = mbn_device_open(&devs[opened], &all[idx[opened]]);
-        if (rc) break;
-    }
-    if (rc) {
-        for (int i = 0; i < opened; i++)
-            mbn_device_close(&devs[i]);
-        free(devs);
-        devs = NULL;
-    }
-    free(idx);
-    free(all);
-    *out = devs;
-    *n = rc ? 0 : n_sel;
-    return rc;
-}
 
 /* The library names MbnTrainConfig's parameters in its messages ("ckpt_dir runs/x: ...");
  * here they become the flags that set them. */
@@ -74,6 +49,49 @@ static int flag_wording(int rc) {
     }
     out[o] = 0;
     return mbn_fail(rc, "%s", out);
+}
+
+/* Under an MPI launcher every rank parses the same command line: only rank 0 reports what is
+ * wrong with it (all ranks exit with the status). */
+static int report(const MbnCli *cli, int rc) {
+    if (cli->help || rc != MBN_OK) {
+        if (mbn_mpi_env_rank() != 0) return rc == MBN_OK ? 0 : rc == MBN_EUSAGE ? 2 : 1;
+    }
+    return mbn_cli_report(cli, rc);
+}
+
+static void print_result(const MbnTrainResult *res, bool json) {
+    if (json) {
+        MbnJson j;
+        mbn_json_init(&j, stdout);
+        mbn_json_begin_object(&j);
+        mbn_json_key(&j, "checkpoint");
+        mbn_json_string(&j, res->checkpoint);
+        mbn_json_key(&j, "epochs");
+        mbn_json_int(&j, res->epochs);
+        mbn_json_key(&j, "steps");
+        mbn_json_int(&j, res->steps);
+        mbn_json_key(&j, "loss");
+        mbn_json_double(&j, res->loss);
+        mbn_json_key(&j, "val_top1");
+        mbn_json_double(&j, res->val_top1);
+        mbn_json_key(&j, "val_top5");
+        mbn_json_double(&j, res->val_top5);
+        mbn_json_key(&j, "seconds");
+        mbn_json_double(&j, res->seconds);
+        mbn_json_key(&j, "skipped");
+        mbn_json_int(&j, res->skipped);
+        mbn_json_key(&j, "interrupted");
+        mbn_json_bool(&j, res->interrupted);
+        mbn_json_end_object(&j);
+        mbn_json_finish(&j);
+        return;
+    }
+    printf("trained %lld steps in %.1f s; last loss %.4f", (long long)res->steps, res->seconds,
+           res->loss);
+    if (!isnan(res->val_top1))
+        printf("; test top-1 %.2f%%, top-5 %.2f%%", 100 * res->val_top1, 100 * res->val_top5);
+    printf("\ncheckpoint: %s\n", res->checkpoint);
 }
 
 int cmd_train(int argc, char **argv) {
@@ -137,8 +155,8 @@ int cmd_train(int argc, char **argv) {
                   0,
                   false};
     int rc = mbn_cli_parse(&cli, argc, argv);
-    if (rc || cli.help) return mbn_cli_report(&cli, rc);
-    if (!data) return mbn_cli_report(&cli, mbn_fail(MBN_EUSAGE, "--data is required"));
+    if (rc || cli.help) return report(&cli, rc);
+    if (!data) return report(&cli, mbn_fail(MBN_EUSAGE, "--data is required"));
     if (epochs < 1)
         rc = mbn_fail(MBN_EUSAGE, "--epochs %d: must be at least 1", epochs);
     else if (batch < 2)
@@ -162,7 +180,7 @@ int cmd_train(int argc, char **argv) {
         rc = mbn_fail(MBN_EUSAGE, "--max-steps %d: must be >= 0", max_steps);
     else if (seed < 0)
         rc = mbn_fail(MBN_EUSAGE, "--seed %d: must be >= 0", seed);
-    if (rc) return mbn_cli_report(&cli, rc);
+    if (rc) return report(&cli, rc);
     MbnTrainConfig cfg;
     memset(&cfg, 0, sizeof cfg);
     if (!strcmp(schedule, "cosine")) {
@@ -192,7 +210,7 @@ int cmd_train(int argc, char **argv) {
     if (rc == MBN_OK) rc = mbn_arch_build(&probe_arch, c.alpha, c.resolution, 2);
     if (rc == MBN_OK && c.num_classes != 0 && c.num_classes < 2)
         rc = mbn_fail(MBN_EUSAGE, "--num-classes %d: must be at least 2", c.num_classes);
-    if (rc) return mbn_cli_report(&cli, rc);
+    if (rc) return report(&cli, rc);
     cfg.alpha = c.alpha;
     cfg.resolution = c.resolution;
     cfg.num_classes = c.num_classes;
@@ -213,46 +231,30 @@ int cmd_train(int argc, char **argv) {
     cfg.eval = !no_eval;
     cfg.max_steps = max_steps;
     cfg.quiet = quiet || c.json;
-    rc = open_devices(c.device, &cfg.devices, &cfg.n_devices);
-    if (rc) return mbn_cli_report(&cli, rc);
+    MbnTrainRanks ranks;
     MbnTrainResult res;
-    rc = flag_wording(mbn_train(&cfg, &res));
-    for (int i = 0; i < cfg.n_devices; i++)
-        mbn_device_close(&cfg.devices[i]);
-    free(cfg.devices);
-    if (rc == MBN_OK && res.skipped)
-        mbn_warn("%lld unusable images were skipped", (long long)res.skipped);
-    if (rc == MBN_OK && c.json) {
-        MbnJson j;
-        mbn_json_init(&j, stdout);
-        mbn_json_begin_object(&j);
-        mbn_json_key(&j, "checkpoint");
-        mbn_json_string(&j, res.checkpoint);
-        mbn_json_key(&j, "epochs");
-        mbn_json_int(&j, res.epochs);
-        mbn_json_key(&j, "steps");
-        mbn_json_int(&j, res.steps);
-        mbn_json_key(&j, "loss");
-        mbn_json_double(&j, res.loss);
-        mbn_json_key(&j, "val_top1");
-        mbn_json_double(&j, res.val_top1);
-        mbn_json_key(&j, "val_top5");
-        mbn_json_double(&j, res.val_top5);
-        mbn_json_key(&j, "seconds");
-        mbn_json_double(&j, res.seconds);
-        mbn_json_key(&j, "skipped");
-        mbn_json_int(&j, res.skipped);
-        mbn_json_key(&j, "interrupted");
-        mbn_json_bool(&j, res.interrupted);
-        mbn_json_end_object(&j);
-        mbn_json_finish(&j);
-    } else if (rc == MBN_OK) {
-        printf("trained %lld steps in %.1f s; last loss %.4f", (long long)res.steps, res.seconds,
-               res.loss);
-        if (!isnan(res.val_top1))
-            printf("; test top-1 %.2f%%, top-5 %.2f%%", 100 * res.val_top1, 100 * res.val_top5);
-        printf("\ncheckpoint: %s\n", res.checkpoint);
+    memset(&res, 0, sizeof res);
+    rc = mbn_train_ranks_open(&ranks, c.device);
+    if (rc == MBN_OK) {
+        cfg.devices = ranks.devices;
+        cfg.n_devices = ranks.n_devices;
+        rc = flag_wording(mbn_train(&cfg, &ranks.comm, &res));
     }
-    if (rc == MBN_OK && res.interrupted) return 1;
-    return mbn_cli_report(&cli, rc);
+    bool rank0 = ranks.comm.rank == 0;
+    if (rc == MBN_OK && rank0) {
+        if (res.skipped) mbn_warn("%lld unusable images were skipped", (long long)res.skipped);
+        print_result(&res, c.json);
+    }
+    int status = res.interrupted ? 1 : 0;
+    if (rc != MBN_OK && res.failed_everywhere && !rank0) {
+        status = 1; /* a non-finite loss stops every rank at the same step: rank 0 reports it */
+    } else if (rc != MBN_OK) {
+        if (ranks.comm.world > 1 && !res.failed_everywhere) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", mbn_last_error());
+            mbn_fail(rc, "rank %d of %d: %s", ranks.comm.rank, ranks.comm.world, msg);
+        }
+        status = mbn_cli_report(&cli, rc);
+    }
+    return mbn_train_ranks_end(&ranks, status, rc == MBN_OK || res.failed_everywhere);
 }

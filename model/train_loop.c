@@ -6,64 +6,119 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "host/cl_error.h"
+
+/* The fused buffer of one rank: the gradients (param_floats), then the loss, then the stop
+ * flag (1 where a stop was asked for). Averaged as one, the flag is > 0 on every rank as soon
+ * as it was set on any. */
+#define FUSED_LOSS 0
+#define FUSED_STOP 1
+#define FUSED_EXTRA 2
 
 typedef struct {
     const MbnLoopConfig *cfg;
     MbnTrainRun *run;
     const MbnTrainHooks *hooks;
     MbnLoopResult *res;
-    float *host_grads, *host_sum; /* data-parallel averaging */
+    int n_local;
+    size_t pf;    /* param_floats */
+    float **bufs; /* n_local fused buffers of pf + FUSED_EXTRA floats */
 } Loop;
 
-/* Averages the gradients of all ranks in rank order on the host and writes the mean back to
- * every rank: the same bits on every rank, whatever the devices' timing. */
-static int allreduce_mean(Loop *L) {
-    MbnTrainRun *run = L->run;
-    if (run->world == 1) return MBN_OK;
-    size_t n = run->nets[0].param_floats;
-    MBN_TRY(mbn_net_read_buffer(&run->nets[0], run->nets[0].grads, L->host_sum));
-    for (int r = 1; r < run->world; r++) {
-        MBN_TRY(mbn_net_read_buffer(&run->nets[r], run->nets[r].grads, L->host_grads));
-        for (size_t i = 0; i < n; i++)
-            L->host_sum[i] += L->host_grads[i];
-    }
-    float inv = 1.0f / (float)run->world;
-    for (size_t i = 0; i < n; i++)
-        L->host_sum[i] *= inv;
-    for (int r = 0; r < run->world; r++)
-        MBN_TRY(mbn_net_write_buffer(&run->nets[r], run->nets[r].grads, L->host_sum));
+static int finish(MbnNet *net) {
+    MBN_CL_CHECK(clFinish(net->dev->queue), "device %s: waiting for the step", net->dev->info.name);
     return MBN_OK;
 }
 
-/* One optimizer step on every rank; returns the mean loss over ranks. */
-static int train_step(Loop *L, double lr, int *images, double *loss) {
+/* Queues rank r's forward and backward on its next batch and the reads of its gradients and
+ * loss into its fused buffer; nothing waits here, so in-process ranks run side by side. */
+static int queue_rank(Loop *L, int r, int *images) {
+    MbnNet *net = &L->run->nets[r];
+    MbnBatch b;
+    MBN_TRY(mbn_loader_next(L->run->loaders[r], &b));
+    if (b.n == 0)
+        return mbn_fail(MBN_EFAIL, "rank %d ran out of data mid-epoch", L->run->comm->rank + r);
+    MBN_TRY(mbn_net_set_input(net, b.images, b.n));
+    MBN_TRY(mbn_net_forward(net, b.n, true));
+    MBN_TRY(mbn_net_backward(net, b.labels, b.n, L->cfg->smoothing));
+    cl_command_queue q = net->dev->queue;
+    MBN_CL_CHECK(clEnqueueReadBuffer(q, net->grads, CL_FALSE, 0, L->pf * sizeof(float), L->bufs[r],
+                                     0, NULL, NULL),
+                 "device %s: reading the gradients", net->dev->info.name);
+    MBN_CL_CHECK(clEnqueueReadBuffer(q, net->loss, CL_FALSE, 0, sizeof(float),
+                                     L->bufs[r] + L->pf + FUSED_LOSS, 0, NULL, NULL),
+                 "device %s: reading the loss", net->dev->info.name);
+    *images += b.n;
+    return MBN_OK;
+}
+
+/* One optimizer step on every rank. Returns the mean loss and whether any rank asked to stop. */
+static int train_step(Loop *L, double lr, int *images, double *loss, bool *stop,
+                      double *comm_seconds) {
     const MbnLoopConfig *c = L->cfg;
     MbnTrainRun *run = L->run;
+    MbnComm *comm = run->comm;
     *images = 0;
-    for (int r = 0; r < run->world; r++) {
-        MbnBatch b;
-        MBN_TRY(mbn_loader_next(run->loaders[r], &b));
-        if (b.n == 0) return mbn_fail(MBN_EFAIL, "rank %d ran out of data mid-epoch", r);
-        MBN_TRY(mbn_net_set_input(&run->nets[r], b.images, b.n));
-        MBN_TRY(mbn_net_forward(&run->nets[r], b.n, true));
-        MBN_TRY(mbn_net_backward(&run->nets[r], b.labels, b.n, c->smoothing));
-        *images += b.n;
-    }
-    MBN_TRY(allreduce_mean(L));
+    for (int r = 0; r < L->n_local; r++)
+        MBN_TRY(queue_rank(L, r, images));
+    for (int r = 0; r < L->n_local; r++)
+        MBN_TRY(finish(&run->nets[r]));
+    /* Asked here, after the backward passes, so a signal that arrived during them still
+     * stops this step. */
+    bool asked = L->hooks->stop_requested && L->hooks->stop_requested(L->hooks->ctx);
+    for (int r = 0; r < L->n_local; r++)
+        L->bufs[r][L->pf + FUSED_STOP] = asked ? 1.0f : 0.0f;
+    double t0 = mbn_now();
+    MBN_TRY(comm->allreduce_mean(comm, L->bufs, L->pf + FUSED_EXTRA));
+    *comm_seconds = mbn_now() - t0;
+    const float *mean = L->bufs[0];
+    *loss = mean[L->pf + FUSED_LOSS];
+    *stop = mean[L->pf + FUSED_STOP] > 0.0f;
     MbnSgdConfig sgd = {(float)lr, c->momentum, c->weight_decay, c->decay_all};
-    double sum = 0;
-    for (int r = 0; r < run->world; r++) {
-        MBN_TRY(mbn_net_sgd_step(&run->nets[r], &sgd));
-        float l;
-        MBN_TRY(mbn_net_read_loss(&run->nets[r], &l));
-        sum += l;
+    for (int r = 0; r < L->n_local; r++) {
+        MbnNet *net = &run->nets[r];
+        MBN_CL_CHECK(clEnqueueWriteBuffer(net->dev->queue, net->grads, CL_FALSE, 0,
+                                          L->pf * sizeof(float), mean, 0, NULL, NULL),
+                     "device %s: writing the averaged gradients", net->dev->info.name);
     }
-    *loss = sum / run->world;
+    /* bufs[0] is the source of every rank's write and the target of rank 0's next read: with
+     * several queues, the writes must be done before any rank runs ahead. */
+    if (L->n_local > 1)
+        for (int r = 0; r < L->n_local; r++)
+            MBN_TRY(finish(&run->nets[r]));
+    for (int r = 0; r < L->n_local; r++)
+        MBN_TRY(mbn_net_sgd_step(&run->nets[r], &sgd));
+    /* Every rank does the same images per step (full batches; an unreadable image is replaced),
+     * so the job's count follows from this process's. */
+    *images = *images / L->n_local * comm->world;
     return MBN_OK;
+}
+
+/* Rank 0's weights, momentum and position to every rank. */
+static int sync_start(Loop *L) {
+    MbnTrainRun *run = L->run;
+    MbnComm *comm = run->comm;
+    size_t pf = L->pf;
+    float *w = malloc(2 * pf * sizeof *w);
+    if (!w) return mbn_fail(MBN_EFAIL, "out of host memory");
+    int rc = MBN_OK;
+    if (comm->rank == 0) {
+        rc = mbn_net_read_buffer(&run->nets[0], run->nets[0].params, w);
+        if (rc == MBN_OK) rc = mbn_net_read_buffer(&run->nets[0], run->nets[0].momentum, w + pf);
+    }
+    if (rc == MBN_OK) rc = comm->broadcast(comm, w, 2 * pf * sizeof *w);
+    for (int r = 0; rc == MBN_OK && r < L->n_local; r++) {
+        if (comm->rank + r == 0) continue;
+        rc = mbn_net_write_buffer(&run->nets[r], run->nets[r].params, w);
+        if (rc == MBN_OK) rc = mbn_net_write_buffer(&run->nets[r], run->nets[r].momentum, w + pf);
+    }
+    free(w);
+    if (rc == MBN_OK) rc = comm->broadcast(comm, &run->pos, sizeof run->pos);
+    return rc;
 }
 
 static int save(Loop *L) {
-    if (!L->hooks->save) return MBN_OK;
+    if (L->run->comm->rank != 0 || !L->hooks->save) return MBN_OK;
     return L->hooks->save(L->hooks->ctx, &L->run->nets[0], &L->run->pos);
 }
 
@@ -78,10 +133,6 @@ static int evaluate_epoch(Loop *L, int epoch) {
     return MBN_OK;
 }
 
-static bool stop_requested(const Loop *L) {
-    return L->hooks->stop_requested && L->hooks->stop_requested(L->hooks->ctx);
-}
-
 static int run_epochs(Loop *L) {
     const MbnLoopConfig *c = L->cfg;
     const MbnTrainHooks *h = L->hooks;
@@ -92,32 +143,36 @@ static int run_epochs(Loop *L) {
     double t_start = mbn_now();
     for (int epoch = pos->epoch; epoch < c->epochs; epoch++) {
         pos->epoch = epoch;
-        for (int r = 0; r < run->world; r++)
+        for (int r = 0; r < L->n_local; r++)
             MBN_TRY(mbn_loader_start_epoch(run->loaders[r], epoch, pos->step_in_epoch));
         int64_t images = 0, first = pos->step_in_epoch;
         if (h->epoch_begin) h->epoch_begin(h->ctx, epoch, first, spe);
-        double t_epoch = mbn_now();
+        double t_epoch = mbn_now(), comm_epoch = 0;
         for (int64_t s = first; s < spe; s++) {
-            double lr = mbn_lr_at(&c->lr, pos->global_step), loss = 0;
+            double lr = mbn_lr_at(&c->lr, pos->global_step), loss = 0, comm_s = 0;
             int n;
-            MBN_TRY(train_step(L, lr, &n, &loss));
-            if (!isfinite(loss))
+            bool asked = false;
+            MBN_TRY(train_step(L, lr, &n, &loss, &asked, &comm_s));
+            comm_epoch += comm_s;
+            res->comm_seconds += comm_s;
+            if (!isfinite(loss)) {
+                res->failed_everywhere = true; /* every rank has the same mean loss */
                 return mbn_fail(MBN_EFAIL, "step %lld (epoch %d): the loss is %s; stopping",
                                 (long long)pos->global_step + 1, epoch + 1,
                                 isnan(loss) ? "NaN" : "infinite");
+            }
             images += n;
             pos->global_step++;
             pos->step_in_epoch = s + 1;
             pos->loss = res->loss = loss;
-            MbnStepReport rep = {epoch, s + 1, first, pos->global_step, loss, lr, images};
+            MbnStepReport rep = {epoch, s + 1, first, pos->global_step, loss, lr, images, comm_s};
             if (h->step_done) MBN_TRY(h->step_done(h->ctx, &rep));
-            bool interrupted = stop_requested(L);
-            bool stop = interrupted || (c->max_steps > 0 && pos->global_step >= c->max_steps);
+            bool stop = asked || (c->max_steps > 0 && pos->global_step >= c->max_steps);
             bool periodic = c->save_every_steps > 0 &&
                             pos->global_step % c->save_every_steps == 0 && s + 1 < spe;
             if (stop || periodic) MBN_TRY(save(L));
             if (stop) {
-                res->interrupted = interrupted;
+                res->interrupted = asked;
                 res->steps = pos->global_step;
                 res->seconds = mbn_now() - t_start;
                 return MBN_OK;
@@ -128,6 +183,7 @@ static int run_epochs(Loop *L) {
                              images,
                              mbn_now() - t_epoch,
                              mbn_loader_wait_seconds(run->loaders[0]),
+                             comm_epoch,
                              res->loss};
         if (h->epoch_done) MBN_TRY(h->epoch_done(h->ctx, &er));
         MBN_TRY(save(L));
@@ -144,16 +200,20 @@ int mbn_train_loop(const MbnLoopConfig *cfg, MbnTrainRun *run, const MbnTrainHoo
                    MbnLoopResult *res) {
     memset(res, 0, sizeof *res);
     res->loss = res->val_top1 = res->val_top5 = res->val_loss = NAN;
-    res->epochs = run->pos.epoch;
-    Loop L = {cfg, run, hooks, res, NULL, NULL};
+    Loop L = {cfg, run, hooks, res, run->comm->n_local, run->nets[0].param_floats, NULL};
     int rc = MBN_OK;
-    if (run->world > 1) {
-        L.host_grads = malloc(run->nets[0].param_floats * sizeof(float));
-        L.host_sum = malloc(run->nets[0].param_floats * sizeof(float));
-        if (!L.host_grads || !L.host_sum) rc = mbn_fail(MBN_EFAIL, "out of host memory");
-    }
+    L.bufs = calloc((size_t)L.n_local, sizeof *L.bufs);
+    for (int r = 0; L.bufs && r < L.n_local; r++)
+        if (!(L.bufs[r] = malloc((L.pf + FUSED_EXTRA) * sizeof(float)))) break;
+    if (!L.bufs || !L.bufs[L.n_local - 1]) rc = mbn_fail(MBN_EFAIL, "out of host memory");
+    if (rc == MBN_OK) rc = sync_start(&L);
+    res->epochs = run->pos.epoch;
     if (rc == MBN_OK) rc = run_epochs(&L);
-    free(L.host_grads);
-    free(L.host_sum);
+    /* Queued reads and writes may still point into the buffers after a failure. */
+    for (int r = 0; r < L.n_local; r++)
+        clFinish(run->nets[r].dev->queue);
+    for (int r = 0; L.bufs && r < L.n_local; r++)
+        free(L.bufs[r]);
+    free(L.bufs);
     return rc;
 }

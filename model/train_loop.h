@@ -1,8 +1,15 @@
-/* The one training loop, shared by single-device and data-parallel runs (SPEC §2): epochs of
- * steps over seeded, sharded loaders; per step forward, smoothed loss, backward, gradient
- * averaging across ranks (fixed rank order, so deterministic), momentum SGD with the schedule's
- * learning rate; a checkpoint per epoch (and every save_every_steps steps, and when stopping),
- * evaluation after each epoch, NaN/Inf detection and a clean stop when asked.
+/* The one training loop, shared by single-device and data-parallel runs, in-process or over MPI
+ * (SPEC §2, §8): epochs of steps over seeded, sharded loaders; per step forward, smoothed loss,
+ * backward on every rank, then one averaging allreduce (model/comm.h: fixed summation order, so
+ * deterministic) of a fused buffer holding the gradients, the loss and the stop flag, then
+ * momentum SGD with the schedule's learning rate on every rank. Rank 0's weights, momentum and
+ * training position are broadcast before the first step, so every rank starts from the same
+ * state. Rank 0 checkpoints every epoch (and every save_every_steps steps, and when stopping)
+ * and evaluates after each epoch. A non-finite loss stops every rank at the same step, and so
+ * does a stop asked for on any rank: the flag travels in the allreduce.
+ *
+ * In-process ranks overlap: every rank's forward and backward are queued before the loop waits
+ * for any of them.
  *
  * What is not the model lives above it (train/): the run folder, the CSV log, labels.txt,
  * signals, progress and console output reach the loop through MbnTrainHooks. */
@@ -12,6 +19,7 @@
 #include <stdint.h>
 
 #include "io/data/loader.h"
+#include "model/comm.h"
 #include "model/evaluate.h"
 #include "model/net.h"
 #include "model/schedule.h"
@@ -33,7 +41,8 @@ typedef struct {
     int64_t first_step;    /* step_in_epoch this epoch (re)started from */
     int64_t global_step;
     double loss, lr;
-    int64_t images; /* images in this epoch so far, over every rank */
+    int64_t images;      /* images in this epoch so far, over every rank */
+    double comm_seconds; /* this step's allreduce */
 } MbnStepReport;
 
 typedef struct {
@@ -41,7 +50,8 @@ typedef struct {
     int64_t steps;  /* steps run in this epoch (fewer than steps_per_epoch after a resume) */
     int64_t images; /* over every rank */
     double seconds, data_wait_seconds;
-    double loss; /* last */
+    double comm_seconds; /* in the allreduce (this process's wait included) */
+    double loss;         /* last */
 } MbnEpochReport;
 
 /* Every hook is optional (NULL). A hook that fails stops the loop with its error. */
@@ -50,7 +60,7 @@ typedef struct {
     void (*epoch_begin)(void *ctx, int epoch, int64_t first_step, int64_t steps_per_epoch);
     int (*step_done)(void *ctx, const MbnStepReport *r);
     int (*epoch_done)(void *ctx, const MbnEpochReport *r);
-    /* Writes a checkpoint of `net` at `pos` (rank 0 only). */
+    /* Writes a checkpoint of `net` at `pos` (called on rank 0 only). */
     int (*save)(void *ctx, MbnNet *net, const MbnTrainPosition *pos);
     int (*evaluated)(void *ctx, int epoch, const MbnEvalStats *st);
     /* True once a stop was asked for (a signal): the loop finishes the step, saves, returns. */
@@ -58,11 +68,12 @@ typedef struct {
 } MbnTrainHooks;
 
 typedef struct {
-    int world;             /* ranks (in-process devices) */
-    MbnNet *nets;          /* one per rank, created for training, weights in place */
-    MbnLoader **loaders;   /* one per rank, sharded rank of world */
-    MbnLoader *val_loader; /* NULL: no evaluation */
-    MbnTrainPosition pos;  /* where to start; updated as training goes */
+    MbnComm *comm;         /* the ranks; this process drives comm->n_local of them */
+    MbnNet *nets;          /* one per local rank, created for training; nets[0] of rank 0 holds
+                              the starting weights (the others are overwritten) */
+    MbnLoader **loaders;   /* one per local rank: shard comm->rank + r of comm->world */
+    MbnLoader *val_loader; /* rank 0; NULL: no evaluation */
+    MbnTrainPosition pos;  /* where to start (rank 0's counts); updated as training goes */
 } MbnTrainRun;
 
 typedef struct {
@@ -71,7 +82,11 @@ typedef struct {
     double loss;                         /* last loss, NaN when no step ran */
     double val_top1, val_top5, val_loss; /* NaN when not evaluated */
     double seconds;
-    bool interrupted; /* stopped because stop_requested said so */
+    double comm_seconds;
+    bool interrupted; /* stopped because stop_requested said so on some rank */
+    /* The failure happened on every rank at the same step (a non-finite loss), so no rank
+     * needs to stop the others. */
+    bool failed_everywhere;
 } MbnLoopResult;
 
 int mbn_train_loop(const MbnLoopConfig *cfg, MbnTrainRun *run, const MbnTrainHooks *hooks,

@@ -27,7 +27,10 @@ typedef struct {
     MbnLoader *loaders[MAX_RANKS];
     MbnLoader *val_loader;
     MbnNet nets[MAX_RANKS];
-    int world;
+    MbnComm *comm;
+    int n_local;
+    bool rank0;
+    bool quiet; /* every rank but 0 is quiet */
     MbnLrSchedule lr;
     MbnTrainPosition pos;
     MbnRunLog log;
@@ -40,16 +43,16 @@ typedef struct {
 static int open_data(Run *t) {
     const MbnTrainConfig *c = t->cfg;
     MBN_TRY(mbn_dataset_open(c->data_dir, MBN_SPLIT_TRAIN, &t->train_ds));
-    if (c->eval) {
+    if (c->eval && t->rank0) {
         int rc = mbn_dataset_open(c->data_dir, MBN_SPLIT_VAL, &t->val_ds);
         if (rc != MBN_OK) {
             mbn_warn("no evaluation after each epoch: %s", mbn_last_error());
             t->val_ds = NULL;
         }
     }
-    for (int r = 0; r < t->world; r++) {
-        MbnLoaderConfig lc = {
-            c->batch_size, c->resolution, c->workers, c->seed, true, true, r, t->world, 0};
+    for (int r = 0; r < t->n_local; r++) {
+        MbnLoaderConfig lc = {c->batch_size, c->resolution,     c->workers,     c->seed, true,
+                              true,          t->comm->rank + r, t->comm->world, 0};
         MBN_TRY(mbn_loader_create(t->train_ds, &lc, &t->loaders[r]));
     }
     if (t->val_ds) {
@@ -60,12 +63,14 @@ static int open_data(Run *t) {
     return MBN_OK;
 }
 
+/* Every rank's networks; rank 0's first one gets the starting weights (seeded or init_path),
+ * which the loop broadcasts. */
 static int build_nets(Run *t, const MbnArch *arch) {
     const MbnTrainConfig *c = t->cfg;
-    for (int r = 0; r < t->world; r++) {
+    for (int r = 0; r < t->n_local; r++)
         MBN_TRY(mbn_net_create(&t->nets[r], &c->devices[r], arch, c->batch_size, true));
-        MBN_TRY(mbn_net_init(&t->nets[r], c->seed));
-    }
+    if (!t->rank0) return MBN_OK;
+    MBN_TRY(mbn_net_init(&t->nets[0], c->seed));
     if (c->init_path) {
         MbnTensorSet set = {0};
         int rc = mbn_safetensors_read(c->init_path, &set);
@@ -76,17 +81,17 @@ static int build_nets(Run *t, const MbnArch *arch) {
                     "mbn: %s has a %lld-class classifier; loading everything else and "
                     "starting a new %d-class classifier (fine-tuning)\n",
                     c->init_path, (long long)cw->shape[0], arch->num_classes);
-        for (int r = 0; rc == MBN_OK && r < t->world; r++)
-            rc = mbn_net_import(&t->nets[r], &set, skip, false);
+        if (rc == MBN_OK) rc = mbn_net_import(&t->nets[0], &set, skip, false);
         mbn_tensors_free(&set);
         if (rc) return mbn_fail_context(rc, "init_path %s", c->init_path);
     }
     return MBN_OK;
 }
 
+/* Rank 0 reads the checkpoint into its first network; the loop broadcasts it. */
 static int resume(Run *t) {
     const MbnTrainConfig *c = t->cfg;
-    if (!c->resume) return MBN_OK;
+    if (!c->resume || !t->rank0) return MBN_OK;
     char path[1200];
     if (strcmp(c->resume, "auto") == 0) {
         if (mbn_ckpt_find_latest(c->ckpt_dir, path, sizeof path) != MBN_OK) {
@@ -97,8 +102,7 @@ static int resume(Run *t) {
     } else {
         snprintf(path, sizeof path, "%s", c->resume);
     }
-    for (int r = 0; r < t->world; r++)
-        MBN_TRY(mbn_train_state_load(path, &t->nets[r], &t->pos));
+    MBN_TRY(mbn_train_state_load(path, &t->nets[0], &t->pos));
     if (t->pos.seed != c->seed)
         mbn_warn("%s was trained with seed %llu; continuing with seed %llu changes the data "
                  "order",
@@ -124,7 +128,7 @@ static void on_epoch_begin(void *ctx, int epoch, int64_t first_step, int64_t ste
     Run *t = ctx;
     (void)first_step;
     snprintf(t->prog_label, sizeof t->prog_label, "epoch %d/%d", epoch + 1, t->cfg->epochs);
-    mbn_progress_start(&t->prog, t->prog_label, steps_per_epoch, t->cfg->quiet);
+    mbn_progress_start(&t->prog, t->prog_label, steps_per_epoch, t->quiet);
     t->prog_open = true;
     t->t_epoch = mbn_now();
 }
@@ -136,6 +140,7 @@ static void progress_close(Run *t) {
 
 static int on_step_done(void *ctx, const MbnStepReport *r) {
     Run *t = ctx;
+    if (!t->rank0) return MBN_OK;
     double ips = (double)r->images / (mbn_now() - t->t_epoch);
     mbn_run_log_step(&t->log, r->epoch, r->global_step, r->loss, r->lr, ips);
     char extra[96];
@@ -147,15 +152,20 @@ static int on_step_done(void *ctx, const MbnStepReport *r) {
 static int on_epoch_done(void *ctx, const MbnEpochReport *r) {
     Run *t = ctx;
     progress_close(t);
-    if (!t->cfg->quiet) {
+    if (!t->quiet) {
         fprintf(stderr, "epoch: %d step: %lld, loss is %.6f\n", r->epoch + 1,
                 (long long)t->lr.steps_per_epoch, r->loss);
         fprintf(stderr,
                 "Epoch time: %.3f ms, per step time: %.3f ms, %.1f images/s, waited for "
-                "data %.2f s (%.1f%%)\n",
+                "data %.2f s (%.1f%%)",
                 r->seconds * 1e3, r->steps ? r->seconds * 1e3 / (double)r->steps : 0.0,
                 (double)r->images / r->seconds, r->data_wait_seconds,
                 100.0 * r->data_wait_seconds / r->seconds);
+        if (t->comm->world > 1)
+            fprintf(stderr, ", allreduce %.3f ms per step (%.1f%%)",
+                    r->steps ? r->comm_seconds * 1e3 / (double)r->steps : 0.0,
+                    100.0 * r->comm_seconds / r->seconds);
+        fputc('\n', stderr);
     }
     return MBN_OK;
 }
@@ -177,7 +187,7 @@ static int on_evaluated(void *ctx, int epoch, const MbnEvalStats *st) {
     double top1 = (double)st->top1 / (double)st->images;
     double top5 = (double)st->top5 / (double)st->images;
     double loss = st->loss_sum / (double)st->images;
-    if (!t->cfg->quiet)
+    if (!t->quiet)
         fprintf(stderr, "epoch: %d val top-1 %.2f%% top-5 %.2f%% loss %.4f (%lld images, %.1f s)\n",
                 epoch + 1, 100 * top1, 100 * top5, loss, (long long)st->images, st->seconds);
     mbn_run_log_eval(&t->log, epoch, t->pos.global_step, loss, top1, top5);
@@ -194,7 +204,7 @@ static int train_loop(Run *t) {
     MbnLoopConfig lc = {c->epochs,           t->lr,        c->momentum,
                         c->weight_decay,     c->smoothing, c->decay_all,
                         c->save_every_steps, c->max_steps, c->quiet};
-    MbnTrainRun run = {t->world, t->nets, t->loaders, t->val_loader, t->pos};
+    MbnTrainRun run = {t->comm, t->nets, t->loaders, t->val_loader, t->pos};
     MbnTrainHooks hooks = {t,       on_epoch_begin, on_step_done,     on_epoch_done,
                            on_save, on_evaluated,   on_stop_requested};
     MbnLoopResult lr;
@@ -209,8 +219,10 @@ static int train_loop(Run *t) {
     res->val_top5 = lr.val_top5;
     res->val_loss = lr.val_loss;
     res->seconds = lr.seconds;
+    res->comm_seconds = lr.comm_seconds;
     res->interrupted = lr.interrupted;
-    if (rc == MBN_OK && lr.interrupted)
+    res->failed_everywhere = lr.failed_everywhere;
+    if (rc == MBN_OK && lr.interrupted && t->rank0)
         fprintf(stderr, "mbn: interrupted; saved %s (resume with --resume auto)\n",
                 res->checkpoint);
     if (rc != MBN_OK && strstr(mbn_last_error(), "the loss is")) {
@@ -223,7 +235,7 @@ static int train_loop(Run *t) {
 }
 
 static void cleanup(Run *t) {
-    for (int r = 0; r < t->world; r++) {
+    for (int r = 0; r < t->n_local; r++) {
         if (t->loaders[r]) {
             t->res->skipped += mbn_loader_skipped(t->loaders[r]);
             mbn_loader_destroy(t->loaders[r]);
@@ -236,21 +248,27 @@ static void cleanup(Run *t) {
     mbn_run_log_close(&t->log);
 }
 
-int mbn_train(const MbnTrainConfig *cfg, MbnTrainResult *res) {
+int mbn_train(const MbnTrainConfig *cfg, MbnComm *comm, MbnTrainResult *res) {
     memset(res, 0, sizeof *res);
     res->val_top1 = res->val_top5 = res->val_loss = NAN;
     res->loss = NAN;
     if (cfg->n_devices < 1 || cfg->n_devices > MAX_RANKS)
         return mbn_fail(MBN_EUSAGE, "n_devices %d: between 1 and %d devices can train together",
                         cfg->n_devices, MAX_RANKS);
+    if (cfg->n_devices != comm->n_local)
+        return mbn_fail(MBN_EFAIL, "n_devices %d: this process drives %d ranks", cfg->n_devices,
+                        comm->n_local);
     Run t;
     memset(&t, 0, sizeof t);
     t.cfg = cfg;
     t.res = res;
-    t.world = cfg->n_devices;
+    t.comm = comm;
+    t.n_local = comm->n_local;
+    t.rank0 = comm->rank == 0;
+    t.quiet = cfg->quiet || !t.rank0;
     t.lr = cfg->lr;
     t.pos.seed = cfg->seed;
-    int rc = mbn_run_dir_create(cfg->ckpt_dir);
+    int rc = t.rank0 ? mbn_run_dir_create(cfg->ckpt_dir) : MBN_OK;
     if (rc == MBN_OK) rc = open_data(&t);
     MbnArch arch;
     if (rc == MBN_OK) {
@@ -275,16 +293,17 @@ int mbn_train(const MbnTrainConfig *cfg, MbnTrainResult *res) {
     }
     if (rc == MBN_OK) rc = build_nets(&t, &arch);
     if (rc == MBN_OK) rc = resume(&t);
-    if (rc == MBN_OK)
+    if (rc == MBN_OK && t.rank0)
         rc = mbn_run_dir_write_labels(cfg->ckpt_dir, t.train_ds->class_names,
                                       t.train_ds->num_classes);
-    if (rc == MBN_OK) rc = mbn_run_log_open(&t.log, cfg->ckpt_dir, t.pos.global_step == 0);
-    if (rc == MBN_OK && !cfg->quiet)
+    if (rc == MBN_OK && t.rank0)
+        rc = mbn_run_log_open(&t.log, cfg->ckpt_dir, t.pos.global_step == 0);
+    if (rc == MBN_OK && !t.quiet)
         fprintf(stderr,
-                "mbn: training MobileNet V1 %g-%d (%d classes) on %d device%s: %lld "
-                "images, %lld steps per epoch of %d per device, %d epochs\n",
-                (double)arch.alpha, arch.resolution, arch.num_classes, t.world,
-                t.world > 1 ? "s" : "", (long long)t.train_ds->count,
+                "mbn: training MobileNet V1 %g-%d (%d classes) on %d %s rank%s: %lld "
+                "images, %lld steps per epoch of %d per rank, %d epochs\n",
+                (double)arch.alpha, arch.resolution, arch.num_classes, comm->world, comm->name,
+                comm->world > 1 ? "s" : "", (long long)t.train_ds->count,
                 (long long)t.lr.steps_per_epoch, cfg->batch_size, cfg->epochs);
     mbn_stop_signals_install();
     if (rc == MBN_OK) rc = train_loop(&t);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "host/device.h"
+#include "model/comm.h"
 #include "model/schedule.h"
 
 typedef struct {
@@ -30,7 +31,7 @@ typedef struct {
     bool eval;                /* evaluate on the val/test split after each epoch */
     int64_t max_steps;        /* stop (with a checkpoint) after this global step; 0: no limit */
     bool quiet;               /* no progress bar / log lines */
-    MbnDevice *devices;
+    MbnDevice *devices;       /* one per rank this process drives (comm->n_local) */
     int n_devices;
 } MbnTrainConfig;
 
@@ -42,9 +43,14 @@ typedef struct {
     double val_top1, val_top5, val_loss; /* NaN when not evaluated */
     double seconds;
     int64_t skipped;
+    double comm_seconds; /* in the gradient allreduce */
     bool interrupted;
+    bool failed_everywhere; /* see MbnLoopResult */
 } MbnTrainResult;
 
-int mbn_train(const MbnTrainConfig *cfg, MbnTrainResult *res);
+/* Trains on cfg->devices as ranks comm->rank .. comm->rank + n_local - 1 of comm->world. Rank 0
+ * creates the run folder, reads the starting weights, logs, evaluates and checkpoints; the
+ * other ranks print nothing. */
+int mbn_train(const MbnTrainConfig *cfg, MbnComm *comm, MbnTrainResult *res);
 
 #endif

@@ -106,6 +106,9 @@ int mbn_train_ranks_end(MbnTrainRanks *tr, int status, bool everywhere) {
     fflush(stdout);
     fflush(stderr);
     if (status != 0 && !everywhere && tr->comm.world > 1) mbn_comm_mpi_abort(status);
+    /* mpirun ends the whole job as soon as one rank exits non-zero (an interrupted run exits
+     * 1): no rank leaves before rank 0 has written its checkpoint and its last words. */
+    tr->comm.barrier(&tr->comm);
     mbn_comm_mpi_finalize(&tr->comm);
     tr->mpi = false;
     return status;

@@ -1,6 +1,7 @@
 #include "train/run.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,9 +223,15 @@ static int train_loop(Run *t) {
     res->comm_seconds = lr.comm_seconds;
     res->interrupted = lr.interrupted;
     res->failed_everywhere = lr.failed_everywhere;
-    if (rc == MBN_OK && lr.interrupted && t->rank0)
-        fprintf(stderr, "mbn: interrupted; saved %s (resume with --resume auto)\n",
-                res->checkpoint);
+    if (rc == MBN_OK && lr.interrupted && t->rank0) {
+        int sig = mbn_stop_signal();
+        fprintf(stderr,
+                "mbn: interrupted (%s) after step %lld; saved %s (resume with --resume auto)\n",
+                sig == SIGTERM  ? "SIGTERM"
+                : sig == SIGINT ? "SIGINT"
+                                : "a signal to another rank",
+                (long long)lr.steps, res->checkpoint);
+    }
     if (rc != MBN_OK && strstr(mbn_last_error(), "the loss is")) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", mbn_last_error());
@@ -268,6 +275,9 @@ int mbn_train(const MbnTrainConfig *cfg, MbnComm *comm, MbnTrainResult *res) {
     t.quiet = cfg->quiet || !t.rank0;
     t.lr = cfg->lr;
     t.pos.seed = cfg->seed;
+    /* From the start: a signal during the setup (scanning an ImageNet folder takes a while)
+     * still ends the run through a checkpoint after the first step. */
+    mbn_stop_signals_install();
     int rc = t.rank0 ? mbn_run_dir_create(cfg->ckpt_dir) : MBN_OK;
     if (rc == MBN_OK) rc = open_data(&t);
     MbnArch arch;
@@ -305,7 +315,6 @@ int mbn_train(const MbnTrainConfig *cfg, MbnComm *comm, MbnTrainResult *res) {
                 (double)arch.alpha, arch.resolution, arch.num_classes, comm->world, comm->name,
                 comm->world > 1 ? "s" : "", (long long)t.train_ds->count,
                 (long long)t.lr.steps_per_epoch, cfg->batch_size, cfg->epochs);
-    mbn_stop_signals_install();
     if (rc == MBN_OK) rc = train_loop(&t);
     mbn_stop_signals_restore();
     cleanup(&t);

@@ -17,9 +17,13 @@
 /* The library names MbnTrainConfig's parameters in its messages ("ckpt_dir runs/x: ...");
  * here they become the flags that set them. */
 static const char *const param_flags[][2] = {
-    {"ckpt_dir", "--ckpt-dir"},     {"num_classes", "--num-classes"},
-    {"batch_size", "--batch-size"}, {"n_devices", "--device"},
-    {"init_path", "--init"},        {"save_every_steps", "--save-every-steps"},
+    {"ckpt_dir", "--ckpt-dir"},
+    {"num_classes", "--num-classes"},
+    {"batch_size", "--batch-size"},
+    {"n_devices", "--device"},
+    {"accumulate", "--accumulate"},
+    {"init_path", "--init"},
+    {"save_every_steps", "--save-every-steps"},
 };
 
 static bool word_char(char ch) {
@@ -101,7 +105,7 @@ int cmd_train(int argc, char **argv) {
     const char *data = NULL, *schedule = "cosine", *milestones = NULL, *rates = NULL;
     const char *ckpt_dir = "./mobilenet_v1", *resume = NULL, *init = NULL;
     int epochs = 200, batch = 64, decay_epochs = 0, warmup = 0, keep = 10, workers = 8, seed = 1;
-    int save_every = 0, max_steps = 0;
+    int save_every = 0, max_steps = 0, accumulate = 1;
     float max_lr = 0.1f, min_lr = 0.0f, momentum = 0.9f, wd = 0.0f, smoothing = 0.1f;
     bool decay_all = false, no_eval = false, quiet = false;
     const MbnFlag flags[] = {
@@ -109,7 +113,11 @@ int cmd_train(int argc, char **argv) {
         {"data", FLAG_STRING, &data, "dataset folder: ImageNet layout, MNIST IDX or CIFAR-10",
          "DIR"},
         {"epochs", FLAG_INT, &epochs, "epochs (default 200)", "N"},
-        {"batch-size", FLAG_INT, &batch, "images per step per device (default 64)", "B"},
+        {"batch-size", FLAG_INT, &batch, "images per step per rank (device) (default 64)", "B"},
+        {"accumulate", FLAG_INT, &accumulate,
+         "micro-batches of --batch-size per rank and optimizer step (default 1); "
+         "one process with --accumulate M trains exactly as M ranks",
+         "M"},
         {"lr-schedule", FLAG_STRING, &schedule, "cosine (default) or piecewise", "S"},
         {"max-lr", FLAG_FLOAT, &max_lr, "cosine: peak learning rate (default 0.1)", "LR"},
         {"min-lr", FLAG_FLOAT, &min_lr, "cosine: final learning rate (default 0)", "LR"},
@@ -174,6 +182,8 @@ int cmd_train(int argc, char **argv) {
         rc = mbn_fail(MBN_EUSAGE, "--keep-checkpoint-max %d: must be >= 1", keep);
     else if (workers < 0)
         rc = mbn_fail(MBN_EUSAGE, "--workers %d: must be >= 0", workers);
+    else if (accumulate < 1 || accumulate > 1024)
+        rc = mbn_fail(MBN_EUSAGE, "--accumulate %d: must be in 1..1024", accumulate);
     else if (save_every < 0)
         rc = mbn_fail(MBN_EUSAGE, "--save-every-steps %d: must be >= 0", save_every);
     else if (max_steps < 0)
@@ -216,6 +226,7 @@ int cmd_train(int argc, char **argv) {
     cfg.num_classes = c.num_classes;
     cfg.data_dir = data;
     cfg.batch_size = batch;
+    cfg.accumulate = accumulate;
     cfg.workers = workers;
     cfg.epochs = epochs;
     cfg.momentum = momentum;

@@ -15,14 +15,18 @@
 #define FUSED_STOP 1
 #define FUSED_EXTRA 2
 
+#define L_BYTES(net) ((net)->param_floats * sizeof(float))
+
 typedef struct {
     const MbnLoopConfig *cfg;
     MbnTrainRun *run;
     const MbnTrainHooks *hooks;
     MbnLoopResult *res;
-    int n_local;
-    size_t pf;    /* param_floats */
-    float **bufs; /* n_local fused buffers of pf + FUSED_EXTRA floats */
+    int n_local, M;    /* local ranks, micro-batches per rank */
+    size_t pf;         /* param_floats */
+    float **bufs;      /* n_local * M fused buffers of pf + FUSED_EXTRA floats, [r * M + m] */
+    float **rank_bufs; /* n_local: bufs[r * M], where micro-batch 0..M-1 are averaged */
+    cl_mem *bn_keep;   /* M > 1: per local rank, params as micro-batch 0's forward left them */
 } Loop;
 
 static int finish(MbnNet *net) {
@@ -30,23 +34,35 @@ static int finish(MbnNet *net) {
     return MBN_OK;
 }
 
-/* Queues rank r's forward and backward on its next batch and the reads of its gradients and
- * loss into its fused buffer; nothing waits here, so in-process ranks run side by side. */
-static int queue_rank(Loop *L, int r, int *images) {
+/* Copies the whole parameter buffer (src -> dst) on the rank's queue. */
+static int copy_params(MbnNet *net, cl_mem src, cl_mem dst) {
+    MBN_CL_CHECK(clEnqueueCopyBuffer(net->dev->queue, src, dst, 0, 0, L_BYTES(net), 0, NULL, NULL),
+                 "device %s: copying the BatchNorm running statistics", net->dev->info.name);
+    return MBN_OK;
+}
+
+/* Queues local rank r's forward and backward on micro-batch m and the reads of its gradients
+ * and loss into its fused buffer; nothing waits here, so in-process ranks run side by side. */
+static int queue_rank(Loop *L, int r, int m, int *images) {
     MbnNet *net = &L->run->nets[r];
     MbnBatch b;
-    MBN_TRY(mbn_loader_next(L->run->loaders[r], &b));
+    MBN_TRY(mbn_loader_next(L->run->loaders[r * L->M + m], &b));
     if (b.n == 0)
         return mbn_fail(MBN_EFAIL, "rank %d ran out of data mid-epoch", L->run->comm->rank + r);
+    /* The running statistics of micro-batches 1.. are dropped (restored below), as those of
+     * ranks 1.. never reach a checkpoint. The training forward only changes them in params. */
+    if (m == 1) MBN_TRY(copy_params(net, net->params, L->bn_keep[r]));
     MBN_TRY(mbn_net_set_input(net, b.images, b.n));
     MBN_TRY(mbn_net_forward(net, b.n, true));
     MBN_TRY(mbn_net_backward(net, b.labels, b.n, L->cfg->smoothing));
+    if (m > 0 && m == L->M - 1) MBN_TRY(copy_params(net, L->bn_keep[r], net->params));
+    float *buf = L->bufs[r * L->M + m];
     cl_command_queue q = net->dev->queue;
-    MBN_CL_CHECK(clEnqueueReadBuffer(q, net->grads, CL_FALSE, 0, L->pf * sizeof(float), L->bufs[r],
-                                     0, NULL, NULL),
-                 "device %s: reading the gradients", net->dev->info.name);
+    MBN_CL_CHECK(
+        clEnqueueReadBuffer(q, net->grads, CL_FALSE, 0, L->pf * sizeof(float), buf, 0, NULL, NULL),
+        "device %s: reading the gradients", net->dev->info.name);
     MBN_CL_CHECK(clEnqueueReadBuffer(q, net->loss, CL_FALSE, 0, sizeof(float),
-                                     L->bufs[r] + L->pf + FUSED_LOSS, 0, NULL, NULL),
+                                     buf + L->pf + FUSED_LOSS, 0, NULL, NULL),
                  "device %s: reading the loss", net->dev->info.name);
     *images += b.n;
     return MBN_OK;
@@ -59,19 +75,24 @@ static int train_step(Loop *L, double lr, int *images, double *loss, bool *stop,
     MbnTrainRun *run = L->run;
     MbnComm *comm = run->comm;
     *images = 0;
-    for (int r = 0; r < L->n_local; r++)
-        MBN_TRY(queue_rank(L, r, images));
+    for (int m = 0; m < L->M; m++)
+        for (int r = 0; r < L->n_local; r++)
+            MBN_TRY(queue_rank(L, r, m, images));
     for (int r = 0; r < L->n_local; r++)
         MBN_TRY(finish(&run->nets[r]));
     /* Asked here, after the backward passes, so a signal that arrived during them still
      * stops this step. */
     bool asked = L->hooks->stop_requested && L->hooks->stop_requested(L->hooks->ctx);
-    for (int r = 0; r < L->n_local; r++)
-        L->bufs[r][L->pf + FUSED_STOP] = asked ? 1.0f : 0.0f;
+    size_t len = L->pf + FUSED_EXTRA;
+    for (int i = 0; i < L->n_local * L->M; i++)
+        L->bufs[i][L->pf + FUSED_STOP] = asked ? 1.0f : 0.0f;
+    if (L->M > 1)
+        for (int r = 0; r < L->n_local; r++)
+            mbn_comm_fold_mean(&L->bufs[r * L->M], L->M, len);
     double t0 = mbn_now();
-    MBN_TRY(comm->allreduce_mean(comm, L->bufs, L->pf + FUSED_EXTRA));
+    MBN_TRY(comm->allreduce_mean(comm, L->rank_bufs, len));
     *comm_seconds = mbn_now() - t0;
-    const float *mean = L->bufs[0];
+    const float *mean = L->rank_bufs[0];
     *loss = mean[L->pf + FUSED_LOSS];
     *stop = mean[L->pf + FUSED_STOP] > 0.0f;
     MbnSgdConfig sgd = {(float)lr, c->momentum, c->weight_decay, c->decay_all};
@@ -143,8 +164,8 @@ static int run_epochs(Loop *L) {
     double t_start = mbn_now();
     for (int epoch = pos->epoch; epoch < c->epochs; epoch++) {
         pos->epoch = epoch;
-        for (int r = 0; r < L->n_local; r++)
-            MBN_TRY(mbn_loader_start_epoch(run->loaders[r], epoch, pos->step_in_epoch));
+        for (int i = 0; i < L->n_local * L->M; i++)
+            MBN_TRY(mbn_loader_start_epoch(run->loaders[i], epoch, pos->step_in_epoch));
         int64_t images = 0, first = pos->step_in_epoch;
         if (h->epoch_begin) h->epoch_begin(h->ctx, epoch, first, spe);
         double t_epoch = mbn_now(), comm_epoch = 0;
@@ -196,24 +217,63 @@ static int run_epochs(Loop *L) {
     return MBN_OK;
 }
 
+static int alloc_buffers(Loop *L) {
+    int n = L->n_local * L->M;
+    L->bufs = calloc((size_t)n, sizeof *L->bufs);
+    L->rank_bufs = calloc((size_t)L->n_local, sizeof *L->rank_bufs);
+    if (!L->bufs || !L->rank_bufs) return mbn_fail(MBN_EFAIL, "out of host memory");
+    for (int i = 0; i < n; i++)
+        if (!(L->bufs[i] = malloc((L->pf + FUSED_EXTRA) * sizeof(float))))
+            return mbn_fail(MBN_EFAIL, "out of host memory");
+    for (int r = 0; r < L->n_local; r++)
+        L->rank_bufs[r] = L->bufs[r * L->M];
+    if (L->M == 1) return MBN_OK;
+    L->bn_keep = calloc((size_t)L->n_local, sizeof *L->bn_keep);
+    if (!L->bn_keep) return mbn_fail(MBN_EFAIL, "out of host memory");
+    for (int r = 0; r < L->n_local; r++) {
+        MbnNet *net = &L->run->nets[r];
+        cl_int err;
+        L->bn_keep[r] =
+            clCreateBuffer(net->dev->context, CL_MEM_READ_WRITE, L_BYTES(net), NULL, &err);
+        MBN_CL_CHECK(err, "device %s: allocating %zu bytes for gradient accumulation",
+                     net->dev->info.name, L_BYTES(net));
+    }
+    return MBN_OK;
+}
+
+static void free_buffers(Loop *L) {
+    /* Queued reads and writes may still point into the buffers after a failure. */
+    for (int r = 0; r < L->n_local; r++)
+        clFinish(L->run->nets[r].dev->queue);
+    for (int i = 0; L->bufs && i < L->n_local * L->M; i++)
+        free(L->bufs[i]);
+    for (int r = 0; L->bn_keep && r < L->n_local; r++)
+        if (L->bn_keep[r]) clReleaseMemObject(L->bn_keep[r]);
+    free(L->bufs);
+    free(L->rank_bufs);
+    free(L->bn_keep);
+}
+
 int mbn_train_loop(const MbnLoopConfig *cfg, MbnTrainRun *run, const MbnTrainHooks *hooks,
                    MbnLoopResult *res) {
     memset(res, 0, sizeof *res);
     res->loss = res->val_top1 = res->val_top5 = res->val_loss = NAN;
-    Loop L = {cfg, run, hooks, res, run->comm->n_local, run->nets[0].param_floats, NULL};
-    int rc = MBN_OK;
-    L.bufs = calloc((size_t)L.n_local, sizeof *L.bufs);
-    for (int r = 0; L.bufs && r < L.n_local; r++)
-        if (!(L.bufs[r] = malloc((L.pf + FUSED_EXTRA) * sizeof(float)))) break;
-    if (!L.bufs || !L.bufs[L.n_local - 1]) rc = mbn_fail(MBN_EFAIL, "out of host memory");
+    res->epochs = run->pos.epoch;
+    if (run->accumulate < 1)
+        return mbn_fail(MBN_EUSAGE, "accumulate %d: must be at least 1", run->accumulate);
+    Loop L;
+    memset(&L, 0, sizeof L);
+    L.cfg = cfg;
+    L.run = run;
+    L.hooks = hooks;
+    L.res = res;
+    L.n_local = run->comm->n_local;
+    L.M = run->accumulate;
+    L.pf = run->nets[0].param_floats;
+    int rc = alloc_buffers(&L);
     if (rc == MBN_OK) rc = sync_start(&L);
     res->epochs = run->pos.epoch;
     if (rc == MBN_OK) rc = run_epochs(&L);
-    /* Queued reads and writes may still point into the buffers after a failure. */
-    for (int r = 0; r < L.n_local; r++)
-        clFinish(run->nets[r].dev->queue);
-    for (int r = 0; L.bufs && r < L.n_local; r++)
-        free(L.bufs[r]);
-    free(L.bufs);
+    free_buffers(&L);
     return rc;
 }

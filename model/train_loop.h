@@ -11,6 +11,14 @@
  * In-process ranks overlap: every rank's forward and backward are queued before the loop waits
  * for any of them.
  *
+ * Gradient accumulation (accumulate = M > 1): each rank runs M micro-batches per step, each the
+ * batch that rank r*M + m of a world*M-rank run would get, and their gradients are averaged in
+ * model/comm.h's order before the ranks' allreduce. In one process (world 1) that is the
+ * M-rank run exactly, to the bit: BatchNorm batch statistics are per micro-batch as they are
+ * per rank, and the running statistics follow micro-batch 0 only, as the checkpoint of an
+ * M-rank run holds rank 0's. With world > 1 as well, the sum is taken in two levels (micro-
+ * batches, then ranks): deterministic, but not the bits of a world*M-rank run.
+ *
  * What is not the model lives above it (train/): the run folder, the CSV log, labels.txt,
  * signals, progress and console output reach the loop through MbnTrainHooks. */
 #ifndef MBN_MODEL_TRAIN_LOOP_H
@@ -69,9 +77,11 @@ typedef struct {
 
 typedef struct {
     MbnComm *comm;         /* the ranks; this process drives comm->n_local of them */
+    int accumulate;        /* micro-batches per rank and step (1: none) */
     MbnNet *nets;          /* one per local rank, created for training; nets[0] of rank 0 holds
                               the starting weights (the others are overwritten) */
-    MbnLoader **loaders;   /* one per local rank: shard comm->rank + r of comm->world */
+    MbnLoader **loaders;   /* [r * accumulate + m]: shard (comm->rank + r) * accumulate + m of
+                              comm->world * accumulate */
     MbnLoader *val_loader; /* rank 0; NULL: no evaluation */
     MbnTrainPosition pos;  /* where to start (rank 0's counts); updated as training goes */
 } MbnTrainRun;

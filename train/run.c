@@ -25,7 +25,8 @@ typedef struct {
     const MbnTrainConfig *cfg;
     MbnTrainResult *res;
     MbnDataset *train_ds, *val_ds;
-    MbnLoader *loaders[MAX_RANKS];
+    MbnLoader **loaders; /* n_local * accumulate, as MbnTrainRun.loaders */
+    int n_loaders;
     MbnLoader *val_loader;
     MbnNet nets[MAX_RANKS];
     MbnComm *comm;
@@ -51,10 +52,16 @@ static int open_data(Run *t) {
             t->val_ds = NULL;
         }
     }
-    for (int r = 0; r < t->n_local; r++) {
-        MbnLoaderConfig lc = {c->batch_size, c->resolution,     c->workers,     c->seed, true,
-                              true,          t->comm->rank + r, t->comm->world, 0};
-        MBN_TRY(mbn_loader_create(t->train_ds, &lc, &t->loaders[r]));
+    /* Shards: one per (rank, micro-batch), as a world * accumulate-rank run has them. */
+    int M = c->accumulate, world = t->comm->world * M;
+    t->loaders = calloc((size_t)(t->n_local * M), sizeof *t->loaders);
+    if (!t->loaders) return mbn_fail(MBN_EFAIL, "out of host memory");
+    t->n_loaders = t->n_local * M;
+    for (int i = 0; i < t->n_loaders; i++) {
+        int shard = t->comm->rank * M + i; /* (comm->rank + r) * M + m with i = r * M + m */
+        MbnLoaderConfig lc = {c->batch_size, c->resolution, c->workers, c->seed, true,
+                              true,          shard,         world,      0};
+        MBN_TRY(mbn_loader_create(t->train_ds, &lc, &t->loaders[i]));
     }
     if (t->val_ds) {
         MbnLoaderConfig lc = {
@@ -205,7 +212,7 @@ static int train_loop(Run *t) {
     MbnLoopConfig lc = {c->epochs,           t->lr,        c->momentum,
                         c->weight_decay,     c->smoothing, c->decay_all,
                         c->save_every_steps, c->max_steps, c->quiet};
-    MbnTrainRun run = {t->comm, t->nets, t->loaders, t->val_loader, t->pos};
+    MbnTrainRun run = {t->comm, t->cfg->accumulate, t->nets, t->loaders, t->val_loader, t->pos};
     MbnTrainHooks hooks = {t,       on_epoch_begin, on_step_done,     on_epoch_done,
                            on_save, on_evaluated,   on_stop_requested};
     MbnLoopResult lr;
@@ -242,13 +249,14 @@ static int train_loop(Run *t) {
 }
 
 static void cleanup(Run *t) {
-    for (int r = 0; r < t->n_local; r++) {
-        if (t->loaders[r]) {
-            t->res->skipped += mbn_loader_skipped(t->loaders[r]);
-            mbn_loader_destroy(t->loaders[r]);
-        }
-        mbn_net_destroy(&t->nets[r]);
+    for (int i = 0; i < t->n_loaders; i++) {
+        if (!t->loaders[i]) continue;
+        t->res->skipped += mbn_loader_skipped(t->loaders[i]);
+        mbn_loader_destroy(t->loaders[i]);
     }
+    free(t->loaders);
+    for (int r = 0; r < t->n_local; r++)
+        mbn_net_destroy(&t->nets[r]);
     if (t->val_loader) mbn_loader_destroy(t->val_loader);
     if (t->train_ds) mbn_dataset_free(t->train_ds);
     if (t->val_ds) mbn_dataset_free(t->val_ds);
@@ -262,6 +270,8 @@ int mbn_train(const MbnTrainConfig *cfg, MbnComm *comm, MbnTrainResult *res) {
     if (cfg->n_devices < 1 || cfg->n_devices > MAX_RANKS)
         return mbn_fail(MBN_EUSAGE, "n_devices %d: between 1 and %d devices can train together",
                         cfg->n_devices, MAX_RANKS);
+    if (cfg->accumulate < 1)
+        return mbn_fail(MBN_EUSAGE, "accumulate %d: must be at least 1", cfg->accumulate);
     if (cfg->n_devices != comm->n_local)
         return mbn_fail(MBN_EFAIL, "n_devices %d: this process drives %d ranks", cfg->n_devices,
                         comm->n_local);
@@ -308,13 +318,20 @@ int mbn_train(const MbnTrainConfig *cfg, MbnComm *comm, MbnTrainResult *res) {
                                       t.train_ds->num_classes);
     if (rc == MBN_OK && t.rank0)
         rc = mbn_run_log_open(&t.log, cfg->ckpt_dir, t.pos.global_step == 0);
-    if (rc == MBN_OK && !t.quiet)
+    if (rc == MBN_OK && !t.quiet) {
+        char per_rank[96];
+        if (cfg->accumulate > 1)
+            snprintf(per_rank, sizeof per_rank, "%d micro-batches of %d", cfg->accumulate,
+                     cfg->batch_size);
+        else
+            snprintf(per_rank, sizeof per_rank, "%d", cfg->batch_size);
         fprintf(stderr,
                 "mbn: training MobileNet V1 %g-%d (%d classes) on %d %s rank%s: %lld "
-                "images, %lld steps per epoch of %d per rank, %d epochs\n",
+                "images, %lld steps per epoch of %s per rank, %d epochs\n",
                 (double)arch.alpha, arch.resolution, arch.num_classes, comm->world, comm->name,
                 comm->world > 1 ? "s" : "", (long long)t.train_ds->count,
-                (long long)t.lr.steps_per_epoch, cfg->batch_size, cfg->epochs);
+                (long long)t.lr.steps_per_epoch, per_rank, cfg->epochs);
+    }
     if (rc == MBN_OK) rc = train_loop(&t);
     mbn_stop_signals_restore();
     cleanup(&t);

@@ -17,6 +17,7 @@ typedef struct {
     int num_classes; /* 0: take the dataset's class count */
     const char *data_dir;
     int batch_size; /* per device (rank), as the seed's batch_size per GPU */
+    int accumulate; /* micro-batches of batch_size per rank and optimizer step (>= 1) */
     int workers;
     int epochs;
     MbnLrSchedule lr;

@@ -210,6 +210,7 @@ static int run_epochs(Loop *L) {
         MBN_TRY(save(L));
         res->epochs = epoch + 1;
         pos->step_in_epoch = 0;
+        pos->name_step_samples = pos->samples_per_step; /* a new epoch is named in our steps */
         if (run->val_loader) MBN_TRY(evaluate_epoch(L, epoch));
     }
     res->steps = pos->global_step;

@@ -34,6 +34,7 @@ typedef struct {
     bool rank0;
     bool quiet; /* every rank but 0 is quiet */
     MbnLrSchedule lr;
+    int64_t samples_per_step; /* batch size x ranks x micro-batches */
     MbnTrainPosition pos;
     MbnRunLog log;
     MbnProgress prog;
@@ -115,15 +116,23 @@ static int resume(Run *t) {
         mbn_warn("%s was trained with seed %llu; continuing with seed %llu changes the data "
                  "order",
                  path, (unsigned long long)t->pos.seed, (unsigned long long)c->seed);
-    if (t->pos.steps_per_epoch != t->lr.steps_per_epoch) {
-        mbn_warn("%s: %lld steps per epoch then, %lld now (dataset or batch size changed); "
-                 "restarting the interrupted epoch",
-                 path, (long long)t->pos.steps_per_epoch, (long long)t->lr.steps_per_epoch);
-        t->pos.step_in_epoch = 0;
-    }
-    if (t->pos.step_in_epoch >= t->lr.steps_per_epoch) {
-        t->pos.epoch++;
-        t->pos.step_in_epoch = 0;
+    MbnTrainPosition was = t->pos;
+    int64_t repeated = 0;
+    if (mbn_train_position_restate(&t->pos, t->lr.steps_per_epoch, t->samples_per_step,
+                                   &repeated)) {
+        if (was.samples_per_step > 0)
+            mbn_warn("%s: %lld steps per epoch of %lld images then, %lld of %lld now (ranks, "
+                     "batch size, accumulate or dataset changed): epoch %d step %lld is step "
+                     "%lld now%s",
+                     path, (long long)was.steps_per_epoch, (long long)was.samples_per_step,
+                     (long long)t->lr.steps_per_epoch, (long long)t->samples_per_step,
+                     was.epoch + 1, (long long)was.step_in_epoch, (long long)t->pos.step_in_epoch,
+                     repeated ? " (rounded down: a few images of the epoch are trained again)"
+                              : "");
+        else
+            mbn_warn("%s: %lld steps per epoch then, %lld now (dataset or batch size changed); "
+                     "restarting the interrupted epoch",
+                     path, (long long)was.steps_per_epoch, (long long)t->lr.steps_per_epoch);
     }
     fprintf(stderr, "mbn: resuming from %s at epoch %d, step %lld\n", path, t->pos.epoch + 1,
             (long long)t->pos.step_in_epoch);
@@ -183,7 +192,8 @@ static int on_save(void *ctx, MbnNet *net, const MbnTrainPosition *pos) {
     const MbnTrainConfig *c = t->cfg;
     mbn_run_log_flush(&t->log);
     char path[1200];
-    mbn_ckpt_path(path, sizeof path, c->ckpt_dir, pos->epoch + 1, pos->step_in_epoch);
+    mbn_ckpt_path(path, sizeof path, c->ckpt_dir, pos->epoch + 1,
+                  mbn_train_position_name_step(pos));
     MBN_TRY(mbn_train_state_save(path, net, pos));
     snprintf(t->res->checkpoint, sizeof t->res->checkpoint, "%s", path);
     if (c->keep_max > 0) MBN_TRY(mbn_ckpt_rotate(c->ckpt_dir, c->keep_max));
@@ -310,6 +320,8 @@ int mbn_train(const MbnTrainConfig *cfg, MbnComm *comm, MbnTrainResult *res) {
             t.lr.decay_epochs =
                 cfg->epochs - t.lr.warmup_epochs > 0 ? cfg->epochs - t.lr.warmup_epochs : 1;
         t.pos.steps_per_epoch = t.lr.steps_per_epoch;
+        t.samples_per_step = (int64_t)cfg->batch_size * comm->world * cfg->accumulate;
+        t.pos.samples_per_step = t.pos.name_step_samples = t.samples_per_step;
     }
     if (rc == MBN_OK) rc = build_nets(&t, &arch);
     if (rc == MBN_OK) rc = resume(&t);

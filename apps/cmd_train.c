@@ -137,8 +137,8 @@ int cmd_train(int argc, char **argv) {
          "DIR"},
         {"keep-checkpoint-max", FLAG_INT, &keep, "checkpoints kept (default 10)", "N"},
         {"save-every-steps", FLAG_INT, &save_every,
-         "also checkpoint every N steps (default: per "
-         "epoch only)",
+         "also checkpoint every N steps (default: per epoch only); "
+         "--keep-checkpoint-max counts these too",
          "N"},
         {"workers", FLAG_INT, &workers, "data loader threads (default 8, capped at the cores)",
          "N"},
@@ -150,12 +150,27 @@ int cmd_train(int argc, char **argv) {
         {"no-eval", FLAG_BOOL, &no_eval, "skip evaluation after each epoch", NULL},
         {"quiet", FLAG_BOOL, &quiet, "no progress output", NULL},
     };
+    char description[1600];
+    snprintf(
+        description, sizeof description,
+        "Trains MobileNet V1 with momentum SGD, a cosine or piecewise schedule and "
+        "label-smoothed cross-entropy (the seed's recipe), evaluating top-1/top-5 after each "
+        "epoch and checkpointing to --ckpt-dir.\n\n"
+        "Data-parallel: --device 0,1 (or all) trains one rank per listed device in this "
+        "process; `mpirun -np N mbn train ...` trains N ranks, one device each (the local "
+        "rank's among those --device matches; default every GPU), on one machine or many. "
+        "--batch-size is per rank; gradients are averaged every step in a fixed order, so "
+        "N MPI ranks, N in-process devices and one process with --accumulate N give the "
+        "same weights. Rank 0 logs, evaluates, checkpoints and prints. This mbn was built "
+        "%s.\n\n"
+        "Ctrl-C (SIGINT) or SIGTERM finishes the current step, writes a checkpoint and "
+        "exits with status 1 (\"interrupted\": true with --json); --resume auto continues from "
+        "there, bit-identically with the same ranks (with others: at the same image of the "
+        "epoch).",
+        mbn_mpi_available() ? "with MPI" : "without MPI (rebuild with libopenmpi-dev for mpirun)");
     MbnCli cli = {"train",
                   "mbn train --data DIR [--epochs N] [--batch-size B] [flags]",
-                  "Trains MobileNet V1 with momentum SGD, a cosine or piecewise schedule and "
-                  "label-smoothed cross-entropy (the seed's recipe), evaluating top-1/top-5 after "
-                  "each epoch and checkpointing to --ckpt-dir.\n--device all or --device 0,1 "
-                  "trains data-parallel: --batch-size per device, gradients averaged every step.",
+                  description,
                   flags,
                   (int)(sizeof flags / sizeof flags[0]),
                   NULL,

@@ -258,12 +258,25 @@ static int train_loop(Run *t) {
     return rc;
 }
 
-static void cleanup(Run *t) {
-    for (int i = 0; i < t->n_loaders; i++) {
-        if (!t->loaders[i]) continue;
-        t->res->skipped += mbn_loader_skipped(t->loaders[i]);
-        mbn_loader_destroy(t->loaders[i]);
+/* Unusable images over every rank's shards (each rank only sees its own). */
+static int count_skipped(Run *t) {
+    int64_t mine = 0;
+    for (int i = 0; i < t->n_loaders; i++)
+        mine += mbn_loader_skipped(t->loaders[i]);
+    if (t->comm->world == t->n_local) {
+        t->res->skipped = mine;
+        return MBN_OK;
     }
+    /* The mean is exact enough: counts far below 2^24, rounded back after * world. */
+    float v = (float)mine, *bufs[1] = {&v};
+    MBN_TRY(t->comm->allreduce_mean(t->comm, bufs, 1));
+    t->res->skipped = llround((double)v * t->comm->world);
+    return MBN_OK;
+}
+
+static void cleanup(Run *t) {
+    for (int i = 0; i < t->n_loaders; i++)
+        if (t->loaders[i]) mbn_loader_destroy(t->loaders[i]);
     free(t->loaders);
     for (int r = 0; r < t->n_local; r++)
         mbn_net_destroy(&t->nets[r]);
@@ -345,6 +358,7 @@ int mbn_train(const MbnTrainConfig *cfg, MbnComm *comm, MbnTrainResult *res) {
                 (long long)t.lr.steps_per_epoch, per_rank, cfg->epochs);
     }
     if (rc == MBN_OK) rc = train_loop(&t);
+    if (rc == MBN_OK) rc = count_skipped(&t); /* every rank gets here: a collective is safe */
     mbn_stop_signals_restore();
     cleanup(&t);
     return rc;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "apps/cli.h"
 #include "apps/commands.h"
@@ -27,33 +28,46 @@ static int by_prob(const void *a, const void *b) {
     return x->k - y->k;
 }
 
-/* labels.txt beside the checkpoint, when --labels is not given. */
-static char **find_labels(const char *flag, const char *ckpt, int K, int *n) {
-    char path[4096];
-    if (flag) {
-        snprintf(path, sizeof path, "%s", flag);
-    } else {
-        snprintf(path, sizeof path, "%s", ckpt);
-        char *slash = strrchr(path, '/');
-        if (slash)
-            snprintf(slash + 1, sizeof path - (size_t)(slash + 1 - path), "labels.txt");
-        else
-            snprintf(path, sizeof path, "labels.txt");
-    }
-    char **names = NULL;
+/* Class names for the output. --labels L is the user's explicit choice: a file that cannot be
+ * read or does not have one line per class is a usage error naming the flag. Without it,
+ * labels.txt beside the checkpoint is used when present and matching; one that does not match
+ * gives a warning and class numbers. *names stays NULL when class numbers are printed. */
+static int load_labels(const char *flag, const char *ckpt, int K, char ***names, int *n) {
+    *names = NULL;
     *n = 0;
-    if (mbn_labels_read(path, &names, n) != MBN_OK) {
-        if (flag) return NULL;
-        return NULL;
+    if (flag) {
+        if (mbn_labels_read(flag, names, n) != MBN_OK)
+            return mbn_fail_context(MBN_EUSAGE, "--labels");
+        if (*n == K) return MBN_OK;
+        int got = *n;
+        mbn_labels_free(*names, *n);
+        *names = NULL;
+        *n = 0;
+        return mbn_fail(MBN_EUSAGE,
+                        "--labels %s: %d names, but the model has %d classes (one line "
+                        "per class, in class-index order)",
+                        flag, got, K);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s", ckpt);
+    char *slash = strrchr(path, '/');
+    if (slash)
+        snprintf(slash + 1, sizeof path - (size_t)(slash + 1 - path), "labels.txt");
+    else
+        snprintf(path, sizeof path, "labels.txt");
+    if (access(path, F_OK) != 0) return MBN_OK; /* no labels: class numbers */
+    if (mbn_labels_read(path, names, n) != MBN_OK) {
+        mbn_warn("%s; printing class numbers", mbn_last_error());
+        return MBN_OK;
     }
     if (*n != K) {
         mbn_warn("%s has %d names but the model has %d classes; printing class numbers", path, *n,
                  K);
-        mbn_labels_free(names, *n);
+        mbn_labels_free(*names, *n);
+        *names = NULL;
         *n = 0;
-        return NULL;
     }
-    return names;
+    return MBN_OK;
 }
 
 int cmd_infer(int argc, char **argv) {
@@ -115,11 +129,11 @@ int cmd_infer(int argc, char **argv) {
             &cli, mbn_fail(MBN_EUSAGE, "--top-k %d: the model has only %d classes", top_k, K));
     }
     int n_names = 0;
-    char **names = find_labels(labels_flag, ckpt, K, &n_names);
-    if (labels_flag && !names) {
+    char **names = NULL;
+    rc = load_labels(labels_flag, ckpt, K, &names, &n_names);
+    if (rc) {
         mbn_session_close(&ses);
-        return mbn_cli_report(
-            &cli, mbn_fail(MBN_EUSAGE, "--labels %s: %s", labels_flag, mbn_last_error()));
+        return mbn_cli_report(&cli, rc);
     }
     MbnNet *net = &ses.net;
     MbnDataset *ds = NULL;

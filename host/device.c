@@ -137,7 +137,7 @@ int mbn_devices_select(const char *sel, const MbnDeviceInfo *all, int count, int
                        int *n_selected) {
     *selected = NULL;
     *n_selected = 0;
-    const char *flag = "--device";
+    const char *flag = "device"; /* the parameter (--device on the command line) */
     if (!sel || !*sel) {
         const char *env = getenv("MBN_DEVICE");
         if (env && *env) {
@@ -231,7 +231,7 @@ static int resolve_variants(MbnDevice *dev, const MbnVariantOverride *ov, int n)
     MBN_TRY(mbn_variants_resolve(&dev->variants, &dev->info, family));
     for (int i = 0; i < n; i++)
         MBN_TRY(mbn_variants_override(&dev->variants, &dev->info, &ov[i]));
-    snprintf(dev->build_options, sizeof dev->build_options, "-cl-std=CL1.2 -DMBN_FLOAT=float");
+    snprintf(dev->build_options, sizeof dev->build_options, "-cl-std=CL1.2");
     return mbn_variants_build_options(&dev->variants, dev->build_options,
                                       sizeof dev->build_options);
 }

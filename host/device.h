@@ -50,7 +50,6 @@ typedef struct MbnDevice {
     cl_command_queue queue;
     cl_program program;
     cl_kernel kernels[MBN_KERNEL_COUNT];
-    size_t kernel_wg[MBN_KERNEL_COUNT]; /* CL_KERNEL_WORK_GROUP_SIZE per kernel */
     MbnVariantSet variants;             /* which kernel variant each op uses (host/variants.h) */
     char build_options[4096];           /* the program's build options, variant defines included */
     unsigned long long launches;        /* kernels and GEMMs enqueued since open (bench) */

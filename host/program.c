@@ -54,6 +54,17 @@ int mbn_program_cache_path(const MbnDevice *dev, char *out, size_t len) {
     return n > 0 && (size_t)n < len ? 0 : -1;
 }
 
+int mbn_program_marker_path(const MbnDevice *dev, const char *tag, char *out, size_t len) {
+    char dir[3072];
+    if (mbn_cache_dir(dir, sizeof dir) != 0) return -1;
+    uint64_t key[2];
+    cache_key(dev, key);
+    uint64_t t = mbn_hash64(0xcbf29ce484222325ULL, tag, strlen(tag));
+    int n = snprintf(out, len, "%s/first-run/%016llx%016llx-%016llx", dir,
+                     (unsigned long long)key[0], (unsigned long long)key[1], (unsigned long long)t);
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
 static int cache_enabled(const MbnDevice *dev) {
     const char *e = getenv("MBN_PROGRAM_CACHE");
     if (e && strcmp(e, "0") == 0) return 0;

@@ -35,26 +35,43 @@ static inline float16 epilogue16(float16 v, __global const float *bias, int n, i
     return epilogue == 1 ? clamp(v, 0.0f, 6.0f) : v;
 }
 
-/* The full 6 x 32 tile: rows r[0..5] (clamped to M - 1 by the caller; stores are masked). */
+/* The full 6 x 32 tile: rows r[0..5] (clamped to M - 1 by the caller; stores are masked).
+ * The six A values of step k are at Ak[o0..o5]: one pointer that advances by the k stride
+ * (1, or lda when A is stored transposed) and six fixed row offsets, so the loop body is the
+ * 12 FMAs, two B loads and six broadcasts with nothing else to compute (the a_trans select
+ * per load and six row pointers cost as many instructions as the FMAs, and spilled). */
 static void tile_full(__global const float *A, int lda, int a_trans, __global const float *B,
                       int ldb, __global float *C, int ldc, __global const float *bias,
                       int relu6, int m0, int n0, int M, int K) {
-    int r0 = min(m0 + 0, M - 1), r1 = min(m0 + 1, M - 1), r2 = min(m0 + 2, M - 1);
-    int r3 = min(m0 + 3, M - 1), r4 = min(m0 + 4, M - 1), r5 = min(m0 + 5, M - 1);
+    size_t rs = a_trans ? 1 : (size_t)lda, ks = a_trans ? (size_t)lda : 1;
+    size_t o0 = (size_t)min(m0 + 0, M - 1) * rs, o1 = (size_t)min(m0 + 1, M - 1) * rs;
+    size_t o2 = (size_t)min(m0 + 2, M - 1) * rs, o3 = (size_t)min(m0 + 3, M - 1) * rs;
+    size_t o4 = (size_t)min(m0 + 4, M - 1) * rs, o5 = (size_t)min(m0 + 5, M - 1) * rs;
     float16 c00 = 0.0f, c01 = 0.0f, c10 = 0.0f, c11 = 0.0f, c20 = 0.0f, c21 = 0.0f;
     float16 c30 = 0.0f, c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f;
-    __global const float *Bp = B + n0;
-    for (int k = 0; k < K; k++) {
-        float16 b0 = vload16(0, Bp), b1 = vload16(1, Bp);
-        Bp += ldb;
-        float a;
-        a = GEMM_A(r0, k); c00 = fma((float16)a, b0, c00); c01 = fma((float16)a, b1, c01);
-        a = GEMM_A(r1, k); c10 = fma((float16)a, b0, c10); c11 = fma((float16)a, b1, c11);
-        a = GEMM_A(r2, k); c20 = fma((float16)a, b0, c20); c21 = fma((float16)a, b1, c21);
-        a = GEMM_A(r3, k); c30 = fma((float16)a, b0, c30); c31 = fma((float16)a, b1, c31);
-        a = GEMM_A(r4, k); c40 = fma((float16)a, b0, c40); c41 = fma((float16)a, b1, c41);
-        a = GEMM_A(r5, k); c50 = fma((float16)a, b0, c50); c51 = fma((float16)a, b1, c51);
+    __global const float *Bp = B + n0, *Ak = A;
+#define GEMM_STEP(kk)                                                                              \
+    {                                                                                              \
+        float16 b0 = vload16(0, Bp + (kk) * (size_t)ldb), b1 = vload16(1, Bp + (kk) * (size_t)ldb); \
+        float a;                                                                                   \
+        a = Ak[o0 + (kk) * ks]; c00 = fma((float16)a, b0, c00); c01 = fma((float16)a, b1, c01);    \
+        a = Ak[o1 + (kk) * ks]; c10 = fma((float16)a, b0, c10); c11 = fma((float16)a, b1, c11);    \
+        a = Ak[o2 + (kk) * ks]; c20 = fma((float16)a, b0, c20); c21 = fma((float16)a, b1, c21);    \
+        a = Ak[o3 + (kk) * ks]; c30 = fma((float16)a, b0, c30); c31 = fma((float16)a, b1, c31);    \
+        a = Ak[o4 + (kk) * ks]; c40 = fma((float16)a, b0, c40); c41 = fma((float16)a, b1, c41);    \
+        a = Ak[o5 + (kk) * ks]; c50 = fma((float16)a, b0, c50); c51 = fma((float16)a, b1, c51);    \
     }
+    /* Two steps per iteration halve the loop's pointer updates; each accumulator still sums k
+     * in order. */
+    int k = 0;
+    for (; k + 2 <= K; k += 2) {
+        GEMM_STEP(0)
+        GEMM_STEP(1)
+        Bp += 2 * (size_t)ldb;
+        Ak += 2 * ks;
+    }
+    if (k < K) GEMM_STEP(0)
+#undef GEMM_STEP
 #define STORE_ROW(i, x0, x1)                                                                      \
     if (m0 + i < M) {                                                                             \
         vstore16(epilogue16(x0, bias, n0, relu6), 0, C + (size_t)(m0 + i) * ldc + n0);           \
@@ -76,19 +93,22 @@ static void tile_full(__global const float *A, int lda, int a_trans, __global co
     static void tile_w##W(__global const float *A, int lda, int a_trans,                           \
                           __global const float *B, int ldb, __global float *C, int ldc,            \
                           __global const float *bias, int relu6, int m0, int n0, int M, int K) {   \
-        int r0 = min(m0 + 0, M - 1), r1 = min(m0 + 1, M - 1), r2 = min(m0 + 2, M - 1);             \
-        int r3 = min(m0 + 3, M - 1), r4 = min(m0 + 4, M - 1), r5 = min(m0 + 5, M - 1);             \
+        size_t rs = a_trans ? 1 : (size_t)lda, ks = a_trans ? (size_t)lda : 1;                     \
+        size_t o0 = (size_t)min(m0 + 0, M - 1) * rs, o1 = (size_t)min(m0 + 1, M - 1) * rs;         \
+        size_t o2 = (size_t)min(m0 + 2, M - 1) * rs, o3 = (size_t)min(m0 + 3, M - 1) * rs;         \
+        size_t o4 = (size_t)min(m0 + 4, M - 1) * rs, o5 = (size_t)min(m0 + 5, M - 1) * rs;         \
         float##W c0 = 0.0f, c1 = 0.0f, c2 = 0.0f, c3 = 0.0f, c4 = 0.0f, c5 = 0.0f;                 \
-        __global const float *Bp = B + n0;                                                         \
+        __global const float *Bp = B + n0, *Ak = A;                                                \
         for (int k = 0; k < K; k++) {                                                              \
             float##W b = vload##W(0, Bp);                                                          \
+            c0 = fma((float##W)Ak[o0], b, c0);                                                     \
+            c1 = fma((float##W)Ak[o1], b, c1);                                                     \
+            c2 = fma((float##W)Ak[o2], b, c2);                                                     \
+            c3 = fma((float##W)Ak[o3], b, c3);                                                     \
+            c4 = fma((float##W)Ak[o4], b, c4);                                                     \
+            c5 = fma((float##W)Ak[o5], b, c5);                                                     \
             Bp += ldb;                                                                             \
-            c0 = fma((float##W)GEMM_A(r0, k), b, c0);                                              \
-            c1 = fma((float##W)GEMM_A(r1, k), b, c1);                                              \
-            c2 = fma((float##W)GEMM_A(r2, k), b, c2);                                              \
-            c3 = fma((float##W)GEMM_A(r3, k), b, c3);                                              \
-            c4 = fma((float##W)GEMM_A(r4, k), b, c4);                                              \
-            c5 = fma((float##W)GEMM_A(r5, k), b, c5);                                              \
+            Ak += ks;                                                                              \
         }                                                                                          \
         float##W bv = relu6 ? vload##W(0, bias + n0) : (float##W)0.0f;                             \
         float##W rows[6] = {c0, c1, c2, c3, c4, c5};                                               \

@@ -40,7 +40,7 @@ static inline float16 epilogue16(float16 v, __global const float *bias, int n, i
  * (1, or lda when A is stored transposed) and six fixed row offsets, so the loop body is the
  * 12 FMAs, two B loads and six broadcasts with nothing else to compute (the a_trans select
  * per load and six row pointers cost as many instructions as the FMAs, and spilled). */
-static void tile_full(__global const float *A, int lda, int a_trans, __global const float *B,
+static void tile_full(__global const float *A, int lda, int a_trans, __global const float *Bt,
                       int ldb, __global float *C, int ldc, __global const float *bias,
                       int relu6, int m0, int n0, int M, int K) {
     size_t rs = a_trans ? 1 : (size_t)lda, ks = a_trans ? (size_t)lda : 1;
@@ -49,7 +49,7 @@ static void tile_full(__global const float *A, int lda, int a_trans, __global co
     size_t o4 = (size_t)min(m0 + 4, M - 1) * rs, o5 = (size_t)min(m0 + 5, M - 1) * rs;
     float16 c00 = 0.0f, c01 = 0.0f, c10 = 0.0f, c11 = 0.0f, c20 = 0.0f, c21 = 0.0f;
     float16 c30 = 0.0f, c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f;
-    __global const float *Bp = B + n0, *Ak = A;
+    __global const float *Bp = Bt, *Ak = A;
 #define GEMM_STEP(kk)                                                                              \
     {                                                                                              \
         float16 b0 = vload16(0, Bp + (kk) * (size_t)ldb), b1 = vload16(1, Bp + (kk) * (size_t)ldb); \
@@ -91,14 +91,14 @@ static void tile_full(__global const float *A, int lda, int a_trans, __global co
  * floatW accumulator per row, same summation order as tile_full. */
 #define GEMM_NARROW_TILE(W)                                                                        \
     static void tile_w##W(__global const float *A, int lda, int a_trans,                           \
-                          __global const float *B, int ldb, __global float *C, int ldc,            \
+                          __global const float *Bt, int ldb, __global float *C, int ldc,           \
                           __global const float *bias, int relu6, int m0, int n0, int M, int K) {   \
         size_t rs = a_trans ? 1 : (size_t)lda, ks = a_trans ? (size_t)lda : 1;                     \
         size_t o0 = (size_t)min(m0 + 0, M - 1) * rs, o1 = (size_t)min(m0 + 1, M - 1) * rs;         \
         size_t o2 = (size_t)min(m0 + 2, M - 1) * rs, o3 = (size_t)min(m0 + 3, M - 1) * rs;         \
         size_t o4 = (size_t)min(m0 + 4, M - 1) * rs, o5 = (size_t)min(m0 + 5, M - 1) * rs;         \
         float##W c0 = 0.0f, c1 = 0.0f, c2 = 0.0f, c3 = 0.0f, c4 = 0.0f, c5 = 0.0f;                 \
-        __global const float *Bp = B + n0, *Ak = A;                                                \
+        __global const float *Bp = Bt, *Ak = A;                                                    \
         for (int k = 0; k < K; k++) {                                                              \
             float##W b = vload##W(0, Bp);                                                          \
             c0 = fma((float##W)Ak[o0], b, c0);                                                     \
@@ -124,23 +124,59 @@ GEMM_NARROW_TILE(8)
 #undef GEMM_NARROW_TILE
 
 /* The last column tile when N is not a multiple of 32: 16- and 8-wide tiles, then scalar
- * columns, all in the same summation order as tile_full. */
-static void tile_edge(__global const float *A, int lda, int a_trans, __global const float *B,
+ * columns, all in the same summation order as tile_full. Bt points at column n0. */
+static void tile_edge(__global const float *A, int lda, int a_trans, __global const float *Bt,
                       int ldb, __global float *C, int ldc, __global const float *bias,
                       int relu6, int m0, int n0, int M, int N, int K) {
+    int j0 = n0;
     for (; N - n0 >= 16; n0 += 16)
-        tile_w16(A, lda, a_trans, B, ldb, C, ldc, bias, relu6, m0, n0, M, K);
+        tile_w16(A, lda, a_trans, Bt + (n0 - j0), ldb, C, ldc, bias, relu6, m0, n0, M, K);
     for (; N - n0 >= 8; n0 += 8)
-        tile_w8(A, lda, a_trans, B, ldb, C, ldc, bias, relu6, m0, n0, M, K);
+        tile_w8(A, lda, a_trans, Bt + (n0 - j0), ldb, C, ldc, bias, relu6, m0, n0, M, K);
     for (int i = 0; i < GEMM_TM && m0 + i < M; i++) {
         for (int j = n0; j < N; j++) {
             float acc = 0.0f;
-            for (int k = 0; k < K; k++) acc = fma(GEMM_A(m0 + i, k), B[(size_t)k * ldb + j], acc);
+            for (int k = 0; k < K; k++)
+                acc = fma(GEMM_A(m0 + i, k), Bt[(size_t)k * ldb + (j - j0)], acc);
             if (relu6) acc += bias[j];
             if (relu6 == 1) acc = clamp(acc, 0.0f, 6.0f);
             C[(size_t)(m0 + i) * ldc + j] = acc;
         }
     }
+}
+
+/* B in packed panels (b_packed = 1, the forward weights on CPUs, made by pack_b32): the full
+ * 32-column panels stored one after the other, each [K][32] contiguous, then the remaining
+ * N % 32 columns as [K][N % 32]. A tile then streams K consecutive 128-byte rows. Row-major B
+ * with ldb floats between rows puts successive k rows ldb * 4 bytes apart: at 512 and 1024
+ * channels (2 and 4 KiB) they all fall into the same few L1 sets and evict each other.
+ * Returns the tile's first element and sets its row stride. */
+static __global const float *b_tile(__global const float *B, int ldb, int b_packed, int n0,
+                                    int N, int K, int *ldbt) {
+    if (!b_packed) {
+        *ldbt = ldb;
+        return B + n0;
+    }
+    int full = N / GEMM_TN * GEMM_TN;
+    if (n0 < full) {
+        *ldbt = GEMM_TN;
+        return B + (size_t)(n0 / GEMM_TN) * K * GEMM_TN;
+    }
+    *ldbt = N - full;
+    return B + (size_t)full * K + (n0 - full);
+}
+
+/* dst = src[rows, cols] (pointwise weights [Cout, Cin]) as the packed B operand of gemm_tiled
+ * for B[k, n] = src[n, k] (K = cols, N = rows): see b_tile. */
+__kernel void pack_b32(__global const float *src, int s_off, __global float *dst, int d_off,
+                       int rows, int cols) {
+    int k = get_global_id(0);
+    int n = get_global_id(1);
+    if (k >= cols || n >= rows) return;
+    int full = rows / GEMM_TN * GEMM_TN;
+    size_t to = n < full ? (size_t)(n / GEMM_TN) * cols * GEMM_TN + (size_t)k * GEMM_TN + n % GEMM_TN
+                         : (size_t)full * cols + (size_t)k * (rows - full) + (n - full);
+    dst[d_off + to] = src[s_off + (size_t)n * cols + k];
 }
 
 /* Global size: dimension 0 = groups of `ctiles` column tiles of 32 columns, dimension 1 =
@@ -152,26 +188,29 @@ static void tile_edge(__global const float *A, int lda, int a_trans, __global co
 __kernel void gemm_tiled(__global const float *A, int a_off, int lda, int a_trans,
                          __global const float *B, int b_off, int ldb, __global float *C, int c_off,
                          int ldc, __global const float *bias, int bias_off, int relu6, int M,
-                         int N, int K, int tiles, int k_chunk, int c_chunk, int ctiles) {
+                         int N, int K, int tiles, int k_chunk, int c_chunk, int ctiles,
+                         int b_packed) {
     int nb = get_global_id(0) * ctiles * GEMM_TN;
     int t0 = get_global_id(1) * tiles;
     int p = get_global_id(2);
     if (nb >= N || p * k_chunk >= K) return;
     A += a_off + (size_t)p * k_chunk * (a_trans ? lda : 1);
-    B += b_off + (size_t)p * k_chunk * ldb;
+    B += b_off + (size_t)p * k_chunk * ldb; /* split K: row-major B only (p = 0 when packed) */
     C += c_off + (size_t)p * c_chunk;
+    int Kfull = K;
     K = min(k_chunk, K - p * k_chunk);
     bias += bias_off;
     for (int t = t0; t < t0 + tiles; t++) {
         int m0 = t * GEMM_TM;
         if (m0 >= M) return;
         for (int j = 0; j < ctiles; j++) {
-            int n0 = nb + j * GEMM_TN;
+            int n0 = nb + j * GEMM_TN, ldbt;
             if (n0 >= N) break;
+            __global const float *Bt = b_tile(B, ldb, b_packed, n0, N, Kfull, &ldbt);
             if (n0 + GEMM_TN <= N)
-                tile_full(A, lda, a_trans, B, ldb, C, ldc, bias, relu6, m0, n0, M, K);
+                tile_full(A, lda, a_trans, Bt, ldbt, C, ldc, bias, relu6, m0, n0, M, K);
             else
-                tile_edge(A, lda, a_trans, B, ldb, C, ldc, bias, relu6, m0, n0, M, N, K);
+                tile_edge(A, lda, a_trans, Bt, ldbt, C, ldc, bias, relu6, m0, n0, M, N, K);
         }
     }
 }

@@ -32,8 +32,8 @@ int mbn_op_fc_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf b, MbnBuf y, int N, i
 }
 
 int mbn_op_fc_fwd_t(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf b, MbnBuf y, int N, int C, int K) {
-    return mbn_ops_gemm(d, x, (size_t)C, false, wt, (size_t)K, y, (size_t)K, b, MBN_EP_BIAS,
-                        (size_t)N, (size_t)K, (size_t)C);
+    return mbn_ops_gemm_wt(d, x, (size_t)C, wt, y, (size_t)K, b, MBN_EP_BIAS, (size_t)N, (size_t)K,
+                           (size_t)C);
 }
 
 int mbn_op_fc_bwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf dy, MbnBuf dx, MbnBuf dw, MbnBuf db,

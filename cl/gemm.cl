@@ -35,43 +35,67 @@ static inline float16 epilogue16(float16 v, __global const float *bias, int n, i
     return epilogue == 1 ? clamp(v, 0.0f, 6.0f) : v;
 }
 
-/* The full 6 x 32 tile: rows r[0..5] (clamped to M - 1 by the caller; stores are masked).
- * The six A values of step k are at Ak[o0..o5]: one pointer that advances by the k stride
- * (1, or lda when A is stored transposed) and six fixed row offsets, so the loop body is the
- * 12 FMAs, two B loads and six broadcasts with nothing else to compute (the a_trans select
- * per load and six row pointers cost as many instructions as the FMAs, and spilled). */
+/* One k step of the 6 x 32 tile: two B vectors, six broadcasts of A (a0..a5 expressions of
+ * kk), twelve FMAs. */
+#define GEMM_STEP(kk, a0, a1, a2, a3, a4, a5)                                                     \
+    {                                                                                             \
+        float16 b0 = vload16(0, Bp + (kk) * (size_t)ldb), b1 = vload16(1, Bp + (kk) * (size_t)ldb); \
+        float a;                                                                                  \
+        a = (a0); c00 = fma((float16)a, b0, c00); c01 = fma((float16)a, b1, c01);                 \
+        a = (a1); c10 = fma((float16)a, b0, c10); c11 = fma((float16)a, b1, c11);                 \
+        a = (a2); c20 = fma((float16)a, b0, c20); c21 = fma((float16)a, b1, c21);                 \
+        a = (a3); c30 = fma((float16)a, b0, c30); c31 = fma((float16)a, b1, c31);                 \
+        a = (a4); c40 = fma((float16)a, b0, c40); c41 = fma((float16)a, b1, c41);                 \
+        a = (a5); c50 = fma((float16)a, b0, c50); c51 = fma((float16)a, b1, c51);                 \
+    }
+
+/* The full 6 x 32 tile: rows m0..m0+5 (those past M - 1 repeat row M - 1; their stores are
+ * masked). The k loop is the 12 FMAs, two B loads and six broadcasts with as little else as
+ * possible, in three forms: A row-major with all six rows present: two row pointers and the
+ * row stride, the six rows addressed as p0, p0 + lda, p0 + 2 lda, p3, ... (scaled-index
+ * addressing: three registers, no spills); A transposed (weight gradients): the six values are
+ * adjacent; otherwise six precomputed offsets. Two k steps per iteration halve the pointer
+ * updates. Every form sums each output over k in order: the same bits. */
 static void tile_full(__global const float *A, int lda, int a_trans, __global const float *Bt,
                       int ldb, __global float *C, int ldc, __global const float *bias,
                       int relu6, int m0, int n0, int M, int K) {
-    size_t rs = a_trans ? 1 : (size_t)lda, ks = a_trans ? (size_t)lda : 1;
-    size_t o0 = (size_t)min(m0 + 0, M - 1) * rs, o1 = (size_t)min(m0 + 1, M - 1) * rs;
-    size_t o2 = (size_t)min(m0 + 2, M - 1) * rs, o3 = (size_t)min(m0 + 3, M - 1) * rs;
-    size_t o4 = (size_t)min(m0 + 4, M - 1) * rs, o5 = (size_t)min(m0 + 5, M - 1) * rs;
     float16 c00 = 0.0f, c01 = 0.0f, c10 = 0.0f, c11 = 0.0f, c20 = 0.0f, c21 = 0.0f;
     float16 c30 = 0.0f, c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f;
-    __global const float *Bp = Bt, *Ak = A;
-#define GEMM_STEP(kk)                                                                              \
-    {                                                                                              \
-        float16 b0 = vload16(0, Bp + (kk) * (size_t)ldb), b1 = vload16(1, Bp + (kk) * (size_t)ldb); \
-        float a;                                                                                   \
-        a = Ak[o0 + (kk) * ks]; c00 = fma((float16)a, b0, c00); c01 = fma((float16)a, b1, c01);    \
-        a = Ak[o1 + (kk) * ks]; c10 = fma((float16)a, b0, c10); c11 = fma((float16)a, b1, c11);    \
-        a = Ak[o2 + (kk) * ks]; c20 = fma((float16)a, b0, c20); c21 = fma((float16)a, b1, c21);    \
-        a = Ak[o3 + (kk) * ks]; c30 = fma((float16)a, b0, c30); c31 = fma((float16)a, b1, c31);    \
-        a = Ak[o4 + (kk) * ks]; c40 = fma((float16)a, b0, c40); c41 = fma((float16)a, b1, c41);    \
-        a = Ak[o5 + (kk) * ks]; c50 = fma((float16)a, b0, c50); c51 = fma((float16)a, b1, c51);    \
-    }
-    /* Two steps per iteration halve the loop's pointer updates; each accumulator still sums k
-     * in order. */
+    __global const float *Bp = Bt;
     int k = 0;
-    for (; k + 2 <= K; k += 2) {
-        GEMM_STEP(0)
-        GEMM_STEP(1)
-        Bp += 2 * (size_t)ldb;
-        Ak += 2 * ks;
+    if (!a_trans && m0 + GEMM_TM <= M) {
+        size_t ld = (size_t)lda;
+        __global const float *p0 = A + (size_t)m0 * ld, *p3 = p0 + 3 * ld;
+        for (; k + 2 <= K; k += 2) {
+            GEMM_STEP(0, p0[0], p0[ld], p0[2 * ld], p3[0], p3[ld], p3[2 * ld])
+            GEMM_STEP(1, p0[1], p0[ld + 1], p0[2 * ld + 1], p3[1], p3[ld + 1], p3[2 * ld + 1])
+            Bp += 2 * (size_t)ldb;
+            p0 += 2;
+            p3 += 2;
+        }
+        if (k < K) GEMM_STEP(0, p0[0], p0[ld], p0[2 * ld], p3[0], p3[ld], p3[2 * ld])
+    } else if (a_trans && m0 + GEMM_TM <= M) {
+        size_t ld = (size_t)lda;
+        __global const float *p = A + m0;
+        for (; k + 2 <= K; k += 2) {
+            GEMM_STEP(0, p[0], p[1], p[2], p[3], p[4], p[5])
+            GEMM_STEP(1, p[ld], p[ld + 1], p[ld + 2], p[ld + 3], p[ld + 4], p[ld + 5])
+            Bp += 2 * (size_t)ldb;
+            p += 2 * ld;
+        }
+        if (k < K) GEMM_STEP(0, p[0], p[1], p[2], p[3], p[4], p[5])
+    } else {
+        size_t rs = a_trans ? 1 : (size_t)lda, ks = a_trans ? (size_t)lda : 1;
+        size_t o0 = (size_t)min(m0 + 0, M - 1) * rs, o1 = (size_t)min(m0 + 1, M - 1) * rs;
+        size_t o2 = (size_t)min(m0 + 2, M - 1) * rs, o3 = (size_t)min(m0 + 3, M - 1) * rs;
+        size_t o4 = (size_t)min(m0 + 4, M - 1) * rs, o5 = (size_t)min(m0 + 5, M - 1) * rs;
+        __global const float *Ak = A;
+        for (; k < K; k++) {
+            GEMM_STEP(0, Ak[o0], Ak[o1], Ak[o2], Ak[o3], Ak[o4], Ak[o5])
+            Bp += ldb;
+            Ak += ks;
+        }
     }
-    if (k < K) GEMM_STEP(0)
-#undef GEMM_STEP
 #define STORE_ROW(i, x0, x1)                                                                      \
     if (m0 + i < M) {                                                                             \
         vstore16(epilogue16(x0, bias, n0, relu6), 0, C + (size_t)(m0 + i) * ldc + n0);           \
@@ -85,6 +109,7 @@ static void tile_full(__global const float *A, int lda, int a_trans, __global co
     STORE_ROW(5, c50, c51)
 #undef STORE_ROW
 }
+#undef GEMM_STEP
 
 /* Narrow 6 x W tiles (W = 16 or 8) for the columns left of N when N is not a multiple of 32
  * (width multipliers below 1; at 0.25 several layers have 8 or 16 channels in total): one

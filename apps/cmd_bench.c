@@ -75,7 +75,7 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
     r->arch = *arch;
     r->peak_gflops = -1;
     r->device_memory_bytes = -1;
-    MBN_TRY(mbn_device_open(&dev, info));
+    MBN_TRY(mbn_device_open_for(&dev, info, train ? MBN_USE_TRAIN : MBN_USE_INFER));
     snprintf(r->tuning, sizeof r->tuning, "%s", dev.tuning);
     /* The peak first (cached after the first run): measured on an idle device. A failure to
      * measure it is a warning, not a failed benchmark. */

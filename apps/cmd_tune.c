@@ -46,9 +46,9 @@ static void progress(void *ctx, const MbnTuneStatus *st) {
     fflush(stderr);
 }
 
-static void print_decisions(const MbnTuneCache *c) {
+static void print_decisions(const MbnTuneCache *c, MbnUse use) {
     for (int op = 0; op < MBN_OP_COUNT; op++) {
-        const MbnTunedOp *o = &c->op[op];
+        const MbnTunedOp *o = &c->op[use][op];
         if (!o->set) continue;
         printf("  %-14s %s", mbn_op_name((MbnOp)op), o->row);
         for (int k = 0; k < o->n; k++)
@@ -101,7 +101,7 @@ static void json_result(MbnJson *j, const MbnDeviceInfo *info, const MbnTuneConf
     mbn_json_key(j, "decisions");
     mbn_json_begin_object(j);
     for (int op = 0; op < MBN_OP_COUNT; op++) {
-        const MbnTunedOp *o = &r->cache.op[op];
+        const MbnTunedOp *o = &r->cache.op[cfg->train ? MBN_USE_TRAIN : MBN_USE_INFER][op];
         if (!o->set) continue;
         mbn_json_key(j, mbn_op_name((MbnOp)op));
         mbn_json_begin_object(j);
@@ -230,7 +230,7 @@ int cmd_tune(int argc, char **argv) {
                    r->tried, r->rejected_wrong, r->failed,
                    r->budget_ran_out ? "; the budget ran out before the end" : "",
                    100.0 * r->clblast_share, r->clblast_searched ? " (searched)" : "");
-            print_decisions(&r->cache);
+            print_decisions(&r->cache, cfg.train ? MBN_USE_TRAIN : MBN_USE_INFER);
             printf("  saved to %s\n", path);
         }
         if (c.json) {

@@ -64,22 +64,28 @@ int mbn_tune_cache_path(const MbnDeviceInfo *info, char *out, size_t len) {
     return mbn_cache_path("tuning", file, out, len);
 }
 
+const char *mbn_use_name(MbnUse use) {
+    return use == MBN_USE_INFER ? "infer" : "train";
+}
+
 /* The decisions as canonical text: the id hashes this, the file holds it. */
 static void decisions(const MbnTuneCache *c, char *out, size_t len, bool with_workload) {
     size_t used = 0;
     out[0] = 0;
-    for (int op = 0; op < MBN_OP_COUNT; op++) {
-        const MbnTunedOp *t = &c->op[op];
-        if (!t->set) continue;
-        used +=
-            (size_t)snprintf(out + used, len - used, "op %s %s", mbn_op_name((MbnOp)op), t->row);
-        for (int p = 0; p < t->n && used < len; p++)
-            used += (size_t)snprintf(out + used, len - used, " %s=%d", t->param[p], t->value[p]);
-        if (with_workload && t->workload[0] && used < len)
-            used += (size_t)snprintf(out + used, len - used, " # %s", t->workload);
-        if (used < len) used += (size_t)snprintf(out + used, len - used, "\n");
-        if (used >= len) return;
-    }
+    for (int u = 0; u < MBN_USE_COUNT; u++)
+        for (int op = 0; op < MBN_OP_COUNT; op++) {
+            const MbnTunedOp *t = &c->op[u][op];
+            if (!t->set) continue;
+            used += (size_t)snprintf(out + used, len - used, "op %s %s %s", mbn_use_name((MbnUse)u),
+                                     mbn_op_name((MbnOp)op), t->row);
+            for (int p = 0; p < t->n && used < len; p++)
+                used +=
+                    (size_t)snprintf(out + used, len - used, " %s=%d", t->param[p], t->value[p]);
+            if (with_workload && t->workload[0] && used < len)
+                used += (size_t)snprintf(out + used, len - used, " # %s", t->workload);
+            if (used < len) used += (size_t)snprintf(out + used, len - used, "\n");
+            if (used >= len) return;
+        }
     for (int k = 0; k < c->n_clblast; k++) {
         const MbnClblastParams *s = &c->clblast[k];
         used += (size_t)snprintf(out + used, len - used, "clblast %s", s->kernel);
@@ -147,13 +153,19 @@ static bool parse_body(char *body, MbnTuneCache *c) {
         char *rest = line + used;
         long long values[MBN_TUNE_MAX_CLBLAST_PARAMS];
         if (strcmp(what, "op") == 0) {
+            /* op <use> <op> <row> PARAM=V ... [# workload] */
+            int u = 0;
+            while (u < MBN_USE_COUNT && strcmp(mbn_use_name((MbnUse)u), name) != 0)
+                u++;
+            char opname[32], row[64];
+            int n1 = 0, n2 = 0;
+            if (u == MBN_USE_COUNT || sscanf(rest, "%31s %n", opname, &n1) != 1) return false;
+            rest += n1;
             int op = 0;
-            while (op < MBN_OP_COUNT && strcmp(mbn_op_name((MbnOp)op), name) != 0)
+            while (op < MBN_OP_COUNT && strcmp(mbn_op_name((MbnOp)op), opname) != 0)
                 op++;
-            if (op == MBN_OP_COUNT || c->op[op].set) return false;
-            MbnTunedOp *t = &c->op[op];
-            char row[64];
-            int n2 = 0;
+            if (op == MBN_OP_COUNT || c->op[u][op].set) return false;
+            MbnTunedOp *t = &c->op[u][op];
             if (sscanf(rest, "%63s %n", row, &n2) != 1) return false;
             char *hash = strstr(rest + n2, "# ");
             if (hash) snprintf(t->workload, sizeof t->workload, "%s", hash + 2);
@@ -241,12 +253,15 @@ int mbn_tune_cache_load(const MbnDeviceInfo *info, MbnTuneCache *c) {
     }
     if (!why) {
         /* The rows and values must be ones this build accepts on this device. */
-        MbnVariantSet set;
-        MbnVariantOverride ov[MBN_OP_COUNT];
-        int nov = mbn_tune_cache_overrides(c, ov, MBN_OP_COUNT);
-        int rc = mbn_variants_resolve(&set, info, MBN_FAMILY_AUTO);
-        for (int i = 0; rc == MBN_OK && i < nov; i++)
-            rc = mbn_variants_override(&set, info, &ov[i]);
+        int rc = MBN_OK;
+        for (int u = 0; rc == MBN_OK && u < MBN_USE_COUNT; u++) {
+            MbnVariantSet set;
+            MbnVariantOverride ov[MBN_OP_COUNT];
+            int nov = mbn_tune_cache_overrides(c, (MbnUse)u, ov, MBN_OP_COUNT);
+            rc = mbn_variants_resolve(&set, info, MBN_FAMILY_AUTO);
+            for (int i = 0; rc == MBN_OK && i < nov; i++)
+                rc = mbn_variants_override(&set, info, &ov[i]);
+        }
         if (rc != MBN_OK) {
             static char reason[600];
             snprintf(reason, sizeof reason, "rejected: %s", mbn_last_error());
@@ -262,10 +277,11 @@ int mbn_tune_cache_load(const MbnDeviceInfo *info, MbnTuneCache *c) {
     return 1;
 }
 
-int mbn_tune_cache_overrides(const MbnTuneCache *c, MbnVariantOverride *ov, int max) {
+int mbn_tune_cache_overrides(const MbnTuneCache *c, MbnUse use, MbnVariantOverride *ov, int max) {
     int n = 0;
     for (int op = 0; op < MBN_OP_COUNT && n < max; op++) {
-        const MbnTunedOp *t = &c->op[op];
+        const MbnTunedOp *t = &c->op[use][op];
+        if (!t->set && use == MBN_USE_INFER) t = &c->op[MBN_USE_TRAIN][op];
         if (!t->set) continue;
         MbnVariantOverride *o = &ov[n++];
         memset(o, 0, sizeof *o);

@@ -39,8 +39,13 @@ typedef struct {
     char workload[48]; /* what it was tuned on, e.g. "train 1-224 batch 32" */
 } MbnTunedOp;
 
+/* Which networks a set of decisions is for: a network only running inference, or training.
+ * `mbn tune --mode infer` decides the ops inference runs for inference networks; `--mode train`
+ * decides every op for training networks; each keeps the other's. */
+typedef enum { MBN_USE_TRAIN = 0, MBN_USE_INFER = 1, MBN_USE_COUNT } MbnUse;
+
 typedef struct {
-    MbnTunedOp op[MBN_OP_COUNT];
+    MbnTunedOp op[MBN_USE_COUNT][MBN_OP_COUNT];
     int n_clblast;
     MbnClblastParams clblast[MBN_TUNE_MAX_CLBLAST];
     char id[MBN_TUNE_ID_LEN]; /* "tune-" + 12 hex digits of a hash of the decisions */
@@ -60,8 +65,11 @@ int mbn_tune_cache_load(const struct MbnDeviceInfo *info, MbnTuneCache *c);
 /* Sets c->id from the decisions and writes the file atomically. */
 int mbn_tune_cache_save(const struct MbnDeviceInfo *info, MbnTuneCache *c);
 
-/* The decisions as overrides for mbn_device_open_with; they point into c. */
-int mbn_tune_cache_overrides(const MbnTuneCache *c, MbnVariantOverride *ov, int max);
+/* The decisions for a use as overrides for mbn_device_open_with (they point into c): that use's
+ * set; inference falls back to the training set for ops it has no decision for. */
+int mbn_tune_cache_overrides(const MbnTuneCache *c, MbnUse use, MbnVariantOverride *ov, int max);
+
+const char *mbn_use_name(MbnUse use); /* "train", "infer" */
 
 /* Applies CLBlast parameter sets to the device (process-wide in CLBlast, per device). */
 int mbn_tune_apply_clblast(const struct MbnDeviceInfo *info, const MbnClblastParams *sets, int n);

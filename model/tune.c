@@ -58,7 +58,7 @@ static int plan_overrides(const Tuner *t, const TunePlan *p, MbnVariantOverride 
         }
     }
     MbnVariantOverride kept[MBN_OP_COUNT];
-    int nk = mbn_tune_cache_overrides(&t->kept, kept, MBN_OP_COUNT);
+    int nk = mbn_tune_cache_overrides(&t->kept, t->use, kept, MBN_OP_COUNT);
     for (int i = 0; i < nk; i++)
         if (!t->tuned_op[kept[i].op]) ov[n++] = kept[i];
     return n;
@@ -414,12 +414,14 @@ static int count_candidates(const Tuner *t) {
     return n;
 }
 
+/* The loaded cache with this run's set replaced: every op this mode decides. */
 static void fill_cache(const Tuner *t, MbnTuneCache *c) {
     *c = t->kept;
     const MbnArch *a = &t->cfg->arch;
+    memset(c->op[t->use], 0, sizeof c->op[t->use]);
     for (int op = 0; op < MBN_OP_COUNT; op++) {
         if (!t->tuned_op[op]) continue;
-        MbnTunedOp *o = &c->op[op];
+        MbnTunedOp *o = &c->op[t->use][op];
         memset(o, 0, sizeof *o);
         o->set = true;
         snprintf(o->row, sizeof o->row, "%s", t->best_plan.row[op]->name);
@@ -454,13 +456,13 @@ static int setup(Tuner *t) {
         t->labels[i] = (int32_t)(mbn_rng_next(&rng) % (uint64_t)t->n_classes);
     for (int op = 0; op < MBN_OP_COUNT; op++)
         t->tuned_op[op] = cfg->train || op == MBN_OP_DW_FWD || op == MBN_OP_GEMM;
-    /* Decisions of an earlier run stay for the ops this mode does not exercise; its CLBlast
-     * parameters are searched again only when CLBlast matters (tune_clblast.c). */
+    t->use = cfg->train ? MBN_USE_TRAIN : MBN_USE_INFER;
+    /* An earlier run's decisions stay: the other mode's set, and for the ops this mode does not
+     * exercise; its CLBlast parameters are searched again only when CLBlast matters
+     * (tune_clblast.c). */
     if (mbn_tune_cache_load(cfg->info, &t->kept) != 1) memset(&t->kept, 0, sizeof t->kept);
     t->n_clblast = t->kept.n_clblast;
     memcpy(t->clblast, t->kept.clblast, sizeof t->clblast);
-    for (int op = 0; op < MBN_OP_COUNT; op++)
-        if (t->tuned_op[op]) t->kept.op[op].set = false;
     /* The default plan: what the device resolves to untuned (auto family). */
     MbnVariantSet set;
     MBN_TRY(mbn_variants_resolve(&set, cfg->info, MBN_FAMILY_AUTO));

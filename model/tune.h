@@ -17,8 +17,9 @@
  * (model/tune_clblast.c). Finally the default and the winner are timed against each other once
  * more, alternating; a winner not faster there is dropped for the default.
  *
- * Inference tuning decides the ops inference runs (depthwise forward, GEMM); training tuning
- * decides every op. Decisions of a previous run for the other ops are kept. */
+ * Inference tuning decides the ops inference runs (depthwise forward, GEMM) for inference
+ * networks; training tuning decides every op for training networks (host/tune_cache.h keeps
+ * the two sets; a run replaces its own and keeps the other). */
 #ifndef MBN_MODEL_TUNE_H
 #define MBN_MODEL_TUNE_H
 #include <stdbool.h>

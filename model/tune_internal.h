@@ -24,6 +24,7 @@ typedef struct {
 typedef struct {
     const MbnTuneConfig *cfg;
     MbnTuneReport *rep;
+    MbnUse use; /* whose decisions this run makes */
     bool tuned_op[MBN_OP_COUNT];
     MbnTuneCache kept; /* an earlier run's decisions, for the ops this run does not decide */
     float *x;

@@ -60,9 +60,11 @@ text = open(path).read().splitlines()
 lines = [l for l in text if not l.startswith(("id ", "checksum "))]
 exec(code)
 head = [l for l in lines if not l.startswith(("op ", "clblast "))]
-# mbn hashes the decisions in its op order, CLBlast sets last.
+# mbn hashes the decisions training set first, each in its op order, CLBlast sets last.
 order = ["dw_fwd", "dw_bwd_input", "dw_bwd_weight", "bn_fwd", "bn_bwd", "gemm", "gemm_wgrad"]
-ops = sorted((l for l in lines if l.startswith("op ")), key=lambda l: order.index(l.split()[1]))
+uses = ["train", "infer"]
+ops = sorted((l for l in lines if l.startswith("op ")),
+             key=lambda l: (uses.index(l.split()[1]), order.index(l.split()[2])))
 ops += [l for l in lines if l.startswith("clblast ")]
 h = 0xcbf29ce484222325
 for b in "".join(l.split(" # ")[0] + "\n" for l in ops).encode():
@@ -75,15 +77,20 @@ PY
 cp "$cache" "$T/orig.txt"
 rewrite "$cache" '
 lines = [l for l in lines if not l.startswith("op ")]
-lines += ["op gemm gemm.cpu_tiled TM=6 TN=32 PANEL_FLOATS=32768 RUN=128",
-          "op bn_fwd bn_fwd.generic CHUNKS=64 MIN_ROWS=16"]'
+lines += ["op train gemm gemm.cpu_tiled TM=6 TN=32 PANEL_FLOATS=32768 RUN=128",
+          "op train bn_fwd bn_fwd.generic CHUNKS=64 MIN_ROWS=16",
+          "op infer gemm gemm.cpu_tiled TM=6 TN=32 PANEL_FLOATS=65536 RUN=512 # infer 0.25-32 batch 4"]'
 bench_json --mode train
 [ ! -s "$T/b.err" ] || { echo "FAIL a valid hand-made cache warned: $(cat "$T/b.err")"; exit 1; }
 [ "$(field 'r["kernels"]["ops"]["gemm"]["params"]["RUN"]')" = 128 ] &&
     [ "$(field 'r["kernels"]["ops"]["bn_fwd"]["variant"]')" = bn_fwd.generic ] &&
     [ "$(field 'r["kernels"]["ops"]["bn_fwd"]["params"]["CHUNKS"]')" = 64 ] ||
-    { echo "FAIL cached decisions not applied: $(field 'r["kernels"]')"; exit 1; }
-echo "ok  the cache's decisions are what bench runs"
+    { echo "FAIL cached training decisions not applied: $(field 'r["kernels"]')"; exit 1; }
+bench_json --mode infer
+[ "$(field 'r["kernels"]["ops"]["gemm"]["params"]["RUN"]')" = 512 ] &&
+    [ "$(field 'r["kernels"]["ops"]["bn_fwd"]["variant"]')" = bn_fwd.generic ] ||
+    { echo "FAIL cached inference decisions not applied: $(field 'r["kernels"]')"; exit 1; }
+echo "ok  the cache's decisions are what bench runs (training set; inference set, else training's)"
 # Same device, same cache: same bits (logits and loss after two training steps).
 MBN_BENCH_DUMP="$T/d1.txt" "$MBN" bench "${small[@]}" --mode train --batch-size 4 --iterations 2 --json >/dev/null
 MBN_BENCH_DUMP="$T/d2.txt" "$MBN" bench "${small[@]}" --mode train --batch-size 4 --iterations 2 --json >/dev/null
@@ -108,7 +115,7 @@ ignored() { # description, then a command damaging $cache
 ignored truncated truncate -s 100 "$cache"
 ignored empty truncate -s 0 "$cache"
 ignored bit-flipped python3 -c "
-p='$cache'; b=bytearray(open(p,'rb').read()); i=b.index(b'op gemm')+3; b[i]^=0x04; open(p,'wb').write(bytes(b))"
+p='$cache'; b=bytearray(open(p,'rb').read()); i=b.index(b'op train gemm')+9; b[i]^=0x04; open(p,'wb').write(bytes(b))"
 ignored "other device" rewrite "$cache" 'lines = [("device Some Other GPU" if l.startswith("device ") else l) for l in lines]'
 ignored "other mbn build" rewrite "$cache" 'lines = [("build 0123456789abcdef" if l.startswith("build ") else l) for l in lines]'
 ignored "other driver" rewrite "$cache" 'lines = [("driver 0.0" if l.startswith("driver ") else l) for l in lines]'
@@ -134,6 +141,10 @@ assert d["gemm"]["variant"] == "gemm.cpu_tiled" and d["dw_fwd"]["variant"] == "d
 print(f"ok  corrupted candidates: {r['rejected_wrong']} of {r['tried']} rejected, defaults kept")
 PY
 grep -q "rejected: logits off by" "$T/bad.err"
+# That inference run replaced the inference set and kept the training set.
+grep -q "^op train bn_fwd bn_fwd.generic CHUNKS=64" "$cache" && ! grep -q "RUN=512" "$cache" ||
+    { echo "FAIL tune --mode infer did not keep the training decisions: $(cat "$cache")"; exit 1; }
+echo "ok  tune --mode infer keeps the training set"
 
 # Checkpoints record the tuning; resuming under another warns once.
 python3 tests/make_tiny_idx.py "$T/fm" 64 32

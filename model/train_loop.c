@@ -349,6 +349,8 @@ int mbn_train(const MbnTrainConfig *cfg, MbnTrainResult *res) {
                           cfg->num_classes, cfg->data_dir, t.train_ds->num_classes);
         else
             rc = mbn_arch_build(&arch, cfg->alpha, cfg->resolution, k);
+        /* The eval pipeline of this data travels with the model (checkpoints, exports). */
+        if (rc == MBN_OK) mbn_preprocess_for_dataset(t.train_ds, &arch.preprocess);
     }
     if (rc == MBN_OK) {
         t.lr.steps_per_epoch = mbn_loader_batches_per_epoch(t.loaders[0]);

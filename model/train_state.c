@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "io/formats/preprocess_record.h"
 
 int mbn_train_state_save(const char *path, MbnNet *net, const MbnTrainPosition *pos) {
     MbnCheckpoint ck;
@@ -19,6 +20,8 @@ int mbn_train_state_save(const char *path, MbnNet *net, const MbnTrainPosition *
     if (rc == MBN_OK) rc = mbn_ckpt_set_int(&ck, "steps_per_epoch", pos->steps_per_epoch);
     if (rc == MBN_OK) rc = mbn_ckpt_set_int(&ck, "seed", (int64_t)pos->seed);
     if (rc == MBN_OK) rc = mbn_ckpt_set_float(&ck, "loss", pos->loss);
+    if (rc == MBN_OK)
+        rc = mbn_preprocess_write_ckpt(&ck, &net->arch.preprocess, net->arch.resolution);
     if (rc == MBN_OK) rc = mbn_ckpt_save(path, &ck);
     mbn_ckpt_free(&ck);
     return rc;

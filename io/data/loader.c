@@ -55,6 +55,7 @@ struct MbnLoader {
     atomic_uchar *bad; /* per dataset sample: 1 once found unreadable (warned and counted once) */
     atomic_llong skipped;
     double wait_s;
+    const MbnPreprocess *preprocess; /* eval: the model's record, or NULL */
 };
 
 static double now_s(void) {
@@ -68,7 +69,14 @@ static bool load_sample(MbnLoader *ld, int64_t idx, float *out) {
     const MbnDataset *ds = ld->ds;
     if (atomic_load(&ld->bad[idx])) return false;
     int rc;
-    if (ds->kind == MBN_DATA_IMAGEFOLDER) {
+    const MbnPreprocess *pre = ld->cfg.train ? NULL : ld->preprocess;
+    if (pre && ds->kind == MBN_DATA_IMAGEFOLDER) {
+        rc = mbn_preprocess_file(pre, ds->paths[idx], ld->cfg.resolution, out);
+    } else if (pre) {
+        size_t bytes = (size_t)ds->width * ds->height * ds->channels;
+        rc = mbn_preprocess_pixels(pre, ds->pixels + bytes * (size_t)idx, ds->width, ds->height,
+                                   ds->channels, ld->cfg.resolution, out);
+    } else if (ds->kind == MBN_DATA_IMAGEFOLDER) {
         MbnRng rng;
         mbn_rng_seed(&rng, mbn_rng_key(ld->cfg.seed, (uint64_t)ld->epoch, (uint64_t)idx));
         rc = mbn_augment_file(ds->paths[idx], ld->cfg.resolution, ld->cfg.train, &rng, out);
@@ -233,6 +241,12 @@ static void make_order(MbnLoader *ld) {
     }
     for (int64_t i = 0; i < ld->per_rank; i++)
         ld->order[i] = ld->order[i * ld->cfg.world + ld->cfg.rank];
+}
+
+void mbn_loader_set_preprocess(MbnLoader *ld, const MbnPreprocess *p) {
+    pthread_mutex_lock(&ld->mu); /* workers read it only while an epoch is active */
+    ld->preprocess = p;
+    pthread_mutex_unlock(&ld->mu);
 }
 
 int mbn_loader_start_epoch(MbnLoader *ld, int epoch, int64_t skip_batches) {

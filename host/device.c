@@ -220,6 +220,26 @@ void mbn_device_close(MbnDevice *dev) {
     memset(dev, 0, sizeof *dev);
 }
 
+int mbn_device_open_sibling(MbnDevice *dev, const MbnDevice *base) {
+    /* Everything the base knows about the device (info, kernel choices) is copied; what belongs
+     * to one queue is not. */
+    *dev = *base;
+    dev->queue = NULL;
+    memset(dev->kernels, 0, sizeof dev->kernels);
+    memset(dev->kernel_wg, 0, sizeof dev->kernel_wg);
+    dev->profile = NULL;
+    cl_int err;
+    dev->queue =
+        clCreateCommandQueue(base->context, base->info.device, CL_QUEUE_PROFILING_ENABLE, &err);
+    if (err != CL_SUCCESS) {
+        memset(dev, 0, sizeof *dev);
+        return mbn_fail_cl(err, "device %s: clCreateCommandQueue", base->info.name);
+    }
+    clRetainContext(dev->context);
+    clRetainProgram(dev->program);
+    return MBN_OK;
+}
+
 int mbn_device_open_selected(MbnDevice *dev, const char *sel) {
     MbnDeviceInfo *all = NULL;
     int count = 0, *idx = NULL, n = 0;

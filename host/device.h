@@ -58,6 +58,12 @@ typedef struct MbnDevice {
 int mbn_device_open(MbnDevice *dev, const MbnDeviceInfo *info);
 void mbn_device_close(MbnDevice *dev);
 
+/* Opens a second handle on an already opened device: the same context, program and CLBlast
+ * tuning (retained, not rebuilt), with its own in-order queue and its own kernel objects, so two
+ * handles can be used from two threads at once. Close it with mbn_device_close (before or after
+ * the base). Used by the library so that all models on a device share one OpenCL context. */
+int mbn_device_open_sibling(MbnDevice *dev, const MbnDevice *base);
+
 /* Convenience: list, select by SEL (must match exactly one device unless allow_many) and open
  * the first match. */
 int mbn_device_open_selected(MbnDevice *dev, const char *sel);

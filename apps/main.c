@@ -17,7 +17,7 @@ static const Command commands[] = {
     {"eval", cmd_eval, "top-1/top-5 accuracy and loss on a validation split"},
     {"infer", cmd_infer, "classify images"},
     {"bench", cmd_bench, "throughput and per-layer time on one or every device"},
-    {"export", cmd_export, "write weights as timm-compatible safetensors"},
+    {"export", cmd_export, "write weights (timm safetensors) or the model (ONNX)"},
 };
 
 static void usage(FILE *f) {

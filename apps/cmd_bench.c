@@ -18,6 +18,7 @@ typedef struct {
     char device[256];
     double images_per_s, seconds;
     int iterations;
+    size_t device_bytes; /* buffers the network allocated (weights, activations, ...) */
     MbnProfile prof;
 } BenchResult;
 
@@ -65,6 +66,7 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, bool tra
         mbn_device_close(&dev);
         return rc;
     }
+    r->device_bytes = net.device_bytes;
     size_t n_in = (size_t)batch * arch->resolution * arch->resolution * 3;
     float *x = malloc(n_in * sizeof *x);
     int32_t *labels = malloc((size_t)batch * sizeof *labels);
@@ -195,6 +197,8 @@ int cmd_bench(int argc, char **argv) {
             mbn_json_int(&j, res[i].iterations);
             mbn_json_key(&j, "images_per_s");
             mbn_json_double(&j, res[i].images_per_s);
+            mbn_json_key(&j, "device_memory_bytes");
+            mbn_json_int(&j, (int64_t)res[i].device_bytes);
             mbn_json_key(&j, "layers");
             mbn_json_begin_array(&j);
             for (int l = 0; l < res[i].prof.n_layers; l++) {
@@ -216,9 +220,10 @@ int cmd_bench(int argc, char **argv) {
             double total = 0;
             for (int l = 0; l < res[i].prof.n_layers; l++)
                 total += res[i].prof.layer_ms[l];
-            printf("%s | %s | batch %d | %.2f images/s | %d iterations in %.1f s\n", res[i].device,
-                   train ? "train" : "infer", batch, res[i].images_per_s, res[i].iterations,
-                   res[i].seconds);
+            printf("%s | %s | batch %d | %.2f images/s | %d iterations in %.1f s | device memory "
+                   "%.1f MiB\n",
+                   res[i].device, train ? "train" : "infer", batch, res[i].images_per_s,
+                   res[i].iterations, res[i].seconds, (double)res[i].device_bytes / 1048576.0);
             for (int l = 0; l < res[i].prof.n_layers; l++)
                 printf("  %-10s %9.3f ms  %5.1f%%\n", res[i].prof.layer_names[l],
                        res[i].prof.layer_ms[l],

@@ -6,13 +6,16 @@
 # are checked against the file and a failed export leaves no file.
 #
 # Needs Python with onnxruntime, onnx and numpy: $MBN_TEST_PYTHON, else .venv-test/bin/python
-# (ci/make-test-venv.sh creates it). Without them the test reports SKIPPED (exit 77).
+# (ci/make-test-venv.sh creates it). Without them the test reports SKIPPED (exit 77), or fails
+# when MBN_REQUIRE_ONNX_TEST=1 (CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MBN=${MBN:-build/mbn}
 PY=${MBN_TEST_PYTHON:-.venv-test/bin/python}
 if ! "$PY" -c 'import onnxruntime, onnx, numpy' 2> /dev/null; then
     echo "SKIPPED: no Python with onnxruntime, onnx and numpy at $PY (run ci/make-test-venv.sh)"
+    # CI sets this: there the test must really run.
+    [ "${MBN_REQUIRE_ONNX_TEST:-0}" = 1 ] && { echo "FAIL: MBN_REQUIRE_ONNX_TEST=1"; exit 1; }
     exit 77
 fi
 T=$(mktemp -d)

@@ -2,8 +2,9 @@
  * share one OpenCL context and one built program, each with its own queue; the device is held
  * while a model is open and released with the last one; a model opened afterwards gets a fresh
  * one. A foreign timm file (no record) opens with the ImageNet defaults, says so, and its
- * results do not depend on which model of the pair computes them. Uses the committed timm
- * fixture at 32 px. */
+ * results do not depend on which model of the pair computes them. An inference network holds
+ * no training buffers and counts its device bytes exactly. Uses the committed timm fixture at
+ * 32 px. */
 #include <string.h>
 
 #include "api/model.h"
@@ -32,6 +33,26 @@ int main(void) {
     CHECK(strstr(mbn_model_preprocessing(a), "no record") != NULL, "foreign file: defaults: %s",
           mbn_model_preprocessing(a));
     CHECK(mbn_model_resolution(a) == 32 && mbn_model_num_classes(a) == 10, "32 px, 10 classes");
+
+    /* An inference network holds no training buffers, and device_bytes counts exactly the
+     * buffers it holds. */
+    const MbnNet *n = &a->net;
+    CHECK(!n->training && !n->grads && !n->momentum && !n->save_mean && !n->save_invstd &&
+              !n->dlogits && !n->dbuf[0] && !n->dbuf[1] && !n->scratch && !n->loss && !n->labels &&
+              !n->z[0] && !n->z[n->arch.n_layers - 3],
+          "no training buffers in an inference net");
+    int pool = n->arch.n_layers - 2;
+    cl_mem held[] = {n->params, n->folded, n->wt,    n->input, n->patches,
+                     n->logits, n->probs,  n->act_a, n->act_b, n->y[pool]};
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof held / sizeof held[0]; i++) {
+        size_t bytes = 0;
+        CHECK(held[i] && clGetMemObjectInfo(held[i], CL_MEM_SIZE, sizeof bytes, &bytes, NULL) ==
+                             CL_SUCCESS,
+              "buffer %zu", i);
+        total += bytes;
+    }
+    CHECK(total == n->device_bytes, "device_bytes %zu, buffers %zu", n->device_bytes, total);
 
     unsigned char rgb[40 * 30 * 3];
     tu_pattern(rgb, 40, 30, 5);

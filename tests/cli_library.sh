@@ -77,3 +77,6 @@ fi
 grep -q "classify: $T/corrupt.png" "$T/bad.err" || { echo "FAIL: $(cat "$T/bad.err")"; exit 1; }
 
 LD_LIBRARY_PATH="$lib" "$T/api_check" "$ckpt" "${pngs[0]}" "$T/img0.rgb" 28 28 "$T/corrupt.png"
+# Again through CLBlast's GEMMs (what GPUs use): two threads on two models share CLBlast's
+# per-context kernel cache too.
+MBN_GEMM=clblast LD_LIBRARY_PATH="$lib" "$T/api_check" "$ckpt" "${pngs[0]}" "$T/img0.rgb" 28 28 "$T/corrupt.png"

@@ -9,6 +9,7 @@
 #include "api/model.h"
 #include "base/error.h"
 #include "io/data/dataset.h"
+#include "io/data/image_decode.h"
 #include "io/data/loader.h"
 #include "io/formats/labels.h"
 
@@ -214,10 +215,11 @@ int mbn_model_classify_rgb(MbnModel *m, const unsigned char *rgb, int width, int
                            int row_stride_bytes, int top_k, int *classes, float *probs) {
     MBN_TRY(check_topk(m, "mbn_model_classify_rgb", top_k, classes, probs));
     if (!rgb) return mbn_fail(MBN_EUSAGE, "mbn_model_classify_rgb: rgb is NULL");
-    if (width < 1 || height < 1 || width > 65536 || height > 65536 || row_stride_bytes < 3 * width)
+    if (width < 1 || height < 1 || width > MBN_IMAGE_MAX_SIDE || height > MBN_IMAGE_MAX_SIDE ||
+        (long long)width * height > MBN_IMAGE_MAX_PIXELS || row_stride_bytes < 3 * width)
         return mbn_fail(MBN_EUSAGE,
-                        "mbn_model_classify_rgb: %dx%d pixels with %d bytes per row (need at "
-                        "least 3 x width)",
+                        "mbn_model_classify_rgb: %dx%d pixels with %d bytes per row (need "
+                        "at least 3 x width, at most 16384 px per side and 100 megapixels)",
                         width, height, row_stride_bytes);
     const MbnArch *a = &m->net.arch;
     MBN_TRY(mbn_preprocess_rgb(&a->preprocess, rgb, width, height, (size_t)row_stride_bytes,

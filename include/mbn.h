@@ -17,8 +17,10 @@
  * Errors: every function that can fail returns 0 on success and a non-zero MBN_STATUS_* code
  * on failure; mbn_last_error() then gives the reason as one line ("x.ckpt: checksum mismatch
  * (file damaged)"), the same text the mbn command prints after "mbn: error: ". The library never
- * prints to stdout; the only stderr output is a warning when a cached GPU program or a tuning
- * entry is rejected by a driver (as the mbn command prints).
+ * prints to stdout. On stderr it prints only what the mbn command prints in the same situation:
+ * a warning when a driver rejects a cached program or a tuning entry, the OpenCL build log when
+ * the kernels fail to build, and a warning naming each unreadable file in
+ * mbn_model_classify_files.
  *
  * Threads: one MbnModel must not be used by two threads at the same time (calls on the same
  * handle must be serialised by the caller). Different models may be used concurrently from
@@ -63,7 +65,7 @@ const char *mbn_model_label(const MbnModel *m, int class_index);
 int mbn_model_classify_file(MbnModel *m, const char *image_path, int top_k, int *classes,
                             float *probs);
 /* The same for 8-bit interleaved RGB pixels in memory, rows row_stride_bytes apart
- * (>= 3 * width). */
+ * (>= 3 * width); at most 16384 pixels per side and 100 megapixels, as for files. */
 int mbn_model_classify_rgb(MbnModel *m, const unsigned char *rgb, int width, int height,
                            int row_stride_bytes, int top_k, int *classes, float *probs);
 void mbn_model_close(MbnModel *m);

@@ -1,7 +1,7 @@
 /* Decodes arbitrary bytes as an image (JPEG or PNG by signature) and runs the train and eval
  * pre-processing on it, as the loader does, and the preprocessing records `mbn infer` and the
- * library apply (ImageNet; IDX-style gray with padding to 32). Any crash, leak or UB is a bug; errors
- * are the expected outcome for most inputs. */
+ * library apply (ImageNet; IDX-style gray with padding to 32). Any crash, leak or UB is a bug;
+ * errors are the expected outcome for most inputs. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

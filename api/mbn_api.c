@@ -39,10 +39,14 @@ static int set_labels(MbnModel *m, const char *path) {
         mbn_labels_free(names, n);
         return mbn_fail(MBN_EFAIL, "%s has %d names but the model has %d classes", path, n, K);
     }
+    mbn_model_set_labels(m, names, n);
+    return MBN_OK;
+}
+
+void mbn_model_set_labels(MbnModel *m, char **names, int n) {
     free_labels(m);
     m->labels = names;
     m->n_labels = n;
-    return MBN_OK;
 }
 
 /* labels.txt beside the model file, when there is one. */
@@ -89,7 +93,7 @@ int mbn_model_open_checked(const char *weights_path, const char *device, const M
     *out = NULL;
     if (!weights_path || !*weights_path)
         return mbn_fail(MBN_EUSAGE, "mbn_model_open: no weights path given");
-    if (batch < 1) return mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least 1", batch);
+    if (batch < 1) return mbn_fail(MBN_EUSAGE, "batch_size %d: must be at least 1", batch);
     MbnModelFlags none = {0, 0, 0};
     MbnArch arch;
     MbnTensorSet tensors = {0};

@@ -31,6 +31,9 @@ struct MbnModel {
  * and room for batches of `batch` images. */
 int mbn_model_open_checked(const char *weights_path, const char *device, const MbnModelFlags *flags,
                            int batch, MbnModel **out);
+/* Replaces the class names with names[0..n) (n = the model's classes, checked by the caller);
+ * the model takes ownership of the array and the strings (io/formats/labels.h). */
+void mbn_model_set_labels(MbnModel *m, char **names, int n);
 /* The architecture and preprocessing of the open model. */
 const MbnArch *mbn_model_arch(const MbnModel *m);
 

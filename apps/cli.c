@@ -51,9 +51,22 @@ static int parse_value(const MbnFlag *f, const char *v) {
     return MBN_EUSAGE;
 }
 
+/* The parsed command (one per process): its flags word warnings, its values are not rewritten. */
+static const MbnCli *wording_cli;
+static int typed_argc;
+static char **typed_argv;
+
+static void warning_wording(char *msg, size_t cap) {
+    mbn_cli_flag_wording(wording_cli, msg, cap);
+}
+
 int mbn_cli_parse(MbnCli *cli, int argc, char **argv) {
     cli->n_positional = 0;
     cli->help = false;
+    typed_argc = argc;
+    typed_argv = argv;
+    wording_cli = cli;
+    mbn_set_warning_rewrite(warning_wording);
     bool only_positional = false;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -111,9 +124,106 @@ void mbn_cli_print_help(const MbnCli *cli) {
     printf("  %-28s %s\n", "--help", "show this help");
 }
 
+static bool word_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.' || c == '/';
+}
+
+/* The flag whose parameter name (name with '_' for '-') is msg[0..len), or NULL. */
+static const MbnFlag *flag_for(const MbnCli *cli, const char *word, size_t len) {
+    for (int k = 0; k < cli->n_flags; k++) {
+        const char *f = cli->flags[k].name;
+        if (strlen(f) != len) continue;
+        size_t i = 0;
+        while (i < len && (f[i] == word[i] || (f[i] == '-' && word[i] == '_')))
+            i++;
+        if (i == len) return &cli->flags[k];
+    }
+    return NULL;
+}
+
+static bool typed_as_value(const char *word, size_t len) {
+    for (int i = 0; i < typed_argc; i++)
+        if (typed_argv[i][0] != '-' && strlen(typed_argv[i]) == len &&
+            !strncmp(typed_argv[i], word, len))
+            return true;
+    return false;
+}
+
+/* The value the user typed for flag f (the last --name V or --name=V), or NULL. */
+static const char *typed_value(const MbnFlag *f) {
+    const char *v = NULL;
+    size_t n = strlen(f->name);
+    for (int i = 0; i < typed_argc; i++) {
+        const char *a = typed_argv[i];
+        if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, f->name, n) != 0) continue;
+        if (a[2 + n] == '=') v = a + 3 + n;
+        if (a[2 + n] == 0 && i + 1 < typed_argc) v = typed_argv[i + 1];
+    }
+    return v;
+}
+
+/* Is the one-word parameter name at msg[i..i+len) the subject of its clause: at the start of
+ * the message or after ": ", followed by ':' or by the value the user typed for the flag? */
+static bool names_the_flag(const MbnFlag *f, const char *msg, size_t i, size_t len) {
+    if (i != 0 && (i < 2 || msg[i - 2] != ':' || msg[i - 1] != ' ')) return false;
+    const char *after = msg + i + len;
+    if (*after == ':') return true;
+    const char *v = typed_value(f);
+    if (*after != ' ' || !v || !*v) return false;
+    const char *end = NULL;
+    if (strncmp(after + 1, v, strlen(v)) == 0) {
+        end = after + 1 + strlen(v);
+    } else { /* the same number printed another way: typed 0.50, the library says 0.5 */
+        char *e1 = NULL, *e2 = NULL;
+        double typed = strtod(v, &e1), said = strtod(after + 1, &e2);
+        if (*e1 == 0 && e2 != after + 1 && typed == said) end = e2;
+    }
+    return end &&
+           (*end == 0 || *end == ':' || *end == ' ' || *end == ',' || *end == ';' || *end == ')');
+}
+
+void mbn_cli_flag_wording(const MbnCli *cli, char *msg, size_t cap) {
+    if (!cli || !msg) return;
+    char out[2048];
+    size_t o = 0;
+    for (size_t i = 0; msg[i] && o + 1 < sizeof out;) {
+        if (i > 0 && word_char(msg[i - 1])) {
+            out[o++] = msg[i++];
+            continue;
+        }
+        size_t len = 0;
+        while (word_char(msg[i + len]))
+            len++;
+        /* Parameter names are lower-case letters and underscores only (no path, no number). */
+        bool name = len > 0, underscore = false;
+        for (size_t k = 0; k < len && name; k++) {
+            name = (msg[i + k] >= 'a' && msg[i + k] <= 'z') || msg[i + k] == '_';
+            underscore |= msg[i + k] == '_';
+        }
+        const MbnFlag *f = name ? flag_for(cli, msg + i, len) : NULL;
+        if (f && (underscore || names_the_flag(f, msg, i, len)) && !typed_as_value(msg + i, len)) {
+            int n = snprintf(out + o, sizeof out - o, "--%s", f->name);
+            if (n < 0 || (size_t)n >= sizeof out - o) break;
+            o += (size_t)n;
+            i += len;
+        } else if (len == 0) {
+            out[o++] = msg[i++];
+        } else {
+            for (size_t k = 0; k < len && o + 1 < sizeof out; k++)
+                out[o++] = msg[i++];
+        }
+    }
+    out[o] = 0;
+    snprintf(msg, cap, "%s", out);
+}
+
 int mbn_cli_report(const MbnCli *cli, int rc) {
     if (rc == MBN_OK) return 0;
-    fprintf(stderr, "mbn: error: %s\n", mbn_last_error());
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", mbn_last_error());
+    mbn_cli_flag_wording(cli, msg, sizeof msg);
+    fprintf(stderr, "mbn: error: %s\n", msg);
     if (rc == MBN_EUSAGE) {
         if (cli) fprintf(stderr, "usage: %s\n", cli->usage);
         return 2;

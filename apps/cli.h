@@ -4,6 +4,7 @@
 #ifndef MBN_APPS_CLI_H
 #define MBN_APPS_CLI_H
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum { FLAG_INT, FLAG_FLOAT, FLAG_STRING, FLAG_BOOL } MbnFlagType;
 
@@ -33,8 +34,16 @@ int mbn_cli_parse(MbnCli *cli, int argc, char **argv);
 void mbn_cli_print_help(const MbnCli *cli);
 
 /* Reports an error as "mbn: error: ..." (plus the usage line for usage errors) and returns the
- * exit status for it. */
+ * exit status for it. The library's parameter names (base/error.h) become this command's flags:
+ * "batch_size 0: ..." prints as "--batch-size 0: ...". */
 int mbn_cli_report(const MbnCli *cli, int rc);
+/* That rewrite, in place. A parameter name (a flag's name with '_' for '-') standing as a word
+ * becomes "--flag": anywhere when it has an underscore (batch_size, ckpt_dir); a one-word name
+ * (alpha, device, milestones) only as the subject of a clause (at the start or after ": ",
+ * followed by ':' or by the value the user typed for that flag), since elsewhere it is an
+ * ordinary word ("out of host memory", "device <name>: ..."). A word the user typed as a value
+ * (a folder named "alpha") is never rewritten. */
+void mbn_cli_flag_wording(const MbnCli *cli, char *msg, size_t cap);
 
 /* The model flags every command shares. */
 typedef struct {

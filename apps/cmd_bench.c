@@ -13,12 +13,15 @@
 #include "base/rng.h"
 #include "io/util/json_writer.h"
 #include "model/net.h"
+#include "apps/variants_json.h"
 
 typedef struct {
     char device[256];
     double images_per_s, seconds;
     int iterations;
-    size_t device_bytes; /* buffers the network allocated (weights, activations, ...) */
+    size_t device_bytes;      /* buffers the network allocated (weights, activations, ...) */
+    double launches_per_step; /* kernels and GEMMs enqueued per timed iteration */
+    MbnVariantSet variants;   /* which kernel variant each op ran (host/variants.h) */
     MbnProfile prof;
 } BenchResult;
 
@@ -86,6 +89,7 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, bool tra
     FILE *dump = dump_path && *dump_path ? fopen(dump_path, "w") : NULL;
     if (dump && rc == MBN_OK) rc = dump_outputs(&net, train, batch, dump);
     /* Timed: wall clock over whole iterations; per-layer times from profiling events. */
+    unsigned long long launches0 = dev.launches;
     double t0 = now();
     int it = 0;
     while (rc == MBN_OK &&
@@ -105,6 +109,8 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, bool tra
         r->iterations = it;
         r->seconds = dt;
         r->images_per_s = (double)it * batch / dt;
+        r->launches_per_step = (double)(dev.launches - launches0) / it;
+        r->variants = dev.variants;
         for (int l = 0; l < r->prof.n_layers; l++)
             r->prof.layer_ms[l] /= it;
     }
@@ -199,6 +205,10 @@ int cmd_bench(int argc, char **argv) {
             mbn_json_double(&j, res[i].images_per_s);
             mbn_json_key(&j, "device_memory_bytes");
             mbn_json_int(&j, (int64_t)res[i].device_bytes);
+            mbn_json_key(&j, "launches_per_step");
+            mbn_json_double(&j, res[i].launches_per_step);
+            mbn_json_key(&j, "kernels");
+            mbn_json_variants(&j, &res[i].variants, true);
             mbn_json_key(&j, "layers");
             mbn_json_begin_array(&j);
             for (int l = 0; l < res[i].prof.n_layers; l++) {
@@ -221,9 +231,10 @@ int cmd_bench(int argc, char **argv) {
             for (int l = 0; l < res[i].prof.n_layers; l++)
                 total += res[i].prof.layer_ms[l];
             printf("%s | %s | batch %d | %.2f images/s | %d iterations in %.1f s | device memory "
-                   "%.1f MiB\n",
+                   "%.1f MiB | %.0f launches per step | kernels %s\n",
                    res[i].device, train ? "train" : "infer", batch, res[i].images_per_s,
-                   res[i].iterations, res[i].seconds, (double)res[i].device_bytes / 1048576.0);
+                   res[i].iterations, res[i].seconds, (double)res[i].device_bytes / 1048576.0,
+                   res[i].launches_per_step, mbn_family_name(res[i].variants.family));
             for (int l = 0; l < res[i].prof.n_layers; l++)
                 printf("  %-10s %9.3f ms  %5.1f%%\n", res[i].prof.layer_names[l],
                        res[i].prof.layer_ms[l],

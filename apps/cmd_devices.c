@@ -7,6 +7,7 @@
 #include "host/device.h"
 #include "base/error.h"
 #include "io/util/json_writer.h"
+#include "apps/variants_json.h"
 
 int cmd_devices(int argc, char **argv) {
     bool json = false;
@@ -24,8 +25,23 @@ int cmd_devices(int argc, char **argv) {
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
     MbnDeviceInfo *all = NULL;
     int n = 0;
-    rc = mbn_devices_list(&all, &n);
+    int family = MBN_FAMILY_AUTO;
+    rc = mbn_variants_env_family(&family);
+    if (rc == MBN_OK) rc = mbn_devices_list(&all, &n);
     if (rc) return mbn_cli_report(&cli, rc);
+    /* The kernel variants each device would use (resolved as opening it would). */
+    MbnVariantSet *vs = calloc((size_t)(n ? n : 1), sizeof *vs);
+    if (!vs) {
+        free(all);
+        return mbn_cli_report(&cli, mbn_fail(MBN_EFAIL, "out of host memory"));
+    }
+    for (int i = 0; rc == MBN_OK && i < n; i++)
+        rc = mbn_variants_resolve(&vs[i], &all[i], family);
+    if (rc) {
+        free(vs);
+        free(all);
+        return mbn_cli_report(&cli, rc);
+    }
     if (json) {
         MbnJson j;
         mbn_json_init(&j, stdout);
@@ -52,6 +68,14 @@ int cmd_devices(int argc, char **argv) {
             mbn_json_bool(&j, all[i].fp16);
             mbn_json_key(&j, "driver");
             mbn_json_string(&j, all[i].driver);
+            mbn_json_key(&j, "local_mem_bytes");
+            mbn_json_int(&j, (int64_t)all[i].local_mem_bytes);
+            mbn_json_key(&j, "local_mem_dedicated");
+            mbn_json_bool(&j, all[i].local_mem_dedicated);
+            mbn_json_key(&j, "max_work_group");
+            mbn_json_int(&j, (int64_t)all[i].max_work_group);
+            mbn_json_key(&j, "kernels");
+            mbn_json_variants(&j, &vs[i], false);
             mbn_json_end_object(&j);
         }
         mbn_json_end_array(&j);
@@ -65,6 +89,7 @@ int cmd_devices(int argc, char **argv) {
                    mbn_device_type_name(all[i].type), all[i].memory_bytes / 1073741824.0,
                    all[i].compute_units, all[i].fp16 ? "yes" : "no", all[i].driver);
     }
+    free(vs);
     free(all);
     return 0;
 }

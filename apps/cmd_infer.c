@@ -10,6 +10,7 @@
 #include "apps/commands.h"
 #include "apps/session.h"
 #include "base/error.h"
+#include "io/formats/labels.h"
 #include "io/util/json_writer.h"
 
 #define MAX_IMAGES 100000
@@ -66,6 +67,26 @@ static void print_results(const MbnModel *m, bool json, const char *const *image
         mbn_json_end_object(&j);
         mbn_json_finish(&j);
     }
+}
+
+/* --labels L is the user's explicit choice: a file that cannot be read or does not have one line
+ * per class is a usage error naming the flag (labels.txt beside the checkpoint, which the model
+ * loads itself, only gives a warning and class numbers). On success the model owns the names. */
+static int load_labels_flag(MbnModel *m, const char *flag) {
+    char **names = NULL;
+    int n = 0;
+    if (mbn_labels_read(flag, &names, &n) != MBN_OK)
+        return mbn_fail_context(MBN_EUSAGE, "--labels");
+    int K = mbn_model_num_classes(m);
+    if (n != K) {
+        mbn_labels_free(names, n);
+        return mbn_fail(MBN_EUSAGE,
+                        "--labels %s: %d names, but the model has %d classes (one line "
+                        "per class, in class-index order)",
+                        flag, n, K);
+    }
+    mbn_model_set_labels(m, names, n);
+    return MBN_OK;
 }
 
 int cmd_infer(int argc, char **argv) {
@@ -128,8 +149,8 @@ int cmd_infer(int argc, char **argv) {
     int K = mbn_model_num_classes(m);
     if (top_k > K)
         rc = mbn_fail(MBN_EUSAGE, "--top-k %d: the model has only %d classes", top_k, K);
-    else if (labels_flag && mbn_model_load_labels(m, labels_flag) != MBN_OK)
-        rc = mbn_fail_context(MBN_EUSAGE, "--labels %s", labels_flag);
+    else if (labels_flag)
+        rc = load_labels_flag(m, labels_flag);
     else if (!labels_flag && m->labels_note[0])
         mbn_warn("%s; printing class numbers", m->labels_note);
     int *classes = malloc((size_t)n * top_k * sizeof *classes);

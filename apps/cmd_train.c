@@ -9,33 +9,93 @@
 #include "host/device.h"
 #include "base/error.h"
 #include "io/util/json_writer.h"
-#include "model/train_loop.h"
+#include "model/arch.h"
+#include "apps/train_ranks.h"
+#include "train/comm_mpi.h"
+#include "train/run.h"
 
-static int open_devices(const char *sel, MbnDevice **out, int *n) {
-    MbnDeviceInfo *all = NULL;
-    int count = 0, *idx = NULL, n_sel = 0;
-    MBN_TRY(mbn_devices_list(&all, &count));
-    int rc = mbn_devices_select(sel, all, count, &idx, &n_sel);
-    /* Plain SEL picks one device; "all" or a list picks several for data-parallel training. */
-    if (rc == MBN_OK && sel && strcmp(sel, "all") != 0 && !strchr(sel, ',')) n_sel = 1;
-    MbnDevice *devs = rc ? NULL : calloc((size_t)n_sel, sizeof *devs);
-    if (rc == MBN_OK && !devs) rc = mbn_fail(MBN_EFAIL, "out of host memory");
-    int opened = 0;
-    for (; rc == MBN_OK && opened < n_sel; opened++) {
-        rc = mbn_device_open(&devs[opened], &all[idx[opened]]);
-        if (rc) break;
+/* The library names MbnTrainConfig's parameters in its messages ("ckpt_dir runs/x: ...");
+ * here they become the flags that set them. */
+static const char *const param_flags[][2] = {
+    {"ckpt_dir", "--ckpt-dir"},
+    {"num_classes", "--num-classes"},
+    {"batch_size", "--batch-size"},
+    {"n_devices", "--device"},
+    {"accumulate", "--accumulate"},
+    {"init_path", "--init"},
+    {"save_every_steps", "--save-every-steps"},
+};
+
+static bool word_char(char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '-' || ch == '/' || ch == '.';
+}
+
+/* Rewrites whole-word parameter names (all with an underscore, so never an English word) in the
+ * recorded error as flags. */
+static int flag_wording(int rc) {
+    if (rc == MBN_OK) return rc;
+    const char *msg = mbn_last_error();
+    char out[2048];
+    size_t o = 0;
+    for (size_t i = 0; msg[i] && o + 32 < sizeof out;) {
+        bool done = false;
+        if (i == 0 || !word_char(msg[i - 1])) {
+            for (size_t k = 0; k < sizeof param_flags / sizeof param_flags[0] && !done; k++) {
+                size_t len = strlen(param_flags[k][0]);
+                if (strncmp(msg + i, param_flags[k][0], len) || word_char(msg[i + len])) continue;
+                o += (size_t)snprintf(out + o, sizeof out - o, "%s", param_flags[k][1]);
+                i += len;
+                done = true;
+            }
+        }
+        if (!done) out[o++] = msg[i++];
     }
-    if (rc) {
-        for (int i = 0; i < opened; i++)
-            mbn_device_close(&devs[i]);
-        free(devs);
-        devs = NULL;
+    out[o] = 0;
+    return mbn_fail(rc, "%s", out);
+}
+
+/* Under an MPI launcher every rank parses the same command line: only rank 0 reports what is
+ * wrong with it (all ranks exit with the status). */
+static int report(const MbnCli *cli, int rc) {
+    if (cli->help || rc != MBN_OK) {
+        if (mbn_mpi_env_rank() != 0) return rc == MBN_OK ? 0 : rc == MBN_EUSAGE ? 2 : 1;
     }
-    free(idx);
-    free(all);
-    *out = devs;
-    *n = rc ? 0 : n_sel;
-    return rc;
+    return mbn_cli_report(cli, rc);
+}
+
+static void print_result(const MbnTrainResult *res, bool json) {
+    if (json) {
+        MbnJson j;
+        mbn_json_init(&j, stdout);
+        mbn_json_begin_object(&j);
+        mbn_json_key(&j, "checkpoint");
+        mbn_json_string(&j, res->checkpoint);
+        mbn_json_key(&j, "epochs");
+        mbn_json_int(&j, res->epochs);
+        mbn_json_key(&j, "steps");
+        mbn_json_int(&j, res->steps);
+        mbn_json_key(&j, "loss");
+        mbn_json_double(&j, res->loss);
+        mbn_json_key(&j, "val_top1");
+        mbn_json_double(&j, res->val_top1);
+        mbn_json_key(&j, "val_top5");
+        mbn_json_double(&j, res->val_top5);
+        mbn_json_key(&j, "seconds");
+        mbn_json_double(&j, res->seconds);
+        mbn_json_key(&j, "skipped");
+        mbn_json_int(&j, res->skipped);
+        mbn_json_key(&j, "interrupted");
+        mbn_json_bool(&j, res->interrupted);
+        mbn_json_end_object(&j);
+        mbn_json_finish(&j);
+        return;
+    }
+    printf("trained %lld steps in %.1f s; last loss %.4f", (long long)res->steps, res->seconds,
+           res->loss);
+    if (!isnan(res->val_top1))
+        printf("; test top-1 %.2f%%, top-5 %.2f%%", 100 * res->val_top1, 100 * res->val_top5);
+    printf("\ncheckpoint: %s\n", res->checkpoint);
 }
 
 int cmd_train(int argc, char **argv) {
@@ -45,7 +105,7 @@ int cmd_train(int argc, char **argv) {
     const char *data = NULL, *schedule = "cosine", *milestones = NULL, *rates = NULL;
     const char *ckpt_dir = "./mobilenet_v1", *resume = NULL, *init = NULL;
     int epochs = 200, batch = 64, decay_epochs = 0, warmup = 0, keep = 10, workers = 8, seed = 1;
-    int save_every = 0, max_steps = 0;
+    int save_every = 0, max_steps = 0, accumulate = 1;
     float max_lr = 0.1f, min_lr = 0.0f, momentum = 0.9f, wd = 0.0f, smoothing = 0.1f;
     bool decay_all = false, no_eval = false, quiet = false;
     const MbnFlag flags[] = {
@@ -53,7 +113,11 @@ int cmd_train(int argc, char **argv) {
         {"data", FLAG_STRING, &data, "dataset folder: ImageNet layout, MNIST IDX or CIFAR-10",
          "DIR"},
         {"epochs", FLAG_INT, &epochs, "epochs (default 200)", "N"},
-        {"batch-size", FLAG_INT, &batch, "images per step per device (default 64)", "B"},
+        {"batch-size", FLAG_INT, &batch, "images per step per rank (device) (default 64)", "B"},
+        {"accumulate", FLAG_INT, &accumulate,
+         "micro-batches of --batch-size per rank and optimizer step (default 1); "
+         "one process with --accumulate M trains exactly as M ranks",
+         "M"},
         {"lr-schedule", FLAG_STRING, &schedule, "cosine (default) or piecewise", "S"},
         {"max-lr", FLAG_FLOAT, &max_lr, "cosine: peak learning rate (default 0.1)", "LR"},
         {"min-lr", FLAG_FLOAT, &min_lr, "cosine: final learning rate (default 0)", "LR"},
@@ -73,8 +137,8 @@ int cmd_train(int argc, char **argv) {
          "DIR"},
         {"keep-checkpoint-max", FLAG_INT, &keep, "checkpoints kept (default 10)", "N"},
         {"save-every-steps", FLAG_INT, &save_every,
-         "also checkpoint every N steps (default: per "
-         "epoch only)",
+         "also checkpoint every N steps (default: per epoch only); "
+         "--keep-checkpoint-max counts these too",
          "N"},
         {"workers", FLAG_INT, &workers, "data loader threads (default 8, capped at the cores)",
          "N"},
@@ -86,12 +150,27 @@ int cmd_train(int argc, char **argv) {
         {"no-eval", FLAG_BOOL, &no_eval, "skip evaluation after each epoch", NULL},
         {"quiet", FLAG_BOOL, &quiet, "no progress output", NULL},
     };
+    char description[1600];
+    snprintf(
+        description, sizeof description,
+        "Trains MobileNet V1 with momentum SGD, a cosine or piecewise schedule and "
+        "label-smoothed cross-entropy (the seed's recipe), evaluating top-1/top-5 after each "
+        "epoch and checkpointing to --ckpt-dir.\n\n"
+        "Data-parallel: --device 0,1 (or all) trains one rank per listed device in this "
+        "process; `mpirun -np N mbn train ...` trains N ranks, one device each (the local "
+        "rank's among those --device matches; default every GPU), on one machine or many. "
+        "--batch-size is per rank; gradients are averaged every step in a fixed order, so "
+        "N MPI ranks, N in-process devices and one process with --accumulate N give the "
+        "same weights. Rank 0 logs, evaluates, checkpoints and prints. This mbn was built "
+        "%s.\n\n"
+        "Ctrl-C (SIGINT) or SIGTERM finishes the current step, writes a checkpoint and "
+        "exits with status 1 (\"interrupted\": true with --json); --resume auto continues from "
+        "there, bit-identically with the same ranks (with others: at the same image of the "
+        "epoch).",
+        mbn_mpi_available() ? "with MPI" : "without MPI (rebuild with libopenmpi-dev for mpirun)");
     MbnCli cli = {"train",
                   "mbn train --data DIR [--epochs N] [--batch-size B] [flags]",
-                  "Trains MobileNet V1 with momentum SGD, a cosine or piecewise schedule and "
-                  "label-smoothed cross-entropy (the seed's recipe), evaluating top-1/top-5 after "
-                  "each epoch and checkpointing to --ckpt-dir.\n--device all or --device 0,1 "
-                  "trains data-parallel: --batch-size per device, gradients averaged every step.",
+                  description,
                   flags,
                   (int)(sizeof flags / sizeof flags[0]),
                   NULL,
@@ -99,8 +178,8 @@ int cmd_train(int argc, char **argv) {
                   0,
                   false};
     int rc = mbn_cli_parse(&cli, argc, argv);
-    if (rc || cli.help) return mbn_cli_report(&cli, rc);
-    if (!data) return mbn_cli_report(&cli, mbn_fail(MBN_EUSAGE, "--data is required"));
+    if (rc || cli.help) return report(&cli, rc);
+    if (!data) return report(&cli, mbn_fail(MBN_EUSAGE, "--data is required"));
     if (epochs < 1)
         rc = mbn_fail(MBN_EUSAGE, "--epochs %d: must be at least 1", epochs);
     else if (batch < 2)
@@ -118,13 +197,15 @@ int cmd_train(int argc, char **argv) {
         rc = mbn_fail(MBN_EUSAGE, "--keep-checkpoint-max %d: must be >= 1", keep);
     else if (workers < 0)
         rc = mbn_fail(MBN_EUSAGE, "--workers %d: must be >= 0", workers);
+    else if (accumulate < 1 || accumulate > 1024)
+        rc = mbn_fail(MBN_EUSAGE, "--accumulate %d: must be in 1..1024", accumulate);
     else if (save_every < 0)
         rc = mbn_fail(MBN_EUSAGE, "--save-every-steps %d: must be >= 0", save_every);
     else if (max_steps < 0)
         rc = mbn_fail(MBN_EUSAGE, "--max-steps %d: must be >= 0", max_steps);
     else if (seed < 0)
         rc = mbn_fail(MBN_EUSAGE, "--seed %d: must be >= 0", seed);
-    if (rc) return mbn_cli_report(&cli, rc);
+    if (rc) return report(&cli, rc);
     MbnTrainConfig cfg;
     memset(&cfg, 0, sizeof cfg);
     if (!strcmp(schedule, "cosine")) {
@@ -154,12 +235,13 @@ int cmd_train(int argc, char **argv) {
     if (rc == MBN_OK) rc = mbn_arch_build(&probe_arch, c.alpha, c.resolution, 2);
     if (rc == MBN_OK && c.num_classes != 0 && c.num_classes < 2)
         rc = mbn_fail(MBN_EUSAGE, "--num-classes %d: must be at least 2", c.num_classes);
-    if (rc) return mbn_cli_report(&cli, rc);
+    if (rc) return report(&cli, rc);
     cfg.alpha = c.alpha;
     cfg.resolution = c.resolution;
     cfg.num_classes = c.num_classes;
     cfg.data_dir = data;
     cfg.batch_size = batch;
+    cfg.accumulate = accumulate;
     cfg.workers = workers;
     cfg.epochs = epochs;
     cfg.momentum = momentum;
@@ -171,50 +253,34 @@ int cmd_train(int argc, char **argv) {
     cfg.keep_max = keep;
     cfg.save_every_steps = save_every;
     cfg.resume = resume;
-    cfg.init = init;
+    cfg.init_path = init;
     cfg.eval = !no_eval;
     cfg.max_steps = max_steps;
     cfg.quiet = quiet || c.json;
-    rc = open_devices(c.device, &cfg.devices, &cfg.n_devices);
-    if (rc) return mbn_cli_report(&cli, rc);
+    MbnTrainRanks ranks;
     MbnTrainResult res;
-    rc = mbn_train(&cfg, &res);
-    for (int i = 0; i < cfg.n_devices; i++)
-        mbn_device_close(&cfg.devices[i]);
-    free(cfg.devices);
-    if (rc == MBN_OK && res.skipped)
-        mbn_warn("%lld unusable images were skipped", (long long)res.skipped);
-    if (rc == MBN_OK && c.json) {
-        MbnJson j;
-        mbn_json_init(&j, stdout);
-        mbn_json_begin_object(&j);
-        mbn_json_key(&j, "checkpoint");
-        mbn_json_string(&j, res.checkpoint);
-        mbn_json_key(&j, "epochs");
-        mbn_json_int(&j, res.epochs);
-        mbn_json_key(&j, "steps");
-        mbn_json_int(&j, res.steps);
-        mbn_json_key(&j, "loss");
-        mbn_json_double(&j, res.loss);
-        mbn_json_key(&j, "val_top1");
-        mbn_json_double(&j, res.val_top1);
-        mbn_json_key(&j, "val_top5");
-        mbn_json_double(&j, res.val_top5);
-        mbn_json_key(&j, "seconds");
-        mbn_json_double(&j, res.seconds);
-        mbn_json_key(&j, "skipped");
-        mbn_json_int(&j, res.skipped);
-        mbn_json_key(&j, "interrupted");
-        mbn_json_bool(&j, res.interrupted);
-        mbn_json_end_object(&j);
-        mbn_json_finish(&j);
-    } else if (rc == MBN_OK) {
-        printf("trained %lld steps in %.1f s; last loss %.4f", (long long)res.steps, res.seconds,
-               res.loss);
-        if (!isnan(res.val_top1))
-            printf("; test top-1 %.2f%%, top-5 %.2f%%", 100 * res.val_top1, 100 * res.val_top5);
-        printf("\ncheckpoint: %s\n", res.checkpoint);
+    memset(&res, 0, sizeof res);
+    rc = mbn_train_ranks_open(&ranks, c.device);
+    if (rc == MBN_OK) {
+        cfg.devices = ranks.devices;
+        cfg.n_devices = ranks.n_devices;
+        rc = flag_wording(mbn_train(&cfg, &ranks.comm, &res));
     }
-    if (rc == MBN_OK && res.interrupted) return 1;
-    return mbn_cli_report(&cli, rc);
+    bool rank0 = ranks.comm.rank == 0;
+    if (rc == MBN_OK && rank0) {
+        if (res.skipped) mbn_warn("%lld unusable images were skipped", (long long)res.skipped);
+        print_result(&res, c.json);
+    }
+    int status = res.interrupted ? 1 : 0;
+    if (rc != MBN_OK && res.failed_everywhere && !rank0) {
+        status = 1; /* a non-finite loss stops every rank at the same step: rank 0 reports it */
+    } else if (rc != MBN_OK) {
+        if (ranks.comm.world > 1 && !res.failed_everywhere) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", mbn_last_error());
+            mbn_fail(rc, "rank %d of %d: %s", ranks.comm.rank, ranks.comm.world, msg);
+        }
+        status = mbn_cli_report(&cli, rc);
+    }
+    return mbn_train_ranks_end(&ranks, status, rc == MBN_OK || res.failed_everywhere);
 }

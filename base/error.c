@@ -38,11 +38,18 @@ void mbn_clear_error(void) {
     last_error[0] = 0;
 }
 
+static void (*warning_rewrite)(char *msg, size_t cap);
+
+void mbn_set_warning_rewrite(void (*rewrite)(char *msg, size_t cap)) {
+    warning_rewrite = rewrite;
+}
+
 void mbn_warn(const char *fmt, ...) {
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (warning_rewrite) warning_rewrite(msg, sizeof msg);
     fprintf(stderr, "mbn: warning: %s\n", msg);
 }

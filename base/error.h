@@ -1,11 +1,20 @@
 /* Error reporting: every failing call records one line naming what failed
- * (file, layer, flag, device) and returns a status. The app prints it as
+ * (file, layer, parameter, device) and returns a status. The app prints it as
  * "mbn: error: <line>" and exits with the status. The message lives in
- * thread-local storage: the only state this layer keeps. No OpenCL here:
- * host/cl_error.h adds OpenCL and CLBlast error names on top. */
+ * thread-local storage. No OpenCL here: host/cl_error.h adds OpenCL and
+ * CLBlast error names on top.
+ *
+ * Parameters are named as the library knows them, in snake_case with their
+ * value: "batch_size 0: must be at least 1", "resolution 20: must be between
+ * 32 and 4096", "ckpt_dir runs/x: cannot create the folder". A one-word name
+ * (alpha, resolution, device, milestones...) starts the message; a name with an
+ * underscore may stand anywhere. The command line (apps/cli.c) rewrites these
+ * names into the flags the user typed ("--batch-size 0: ..."); a C library user
+ * sees the parameter names of the API. */
 #ifndef MBN_BASE_ERROR_H
 #define MBN_BASE_ERROR_H
 #include <stdarg.h>
+#include <stddef.h>
 
 enum {
     MBN_OK = 0,
@@ -21,8 +30,11 @@ int mbn_fail_context(int code, const char *fmt, ...) __attribute__((format(print
 const char *mbn_last_error(void);
 void mbn_clear_error(void);
 
-/* Warnings go to stderr as "mbn: warning: ...". */
+/* Warnings go to stderr as "mbn: warning: ...", through the rewrite below when one is set. */
 void mbn_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Installs a rewrite applied to every warning before it is printed (in place, cap bytes):
+ * the command line's parameter-to-flag wording. NULL removes it. */
+void mbn_set_warning_rewrite(void (*rewrite)(char *msg, size_t cap));
 
 /* Propagates a nonzero status from a call. */
 #define MBN_TRY(call)                                                                              \

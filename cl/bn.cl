@@ -4,18 +4,6 @@
  * shapes always give the same bits. Variance is two-pass (sum of squared deviations from the
  * mean) rather than E[x^2] - mean^2, which cancels badly for large activations. */
 
-__kernel void channel_sum_partial(__global const float *x, int x_off, __global float *partial,
-                                  int p_off, int M, int C, int rows_per_chunk) {
-    int c = get_global_id(0);
-    int p = get_global_id(1);
-    if (c >= C) return;
-    x += x_off;
-    int r0 = p * rows_per_chunk, r1 = min(r0 + rows_per_chunk, M);
-    float s = 0.0f;
-    for (int r = r0; r < r1; r++) s += x[(size_t)r * C + c];
-    partial[p_off + (size_t)p * C + c] = s;
-}
-
 __kernel void channel_sqdev_partial(__global const float *x, int x_off,
                                     __global const float *mean, int mean_off,
                                     __global float *partial, int M, int C, int rows_per_chunk) {
@@ -31,16 +19,6 @@ __kernel void channel_sqdev_partial(__global const float *x, int x_off,
         s = fma(d, d, s);
     }
     partial[(size_t)p * C + c] = s;
-}
-
-/* out[j] = scale * sum_p partial[p, j] for j < cols, chunks added in order. */
-__kernel void channel_reduce_rows(__global const float *partial, int P, int cols, float scale,
-                                  __global float *out, int out_off) {
-    int j = get_global_id(0);
-    if (j >= cols) return;
-    float s = 0.0f;
-    for (int p = 0; p < P; p++) s += partial[(size_t)p * cols + j];
-    out[out_off + j] = s * scale;
 }
 
 /* From the mean and the summed squared deviations: invstd for normalisation (biased

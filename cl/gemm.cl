@@ -17,8 +17,13 @@
  * over k by one work-item: deterministic on every device. Correct for any local size; fast
  * only on CPUs (GPUs use CLBlast, see model/ops.c). */
 
-#define GEMM_TM 6
-#define GEMM_TN 32
+/* The tile comes from the kernel-variant table (host/variants.c, row gemm.cpu_tiled), which
+ * the host reads too; the code below is written for 6 x 32. */
+#define GEMM_TM MBN_GEMM_CPU_TM
+#define GEMM_TN MBN_GEMM_CPU_TN
+#if MBN_GEMM_CPU_TM != 6 || MBN_GEMM_CPU_TN != 32
+#error "gemm_tiled is written for 6 x 32 tiles"
+#endif
 
 /* A[row, k] for either storage order. */
 #define GEMM_A(row, k) (a_trans ? A[(size_t)(k) * lda + (row)] : A[(size_t)(row) * lda + (k)])

@@ -12,6 +12,7 @@ int mbn_gemm(MbnDevice *dev, bool trans_a, bool trans_b, size_t m, size_t n, siz
              cl_mem c, size_t c_off, size_t ldc) {
     if (m == 0 || n == 0) return MBN_OK;
     cl_event *ev = mbn_profile_slot(dev);
+    dev->launches++; /* one per GEMM call (CLBlast may enqueue helper kernels too) */
     CLBlastStatusCode s =
         CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
                      trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off,
@@ -31,6 +32,7 @@ int mbn_gemm_strided_batched(MbnDevice *dev, bool trans_a, bool trans_b, size_t 
                              size_t c_off, size_t ldc, size_t c_stride, size_t batch_count) {
     if (m == 0 || n == 0 || batch_count == 0) return MBN_OK;
     cl_event *ev = mbn_profile_slot(dev);
+    dev->launches++;
     CLBlastStatusCode s = CLBlastSgemmStridedBatched(
         CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
         trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, 1.0f, a, a_off, lda, a_stride,

@@ -84,11 +84,26 @@ int mbn_devices_list(MbnDeviceInfo **out, int *count) {
             I->max_alloc_bytes = max_alloc;
             I->compute_units = cu;
             I->max_work_group = wg;
-            char ext[8192];
-            ext[0] = 0;
-            clGetDeviceInfo(devs[d], CL_DEVICE_EXTENSIONS, sizeof ext, ext, NULL);
-            ext[sizeof ext - 1] = 0;
-            I->fp16 = strstr(ext, "cl_khr_fp16") != NULL;
+            cl_ulong local_mem = 0;
+            cl_device_local_mem_type local_type = CL_GLOBAL;
+            clGetDeviceInfo(devs[d], CL_DEVICE_LOCAL_MEM_SIZE, sizeof local_mem, &local_mem, NULL);
+            clGetDeviceInfo(devs[d], CL_DEVICE_LOCAL_MEM_TYPE, sizeof local_type, &local_type,
+                            NULL);
+            I->local_mem_bytes = local_mem;
+            I->local_mem_dedicated = local_type == CL_LOCAL;
+            /* The extension list can be longer than the field: keep whole names only. */
+            size_t ext_len = 0;
+            clGetDeviceInfo(devs[d], CL_DEVICE_EXTENSIONS, 0, NULL, &ext_len);
+            char *ext = calloc(ext_len + 1, 1);
+            if (ext &&
+                clGetDeviceInfo(devs[d], CL_DEVICE_EXTENSIONS, ext_len, ext, NULL) == CL_SUCCESS) {
+                ext[ext_len] = 0;
+                I->fp16 = strstr(ext, "cl_khr_fp16") != NULL;
+                snprintf(I->extensions, sizeof I->extensions, "%s", ext);
+                char *cut = strrchr(I->extensions, ' ');
+                if (strlen(ext) >= sizeof I->extensions && cut) *cut = 0;
+            }
+            free(ext);
             n++;
         }
         free(devs);
@@ -121,7 +136,7 @@ int mbn_devices_select(const char *sel, const MbnDeviceInfo *all, int count, int
                        int *n_selected) {
     *selected = NULL;
     *n_selected = 0;
-    const char *flag = "--device";
+    const char *flag = "device"; /* the parameter (--device on the command line) */
     if (!sel || !*sel) {
         const char *env = getenv("MBN_DEVICE");
         if (env && *env) {
@@ -189,9 +204,30 @@ int mbn_devices_select(const char *sel, const MbnDeviceInfo *all, int count, int
 }
 
 int mbn_device_open(MbnDevice *dev, const MbnDeviceInfo *info) {
+    return mbn_device_open_with(dev, info, NULL, 0);
+}
+
+/* Kernel variants for the device and the build options that carry their parameters. */
+static int resolve_variants(MbnDevice *dev, const MbnVariantOverride *ov, int n) {
+    int family;
+    MBN_TRY(mbn_variants_env_family(&family));
+    MBN_TRY(mbn_variants_resolve(&dev->variants, &dev->info, family));
+    for (int i = 0; i < n; i++)
+        MBN_TRY(mbn_variants_override(&dev->variants, &dev->info, &ov[i]));
+    snprintf(dev->build_options, sizeof dev->build_options, "-cl-std=CL1.2");
+    return mbn_variants_build_options(&dev->variants, dev->build_options,
+                                      sizeof dev->build_options);
+}
+
+int mbn_device_open_with(MbnDevice *dev, const MbnDeviceInfo *info,
+                         const MbnVariantOverride *overrides, int n) {
     memset(dev, 0, sizeof *dev);
     dev->info = *info;
-    dev->is_cpu = (info->type & CL_DEVICE_TYPE_CPU) != 0;
+    int rc = resolve_variants(dev, overrides, n);
+    if (rc != MBN_OK) {
+        memset(dev, 0, sizeof *dev);
+        return mbn_fail_context(rc, "device %s", info->name);
+    }
     cl_int err;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)info->platform, 0};
     dev->context = clCreateContext(props, 1, &info->device, NULL, NULL, &err);
@@ -201,7 +237,7 @@ int mbn_device_open(MbnDevice *dev, const MbnDeviceInfo *info) {
         mbn_device_close(dev);
         return mbn_fail_cl(err, "device %s: clCreateCommandQueue", info->name);
     }
-    int rc = mbn_program_build(dev);
+    rc = mbn_program_build(dev);
     if (rc == MBN_OK) rc = mbn_blas_tune_device(dev);
     if (rc != MBN_OK) {
         mbn_device_close(dev);
@@ -210,7 +246,22 @@ int mbn_device_open(MbnDevice *dev, const MbnDeviceInfo *info) {
     return MBN_OK;
 }
 
+/* With a family forced (tests), say which ops had to run their generic row for some shape:
+ * a forced family must not pass tests on kernels it did not run without saying so. */
+static void report_fallbacks(const MbnDevice *dev) {
+    if (dev->variants.family == MBN_FAMILY_AUTO || !dev->variants.op[0].row) return;
+    for (int op = 0; op < MBN_OP_COUNT; op++)
+        if (dev->variants.fallbacks[op])
+            fprintf(stderr,
+                    "mbn: MBN_KERNELS=%s: %s ran %s instead of %s %lu time(s) (shape not "
+                    "supported by that row)\n",
+                    mbn_family_name(dev->variants.family), mbn_op_name((MbnOp)op),
+                    dev->variants.generic[op].row->name, dev->variants.op[op].row->name,
+                    dev->variants.fallbacks[op]);
+}
+
 void mbn_device_close(MbnDevice *dev) {
+    report_fallbacks(dev);
     if (dev->queue) clFinish(dev->queue);
     for (int i = 0; i < MBN_KERNEL_COUNT; i++)
         if (dev->kernels[i]) clReleaseKernel(dev->kernels[i]);
@@ -221,13 +272,16 @@ void mbn_device_close(MbnDevice *dev) {
 }
 
 int mbn_device_open_sibling(MbnDevice *dev, const MbnDevice *base) {
-    /* Everything the base knows about the device (info, kernel choices) is copied; what belongs
-     * to one queue is not. */
+    /* Everything the base knows about the device is copied: info, the kernel variants and the
+     * build options they were compiled with (the program is shared). What belongs to one queue
+     * is not: kernel objects (created on first launch), the profile, and the counters of what
+     * this handle ran (launches, variant fallbacks), which start at zero. */
     *dev = *base;
     dev->queue = NULL;
     memset(dev->kernels, 0, sizeof dev->kernels);
-    memset(dev->kernel_wg, 0, sizeof dev->kernel_wg);
     dev->profile = NULL;
+    dev->launches = 0;
+    memset(dev->variants.fallbacks, 0, sizeof dev->variants.fallbacks);
     cl_int err;
     dev->queue =
         clCreateCommandQueue(base->context, base->info.device, CL_QUEUE_PROFILING_ENABLE, &err);

@@ -7,8 +7,9 @@
 #include <stddef.h>
 
 #include "host/kernels.h"
+#include "host/variants.h"
 
-typedef struct {
+typedef struct MbnDeviceInfo {
     int index; /* position in the flat list over all platforms, as `mbn devices` prints */
     cl_platform_id platform;
     cl_device_id device;
@@ -23,7 +24,10 @@ typedef struct {
     unsigned long long max_alloc_bytes;
     unsigned compute_units;
     size_t max_work_group;
+    unsigned long long local_mem_bytes; /* CL_DEVICE_LOCAL_MEM_SIZE */
+    bool local_mem_dedicated;           /* CL_LOCAL (GPUs), not emulated in global memory */
     bool fp16;
+    char extensions[4096]; /* CL_DEVICE_EXTENSIONS (truncated if longer) */
 } MbnDeviceInfo;
 
 /* Lists every device of every platform. *out is malloc'ed (free it); zero devices is not an
@@ -46,21 +50,27 @@ typedef struct MbnDevice {
     cl_command_queue queue;
     cl_program program;
     cl_kernel kernels[MBN_KERNEL_COUNT];
-    size_t kernel_wg[MBN_KERNEL_COUNT]; /* CL_KERNEL_WORK_GROUP_SIZE per kernel */
-    bool is_cpu;
+    MbnVariantSet variants;             /* which kernel variant each op uses (host/variants.h) */
+    char build_options[4096];           /* the program's build options, variant defines included */
+    unsigned long long launches;        /* kernels and GEMMs enqueued since open (bench) */
     bool program_from_cache;
     /* Per-layer profiling (see host/profile.h); NULL when not recording. */
     struct MbnProfile *profile;
 } MbnDevice;
 
-/* Opens the device: context, in-order queue with profiling, kernels built (or loaded from the
- * program cache), CLBlast tuned for it. */
+/* Opens the device: kernel variants resolved (host/variants.h; $MBN_KERNELS read here),
+ * context, in-order queue with profiling, kernels built (or loaded from the program cache) with
+ * the variants' parameters, CLBlast tuned for it. */
 int mbn_device_open(MbnDevice *dev, const MbnDeviceInfo *info);
+/* The same with tuner decisions applied before the program is built (n may be 0). */
+int mbn_device_open_with(MbnDevice *dev, const MbnDeviceInfo *info,
+                         const MbnVariantOverride *overrides, int n);
 void mbn_device_close(MbnDevice *dev);
 
-/* Opens a second handle on an already opened device: the same context, program and CLBlast
- * tuning (retained, not rebuilt), with its own in-order queue and its own kernel objects, so two
- * handles can be used from two threads at once. Close it with mbn_device_close (before or after
+/* Opens a second handle on an already opened device: the same context, program, kernel
+ * variants, build options and CLBlast tuning (retained, not rebuilt), with its own in-order
+ * queue, kernel objects and counters (launches, variant fallbacks), so two handles can be used
+ * from two threads at once. Close it with mbn_device_close (before or after
  * the base). Used by the library so that all models on a device share one OpenCL context. */
 int mbn_device_open_sibling(MbnDevice *dev, const MbnDevice *base);
 

@@ -6,23 +6,31 @@
 #include <CL/cl.h>
 #include <stddef.h>
 
+/* clang-format off */
 #define MBN_KERNEL_LIST(X)                                                                         \
     /* conv_stem.cl */                                                                             \
     X(stem_im2col)                                                                                 \
     /* depthwise.cl */                                                                             \
-    X(dw_conv3x3_fwd)                                                                              \
-    X(dw_conv3x3_bwd_input)                                                                        \
-    X(dw_conv3x3_bwd_weight_partial) /* bn.cl */                                                   \
-        X(channel_sum_partial) X(channel_sqdev_partial) X(channel_reduce_rows)                     \
-            X(bn_finalize_stats) X(bn_relu6_apply) X(bn_relu6_bwd_partial) X(bn_bwd_finalize)      \
-                X(bn_relu6_bwd_apply) X(bn_fold)              /* activation.cl */                  \
-        X(bias_relu6) X(bias_add_rows)                        /* pool.cl */                        \
-        X(avgpool_fwd) X(avgpool_bwd)                         /* loss.cl */                        \
-        X(softmax_rows) X(softmax_xent_smooth) X(mean_reduce) /* optim.cl */                       \
-        X(sgd_momentum) X(fill_zero)                          /* gemm.cl */                        \
-        X(gemm_tiled) X(transpose) X(transpose8) X(dw_conv3x3_fwd_row8) X(dw_conv3x3_bwd_input_row8)             \
-            X(dw_conv3x3_bwd_weight_partial8) X(channel_sum_partial8) X(channel_sqdev_partial8)    \
-                X(bn_relu6_apply8) X(bn_relu6_bwd_partial8) X(bn_relu6_bwd_apply8)
+    X(dw_conv3x3_fwd) X(dw_conv3x3_bwd_input) X(dw_conv3x3_bwd_weight_partial)                     \
+    X(dw_conv3x3_fwd_row8) X(dw_conv3x3_bwd_input_row8) X(dw_conv3x3_bwd_weight_partial8)          \
+    /* reduce.cl */                                                                                \
+    X(channel_sum_partial) X(channel_reduce_rows)                                                  \
+    /* bn.cl */                                                                                    \
+    X(channel_sqdev_partial) X(bn_finalize_stats) X(bn_relu6_apply) X(bn_relu6_bwd_partial)        \
+    X(bn_bwd_finalize) X(bn_relu6_bwd_apply) X(bn_fold)                                            \
+    X(channel_sum_partial8) X(channel_sqdev_partial8) X(bn_relu6_apply8)                           \
+    X(bn_relu6_bwd_partial8) X(bn_relu6_bwd_apply8)                                                \
+    /* activation.cl */                                                                            \
+    X(bias_relu6) X(bias_add_rows)                                                                 \
+    /* pool.cl */                                                                                  \
+    X(avgpool_fwd) X(avgpool_bwd)                                                                  \
+    /* loss.cl */                                                                                  \
+    X(softmax_rows) X(softmax_xent_smooth) X(mean_reduce)                                          \
+    /* optim.cl */                                                                                 \
+    X(sgd_momentum) X(fill_zero)                                                                   \
+    /* gemm.cl */                                                                                  \
+    X(gemm_tiled) X(transpose) X(transpose8)
+/* clang-format on */
 
 typedef enum {
 #define MBN_KERNEL_ENUM(name) MBN_K_##name,

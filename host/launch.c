@@ -18,8 +18,6 @@ static int get_kernel(MbnDevice *dev, MbnKernelId id, cl_kernel *out) {
         dev->kernels[id] = clCreateKernel(dev->program, mbn_kernel_names[id], &err);
         if (err != CL_SUCCESS)
             return mbn_fail_cl(err, "device %s: kernel %s", dev->info.name, mbn_kernel_names[id]);
-        clGetKernelWorkGroupInfo(dev->kernels[id], dev->info.device, CL_KERNEL_WORK_GROUP_SIZE,
-                                 sizeof dev->kernel_wg[id], &dev->kernel_wg[id], NULL);
     }
     *out = dev->kernels[id];
     return MBN_OK;
@@ -38,6 +36,7 @@ int mbn_launch(MbnDevice *dev, MbnKernelId id, int dims, const size_t *global, c
         g[d] = local ? (global[d] + local[d] - 1) / local[d] * local[d] : global[d];
     }
     cl_event *ev = mbn_profile_slot(dev);
+    dev->launches++;
     cl_int err = clEnqueueNDRangeKernel(dev->queue, k, (cl_uint)dims, NULL, g, local, 0, NULL, ev);
     if (err != CL_SUCCESS) {
         if (ev) *ev = NULL;

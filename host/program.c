@@ -25,8 +25,7 @@ uint64_t mbn_hash64(uint64_t h, const void *data, size_t len) {
 }
 
 const char *mbn_program_options(const MbnDevice *dev) {
-    (void)dev;
-    return "-cl-std=CL1.2 -DMBN_FLOAT=float";
+    return dev->build_options;
 }
 
 static void cache_key(const MbnDevice *dev, uint64_t key[2]) {
@@ -61,6 +60,17 @@ int mbn_program_cache_path(const MbnDevice *dev, char *out, size_t len) {
     cache_key(dev, key);
     int n = snprintf(out, len, "%s/programs/%016llx%016llx.clbin", dir, (unsigned long long)key[0],
                      (unsigned long long)key[1]);
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+int mbn_program_marker_path(const MbnDevice *dev, const char *tag, char *out, size_t len) {
+    char dir[3072];
+    if (cache_dir(dir, sizeof dir) != 0) return -1;
+    uint64_t key[2];
+    cache_key(dev, key);
+    uint64_t t = mbn_hash64(0xcbf29ce484222325ULL, tag, strlen(tag));
+    int n = snprintf(out, len, "%s/first-run/%016llx%016llx-%016llx", dir,
+                     (unsigned long long)key[0], (unsigned long long)key[1], (unsigned long long)t);
     return n > 0 && (size_t)n < len ? 0 : -1;
 }
 

@@ -16,11 +16,16 @@ struct MbnDevice;
 
 int mbn_program_build(struct MbnDevice *dev);
 
-/* The build options used for every device (float type and tile sizes as -D defines). */
+/* The device's build options: the kernel variants' parameters as -D defines
+ * (host/variants.h), set when the device is opened (part of the cache key). */
 const char *mbn_program_options(const struct MbnDevice *dev);
 
 /* Path of the cache file for this device (exposed for tests). */
 int mbn_program_cache_path(const struct MbnDevice *dev, char *out, size_t len);
+
+/* Path of a marker file for "this device and these kernels (the program key) have run `tag`
+ * before" (the first-run note of io/util/progress.h), in the same cache folder. */
+int mbn_program_marker_path(const struct MbnDevice *dev, const char *tag, char *out, size_t len);
 
 uint64_t mbn_hash64(uint64_t h, const void *data, size_t len);
 

@@ -16,11 +16,13 @@
  *
  * Errors: every function that can fail returns 0 on success and a non-zero MBN_STATUS_* code
  * on failure; mbn_last_error() then gives the reason as one line ("x.ckpt: checksum mismatch
- * (file damaged)"), the same text the mbn command prints after "mbn: error: ". The library never
- * prints to stdout. On stderr it prints only what the mbn command prints in the same situation:
- * a warning when a driver rejects a cached program or a tuning entry, the OpenCL build log when
- * the kernels fail to build, and a warning naming each unreadable file in
- * mbn_model_classify_files.
+ * (file damaged)"), the same text the mbn command prints after "mbn: error: " (which names
+ * parameters as its flags: "--batch-size 0" where the library says "batch_size 0"). The library
+ * never prints to stdout. On stderr it prints only what the mbn command prints in the same
+ * situation: a warning when a driver rejects a cached program or a tuning entry, the OpenCL build
+ * log when the kernels fail to build, a warning naming each unreadable file in
+ * mbn_model_classify_files, and, only when the environment variable MBN_KERNELS forces a kernel
+ * family (a testing knob), which ops had to run another kernel, when a model is closed.
  *
  * Threads: one MbnModel must not be used by two threads at the same time (calls on the same
  * handle must be serialised by the caller). Different models may be used concurrently from

@@ -75,11 +75,11 @@ static MbnLayer *add(MbnArch *a, MbnLayerType t, const char *name, int stride, i
 int mbn_arch_build(MbnArch *a, float alpha, int resolution, int num_classes) {
     memset(a, 0, sizeof *a);
     if (!(alpha > 0.0f && alpha <= 2.0f))
-        return mbn_fail(MBN_EUSAGE, "--alpha %g: must be in (0, 2]", (double)alpha);
+        return mbn_fail(MBN_EUSAGE, "alpha %g: must be in (0, 2]", (double)alpha);
     if (resolution < 32 || resolution > 4096)
-        return mbn_fail(MBN_EUSAGE, "--resolution %d: must be between 32 and 4096", resolution);
+        return mbn_fail(MBN_EUSAGE, "resolution %d: must be between 32 and 4096", resolution);
     if (num_classes < 2 || num_classes > 1000000)
-        return mbn_fail(MBN_EUSAGE, "--num-classes %d: must be at least 2", num_classes);
+        return mbn_fail(MBN_EUSAGE, "num_classes %d: must be at least 2", num_classes);
     a->alpha = alpha;
     a->resolution = resolution;
     a->num_classes = num_classes;

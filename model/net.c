@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "host/cl_error.h"
+#include "host/program.h"
 
 /* Tensor offsets are rounded up to 16 floats (64 bytes) so every tensor starts on a cache line
  * and any vector width CLBlast picks is aligned. */
@@ -12,13 +13,17 @@ static size_t align16(size_t n) {
     return (n + 15) & ~(size_t)15;
 }
 
-static int add_param(MbnNet *net, const char *name, MbnParamKind kind, int layer, int ndim,
-                     const int64_t *shape) {
+/* Adds "<prefix>.<suffix>" (a timm name) to the tensor table. */
+static int add_param(MbnNet *net, const char *prefix, const char *suffix, MbnParamKind kind,
+                     int layer, int ndim, const int64_t *shape) {
     if (net->n_params >= (int)(sizeof net->params_table / sizeof net->params_table[0]))
         return mbn_fail(MBN_EFAIL, "too many parameter tensors");
     MbnParam *p = &net->params_table[net->n_params++];
     memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s", name);
+    int len = snprintf(p->name, sizeof p->name, "%s.%s", prefix, suffix);
+    if (len < 0 || (size_t)len >= sizeof p->name)
+        return mbn_fail(MBN_EFAIL, "tensor name %s.%s: longer than %zu characters", prefix, suffix,
+                        sizeof p->name - 1);
     p->kind = kind;
     p->layer = layer;
     p->ndim = ndim;
@@ -35,7 +40,6 @@ static int add_param(MbnNet *net, const char *name, MbnParamKind kind, int layer
 
 static int build_table(MbnNet *net) {
     const MbnArch *a = &net->arch;
-    char name[96];
     for (int l = 0; l < a->n_layers; l++) {
         const MbnLayer *L = &a->layers[l];
         MbnLayerParams *lp = &net->lp[l];
@@ -43,12 +47,10 @@ static int build_table(MbnNet *net) {
         if (L->type == MBN_LAYER_POOL) continue;
         if (L->type == MBN_LAYER_FC) {
             int64_t ws[2] = {L->cout, L->cin}, bs[1] = {L->cout};
-            snprintf(name, sizeof name, "%s.weight", L->timm);
             lp->w = net->param_floats;
-            MBN_TRY(add_param(net, name, MBN_PARAM_FC_WEIGHT, l, 2, ws));
-            snprintf(name, sizeof name, "%s.bias", L->timm);
+            MBN_TRY(add_param(net, L->timm, "weight", MBN_PARAM_FC_WEIGHT, l, 2, ws));
             lp->bias = net->param_floats;
-            MBN_TRY(add_param(net, name, MBN_PARAM_FC_BIAS, l, 1, bs));
+            MBN_TRY(add_param(net, L->timm, "bias", MBN_PARAM_FC_BIAS, l, 1, bs));
             continue;
         }
         int64_t ws[4];
@@ -61,18 +63,16 @@ static int build_table(MbnNet *net) {
         } else {
             ws[0] = L->cout, ws[1] = L->cin, ws[2] = 1, ws[3] = 1;
         }
-        snprintf(name, sizeof name, "%s.weight", L->timm);
         lp->w = net->param_floats;
-        MBN_TRY(add_param(net, name, wk, l, 4, ws));
+        MBN_TRY(add_param(net, L->timm, "weight", wk, l, 4, ws));
         int64_t cs[1] = {L->cout};
         static const char *suffix[4] = {"weight", "bias", "running_mean", "running_var"};
         static const MbnParamKind kinds[4] = {MBN_PARAM_BN_GAMMA, MBN_PARAM_BN_BETA,
                                               MBN_PARAM_BN_MEAN, MBN_PARAM_BN_VAR};
         size_t *slots[4] = {&lp->gamma, &lp->beta, &lp->mean, &lp->var};
         for (int k = 0; k < 4; k++) {
-            snprintf(name, sizeof name, "%s.%s", L->timm_bn, suffix[k]);
             *slots[k] = net->param_floats;
-            MBN_TRY(add_param(net, name, kinds[k], l, 1, cs));
+            MBN_TRY(add_param(net, L->timm_bn, suffix[k], kinds[k], l, 1, cs));
         }
     }
     return MBN_OK;
@@ -84,7 +84,7 @@ static int alloc(MbnNet *net, cl_mem *m, size_t floats, const char *what) {
     if (bytes > net->dev->info.max_alloc_bytes)
         return mbn_fail(MBN_EFAIL,
                         "device %s: %s needs %.1f MiB in one buffer, more than the device's "
-                        "largest allocation (%.1f MiB); use a smaller --batch-size",
+                        "largest allocation (%.1f MiB); use a smaller batch_size",
                         net->dev->info.name, what, (double)bytes / 1048576.0,
                         (double)net->dev->info.max_alloc_bytes / 1048576.0);
     *m = clCreateBuffer(net->dev->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
@@ -101,24 +101,23 @@ static int zero(MbnNet *net, cl_mem m, size_t floats) {
 
 int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batch, bool training) {
     memset(net, 0, sizeof *net);
+    if (max_batch < 1) return mbn_fail(MBN_EUSAGE, "batch_size %d: must be at least 1", max_batch);
+    size_t B = (size_t)max_batch;
+    size_t max_act = (size_t)mbn_arch_max_activation(arch) * B;
+    if (max_act > (size_t)0x7fffffff)
+        return mbn_fail(MBN_EUSAGE,
+                        "batch_size %d: activations of %zu floats exceed the 2^31 "
+                        "elements a kernel indexes; use a smaller batch",
+                        max_batch, max_act);
     net->arch = *arch;
     net->dev = dev;
     net->max_batch = max_batch;
     net->training = training;
-    if (max_batch < 1)
-        return mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least 1", max_batch);
     int rc = build_table(net);
-    if (rc) return rc;
+    if (rc) goto fail;
     for (int l = 0; l < arch->n_layers; l++)
         snprintf(net->bwd_label[l], sizeof net->bwd_label[l], "%s.bwd", arch->layers[l].name);
     const MbnArch *a = arch;
-    size_t B = (size_t)max_batch;
-    size_t max_act = (size_t)mbn_arch_max_activation(a) * B;
-    if (max_act > (size_t)0x7fffffff)
-        return mbn_fail(MBN_EUSAGE,
-                        "--batch-size %d: activations of %zu floats exceed the 2^31 "
-                        "elements a kernel indexes; use a smaller batch",
-                        max_batch, max_act);
     const MbnLayer *stem = &a->layers[0];
     size_t stem_rows = B * (size_t)stem->hout * stem->wout;
     int cmax = a->num_classes;
@@ -159,8 +158,8 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
             ALLOC(net->z[l], n, what);
             ALLOC(net->y[l], n, what);
         }
-        MBN_TRY(zero(net, net->grads, net->param_floats));
-        MBN_TRY(zero(net, net->momentum, net->param_floats));
+        if ((rc = zero(net, net->grads, net->param_floats)) != MBN_OK) goto fail;
+        if ((rc = zero(net, net->momentum, net->param_floats)) != MBN_OK) goto fail;
     } else {
         ALLOC(net->act_a, max_act, "activations");
         ALLOC(net->act_b, max_act, "activations");
@@ -169,8 +168,8 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
     }
     ALLOC(net->y[pool], B * a->layers[pool].cout, "pooled features");
 #undef ALLOC
-    return zero(net, net->params, net->param_floats);
-fail:
+    if ((rc = zero(net, net->params, net->param_floats)) == MBN_OK) return MBN_OK;
+fail: /* everything allocated so far is released; the net is left zeroed */
     mbn_net_destroy(net);
     return rc;
 }
@@ -193,6 +192,15 @@ void mbn_net_destroy(MbnNet *net) {
     if (net->act_a) clReleaseMemObject(net->act_a);
     if (net->act_b) clReleaseMemObject(net->act_b);
     memset(net, 0, sizeof *net);
+}
+
+int mbn_net_first_run_marker(const MbnNet *net, const char *phase, char *out, size_t len) {
+    const char *gemm = getenv("MBN_GEMM"), *kernels = getenv("MBN_KERNELS");
+    char tag[256];
+    snprintf(tag, sizeof tag, "%s alpha %.9g resolution %d classes %d batch %d gemm %s kernels %s",
+             phase, (double)net->arch.alpha, net->arch.resolution, net->arch.num_classes,
+             net->max_batch, gemm ? gemm : "", kernels ? kernels : "");
+    return mbn_program_marker_path(net->dev, tag, out, len);
 }
 
 const MbnParam *mbn_net_find_param(const MbnNet *net, const char *name) {

@@ -78,7 +78,9 @@ typedef struct {
 } MbnNet;
 
 /* Allocates the network for batches up to max_batch. `training` allocates what backward and
- * the optimizer need. Weights are left zero: call mbn_net_init or mbn_net_import. */
+ * the optimizer need. Weights are left zero: call mbn_net_init or mbn_net_import. On failure
+ * everything allocated so far is released and the net is left zeroed: there is nothing for
+ * the caller to destroy (mbn_net_destroy is harmless on it, as on any zeroed net). */
 int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batch, bool training);
 void mbn_net_destroy(MbnNet *net);
 
@@ -121,6 +123,11 @@ int mbn_net_sgd_step(MbnNet *net, const MbnSgdConfig *cfg);
 /* Blocking reads/writes of the whole flat vectors (data-parallel averaging, tests). */
 int mbn_net_read_buffer(MbnNet *net, cl_mem buf, float *host);
 int mbn_net_write_buffer(MbnNet *net, cl_mem buf, const float *host);
+
+/* Marker path for io/util/progress.h's first-run note: this device, these kernels, this model
+ * shape and batch, `phase` ("train" or "eval"), and the kernel-choice environment
+ * (MBN_GEMM, MBN_KERNELS), since kernels are compiled per shape and variant. */
+int mbn_net_first_run_marker(const MbnNet *net, const char *phase, char *out, size_t len);
 
 const MbnParam *mbn_net_find_param(const MbnNet *net, const char *name);
 

@@ -12,11 +12,15 @@
  *   fc weight    [K, Cin], bias [K]
  * Padding is symmetric 1 for every 3x3 conv; Ho = (H - 1) / stride + 1.
  *
- * Conventions: `scratch` is a buffer of mbn_ops_scratch_floats() floats used from offset 0;
+ * Conventions: `scratch` is a buffer of mbn_ops_scratch_floats() floats, offset 0 (ops check);
  * BN's save_mean and save_invstd share one offset; SGD's w, g and v share one offset.
  *
+ * Kernel choice: each op runs the kernel variant the device resolved for it when it was opened
+ * (host/variants.h), or the op's generic variant for shapes the chosen one does not handle.
+ *
  * Determinism: no atomics; every reduction runs in a fixed order that depends only on the
- * shapes (two-stage: fixed row chunks, then the chunks summed in order). */
+ * shapes and the variant's parameters (two-stage: fixed row chunks, then the chunks summed in
+ * order): the same device gives the same bits run after run. */
 #ifndef MBN_MODEL_OPS_H
 #define MBN_MODEL_OPS_H
 #include <CL/cl.h>
@@ -37,16 +41,20 @@ static inline int mbn_conv_out(int in, int stride) {
     return (in - 1) / stride + 1;
 }
 
-/* Scratch floats any op below needs for M rows of C channels (reduction partials). */
+/* Partial sums per channel (or per output) a reduction may keep: the cap on every variant's
+ * chunk count (host/variants.c), so the scratch bound below holds whatever a tuner picks. */
+#define MBN_OPS_MAX_PARTIALS 256
+
+/* Scratch floats any op below needs for M rows of C channels (reduction partials), on any
+ * device and for any kernel variant. */
 size_t mbn_ops_scratch_floats(size_t M, int C);
-/* Number of row chunks the two-stage reductions use for M rows (a function of M only). */
+/* Number of row chunks the two-stage reductions use for M rows with the generic rows' default
+ * chunking (test labels). */
 int mbn_ops_chunks(size_t M);
 
 /* ---- stem: 3x3 conv, stride s, 3 -> Cout ---- */
 int mbn_op_stem_im2col(struct MbnDevice *d, MbnBuf x, int N, int H, int W, int stride,
                        MbnBuf patches);
-/* z[M, Cout] = patches[M, 27] x w[Cout, 27]^T, M = N*Ho*Wo */
-int mbn_op_stem_gemm(struct MbnDevice *d, MbnBuf patches, MbnBuf w, MbnBuf z, size_t M, int Cout);
 /* dw[Cout, 27] = dz[M, Cout]^T x patches[M, 27] */
 int mbn_op_stem_bwd_weight(struct MbnDevice *d, MbnBuf patches, MbnBuf dz, MbnBuf dw, size_t M,
                            int Cout, MbnBuf scratch);
@@ -61,14 +69,12 @@ int mbn_op_dw_bwd_weight(struct MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, in
                          int C, int stride, MbnBuf scratch);
 
 /* ---- pointwise 1x1 as one GEMM over the batch ---- */
-int mbn_op_pw_fwd(struct MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf y, size_t M, int Cin, int Cout);
 int mbn_op_pw_bwd_input(struct MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, size_t M, int Cin,
                         int Cout);
-int mbn_op_pw_bwd_weight(struct MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
-                         int Cout);
-/* The same dw, with the sum over the M rows split into chunks (fixed by the shapes) whose
- * partials go to `scratch` and are added in order: the weight-gradient GEMM has a small output
- * and a huge K, so splitting K is what gives CPUs parallel work that stays in cache. */
+/* dw[Cout, Cin] = dy[M, Cout]^T x[M, Cin], with the sum over the M rows split into chunks
+ * (fixed by the shapes and the variant) whose partials go to `scratch` and are added in order:
+ * the weight-gradient GEMM has a small output and a huge K, so splitting K is what gives a
+ * device parallel work (and CPUs work that stays in cache). */
 int mbn_op_pw_bwd_weight_split(struct MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M,
                                int Cin, int Cout, MbnBuf scratch);
 /* The same dw, given `work`: M x Cout floats the op may overwrite (CPUs transpose dy there so
@@ -113,9 +119,7 @@ int mbn_op_bias_relu6(struct MbnDevice *d, MbnBuf y, MbnBuf b, size_t M, int C);
 /* y[N, C] = mean over HW of x[N, HW, C] */
 int mbn_op_avgpool_fwd(struct MbnDevice *d, MbnBuf x, MbnBuf y, int N, int HW, int C);
 int mbn_op_avgpool_bwd(struct MbnDevice *d, MbnBuf dy, MbnBuf dx, int N, int HW, int C);
-/* y[N, K] = x[N, C] w[K, C]^T + b */
-int mbn_op_fc_fwd(struct MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf b, MbnBuf y, int N, int C, int K);
-/* The same from the transposed weight wt[C, K] (see mbn_op_transpose). */
+/* y[N, K] = x[N, C] wt[C, K] + b, wt the transposed weight [K, C] (see mbn_op_transpose) */
 int mbn_op_fc_fwd_t(struct MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf b, MbnBuf y, int N, int C,
                     int K);
 /* dx = dy w; dw = dy^T x; db = column sums of dy (in row order) */
@@ -133,5 +137,21 @@ int mbn_op_xent_smooth(struct MbnDevice *d, MbnBuf logits, MbnBuf labels, int N,
 int mbn_op_sgd(struct MbnDevice *d, MbnBuf w, MbnBuf g, MbnBuf v, size_t n, float lr,
                float momentum, float weight_decay);
 int mbn_op_fill_zero(struct MbnDevice *d, MbnBuf x, size_t n);
+
+/* ---- kept for the op tests only ----
+ * The network runs the transposed-weight forms (mbn_op_pw_fwd_t, mbn_op_fc_fwd_t, the stem
+ * through mbn_op_pw_fwd_t) and the split weight gradients. These are the plain one-GEMM forms
+ * in the stored weight layouts; tests/test_ops_*.c still call them. They go once those tests
+ * call the network's forms (the test files are being reworked on another branch; changing
+ * their calls here would collide with that). */
+/* z[M, Cout] = patches[M, 27] x w[Cout, 27]^T (CLBlast) */
+int mbn_op_stem_gemm(struct MbnDevice *d, MbnBuf patches, MbnBuf w, MbnBuf z, size_t M, int Cout);
+/* y[M, Cout] = x[M, Cin] w[Cout, Cin]^T (CLBlast) */
+int mbn_op_pw_fwd(struct MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf y, size_t M, int Cin, int Cout);
+/* y[N, K] = x[N, C] w[K, C]^T + b (CLBlast and a bias pass) */
+int mbn_op_fc_fwd(struct MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf b, MbnBuf y, int N, int C, int K);
+/* dw = dy^T x as one GEMM over all M rows (the device's gemm variant) */
+int mbn_op_pw_bwd_weight(struct MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int Cin,
+                         int Cout);
 
 #endif

@@ -58,32 +58,30 @@ static int parse_list(const char *text, double *out, int max) {
 int mbn_lr_parse_piecewise(MbnLrSchedule *s, const char *milestones, const char *rates) {
     double m[MBN_MAX_MILESTONES], r[MBN_MAX_MILESTONES];
     if (!milestones || !*milestones)
-        return mbn_fail(MBN_EUSAGE, "--lr-schedule piecewise needs --milestones (steps, e.g. "
-                                    "--milestones 1000,2000)");
+        return mbn_fail(MBN_EUSAGE, "milestones: needed by lr_schedule piecewise (steps, e.g. "
+                                    "1000,2000)");
     if (!rates || !*rates)
-        return mbn_fail(MBN_EUSAGE, "--lr-schedule piecewise needs --learning-rates (e.g. "
-                                    "--learning-rates 0.1,0.01)");
+        return mbn_fail(MBN_EUSAGE, "learning_rates: needed by lr_schedule piecewise (one rate per "
+                                    "milestone, e.g. 0.1,0.01)");
     int nm = parse_list(milestones, m, MBN_MAX_MILESTONES);
     if (nm < 0)
-        return mbn_fail(MBN_EUSAGE, "--milestones %s: expected comma-separated steps", milestones);
+        return mbn_fail(MBN_EUSAGE, "milestones %s: expected comma-separated steps", milestones);
     int nr = parse_list(rates, r, MBN_MAX_MILESTONES);
     if (nr < 0)
-        return mbn_fail(MBN_EUSAGE, "--learning-rates %s: expected comma-separated numbers", rates);
+        return mbn_fail(MBN_EUSAGE, "learning_rates %s: expected comma-separated numbers", rates);
     if (nm != nr)
         return mbn_fail(MBN_EUSAGE,
-                        "--milestones has %d entries but --learning-rates has %d: "
-                        "give one rate per milestone",
-                        nm, nr);
+                        "learning_rates %s: %d rates for %d milestones; give one rate per "
+                        "milestone",
+                        rates, nr, nm);
     for (int k = 0; k < nm; k++) {
         if (m[k] != floor(m[k]) || m[k] < 1)
-            return mbn_fail(MBN_EUSAGE, "--milestones %s: entry %g is not a positive step count",
+            return mbn_fail(MBN_EUSAGE, "milestones %s: entry %g is not a positive step count",
                             milestones, m[k]);
         if (k > 0 && m[k] <= m[k - 1])
-            return mbn_fail(MBN_EUSAGE,
-                            "--milestones %s: must be strictly increasing (%g after %g)",
+            return mbn_fail(MBN_EUSAGE, "milestones %s: must be strictly increasing (%g after %g)",
                             milestones, m[k], m[k - 1]);
-        if (r[k] < 0)
-            return mbn_fail(MBN_EUSAGE, "--learning-rates %s: %g is negative", rates, r[k]);
+        if (r[k] < 0) return mbn_fail(MBN_EUSAGE, "learning_rates %s: %g is negative", rates, r[k]);
         s->milestones[k] = (int64_t)m[k];
         s->rates[k] = r[k];
     }
@@ -95,15 +93,15 @@ int mbn_lr_parse_piecewise(MbnLrSchedule *s, const char *milestones, const char 
 int mbn_lr_validate(const MbnLrSchedule *s) {
     if (s->kind == MBN_LR_COSINE) {
         if (!(s->max_lr >= 0) || !isfinite(s->max_lr))
-            return mbn_fail(MBN_EUSAGE, "--max-lr %g: must be a non-negative number", s->max_lr);
+            return mbn_fail(MBN_EUSAGE, "max_lr %g: must be a non-negative number", s->max_lr);
         if (!(s->min_lr >= 0) || !isfinite(s->min_lr))
-            return mbn_fail(MBN_EUSAGE, "--min-lr %g: must be a non-negative number", s->min_lr);
+            return mbn_fail(MBN_EUSAGE, "min_lr %g: must be a non-negative number", s->min_lr);
         if (s->min_lr > s->max_lr)
-            return mbn_fail(MBN_EUSAGE, "--min-lr %g is above --max-lr %g", s->min_lr, s->max_lr);
+            return mbn_fail(MBN_EUSAGE, "min_lr %g: above max_lr %g", s->min_lr, s->max_lr);
         if (s->decay_epochs < 1)
-            return mbn_fail(MBN_EUSAGE, "--decay-epochs %d: must be at least 1", s->decay_epochs);
+            return mbn_fail(MBN_EUSAGE, "decay_epochs %d: must be at least 1", s->decay_epochs);
     }
     if (s->warmup_epochs < 0)
-        return mbn_fail(MBN_EUSAGE, "--warmup-epochs %d: must be 0 or more", s->warmup_epochs);
+        return mbn_fail(MBN_EUSAGE, "warmup_epochs %d: must be 0 or more", s->warmup_epochs);
     return MBN_OK;
 }

@@ -25,10 +25,10 @@ static int take_model_tensors(MbnTensorSet *src, MbnTensorSet *dst) {
     return MBN_OK;
 }
 
-static int check_flag_int(const char *path, const char *flag, int given, int file) {
+static int check_flag_int(const char *path, const char *param, int given, int file) {
     if (given > 0 && given != file)
-        return mbn_fail(MBN_EFAIL, "%s: the model has %s %d, but %s %d was given", path, flag, file,
-                        flag, given);
+        return mbn_fail(MBN_EFAIL, "%s: %s %d was given, but the model has %d", path, param, given,
+                        file);
     return MBN_OK;
 }
 
@@ -82,10 +82,10 @@ static int open_safetensors(const char *path, const MbnModelFlags *f, MbnArch *a
         /* The last block has max(8, floor(1024 * alpha)) channels. */
         alpha = f->alpha > 0 ? f->alpha : (float)features / 1024.0f;
         if (mbn_scale_channels(1024, alpha) != features)
-            rc = mbn_fail(MBN_EFAIL, "%s: %d classifier features do not match --alpha %g", path,
-                          features, (double)alpha);
+            rc = mbn_fail(MBN_EFAIL, "%s: alpha %g does not match the %d classifier features", path,
+                          (double)alpha, features);
     }
-    if (rc == MBN_OK) rc = check_flag_int(path, "--num-classes", f->num_classes, classes);
+    if (rc == MBN_OK) rc = check_flag_int(path, "num_classes", f->num_classes, classes);
     int res = f->resolution > 0 ? f->resolution : file_res >= 32 ? file_res : 224;
     if (rc == MBN_OK) rc = mbn_arch_build(arch, alpha, res, classes);
     if (rc == MBN_OK && file_eps > 0.0f && file_eps < 1.0f) arch->bn_eps = file_eps;

@@ -34,6 +34,15 @@ expect 2 "--device" bench --device 99 --iterations 1
 expect 2 "--mode" bench --mode sideways
 expect 2 "--batch-size" bench --batch-size 0
 expect 2 "--device" devices --device 0
+# The library names parameters (alpha, num_classes, batch_size); the command line words them as
+# the flags: the same number typed another way, a parameter inside a file's message, and
+# after a value the user typed that happens to be a parameter's name (left as typed).
+expect 2 "--alpha 0: must be in" summary --alpha 0.00
+expect 2 "--num-classes 1: must be at least 2" summary --num-classes 1
+expect 1 "timm_mbv1_025.safetensors: --num-classes 5 was given, but the model has 10" \
+    infer --checkpoint tests/fixtures/timm_mbv1_025.safetensors --num-classes 5 \
+    tests/fuzz/corpus_decode/rgb.png
+expect 2 "mbn: error: alpha 3: must be in" train --data alpha --alpha 3
 # --help works everywhere and exits 0 with the usage line on stdout.
 for cmd in devices summary bench train eval infer export; do
     out=$("$MBN" "$cmd" --help) && [[ "$out" == "usage: mbn $cmd"* ]] || { echo "FAIL: mbn $cmd --help"; fail=1; }

@@ -68,7 +68,7 @@ for _ in $(seq 1 100); do [ -f "$T/int/train_log.csv" ] && [ "$(wc -l < "$T/int/
 kill -INT $pid
 status=0; wait $pid || status=$?
 [ "$status" = 1 ] || { echo "FAIL: interrupted run exited $status"; cat "$T/int.err"; exit 1; }
-grep -q "interrupted; saved" "$T/int.err" || { echo "FAIL: no interrupt message"; exit 1; }
+grep -q "interrupted (SIGINT) after step [0-9]*; saved" "$T/int.err" || { echo "FAIL: no interrupt message"; exit 1; }
 n=$(ls "$T/int"/mobilenetv1-*.ckpt | wc -l)
 [ "$n" -ge 1 ] || { echo "FAIL: no checkpoint after Ctrl-C"; exit 1; }
 "$MBN" train "${common[@]}" --epochs 200 --no-eval --ckpt-dir "$T/int" --resume auto --max-steps 40 --quiet

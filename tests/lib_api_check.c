@@ -8,7 +8,9 @@
  * file; results are sorted and sum to 1; classify_rgb (with and without row padding) gives the
  * same bits as classify_file on the same pixels; classify_files marks an unreadable file and
  * classifies the rest the same; two models on one device used from two threads at once give
- * the single-thread bits; labels load and are refused when the count is wrong. */
+ * the single-thread bits; labels load and are refused when the count is wrong.
+ * It keeps its own CHECK rather than tests/support/testutil: that harness needs mbn's internal
+ * symbols (base/rng, base/error), which libmbn.so does not export. */
 #include <mbn.h>
 #include <pthread.h>
 #include <stdio.h>

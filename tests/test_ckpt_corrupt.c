@@ -5,7 +5,7 @@
 #include <math.h>
 #include <zlib.h>
 
-#include "ckpt_sample.h"
+#include "tests/support/ckpt_sample.h"
 #include "io/formats/checkpoint.h"
 
 static char path[600];
@@ -15,17 +15,18 @@ static size_t orig_len;
 /* Writes the bytes under `path`, loads, and checks the load failed naming the file. */
 static void expect_refused(const unsigned char *bytes, size_t len, const char *what,
                            const char *must_contain) {
-    CHECK(spill(path, bytes, len) == 0, "write %s", path);
+    T_CHECK(t_write_file(path, bytes, len) == 0, "write %s", path);
     MbnCheckpoint ck;
     int rc = mbn_ckpt_load(path, &ck);
-    CHECK(rc == MBN_EFAIL, "%s: damaged file loaded", what);
-    CHECK(ck.tensors.count == 0 && ck.n_meta == 0 && ck.meta == NULL, "%s: half-loaded", what);
+    T_CHECK(rc == MBN_EFAIL, "%s: damaged file loaded", what);
+    T_CHECK(ck.tensors.count == 0 && ck.n_meta == 0 && ck.meta == NULL, "%s: half-loaded", what);
     const char *msg = mbn_last_error();
-    CHECK(strncmp(msg, path, strlen(path)) == 0, "%s: error does not name the file: %s", what, msg);
-    CHECK(strchr(msg, '\n') == NULL, "%s: error is more than one line", what);
+    T_CHECK(strncmp(msg, path, strlen(path)) == 0, "%s: error does not name the file: %s", what,
+            msg);
+    T_CHECK(strchr(msg, '\n') == NULL, "%s: error is more than one line", what);
     if (must_contain)
-        CHECK(strstr(msg, must_contain) != NULL, "%s: expected \"%s\" in: %s", what, must_contain,
-              msg);
+        T_CHECK(strstr(msg, must_contain) != NULL, "%s: expected \"%s\" in: %s", what, must_contain,
+                msg);
     if (rc == MBN_OK) mbn_ckpt_free(&ck);
 }
 
@@ -101,9 +102,9 @@ static void payload_case(const Buf *b, bool ok, const char *what, const char *ne
     size_t len;
     unsigned char *f = wrap(b->b, b->n, &len);
     if (ok) {
-        CHECK(spill(path, f, len) == 0, "write");
+        T_CHECK(t_write_file(path, f, len) == 0, "write");
         MbnCheckpoint ck;
-        CHECK(mbn_ckpt_load(path, &ck) == MBN_OK, "%s: %s", what, mbn_last_error());
+        T_CHECK(mbn_ckpt_load(path, &ck) == MBN_OK, "%s: %s", what, mbn_last_error());
         mbn_ckpt_free(&ck);
     } else {
         expect_refused(f, len, what, needle);
@@ -178,21 +179,22 @@ static void payload_cases(void) {
 
 int main(void) {
     char dir[64];
-    make_tmpdir(dir, sizeof dir);
+    t_tempdir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/runs-x.ckpt", dir);
     MbnCheckpoint a;
     sample_checkpoint(&a, 1, 8);
-    CHECK(mbn_ckpt_save(path, &a) == MBN_OK, "%s", mbn_last_error());
-    orig = slurp(path, &orig_len);
-    CHECK(orig && orig_len > 100, "saved file");
+    T_CHECK(mbn_ckpt_save(path, &a) == MBN_OK, "%s", mbn_last_error());
+    orig = t_read_file(path, &orig_len);
+    T_CHECK(orig && orig_len > 100, "saved file");
     if (!orig) return 1;
     unsigned char *copy = malloc(orig_len + 16);
-    uint64_t seed = 20260511;
+    MbnRng rng;
+    mbn_rng_seed(&rng, 20260511);
 
     /* Truncation: empty, inside the magic, inside the header, 10 seeded points, last byte. */
     size_t cuts[14] = {0, 3, 20, orig_len - 1};
     for (int k = 4; k < 14; k++)
-        cuts[k] = (size_t)(rng_next(&seed) % orig_len);
+        cuts[k] = (size_t)(mbn_rng_next(&rng) % orig_len);
     for (int k = 0; k < 14; k++) {
         char what[64];
         snprintf(what, sizeof what, "truncated to %zu", cuts[k]);
@@ -202,7 +204,7 @@ int main(void) {
     /* Single bit flips anywhere: CRC32 detects every one. */
     for (int k = 0; k < 200; k++) {
         memcpy(copy, orig, orig_len);
-        size_t bit = (size_t)(rng_next(&seed) % (orig_len * 8));
+        size_t bit = (size_t)(mbn_rng_next(&rng) % (orig_len * 8));
         copy[bit / 8] ^= (unsigned char)(1u << (bit % 8));
         char what[64];
         snprintf(what, sizeof what, "bit %zu flipped", bit);
@@ -211,11 +213,11 @@ int main(void) {
     /* Random overwrites of 1..8 bytes. */
     for (int k = 0; k < 100; k++) {
         memcpy(copy, orig, orig_len);
-        int nb = 1 + (int)(rng_next(&seed) % 8);
+        int nb = 1 + (int)(mbn_rng_next(&rng) % 8);
         bool changed = false;
         for (int j = 0; j < nb; j++) {
-            size_t at = (size_t)(rng_next(&seed) % orig_len);
-            unsigned char v = (unsigned char)rng_next(&seed);
+            size_t at = (size_t)(mbn_rng_next(&rng) % orig_len);
+            unsigned char v = (unsigned char)mbn_rng_next(&rng);
             changed |= copy[at] != v;
             copy[at] = v;
         }
@@ -268,15 +270,15 @@ int main(void) {
     payload_cases();
 
     /* The original still loads and matches (the test harness itself is sound). */
-    CHECK(spill(path, orig, orig_len) == 0, "rewrite");
+    T_CHECK(t_write_file(path, orig, orig_len) == 0, "rewrite");
     MbnCheckpoint b;
-    CHECK(mbn_ckpt_load(path, &b) == MBN_OK, "%s", mbn_last_error());
-    CHECK(ckpt_diff(&a, &b) == NULL, "original differs");
+    T_CHECK(mbn_ckpt_load(path, &b) == MBN_OK, "%s", mbn_last_error());
+    T_CHECK(ckpt_diff(&a, &b) == NULL, "original differs");
     mbn_ckpt_free(&b);
 
     mbn_ckpt_free(&a);
     free(copy);
     free(orig);
-    rm_tree(dir);
-    return test_summary("test_ckpt_corrupt");
+    t_rmtree(dir);
+    return t_summary("test_ckpt_corrupt");
 }

@@ -12,7 +12,8 @@
 #include "io/util/file_read.h"
 #include "io/data/augment.h"
 #include "io/data/image_decode.h"
-#include "support/data_util.h"
+#include "tests/support/data_util.h"
+#include "tests/support/testutil.h"
 
 #define FIXTURE "tests/fixtures/augment_ref.txt"
 #define SW 37
@@ -51,7 +52,8 @@ static double *fixture(const char *name, int *count) {
 static void compare(const char *name, const float *got, int n, double tol) {
     int count = 0;
     double *ref = fixture(name, &count);
-    CHECK(ref && count == n, "fixture block %s missing or %d values instead of %d", name, count, n);
+    T_CHECK(ref && count == n, "fixture block %s missing or %d values instead of %d", name, count,
+            n);
     if (!ref || count != n) {
         free(ref);
         return;
@@ -60,8 +62,8 @@ static void compare(const char *name, const float *got, int n, double tol) {
     int at = 0;
     for (int i = 0; i < n; i++)
         if (fabs(got[i] - ref[i]) > worst) worst = fabs(got[i] - ref[i]), at = i;
-    CHECK(worst <= tol, "%s: max |diff| %g at %d (got %g, torchvision %g)", name, worst, at,
-          got[at], ref[at]);
+    T_CHECK(worst <= tol, "%s: max |diff| %g at %d (got %g, torchvision %g)", name, worst, at,
+            got[at], ref[at]);
     free(ref);
 }
 
@@ -78,16 +80,16 @@ static void check_hand_case(void) {
     uint8_t img[2 * 2 * 3] = {0, 0, 0, 100, 100, 100, 0, 0, 0, 100, 100, 100};
     MbnWindow win = {0, 0, 2, 2, 0, 0, 2, 2};
     float out[4 * 4 * 3];
-    CHECK(mbn_aug_resample(img, 2, 2, &win, 4, false, out) == MBN_OK, "resample");
+    T_CHECK(mbn_aug_resample(img, 2, 2, &win, 4, false, out) == MBN_OK, "resample");
     const float row[4] = {0, 25, 75, 100};
     for (int y = 0; y < 4; y++)
         for (int x = 0; x < 4; x++)
             for (int c = 0; c < 3; c++)
-                CHECK(fabsf(out[(y * 4 + x) * 3 + c] - norm(row[x], c)) < 1e-5f,
-                      "hand case (%d,%d,%d): %f vs %f", y, x, c, out[(y * 4 + x) * 3 + c],
-                      norm(row[x], c));
-    CHECK(mbn_aug_resample(img, 2, 2, &win, 4, true, out) == MBN_OK, "flip");
-    CHECK(fabsf(out[0] - norm(100, 0)) < 1e-5f && fabsf(out[3 * 3] - norm(0, 0)) < 1e-5f, "flip");
+                T_CHECK(fabsf(out[(y * 4 + x) * 3 + c] - norm(row[x], c)) < 1e-5f,
+                        "hand case (%d,%d,%d): %f vs %f", y, x, c, out[(y * 4 + x) * 3 + c],
+                        norm(row[x], c));
+    T_CHECK(mbn_aug_resample(img, 2, 2, &win, 4, true, out) == MBN_OK, "flip");
+    T_CHECK(fabsf(out[0] - norm(100, 0)) < 1e-5f && fabsf(out[3 * 3] - norm(0, 0)) < 1e-5f, "flip");
 }
 
 static void check_torchvision(void) {
@@ -96,15 +98,15 @@ static void check_torchvision(void) {
     float out[40 * 40 * 3];
     MbnWindow win;
     mbn_aug_eval_window(SW, SH, 16, &win);
-    CHECK(mbn_aug_resample(src, SW, SH, &win, 16, false, out) == MBN_OK, "eval");
+    T_CHECK(mbn_aug_resample(src, SW, SH, &win, 16, false, out) == MBN_OK, "eval");
     compare("eval16", out, 16 * 16 * 3, 1e-4);
     MbnCrop crop = {.x = 5, .y = 3, .w = 25, .h = 20};
     mbn_aug_crop_window(&crop, &win);
-    CHECK(mbn_aug_resample(src, SW, SH, &win, 16, true, out) == MBN_OK, "crop");
+    T_CHECK(mbn_aug_resample(src, SW, SH, &win, 16, true, out) == MBN_OK, "crop");
     compare("crop_flip16", out, 16 * 16 * 3, 1e-4);
     MbnCrop up = {.x = 4, .y = 2, .w = 9, .h = 7};
     mbn_aug_crop_window(&up, &win);
-    CHECK(mbn_aug_resample(src, SW, SH, &win, 20, false, out) == MBN_OK, "crop up");
+    T_CHECK(mbn_aug_resample(src, SW, SH, &win, 20, false, out) == MBN_OK, "crop up");
     compare("crop_up20", out, 20 * 20 * 3, 1e-4);
     uint8_t g[28 * 28];
     for (int y = 0; y < 28; y++)
@@ -113,7 +115,7 @@ static void check_torchvision(void) {
     const int res[3] = {32, 40, 24};
     const char *names[3] = {"idx32", "idx40", "idx24"};
     for (int i = 0; i < 3; i++) {
-        CHECK(mbn_augment_small(g, 28, 28, 1, res[i], out) == MBN_OK, "small");
+        T_CHECK(mbn_augment_small(g, 28, 28, 1, res[i], out) == MBN_OK, "small");
         compare(names[i], out, res[i] * res[i] * 3, 1e-4);
     }
 }
@@ -121,21 +123,21 @@ static void check_torchvision(void) {
 /* Our decode of the CMYK (Adobe, inverted) and gray JPEGs against PIL's (libjpeg vs TurboJPEG
  * may differ by rounding in IDCT/upsampling, hence a small tolerance). */
 static void check_pil_decode(const char *name) {
-    const char *path = tu_path("tests/fuzz/corpus_decode/%s.jpg", name);
+    const char *path = t_path("tests/fuzz/corpus_decode/%s.jpg", name);
     uint8_t *buf = NULL;
     size_t len = 0;
     MbnImage img = {0};
-    CHECK(mbn_read_file(path, MBN_IMAGE_MAX_FILE_BYTES, &buf, &len) == MBN_OK &&
-              mbn_image_decode(buf, len, path, 1.0, &img) == MBN_OK,
-          "%s: %s", path, mbn_last_error());
+    T_CHECK(mbn_read_file(path, MBN_IMAGE_MAX_FILE_BYTES, &buf, &len) == MBN_OK &&
+                mbn_image_decode(buf, len, path, 1.0, &img) == MBN_OK,
+            "%s: %s", path, mbn_last_error());
     free(buf);
     int n = 0;
-    double *ref = fixture(tu_path("pil_%s", name), &n);
-    CHECK(ref && img.rgb && n == img.w * img.h * 3, "fixture pil_%s", name);
+    double *ref = fixture(t_path("pil_%s", name), &n);
+    T_CHECK(ref && img.rgb && n == img.w * img.h * 3, "fixture pil_%s", name);
     double worst = 0;
     for (int i = 0; ref && img.rgb && i < n; i++)
         worst = fmax(worst, fabs(img.rgb[i] - ref[i]));
-    CHECK(worst <= 3, "%s decode vs PIL: max |diff| %g", name, worst);
+    T_CHECK(worst <= 3, "%s decode vs PIL: max |diff| %g", name, worst);
     free(ref);
     mbn_image_free(&img);
 }
@@ -148,26 +150,27 @@ static void check_random_crop(void) {
     for (int i = 0; i < n; i++) {
         MbnCrop c;
         mbn_aug_random_crop(500, 375, &rng, &c);
-        CHECK(c.x >= 0 && c.y >= 0 && c.w >= 1 && c.h >= 1 && c.x + c.w <= 500 && c.y + c.h <= 375,
-              "crop %d,%d %dx%d outside 500x375", c.x, c.y, c.w, c.h);
+        T_CHECK(c.x >= 0 && c.y >= 0 && c.w >= 1 && c.h >= 1 && c.x + c.w <= 500 &&
+                    c.y + c.h <= 375,
+                "crop %d,%d %dx%d outside 500x375", c.x, c.y, c.w, c.h);
         double frac = (double)c.w * c.h / (500.0 * 375.0), ratio = (double)c.w / c.h;
-        CHECK(frac > 0.075 && frac <= 1.0, "area fraction %g", frac);
-        CHECK(ratio > 0.70 && ratio < 1.40, "aspect %g", ratio);
+        T_CHECK(frac > 0.075 && frac <= 1.0, "area fraction %g", frac);
+        T_CHECK(ratio > 0.70 && ratio < 1.40, "aspect %g", ratio);
         area_sum += frac;
         flips += mbn_rng_uniform(&rng) < 0.5;
     }
     /* E[scale] = 0.54 before rejections, which drop some large crops. */
-    CHECK(area_sum / n > 0.42 && area_sum / n < 0.56, "mean area fraction %g", area_sum / n);
-    CHECK(flips > n * 0.48 && flips < n * 0.52, "flip rate %g", (double)flips / n);
+    T_CHECK(area_sum / n > 0.42 && area_sum / n < 0.56, "mean area fraction %g", area_sum / n);
+    T_CHECK(flips > n * 0.48 && flips < n * 0.52, "flip rate %g", (double)flips / n);
     /* 1000x10 admits no crop in 10 attempts: torchvision's fallback is the centre crop of width
      * round(10 * 4/3) = 13 at x = (1000 - 13) // 2 = 493. */
     MbnCrop c;
     mbn_aug_random_crop(1000, 10, &rng, &c);
-    CHECK(c.x == 493 && c.y == 0 && c.w == 13 && c.h == 10, "fallback %d,%d %dx%d", c.x, c.y, c.w,
-          c.h);
+    T_CHECK(c.x == 493 && c.y == 0 && c.w == 13 && c.h == 10, "fallback %d,%d %dx%d", c.x, c.y, c.w,
+            c.h);
     mbn_aug_random_crop(10, 1000, &rng, &c);
-    CHECK(c.x == 0 && c.y == 493 && c.w == 10 && c.h == 13, "tall fallback %d,%d %dx%d", c.x, c.y,
-          c.w, c.h);
+    T_CHECK(c.x == 0 && c.y == 493 && c.w == 10 && c.h == 13, "tall fallback %d,%d %dx%d", c.x, c.y,
+            c.w, c.h);
 }
 
 static void check_eval_window(void) {
@@ -176,8 +179,8 @@ static void check_eval_window(void) {
     MbnWindow w;
     mbn_aug_eval_window(512, 384, 224, &w);
     double s = 512.0 / 341;
-    CHECK(fabs(w.x - 58 * s) < 1e-9 && fabs(w.w - 224 * s) < 1e-9, "x %g w %g", w.x, w.w);
-    CHECK(fabs(w.y - 16 * 1.5) < 1e-9 && fabs(w.h - 224 * 1.5) < 1e-9, "y %g h %g", w.y, w.h);
+    T_CHECK(fabs(w.x - 58 * s) < 1e-9 && fabs(w.w - 224 * s) < 1e-9, "x %g w %g", w.x, w.w);
+    T_CHECK(fabs(w.y - 16 * 1.5) < 1e-9 && fabs(w.h - 224 * 1.5) < 1e-9, "y %g h %g", w.y, w.h);
 }
 
 int main(void) {
@@ -187,6 +190,5 @@ int main(void) {
     check_pil_decode("gray");
     check_random_crop();
     check_eval_window();
-    if (tu_failures) fprintf(stderr, "test_data_augment: %d failure(s)\n", tu_failures);
-    return tu_failures != 0;
+    return t_summary("test_data_augment");
 }

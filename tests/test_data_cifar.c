@@ -8,8 +8,10 @@
 #include "base/error.h"
 #include "io/data/augment.h"
 #include "io/data/dataset.h"
+#include "io/data/readers.h"
 #include "io/formats/labels.h"
-#include "support/data_util.h"
+#include "tests/support/data_util.h"
+#include "tests/support/testutil.h"
 
 #define REC 3073
 
@@ -23,84 +25,84 @@ static void write_batch(const char *path, int records, int bad_label_at, size_t 
             for (int p = 0; p < 1024; p++)
                 rec[1 + c * 1024 + p] = (uint8_t)((r * 31 + c * 101 + p) & 255);
     }
-    CHECK(tu_write_file(path, b, (size_t)records * REC - cut) == 0, "write %s", path);
+    T_CHECK(t_write_file(path, b, (size_t)records * REC - cut) == 0, "write %s", path);
     free(b);
 }
 
 static void check_layout(bool subfolder) {
     char root[64];
-    CHECK(tu_tempdir(root, sizeof root) == 0, "tempdir");
-    const char *dir = subfolder ? tu_path("%s/cifar-10-batches-bin", root) : root;
-    CHECK(tu_mkdirs(dir) == 0, "mkdir %s", dir);
-    write_batch(tu_path("%s/data_batch_1.bin", dir), 7, -1, 0);
-    write_batch(tu_path("%s/data_batch_2.bin", dir), 3, -1, 0);
-    write_batch(tu_path("%s/test_batch.bin", dir), 4, -1, 0);
+    t_tempdir(root, sizeof root);
+    const char *dir = subfolder ? t_path("%s/cifar-10-batches-bin", root) : root;
+    T_CHECK(t_mkdirs(dir) == 0, "mkdir %s", dir);
+    write_batch(t_path("%s/data_batch_1.bin", dir), 7, -1, 0);
+    write_batch(t_path("%s/data_batch_2.bin", dir), 3, -1, 0);
+    write_batch(t_path("%s/test_batch.bin", dir), 4, -1, 0);
     const char *meta = "a0\na1\na2\na3\na4\na5\na6\na7\na8\na9\n\n";
     if (subfolder)
-        CHECK(tu_write_file(tu_path("%s/batches.meta.txt", dir), meta, strlen(meta)) == 0, "meta");
+        T_CHECK(t_write_file(t_path("%s/batches.meta.txt", dir), meta, strlen(meta)) == 0, "meta");
     MbnDataset *ds = NULL;
     int rc = mbn_dataset_open(root, MBN_SPLIT_TRAIN, &ds);
-    CHECK(rc == MBN_OK, "open: %s", mbn_last_error());
+    T_CHECK(rc == MBN_OK, "open: %s", mbn_last_error());
     if (ds) {
-        CHECK(ds->kind == MBN_DATA_CIFAR10 && ds->count == 10, "kind %d count %lld", ds->kind,
-              (long long)ds->count);
-        CHECK(ds->labels[8] == 1, "record 8 = batch 2 record 1: label %d", ds->labels[8]);
+        T_CHECK(ds->format == &mbn_reader_cifar10 && ds->count == 10, "format %s count %lld",
+                ds->format->name, (long long)ds->count);
+        T_CHECK(ds->labels[8] == 1, "record 8 = batch 2 record 1: label %d", ds->labels[8]);
         /* HWC: pixel p=5 of record 2, channel 1 */
-        CHECK(ds->pixels[2 * 3072 + 5 * 3 + 1] == ((2 * 31 + 101 + 5) & 255), "HWC transpose");
-        CHECK(!strcmp(ds->class_names[3], subfolder ? "a3" : "cat"), "class name %s",
-              ds->class_names[3]);
+        T_CHECK(ds->pixels[2 * 3072 + 5 * 3 + 1] == ((2 * 31 + 101 + 5) & 255), "HWC transpose");
+        T_CHECK(!strcmp(ds->class_names[3], subfolder ? "a3" : "cat"), "class name %s",
+                ds->class_names[3]);
         /* CIFAR at res 32 is the image itself, normalised. */
         float out[32 * 32 * 3];
-        CHECK(mbn_augment_small(ds->pixels, 32, 32, 3, 32, out) == MBN_OK, "augment");
+        T_CHECK(mbn_augment_small(ds->pixels, 32, 32, 3, 32, out) == MBN_OK, "augment");
         float want = (ds->pixels[100 * 3 + 2] / 255.f - 0.406f) / 0.225f;
-        CHECK(fabsf(out[100 * 3 + 2] - want) < 1e-5f, "normalised %f vs %f", out[302], want);
+        T_CHECK(fabsf(out[100 * 3 + 2] - want) < 1e-5f, "normalised %f vs %f", out[302], want);
         mbn_dataset_free(ds);
     }
     rc = mbn_dataset_open(root, MBN_SPLIT_VAL, &ds);
-    CHECK(rc == MBN_OK && ds && ds->count == 4, "val: %s", mbn_last_error());
+    T_CHECK(rc == MBN_OK && ds && ds->count == 4, "val: %s", mbn_last_error());
     mbn_dataset_free(ds);
-    tu_rmtree(root);
+    t_rmtree(root);
 }
 
 static void check_broken(int bad_label_at, size_t cut, const char *expect) {
     char dir[64];
-    CHECK(tu_tempdir(dir, sizeof dir) == 0, "tempdir");
-    write_batch(tu_path("%s/data_batch_1.bin", dir), 3, bad_label_at, cut);
+    t_tempdir(dir, sizeof dir);
+    write_batch(t_path("%s/data_batch_1.bin", dir), 3, bad_label_at, cut);
     MbnDataset *ds = NULL;
     int rc = mbn_dataset_open(dir, MBN_SPLIT_TRAIN, &ds);
-    CHECK(rc == MBN_EFAIL && strstr(mbn_last_error(), expect) &&
-              strstr(mbn_last_error(), "data_batch_1.bin"),
-          "rc %d '%s' should mention '%s'", rc, mbn_last_error(), expect);
+    T_CHECK(rc == MBN_EFAIL && strstr(mbn_last_error(), expect) &&
+                strstr(mbn_last_error(), "data_batch_1.bin"),
+            "rc %d '%s' should mention '%s'", rc, mbn_last_error(), expect);
     mbn_dataset_free(ds);
     rc = mbn_dataset_open(dir, MBN_SPLIT_VAL, &ds);
-    CHECK(rc == MBN_EFAIL && strstr(mbn_last_error(), "test_batch.bin"), "no val: %s",
-          mbn_last_error());
-    tu_rmtree(dir);
+    T_CHECK(rc == MBN_EFAIL && strstr(mbn_last_error(), "test_batch.bin"), "no val: %s",
+            mbn_last_error());
+    t_rmtree(dir);
 }
 
 static void check_labels_file(void) {
     char dir[64];
-    CHECK(tu_tempdir(dir, sizeof dir) == 0, "tempdir");
+    t_tempdir(dir, sizeof dir);
     char *names[3] = {"T-shirt/top", "Ankle boot", "ünïcode"};
-    const char *p = tu_path("%s/labels.txt", dir);
-    CHECK(mbn_labels_write(p, names, 3) == MBN_OK, "write: %s", mbn_last_error());
+    const char *p = t_path("%s/labels.txt", dir);
+    T_CHECK(mbn_labels_write(p, names, 3) == MBN_OK, "write: %s", mbn_last_error());
     char **got = NULL;
     int n = 0;
-    CHECK(mbn_labels_read(p, &got, &n) == MBN_OK && n == 3, "read: %s", mbn_last_error());
+    T_CHECK(mbn_labels_read(p, &got, &n) == MBN_OK && n == 3, "read: %s", mbn_last_error());
     for (int i = 0; i < n && i < 3; i++)
-        CHECK(!strcmp(got[i], names[i]), "name %d: %s", i, got[i]);
+        T_CHECK(!strcmp(got[i], names[i]), "name %d: %s", i, got[i]);
     mbn_labels_free(got, n);
-    CHECK(tu_write_file(p, "a\r\nb\r\n", 6) == 0, "write crlf");
-    CHECK(mbn_labels_read(p, &got, &n) == MBN_OK && n == 2 && !strcmp(got[1], "b"), "CRLF");
+    T_CHECK(t_write_file(p, "a\r\nb\r\n", 6) == 0, "write crlf");
+    T_CHECK(mbn_labels_read(p, &got, &n) == MBN_OK && n == 2 && !strcmp(got[1], "b"), "CRLF");
     mbn_labels_free(got, n);
     char *bad[1] = {"two\nlines"};
-    CHECK(mbn_labels_write(p, bad, 1) == MBN_EFAIL, "a name with a newline is refused");
-    CHECK(mbn_labels_read(tu_path("%s/missing.txt", dir), &got, &n) == MBN_EUSAGE &&
-              strstr(mbn_last_error(), "missing.txt"),
-          "missing file: %s", mbn_last_error());
-    CHECK(tu_write_file(p, "", 0) == 0, "empty");
-    CHECK(mbn_labels_read(p, &got, &n) == MBN_EFAIL, "empty labels file refused");
-    tu_rmtree(dir);
+    T_CHECK(mbn_labels_write(p, bad, 1) == MBN_EFAIL, "a name with a newline is refused");
+    T_CHECK(mbn_labels_read(t_path("%s/missing.txt", dir), &got, &n) == MBN_EUSAGE &&
+                strstr(mbn_last_error(), "missing.txt"),
+            "missing file: %s", mbn_last_error());
+    T_CHECK(t_write_file(p, "", 0) == 0, "empty");
+    T_CHECK(mbn_labels_read(p, &got, &n) == MBN_EFAIL, "empty labels file refused");
+    t_rmtree(dir);
 }
 
 int main(void) {
@@ -109,6 +111,5 @@ int main(void) {
     check_broken(1, 0, "out of range");
     check_broken(-1, 5, "multiple");
     check_labels_file();
-    if (tu_failures) fprintf(stderr, "test_data_cifar: %d failure(s)\n", tu_failures);
-    return tu_failures != 0;
+    return t_summary("test_data_cifar");
 }

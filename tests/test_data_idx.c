@@ -8,7 +8,9 @@
 
 #include "base/error.h"
 #include "io/data/dataset.h"
-#include "support/data_util.h"
+#include "io/data/readers.h"
+#include "tests/support/data_util.h"
+#include "tests/support/testutil.h"
 
 #define FASHION "/usr/share/datasets/fashion-mnist"
 
@@ -23,25 +25,26 @@ static void check_fashion(MbnSplit split, int64_t count, const int *labels, long
                           unsigned long long total_sum) {
     MbnDataset *ds = NULL;
     int rc = mbn_dataset_open(FASHION, split, &ds);
-    CHECK(rc == MBN_OK, "open %s: %s", FASHION, mbn_last_error());
+    T_CHECK(rc == MBN_OK, "open %s: %s", FASHION, mbn_last_error());
     if (rc != MBN_OK) return;
-    CHECK(ds->kind == MBN_DATA_IDX, "kind %d", ds->kind);
-    CHECK(ds->count == count, "count %lld, expected %lld", (long long)ds->count, (long long)count);
-    CHECK(ds->width == 28 && ds->height == 28 && ds->channels == 1, "shape %dx%dx%d", ds->height,
-          ds->width, ds->channels);
-    CHECK(ds->num_classes == 10, "num_classes %d", ds->num_classes);
-    CHECK(!strcmp(ds->class_names[0], "T-shirt/top") && !strcmp(ds->class_names[9], "Ankle boot"),
-          "fashion class names: %s .. %s", ds->class_names[0], ds->class_names[9]);
+    T_CHECK(ds->format == &mbn_reader_idx, "format %s", ds->format->name);
+    T_CHECK(ds->count == count, "count %lld, expected %lld", (long long)ds->count,
+            (long long)count);
+    T_CHECK(ds->width == 28 && ds->height == 28 && ds->channels == 1, "shape %dx%dx%d", ds->height,
+            ds->width, ds->channels);
+    T_CHECK(ds->num_classes == 10, "num_classes %d", ds->num_classes);
+    T_CHECK(!strcmp(ds->class_names[0], "T-shirt/top") && !strcmp(ds->class_names[9], "Ankle boot"),
+            "fashion class names: %s .. %s", ds->class_names[0], ds->class_names[9]);
     for (int i = 0; i < 20; i++)
-        CHECK(ds->labels[i] == labels[i], "label %d = %d", i, ds->labels[i]);
+        T_CHECK(ds->labels[i] == labels[i], "label %d = %d", i, ds->labels[i]);
     long s = 0;
     for (int i = 0; i < 784; i++)
         s += ds->pixels[i];
-    CHECK(s == first_sum, "first image pixel sum %ld, expected %ld", s, first_sum);
+    T_CHECK(s == first_sum, "first image pixel sum %ld, expected %ld", s, first_sum);
     unsigned long long t = 0;
     for (int64_t i = 0; i < ds->count * 784; i++)
         t += ds->pixels[i];
-    CHECK(t == total_sum, "all pixels sum %llu, expected %llu", t, total_sum);
+    T_CHECK(t == total_sum, "all pixels sum %llu, expected %llu", t, total_sum);
     mbn_dataset_free(ds);
 }
 
@@ -60,7 +63,7 @@ static uint8_t *idx_bytes(uint32_t magic, int ndims, const uint32_t *dims, const
 
 static void write_gz(const char *path, const uint8_t *b, size_t n) {
     gzFile f = gzopen(path, "wb");
-    CHECK(f && gzwrite(f, b, (unsigned)n) == (int)n, "gzwrite %s", path);
+    T_CHECK(f && gzwrite(f, b, (unsigned)n) == (int)n, "gzwrite %s", path);
     if (f) gzclose(f);
 }
 
@@ -79,13 +82,13 @@ static void write_set(const char *dir, const char *prefix, bool gz, int label_va
     uint8_t *bl = idx_bytes(0x801, 1, ldims, lab, sizeof lab, &nl);
     ni -= cut_images;
     const char *ext = gz ? ".gz" : "";
-    const char *pi = tu_path("%s/%s-images-idx3-ubyte%s", dir, prefix, ext);
-    const char *pl = tu_path("%s/%s-labels-idx1-ubyte%s", dir, prefix, ext);
+    const char *pi = t_path("%s/%s-images-idx3-ubyte%s", dir, prefix, ext);
+    const char *pl = t_path("%s/%s-labels-idx1-ubyte%s", dir, prefix, ext);
     if (gz) {
         write_gz(pi, bi, ni);
         write_gz(pl, bl, nl);
     } else {
-        CHECK(tu_write_file(pi, bi, ni) == 0 && tu_write_file(pl, bl, nl) == 0, "write %s", pi);
+        T_CHECK(t_write_file(pi, bi, ni) == 0 && t_write_file(pl, bl, nl) == 0, "write %s", pi);
     }
     free(bi);
     free(bl);
@@ -93,64 +96,65 @@ static void write_set(const char *dir, const char *prefix, bool gz, int label_va
 
 static void check_synthetic(bool gz) {
     char dir[64];
-    CHECK(tu_tempdir(dir, sizeof dir) == 0, "tempdir");
+    t_tempdir(dir, sizeof dir);
     write_set(dir, "train", gz, 9, 0);
     MbnDataset *ds = NULL;
     int rc = mbn_dataset_open(dir, MBN_SPLIT_TRAIN, &ds);
-    CHECK(rc == MBN_OK, "%s synthetic: %s", gz ? "gz" : "raw", mbn_last_error());
+    T_CHECK(rc == MBN_OK, "%s synthetic: %s", gz ? "gz" : "raw", mbn_last_error());
     if (ds) {
-        CHECK(ds->count == 5 && ds->labels[1] == 2 && ds->labels[4] == 9, "labels");
-        CHECK(ds->pixels[784 + 3] == (uint8_t)((784 + 3) * 7), "pixel");
-        CHECK(!strcmp(ds->class_names[3], "3"), "digit names outside a fashion folder: %s",
-              ds->class_names[3]);
+        T_CHECK(ds->count == 5 && ds->labels[1] == 2 && ds->labels[4] == 9, "labels");
+        T_CHECK(ds->pixels[784 + 3] == (uint8_t)((784 + 3) * 7), "pixel");
+        T_CHECK(!strcmp(ds->class_names[3], "3"), "digit names outside a fashion folder: %s",
+                ds->class_names[3]);
         mbn_dataset_free(ds);
     }
     /* No t10k files: the val split is a clear error. */
     rc = mbn_dataset_open(dir, MBN_SPLIT_VAL, &ds);
-    CHECK(rc == MBN_EFAIL && strstr(mbn_last_error(), "t10k-images"), "missing val: %s",
-          mbn_last_error());
-    tu_rmtree(dir);
+    T_CHECK(rc == MBN_EFAIL && strstr(mbn_last_error(), "t10k-images"), "missing val: %s",
+            mbn_last_error());
+    t_rmtree(dir);
 }
 
 static void check_broken(const char *what, int label_value, size_t cut, const char *expect) {
     char dir[64];
-    CHECK(tu_tempdir(dir, sizeof dir) == 0, "tempdir");
+    t_tempdir(dir, sizeof dir);
     write_set(dir, "train", true, label_value, cut);
     MbnDataset *ds = NULL;
     int rc = mbn_dataset_open(dir, MBN_SPLIT_TRAIN, &ds);
-    CHECK(rc == MBN_EFAIL && !ds && strstr(mbn_last_error(), expect) &&
-              strstr(mbn_last_error(), dir),
-          "%s: rc %d, message '%s' should contain '%s' and the path", what, rc, mbn_last_error(),
-          expect);
+    T_CHECK(rc == MBN_EFAIL && !ds && strstr(mbn_last_error(), expect) &&
+                strstr(mbn_last_error(), dir),
+            "%s: rc %d, message '%s' should contain '%s' and the path", what, rc, mbn_last_error(),
+            expect);
     mbn_dataset_free(ds);
-    tu_rmtree(dir);
+    t_rmtree(dir);
 }
 
 static void check_bad_magic(void) {
     char dir[64];
-    CHECK(tu_tempdir(dir, sizeof dir) == 0, "tempdir");
+    t_tempdir(dir, sizeof dir);
     write_set(dir, "train", false, 1, 0);
     /* Labels file where the images file should be: magic 0x801, not 0x803. */
-    const char *pi = tu_path("%s/train-images-idx3-ubyte", dir);
-    const char *pl = tu_path("%s/train-labels-idx1-ubyte", dir);
+    const char *pi = t_path("%s/train-images-idx3-ubyte", dir);
+    const char *pl = t_path("%s/train-labels-idx1-ubyte", dir);
     uint8_t junk[64] = {0, 0, 8, 1, 0, 0, 0, 5};
-    CHECK(tu_write_file(pi, junk, sizeof junk) == 0, "write");
+    T_CHECK(t_write_file(pi, junk, sizeof junk) == 0, "write");
     MbnDataset *ds = NULL;
     int rc = mbn_dataset_open(dir, MBN_SPLIT_TRAIN, &ds);
-    CHECK(rc == MBN_EFAIL && strstr(mbn_last_error(), "magic"), "bad magic: %s", mbn_last_error());
+    T_CHECK(rc == MBN_EFAIL && strstr(mbn_last_error(), "magic"), "bad magic: %s",
+            mbn_last_error());
     /* Dimension 0 (count) of 0. */
     uint8_t zero[16] = {0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28};
-    CHECK(tu_write_file(pi, zero, sizeof zero) == 0, "write");
+    T_CHECK(t_write_file(pi, zero, sizeof zero) == 0, "write");
     rc = mbn_dataset_open(dir, MBN_SPLIT_TRAIN, &ds);
-    CHECK(rc == MBN_EFAIL && strstr(mbn_last_error(), "dimension"), "zero count: %s",
-          mbn_last_error());
+    T_CHECK(rc == MBN_EFAIL && strstr(mbn_last_error(), "dimension"), "zero count: %s",
+            mbn_last_error());
     /* A huge forged count fails on the read, not with a giant allocation crash. */
     uint8_t huge[16] = {0, 0, 8, 3, 0x05, 0xf5, 0xe1, 0x00, 0, 0, 0x10, 0, 0, 0, 0x10, 0};
-    CHECK(tu_write_file(pi, huge, sizeof huge) == 0, "write");
+    T_CHECK(t_write_file(pi, huge, sizeof huge) == 0, "write");
     rc = mbn_dataset_open(dir, MBN_SPLIT_TRAIN, &ds);
-    CHECK(rc == MBN_EFAIL, "huge header accepted");
+    T_CHECK(rc == MBN_EFAIL, "huge header accepted");
     (void)pl;
-    tu_rmtree(dir);
+    t_rmtree(dir);
 }
 
 int main(void) {
@@ -158,15 +162,12 @@ int main(void) {
         check_fashion(MBN_SPLIT_TRAIN, 60000, TRAIN_LABELS, 76247, 3431114169ull);
         check_fashion(MBN_SPLIT_VAL, 10000, TEST_LABELS, 33456, 573469082ull);
     } else {
-        fprintf(stderr, "FAILED: %s not installed (Debian package dataset-fashion-mnist)\n",
-                FASHION);
-        tu_failures++;
+        T_CHECK(0, "%s not installed (Debian package dataset-fashion-mnist)", FASHION);
     }
     check_synthetic(false);
     check_synthetic(true);
     check_broken("label out of range", 10, 0, "out of range");
     check_broken("truncated images", 3, 100, "truncated");
     check_bad_magic();
-    if (tu_failures) fprintf(stderr, "test_data_idx: %d failure(s)\n", tu_failures);
-    return tu_failures != 0;
+    return t_summary("test_data_idx");
 }

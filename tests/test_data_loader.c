@@ -10,7 +10,8 @@
 #include "base/error.h"
 #include "io/data/dataset.h"
 #include "io/data/loader.h"
-#include "support/data_util.h"
+#include "tests/support/data_util.h"
+#include "tests/support/testutil.h"
 
 #define RES 24
 
@@ -35,7 +36,7 @@ static void run_epoch(const MbnDataset *ds, MbnLoaderConfig cfg, int epoch, int6
                       Epoch *out) {
     memset(out, 0, sizeof *out);
     MbnLoader *ld = NULL;
-    CHECK(mbn_loader_create(ds, &cfg, &ld) == MBN_OK, "create: %s", mbn_last_error());
+    T_CHECK(mbn_loader_create(ds, &cfg, &ld) == MBN_OK, "create: %s", mbn_last_error());
     if (!ld) return;
     int64_t nb = mbn_loader_batches_per_epoch(ld);
     size_t per = (size_t)cfg.batch_size * RES * RES * 3;
@@ -43,7 +44,7 @@ static void run_epoch(const MbnDataset *ds, MbnLoaderConfig cfg, int epoch, int6
     out->images = calloc((size_t)nb * per, sizeof(float));
     out->indices = calloc((size_t)nb * cfg.batch_size, sizeof(int64_t));
     out->labels = calloc((size_t)nb * cfg.batch_size, sizeof(int32_t));
-    CHECK(mbn_loader_start_epoch(ld, epoch, skip) == MBN_OK, "start");
+    T_CHECK(mbn_loader_start_epoch(ld, epoch, skip) == MBN_OK, "start");
     MbnBatch b;
     int rc;
     while ((rc = mbn_loader_next(ld, &b)) == MBN_OK && b.n > 0 && out->nb < nb) {
@@ -53,8 +54,8 @@ static void run_epoch(const MbnDataset *ds, MbnLoaderConfig cfg, int epoch, int6
         memcpy(out->indices + (size_t)i * cfg.batch_size, b.indices, sizeof(int64_t) * b.n);
         memcpy(out->labels + (size_t)i * cfg.batch_size, b.labels, sizeof(int32_t) * b.n);
     }
-    CHECK(rc == MBN_OK, "next: %s", mbn_last_error());
-    CHECK(mbn_loader_wait_seconds(ld) >= 0, "wait seconds");
+    T_CHECK(rc == MBN_OK, "next: %s", mbn_last_error());
+    T_CHECK(mbn_loader_wait_seconds(ld) >= 0, "wait seconds");
     mbn_loader_destroy(ld);
 }
 
@@ -77,8 +78,8 @@ static bool epochs_equal(const Epoch *a, const Epoch *b, int bs) {
 /* 3 classes x 11 JPEGs of different sizes and content, plus 3 corrupt files. */
 static void build_folder(const char *root) {
     for (int c = 0; c < 3; c++) {
-        const char *dir = tu_path("%s/train/class%d", root, c);
-        CHECK(tu_mkdirs(dir) == 0, "mkdir");
+        const char *dir = t_path("%s/train/class%d", root, c);
+        T_CHECK(t_mkdirs(dir) == 0, "mkdir");
         char d[256];
         snprintf(d, sizeof d, "%s", dir);
         for (int i = 0; i < 11; i++) {
@@ -87,11 +88,11 @@ static void build_folder(const char *root) {
             tu_pattern(px, w, h, (unsigned)(c * 11 + i));
             size_t n = 0;
             uint8_t *j = tu_jpeg(px, w, h, TJPF_RGB, TJSAMP_420, 85, &n);
-            CHECK(j && tu_write_file(tu_path("%s/img%02d.JPEG", d, i), j, n) == 0, "jpeg");
+            T_CHECK(j && t_write_file(t_path("%s/img%02d.JPEG", d, i), j, n) == 0, "jpeg");
             free(j);
             free(px);
         }
-        CHECK(tu_write_file(tu_path("%s/zz_bad.JPEG", d), "\xff\xd8\xff\xe0 junk", 9) == 0, "bad");
+        T_CHECK(t_write_file(t_path("%s/zz_bad.JPEG", d), "\xff\xd8\xff\xe0 junk", 9) == 0, "bad");
     }
 }
 
@@ -110,8 +111,8 @@ static void check_determinism(const MbnDataset *ds, bool train, int bs) {
     cfg.workers = 4; /* capped at the core count: still at least 2 threads on CI machines */
     cfg.prefetch = 2;
     run_epoch(ds, cfg, 3, 0, &four);
-    CHECK(one.nb > 0 && epochs_equal(&one, &four, bs), "%s: 1 and 4 workers give different batches",
-          ds->root);
+    T_CHECK(one.nb > 0 && epochs_equal(&one, &four, bs),
+            "%s: 1 and 4 workers give different batches", ds->root);
     /* skip_batches resumes exactly where the full epoch would be. */
     run_epoch(ds, cfg, 3, 2, &again);
     bool same = again.nb == one.nb - 2;
@@ -120,12 +121,12 @@ static void check_determinism(const MbnDataset *ds, bool train, int bs) {
         same = again.n[i] == one.n[i + 2] &&
                !memcmp(again.images + i * per, one.images + (i + 2) * per,
                        sizeof(float) * RES * RES * 3 * again.n[i]);
-    CHECK(same, "skip_batches=2 is not the tail of the full epoch (%d vs %d batches)", again.nb,
-          one.nb);
+    T_CHECK(same, "skip_batches=2 is not the tail of the full epoch (%d vs %d batches)", again.nb,
+            one.nb);
     epoch_free(&again);
     if (train) { /* another epoch is another shuffle and other crops */
         run_epoch(ds, cfg, 4, 0, &again);
-        CHECK(!epochs_equal(&one, &again, bs), "epoch 4 equals epoch 3");
+        T_CHECK(!epochs_equal(&one, &again, bs), "epoch 4 equals epoch 3");
         epoch_free(&again);
     }
     epoch_free(&one);
@@ -158,10 +159,10 @@ static void check_shards(const MbnDataset *ds, int64_t usable) {
                 else
                     seen[idx] = 1, total++;
             }
-    CHECK(ok, "shards overlap or hold invalid indices");
-    CHECK(total == usable, "shards cover %lld of %lld usable samples", (long long)total,
-          (long long)usable);
-    CHECK(r0.nb == r1.nb, "ranks see %d and %d batches", r0.nb, r1.nb);
+    T_CHECK(ok, "shards overlap or hold invalid indices");
+    T_CHECK(total == usable, "shards cover %lld of %lld usable samples", (long long)total,
+            (long long)usable);
+    T_CHECK(r0.nb == r1.nb, "ranks see %d and %d batches", r0.nb, r1.nb);
     free(seen);
     epoch_free(&r0);
     epoch_free(&r1);
@@ -178,43 +179,42 @@ static void check_restart(const MbnDataset *ds) {
                            .rank = 0,
                            .world = 1};
     MbnLoader *ld = NULL;
-    CHECK(mbn_loader_create(ds, &cfg, &ld) == MBN_OK, "create");
+    T_CHECK(mbn_loader_create(ds, &cfg, &ld) == MBN_OK, "create");
     if (!ld) return;
     MbnBatch b;
     for (int e = 0; e < 3; e++) {
-        CHECK(mbn_loader_start_epoch(ld, e, 0) == MBN_OK, "start");
-        CHECK(mbn_loader_next(ld, &b) == MBN_OK && b.n == 4, "first batch");
+        T_CHECK(mbn_loader_start_epoch(ld, e, 0) == MBN_OK, "start");
+        T_CHECK(mbn_loader_next(ld, &b) == MBN_OK && b.n == 4, "first batch");
     }
     mbn_loader_destroy(ld);
     MbnLoaderConfig bad = cfg;
     bad.rank = 2;
     bad.world = 2;
-    CHECK(mbn_loader_create(ds, &bad, &ld) == MBN_EUSAGE, "rank 2 of 2 refused");
+    T_CHECK(mbn_loader_create(ds, &bad, &ld) == MBN_EUSAGE, "rank 2 of 2 refused");
     bad = cfg;
     bad.batch_size = 0;
-    CHECK(mbn_loader_create(ds, &bad, &ld) == MBN_EUSAGE, "batch 0 refused");
+    T_CHECK(mbn_loader_create(ds, &bad, &ld) == MBN_EUSAGE, "batch 0 refused");
 }
 
 int main(void) {
     char root[64];
-    CHECK(tu_tempdir(root, sizeof root) == 0, "tempdir");
+    t_tempdir(root, sizeof root);
     build_folder(root);
     MbnDataset *ds = NULL;
-    CHECK(mbn_dataset_open(root, MBN_SPLIT_TRAIN, &ds) == MBN_OK, "open: %s", mbn_last_error());
+    T_CHECK(mbn_dataset_open(root, MBN_SPLIT_TRAIN, &ds) == MBN_OK, "open: %s", mbn_last_error());
     if (ds) {
-        CHECK(ds->count == 36, "count %lld", (long long)ds->count);
+        T_CHECK(ds->count == 36, "count %lld", (long long)ds->count);
         check_determinism(ds, true, 5);
         check_determinism(ds, false, 5);
         check_shards(ds, ds->count - 3); /* the 3 zz_bad files are skipped */
         check_restart(ds);
         mbn_dataset_free(ds);
     }
-    tu_rmtree(root);
+    t_rmtree(root);
     if (mbn_dataset_open("/usr/share/datasets/fashion-mnist", MBN_SPLIT_VAL, &ds) == MBN_OK) {
         check_determinism(ds, true, 256);
         check_shards(ds, ds->count);
         mbn_dataset_free(ds);
     }
-    if (tu_failures) fprintf(stderr, "test_data_loader: %d failure(s)\n", tu_failures);
-    return tu_failures != 0;
+    return t_summary("test_data_loader");
 }

@@ -16,11 +16,12 @@
 #include "io/data/dataset.h"
 #include "io/formats/json_parse.h"
 #include "tests/support/data_util.h"
+#include "tests/support/testutil.h"
 
 static const char *classes[3] = {"a_tshirt", "b_trouser", "c_bag"}; /* sorted = indices 0..2 */
 static const int fashion_label[3] = {0, 1, 8};
 
-static char *slurp(const char *path) {
+static char *read_text(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     fseek(f, 0, SEEK_END);
@@ -35,7 +36,7 @@ static char *slurp(const char *path) {
 
 static int run(const char *cmd) {
     int rc = system(cmd);
-    CHECK(rc == 0, "command failed (%d): %s", rc, cmd);
+    T_CHECK(rc == 0, "command failed (%d): %s", rc, cmd);
     return rc;
 }
 
@@ -43,19 +44,16 @@ int main(void) {
     const char *mbn = getenv("MBN");
     if (!mbn) mbn = "build/mbn";
     char root[256];
-    if (tu_tempdir(root, sizeof root)) return 1;
+    t_tempdir(root, sizeof root);
     MbnDataset *fm = NULL;
-    if (mbn_dataset_open("/usr/share/datasets/fashion-mnist", MBN_SPLIT_TRAIN, &fm)) {
-        fprintf(stderr, "%s\n", mbn_last_error());
-        return 1;
-    }
+    T_MBN(mbn_dataset_open("/usr/share/datasets/fashion-mnist", MBN_SPLIT_TRAIN, &fm));
     int per_split[2] = {48, 16}, written = 0;
     const char *split_names[2] = {"train", "val"};
     uint8_t rgb[56 * 56 * 3], gray[56 * 56];
     int64_t next = 0;
     for (int c = 0; c < 3; c++) {
         for (int sp = 0; sp < 2; sp++) {
-            tu_mkdirs(tu_path("%s/%s/%s", root, split_names[sp], classes[c]));
+            t_mkdirs(t_path("%s/%s/%s", root, split_names[sp], classes[c]));
             for (int k = 0; k < per_split[sp]; k++) {
                 while (fm->labels[next] != fashion_label[c])
                     next++;
@@ -70,26 +68,26 @@ int main(void) {
                         rgb[(y * 56 + x) * 3 + 2] = (uint8_t)(255 - v / 2);
                     }
                 const char *path =
-                    tu_path("%s/%s/%s/%03d.JPEG", root, split_names[sp], classes[c], k);
+                    t_path("%s/%s/%s/%03d.JPEG", root, split_names[sp], classes[c], k);
                 if (k % 5 == 4) { /* some PNGs too */
-                    path = tu_path("%s/%s/%s/%03d.png", root, split_names[sp], classes[c], k);
-                    CHECK(tu_write_png(path, rgb, 56, 56, 3) == 0, "png");
+                    path = t_path("%s/%s/%s/%03d.png", root, split_names[sp], classes[c], k);
+                    T_CHECK(tu_write_png(path, rgb, 56, 56, 3) == 0, "png");
                 } else {
                     size_t n = 0;
                     bool g = k % 3 == 0;
                     uint8_t *jpg = tu_jpeg(g ? gray : rgb, 56, 56, g ? TJPF_GRAY : TJPF_RGB,
                                            g ? TJSAMP_GRAY : TJSAMP_420, 90, &n);
-                    CHECK(jpg && tu_write_file(path, jpg, n) == 0, "jpeg %s", path);
+                    T_CHECK(jpg && t_write_file(path, jpg, n) == 0, "jpeg %s", path);
                     if (sp == 0 && c == 0 && k == 1) /* a truncated JPEG among the training data */
-                        tu_write_file(tu_path("%s/train/%s/broken.JPEG", root, classes[c]), jpg,
-                                      n / 3);
+                        t_write_file(t_path("%s/train/%s/broken.JPEG", root, classes[c]), jpg,
+                                     n / 3);
                     free(jpg);
                 }
                 written++;
             }
         }
     }
-    tu_write_file(tu_path("%s/val/%s/empty.JPEG", root, classes[1]), "", 0);
+    t_write_file(t_path("%s/val/%s/empty.JPEG", root, classes[1]), "", 0);
     mbn_dataset_free(fm);
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
@@ -97,7 +95,7 @@ int main(void) {
              "--max-lr 0.1 --workers 2 --ckpt-dir %s/ck --quiet --json > %s/train.json",
              mbn, root, root, root);
     run(cmd);
-    const char *ckpt = tu_path("%s/ck/mobilenetv1-12_9.ckpt", root);
+    const char *ckpt = t_path("%s/ck/mobilenetv1-12_9.ckpt", root);
     char ck[512];
     snprintf(ck, sizeof ck, "%s", ckpt);
     snprintf(cmd, sizeof cmd, "%s eval --data %s --checkpoint %s --json > %s/eval.json", mbn, root,
@@ -106,7 +104,7 @@ int main(void) {
     /* infer on every val file (the zero-byte one included: skipped with a warning) */
     int len = snprintf(cmd, sizeof cmd, "%s infer --checkpoint %s --top-k 3 --json", mbn, ck);
     for (int c = 0; c < 3; c++) {
-        DIR *d = opendir(tu_path("%s/val/%s", root, classes[c]));
+        DIR *d = opendir(t_path("%s/val/%s", root, classes[c]));
         struct dirent *e;
         while (d && (e = readdir(d)))
             if (e->d_name[0] != '.')
@@ -119,8 +117,9 @@ int main(void) {
     run(cmd);
 
     MbnJsonv ev, inf;
-    char *es = slurp(tu_path("%s/eval.json", root)), *is = slurp(tu_path("%s/infer.json", root));
-    CHECK(es && is, "outputs missing");
+    char *es = read_text(t_path("%s/eval.json", root)),
+         *is = read_text(t_path("%s/infer.json", root));
+    T_CHECK(es && is, "outputs missing");
     if (!es || !is || mbn_jsonv_parse(es, strlen(es), NULL, &ev) ||
         mbn_jsonv_parse(is, strlen(is), NULL, &inf)) {
         fprintf(stderr, "json: %s\n", mbn_last_error());
@@ -135,22 +134,22 @@ int main(void) {
         int truth = -1;
         for (int c = 0; c < 3; c++)
             if (strstr(image, classes[c])) truth = c;
-        CHECK(truth >= 0 && top && top->count == 3, "result %d", i);
+        T_CHECK(truth >= 0 && top && top->count == 3, "result %d", i);
         if (truth < 0 || !top || top->count != 3) continue;
         n++;
         double prev = 2, sum = 0;
         for (int t = 0; t < 3; t++) {
             const MbnJsonv *e = &top->items[t];
             double p = mbn_jsonv_get(e, "prob")->num;
-            CHECK(p <= prev, "probabilities not in decreasing order");
+            T_CHECK(p <= prev, "probabilities not in decreasing order");
             prev = p;
             sum += p;
             bool hit = strcmp(mbn_jsonv_get(e, "label")->str, classes[truth]) == 0;
-            CHECK(hit == ((int)mbn_jsonv_get(e, "class")->i == truth), "label/class mismatch");
+            T_CHECK(hit == ((int)mbn_jsonv_get(e, "class")->i == truth), "label/class mismatch");
             if (hit && t == 0) top1++;
             if (hit) top3++;
         }
-        CHECK(fabs(sum - 1.0) < 1e-4, "top-3 of 3 classes should sum to 1 (%g)", sum);
+        T_CHECK(fabs(sum - 1.0) < 1e-4, "top-3 of 3 classes should sum to 1 (%g)", sum);
     }
     double e_top1 = mbn_jsonv_get(&ev, "top1")->num, e_top5 = mbn_jsonv_get(&ev, "top5")->num;
     int e_images = (int)mbn_jsonv_get(&ev, "images")->i;
@@ -160,10 +159,10 @@ int main(void) {
            e_top5);
     printf("infer: %d images (%d skipped), top-1 %d/%d, top-3 %d/%d\n", n, i_skipped, top1, n, top3,
            n);
-    CHECK(e_images == 48 && n == 48, "48 usable val images");
-    CHECK(e_skipped == 1 && i_skipped == 1, "the zero-byte file is skipped and counted");
-    CHECK(fabs(e_top1 - (double)top1 / n) < 1e-8, "eval top-1 equals infer's count");
-    CHECK(fabs(e_top5 - (double)top3 / n) < 1e-8, "eval top-5 (all 3 classes) equals infer's");
+    T_CHECK(e_images == 48 && n == 48, "48 usable val images");
+    T_CHECK(e_skipped == 1 && i_skipped == 1, "the zero-byte file is skipped and counted");
+    T_CHECK(fabs(e_top1 - (double)top1 / n) < 1e-8, "eval top-1 equals infer's count");
+    T_CHECK(fabs(e_top5 - (double)top3 / n) < 1e-8, "eval top-5 (all 3 classes) equals infer's");
     /* Fine-tuning from published-style weights with another class count: the 10-class timm
      * fixture initialises everything but the classifier of this 3-class model. */
     snprintf(cmd, sizeof cmd,
@@ -172,19 +171,19 @@ int main(void) {
              "--quiet 2> %s/ft.err",
              mbn, root, root, root);
     run(cmd);
-    char *ft = slurp(tu_path("%s/ft.err", root));
-    CHECK(ft && strstr(ft, "10-class classifier") && strstr(ft, "new 3-class classifier"),
-          "fine-tuning message: %s", ft ? ft : "");
+    char *ft = read_text(t_path("%s/ft.err", root));
+    T_CHECK(ft && strstr(ft, "10-class classifier") && strstr(ft, "new 3-class classifier"),
+            "fine-tuning message: %s", ft ? ft : "");
     free(ft);
-    char *ts = slurp(tu_path("%s/train.json", root));
-    CHECK(ts && strstr(ts, "\"skipped\":1"),
-          "the truncated training JPEG is skipped and counted: %s", ts ? ts : "");
-    CHECK(e_top1 > 0.5, "learned something from %d images (top-1 %.3f)", written, e_top1);
+    char *ts = read_text(t_path("%s/train.json", root));
+    T_CHECK(ts && strstr(ts, "\"skipped\":1"),
+            "the truncated training JPEG is skipped and counted: %s", ts ? ts : "");
+    T_CHECK(e_top1 > 0.5, "learned something from %d images (top-1 %.3f)", written, e_top1);
     free(ts);
     free(es);
     free(is);
     mbn_jsonv_free(&ev);
     mbn_jsonv_free(&inf);
-    tu_rmtree(root);
-    return tu_failures != 0;
+    t_rmtree(root);
+    return t_summary("test_e2e_imagefolder");
 }

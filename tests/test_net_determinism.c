@@ -30,14 +30,14 @@ typedef struct {
 } Data;
 
 static void make_data(Data *d) {
-    TRng r;
-    trng_seed(&r, 4242);
+    MbnRng r;
+    mbn_rng_seed(&r, 4242);
     size_t n = (size_t)BATCH * RES * RES * 3;
     for (int b = 0; b < 2; b++) {
         d->x[b] = T_NEW(float, n);
         tfill_normal(&r, d->x[b], NULL, n, 0.0, 1.0);
         for (int i = 0; i < BATCH; i++)
-            d->labels[b][i] = trng_int(&r, 0, K - 1);
+            d->labels[b][i] = t_rand_int(&r, 0, K - 1);
     }
 }
 

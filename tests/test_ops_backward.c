@@ -1,10 +1,10 @@
 /* Every backward device op of model/ops.h (and the loss and the optimizer) against the
  * double-precision references, on random inputs and awkward shapes (odd sizes, stride 1 and 2,
  * channel counts not multiples of 4/8/16, batch 1 and several), tensors at odd offsets with
- * guard zones, outputs pre-filled with garbage, and every op run twice with bit-identical
- * results required (the dw weight gradient, BN's dgamma/dbeta and the FC bias gradient are
- * chunked reductions: ops.h promises a fixed order). The references' own backward passes are
- * validated against finite differences by test_ref_gradcheck.
+ * guard zones, outputs poisoned with garbage before each of two runs, and bit-identical
+ * results of the two runs required (the dw weight gradient, BN's dgamma/dbeta and the FC bias
+ * gradient are chunked reductions: ops.h promises a fixed order). The references' own backward
+ * passes are validated against finite differences by test_ref_gradcheck.
  *
  * Tolerances (u = 2^-24, see test_ops_forward.c): a K-term float sum is within
  * (K + 2) u sum|terms| of the exact value whatever the order, with sum|terms| from the reference
@@ -29,7 +29,7 @@
 #define GARBAGE 777.0f
 
 static MbnDevice dev;
-static TRng rng;
+static MbnRng rng;
 
 /* The tensors of this file are drawn from its own generator. */
 #define tnew(n, lo, hi) ttensor_new(&rng, (n), (lo), (hi))
@@ -46,6 +46,7 @@ static void test_stem_bwd_weight(int N, int H, int W, int Cout, int s) {
     T_MBN(mbn_op_stem_im2col(&dev, tb(bx), N, H, W, s, tb(bp)));
     float *o[2] = {T_NEW(float, nw), T_NEW(float, nw)};
     for (int run = 0; run < 2; run++) {
+        tbuf_poison(&dev, bdw, GARBAGE);
         T_MBN(mbn_op_stem_bwd_weight(&dev, tb(bp), tb(bdz), tb(bdw), M, Cout, tb(bs)));
         tbuf_read(&dev, bdw, o[run]);
     }
@@ -77,6 +78,8 @@ static void test_dw_bwd(int N, int H, int W, int C, int s) {
     float *dx[2] = {T_NEW(float, nx), T_NEW(float, nx)},
           *dw[2] = {T_NEW(float, nw), T_NEW(float, nw)};
     for (int run = 0; run < 2; run++) {
+        tbuf_poison(&dev, bdx, GARBAGE);
+        tbuf_poison(&dev, bdw, GARBAGE);
         T_MBN(mbn_op_dw_bwd_input(&dev, tb(bdy), tb(bw), tb(bdx), N, H, W, C, s));
         T_MBN(mbn_op_dw_bwd_weight(&dev, tb(bx), tb(bdy), tb(bdw), N, H, W, C, s, tb(bs)));
         tbuf_read(&dev, bdx, dx[run]);
@@ -119,6 +122,8 @@ static void test_pw_bwd(size_t M, int Cin, int Cout) {
     float *dx[2] = {T_NEW(float, nx), T_NEW(float, nx)},
           *dw[2] = {T_NEW(float, nw), T_NEW(float, nw)};
     for (int run = 0; run < 2; run++) {
+        tbuf_poison(&dev, bdx, GARBAGE);
+        tbuf_poison(&dev, bdw, GARBAGE);
         T_MBN(mbn_op_pw_bwd_input(&dev, tb(bdy), tb(bw), tb(bdx), M, Cin, Cout));
         T_MBN(mbn_op_pw_bwd_weight(&dev, tb(bx), tb(bdy), tb(bdw), M, Cin, Cout));
         tbuf_read(&dev, bdx, dx[run]);
@@ -157,6 +162,9 @@ static void test_bn_bwd(size_t M, int C) {
     Tensor z = tnew(M * C, -2, 3), gamma = tnew(C, 0.3, 2), beta = tnew(C, -0.5, 4),
            dy = tnew(M * C, -1, 1);
     gamma.f[0] = -gamma.f[0], gamma.d[0] = gamma.f[0];
+    /* A small beta on the last channel puts part of it below 0 whatever the draw, so the ReLU6
+     * mask is always exercised (checked below). */
+    beta.f[C - 1] = 0.25f, beta.d[C - 1] = beta.f[C - 1];
     float *meanf = T_NEW(float, C), *isf = T_NEW(float, C);
     double *mean = T_NEW(double, C), *is = T_NEW(double, C), *tmp = T_NEW(double, M *C);
     int tries = 0;
@@ -188,6 +196,9 @@ static void test_bn_bwd(size_t M, int C) {
     float *dz[2] = {T_NEW(float, M *C), T_NEW(float, M *C)};
     float *dg[2] = {T_NEW(float, C), T_NEW(float, C)}, *db[2] = {T_NEW(float, C), T_NEW(float, C)};
     for (int run = 0; run < 2; run++) {
+        tbuf_poison(&dev, bdz, GARBAGE);
+        tbuf_poison(&dev, bdg, GARBAGE);
+        tbuf_poison(&dev, bdb, GARBAGE);
         T_MBN(mbn_op_bn_relu6_bwd(&dev, tb(bdy), tb(bz), tb(bg), tb(bb), tb(bm), tb(bi), M, C,
                                   tb(bdz), tb(bdg), tb(bdb), tb(bs)));
         tbuf_read(&dev, bdz, dz[run]);
@@ -251,6 +262,7 @@ static void test_avgpool_bwd(int N, int HW, int C) {
     TBuf bdy = tbuf_new(&dev, dy.f, ny, 3), bdx = tbuf_new_fill(&dev, GARBAGE, nx, 4);
     float *o[2] = {T_NEW(float, nx), T_NEW(float, nx)};
     for (int run = 0; run < 2; run++) {
+        tbuf_poison(&dev, bdx, GARBAGE);
         T_MBN(mbn_op_avgpool_bwd(&dev, tb(bdy), tb(bdx), N, HW, C));
         tbuf_read(&dev, bdx, o[run]);
     }
@@ -281,6 +293,9 @@ static void test_fc_bwd(int N, int C, int K, int with_dx) {
           *dw[2] = {T_NEW(float, nw), T_NEW(float, nw)},
           *db[2] = {T_NEW(float, K), T_NEW(float, K)};
     for (int run = 0; run < 2; run++) {
+        tbuf_poison(&dev, bdx, GARBAGE);
+        tbuf_poison(&dev, bdw, GARBAGE);
+        tbuf_poison(&dev, bdb, GARBAGE);
         T_MBN(mbn_op_fc_bwd(&dev, tb(bx), tb(bw), tb(bdy), with_dx ? tb(bdx) : MBN_NOBUF, tb(bdw),
                             tb(bdb), N, C, K, tb(bs)));
         tbuf_read(&dev, bdx, dx[run]);
@@ -330,7 +345,7 @@ static void test_xent(int N, int K, float e, double scale) {
     Tensor x = tnew(n, -scale, scale);
     int32_t *lab = T_NEW(int32_t, N);
     for (int i = 0; i < N; i++)
-        lab[i] = trng_int(&rng, 0, K - 1);
+        lab[i] = t_rand_int(&rng, 0, K - 1);
     lab[0] = K - 1; /* the last class too */
     size_t scratch_n = mbn_ops_scratch_floats((size_t)N, K) + (size_t)N;
     TBuf bx = tbuf_new(&dev, x.f, n, 3), bl = tbuf_new_int(&dev, lab, N, 5),
@@ -338,6 +353,8 @@ static void test_xent(int N, int K, float e, double scale) {
          bs = tbuf_new_fill(&dev, GARBAGE, scratch_n, 0);
     float *d[2] = {T_NEW(float, n), T_NEW(float, n)}, loss[2];
     for (int run = 0; run < 2; run++) {
+        tbuf_poison(&dev, bd, GARBAGE);
+        tbuf_poison(&dev, bloss, GARBAGE);
         T_MBN(mbn_op_xent_smooth(&dev, tb(bx), tb(bl), N, K, e, tb(bd), tb(bloss), tb(bs)));
         tbuf_read(&dev, bd, d[run]);
         tbuf_read(&dev, bloss, &loss[run]);
@@ -460,7 +477,7 @@ static void test_fill_zero(size_t n, size_t off) {
 
 int main(void) {
     tdev_open(&dev);
-    trng_seed(&rng, 2002);
+    mbn_rng_seed(&rng, 2002);
     test_stem_bwd_weight(1, 7, 7, 8, 2);
     test_stem_bwd_weight(3, 15, 9, 13, 2);
     test_stem_bwd_weight(2, 9, 9, 5, 1);
@@ -504,12 +521,13 @@ int main(void) {
     test_fill_zero(1, 3);
     test_fill_zero(1037, 5);
     /* random shapes (fixed seed): sizes 1..17, channels 1..40, batch 1..4, stride 1 or 2 */
-    TRng shapes;
-    trng_seed(&shapes, 88);
+    MbnRng shapes;
+    mbn_rng_seed(&shapes, 88);
     for (int i = 0; i < 8; i++) {
-        int N = trng_int(&shapes, 1, 4), H = trng_int(&shapes, 1, 17), W = trng_int(&shapes, 1, 17);
-        int C = trng_int(&shapes, 1, 40), C2 = trng_int(&shapes, 1, 40),
-            s = trng_int(&shapes, 1, 2);
+        int N = t_rand_int(&shapes, 1, 4), H = t_rand_int(&shapes, 1, 17),
+            W = t_rand_int(&shapes, 1, 17);
+        int C = t_rand_int(&shapes, 1, 40), C2 = t_rand_int(&shapes, 1, 40),
+            s = t_rand_int(&shapes, 1, 2);
         printf("-- random shape %d: N%d H%d W%d C%d C2 %d stride %d\n", i, N, H, W, C, C2, s);
         test_stem_bwd_weight(N, H, W, C, s);
         test_dw_bwd(N, H, W, C, s);

@@ -3,8 +3,10 @@
  * channel counts that are not multiples of 4/8/16, batch 1 and several, tensors at odd offsets
  * inside their buffers with guard zones around them (an out-of-bounds write or an ignored offset
  * fails), outputs pre-filled with garbage (the op must overwrite, not accumulate), inputs checked
- * unmodified. Every op runs twice and must give bit-identical outputs (no atomics, fixed
- * reduction order: ops.h), which covers the reductions (BN statistics, pooling, FC).
+ * unmodified. Every op runs twice, its outputs poisoned before each run (so a run that writes
+ * nothing cannot pass on the previous one's result), and must give bit-identical outputs (no
+ * atomics, fixed reduction order: ops.h), which covers the reductions (BN statistics, pooling,
+ * FC).
  *
  * Tolerances are rigorous first-order float32 error bounds, computed per element from the
  * magnitudes involved, never a blanket epsilon:
@@ -30,7 +32,7 @@
 #define GARBAGE 777.0f
 
 static MbnDevice dev;
-static TRng rng;
+static MbnRng rng;
 
 /* The tensors of this file are drawn from its own generator. */
 #define tnew(n, lo, hi) ttensor_new(&rng, (n), (lo), (hi))
@@ -47,6 +49,8 @@ static void test_stem(int N, int H, int W, int Cout, int s) {
     float *p1 = T_NEW(float, M * 27), *p2 = T_NEW(float, M * 27);
     float *z1 = T_NEW(float, M *Cout), *z2 = T_NEW(float, M *Cout);
     for (int run = 0; run < 2; run++) {
+        tbuf_poison(&dev, bp, GARBAGE);
+        tbuf_poison(&dev, bz, GARBAGE);
         T_MBN(mbn_op_stem_im2col(&dev, tb(bx), N, H, W, s, tb(bp)));
         tbuf_read(&dev, bp, run ? p2 : p1);
         T_MBN(mbn_op_stem_gemm(&dev, tb(bp), tb(bw), tb(bz), M, Cout));
@@ -86,6 +90,7 @@ static void test_dw(int N, int H, int W, int C, int s, int with_bias) {
          bb = tbuf_new(&dev, b.f, b.n, 2), by = tbuf_new_fill(&dev, GARBAGE, ny, 13);
     float *y1 = T_NEW(float, ny), *y2 = T_NEW(float, ny);
     for (int run = 0; run < 2; run++) {
+        tbuf_poison(&dev, by, GARBAGE);
         T_MBN(mbn_op_dw_fwd(&dev, tb(bx), tb(bw), with_bias ? tb(bb) : MBN_NOBUF, tb(by), N, H, W,
                             C, s));
         tbuf_read(&dev, by, run ? y2 : y1);
@@ -117,6 +122,7 @@ static void test_pw(size_t M, int Cin, int Cout) {
          by = tbuf_new_fill(&dev, GARBAGE, M * Cout, 5);
     float *y1 = T_NEW(float, M *Cout), *y2 = T_NEW(float, M *Cout);
     for (int run = 0; run < 2; run++) {
+        tbuf_poison(&dev, by, GARBAGE);
         T_MBN(mbn_op_pw_fwd(&dev, tb(bx), tb(bw), tb(by), M, Cin, Cout));
         tbuf_read(&dev, by, run ? y2 : y1);
     }
@@ -154,6 +160,9 @@ static void test_bn_train(size_t M, int C, double zshift) {
     float *orm[2] = {T_NEW(float, C), T_NEW(float, C)},
           *orv[2] = {T_NEW(float, C), T_NEW(float, C)};
     for (int run = 0; run < 2; run++) {
+        tbuf_poison(&dev, by, GARBAGE);
+        tbuf_poison(&dev, bsm, GARBAGE);
+        tbuf_poison(&dev, bsi, GARBAGE);
         tbuf_write(&dev, brm, rm.f);
         tbuf_write(&dev, brv, rv.f);
         T_MBN(mbn_op_bn_relu6_train(&dev, tb(bz), tb(bg), tb(bb), tb(brm), tb(brv), momentum, eps,
@@ -238,6 +247,8 @@ static void test_bn_fold(int C, int K, int channel_minor) {
     float *wo[2] = {T_NEW(float, w.n), T_NEW(float, w.n)},
           *bo[2] = {T_NEW(float, C), T_NEW(float, C)};
     for (int run = 0; run < 2; run++) {
+        tbuf_poison(&dev, bwo, GARBAGE);
+        tbuf_poison(&dev, bbo, GARBAGE);
         T_MBN(mbn_op_bn_fold(&dev, tb(bw), tb(bg), tb(bb), tb(bm), tb(bv), eps, C, K,
                              channel_minor != 0, tb(bwo), tb(bbo)));
         tbuf_read(&dev, bwo, wo[run]);
@@ -302,6 +313,7 @@ static void test_avgpool(int N, int HW, int C) {
     TBuf bx = tbuf_new(&dev, x.f, x.n, 2), by = tbuf_new_fill(&dev, GARBAGE, ny, 3);
     float *o[2] = {T_NEW(float, ny), T_NEW(float, ny)};
     for (int run = 0; run < 2; run++) {
+        tbuf_poison(&dev, by, GARBAGE);
         T_MBN(mbn_op_avgpool_fwd(&dev, tb(bx), tb(by), N, HW, C));
         tbuf_read(&dev, by, o[run]);
     }
@@ -327,6 +339,7 @@ static void test_fc(int N, int C, int K) {
          bb = tbuf_new(&dev, b.f, K, 3), by = tbuf_new_fill(&dev, GARBAGE, ny, 4);
     float *o[2] = {T_NEW(float, ny), T_NEW(float, ny)};
     for (int run = 0; run < 2; run++) {
+        tbuf_poison(&dev, by, GARBAGE);
         T_MBN(mbn_op_fc_fwd(&dev, tb(bx), tb(bw), tb(bb), tb(by), N, C, K));
         tbuf_read(&dev, by, o[run]);
     }
@@ -353,6 +366,7 @@ static void test_softmax(int N, int K, double scale) {
     TBuf bx = tbuf_new(&dev, x.f, n, 5), bp = tbuf_new_fill(&dev, GARBAGE, n, 6);
     float *o[2] = {T_NEW(float, n), T_NEW(float, n)};
     for (int run = 0; run < 2; run++) {
+        tbuf_poison(&dev, bp, GARBAGE);
         T_MBN(mbn_op_softmax(&dev, tb(bx), tb(bp), N, K));
         tbuf_read(&dev, bp, o[run]);
     }
@@ -381,7 +395,7 @@ static void test_softmax(int N, int K, double scale) {
 
 int main(void) {
     tdev_open(&dev);
-    trng_seed(&rng, 1001);
+    mbn_rng_seed(&rng, 1001);
     /* stem: the stem always has stride 2 in the model; stride 1 covers the general op */
     test_stem(1, 7, 7, 8, 2);
     test_stem(3, 15, 9, 13, 2);
@@ -428,18 +442,19 @@ int main(void) {
     test_softmax(5, 2, 1.0);
     test_softmax(4, 37, 30.0);
     /* random shapes (fixed seed): sizes 1..17, channels 1..40, batch 1..4, stride 1 or 2 */
-    TRng shapes;
-    trng_seed(&shapes, 77);
+    MbnRng shapes;
+    mbn_rng_seed(&shapes, 77);
     for (int i = 0; i < 8; i++) {
-        int N = trng_int(&shapes, 1, 4), H = trng_int(&shapes, 1, 17), W = trng_int(&shapes, 1, 17);
-        int C = trng_int(&shapes, 1, 40), C2 = trng_int(&shapes, 1, 40),
-            s = trng_int(&shapes, 1, 2);
+        int N = t_rand_int(&shapes, 1, 4), H = t_rand_int(&shapes, 1, 17),
+            W = t_rand_int(&shapes, 1, 17);
+        int C = t_rand_int(&shapes, 1, 40), C2 = t_rand_int(&shapes, 1, 40),
+            s = t_rand_int(&shapes, 1, 2);
         printf("-- random shape %d: N%d H%d W%d C%d C2 %d stride %d\n", i, N, H, W, C, C2, s);
         test_stem(N, H, W, C, s);
         test_dw(N, H, W, C, s, i % 2);
         test_pw((size_t)N * H * W, C, C2);
         if ((size_t)N * H * W > 1) test_bn_train((size_t)N * H * W, C, 0.0);
-        test_bn_fold(C, trng_int(&shapes, 1, 30), i % 2);
+        test_bn_fold(C, t_rand_int(&shapes, 1, 30), i % 2);
         test_avgpool(N, H * W, C);
         test_fc(N, C, C2 + 1);
         test_softmax(N, C2 + 1, 5.0);

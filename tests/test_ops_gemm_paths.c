@@ -1,71 +1,65 @@
 /* The pointwise GEMM ops against plain-C references on awkward shapes (rows not a multiple of
  * the 6-row tile, channels not a multiple of 32 or 8, split-K weight gradients), for whichever
- * path the device takes (gemm.cl's tiled kernel on CPUs, CLBlast on GPUs). */
+ * path the device takes (gemm.cl's tiled kernel on CPUs, CLBlast on GPUs). Every op's status is
+ * checked, every output is poisoned before each op (so a variant that writes nothing cannot pass
+ * on its predecessor's result) and its guard zones checked after. Tolerance: max |err| below
+ * 1e-5 * sqrt(K) for a K-term sum of products of values in [-1, 1): random-sign float32
+ * rounding errors grow like sqrt(K) u, far below this, while a wrong or missing term moves a
+ * result by about one term (~0.3). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "host/device.h"
 #include "base/error.h"
+#include "host/device.h"
 #include "model/ops.h"
+#include "tests/support/devutil.h"
+#include "tests/support/testutil.h"
 
-static int fails;
 static MbnDevice dev;
 
-static cl_mem upload(const float *h, size_t n) {
-    cl_int err;
-    cl_mem m = clCreateBuffer(dev.context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
-                              (n ? n : 1) * sizeof(float), (void *)h, &err);
-    return err == CL_SUCCESS ? m : NULL;
-}
-
-static void download(cl_mem m, float *h, size_t n) {
-    clEnqueueReadBuffer(dev.queue, m, CL_TRUE, 0, n * sizeof(float), h, 0, NULL, NULL);
-}
-
-static float *randv(size_t n, unsigned *s) {
-    float *v = malloc((n ? n : 1) * sizeof *v);
-    for (size_t i = 0; i < n; i++) {
-        *s = *s * 1103515245u + 12345u;
-        v[i] = (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
-    }
+static float *randv(size_t n, MbnRng *r) {
+    float *v = T_NEW(float, n ? n : 1);
+    tfill_uniform(r, v, NULL, n, -1.0, 1.0);
     return v;
 }
 
-static void check(const char *what, const float *got, const double *want, size_t n, double scale) {
+/* Reads the output (after poisoning it before the op) and compares. */
+static void check(const char *what, TBuf out, float *got, const double *want, double scale) {
+    tbuf_read(&dev, out, got);
     double worst = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < out.n; i++) {
         double e = fabs(got[i] - want[i]) / scale;
         if (e > worst || e != e) worst = e;
     }
-    bool ok = worst < 1e-5;
-    printf("%s %s: max relative error %.2g\n", ok ? "ok  " : "FAIL", what, worst);
-    if (!ok) fails++;
+    printf("%s: max relative error %.2g\n", what, worst);
+    T_CHECK(worst < 1e-5, "%s: max relative error %.2g", what, worst);
+    T_OK(tbuf_guards_ok(&dev, out, what));
 }
 
 static void one_shape(size_t M, int Cin, int Cout) {
-    unsigned s = (unsigned)(M * 131 + Cin * 7 + Cout);
-    float *x = randv(M * Cin, &s), *w = randv((size_t)Cout * Cin, &s), *b = randv(Cout, &s);
-    float *dy = randv(M * Cout, &s);
-    size_t most = M * (size_t)(Cout > Cin ? Cout : Cin);
-    if ((size_t)Cout * Cin > most) most = (size_t)Cout * Cin;
-    float *got = malloc(most * sizeof *got);
-    double *want = malloc(most * sizeof *want);
-    float *wt = malloc((size_t)Cout * Cin * sizeof *wt);
+    MbnRng s;
+    mbn_rng_seed(&s, M * 131 + (size_t)Cin * 7 + (size_t)Cout);
+    size_t nx = M * Cin, ny = M * Cout, nw = (size_t)Cout * Cin;
+    float *x = randv(nx, &s), *w = randv(nw, &s), *b = randv(Cout, &s), *dy = randv(ny, &s);
+    size_t most = nx > ny ? nx : ny;
+    if (nw > most) most = nw;
+    float *got = T_NEW(float, most);
+    double *want = T_NEW(double, most);
+    float *wt = T_NEW(float, nw);
     for (int o = 0; o < Cout; o++)
         for (int i = 0; i < Cin; i++)
             wt[(size_t)i * Cout + o] = w[(size_t)o * Cin + i];
     size_t scratch_n = mbn_ops_scratch_floats(M, Cout > Cin ? Cout : Cin);
-    cl_mem X = upload(x, M * Cin), Wt = upload(wt, (size_t)Cout * Cin), B = upload(b, Cout);
-    cl_mem W = upload(w, (size_t)Cout * Cin), DY = upload(dy, M * Cout);
-    cl_mem Y = upload(dy, M * Cout), DX = upload(x, M * Cin), DW = upload(w, (size_t)Cout * Cin);
-    float *zeros = calloc(scratch_n, sizeof *zeros);
-    cl_mem S = upload(zeros, scratch_n);
+    TBuf X = tbuf_new(&dev, x, nx, 3), Wt = tbuf_new(&dev, wt, nw, 5),
+         B = tbuf_new(&dev, b, Cout, 1);
+    TBuf W = tbuf_new(&dev, w, nw, 2), DY = tbuf_new(&dev, dy, ny, 7);
+    TBuf Y = tbuf_new(&dev, NULL, ny, 4), DX = tbuf_new(&dev, NULL, nx, 6),
+         DW = tbuf_new(&dev, NULL, nw, 9), S = tbuf_new(&dev, NULL, scratch_n, 0);
     char what[96];
     for (int bias = 0; bias < 2; bias++) {
-        mbn_op_pw_fwd_t(&dev, MBN_BUF(X, 0), MBN_BUF(Wt, 0), bias ? MBN_BUF(B, 0) : MBN_NOBUF,
-                        MBN_BUF(Y, 0), M, Cin, Cout);
-        download(Y, got, M * Cout);
+        tbuf_poison(&dev, Y, NAN);
+        T_MBN(mbn_op_pw_fwd_t(&dev, tb(X), tb(Wt), bias ? tb(B) : MBN_NOBUF, tb(Y), M, Cin, Cout));
         for (size_t m = 0; m < M; m++)
             for (int o = 0; o < Cout; o++) {
                 double a = 0;
@@ -76,10 +70,10 @@ static void one_shape(size_t M, int Cin, int Cout) {
             }
         snprintf(what, sizeof what, "pw_fwd_t%s M=%zu Cin=%d Cout=%d", bias ? "+bias" : "", M, Cin,
                  Cout);
-        check(what, got, want, M * Cout, sqrt((double)Cin));
+        check(what, Y, got, want, sqrt((double)Cin));
     }
-    mbn_op_pw_bwd_input(&dev, MBN_BUF(DY, 0), MBN_BUF(W, 0), MBN_BUF(DX, 0), M, Cin, Cout);
-    download(DX, got, M * Cin);
+    tbuf_poison(&dev, DX, NAN);
+    T_MBN(mbn_op_pw_bwd_input(&dev, tb(DY), tb(W), tb(DX), M, Cin, Cout));
     for (size_t m = 0; m < M; m++)
         for (int i = 0; i < Cin; i++) {
             double a = 0;
@@ -88,43 +82,41 @@ static void one_shape(size_t M, int Cin, int Cout) {
             want[m * Cin + i] = a;
         }
     snprintf(what, sizeof what, "pw_bwd_input M=%zu Cin=%d Cout=%d", M, Cin, Cout);
-    check(what, got, want, M * Cin, sqrt((double)Cout));
+    check(what, DX, got, want, sqrt((double)Cout));
+    for (int o = 0; o < Cout; o++)
+        for (int i = 0; i < Cin; i++) {
+            double a = 0;
+            for (size_t m = 0; m < M; m++)
+                a += (double)dy[m * Cout + o] * x[m * Cin + i];
+            want[(size_t)o * Cin + i] = a;
+        }
     for (int split = 0; split < 3; split++) {
+        tbuf_poison(&dev, DW, NAN);
+        tbuf_poison(&dev, S, NAN);
         if (split == 2) /* with a workspace (dy transposed into it on CPUs); DX is free now */
-            mbn_op_pw_bwd_weight_ws(&dev, MBN_BUF(X, 0), MBN_BUF(DY, 0), MBN_BUF(DW, 0), M, Cin,
-                                    Cout, MBN_BUF(S, 0),
-                                    M * Cin >= M * Cout ? MBN_BUF(DX, 0) : MBN_NOBUF);
+            T_MBN(mbn_op_pw_bwd_weight_ws(&dev, tb(X), tb(DY), tb(DW), M, Cin, Cout, tb(S),
+                                          nx >= ny ? tb(DX) : MBN_NOBUF));
         else if (split)
-            mbn_op_pw_bwd_weight_split(&dev, MBN_BUF(X, 0), MBN_BUF(DY, 0), MBN_BUF(DW, 0), M, Cin,
-                                       Cout, MBN_BUF(S, 0));
+            T_MBN(mbn_op_pw_bwd_weight_split(&dev, tb(X), tb(DY), tb(DW), M, Cin, Cout, tb(S)));
         else
-            mbn_op_pw_bwd_weight(&dev, MBN_BUF(X, 0), MBN_BUF(DY, 0), MBN_BUF(DW, 0), M, Cin, Cout);
-        download(DW, got, (size_t)Cout * Cin);
-        for (int o = 0; o < Cout; o++)
-            for (int i = 0; i < Cin; i++) {
-                double a = 0;
-                for (size_t m = 0; m < M; m++)
-                    a += (double)dy[m * Cout + o] * x[m * Cin + i];
-                want[(size_t)o * Cin + i] = a;
-            }
+            T_MBN(mbn_op_pw_bwd_weight(&dev, tb(X), tb(DY), tb(DW), M, Cin, Cout));
         snprintf(what, sizeof what, "pw_bwd_weight%s M=%zu Cin=%d Cout=%d",
                  split == 2 ? "_ws"
                  : split    ? "_split"
                             : "",
                  M, Cin, Cout);
-        check(what, got, want, (size_t)Cout * Cin, sqrt((double)M));
+        check(what, DW, got, want, sqrt((double)M));
     }
-    cl_mem all[] = {X, Wt, B, W, DY, Y, DX, DW, S};
+    T_OK(tbuf_unchanged(&dev, X, x, "pw x") && tbuf_unchanged(&dev, DY, dy, "pw dy") &&
+         tbuf_unchanged(&dev, W, w, "pw w"));
+    TBuf *all[] = {&X, &Wt, &B, &W, &DY, &Y, &DX, &DW, &S};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        clReleaseMemObject(all[i]);
-    free(x), free(w), free(b), free(dy), free(got), free(want), free(wt), free(zeros);
+        tbuf_free(all[i]);
+    free(x), free(w), free(b), free(dy), free(got), free(want), free(wt);
 }
 
 int main(void) {
-    if (mbn_device_open_selected(&dev, NULL) != MBN_OK) {
-        printf("FAIL: open failed: %s\n", mbn_last_error());
-        return 1;
-    }
+    tdev_open(&dev);
     one_shape(1, 8, 8);
     one_shape(7, 27, 32);
     one_shape(49, 24, 40);
@@ -135,5 +127,5 @@ int main(void) {
     one_shape(4000, 64, 64);  /* workspace weight gradient, split K */
     one_shape(48, 40, 16);    /* workspace weight gradient, one chunk */
     mbn_device_close(&dev);
-    return fails ? 1 : 0;
+    return t_summary("test_ops_gemm_paths");
 }

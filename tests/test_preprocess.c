@@ -19,7 +19,8 @@
 #include "io/data/preprocess.h"
 #include "io/formats/preprocess_record.h"
 #include "io/util/file_read.h"
-#include "support/data_util.h"
+#include "tests/support/data_util.h"
+#include "tests/support/testutil.h"
 
 typedef struct {
     MbnRecordPair pairs[MBN_PREPROCESS_MAX_PAIRS + 4];
@@ -45,9 +46,9 @@ static void round_trip(const char *what, MbnPreprocess p, int res) {
     pairs.n = mbn_preprocess_to_pairs(&p, res, pairs.pairs);
     MbnPreprocess q;
     int got_res = 0;
-    CHECK(mbn_preprocess_from_pairs(lookup, &pairs, "x", &q, &got_res) == MBN_OK, "%s: %s", what,
-          mbn_last_error());
-    CHECK(same(&p, &q) && got_res == res, "%s: round trip", what);
+    T_CHECK(mbn_preprocess_from_pairs(lookup, &pairs, "x", &q, &got_res) == MBN_OK, "%s: %s", what,
+            mbn_last_error());
+    T_CHECK(same(&p, &q) && got_res == res, "%s: round trip", what);
 }
 
 static void set(Pairs *p, const char *key, const char *value) {
@@ -67,8 +68,8 @@ static void refused(const char *key, const char *value, const char *want) {
     set(&pairs, key, value);
     MbnPreprocess q;
     int rc = mbn_preprocess_from_pairs(lookup, &pairs, "m.ckpt", &q, NULL);
-    CHECK(rc == MBN_EFAIL && strstr(mbn_last_error(), "m.ckpt") && strstr(mbn_last_error(), want),
-          "%s=\"%s\": rc %d, \"%s\" (want \"%s\")", key, value, rc, mbn_last_error(), want);
+    T_CHECK(rc == MBN_EFAIL && strstr(mbn_last_error(), "m.ckpt") && strstr(mbn_last_error(), want),
+            "%s=\"%s\": rc %d, \"%s\" (want \"%s\")", key, value, rc, mbn_last_error(), want);
 }
 
 static void records(void) {
@@ -88,9 +89,9 @@ static void records(void) {
     Pairs empty = {.n = 0};
     MbnPreprocess q;
     memset(&q, 0x55, sizeof q);
-    CHECK(mbn_preprocess_from_pairs(lookup, &empty, "old.ckpt", &q, NULL) == MBN_OK, "no record");
+    T_CHECK(mbn_preprocess_from_pairs(lookup, &empty, "old.ckpt", &q, NULL) == MBN_OK, "no record");
     mbn_preprocess_imagenet(&p);
-    CHECK(same(&p, &q) && !q.recorded, "no record: ImageNet defaults, not recorded");
+    T_CHECK(same(&p, &q) && !q.recorded, "no record: ImageNet defaults, not recorded");
 
     refused("preprocess.version", "2", "newer");
     refused("preprocess.version", "x", "preprocess.version");
@@ -113,20 +114,20 @@ static void records(void) {
     Pairs pairs;
     pairs.n = mbn_preprocess_to_pairs(&p, 32, pairs.pairs);
     snprintf(pairs.pairs[3].key, sizeof pairs.pairs[3].key, "preprocess.renamed");
-    CHECK(mbn_preprocess_from_pairs(lookup, &pairs, "m.ckpt", &q, NULL) == MBN_EFAIL &&
-              strstr(mbn_last_error(), "without preprocess.pad_to"),
-          "missing key: %s", mbn_last_error());
+    T_CHECK(mbn_preprocess_from_pairs(lookup, &pairs, "m.ckpt", &q, NULL) == MBN_EFAIL &&
+                strstr(mbn_last_error(), "without preprocess.pad_to"),
+            "missing key: %s", mbn_last_error());
 
     /* Checkpoint meta: written only when recorded, read back equal. */
     MbnCheckpoint ck;
     memset(&ck, 0, sizeof ck);
     mbn_preprocess_imagenet(&p);
-    CHECK(mbn_preprocess_write_ckpt(&ck, &p, 224) == MBN_OK && ck.n_meta == 0,
-          "defaults are not written as a record");
+    T_CHECK(mbn_preprocess_write_ckpt(&ck, &p, 224) == MBN_OK && ck.n_meta == 0,
+            "defaults are not written as a record");
     mbn_preprocess_small(&p, false);
     p.recorded = true;
-    CHECK(mbn_preprocess_write_ckpt(&ck, &p, 64) == MBN_OK && ck.n_meta > 8, "written");
-    CHECK(mbn_preprocess_read_ckpt(&ck, "c.ckpt", &q) == MBN_OK && same(&p, &q), "ckpt read");
+    T_CHECK(mbn_preprocess_write_ckpt(&ck, &p, 64) == MBN_OK && ck.n_meta > 8, "written");
+    T_CHECK(mbn_preprocess_read_ckpt(&ck, "c.ckpt", &q) == MBN_OK && same(&p, &q), "ckpt read");
     mbn_ckpt_free(&ck);
 }
 
@@ -146,42 +147,42 @@ static void same_bits_as_before(void) {
     for (int r = 0; r < 4; r++) {
         int res = resolutions[r];
         size_t n = (size_t)res * res * 3;
-        float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+        float *a = T_NEW(float, n), *b = T_NEW(float, n);
         MbnPreprocess p;
         mbn_preprocess_small(&p, true);
         memset(a, 0xff, n * sizeof *a);
         memset(b, 0x7f, n * sizeof *b);
-        CHECK(mbn_augment_small(gray, 28, 28, 1, res, a) == MBN_OK &&
-                  mbn_preprocess_pixels(&p, gray, 28, 28, 1, res, b) == MBN_OK,
-              "idx at %d", res);
-        CHECK(same_floats(a, b, n), "IDX record at %d px: same bits as training", res);
+        T_CHECK(mbn_augment_small(gray, 28, 28, 1, res, a) == MBN_OK &&
+                    mbn_preprocess_pixels(&p, gray, 28, 28, 1, res, b) == MBN_OK,
+                "idx at %d", res);
+        T_CHECK(same_floats(a, b, n), "IDX record at %d px: same bits as training", res);
         mbn_preprocess_small(&p, false);
         memset(b, 0x7f, n * sizeof *b);
-        CHECK(mbn_augment_small(rgb, 32, 32, 3, res, a) == MBN_OK &&
-                  mbn_preprocess_pixels(&p, rgb, 32, 32, 3, res, b) == MBN_OK,
-              "cifar at %d", res);
-        CHECK(same_floats(a, b, n), "CIFAR record at %d px: same bits as training", res);
+        T_CHECK(mbn_augment_small(rgb, 32, 32, 3, res, a) == MBN_OK &&
+                    mbn_preprocess_pixels(&p, rgb, 32, 32, 3, res, b) == MBN_OK,
+                "cifar at %d", res);
+        T_CHECK(same_floats(a, b, n), "CIFAR record at %d px: same bits as training", res);
         free(a);
         free(b);
     }
 
     /* Photos: the ImageNet record = the old eval pipeline (DCT-scaled JPEG and PNG). */
     int w = 640, h = 427;
-    uint8_t *photo = malloc((size_t)w * h * 3);
+    uint8_t *photo = T_NEW(uint8_t, (size_t)w * h * 3);
     tu_pattern(photo, w, h, 3);
     size_t jpeg_n = 0;
     uint8_t *jpeg = tu_jpeg(photo, w, h, TJPF_RGB, TJSAMP_420, 90, &jpeg_n);
     char dir[256];
-    CHECK(tu_tempdir(dir, sizeof dir) == 0, "tempdir");
-    const char *png = tu_path("%s/photo.png", dir);
-    CHECK(jpeg && tu_write_png(png, photo, w, h, 3) == 0, "encode");
+    t_tempdir(dir, sizeof dir);
+    const char *png = t_path("%s/photo.png", dir);
+    T_CHECK(jpeg && tu_write_png(png, photo, w, h, 3) == 0, "encode");
     uint8_t *png_bytes = NULL;
     size_t png_n = 0;
-    CHECK(mbn_read_file(png, 1 << 26, &png_bytes, &png_n) == MBN_OK, "read png");
-    for (int r = 0; r < 2; r++) {
+    T_CHECK(mbn_read_file(png, 1 << 26, &png_bytes, &png_n) == MBN_OK, "read png");
+    for (int r = 0; r < 2 && jpeg && png_bytes; r++) {
         int res = r ? 224 : 96; /* 96: the JPEG decodes at 1/4 DCT scale */
         size_t n = (size_t)res * res * 3;
-        float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+        float *a = T_NEW(float, n), *b = T_NEW(float, n);
         MbnPreprocess p;
         mbn_preprocess_imagenet(&p);
         for (int f = 0; f < 2; f++) {
@@ -189,11 +190,11 @@ static void same_bits_as_before(void) {
             size_t len = f ? png_n : jpeg_n;
             memset(a, 0xff, n * sizeof *a);
             memset(b, 0x7f, n * sizeof *b);
-            CHECK(mbn_augment_encoded(buf, len, "photo", res, false, NULL, a) == MBN_OK &&
-                      mbn_preprocess_encoded(&p, buf, len, "photo", res, b) == MBN_OK,
-                  "%s", mbn_last_error());
-            CHECK(same_floats(a, b, n), "%s at %d: ImageNet record = old eval pipeline",
-                  f ? "PNG" : "JPEG", res);
+            T_CHECK(mbn_augment_encoded(buf, len, "photo", res, false, NULL, a) == MBN_OK &&
+                        mbn_preprocess_encoded(&p, buf, len, "photo", res, b) == MBN_OK,
+                    "%s", mbn_last_error());
+            T_CHECK(same_floats(a, b, n), "%s at %d: ImageNet record = old eval pipeline",
+                    f ? "PNG" : "JPEG", res);
         }
         free(a);
         free(b);
@@ -201,7 +202,7 @@ static void same_bits_as_before(void) {
     free(photo);
     free(jpeg);
     free(png_bytes);
-    tu_rmtree(dir);
+    t_rmtree(dir);
 }
 
 static void hand_computed(void) {
@@ -217,7 +218,7 @@ static void hand_computed(void) {
     p.pad_to = 0;
     float out[4 * 4 * 3];
     memset(out, 0xff, sizeof out);
-    CHECK(mbn_preprocess_rgb(&p, px, 4, 4, 12, 4, out) == MBN_OK, "%s", mbn_last_error());
+    T_CHECK(mbn_preprocess_rgb(&p, px, 4, 4, 12, 4, out) == MBN_OK, "%s", mbn_last_error());
     int bad = 0;
     for (int i = 0; i < 16; i++) {
         int y = (299 * px[3 * i] + 587 * px[3 * i + 1] + 114 * px[3 * i + 2] + 500) / 1000;
@@ -226,20 +227,21 @@ static void hand_computed(void) {
             bad += fabsf(out[3 * i + c] - want) > 1e-6f;
         }
     }
-    CHECK(bad == 0, "gray record: %d values are not the luminance", bad);
+    T_CHECK(bad == 0, "gray record: %d values are not the luminance", bad);
 
     /* 20 wide, 40 tall, pad_to 32: padded to 32x40 (6 px left, 6 right), shorter side 32 stays
      * 32 (fraction 1), centre crop of 32 rows from 40 starts at row 4. Identity resampling. */
     int w = 20, h = 40, stride = 3 * w + 5;
-    uint8_t *img = calloc((size_t)stride * h, 1);
+    uint8_t *img = T_NEW(uint8_t, (size_t)stride * h);
+    memset(img, 0, (size_t)stride * h);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < 3 * w; x++)
             img[y * stride + x] = (uint8_t)(1 + (y * 7 + x * 3) % 250);
     mbn_preprocess_small(&p, false);
-    float *o = malloc(32 * 32 * 3 * sizeof *o);
+    float *o = T_NEW(float, 32 * 32 * 3);
     memset(o, 0xff, 32 * 32 * 3 * sizeof *o);
-    CHECK(mbn_preprocess_rgb(&p, img, w, h, (size_t)stride, 32, o) == MBN_OK, "%s",
-          mbn_last_error());
+    T_CHECK(mbn_preprocess_rgb(&p, img, w, h, (size_t)stride, 32, o) == MBN_OK, "%s",
+            mbn_last_error());
     bad = 0;
     for (int i = 0; i < 32; i++)
         for (int j = 0; j < 32; j++)
@@ -249,9 +251,9 @@ static void hand_computed(void) {
                 float want = (v * (1.f / (255.f * p.std[c]))) + (-p.mean[c] / p.std[c]);
                 bad += fabsf(o[(i * 32 + j) * 3 + c] - want) > 1e-6f;
             }
-    CHECK(bad == 0, "pad + crop: %d values differ from the hand computation", bad);
-    CHECK(mbn_preprocess_rgb(&p, img, w, h, 3 * w - 1, 32, o) == MBN_EFAIL, "short stride");
-    CHECK(mbn_preprocess_rgb(&p, img, 0, h, 3 * w, 32, o) == MBN_EFAIL, "zero width");
+    T_CHECK(bad == 0, "pad + crop: %d values differ from the hand computation", bad);
+    T_CHECK(mbn_preprocess_rgb(&p, img, w, h, 3 * w - 1, 32, o) == MBN_EFAIL, "short stride");
+    T_CHECK(mbn_preprocess_rgb(&p, img, 0, h, 3 * w, 32, o) == MBN_EFAIL, "zero width");
     free(img);
     free(o);
 }
@@ -260,10 +262,5 @@ int main(void) {
     records();
     same_bits_as_before();
     hand_computed();
-    if (tu_failures) {
-        fprintf(stderr, "test_preprocess: %d failures\n", tu_failures);
-        return 1;
-    }
-    printf("test_preprocess: ok\n");
-    return 0;
+    return t_summary("test_preprocess");
 }

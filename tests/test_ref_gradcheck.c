@@ -69,10 +69,10 @@ static double dot(const double *a, const double *b, size_t n) {
     return s;
 }
 
-static double *rnd(TRng *r, size_t n, double lo, double hi) {
+static double *rnd(MbnRng *r, size_t n, double lo, double hi) {
     double *d = T_NEW(double, n);
     for (size_t i = 0; i < n; i++)
-        d[i] = lo + (hi - lo) * trng_uniform(r);
+        d[i] = lo + (hi - lo) * mbn_rng_uniform(r);
     return d;
 }
 
@@ -89,7 +89,7 @@ static double stem_loss(void *p) {
     return dot(c->r, c->z, (size_t)c->N * Ho * Wo * c->Cout);
 }
 
-static void check_stem(TRng *rng, int N, int H, int W, int Cout, int s) {
+static void check_stem(MbnRng *rng, int N, int H, int W, int Cout, int s) {
     int Ho = ref_out(H, s), Wo = ref_out(W, s);
     size_t M = (size_t)N * Ho * Wo, nx = (size_t)N * H * W * 3;
     StemCtx c = {rnd(rng, nx, -1, 1),
@@ -142,7 +142,7 @@ static double dw_loss(void *p) {
     return dot(c->r, c->y, (size_t)c->N * Ho * Wo * c->C);
 }
 
-static void check_dw(TRng *rng, int N, int H, int W, int C, int s) {
+static void check_dw(MbnRng *rng, int N, int H, int W, int C, int s) {
     int Ho = ref_out(H, s), Wo = ref_out(W, s);
     size_t ny = (size_t)N * Ho * Wo * C, nx = (size_t)N * H * W * C;
     DwCtx c = {rnd(rng, nx, -1, 1),
@@ -199,7 +199,7 @@ static double pw_loss(void *p) {
     return dot(c->r, c->y, c->M * c->Cout);
 }
 
-static void check_pw(TRng *rng, size_t M, int Cin, int Cout) {
+static void check_pw(MbnRng *rng, size_t M, int Cin, int Cout) {
     PwCtx c = {rnd(rng, M * Cin, -1, 1),
                rnd(rng, (size_t)Cout * Cin, -1, 1),
                rnd(rng, M * Cout, -1, 1),
@@ -243,7 +243,7 @@ static double kink_distance(const BnCtx *c) {
     return d;
 }
 
-static void check_bn(TRng *rng, size_t M, int C) {
+static void check_bn(MbnRng *rng, size_t M, int C) {
     BnCtx c = {NULL, NULL, NULL, rnd(rng, M * C, -1, 1), T_NEW(double, M *C), M, C};
     for (int attempt = 0;; attempt++) {
         free(c.z), free(c.gamma), free(c.beta);
@@ -291,7 +291,7 @@ static void check_bn(TRng *rng, size_t M, int C) {
 
 /* BN folding: relu6(bn_eval(conv(x, w))) == clamp(conv(x, w_fold) + b, 0, 6), for a pointwise
  * weight (channel slowest) and a depthwise one (channel fastest). */
-static void check_fold(TRng *rng) {
+static void check_fold(MbnRng *rng) {
     int N = 2, H = 5, W = 4, Cin = 6, C = 5;
     size_t M = (size_t)N * H * W;
     double *x = rnd(rng, M * Cin, -1, 1), *gamma = rnd(rng, C, -2, 2), *beta = rnd(rng, C, -1, 3),
@@ -337,7 +337,7 @@ static double fc_loss(void *p) {
     return dot(c->r, c->y, (size_t)c->N * c->K);
 }
 
-static void check_fc(TRng *rng, int N, int C, int K) {
+static void check_fc(MbnRng *rng, int N, int C, int K) {
     FcCtx c = {rnd(rng, (size_t)N * C, -1, 1),
                rnd(rng, (size_t)K * C, -1, 1),
                rnd(rng, K, -1, 1),
@@ -367,7 +367,7 @@ static double pool_loss(void *p) {
     return dot(c->r, c->y, (size_t)c->N * c->C);
 }
 
-static void check_pool(TRng *rng, int N, int HW, int C) {
+static void check_pool(MbnRng *rng, int N, int HW, int C) {
     PoolCtx c = {rnd(rng, (size_t)N * HW * C, -1, 1),
                  rnd(rng, (size_t)N * C, -1, 1),
                  T_NEW(double, (size_t)N *C),
@@ -393,10 +393,10 @@ static double xent_loss(void *p) {
     return ref_xent_smooth(c->logits, c->labels, c->N, c->K, c->e, NULL);
 }
 
-static void check_xent(TRng *rng, int N, int K, double e) {
+static void check_xent(MbnRng *rng, int N, int K, double e) {
     XentCtx c = {rnd(rng, (size_t)N * K, -3, 3), T_NEW(int32_t, N), N, K, e};
     for (int n = 0; n < N; n++)
-        c.labels[n] = trng_int(rng, 0, K - 1);
+        c.labels[n] = t_rand_int(rng, 0, K - 1);
     double *d = T_NEW(double, (size_t)N *K);
     ref_xent_smooth(c.logits, c.labels, N, K, e, d);
     char what[64];
@@ -471,7 +471,7 @@ static double net_loss(void *p) {
     return ref_xent_smooth(c->logits, c->labels, c->N, c->K, 0.1, NULL);
 }
 
-static void check_chain(TRng *rng) {
+static void check_chain(MbnRng *rng) {
     NetCtx c;
     memset(&c, 0, sizeof c);
     c.N = 3, c.R = 9, c.C0 = 4, c.C1 = 5, c.K = 3;
@@ -529,8 +529,8 @@ static void check_chain(TRng *rng) {
 }
 
 int main(void) {
-    TRng rng;
-    trng_seed(&rng, 20261128);
+    MbnRng rng;
+    mbn_rng_seed(&rng, 20261128);
     check_stem(&rng, 2, 7, 5, 5, 1);
     check_stem(&rng, 1, 8, 9, 3, 2);
     check_dw(&rng, 2, 7, 6, 3, 1);

@@ -3,21 +3,22 @@
  * overlapping, gaps, leftover data, shape/size mismatch, bad dtypes and shapes, duplicate
  * names, over-long names, bad metadata, invalid UTF-8 and excessive nesting. */
 #include "io/formats/safetensors.h"
-#include "st_test_util.h"
+#include "tests/support/st_read.h"
+#include "tests/support/testutil.h"
 
 static char path[512];
 
 static void refused(const unsigned char *img, size_t len, const char *what, const char *needle) {
-    CHECK(spill(path, img, len) == 0, "write");
+    T_CHECK(t_write_file(path, img, len) == 0, "write");
     MbnTensorSet s;
     memset(&s, 0x5A, sizeof s);
     int rc = mbn_safetensors_read(path, &s);
-    CHECK(rc == MBN_EFAIL, "%s: accepted", what);
-    CHECK(s.count == 0 && s.items == NULL, "%s: output not empty", what);
+    T_CHECK(rc == MBN_EFAIL, "%s: accepted", what);
+    T_CHECK(s.count == 0 && s.items == NULL, "%s: output not empty", what);
     const char *msg = mbn_last_error();
-    CHECK(strncmp(msg, path, strlen(path)) == 0, "%s: message does not name the file: %s", what,
-          msg);
-    if (needle) CHECK(strstr(msg, needle) != NULL, "%s: want \"%s\" in: %s", what, needle, msg);
+    T_CHECK(strncmp(msg, path, strlen(path)) == 0, "%s: message does not name the file: %s", what,
+            msg);
+    if (needle) T_CHECK(strstr(msg, needle) != NULL, "%s: want \"%s\" in: %s", what, needle, msg);
     if (rc == MBN_OK) mbn_tensors_free(&s);
 }
 
@@ -34,16 +35,16 @@ static void refused_header(const char *header, size_t dlen, const char *what, co
 
 int main(void) {
     char dir[64];
-    make_tmpdir(dir, sizeof dir);
+    t_tempdir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/bad.safetensors", dir);
 
     /* Sanity: the helper builds a valid file. */
     unsigned char data[64] = {0};
     size_t len = 0;
     unsigned char *img = st_image("{" T("a", "F32", "[2]", 0, 8) "}", data, 8, &len);
-    CHECK(spill(path, img, len) == 0, "write");
+    T_CHECK(t_write_file(path, img, len) == 0, "write");
     MbnTensorSet ok;
-    CHECK(mbn_safetensors_read(path, &ok) == MBN_OK, "valid file refused: %s", mbn_last_error());
+    T_CHECK(mbn_safetensors_read(path, &ok) == MBN_OK, "valid file refused: %s", mbn_last_error());
     mbn_tensors_free(&ok);
 
     /* Header length field. */
@@ -123,10 +124,11 @@ int main(void) {
 
     /* A directory or missing file. */
     MbnTensorSet s;
-    CHECK(mbn_safetensors_read(dir, &s) == MBN_EFAIL, "directory accepted");
-    CHECK(mbn_safetensors_read("/nonexistent-mbn.safetensors", &s) == MBN_EFAIL, "missing file");
-    CHECK(strstr(mbn_last_error(), "/nonexistent-mbn.safetensors") != NULL, "%s", mbn_last_error());
+    T_CHECK(mbn_safetensors_read(dir, &s) == MBN_EFAIL, "directory accepted");
+    T_CHECK(mbn_safetensors_read("/nonexistent-mbn.safetensors", &s) == MBN_EFAIL, "missing file");
+    T_CHECK(strstr(mbn_last_error(), "/nonexistent-mbn.safetensors") != NULL, "%s",
+            mbn_last_error());
 
-    rm_tree(dir);
-    return test_summary("test_safetensors_malformed");
+    t_rmtree(dir);
+    return t_summary("test_safetensors_malformed");
 }

@@ -5,7 +5,8 @@
 #include <math.h>
 
 #include "io/formats/safetensors.h"
-#include "st_test_util.h"
+#include "tests/support/st_read.h"
+#include "tests/support/testutil.h"
 
 static bool same_bits(float a, float b) {
     return memcmp(&a, &b, 4) == 0;
@@ -13,14 +14,14 @@ static bool same_bits(float a, float b) {
 
 static void read_image(const char *path, const unsigned char *img, size_t len, MbnTensorSet *out,
                        int want_rc) {
-    CHECK(spill(path, img, len) == 0, "write");
+    T_CHECK(t_write_file(path, img, len) == 0, "write");
     int rc = mbn_safetensors_read(path, out);
-    CHECK(rc == want_rc, "rc %d (want %d): %s", rc, want_rc, rc ? mbn_last_error() : "");
+    T_CHECK(rc == want_rc, "rc %d (want %d): %s", rc, want_rc, rc ? mbn_last_error() : "");
 }
 
 int main(void) {
     char dir[64], path[512];
-    make_tmpdir(dir, sizeof dir);
+    t_tempdir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/w.safetensors", dir);
 
     /* Round trip, inserted out of name order. */
@@ -30,32 +31,33 @@ int main(void) {
     MbnHostTensor *t2 = mbn_tensors_add(&a, "bn1.weight", 1, s2, NULL);
     MbnHostTensor *t3 = mbn_tensors_add(&a, "classifier.weight", 2, s3, NULL);
     mbn_tensors_add(&a, "scalar", 0, NULL, NULL)->data[0] = -0.0f;
-    uint64_t seed = 99;
+    MbnRng rng;
+    mbn_rng_seed(&rng, 99);
     for (int i = 0; i < 108; i++)
-        t1->data[i] = (float)rng_uniform(&seed) - 0.5f;
+        t1->data[i] = (float)mbn_rng_uniform(&rng) - 0.5f;
     for (int i = 0; i < 4; i++)
         t2->data[i] = 1.0f + (float)i;
     for (int i = 0; i < 40; i++)
         t3->data[i] = (float)i * 1e-3f;
     const char *meta[] = {"format", "pt", "note", "quote\" back\\slash", NULL};
-    CHECK(mbn_safetensors_write(path, &a, meta) == MBN_OK, "%s", mbn_last_error());
-    CHECK(mbn_safetensors_read(path, &b) == MBN_OK, "%s", mbn_last_error());
-    CHECK(b.count == 4, "count %d", b.count);
+    T_CHECK(mbn_safetensors_write(path, &a, meta) == MBN_OK, "%s", mbn_last_error());
+    T_CHECK(mbn_safetensors_read(path, &b) == MBN_OK, "%s", mbn_last_error());
+    T_CHECK(b.count == 4, "count %d", b.count);
     for (int k = 0; k < a.count; k++) {
         const MbnHostTensor *x = &a.items[k], *y = mbn_tensors_find(&b, x->name);
-        CHECK(y != NULL, "missing %s", x->name);
+        T_CHECK(y != NULL, "missing %s", x->name);
         if (!y) continue;
-        CHECK(x->ndim == y->ndim && !memcmp(x->shape, y->shape, sizeof x->shape[0] * x->ndim),
-              "%s shape", x->name);
-        CHECK(!memcmp(x->data, y->data, 4 * (size_t)mbn_tensor_numel(x)), "%s data", x->name);
+        T_CHECK(x->ndim == y->ndim && !memcmp(x->shape, y->shape, sizeof x->shape[0] * x->ndim),
+                "%s shape", x->name);
+        T_CHECK(!memcmp(x->data, y->data, 4 * (size_t)mbn_tensor_numel(x)), "%s data", x->name);
     }
     /* Byte layout: header padded to 8, sorted names, data in that order. */
     size_t len = 0;
-    unsigned char *img = slurp(path, &len);
+    unsigned char *img = t_read_file(path, &len);
     uint64_t hlen = 0;
     for (int k = 7; k >= 0; k--)
         hlen = hlen << 8 | img[k];
-    CHECK((8 + hlen) % 8 == 0, "header not 8-aligned: %llu", (unsigned long long)hlen);
+    T_CHECK((8 + hlen) % 8 == 0, "header not 8-aligned: %llu", (unsigned long long)hlen);
     char *hdr = calloc(1, (size_t)hlen + 1);
     memcpy(hdr, img + 8, (size_t)hlen);
     const char *expect =
@@ -64,13 +66,13 @@ int main(void) {
         "\"classifier.weight\":{\"dtype\":\"F32\",\"shape\":[10,4],\"data_offsets\":[16,176]},"
         "\"conv_stem.weight\":{\"dtype\":\"F32\",\"shape\":[4,3,3,3],\"data_offsets\":[176,608]},"
         "\"scalar\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[608,612]}}";
-    CHECK(strncmp(hdr, expect, strlen(expect)) == 0, "header:\n%s\nwant:\n%s", hdr, expect);
+    T_CHECK(strncmp(hdr, expect, strlen(expect)) == 0, "header:\n%s\nwant:\n%s", hdr, expect);
     for (size_t k = strlen(expect); k < hlen; k++)
-        CHECK(hdr[k] == ' ', "padding byte %zu", k);
-    CHECK(len == 8 + hlen + 612, "file size %zu", len);
+        T_CHECK(hdr[k] == ' ', "padding byte %zu", k);
+    T_CHECK(len == 8 + hlen + 612, "file size %zu", len);
     float first;
     memcpy(&first, img + 8 + hlen, 4);
-    CHECK(first == 1.0f, "data order: first float %g", first);
+    T_CHECK(first == 1.0f, "data order: first float %g", first);
     free(hdr);
     free(img);
     mbn_tensors_free(&b);
@@ -94,9 +96,9 @@ int main(void) {
     for (size_t k = 0; k < sizeof h / sizeof h[0]; k++) {
         float got = mbn_half_to_float(h[k]);
         if (isnan(hf[k]))
-            CHECK(isnan(got), "half %04x -> %g", h[k], got);
+            T_CHECK(isnan(got), "half %04x -> %g", h[k], got);
         else
-            CHECK(same_bits(got, hf[k]), "half %04x -> %.10g want %.10g", h[k], got, hf[k]);
+            T_CHECK(same_bits(got, hf[k]), "half %04x -> %.10g want %.10g", h[k], got, hf[k]);
     }
     /* Exhaustive: every finite half survives float -> half by the hardware-independent rule
      * value == m * 2^e; compare against ldexp. */
@@ -107,15 +109,15 @@ int main(void) {
         if (u & 0x8000) v = -v;
         float got = mbn_half_to_float((uint16_t)u);
         if ((double)got != v || !!signbit(got) != (int)((u >> 15) & 1)) {
-            CHECK(0, "half %04x -> %.10g want %.10g", u, got, v);
+            T_CHECK(0, "half %04x -> %.10g want %.10g", u, got, v);
             break;
         }
     }
     const uint16_t bf[] = {0x3F80, 0x4049, 0xC2F7, 0x0001, 0x7F80, 0x8000};
     const float bff[] = {1.0f, 3.140625f, -123.5f, 9.18354961579912e-41f, INFINITY, -0.0f};
     for (size_t k = 0; k < sizeof bf / sizeof bf[0]; k++)
-        CHECK(same_bits(mbn_bf16_to_float(bf[k]), bff[k]), "bf16 %04x -> %.10g", bf[k],
-              mbn_bf16_to_float(bf[k]));
+        T_CHECK(same_bits(mbn_bf16_to_float(bf[k]), bff[k]), "bf16 %04x -> %.10g", bf[k],
+                mbn_bf16_to_float(bf[k]));
 
     /* A file with every dtype, in the reference layout. */
     unsigned char data[6 + 6 + 16 + 8 + 8];
@@ -137,40 +139,40 @@ int main(void) {
     MbnTensorSet c = {0};
     read_image(path, img, len, &c, MBN_OK);
     free(img);
-    CHECK(c.count == 3, "count %d (num_batches_tracked must be skipped)", c.count);
+    T_CHECK(c.count == 3, "count %d (num_batches_tracked must be skipped)", c.count);
     const MbnHostTensor *th = mbn_tensors_find(&c, "h"), *tb = mbn_tensors_find(&c, "b"),
                         *td = mbn_tensors_find(&c, "d");
-    CHECK(th && th->data[0] == 1.0f && th->data[1] == 5.9604644775390625e-08f &&
-              th->data[2] == -INFINITY,
-          "F16 values");
-    CHECK(tb && tb->data[0] == 1.0f && tb->data[1] == 3.140625f && tb->data[2] == -123.5f,
-          "BF16 values");
-    CHECK(td && td->data[0] == (float)0.1 && td->data[1] == -INFINITY, "F64 values");
-    CHECK(!mbn_tensors_find(&c, "bn1.num_batches_tracked"), "num_batches_tracked kept");
+    T_CHECK(th && th->data[0] == 1.0f && th->data[1] == 5.9604644775390625e-08f &&
+                th->data[2] == -INFINITY,
+            "F16 values");
+    T_CHECK(tb && tb->data[0] == 1.0f && tb->data[1] == 3.140625f && tb->data[2] == -123.5f,
+            "BF16 values");
+    T_CHECK(td && td->data[0] == (float)0.1 && td->data[1] == -INFINITY, "F64 values");
+    T_CHECK(!mbn_tensors_find(&c, "bn1.num_batches_tracked"), "num_batches_tracked kept");
     mbn_tensors_free(&c);
 
     const char *hdr_i64 = "{\"step\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}";
     img = st_image(hdr_i64, &other, 8, &len);
     read_image(path, img, len, &c, MBN_EFAIL);
-    CHECK(strstr(mbn_last_error(), "tensor step: dtype I64") != NULL, "%s", mbn_last_error());
+    T_CHECK(strstr(mbn_last_error(), "tensor step: dtype I64") != NULL, "%s", mbn_last_error());
     free(img);
 
     /* Empty file set: "{}" with no data is valid. */
     img = st_image("{}", NULL, 0, &len);
     read_image(path, img, len, &c, MBN_OK);
-    CHECK(c.count == 0, "empty");
+    T_CHECK(c.count == 0, "empty");
     free(img);
 
     /* Writing fails cleanly into a missing folder, and refuses duplicate names. */
     MbnTensorSet dup = {0};
     mbn_tensors_add(&dup, "x", 1, s2, NULL);
-    CHECK(mbn_safetensors_write("/nonexistent-mbn/w.safetensors", &dup, NULL) == MBN_EFAIL,
-          "nowhere");
+    T_CHECK(mbn_safetensors_write("/nonexistent-mbn/w.safetensors", &dup, NULL) == MBN_EFAIL,
+            "nowhere");
     mbn_tensors_add(&dup, "x", 1, s2, NULL);
-    CHECK(mbn_safetensors_write(path, &dup, NULL) == MBN_EFAIL, "duplicate written");
-    CHECK(count_files(dir, ".tmp.") == 0, "temporary file left");
+    T_CHECK(mbn_safetensors_write(path, &dup, NULL) == MBN_EFAIL, "duplicate written");
+    T_CHECK(t_count_files(dir, ".tmp.") == 0, "temporary file left");
     mbn_tensors_free(&dup);
 
-    rm_tree(dir);
-    return test_summary("test_safetensors_roundtrip");
+    t_rmtree(dir);
+    return t_summary("test_safetensors_roundtrip");
 }

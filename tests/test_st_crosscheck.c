@@ -30,10 +30,8 @@ static void crosscheck(const char *path) {
         if (strcmp(e->dtype, "F32") != 0) continue;
         f32++;
         const MbnHostTensor *t = mbn_tensors_find(&set, e->name);
-        if (!t) {
-            printf("FAIL %s: tensor %s missing from mbn's reading\n", path, e->name);
-            continue;
-        }
+        T_CHECK(t != NULL, "%s: tensor %s missing from mbn's reading", path, e->name);
+        if (!t) continue;
         int ok = t->ndim == e->ndim;
         for (int d = 0; ok && d < e->ndim; d++)
             ok = t->shape[d] == e->shape[d];
@@ -41,12 +39,11 @@ static void crosscheck(const char *path) {
         float *ref = st_f32(&st, e->name, &n);
         ok = ok && ref && (size_t)mbn_tensor_numel(t) == n &&
              memcmp(ref, t->data, n * sizeof(float)) == 0;
-        if (!ok) printf("FAIL %s: tensor %s differs (shape or bits)\n", path, e->name);
+        T_CHECK(ok, "%s: tensor %s differs (shape or bits)", path, e->name);
         same += ok;
         free(ref);
     }
-    printf("%s %s: %d of %d F32 tensors identical, mbn read %d tensors\n",
-           same == f32 && set.count == f32 ? "ok  " : "FAIL", path, same, f32, set.count);
+    printf("%s: %d of %d F32 tensors identical, mbn read %d tensors\n", path, same, f32, set.count);
     T_CHECK(same == f32 && set.count == f32, "%s: %d/%d identical, %d read", path, same, f32,
             set.count);
     mbn_tensors_free(&set);

@@ -21,7 +21,8 @@
 static const char *const CIFAR_NAMES[CIFAR_CLASSES] = {
     "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
 
-bool mbn_cifar_detect(const char *dir, char *out, size_t cap) {
+/* The folder holding the batches (dir or dir/cifar-10-batches-bin) into out, or false. */
+static bool find_batches(const char *dir, char *out, size_t cap) {
     const char *subs[2] = {"", "cifar-10-batches-bin"};
     for (int i = 0; i < 2; i++) {
         char base[1100], probe[1200];
@@ -103,9 +104,14 @@ static int read_class_names(MbnDataset *ds, const char *base) {
     return MBN_OK;
 }
 
-int mbn_cifar_read_dataset(MbnDataset *ds) {
+static bool cifar_detect(const char *dir) {
+    char base[1100];
+    return find_batches(dir, base, sizeof base);
+}
+
+static int cifar_open(MbnDataset *ds) {
     char base[1100], path[1200];
-    if (!mbn_cifar_detect(ds->root, base, sizeof base))
+    if (!find_batches(ds->root, base, sizeof base))
         return mbn_fail(MBN_EFAIL, "%s: no CIFAR-10 batches", ds->root);
     ds->height = ds->width = CIFAR_SIDE;
     ds->channels = 3;
@@ -129,3 +135,10 @@ int mbn_cifar_read_dataset(MbnDataset *ds) {
     }
     return read_class_names(ds, base);
 }
+
+const MbnDataReader mbn_reader_cifar10 = {"cifar10",
+                                          cifar_detect,
+                                          cifar_open,
+                                          mbn_sample_in_memory,
+                                          mbn_sample_in_memory_recorded,
+                                          mbn_pipeline_in_memory};

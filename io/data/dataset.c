@@ -1,11 +1,20 @@
-/* Dataset detection and lifetime; the formats themselves live in idx.c, cifar.c, imagefolder.c. */
+/* Dataset detection and lifetime; the formats themselves live in one file each (readers.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "base/error.h"
+#include "io/data/augment.h"
 #include "io/data/readers.h"
+
+/* Every format mbn reads, tried in this order by mbn_dataset_open (class folders first: a
+ * folder with train/ or val/ is an ImageNet layout whatever else lies beside it). */
+static const MbnDataReader *const READERS[] = {
+    &mbn_reader_imagefolder,
+    &mbn_reader_idx,
+    &mbn_reader_cifar10,
+};
 
 int mbn_path_join(char *out, size_t cap, const char *a, const char *b) {
     int n = snprintf(out, cap, "%s/%s", a, b);
@@ -38,24 +47,41 @@ char **mbn_strings_dup(const char *const *src, int n) {
     return out;
 }
 
+int mbn_sample_in_memory(const MbnDataset *ds, int64_t idx, int res, bool train, MbnRng *rng,
+                         float *out) {
+    (void)train, (void)rng; /* small images are placed, not augmented (io/data/augment.h) */
+    size_t bytes = (size_t)ds->width * ds->height * ds->channels;
+    return mbn_augment_small(ds->pixels + bytes * (size_t)idx, ds->width, ds->height, ds->channels,
+                             res, out);
+}
+
+int mbn_sample_in_memory_recorded(const MbnDataset *ds, int64_t idx, const MbnPreprocess *p,
+                                  int res, float *out) {
+    size_t bytes = (size_t)ds->width * ds->height * ds->channels;
+    return mbn_preprocess_pixels(p, ds->pixels + bytes * (size_t)idx, ds->width, ds->height,
+                                 ds->channels, res, out);
+}
+
+void mbn_pipeline_in_memory(const MbnDataset *ds, MbnPreprocess *p) {
+    mbn_preprocess_small(p, ds->channels == 1);
+}
+
+int mbn_dataset_sample(const MbnDataset *ds, int64_t idx, int res, bool train, MbnRng *rng,
+                       float *out) {
+    return ds->format->sample(ds, idx, res, train, rng, out);
+}
+
+int mbn_dataset_sample_recorded(const MbnDataset *ds, int64_t idx, const MbnPreprocess *p, int res,
+                                float *out) {
+    return ds->format->sample_recorded(ds, idx, p, res, out);
+}
+
 static int detect_and_read(MbnDataset *ds) {
-    char train[1100];
-    MBN_TRY(mbn_path_join(train, sizeof train, ds->root, "train"));
-    char val[1100];
-    MBN_TRY(mbn_path_join(val, sizeof val, ds->root, "val"));
-    if (mbn_is_dir(train) || mbn_is_dir(val)) {
-        ds->kind = MBN_DATA_IMAGEFOLDER;
-        return mbn_imagefolder_read_dataset(ds);
-    }
-    if (mbn_idx_detect(ds->root)) {
-        ds->kind = MBN_DATA_IDX;
-        return mbn_idx_read_dataset(ds);
-    }
-    char cifar[1100];
-    if (mbn_cifar_detect(ds->root, cifar, sizeof cifar)) {
-        ds->kind = MBN_DATA_CIFAR10;
-        return mbn_cifar_read_dataset(ds);
-    }
+    for (size_t i = 0; i < sizeof READERS / sizeof READERS[0]; i++)
+        if (READERS[i]->detect(ds->root)) {
+            ds->format = READERS[i];
+            return READERS[i]->open(ds);
+        }
     return mbn_fail(MBN_EFAIL,
                     "%s: no dataset found (expected train/ and val/ class folders, MNIST-format "
                     "IDX files or CIFAR-10 binary batches)",
@@ -110,7 +136,7 @@ int mbn_dataset_from_files(const char *const *paths, int n, int num_classes, Mbn
     *out = NULL;
     MbnDataset *ds = calloc(1, sizeof *ds);
     if (!ds) return mbn_fail(MBN_EFAIL, "out of host memory");
-    ds->kind = MBN_DATA_IMAGEFOLDER;
+    ds->format = &mbn_reader_imagefolder; /* samples are image files */
     ds->split = MBN_SPLIT_VAL;
     ds->count = n;
     ds->num_classes = 0; /* no class names: the model's labels file names the classes */

@@ -12,13 +12,16 @@
  * demand by the loader (a corrupt file is only found, and skipped, there). */
 #ifndef MBN_IO_DATA_DATASET_H
 #define MBN_IO_DATA_DATASET_H
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "base/rng.h"
+#include "io/data/preprocess.h"
+
 typedef enum { MBN_SPLIT_TRAIN, MBN_SPLIT_VAL } MbnSplit;
-typedef enum { MBN_DATA_IMAGEFOLDER, MBN_DATA_IDX, MBN_DATA_CIFAR10 } MbnDataKind;
 
 typedef struct MbnDataset {
-    MbnDataKind kind;
+    const struct MbnDataReader *format; /* the reader that opened it (io/data/readers.h) */
     MbnSplit split;
     char root[1024];
     int num_classes;
@@ -39,5 +42,12 @@ void mbn_dataset_free(MbnDataset *ds);
 /* A list of image files as an (unlabelled) dataset, for mbn infer: decoded and preprocessed by
  * the loader like a val split; every label is 0. */
 int mbn_dataset_from_files(const char *const *paths, int n, int num_classes, MbnDataset **out);
+/* Sample idx decoded and preprocessed into out [res, res, 3] by the dataset's reader (training
+ * augmentation from rng when train); MBN_EFAIL naming the file when it is unusable. */
+int mbn_dataset_sample(const MbnDataset *ds, int64_t idx, int res, bool train, MbnRng *rng,
+                       float *out);
+/* The same for evaluation through a model's preprocessing record p (io/data/preprocess.h). */
+int mbn_dataset_sample_recorded(const MbnDataset *ds, int64_t idx, const MbnPreprocess *p, int res,
+                                float *out);
 
 #endif

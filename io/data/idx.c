@@ -30,7 +30,7 @@ static bool find_idx(const char *dir, const char *stem, char *path, size_t cap) 
     return mbn_is_file(path);
 }
 
-bool mbn_idx_detect(const char *dir) {
+static bool idx_detect(const char *dir) {
     char p[1200];
     return find_idx(dir, "train-images-idx3-ubyte", p, sizeof p) ||
            find_idx(dir, "t10k-images-idx3-ubyte", p, sizeof p);
@@ -122,7 +122,7 @@ static bool looks_fashion(const char *root) {
     return false;
 }
 
-int mbn_idx_read_dataset(MbnDataset *ds) {
+static int idx_open(MbnDataset *ds) {
     const char *prefix = ds->split == MBN_SPLIT_TRAIN ? "train" : "t10k";
     char stem[64], img_path[1200], lab_path[1200];
     snprintf(stem, sizeof stem, "%s-images-idx3-ubyte", prefix);
@@ -145,3 +145,10 @@ int mbn_idx_read_dataset(MbnDataset *ds) {
     if (!ds->class_names) return mbn_fail(MBN_EFAIL, "out of host memory");
     return MBN_OK;
 }
+
+const MbnDataReader mbn_reader_idx = {"idx",
+                                      idx_detect,
+                                      idx_open,
+                                      mbn_sample_in_memory,
+                                      mbn_sample_in_memory_recorded,
+                                      mbn_pipeline_in_memory};

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "base/error.h"
+#include "io/data/augment.h"
 #include "io/data/readers.h"
 
 typedef struct {
@@ -120,7 +121,30 @@ static int read_classes(MbnDataset *ds, const char *class_root) {
     return MBN_OK;
 }
 
-int mbn_imagefolder_read_dataset(MbnDataset *ds) {
+static bool imagefolder_detect(const char *dir) {
+    char train[1100], val[1100];
+    return (mbn_path_join(train, sizeof train, dir, "train") == MBN_OK && mbn_is_dir(train)) ||
+           (mbn_path_join(val, sizeof val, dir, "val") == MBN_OK && mbn_is_dir(val));
+}
+
+/* Samples are image files, decoded (JPEG/PNG) on demand: a corrupt one is only found here. */
+static int imagefolder_sample(const MbnDataset *ds, int64_t idx, int res, bool train, MbnRng *rng,
+                              float *out) {
+    return mbn_augment_file(ds->paths[idx], res, train, rng, out);
+}
+
+static int imagefolder_sample_recorded(const MbnDataset *ds, int64_t idx, const MbnPreprocess *p,
+                                       int res, float *out) {
+    return mbn_preprocess_file(p, ds->paths[idx], res, out);
+}
+
+/* Photos: the ImageNet eval pipeline (resize the shorter side to res / 0.875, centre crop). */
+static void imagefolder_pipeline(const MbnDataset *ds, MbnPreprocess *p) {
+    (void)ds;
+    mbn_preprocess_imagenet(p);
+}
+
+static int imagefolder_open(MbnDataset *ds) {
     char train[1100], split_dir[1100];
     MBN_TRY(mbn_path_join(train, sizeof train, ds->root, "train"));
     MBN_TRY(mbn_path_join(split_dir, sizeof split_dir, ds->root,
@@ -150,3 +174,7 @@ int mbn_imagefolder_read_dataset(MbnDataset *ds) {
                       split_dir);
     return rc;
 }
+
+const MbnDataReader mbn_reader_imagefolder = {
+    "imagefolder",      imagefolder_detect,          imagefolder_open,
+    imagefolder_sample, imagefolder_sample_recorded, imagefolder_pipeline};

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "base/error.h"
-#include "io/data/augment.h"
 #include "io/data/loader.h"
 #include "base/rng.h"
 
@@ -70,20 +69,15 @@ static bool load_sample(MbnLoader *ld, int64_t idx, float *out) {
     if (atomic_load(&ld->bad[idx])) return false;
     int rc;
     const MbnPreprocess *pre = ld->cfg.train ? NULL : ld->preprocess;
-    if (pre && ds->kind == MBN_DATA_IMAGEFOLDER) {
-        rc = mbn_preprocess_file(pre, ds->paths[idx], ld->cfg.resolution, out);
-    } else if (pre) {
-        size_t bytes = (size_t)ds->width * ds->height * ds->channels;
-        rc = mbn_preprocess_pixels(pre, ds->pixels + bytes * (size_t)idx, ds->width, ds->height,
-                                   ds->channels, ld->cfg.resolution, out);
-    } else if (ds->kind == MBN_DATA_IMAGEFOLDER) {
+    if (pre) {
+        /* Evaluation with the model's record: the same pipeline whatever the format. */
+        rc = mbn_dataset_sample_recorded(ds, idx, pre, ld->cfg.resolution, out);
+    } else {
+        /* The augmentation stream depends on (seed, epoch, sample) only: thread-count
+         * independent. */
         MbnRng rng;
         mbn_rng_seed(&rng, mbn_rng_key(ld->cfg.seed, (uint64_t)ld->epoch, (uint64_t)idx));
-        rc = mbn_augment_file(ds->paths[idx], ld->cfg.resolution, ld->cfg.train, &rng, out);
-    } else {
-        size_t bytes = (size_t)ds->width * ds->height * ds->channels;
-        rc = mbn_augment_small(ds->pixels + bytes * (size_t)idx, ds->width, ds->height,
-                               ds->channels, ld->cfg.resolution, out);
+        rc = mbn_dataset_sample(ds, idx, ld->cfg.resolution, ld->cfg.train, &rng, out);
     }
     if (rc == MBN_OK) return true;
     if (atomic_exchange(&ld->bad[idx], 1) == 0) {
@@ -148,10 +142,11 @@ static void *worker_main(void *arg) {
 
 static int check_config(const MbnDataset *ds, const MbnLoaderConfig *c) {
     if (!ds || ds->count <= 0) return mbn_fail(MBN_EFAIL, "loader: empty dataset");
-    if (c->batch_size < 1) return mbn_fail(MBN_EUSAGE, "--batch-size must be >= 1");
+    if (c->batch_size < 1)
+        return mbn_fail(MBN_EUSAGE, "batch_size %d: must be at least 1", c->batch_size);
     if (c->resolution < 1 || c->resolution > 4096)
-        return mbn_fail(MBN_EUSAGE, "--resolution %d out of range", c->resolution);
-    if (c->workers < 0) return mbn_fail(MBN_EUSAGE, "--workers must be >= 0");
+        return mbn_fail(MBN_EUSAGE, "resolution %d: out of range", c->resolution);
+    if (c->workers < 0) return mbn_fail(MBN_EUSAGE, "workers %d: must be 0 or more", c->workers);
     if (c->world < 1 || c->rank < 0 || c->rank >= c->world)
         return mbn_fail(MBN_EUSAGE, "rank %d of world %d is invalid", c->rank, c->world);
     if (ds->count < c->world)

@@ -9,6 +9,7 @@
 #include "io/data/augment.h"
 #include "io/data/dataset.h"
 #include "io/data/image_decode.h"
+#include "io/data/readers.h"
 #include "io/util/file_read.h"
 
 static const float IMAGENET_MEAN[3] = {0.485f, 0.456f, 0.406f};
@@ -31,10 +32,7 @@ void mbn_preprocess_small(MbnPreprocess *p, bool gray) {
 }
 
 void mbn_preprocess_for_dataset(const MbnDataset *ds, MbnPreprocess *p) {
-    if (ds->kind == MBN_DATA_IMAGEFOLDER)
-        mbn_preprocess_imagenet(p);
-    else
-        mbn_preprocess_small(p, ds->channels == 1);
+    ds->format->pipeline(ds, p);
     p->recorded = true;
 }
 

@@ -76,7 +76,7 @@ void mbn_ckpt_free(MbnCheckpoint *ck);
 
 /* Checks the model a checkpoint was trained with against the command line. A value <= 0 means
  * "not given" (the file's is used) and is not checked. alpha and num_classes must match:
- * MBN_EFAIL with e.g. "x.ckpt: was trained with --alpha 1 but --alpha 0.5 was given". The
+ * MBN_EFAIL with e.g. "x.ckpt: alpha 0.5 was given, but the file was trained with alpha 1". The
  * network is fully convolutional, so a different resolution is only a warning unless
  * resolution_must_match (resuming training). */
 int mbn_ckpt_check_config(const char *path, const MbnModelConfig *file_cfg, float alpha,

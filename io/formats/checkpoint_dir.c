@@ -162,19 +162,20 @@ int mbn_ckpt_rotate(const char *dir, int keep_max) {
 int mbn_ckpt_check_config(const char *path, const MbnModelConfig *file_cfg, float alpha,
                           int resolution, int num_classes, bool resolution_must_match) {
     if (alpha > 0 && fabsf(alpha - file_cfg->alpha) > 1e-6f * fmaxf(1.0f, alpha))
-        return mbn_fail(MBN_EFAIL, "%s: was trained with --alpha %g but --alpha %g was given", path,
-                        (double)file_cfg->alpha, (double)alpha);
+        return mbn_fail(MBN_EFAIL, "%s: alpha %g was given, but the file was trained with alpha %g",
+                        path, (double)alpha, (double)file_cfg->alpha);
     if (num_classes > 0 && num_classes != file_cfg->num_classes)
         return mbn_fail(MBN_EFAIL,
-                        "%s: was trained with --num-classes %d but --num-classes %d was given",
-                        path, file_cfg->num_classes, num_classes);
+                        "%s: num_classes %d was given, but the file was trained with %d classes",
+                        path, num_classes, file_cfg->num_classes);
     if (resolution > 0 && resolution != file_cfg->resolution) {
         if (resolution_must_match)
-            return mbn_fail(MBN_EFAIL,
-                            "%s: was trained with --resolution %d but --resolution %d was given",
-                            path, file_cfg->resolution, resolution);
-        mbn_warn("%s: was trained at --resolution %d, running at %d", path, file_cfg->resolution,
-                 resolution);
+            return mbn_fail(
+                MBN_EFAIL,
+                "%s: resolution %d was given, but the file was trained with resolution %d", path,
+                resolution, file_cfg->resolution);
+        mbn_warn("%s: resolution %d was given; the file was trained at resolution %d", path,
+                 resolution, file_cfg->resolution);
     }
     return MBN_OK;
 }

@@ -1,7 +1,9 @@
 #include "io/util/progress.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,6 +14,36 @@ void mbn_progress_start(MbnProgress *p, const char *label, int64_t total, bool q
     p->label = label;
     p->total = total;
     p->start = p->last_print = mbn_now();
+}
+
+void mbn_progress_first_run(MbnProgress *p, const char *device, const char *marker) {
+    if (!marker || !*marker || access(marker, F_OK) == 0) return;
+    if (snprintf(p->marker, sizeof p->marker, "%s", marker) >= (int)sizeof p->marker) {
+        p->marker[0] = 0;
+        return;
+    }
+    if (!p->quiet) {
+        fprintf(stderr, "mbn: compiling kernels for %s (first run only)\n", device);
+        fflush(stderr);
+    }
+}
+
+/* mkdir -p of the marker's folder, then an empty file. Failures are ignored (see header). */
+static void touch_marker(const char *path) {
+    char dir[sizeof((MbnProgress *)0)->marker];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir) return;
+    *slash = 0;
+    for (char *q = dir + 1; *q; q++) {
+        if (*q != '/') continue;
+        *q = 0;
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) return;
+        *q = '/';
+    }
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return;
+    FILE *f = fopen(path, "w");
+    if (f) fclose(f);
 }
 
 static void fmt_time(char *buf, size_t len, double s) {
@@ -25,17 +57,30 @@ static void fmt_time(char *buf, size_t len, double s) {
 
 void mbn_progress_update(MbnProgress *p, int64_t step, int64_t images, const char *extra) {
     p->images = images;
-    if (p->quiet) return;
     double t = mbn_now(), el = t - p->start;
+    if (!p->rate_started) {
+        /* The first step (kernel compilation, first-touch allocations) is not a typical step. */
+        p->rate_started = true;
+        p->rate_start = t;
+        p->rate_step0 = step;
+        p->rate_images0 = images;
+        if (p->marker[0]) touch_marker(p->marker);
+    }
+    if (p->quiet) return;
     bool last = step >= p->total;
     /* A terminal is redrawn at most 10 times a second; a log gets a line every 10 s and a
      * final one, so long runs stay readable. */
     if (p->tty ? (t - p->last_print < 0.1 && !last) : (t - p->last_print < 10.0 && !last)) return;
     p->last_print = t;
-    double ips = el > 0 ? (double)images / el : 0;
-    double eta = step > 0 ? el / (double)step * (double)(p->total - step) : 0;
-    char eta_s[32], el_s[32];
-    fmt_time(eta_s, sizeof eta_s, eta);
+    double dt = t - p->rate_start;
+    int64_t steps = step - p->rate_step0;
+    bool timed = steps > 0 && dt > 0;
+    double ips = timed ? (double)(images - p->rate_images0) / dt : 0;
+    char eta_s[32] = "--:--", el_s[32], ips_s[32] = "-";
+    if (timed) {
+        fmt_time(eta_s, sizeof eta_s, dt / (double)steps * (double)(p->total - step));
+        snprintf(ips_s, sizeof ips_s, p->tty ? "%.0f" : "%.1f", ips);
+    }
     fmt_time(el_s, sizeof el_s, el);
     if (p->tty) {
         char bar[31];
@@ -43,11 +88,11 @@ void mbn_progress_update(MbnProgress *p, int64_t step, int64_t images, const cha
         for (int i = 0; i < 30; i++)
             bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
         bar[30] = 0;
-        fprintf(stderr, "\r%s [%s] %lld/%lld %s | %.0f img/s | %s<%s  \033[K", p->label, bar,
-                (long long)step, (long long)p->total, extra ? extra : "", ips, el_s, eta_s);
+        fprintf(stderr, "\r%s [%s] %lld/%lld %s | %s img/s | %s<%s  \033[K", p->label, bar,
+                (long long)step, (long long)p->total, extra ? extra : "", ips_s, el_s, eta_s);
     } else {
-        fprintf(stderr, "%s step %lld/%lld %s | %.1f img/s | elapsed %s, ETA %s\n", p->label,
-                (long long)step, (long long)p->total, extra ? extra : "", ips, el_s, eta_s);
+        fprintf(stderr, "%s step %lld/%lld %s | %s img/s | elapsed %s, ETA %s\n", p->label,
+                (long long)step, (long long)p->total, extra ? extra : "", ips_s, el_s, eta_s);
     }
     fflush(stderr);
 }

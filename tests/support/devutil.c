@@ -115,6 +115,14 @@ TBuf tbuf_new_fill(MbnDevice *d, float value, size_t n, size_t off) {
     return b;
 }
 
+void tbuf_poison(MbnDevice *d, TBuf b, float value) {
+    float *h = T_NEW(float, b.n ? b.n : 1);
+    for (size_t i = 0; i < b.n; i++)
+        h[i] = value;
+    tbuf_write(d, b, h);
+    free(h);
+}
+
 bool tbuf_unchanged(MbnDevice *d, TBuf b, const float *data, const char *what) {
     float *h = T_NEW(float, b.n ? b.n : 1);
     tbuf_read(d, b, h);

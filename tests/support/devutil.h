@@ -43,6 +43,9 @@ void tdev_finish(MbnDevice *d);
 #define MBN_TESTS_SUPPORT_DEVUTIL_EXTRA
 /* A tensor pre-filled with `value` (output buffers: proves the op overwrites, not accumulates). */
 TBuf tbuf_new_fill(MbnDevice *d, float value, size_t n, size_t off);
+/* Overwrites the tensor with `value` (outputs before every run: a run that writes nothing, or
+ * only part, cannot pass on an earlier run's result). */
+void tbuf_poison(MbnDevice *d, TBuf b, float value);
 /* True when the tensor still holds exactly `data` (inputs an op must not modify). */
 bool tbuf_unchanged(MbnDevice *d, TBuf b, const float *data, const char *what);
 #endif

@@ -291,3 +291,19 @@ int st_to_tensorset(const StFile *f, const char *prefix, MbnTensorSet *set) {
     }
     return added;
 }
+
+unsigned char *st_image(const char *header, const void *data, size_t dlen, size_t *len) {
+    size_t h = strlen(header), hp = (h + 7) / 8 * 8;
+    unsigned char *b = malloc(8 + hp + dlen + 1);
+    if (!b) {
+        printf("FATAL: out of memory\n");
+        exit(1);
+    }
+    for (int k = 0; k < 8; k++)
+        b[k] = (unsigned char)((uint64_t)hp >> (8 * k));
+    memcpy(b + 8, header, h);
+    memset(b + 8 + h, ' ', hp - h);
+    if (dlen) memcpy(b + 8 + hp, data, dlen);
+    *len = 8 + hp + dlen;
+    return b;
+}

@@ -1,6 +1,7 @@
 /* TEST HELPER ONLY: a minimal safetensors reader for the PyTorch fixtures in tests/fixtures/
- * (F32 and I32 tensors, "__metadata__" strings). The product's reader is io/formats/safetensors.c;
- * this one exists so the oracle tests do not depend on it (and can cross-check it later). */
+ * (F32 and I32 tensors, "__metadata__" strings), and a builder of hand-made files. The product's
+ * reader is io/formats/safetensors.c; this one exists so the oracle tests do not depend on it (and
+ * can cross-check it later). */
 #ifndef MBN_TESTS_SUPPORT_ST_READ_H
 #define MBN_TESTS_SUPPORT_ST_READ_H
 #include <stddef.h>
@@ -37,6 +38,9 @@ float *st_f32(const StFile *f, const char *name, size_t *n);
 int32_t *st_i32(const StFile *f, const char *name, size_t *n);
 /* Metadata value, or NULL. */
 const char *st_meta(const StFile *f, const char *key);
+/* A safetensors file image built by hand (for the reader's tests): the 8-byte length, the header
+ * padded with spaces to a multiple of 8, then dlen bytes of data. malloc'ed (free()). */
+unsigned char *st_image(const char *header, const void *data, size_t dlen, size_t *len);
 /* Adds every F32 tensor whose name starts with `prefix` to `set`, under the name with the
  * prefix removed. Returns the count added, or -1. */
 int st_to_tensorset(const StFile *f, const char *prefix, MbnTensorSet *set);

@@ -1,49 +1,31 @@
 #include "tests/support/testutil.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "base/error.h"
+#include <sys/stat.h>
+#include <unistd.h>
 
 int t_failures = 0;
 int t_checks = 0;
 
-void trng_seed(TRng *r, uint64_t seed) {
-    r->s = seed * 0x9E3779B97F4A7C15ull + 0x1234567ull;
+int t_rand_int(MbnRng *r, int lo, int hi) {
+    return lo + (int)mbn_rng_below(r, (uint64_t)(hi - lo) + 1);
 }
 
-uint64_t trng_next(TRng *r) {
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-double trng_uniform(TRng *r) {
-    return (double)(trng_next(r) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-double trng_normal(TRng *r) {
-    double u1 = trng_uniform(r), u2 = trng_uniform(r);
-    if (u1 < 1e-300) u1 = 1e-300;
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
-int trng_int(TRng *r, int lo, int hi) {
-    return lo + (int)(trng_next(r) % (uint64_t)(hi - lo + 1));
-}
-
-void tfill_uniform(TRng *r, float *f, double *d, size_t n, double lo, double hi) {
+void tfill_uniform(MbnRng *r, float *f, double *d, size_t n, double lo, double hi) {
     for (size_t i = 0; i < n; i++) {
-        f[i] = (float)(lo + (hi - lo) * trng_uniform(r));
+        f[i] = (float)(lo + (hi - lo) * mbn_rng_uniform(r));
         if (d) d[i] = f[i];
     }
 }
 
-void tfill_normal(TRng *r, float *f, double *d, size_t n, double mean, double std) {
+void tfill_normal(MbnRng *r, float *f, double *d, size_t n, double mean, double std) {
     for (size_t i = 0; i < n; i++) {
-        f[i] = (float)(mean + std * trng_normal(r));
+        f[i] = (float)(mean + std * mbn_rng_normal(r));
         if (d) d[i] = f[i];
     }
 }
@@ -133,6 +115,19 @@ int t_summary(const char *test) {
     return t_failures ? 1 : 0;
 }
 
+void t_skip(const char *test, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    printf("SKIP %s: ", test);
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    if (t_failures) exit(t_summary(test));
+    printf("%s: %d checks passed before the skip\n", test, t_checks);
+    fflush(stdout);
+    exit(T_SKIP_CODE);
+}
+
 /* Every test allocation stays listed here for the life of the process, so a test that returns
  * early on a failure (or forgets a free) is not reported by LeakSanitizer in the sanitizer CI;
  * the library's own allocations are not listed and are still checked. */
@@ -173,7 +168,7 @@ double *sum_tol(const double *S, size_t n, double K) {
     return t;
 }
 
-Tensor ttensor_new(TRng *r, size_t n, double lo, double hi) {
+Tensor ttensor_new(MbnRng *r, size_t n, double lo, double hi) {
     Tensor t = {T_NEW(float, n ? n : 1), T_NEW(double, n ? n : 1), n};
     tfill_uniform(r, t.f, t.d, n, lo, hi);
     return t;
@@ -182,4 +177,87 @@ Tensor ttensor_new(TRng *r, size_t n, double lo, double hi) {
 void tfree(Tensor *t) {
     free(t->f);
     free(t->d);
+}
+
+void t_tempdir(char *out, size_t cap) {
+    if (cap >= 32) snprintf(out, cap, "/tmp/mbn-test-XXXXXX");
+    if (cap < 32 || !mkdtemp(out)) {
+        printf("FATAL: cannot create a temporary folder: %s\n", strerror(errno));
+        exit(1);
+    }
+}
+
+void t_rmtree(const char *path) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            char sub[4096];
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            t_rmtree(sub);
+        }
+        if (d) closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+int t_mkdirs(const char *path) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        mkdir(tmp, 0755);
+        *p = '/';
+    }
+    return mkdir(tmp, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+int t_write_file(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    size_t w = n ? fwrite(data, 1, n, f) : 0;
+    return fclose(f) == 0 && w == n ? 0 : -1;
+}
+
+unsigned char *t_read_file(const char *path, size_t *len) {
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    unsigned char *b = n >= 0 && fseek(f, 0, SEEK_SET) == 0 ? malloc(n > 0 ? (size_t)n : 1) : NULL;
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    if (b) *len = (size_t)n;
+    return b;
+}
+
+int t_count_files(const char *dir, const char *substr) {
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (strstr(de->d_name, substr)) n++;
+    closedir(d);
+    return n;
+}
+
+const char *t_path(const char *fmt, ...) {
+    static char bufs[8][4096];
+    static int next;
+    char *b = bufs[next++ % 8];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b, 4096, fmt, ap);
+    va_end(ap);
+    return b;
 }

@@ -1,17 +1,21 @@
 /* A deterministic sample checkpoint for the checkpoint tests: a few tensors shaped like the
  * model's (including awkward values: -0, NaN payloads, infinities, subnormals), a scalar, an
  * empty tensor and meta of every type. */
-#ifndef MBN_TESTS_CKPT_SAMPLE_H
-#define MBN_TESTS_CKPT_SAMPLE_H
+#ifndef MBN_TESTS_SUPPORT_CKPT_SAMPLE_H
+#define MBN_TESTS_SUPPORT_CKPT_SAMPLE_H
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "io/formats/checkpoint.h"
-#include "io_test_util.h"
+#include "tests/support/testutil.h"
 
 static inline void sample_checkpoint(MbnCheckpoint *ck, uint64_t seed, int scale) {
     memset(ck, 0, sizeof *ck);
     ck->config = (MbnModelConfig){0.25f, 224, 10, 1e-5f};
-    uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 1;
+    MbnRng rng;
+    mbn_rng_seed(&rng, seed);
     const struct {
         const char *name;
         int ndim;
@@ -32,7 +36,7 @@ static inline void sample_checkpoint(MbnCheckpoint *ck, uint64_t seed, int scale
             mbn_tensors_add(&ck->tensors, specs[k].name, specs[k].ndim, specs[k].shape, NULL);
         int64_t n = mbn_tensor_numel(t);
         for (int64_t i = 0; i < n; i++)
-            t->data[i] = (float)(rng_uniform(&s) * 2 - 1);
+            t->data[i] = (float)(mbn_rng_uniform(&rng) * 2 - 1);
     }
     float *w = ck->tensors.items[0].data;
     uint32_t nan_payload = 0x7FC01234u, subnormal = 0x00000123u;

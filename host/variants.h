@@ -1,0 +1,167 @@
+/* The kernel-variant table: for every op with more than one implementation, the rows that
+ * implement it, which devices each suits, its kernels and its parameters. It is resolved once
+ * per device when the device is opened (mbn_device_open) and then drives every kernel choice in
+ * model/ops_*.c; nothing else looks at the device type.
+ *
+ * A row belongs to a family:
+ *   generic  one work-item per element and CLBlast GEMMs; runs on any device and any shape;
+ *            every op has one, and it is what a row falls back to when a shape does not suit it;
+ *   cpu      kernels written for CPU devices (PoCL): a work-item owns 8 channels as float8 over a
+ *            run of rows, register-tiled GEMMs with work-groups of one work-item;
+ *   gpu      kernels written for GPUs: work-groups that tile space x channels with the input
+ *            tile in local memory, many independent partial sums, local-memory tiled GEMMs.
+ * Selection (auto): per op, the first row in table order whose auto_types include the device's
+ * type and whose requirements (vendor, extension, local memory, work-group size) hold; the
+ * generic row otherwise. MBN_KERNELS=generic|cpu|gpu (read once when a device is opened; default
+ * auto) forces a family on any device: per op, the first row of that family whose requirements
+ * hold, the generic row when the family has none for the op.
+ *
+ * Parameters: each row carries named integer parameters. Those marked `define` reach the
+ * kernels as -D<define_prefix>_<name>=<value> in the program's build options (and so in the
+ * program cache key); the host reads the same values through mbn_vparam(), so tile sizes, chunk
+ * and partial counts can never disagree between host and kernel. The options always define the
+ * parameters of every row (chosen values for the chosen rows, defaults for the others), so
+ * every kernel compiles on every device; two rows that share a define must agree on its value.
+ *
+ * Tuning (mbn tune): mbn_variants_candidates() lists the rows an op can use on a device and
+ * each parameter's candidate values; mbn_device_open_with() applies overrides (a row and
+ * parameter values per op) before the program is built. Overrides are validated: the row must
+ * implement the op and suit the device, each value must be one of the parameter's candidates.
+ *
+ * Determinism: for a given device, table row and parameter values, every op gives the same bits
+ * run after run (reductions in a fixed order). Changing a row or a parameter may change the
+ * rounding of reductions (a different chunking), never their correctness. */
+#ifndef MBN_HOST_VARIANTS_H
+#define MBN_HOST_VARIANTS_H
+#include <CL/cl.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum {
+    MBN_FAMILY_GENERIC,
+    MBN_FAMILY_CPU,
+    MBN_FAMILY_GPU,
+    MBN_FAMILY_COUNT,
+    MBN_FAMILY_AUTO = -1,
+} MbnFamily;
+
+typedef enum {
+    MBN_OP_DW_FWD,        /* depthwise 3x3 forward (+ folded bias and ReLU6) */
+    MBN_OP_DW_BWD_INPUT,  /* depthwise input gradient */
+    MBN_OP_DW_BWD_WEIGHT, /* depthwise weight gradient: two-stage reduction over rows */
+    MBN_OP_BN_FWD,        /* training BatchNorm: statistics, running stats, apply + ReLU6 */
+    MBN_OP_BN_BWD,        /* BatchNorm + ReLU6 backward: dgamma/dbeta reduction, then dz */
+    MBN_OP_GEMM,          /* stem, pointwise and classifier forward and input-gradient GEMMs */
+    MBN_OP_GEMM_WGRAD,    /* stem and pointwise weight gradients (split K) */
+    MBN_OP_COUNT
+} MbnOp;
+
+#define MBN_VARIANT_MAX_PARAMS 10
+#define MBN_VARIANT_MAX_CANDIDATES 8
+
+typedef struct {
+    const char *name; /* e.g. "TM"; the define is <define_prefix>_<name> */
+    int value;        /* default */
+    bool define;      /* passed to the kernels as -D (else read by the host only) */
+    /* Values a tuner may choose from (zero-terminated; the default is one of them). Empty: the
+     * parameter is fixed (a kernel's structure depends on it). */
+    int candidates[MBN_VARIANT_MAX_CANDIDATES];
+} MbnVariantParam;
+
+typedef struct {
+    MbnOp op;
+    MbnFamily family;
+    const char *name;          /* unique and stable (tuning caches store it), "<op>.<variant>" */
+    const char *define_prefix; /* e.g. "MBN_GEMM_CPU"; NULL when no parameter is a define */
+    const char *kernels;       /* the kernels it launches, for listings ("clblast" for CLBlast) */
+    /* Which devices it suits. */
+    cl_device_type auto_types;   /* device types auto mode picks it for (0: only when forced) */
+    const char *vendor_contains; /* NULL: any vendor */
+    const char *extension;       /* an OpenCL extension it needs, NULL: none */
+    size_t min_local_mem;        /* bytes of local memory it needs */
+    size_t min_work_group;       /* work-group size it needs (its LX * LY) */
+    /* Which shapes it handles; others fall back to the op's generic row. */
+    int channel_multiple; /* C % channel_multiple == 0 (1: any) */
+    /* Parameters. By convention LX and LY are the work-group size (absent: one work-item per
+     * work-group for cpu rows, the driver's choice for generic rows). */
+    int n_params;
+    MbnVariantParam params[MBN_VARIANT_MAX_PARAMS];
+} MbnVariant;
+
+/* A row chosen for a device, with the parameter values in use (defaults or overrides). */
+typedef struct {
+    const MbnVariant *row;
+    int value[MBN_VARIANT_MAX_PARAMS];
+    bool overridden; /* values or row set by mbn_variants_override (a tuner) */
+} MbnVariantChoice;
+
+/* What a device uses, per op; lives in MbnDevice. */
+typedef struct {
+    int family; /* MBN_FAMILY_AUTO or the family MBN_KERNELS forced */
+    MbnVariantChoice op[MBN_OP_COUNT];
+    MbnVariantChoice generic[MBN_OP_COUNT]; /* the shape fallback of each op */
+    /* Calls that fell back to the generic row because the shape did not suit the chosen row
+     * (counted, reported by mbn bench --json and, when a family is forced, at device close). */
+    unsigned long fallbacks[MBN_OP_COUNT];
+} MbnVariantSet;
+
+/* One tuner decision: use `row` (NULL: keep the resolved row) for `op`, with these parameter
+ * values (the others keep their defaults). */
+typedef struct {
+    MbnOp op;
+    const char *row;
+    int n;
+    const char *param[MBN_VARIANT_MAX_PARAMS];
+    int value[MBN_VARIANT_MAX_PARAMS];
+} MbnVariantOverride;
+
+struct MbnDeviceInfo;
+struct MbnDevice;
+
+const char *mbn_op_name(MbnOp op);
+const char *mbn_family_name(int family); /* "auto" for MBN_FAMILY_AUTO */
+
+/* The whole table (for listings and tests). */
+const MbnVariant *mbn_variant_table(int *count);
+const MbnVariant *mbn_variant_find(const char *name);
+
+/* $MBN_KERNELS: auto (default, also when unset or empty), generic, cpu or gpu; anything else is
+ * a usage error naming MBN_KERNELS. */
+int mbn_variants_env_family(int *family);
+
+/* Whether the row's device requirements (vendor, extension, local memory, work-group size) hold
+ * on this device. */
+bool mbn_variant_suits(const MbnVariant *row, const struct MbnDeviceInfo *info);
+
+/* Resolves every op for the device: auto when family is MBN_FAMILY_AUTO, else that family. */
+int mbn_variants_resolve(MbnVariantSet *set, const struct MbnDeviceInfo *info, int family);
+
+/* The rows that can run op on this device (any family, requirements checked), in table order.
+ * Returns how many there are; stores up to max of them. */
+int mbn_variants_candidates(const struct MbnDeviceInfo *info, MbnOp op, const MbnVariant **rows,
+                            int max);
+
+/* Applies a tuner decision (validated as described above; MBN_EUSAGE naming the row or the
+ * parameter otherwise). Call before the program is built: see mbn_device_open_with. */
+int mbn_variants_override(MbnVariantSet *set, const struct MbnDeviceInfo *info,
+                          const MbnVariantOverride *ov);
+
+/* The -D defines of every row (chosen values for chosen rows, defaults for the others),
+ * space-separated, appended to out; fails when two rows define one name differently or out is
+ * too small. */
+int mbn_variants_build_options(const MbnVariantSet *set, char *out, size_t len);
+
+/* A parameter of a chosen row by name. An unknown name is a bug in mbn (aborts with a message
+ * naming the row and the parameter). */
+int mbn_vparam(const MbnVariantChoice *c, const char *name);
+/* The same, with a default when the row has no such parameter. */
+int mbn_vparam_or(const MbnVariantChoice *c, const char *name, int dflt);
+
+/* The row an op runs for a tensor of C channels on this device: the chosen row when the shape
+ * suits it, else the op's generic row (counted in fallbacks). */
+const MbnVariantChoice *mbn_variant_pick(struct MbnDevice *dev, MbnOp op, int C);
+
+/* "row(name=value,...)", e.g. "gemm.cpu_tiled(TM=6,TN=32,L2_FLOATS=65536,RUN=256)". */
+void mbn_variant_describe(const MbnVariantChoice *c, char *out, size_t len);
+
+#endif

@@ -1,0 +1,64 @@
+/* Depthwise 3x3 convolution (cl/depthwise.cl): forward, input gradient, weight gradient, each
+ * through the variant the device resolved (host/variants.c). */
+#include "model/ops_internal.h"
+
+/* The weight gradient keeps partial[P, 9, C] (P <= MBN_OPS_MAX_PARTIALS chunks of rows). */
+size_t mbn_ops_dw_scratch(size_t M, int C) {
+    (void)M;
+    return (size_t)MBN_OPS_MAX_PARTIALS * 9 * (size_t)C;
+}
+
+int mbn_op_dw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N, int H, int W,
+                  int C, int stride) {
+    int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
+    cl_mem b = bias.mem ? bias.mem : w.mem; /* any valid buffer when unused */
+    const MbnVariantChoice *v = mbn_variant_pick(d, MBN_OP_DW_FWD, C);
+    if (v->row->family == MBN_FAMILY_CPU) {
+        /* One work-group per output row: C/8 work-items of 8 channels each. */
+        size_t g[2] = {(size_t)C / 8, (size_t)N * Ho}, l[2] = {(size_t)C / 8, 1};
+        if (l[0] > d->info.max_work_group) l[0] = 1;
+        return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd_row8, 2, g, l, MEM(x), OFF(x), MEM(w), OFF(w),
+                          KMEM(b), OFF(bias), I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H), I(W),
+                          I(C), I(Ho), I(Wo), I(stride));
+    }
+    size_t g[3] = {(size_t)C, (size_t)Wo, (size_t)N * Ho};
+    return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd, 3, g, NULL, MEM(x), OFF(x), MEM(w), OFF(w), KMEM(b),
+                      OFF(bias), I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H), I(W), I(C), I(Ho),
+                      I(Wo), I(stride));
+}
+
+int mbn_op_dw_bwd_input(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, int N, int H, int W, int C,
+                        int stride) {
+    int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
+    const MbnVariantChoice *v = mbn_variant_pick(d, MBN_OP_DW_BWD_INPUT, C);
+    if (v->row->family == MBN_FAMILY_CPU) {
+        size_t g[2] = {(size_t)C / 8, (size_t)N * H}, l[2] = {(size_t)C / 8, 1};
+        if (l[0] > d->info.max_work_group) l[0] = 1;
+        return MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_input_row8, 2, g, l, MEM(dy), OFF(dy), MEM(w),
+                          OFF(w), MEM(dx), OFF(dx), I(N), I(H), I(W), I(C), I(Ho), I(Wo),
+                          I(stride));
+    }
+    size_t g[3] = {(size_t)C, (size_t)W, (size_t)N * H};
+    return MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_input, 3, g, NULL, MEM(dy), OFF(dy), MEM(w), OFF(w),
+                      MEM(dx), OFF(dx), I(N), I(H), I(W), I(C), I(Ho), I(Wo), I(stride));
+}
+
+int mbn_op_dw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, int H, int W, int C,
+                         int stride, MbnBuf scratch) {
+    int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
+    const MbnVariantChoice *v = mbn_variant_pick(d, MBN_OP_DW_BWD_WEIGHT, C);
+    MBN_TRY(mbn_ops_need_scratch(scratch, mbn_ops_dw_scratch((size_t)N * Ho * Wo, C),
+                                 "depthwise weight gradient"));
+    int P, rpc;
+    /* Rows here are (n, oh) lines of Wo outputs each. */
+    mbn_ops_chunking(v, (size_t)N * Ho, &P, &rpc);
+    bool v8 = v->row->family == MBN_FAMILY_CPU;
+    size_t g1[2] = {(size_t)(v8 ? C / 8 : C), (size_t)P};
+    MBN_TRY(MBN_LAUNCH(
+        d, v8 ? MBN_K_dw_conv3x3_bwd_weight_partial8 : MBN_K_dw_conv3x3_bwd_weight_partial, 2, g1,
+        NULL, MEM(x), OFF(x), MEM(dy), OFF(dy), KMEM(scratch.mem), I(N), I(H), I(W), I(C), I(Ho),
+        I(Wo), I(stride), I(rpc)));
+    size_t g2[1] = {(size_t)9 * C};
+    return MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g2, NULL, KMEM(scratch.mem), I(P), I(9 * C),
+                      KFLT(1.0f), MEM(dw), OFF(dw));
+}

@@ -1,0 +1,69 @@
+/* The head: global average pooling (cl/pool.cl), the classifier (GEMM variants + bias),
+ * softmax and the smoothed cross-entropy (cl/loss.cl). */
+#include "model/ops_internal.h"
+
+#include "host/blas.h"
+
+/* The loss keeps one value per row (image) before their mean. */
+size_t mbn_ops_head_scratch(size_t M, int C) {
+    (void)C;
+    return M;
+}
+
+int mbn_op_avgpool_fwd(MbnDevice *d, MbnBuf x, MbnBuf y, int N, int HW, int C) {
+    size_t g[2] = {(size_t)C, (size_t)N};
+    return MBN_LAUNCH(d, MBN_K_avgpool_fwd, 2, g, NULL, MEM(x), OFF(x), MEM(y), OFF(y), I(N), I(HW),
+                      I(C));
+}
+
+int mbn_op_avgpool_bwd(MbnDevice *d, MbnBuf dy, MbnBuf dx, int N, int HW, int C) {
+    size_t g[3] = {(size_t)C, (size_t)HW, (size_t)N};
+    return MBN_LAUNCH(d, MBN_K_avgpool_bwd, 3, g, NULL, MEM(dy), OFF(dy), MEM(dx), OFF(dx), I(N),
+                      I(HW), I(C));
+}
+
+/* Kept for tests/test_ops_forward.c (the network runs mbn_op_fc_fwd_t): see ops.h. */
+int mbn_op_fc_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf b, MbnBuf y, int N, int C, int K) {
+    MBN_TRY(mbn_gemm(d, false, true, (size_t)N, (size_t)K, (size_t)C, 1.0f, x.mem, x.off, (size_t)C,
+                     w.mem, w.off, (size_t)C, 0.0f, y.mem, y.off, (size_t)K));
+    size_t g[2] = {(size_t)K, (size_t)N};
+    return MBN_LAUNCH(d, MBN_K_bias_add_rows, 2, g, NULL, MEM(y), OFF(y), MEM(b), OFF(b), I(N),
+                      I(K));
+}
+
+int mbn_op_fc_fwd_t(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf b, MbnBuf y, int N, int C, int K) {
+    return mbn_ops_gemm(d, x, (size_t)C, false, wt, (size_t)K, y, (size_t)K, b, MBN_EP_BIAS,
+                        (size_t)N, (size_t)K, (size_t)C);
+}
+
+int mbn_op_fc_bwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf dy, MbnBuf dx, MbnBuf dw, MbnBuf db,
+                  int N, int C, int K, MbnBuf scratch) {
+    (void)scratch;
+    if (dx.mem)
+        MBN_TRY(mbn_gemm(d, false, false, (size_t)N, (size_t)C, (size_t)K, 1.0f, dy.mem, dy.off,
+                         (size_t)K, w.mem, w.off, (size_t)C, 0.0f, dx.mem, dx.off, (size_t)C));
+    MBN_TRY(mbn_gemm(d, true, false, (size_t)K, (size_t)C, (size_t)N, 1.0f, dy.mem, dy.off,
+                     (size_t)K, x.mem, x.off, (size_t)C, 0.0f, dw.mem, dw.off, (size_t)C));
+    /* Column sums of dy in one chunk: the N rows are added in order, straight into db. */
+    size_t g[2] = {(size_t)K, 1};
+    return MBN_LAUNCH(d, MBN_K_channel_sum_partial, 2, g, NULL, MEM(dy), OFF(dy), MEM(db), OFF(db),
+                      I(N), I(K), I(N));
+}
+
+int mbn_op_softmax(MbnDevice *d, MbnBuf logits, MbnBuf probs, int N, int K) {
+    size_t g[1] = {(size_t)N};
+    return MBN_LAUNCH(d, MBN_K_softmax_rows, 1, g, NULL, MEM(logits), OFF(logits), MEM(probs),
+                      OFF(probs), I(N), I(K));
+}
+
+int mbn_op_xent_smooth(MbnDevice *d, MbnBuf logits, MbnBuf labels, int N, int K, float smoothing,
+                       MbnBuf dlogits, MbnBuf loss, MbnBuf scratch) {
+    MBN_TRY(mbn_ops_need_scratch(scratch, mbn_ops_head_scratch((size_t)N, K), "loss"));
+    size_t g[1] = {(size_t)N};
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_softmax_xent_smooth, 1, g, NULL, MEM(logits), OFF(logits),
+                       MEM(labels), OFF(labels), I(N), I(K), KFLT(smoothing), MEM(dlogits),
+                       OFF(dlogits), KMEM(scratch.mem)));
+    size_t one[1] = {1};
+    return MBN_LAUNCH(d, MBN_K_mean_reduce, 1, one, NULL, KMEM(scratch.mem), I(N), MEM(loss),
+                      OFF(loss));
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# mpirun -np 2 mbn train (SPEC §8), on the one PoCL device (both ranks share it):
+#  - identical exported weights to the 2-device in-process run (--device 0,0) and from rerun to
+#    rerun; stdout holds exactly one JSON document (rank 0's);
+#  - a 2-rank run resumed by one process (--accumulate 2: bit-identical to the straight run;
+#    plain: continues at the same image), and a 1-process run resumed by 2 ranks;
+#  - SIGTERM to one rank stops both at the same step with a checkpoint; SIGTERM to mpirun too;
+#    --resume auto then ends identical to the straight run.
+set -euo pipefail
+MBN=${MBN:-build/mbn}
+source tests/mpi_env.sh
+T=$(mktemp -d)
+pid=
+trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$T"' EXIT
+python3 tests/make_tiny_idx.py "$T/data" 512 64
+common=(--data "$T/data" --alpha 0.25 --resolution 32 --batch-size 16 --epochs 2 --no-eval --quiet)
+weights() { "$MBN" export --checkpoint "$1" --out "$2" 2>/dev/null >/dev/null; }
+
+"$MBN" train "${common[@]}" --device 0,0 --ckpt-dir "$T/inproc" >/dev/null
+weights "$T/inproc/mobilenetv1-2_16.ckpt" "$T/inproc.st"
+"${MPIRUN[@]}" -np 2 "$MBN" train "${common[@]}" --ckpt-dir "$T/mpi" --json >"$T/mpi.json"
+python3 - "$T/mpi.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))  # fails on a second document or stray output
+assert d["steps"] == 32 and d["epochs"] == 2 and not d["interrupted"], d
+assert d["checkpoint"].endswith("mobilenetv1-2_16.ckpt"), d
+PY
+weights "$T/mpi/mobilenetv1-2_16.ckpt" "$T/mpi.st"
+cmp "$T/inproc.st" "$T/mpi.st"
+"${MPIRUN[@]}" -np 2 "$MBN" train "${common[@]}" --ckpt-dir "$T/mpi_again" >/dev/null
+weights "$T/mpi_again/mobilenetv1-2_16.ckpt" "$T/mpi_again.st"
+cmp "$T/mpi.st" "$T/mpi_again.st"
+echo "ok   2 MPI ranks == --device 0,0, rerun identical; one JSON document on stdout"
+
+# 2 ranks stopped at step 5, resumed by one process with --accumulate 2.
+"${MPIRUN[@]}" -np 2 "$MBN" train "${common[@]}" --ckpt-dir "$T/a" --max-steps 5 >/dev/null
+cp -r "$T/a" "$T/b"
+"$MBN" train "${common[@]}" --accumulate 2 --ckpt-dir "$T/a" --resume auto >/dev/null 2>&1
+weights "$T/a/mobilenetv1-2_16.ckpt" "$T/a.st"
+cmp "$T/mpi.st" "$T/a.st"
+"$MBN" train "${common[@]}" --ckpt-dir "$T/b" --resume auto >/dev/null 2>"$T/b.err"
+grep -q "at epoch 1, step 10$" "$T/b.err" || { echo "FAIL: resume position"; cat "$T/b.err"; exit 1; }
+test -f "$T/b/mobilenetv1-2_32.ckpt"
+echo "ok   2 ranks resumed by 1 process: --accumulate 2 identical; plain continues at step 10 of 32"
+
+# One process (--accumulate 2) stopped at step 7, resumed by 2 ranks.
+"$MBN" train "${common[@]}" --accumulate 2 --ckpt-dir "$T/c" --max-steps 7 >/dev/null
+"${MPIRUN[@]}" -np 2 "$MBN" train "${common[@]}" --ckpt-dir "$T/c" --resume auto >/dev/null 2>&1
+weights "$T/c/mobilenetv1-2_16.ckpt" "$T/c.st"
+cmp "$T/mpi.st" "$T/c.st"
+echo "ok   1 process resumed by 2 ranks: identical to the straight 2-rank run"
+
+# SIGTERM to rank 1 only, and to mpirun, in a long run once epoch 2 is under way: every rank
+# stops after the same step s with rank 0's checkpoint; resumed to step s + 10, the weights are
+# those of a straight run stopped at s + 10 (--max-steps).
+long=(--data "$T/data" --alpha 0.25 --resolution 32 --batch-size 16 --epochs 200 --no-eval --quiet)
+json_field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
+stop_mid_run() { # dir signal target(rank1|mpirun) [mpirun flags]
+    local dir=$1 sig=$2 target=$3
+    shift 3
+    "${MPIRUN[@]}" "$@" -np 2 "$MBN" train "${long[@]}" --ckpt-dir "$dir" --json \
+        >"$dir.json" 2>"$dir.err" &
+    pid=$!
+    for _ in $(seq 1 2000); do [ -f "$dir/mobilenetv1-1_16.ckpt" ] && break; sleep 0.01; done
+    if [ "$target" = rank1 ]; then kill "-$sig" "$(rank_pid $pid 1)"; else kill "-$sig" $pid; fi
+    local status=0
+    wait $pid || status=$?
+    pid=
+    [ "$status" != 0 ] || { echo "FAIL: $sig to $target: exit 0"; cat "$dir.err"; exit 1; }
+    grep -q "interrupted (.*) after step" "$dir.err" || { echo "FAIL: no stop"; cat "$dir.err"; exit 1; }
+    [ "$(json_field "$dir.json" interrupted)" = True ] || { echo "FAIL: json"; exit 1; }
+    local s
+    s=$(json_field "$dir.json" steps)
+    echo "     $sig to $target: exit $status, $(grep -o 'interrupted.*' "$dir.err" | sed "s|$T/||")"
+    "${MPIRUN[@]}" -np 2 "$MBN" train "${long[@]}" --ckpt-dir "$dir" --resume auto \
+        --max-steps $((s + 10)) --json >"$dir.resumed.json" 2>/dev/null
+    "${MPIRUN[@]}" -np 2 "$MBN" train "${long[@]}" --ckpt-dir "$dir.straight" \
+        --max-steps $((s + 10)) --json >"$dir.straight.json"
+    weights "$(json_field "$dir.resumed.json" checkpoint)" "$dir.st"
+    weights "$(json_field "$dir.straight.json" checkpoint)" "$dir.straight.st"
+    cmp "$dir.straight.st" "$dir.st"
+}
+stop_mid_run "$T/term1" TERM rank1
+echo "ok   SIGTERM to rank 1: both ranks stop after the same step; resumed: identical"
+# mpirun forwards SIGTERM to the ranks odls_base_sigkill_timeout seconds later (default 1) and
+# SIGKILLs them as long after that: the README tells cluster users to raise it so that a step
+# and a checkpoint fit.
+stop_mid_run "$T/termrun" TERM mpirun --mca odls_base_sigkill_timeout 3
+echo "ok   SIGTERM to mpirun: stopped with a checkpoint; resumed: identical"

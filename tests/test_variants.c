@@ -1,0 +1,219 @@
+/* The kernel-variant table (host/variants.h) on made-up devices, no OpenCL needed: every op has
+ * a generic row; auto picks the cpu rows on a CPU and never a cpu row on a GPU; MBN_KERNELS
+ * forces a family and rejects anything else naming MBN_KERNELS; requirements (extensions,
+ * local memory, work-group size) exclude rows; overrides are validated; the build options
+ * carry every define once and the chosen (tuned) values; a shape a row does not handle falls
+ * back to the generic row and is counted. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "host/device.h"
+#include "host/variants.h"
+#include "tests/support/testutil.h"
+
+static MbnDeviceInfo fake(cl_device_type type, const char *vendor, size_t local, size_t wg,
+                          const char *ext) {
+    MbnDeviceInfo d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.name, sizeof d.name, "fake %s", type == CL_DEVICE_TYPE_CPU ? "cpu" : "gpu");
+    snprintf(d.vendor, sizeof d.vendor, "%s", vendor);
+    snprintf(d.extensions, sizeof d.extensions, "%s", ext);
+    d.type = type;
+    d.local_mem_bytes = local;
+    d.local_mem_dedicated = type == CL_DEVICE_TYPE_GPU;
+    d.max_work_group = wg;
+    return d;
+}
+
+static void test_table_shape(void) {
+    int n = 0;
+    const MbnVariant *t = mbn_variant_table(&n);
+    T_CHECK(n > 0, "empty table");
+    for (int op = 0; op < MBN_OP_COUNT; op++) {
+        int generic = 0;
+        for (int i = 0; i < n; i++)
+            if (t[i].op == (MbnOp)op && t[i].family == MBN_FAMILY_GENERIC) {
+                generic++;
+                /* A fallback must handle every shape and every device. */
+                T_CHECK(t[i].channel_multiple == 1 && !t[i].extension && !t[i].min_local_mem &&
+                            !t[i].min_work_group && !t[i].vendor_contains,
+                        "%s: a generic row with requirements", t[i].name);
+            }
+        T_CHECK(generic >= 1, "op %s has no generic row", mbn_op_name((MbnOp)op));
+    }
+    for (int i = 0; i < n; i++) {
+        T_CHECK(mbn_variant_find(t[i].name) == &t[i], "row %s: name not unique", t[i].name);
+        T_CHECK(strncmp(t[i].name, mbn_op_name(t[i].op), strlen(mbn_op_name(t[i].op))) == 0,
+                "row %s is not named after its op %s", t[i].name, mbn_op_name(t[i].op));
+        T_CHECK(t[i].channel_multiple >= 1, "%s: channel_multiple < 1", t[i].name);
+        for (int p = 0; p < t[i].n_params; p++) {
+            const MbnVariantParam *vp = &t[i].params[p];
+            T_CHECK(!vp->define || t[i].define_prefix, "%s.%s: a define without a prefix",
+                    t[i].name, vp->name);
+            bool listed = vp->candidates[0] == 0;
+            for (int k = 0; k < MBN_VARIANT_MAX_CANDIDATES && vp->candidates[k]; k++)
+                listed = listed || vp->candidates[k] == vp->value;
+            T_CHECK(listed, "%s.%s: the default %d is not a candidate", t[i].name, vp->name,
+                    vp->value);
+        }
+    }
+}
+
+static void test_auto(void) {
+    MbnDeviceInfo cpu = fake(CL_DEVICE_TYPE_CPU, "GenuineIntel", 1 << 20, 4096, "");
+    MbnDeviceInfo gpu = fake(CL_DEVICE_TYPE_GPU, "NVIDIA Corporation", 48 << 10, 1024,
+                             "cl_khr_fp64 cl_khr_global_int32_base_atomics");
+    MbnVariantSet s;
+    T_MBN(mbn_variants_resolve(&s, &cpu, MBN_FAMILY_AUTO));
+    T_CHECK(s.op[MBN_OP_GEMM].row->family == MBN_FAMILY_CPU, "CPU gemm: %s",
+            s.op[MBN_OP_GEMM].row->name);
+    T_CHECK(s.op[MBN_OP_DW_FWD].row->family == MBN_FAMILY_CPU, "CPU dw_fwd: %s",
+            s.op[MBN_OP_DW_FWD].row->name);
+    T_MBN(mbn_variants_resolve(&s, &gpu, MBN_FAMILY_AUTO));
+    for (int op = 0; op < MBN_OP_COUNT; op++) {
+        T_CHECK(s.op[op].row->family != MBN_FAMILY_CPU, "a GPU got cpu row %s",
+                s.op[op].row->name);
+        T_CHECK(s.generic[op].row->family == MBN_FAMILY_GENERIC, "fallback of %s is %s",
+                mbn_op_name((MbnOp)op), s.generic[op].row->name);
+    }
+}
+
+static void test_forced(void) {
+    MbnDeviceInfo gpu = fake(CL_DEVICE_TYPE_GPU, "AMD", 64 << 10, 256, "");
+    MbnDeviceInfo cpu = fake(CL_DEVICE_TYPE_CPU, "GenuineIntel", 1 << 20, 4096, "");
+    MbnVariantSet s;
+    for (int f = 0; f < MBN_FAMILY_COUNT; f++) {
+        T_MBN(mbn_variants_resolve(&s, &cpu, f));
+        for (int op = 0; op < MBN_OP_COUNT; op++)
+            T_CHECK(s.op[op].row->family == (MbnFamily)f ||
+                        s.op[op].row->family == MBN_FAMILY_GENERIC,
+                    "forced %s gave %s", mbn_family_name(f), s.op[op].row->name);
+    }
+    /* cpu forced on a GPU: the cpu rows (they run anywhere) */
+    T_MBN(mbn_variants_resolve(&s, &gpu, MBN_FAMILY_CPU));
+    T_CHECK(s.op[MBN_OP_GEMM].row->family == MBN_FAMILY_CPU, "cpu forced on a GPU: %s",
+            s.op[MBN_OP_GEMM].row->name);
+    T_MBN(mbn_variants_resolve(&s, &cpu, MBN_FAMILY_GENERIC));
+    for (int op = 0; op < MBN_OP_COUNT; op++)
+        T_CHECK(s.op[op].row->family == MBN_FAMILY_GENERIC, "generic forced gave %s",
+                s.op[op].row->name);
+
+    static const char *good[] = {"", "auto", "generic", "cpu", "gpu"};
+    static const int want[] = {MBN_FAMILY_AUTO, MBN_FAMILY_AUTO, MBN_FAMILY_GENERIC,
+                               MBN_FAMILY_CPU, MBN_FAMILY_GPU};
+    for (int i = 0; i < 5; i++) {
+        setenv("MBN_KERNELS", good[i], 1);
+        int fam = 99;
+        T_CHECK(mbn_variants_env_family(&fam) == MBN_OK && fam == want[i], "MBN_KERNELS=%s -> %d",
+                good[i], fam);
+    }
+    setenv("MBN_KERNELS", "fast", 1);
+    int fam;
+    int rc = mbn_variants_env_family(&fam);
+    T_CHECK(rc == MBN_EUSAGE && strstr(mbn_last_error(), "MBN_KERNELS=fast"),
+            "bad MBN_KERNELS: rc %d, %s", rc, mbn_last_error());
+    unsetenv("MBN_KERNELS");
+}
+
+static void test_requirements(void) {
+    int n = 0;
+    const MbnVariant *t = mbn_variant_table(&n);
+    MbnDeviceInfo tiny = fake(CL_DEVICE_TYPE_GPU, "Tiny", 0, 1, "");
+    MbnDeviceInfo big = fake(CL_DEVICE_TYPE_GPU, "Big", 1 << 20, 4096, "");
+    for (int i = 0; i < n; i++) {
+        if (t[i].min_local_mem || t[i].min_work_group || t[i].extension || t[i].vendor_contains)
+            T_CHECK(!mbn_variant_suits(&t[i], &tiny), "%s suits a device without local memory",
+                    t[i].name);
+        if (t[i].family == MBN_FAMILY_GENERIC)
+            T_CHECK(mbn_variant_suits(&t[i], &tiny), "generic %s does not suit every device",
+                    t[i].name);
+        if (!t[i].extension && !t[i].vendor_contains)
+            T_CHECK(mbn_variant_suits(&t[i], &big), "%s does not suit a big device", t[i].name);
+    }
+    /* On the tiny device every op resolves to a row that suits it, whatever is forced. */
+    for (int f = MBN_FAMILY_AUTO; f < MBN_FAMILY_COUNT; f++) {
+        MbnVariantSet s;
+        T_MBN(mbn_variants_resolve(&s, &tiny, f));
+        for (int op = 0; op < MBN_OP_COUNT; op++)
+            T_CHECK(mbn_variant_suits(s.op[op].row, &tiny), "%s chosen on a tiny device",
+                    s.op[op].row->name);
+    }
+    const MbnVariant *rows[32];
+    int c = mbn_variants_candidates(&big, MBN_OP_GEMM, rows, 32);
+    T_CHECK(c >= 2, "gemm candidates on a big GPU: %d", c);
+    for (int i = 0; i < c && i < 32; i++)
+        T_CHECK(rows[i]->op == MBN_OP_GEMM, "candidate %s is not a gemm", rows[i]->name);
+}
+
+static void test_overrides_and_options(void) {
+    MbnDeviceInfo cpu = fake(CL_DEVICE_TYPE_CPU, "GenuineIntel", 1 << 20, 4096, "");
+    MbnVariantSet s;
+    T_MBN(mbn_variants_resolve(&s, &cpu, MBN_FAMILY_AUTO));
+    char opts[4096] = "-cl-std=CL1.2";
+    T_MBN(mbn_variants_build_options(&s, opts, sizeof opts));
+    T_CHECK(strstr(opts, " -DMBN_GEMM_CPU_TM=6") && strstr(opts, " -DMBN_GEMM_CPU_TN=32"),
+            "options: %s", opts);
+    const char *first = strstr(opts, "MBN_GEMM_CPU_TM=");
+    T_CHECK(first && !strstr(first + 1, "MBN_GEMM_CPU_TM="), "a define twice: %s", opts);
+
+    MbnVariantOverride ok = {MBN_OP_GEMM, "gemm.cpu_tiled", 1, {"RUN"}, {512}};
+    T_MBN(mbn_variants_override(&s, &cpu, &ok));
+    T_CHECK(mbn_vparam(&s.op[MBN_OP_GEMM], "RUN") == 512 && s.op[MBN_OP_GEMM].overridden,
+            "override not applied");
+    MbnVariantOverride bad_value = {MBN_OP_GEMM, NULL, 1, {"RUN"}, {333}};
+    T_CHECK(mbn_variants_override(&s, &cpu, &bad_value) == MBN_EUSAGE &&
+                strstr(mbn_last_error(), "RUN=333"),
+            "a value outside the candidates: %s", mbn_last_error());
+    MbnVariantOverride fixed = {MBN_OP_GEMM, NULL, 1, {"TM"}, {8}};
+    T_CHECK(mbn_variants_override(&s, &cpu, &fixed) == MBN_EUSAGE, "a fixed parameter changed");
+    MbnVariantOverride bad_param = {MBN_OP_GEMM, NULL, 1, {"NOPE"}, {1}};
+    T_CHECK(mbn_variants_override(&s, &cpu, &bad_param) == MBN_EUSAGE &&
+                strstr(mbn_last_error(), "NOPE"),
+            "unknown parameter: %s", mbn_last_error());
+    MbnVariantOverride wrong_op = {MBN_OP_GEMM, "dw_fwd.generic", 0, {NULL}, {0}};
+    T_CHECK(mbn_variants_override(&s, &cpu, &wrong_op) == MBN_EUSAGE, "row of another op");
+    MbnVariantOverride no_row = {MBN_OP_GEMM, "gemm.nope", 0, {NULL}, {0}};
+    T_CHECK(mbn_variants_override(&s, &cpu, &no_row) == MBN_EUSAGE &&
+                strstr(mbn_last_error(), "gemm.nope"),
+            "unknown row: %s", mbn_last_error());
+    /* A switch to another row takes that row's defaults. */
+    MbnVariantOverride generic = {MBN_OP_GEMM, "gemm.clblast", 0, {NULL}, {0}};
+    T_MBN(mbn_variants_override(&s, &cpu, &generic));
+    T_CHECK(s.op[MBN_OP_GEMM].row == mbn_variant_find("gemm.clblast"), "row switch");
+    /* The chosen values reach the options. */
+    MbnVariantOverride chunks = {MBN_OP_BN_FWD, NULL, 1, {"CHUNKS"}, {64}};
+    T_MBN(mbn_variants_override(&s, &cpu, &chunks));
+    T_CHECK(mbn_vparam(&s.op[MBN_OP_BN_FWD], "CHUNKS") == 64, "chunks override");
+    char desc[256];
+    mbn_variant_describe(&s.op[MBN_OP_BN_FWD], desc, sizeof desc);
+    T_CHECK(strstr(desc, "CHUNKS=64") != NULL, "describe: %s", desc);
+    char small[24] = "-cl-std=CL1.2";
+    T_CHECK(mbn_variants_build_options(&s, small, sizeof small) == MBN_EFAIL,
+            "options overflow not reported");
+}
+
+static void test_pick(void) {
+    MbnDevice dev;
+    memset(&dev, 0, sizeof dev);
+    dev.info = fake(CL_DEVICE_TYPE_CPU, "GenuineIntel", 1 << 20, 4096, "");
+    T_MBN(mbn_variants_resolve(&dev.variants, &dev.info, MBN_FAMILY_CPU));
+    const MbnVariantChoice *c = mbn_variant_pick(&dev, MBN_OP_DW_FWD, 16);
+    T_CHECK(c->row->family == MBN_FAMILY_CPU && dev.variants.fallbacks[MBN_OP_DW_FWD] == 0,
+            "C=16 -> %s", c->row->name);
+    c = mbn_variant_pick(&dev, MBN_OP_DW_FWD, 13);
+    T_CHECK(c->row->family == MBN_FAMILY_GENERIC && dev.variants.fallbacks[MBN_OP_DW_FWD] == 1,
+            "C=13 -> %s, %lu fallbacks", c->row->name, dev.variants.fallbacks[MBN_OP_DW_FWD]);
+}
+
+int main(void) {
+    unsetenv("MBN_KERNELS");
+    test_table_shape();
+    test_auto();
+    test_forced();
+    test_requirements();
+    test_overrides_and_options();
+    test_pick();
+    return t_summary("test_variants");
+}

@@ -14,13 +14,14 @@ python3 - "$T" <<'PY'
 import sys
 t = sys.argv[1]
 hdr = "kind,epoch,step,loss,lr,images_per_s,top1,top5\n"
-# a: 3 epochs of 10 steps, evaluated after each; resumed at step 15 after a crash at step 18:
-# the rows logged for steps 16..18 before the crash are replaced by the resumed run's.
+# a: 3 epochs of 10 steps, evaluated after each; resumed at step 15 after a crash at step 22:
+# the rows logged for steps 16..22 and the evaluation of epoch 2 before the crash are replaced
+# by the resumed run's.
 rows = [hdr]
-for s in range(1, 19):
+for s in range(1, 23):
     rows.append("train,%d,%d,%.6f,%.8g,%.2f,,\n" % ((s - 1) // 10 + 1, s, 9.0, 0.1, 100.0))
-    if s == 10:
-        rows.append("eval,1,10,0.9,,,0.5,0.8\n")
+    if s % 10 == 0:
+        rows.append("eval,%d,%d,0.9,,,0.5,0.8\n" % (s // 10, s))
 for s in range(16, 31):
     rows.append("train,%d,%d,%.6f,%.8g,%.2f,,\n" % ((s - 1) // 10 + 1, s, 2.0 - s / 20, 0.1, 100.0))
     if s % 10 == 0 and s > 10:

@@ -53,9 +53,10 @@ static int push(MbnLogRow **rows, int *n, int *cap, const MbnLogRow *r) {
     return MBN_OK;
 }
 
-/* A resumed run that restarted before the last logged point replaces what follows it. */
-static void drop_from(MbnLogRow *rows, int *n, int64_t step) {
-    while (*n > 0 && rows[*n - 1].step >= step)
+/* A resumed run that restarted before the last logged point replaces what follows it: train
+ * rows from the same step on, eval rows from the same epoch on. */
+static void drop_from(MbnLogRow *rows, int *n, bool by_epoch, const MbnLogRow *r) {
+    while (*n > 0 && (by_epoch ? rows[*n - 1].epoch >= r->epoch : rows[*n - 1].step >= r->step))
         (*n)--;
 }
 
@@ -136,7 +137,7 @@ int mbn_train_log_read(const char *path, MbnTrainLog *out) {
         r.step = (int64_t)step;
         MbnLogRow **rows = train ? &out->train : &out->eval;
         int *n = train ? &out->n_train : &out->n_eval;
-        drop_from(*rows, n, r.step);
+        drop_from(*rows, n, eval, &r);
         if (push(rows, n, train ? &cap_train : &cap_eval, &r) != MBN_OK)
             rc = mbn_fail(MBN_EFAIL, "%s: out of host memory", path);
     }

@@ -3,7 +3,8 @@
  * then a "train" row per step (loss, lr, images/s) and an "eval" row per evaluated epoch
  * (validation loss, top1, top5 as fractions; lr and images/s empty). Columns are found by the
  * header's names, so added columns are ignored. A resumed run appends; when it restarted from
- * an earlier checkpoint, its rows replace the ones logged after that point. */
+ * an earlier checkpoint, its rows replace the ones logged after that point (train rows by step,
+ * eval rows by epoch). */
 #ifndef MBN_IO_FORMATS_TRAIN_LOG_H
 #define MBN_IO_FORMATS_TRAIN_LOG_H
 #include <stdint.h>

@@ -69,7 +69,11 @@ static int prepare(Run *r) {
         r->lr[p] = lr / (end - begin);
     }
     for (int i = 0; i < l->n_eval; i++) {
+        /* An evaluation follows its epoch's last step; a row without its step (0) is placed
+         * there from the train rows. */
         r->eval_step[i] = (double)l->eval[i].step;
+        for (int t = 0; l->eval[i].step == 0 && t < l->n_train; t++)
+            if (l->train[t].epoch == l->eval[i].epoch) r->eval_step[i] = (double)l->train[t].step;
         r->eval_epoch[i] = l->eval[i].epoch;
         r->eval_loss[i] = l->eval[i].loss;
         r->top1[i] = l->eval[i].top1;

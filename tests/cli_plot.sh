@@ -81,6 +81,18 @@ fi
 [ -f "$T/curves.svg" ] && check_svg "$T/curves.svg" a:loss:30 a:lr:30 a:val_loss:3 a:top1:3 \
     a:top5:3 b:loss:834 b:lr:834 b:val_loss:1 b:top1:1 b:top5:1 || fail=1
 
+# Evaluation rows without their step (0) are drawn at their epoch's last training step.
+mkdir -p "$T/c"
+printf 'kind,epoch,step,loss,lr,images_per_s,top1,top5\ntrain,1,1,2.0,0.1,10,,\ntrain,1,2,1.5,0.1,10,,\neval,1,0,1.2,,,0.5,0.9\ntrain,2,3,1.0,0.1,10,,\ntrain,2,4,0.9,0.1,10,,\neval,2,0,1.0,,,0.6,0.95\n' \
+    > "$T/c/train_log.csv"
+"$MBN" plot --ckpt-dir "$T/c" --out "$T/c.svg" 2>/dev/null && python3 - "$T/c.svg" <<'PY' || fail=1
+import sys, xml.etree.ElementTree as ET
+xs = {p.get("data-series"): [pt.split(",")[0] for pt in p.get("points").split()]
+      for p in ET.parse(sys.argv[1]).getroot().iter("{http://www.w3.org/2000/svg}polyline")}
+assert xs["val_loss"] == [xs["loss"][1], xs["loss"][3]], xs
+print("ok   evaluations without a step sit at their epoch's last step")
+PY
+
 expect() { # status substring args...
     local want=$1 sub=$2
     shift 2

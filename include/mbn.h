@@ -2,10 +2,13 @@
  *
  *   MbnModel *m;
  *   if (mbn_model_open("model.ckpt", NULL, &m) != 0) { puts(mbn_last_error()); return 1; }
- *   int cls[5]; float prob[5];
- *   if (mbn_model_classify_file(m, "cat.jpg", 5, cls, prob) == 0)
- *       printf("%s %.3f\n", mbn_model_label(m, cls[0]) ? mbn_model_label(m, cls[0]) : "?",
- * prob[0]); mbn_model_close(m);
+ *   int cls[5];
+ *   float prob[5];
+ *   if (mbn_model_classify_file(m, "cat.jpg", 5, cls, prob) == 0) {
+ *       const char *name = mbn_model_label(m, cls[0]);
+ *       printf("%s %.3f\n", name ? name : "?", prob[0]);
+ *   }
+ *   mbn_model_close(m);
  *
  * Build: cc app.c $(pkg-config --cflags --libs mbn)
  *

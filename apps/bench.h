@@ -24,8 +24,7 @@ typedef struct {
     /* Kernels and GEMMs enqueued per timed step (MbnDevice.launches). */
     double launches_per_step;
     MbnVariantSet variants; /* which kernel variant each op ran */
-    /* Device memory allocated by the run; < 0 while unknown (issue 10 adds the counter and the
-     * "device_memory_bytes" JSON key; the report shows this field). */
+    /* Device memory the network allocated (MbnNet.device_bytes: weights, activations, scratch). */
     long long device_memory_bytes;
     /* `mbn tune` result in use: "" when untuned, else its id. */
     char tuning[48];

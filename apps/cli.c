@@ -37,6 +37,13 @@ static int parse_value(const MbnFlag *f, const char *v) {
     case FLAG_STRING:
         *(const char **)f->target = v;
         return MBN_OK;
+    case FLAG_STRINGS: {
+        MbnStrings *list = f->target;
+        if (list->n >= list->max)
+            return mbn_fail(MBN_EUSAGE, "--%s: at most %d values", f->name, list->max);
+        list->items[list->n++] = v;
+        return MBN_OK;
+    }
     case FLAG_BOOL:
         if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes")) {
             *(bool *)f->target = true;

@@ -6,12 +6,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef enum { FLAG_INT, FLAG_FLOAT, FLAG_STRING, FLAG_BOOL } MbnFlagType;
+typedef enum { FLAG_INT, FLAG_FLOAT, FLAG_STRING, FLAG_BOOL, FLAG_STRINGS } MbnFlagType;
+
+/* FLAG_STRINGS: a flag that may repeat (--ckpt-dir a --ckpt-dir b), collecting its values. */
+typedef struct {
+    const char **items;
+    int n, max;
+} MbnStrings;
 
 typedef struct {
     const char *name; /* without the leading "--" */
     MbnFlagType type;
-    void *target; /* int*, float*, const char**, bool* */
+    void *target; /* int*, float*, const char**, bool*, MbnStrings* */
     const char *help;
     const char *metavar;
 } MbnFlag;

@@ -89,6 +89,7 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
         mbn_device_close(&dev);
         return rc;
     }
+    r->device_memory_bytes = (long long)net.device_bytes;
     size_t n_in = (size_t)batch * arch->resolution * arch->resolution * 3;
     float *x = malloc(n_in * sizeof *x);
     int32_t *labels = malloc((size_t)batch * sizeof *labels);
@@ -203,6 +204,8 @@ static void write_json(const BenchResult *res, int n) {
             mbn_json_double(&j, r->gflops / r->peak_gflops);
         else
             mbn_json_null(&j);
+        mbn_json_key(&j, "device_memory_bytes");
+        mbn_json_int(&j, r->device_memory_bytes);
         mbn_json_key(&j, "launches_per_step");
         mbn_json_double(&j, r->launches_per_step);
         mbn_json_key(&j, "kernels");
@@ -245,7 +248,8 @@ static void write_text(const BenchResult *res, int n) {
         if (r->peak_gflops > 0)
             printf(" = %.1f%% of the measured FMA peak %.0f GFLOP/s",
                    100.0 * r->gflops / r->peak_gflops, r->peak_gflops);
-        printf(" | %.0f kernel launches/step", r->launches_per_step);
+        printf(" | %.0f kernel launches/step | device memory %.1f MiB", r->launches_per_step,
+               (double)r->device_memory_bytes / 1048576.0);
         printf(" | kernels %s | %s\n", mbn_family_name(r->variants.family),
                r->tuning[0] ? r->tuning : "untuned");
         for (int l = 0; l < r->prof.n_layers; l++)

@@ -57,6 +57,7 @@ int cmd_eval(int argc, char **argv) {
     MbnLoader *ld = NULL;
     rc = mbn_session_open(&ses, ckpt, &mf, c.device, batch);
     if (rc) return mbn_cli_report(&cli, rc);
+    mbn_session_note_preprocess(ckpt, &ses.arch);
     rc = mbn_dataset_open(data, MBN_SPLIT_VAL, &ds);
     if (rc == MBN_OK && ds->num_classes != ses.arch.num_classes)
         rc = mbn_fail(MBN_EFAIL, "%s has %d classes but the model %s has %d", data, ds->num_classes,
@@ -65,6 +66,9 @@ int cmd_eval(int argc, char **argv) {
         MbnLoaderConfig lc = {batch, ses.arch.resolution, workers, 1, false, false, 0, 1, 0};
         rc = mbn_loader_create(ds, &lc, &ld);
     }
+    /* The model's record, whatever the data's format; without one, each format's defaults. */
+    if (rc == MBN_OK && ses.arch.preprocess.recorded)
+        mbn_loader_set_preprocess(ld, &ses.arch.preprocess);
     MbnEvalStats st;
     if (rc == MBN_OK) rc = mbn_evaluate(&ses.net, ld, quiet || c.json, &st);
     if (rc == MBN_OK) {

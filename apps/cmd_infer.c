@@ -1,72 +1,91 @@
-/* mbn infer: top-k classes with probabilities for each image, batched through the same
- * decoding and eval preprocessing as mbn eval (resize short side to res/0.875, center crop). */
+/* mbn infer: top-k classes with probabilities for each image, through the library's own API
+ * (include/mbn.h): the model's preprocessing record is applied to every image, images are
+ * decoded on worker threads and classified in batches. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "api/model.h"
 #include "apps/cli.h"
 #include "apps/commands.h"
-#include "host/device.h"
+#include "apps/session.h"
 #include "base/error.h"
-#include "io/data/dataset.h"
 #include "io/formats/labels.h"
 #include "io/util/json_writer.h"
-#include "io/data/loader.h"
-#include "apps/session.h"
 
 #define MAX_IMAGES 100000
 
-typedef struct {
-    int k;
-    float p;
-} Ranked;
-
-static int by_prob(const void *a, const void *b) {
-    const Ranked *x = a, *y = b;
-    if (x->p != y->p) return x->p < y->p ? 1 : -1;
-    return x->k - y->k;
+static void print_results(const MbnModel *m, bool json, const char *const *images, int n, int top_k,
+                          const int *classes, const float *probs, const int *status, int skipped,
+                          FILE *out) {
+    MbnJson j;
+    if (json) {
+        mbn_json_init(&j, out);
+        mbn_json_begin_object(&j);
+        mbn_json_key(&j, "results");
+        mbn_json_begin_array(&j);
+    }
+    for (int i = 0; i < n; i++) {
+        if (status[i] != MBN_STATUS_OK) continue;
+        if (json) {
+            mbn_json_begin_object(&j);
+            mbn_json_key(&j, "image");
+            mbn_json_string(&j, images[i]);
+            mbn_json_key(&j, "top");
+            mbn_json_begin_array(&j);
+        } else {
+            fprintf(out, "%s\n", images[i]);
+        }
+        for (int t = 0; t < top_k; t++) {
+            int k = classes[(size_t)i * top_k + t];
+            float p = probs[(size_t)i * top_k + t];
+            char num[16];
+            snprintf(num, sizeof num, "%d", k);
+            const char *label = mbn_model_label(m, k) ? mbn_model_label(m, k) : num;
+            if (json) {
+                mbn_json_begin_object(&j);
+                mbn_json_key(&j, "class");
+                mbn_json_int(&j, k);
+                mbn_json_key(&j, "label");
+                mbn_json_string(&j, label);
+                mbn_json_key(&j, "prob");
+                mbn_json_double(&j, p);
+                mbn_json_end_object(&j);
+            } else {
+                fprintf(out, "  %2d. %-24s %8.4f%%  (class %d)\n", t + 1, label, 100.0 * p, k);
+            }
+        }
+        if (json) {
+            mbn_json_end_array(&j);
+            mbn_json_end_object(&j);
+        }
+    }
+    if (json) {
+        mbn_json_end_array(&j);
+        mbn_json_key(&j, "skipped");
+        mbn_json_int(&j, skipped);
+        mbn_json_end_object(&j);
+        mbn_json_finish(&j);
+    }
 }
 
-/* Class names for the output. --labels L is the user's explicit choice: a file that cannot be
- * read or does not have one line per class is a usage error naming the flag. Without it,
- * labels.txt beside the checkpoint is used when present and matching; one that does not match
- * gives a warning and class numbers. *names stays NULL when class numbers are printed. */
-static int load_labels(const char *flag, const char *ckpt, int K, char ***names, int *n) {
-    *names = NULL;
-    *n = 0;
-    if (flag) {
-        if (mbn_labels_read(flag, names, n) != MBN_OK)
-            return mbn_fail_context(MBN_EUSAGE, "--labels");
-        if (*n == K) return MBN_OK;
-        int got = *n;
-        mbn_labels_free(*names, *n);
-        *names = NULL;
-        *n = 0;
+/* --labels L is the user's explicit choice: a file that cannot be read or does not have one line
+ * per class is a usage error naming the flag (labels.txt beside the checkpoint, which the model
+ * loads itself, only gives a warning and class numbers). On success the model owns the names. */
+static int load_labels_flag(MbnModel *m, const char *flag) {
+    char **names = NULL;
+    int n = 0;
+    if (mbn_labels_read(flag, &names, &n) != MBN_OK)
+        return mbn_fail_context(MBN_EUSAGE, "--labels");
+    int K = mbn_model_num_classes(m);
+    if (n != K) {
+        mbn_labels_free(names, n);
         return mbn_fail(MBN_EUSAGE,
                         "--labels %s: %d names, but the model has %d classes (one line "
                         "per class, in class-index order)",
-                        flag, got, K);
+                        flag, n, K);
     }
-    char path[4096];
-    snprintf(path, sizeof path, "%s", ckpt);
-    char *slash = strrchr(path, '/');
-    if (slash)
-        snprintf(slash + 1, sizeof path - (size_t)(slash + 1 - path), "labels.txt");
-    else
-        snprintf(path, sizeof path, "labels.txt");
-    if (access(path, F_OK) != 0) return MBN_OK; /* no labels: class numbers */
-    if (mbn_labels_read(path, names, n) != MBN_OK) {
-        mbn_warn("%s; printing class numbers", mbn_last_error());
-        return MBN_OK;
-    }
-    if (*n != K) {
-        mbn_warn("%s has %d names but the model has %d classes; printing class numbers", path, *n,
-                 K);
-        mbn_labels_free(*names, *n);
-        *names = NULL;
-        *n = 0;
-    }
+    mbn_model_set_labels(m, names, n);
     return MBN_OK;
 }
 
@@ -92,8 +111,9 @@ int cmd_infer(int argc, char **argv) {
     };
     MbnCli cli = {"infer",
                   "mbn infer --checkpoint F [--labels L] [--top-k 5] [--json] IMAGE...",
-                  "Classifies JPEG/PNG images: the top-k classes with probabilities, highest "
-                  "first.",
+                  "Classifies JPEG/PNG images with the preprocessing the model was trained for "
+                  "(its record; ImageNet defaults for files without one): the top-k classes with "
+                  "probabilities, highest first.",
                   flags,
                   (int)(sizeof flags / sizeof flags[0]),
                   images,
@@ -110,6 +130,8 @@ int cmd_infer(int argc, char **argv) {
         rc = mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least 1", batch);
     else if (top_k < 1)
         rc = mbn_fail(MBN_EUSAGE, "--top-k %d: must be at least 1", top_k);
+    else if (workers < 0)
+        rc = mbn_fail(MBN_EUSAGE, "--workers %d: must be >= 0", workers);
     for (int i = 0; rc == MBN_OK && i < cli.n_positional; i++) {
         FILE *f = fopen(images[i], "rb");
         if (!f)
@@ -118,115 +140,40 @@ int cmd_infer(int argc, char **argv) {
             fclose(f);
     }
     if (rc) return mbn_cli_report(&cli, rc);
+    int n = cli.n_positional;
     MbnModelFlags mf = {c.alpha, c.resolution, c.num_classes};
-    MbnSession ses;
-    rc = mbn_session_open(&ses, ckpt, &mf, c.device, batch);
+    MbnModel *m = NULL;
+    rc = mbn_model_open_checked(ckpt, c.device, &mf, batch < n ? batch : n, &m);
     if (rc) return mbn_cli_report(&cli, rc);
-    int K = ses.arch.num_classes;
-    if (top_k > K) {
-        mbn_session_close(&ses);
-        return mbn_cli_report(
-            &cli, mbn_fail(MBN_EUSAGE, "--top-k %d: the model has only %d classes", top_k, K));
-    }
-    int n_names = 0;
-    char **names = NULL;
-    rc = load_labels(labels_flag, ckpt, K, &names, &n_names);
-    if (rc) {
-        mbn_session_close(&ses);
-        return mbn_cli_report(&cli, rc);
-    }
-    MbnNet *net = &ses.net;
-    MbnDataset *ds = NULL;
-    MbnLoader *ld = NULL;
-    rc = mbn_dataset_from_files(images, cli.n_positional, K, &ds);
-    if (rc == MBN_OK) {
-        MbnLoaderConfig lc = {batch, ses.arch.resolution, workers, 1, false, false, 0, 1, 0};
-        rc = mbn_loader_create(ds, &lc, &ld);
-    }
-    float *probs = malloc((size_t)batch * K * sizeof *probs);
-    Ranked *rank = malloc((size_t)K * sizeof *rank);
-    if (rc == MBN_OK && (!probs || !rank)) rc = mbn_fail(MBN_EFAIL, "out of host memory");
-    /* Results are collected in memory and printed only when the whole run succeeded, so a
-     * failure never leaves half a JSON document (or half a table) on stdout. */
-    char *out_text = NULL;
-    size_t out_len = 0;
-    FILE *out = open_memstream(&out_text, &out_len);
-    if (!out && rc == MBN_OK) rc = mbn_fail(MBN_EFAIL, "out of host memory");
-    MbnJson j;
-    if (c.json) {
-        mbn_json_init(&j, out ? out : stdout);
-        mbn_json_begin_object(&j);
-        mbn_json_key(&j, "results");
-        mbn_json_begin_array(&j);
-    }
-    if (rc == MBN_OK) rc = mbn_loader_start_epoch(ld, 0, 0);
-    while (rc == MBN_OK) {
-        MbnBatch b;
-        rc = mbn_loader_next(ld, &b);
-        if (rc || b.n == 0) break;
-        rc = mbn_net_set_input(net, b.images, b.n);
-        if (rc == MBN_OK) rc = mbn_net_forward(net, b.n, false);
-        if (rc == MBN_OK) rc = mbn_net_read_probs(net, b.n, probs);
-        for (int i = 0; rc == MBN_OK && i < b.n; i++) {
-            for (int k = 0; k < K; k++)
-                rank[k] = (Ranked){k, probs[(size_t)i * K + k]};
-            qsort(rank, (size_t)K, sizeof *rank, by_prob);
-            const char *path = images[b.indices[i]];
-            if (c.json) {
-                mbn_json_begin_object(&j);
-                mbn_json_key(&j, "image");
-                mbn_json_string(&j, path);
-                mbn_json_key(&j, "top");
-                mbn_json_begin_array(&j);
-            } else {
-                fprintf(out, "%s\n", path);
-            }
-            for (int t = 0; t < top_k; t++) {
-                char num[16];
-                snprintf(num, sizeof num, "%d", rank[t].k);
-                const char *label = names ? names[rank[t].k] : num;
-                if (c.json) {
-                    mbn_json_begin_object(&j);
-                    mbn_json_key(&j, "class");
-                    mbn_json_int(&j, rank[t].k);
-                    mbn_json_key(&j, "label");
-                    mbn_json_string(&j, label);
-                    mbn_json_key(&j, "prob");
-                    mbn_json_double(&j, rank[t].p);
-                    mbn_json_end_object(&j);
-                } else {
-                    fprintf(out, "  %2d. %-24s %8.4f%%  (class %d)\n", t + 1, label,
-                            100.0 * rank[t].p, rank[t].k);
-                }
-            }
-            if (c.json) {
-                mbn_json_end_array(&j);
-                mbn_json_end_object(&j);
-            }
-        }
-    }
-    int64_t skipped = ld ? mbn_loader_skipped(ld) : 0;
-    if (c.json) {
-        mbn_json_end_array(&j);
-        mbn_json_key(&j, "skipped");
-        mbn_json_int(&j, skipped);
-        mbn_json_end_object(&j);
-        mbn_json_finish(&j);
-    }
-    if (out) fclose(out);
-    if (rc == MBN_OK && skipped != cli.n_positional && out_text)
-        fwrite(out_text, 1, out_len, stdout);
-    free(out_text);
+    mbn_session_note_preprocess(ckpt, mbn_model_arch(m));
+    int K = mbn_model_num_classes(m);
+    if (top_k > K)
+        rc = mbn_fail(MBN_EUSAGE, "--top-k %d: the model has only %d classes", top_k, K);
+    else if (labels_flag)
+        rc = load_labels_flag(m, labels_flag);
+    else if (!labels_flag && m->labels_note[0])
+        mbn_warn("%s; printing class numbers", m->labels_note);
+    int *classes = malloc((size_t)n * top_k * sizeof *classes);
+    float *probs = malloc((size_t)n * top_k * sizeof *probs);
+    int *status = malloc((size_t)n * sizeof *status);
+    if (rc == MBN_OK && (!classes || !probs || !status))
+        rc = mbn_fail(MBN_EFAIL, "out of host memory");
+    if (rc == MBN_OK)
+        rc = mbn_model_classify_files(m, images, n, top_k, batch, workers, classes, probs, status);
+    int skipped = 0;
+    for (int i = 0; rc == MBN_OK && i < n; i++)
+        skipped += status[i] != MBN_STATUS_OK;
+    /* Printed only when the whole run succeeded: a failure never leaves half a JSON document
+     * (or half a table) on stdout. */
+    if (rc == MBN_OK && skipped < n)
+        print_results(m, c.json, images, n, top_k, classes, probs, status, skipped, stdout);
     if (rc == MBN_OK && skipped)
-        mbn_warn("%lld of %d images could not be read and were skipped", (long long)skipped,
-                 cli.n_positional);
-    if (rc == MBN_OK && skipped == cli.n_positional)
-        rc = mbn_fail(MBN_EFAIL, "none of the %d images could be read", cli.n_positional);
+        mbn_warn("%d of %d images could not be read and were skipped", skipped, n);
+    if (rc == MBN_OK && skipped == n)
+        rc = mbn_fail(MBN_EFAIL, "none of the %d images could be read", n);
+    free(classes);
     free(probs);
-    free(rank);
-    if (ld) mbn_loader_destroy(ld);
-    if (ds) mbn_dataset_free(ds);
-    if (names) mbn_labels_free(names, n_names);
-    mbn_session_close(&ses);
+    free(status);
+    mbn_model_close(m);
     return mbn_cli_report(&cli, rc);
 }

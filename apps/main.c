@@ -18,7 +18,8 @@ static const Command commands[] = {
     {"infer", cmd_infer, "classify images"},
     {"bench", cmd_bench, "throughput and per-layer time on one or every device"},
     {"tune", cmd_tune, "search kernel variants and GEMM parameters for a device"},
-    {"export", cmd_export, "write weights as timm-compatible safetensors"},
+    {"export", cmd_export, "write weights (timm safetensors) or the model (ONNX)"},
+    {"plot", cmd_plot, "training curves from the training log(s) as one SVG"},
 };
 
 static void usage(FILE *f) {

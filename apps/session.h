@@ -19,4 +19,12 @@ int mbn_session_open(MbnSession *s, const char *model_path, const MbnModelFlags 
                      const char *device, int batch);
 void mbn_session_close(MbnSession *s);
 
+/* The one note for a model file without a preprocessing record (stderr): which defaults apply. */
+void mbn_session_note_preprocess(const char *model_path, const MbnArch *arch);
+/* Class names: --labels L (must exist and match the class count: usage error otherwise), else
+ * labels.txt beside the model when it exists (a mismatch there is a warning, no names).
+ * *names stays NULL when there are none; free with mbn_labels_free. */
+int mbn_session_find_labels(const char *flag, const char *model_path, int num_classes,
+                            char ***names, int *n);
+
 #endif

@@ -292,6 +292,29 @@ void mbn_device_close(MbnDevice *dev) {
     memset(dev, 0, sizeof *dev);
 }
 
+int mbn_device_open_sibling(MbnDevice *dev, const MbnDevice *base) {
+    /* Everything the base knows about the device is copied: info, the kernel variants and the
+     * build options they were compiled with (the program is shared). What belongs to one queue
+     * is not: kernel objects (created on first launch), the profile, and the counters of what
+     * this handle ran (launches, variant fallbacks), which start at zero. */
+    *dev = *base;
+    dev->queue = NULL;
+    memset(dev->kernels, 0, sizeof dev->kernels);
+    dev->profile = NULL;
+    dev->launches = 0;
+    memset(dev->variants.fallbacks, 0, sizeof dev->variants.fallbacks);
+    cl_int err;
+    dev->queue =
+        clCreateCommandQueue(base->context, base->info.device, CL_QUEUE_PROFILING_ENABLE, &err);
+    if (err != CL_SUCCESS) {
+        memset(dev, 0, sizeof *dev);
+        return mbn_fail_cl(err, "device %s: clCreateCommandQueue", base->info.name);
+    }
+    clRetainContext(dev->context);
+    clRetainProgram(dev->program);
+    return MBN_OK;
+}
+
 int mbn_device_open_selected_for(MbnDevice *dev, const char *sel, MbnUse use) {
     MbnDeviceInfo *all = NULL;
     int count = 0, *idx = NULL, n = 0;

@@ -75,6 +75,13 @@ int mbn_device_open_with(MbnDevice *dev, const MbnDeviceInfo *info,
                          const MbnVariantOverride *overrides, int n);
 void mbn_device_close(MbnDevice *dev);
 
+/* Opens a second handle on an already opened device: the same context, program, kernel
+ * variants, build options and CLBlast tuning (retained, not rebuilt), with its own in-order
+ * queue, kernel objects and counters (launches, variant fallbacks), so two handles can be used
+ * from two threads at once. Close it with mbn_device_close (before or after
+ * the base). Used by the library so that all models on a device share one OpenCL context. */
+int mbn_device_open_sibling(MbnDevice *dev, const MbnDevice *base);
+
 /* Convenience: list, select by SEL (must match exactly one device unless allow_many) and open
  * the first match. */
 int mbn_device_open_selected(MbnDevice *dev, const char *sel);

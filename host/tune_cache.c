@@ -17,9 +17,11 @@
 #define MAGIC "mbn-tune 1"
 #define MAX_FILE (64 * 1024)
 
-#ifndef MBN_VERSION
-#define MBN_VERSION "dev"
-#endif
+#include "include/mbn.h" /* MBN_VERSION_MAJOR/MINOR/PATCH */
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define MBN_VERSION STR(MBN_VERSION_MAJOR) "." STR(MBN_VERSION_MINOR) "." STR(MBN_VERSION_PATCH)
 
 bool mbn_tune_cache_enabled(void) {
     const char *off = getenv("MBN_NO_TUNING");

@@ -77,8 +77,8 @@ int mbn_tune_apply_clblast(const struct MbnDeviceInfo *info, const MbnClblastPar
 /* The id a set of decisions gets (also set by save). */
 void mbn_tune_cache_compute_id(MbnTuneCache *c);
 
-/* A hash of this mbn build as far as tuning is concerned: the kernel sources and the variant
- * table (rows, parameters, candidates), plus MBN_VERSION when the build defines it. */
+/* A hash of this mbn build as far as tuning is concerned: the version (include/mbn.h), the
+ * kernel sources and the variant table (rows, parameters, candidates). */
 unsigned long long mbn_build_hash(void);
 
 #endif

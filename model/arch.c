@@ -84,6 +84,7 @@ int mbn_arch_build(MbnArch *a, float alpha, int resolution, int num_classes) {
     a->resolution = resolution;
     a->num_classes = num_classes;
     a->bn_eps = 1e-5f;
+    mbn_preprocess_imagenet(&a->preprocess); /* recorded = false until training sets it */
 
     int c = mbn_scale_channels(32, alpha);
     MbnLayer *L = add(a, MBN_LAYER_STEM, "stem", 2, 3, resolution, c);

@@ -5,6 +5,8 @@
 #define MBN_MODEL_ARCH_H
 #include <stdint.h>
 
+#include "io/data/preprocess.h"
+
 typedef enum {
     MBN_LAYER_STEM, /* 3x3 conv, stride 2, 3 -> C, + BN + ReLU6 */
     MBN_LAYER_DW,   /* depthwise 3x3, stride s, + BN + ReLU6 */
@@ -37,6 +39,10 @@ typedef struct {
     MbnLayer layers[MBN_MAX_LAYERS];
     int64_t macs, params;
     int feature_channels; /* channels entering the classifier */
+    /* The input pipeline the model was trained for: part of the model, saved and loaded with
+     * its weights (io/formats/preprocess_record.h). mbn_arch_build sets the ImageNet defaults
+     * with recorded = false. */
+    MbnPreprocess preprocess;
 } MbnArch;
 
 /* Channel count after the width multiplier: max(8, floor(c * alpha)). */

@@ -91,6 +91,7 @@ static int alloc(MbnNet *net, cl_mem *m, size_t floats, const char *what) {
     if (err != CL_SUCCESS)
         return mbn_fail_cl(err, "device %s: allocating %.1f MiB for %s", net->dev->info.name,
                            (double)bytes / 1048576.0, what);
+    net->device_bytes += bytes;
     return MBN_OK;
 }
 
@@ -122,7 +123,7 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
     int cmax = a->num_classes;
     for (int l = 0; l < a->n_layers; l++)
         if (a->layers[l].cout > cmax) cmax = a->layers[l].cout;
-    net->scratch_floats = mbn_ops_scratch_floats(max_act, cmax) + B;
+    net->scratch_floats = training ? mbn_ops_scratch_floats(max_act, cmax) + B : 0;
     char what[64];
 #define ALLOC(m, n, w)                                                                             \
     do {                                                                                           \
@@ -133,13 +134,16 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
     ALLOC(net->wt, net->param_floats, "transposed weights");
     ALLOC(net->input, B * a->resolution * a->resolution * 3, "the input batch");
     ALLOC(net->patches, stem_rows * 27, "the stem's im2col patches");
-    ALLOC(net->scratch, net->scratch_floats, "reduction scratch");
     ALLOC(net->logits, B * a->num_classes, "logits");
     ALLOC(net->probs, B * a->num_classes, "probabilities");
-    ALLOC(net->loss, 16, "loss");
-    ALLOC(net->labels, B, "labels");
     int pool = a->n_layers - 2;
+    /* Inference allocates only what the forward pass reads and writes: parameters, folded and
+     * transposed weights, the input, the stem's patches, two ping-pong activation buffers, the
+     * pooled features, logits and probabilities. */
     if (training) {
+        ALLOC(net->scratch, net->scratch_floats, "reduction scratch");
+        ALLOC(net->loss, 16, "loss");
+        ALLOC(net->labels, B, "labels");
         ALLOC(net->grads, net->param_floats, "gradients");
         ALLOC(net->momentum, net->param_floats, "momentum");
         ALLOC(net->save_mean, net->param_floats, "BN batch means");

@@ -74,6 +74,7 @@ typedef struct {
     size_t scratch_floats;
     cl_mem act_a, act_b; /* inference ping-pong */
     char bwd_label[MBN_MAX_LAYERS][24]; /* "<layer>.bwd": backward's per-layer profile rows */
+    size_t device_bytes; /* bytes of every buffer above (mbn bench reports it) */
 } MbnNet;
 
 /* Allocates the network for batches up to max_batch. `training` allocates what backward and

@@ -150,7 +150,8 @@ static int evaluate_epoch(Loop *L, int epoch) {
     res->val_top1 = (double)st.top1 / (double)st.images;
     res->val_top5 = (double)st.top5 / (double)st.images;
     res->val_loss = st.loss_sum / (double)st.images;
-    if (L->hooks->evaluated) MBN_TRY(L->hooks->evaluated(L->hooks->ctx, epoch, &st));
+    if (L->hooks->evaluated)
+        MBN_TRY(L->hooks->evaluated(L->hooks->ctx, epoch, L->run->pos.global_step, &st));
     return MBN_OK;
 }
 

@@ -70,7 +70,7 @@ typedef struct {
     int (*epoch_done)(void *ctx, const MbnEpochReport *r);
     /* Writes a checkpoint of `net` at `pos` (called on rank 0 only). */
     int (*save)(void *ctx, MbnNet *net, const MbnTrainPosition *pos);
-    int (*evaluated)(void *ctx, int epoch, const MbnEvalStats *st);
+    int (*evaluated)(void *ctx, int epoch, int64_t global_step, const MbnEvalStats *st);
     /* True once a stop was asked for (a signal): the loop finishes the step, saves, returns. */
     bool (*stop_requested)(void *ctx);
 } MbnTrainHooks;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "io/formats/preprocess_record.h"
 
 bool mbn_train_position_restate(MbnTrainPosition *pos, int64_t steps_per_epoch,
                                 int64_t samples_per_step, int64_t *repeated) {
@@ -61,6 +62,8 @@ int mbn_train_state_save(const char *path, MbnNet *net, const MbnTrainPosition *
         rc = mbn_ckpt_set_string(&ck, "tuning", net->dev->tuning[0] ? net->dev->tuning : "untuned");
     if (rc == MBN_OK) rc = mbn_ckpt_set_int(&ck, "samples_per_step", pos->samples_per_step);
     if (rc == MBN_OK) rc = mbn_ckpt_set_int(&ck, "name_step_samples", pos->name_step_samples);
+    if (rc == MBN_OK)
+        rc = mbn_preprocess_write_ckpt(&ck, &net->arch.preprocess, net->arch.resolution);
     if (rc == MBN_OK) rc = mbn_ckpt_save(path, &ck);
     mbn_ckpt_free(&ck);
     return rc;

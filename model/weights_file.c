@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "io/formats/checkpoint.h"
+#include "io/formats/preprocess_record.h"
 #include "io/formats/safetensors.h"
 
 static bool ends_with(const char *s, const char *suffix) {
@@ -44,8 +45,9 @@ static int open_checkpoint(const char *path, const MbnModelFlags *f, MbnArch *ar
     if (rc == MBN_OK) rc = mbn_arch_build(arch, ck.config.alpha, res, ck.config.num_classes);
     if (rc == MBN_OK) {
         arch->bn_eps = ck.config.bn_eps > 0 ? ck.config.bn_eps : arch->bn_eps;
-        rc = take_model_tensors(&ck.tensors, tensors);
+        rc = mbn_preprocess_read_ckpt(&ck, path, &arch->preprocess);
     }
+    if (rc == MBN_OK) rc = take_model_tensors(&ck.tensors, tensors);
     mbn_ckpt_free(&ck);
     return rc;
 }
@@ -62,8 +64,12 @@ static int open_safetensors(const char *path, const MbnModelFlags *f, MbnArch *a
     const char *meta_eps = mbn_st_metadata_get(&meta, "bn_eps");
     int file_res = meta_res ? atoi(meta_res) : 0;
     float file_eps = meta_eps ? strtof(meta_eps, NULL) : 0.0f;
+    MbnPreprocess pre;
+    int pre_res = 0;
+    rc = mbn_preprocess_read_st(&meta, path, &pre, &pre_res);
+    if (file_res < 32 && pre.recorded) file_res = pre_res;
     const MbnHostTensor *fc = mbn_tensors_find(&all, "classifier.weight");
-    if (!fc || fc->ndim != 2)
+    if (rc == MBN_OK && (!fc || fc->ndim != 2))
         rc = mbn_fail(MBN_EFAIL,
                       "%s: no classifier.weight [classes, features] tensor: not a "
                       "MobileNet V1 in timm's naming",
@@ -83,6 +89,7 @@ static int open_safetensors(const char *path, const MbnModelFlags *f, MbnArch *a
     int res = f->resolution > 0 ? f->resolution : file_res >= 32 ? file_res : 224;
     if (rc == MBN_OK) rc = mbn_arch_build(arch, alpha, res, classes);
     if (rc == MBN_OK && file_eps > 0.0f && file_eps < 1.0f) arch->bn_eps = file_eps;
+    if (rc == MBN_OK) arch->preprocess = pre;
     if (rc == MBN_OK) rc = take_model_tensors(&all, tensors);
     mbn_tensors_free(&all);
     mbn_st_metadata_free(&meta);

@@ -26,7 +26,8 @@ for mode in ("infer", "train"):
     for k in ("device", "mode", "batch", "images_per_s", "layers",  # SPEC §4
               "device_index", "device_type", "alpha", "resolution", "num_classes", "iterations",
               "seconds", "ms_per_step", "gflop_per_image", "gflops", "peak_gflops",
-              "peak_fraction", "launches_per_step", "kernels", "tuned", "tuning"):
+              "peak_fraction", "launches_per_step", "kernels", "tuned", "tuning",
+              "device_memory_bytes"):
         assert k in r, (mode, k)
     assert r["mode"] == mode and r["batch"] == 2 and r["iterations"] == 1
     assert r["images_per_s"] > 0 and r["seconds"] > 0
@@ -40,6 +41,7 @@ for mode in ("infer", "train"):
     assert math.isclose(r["peak_fraction"], r["gflops"] / r["peak_gflops"], rel_tol=1e-6)
     assert isinstance(r["tuned"], bool)
     assert r["launches_per_step"] >= len(summary["layers"]), r["launches_per_step"]
+    assert r["device_memory_bytes"] > 0, r["device_memory_bytes"]
     names = [l["name"] for l in r["layers"]]
     for l in r["layers"]:
         assert set(l) >= {"name", "ms"} and l["ms"] >= 0, l
@@ -75,6 +77,7 @@ for r, row, chart in zip(results, rows, charts):
     cells = ["".join(c.itertext()) for c in row.findall("h:td", ns)]
     assert r["device"] in cells[0] and cells[1] == r["mode"] and cells[2] == str(r["batch"]), cells
     assert cells[9] in ("untuned", r["tuning"]), cells
+    assert cells[8] == "%.1f MiB" % (r["device_memory_bytes"] / 1048576), cells
     bars = {g.get("data-layer"): g for g in chart.findall("s:g[@class='bar']", ns)}
     layers = [l["name"] for l in r["layers"] if not l["name"].endswith(".bwd")]
     assert sorted(bars) == sorted(layers), (sorted(bars), sorted(layers))

@@ -44,7 +44,7 @@ expect 1 "timm_mbv1_025.safetensors: --num-classes 5 was given, but the model ha
     tests/fuzz/corpus_decode/rgb.png
 expect 2 "mbn: error: alpha 3: must be in" train --data alpha --alpha 3
 # --help works everywhere and exits 0 with the usage line on stdout.
-for cmd in devices summary bench train eval infer export; do
+for cmd in devices summary bench train eval infer export plot; do
     out=$("$MBN" "$cmd" --help) && [[ "$out" == "usage: mbn $cmd"* ]] || { echo "FAIL: mbn $cmd --help"; fail=1; }
 done
 exit $fail

@@ -16,16 +16,24 @@ python3 tests/make_tiny_idx.py "$T/data" 512 64
 long=(--data "$T/data" --alpha 0.25 --resolution 32 --batch-size 16 --epochs 200 --no-eval --quiet)
 LIMIT=120 # seconds: far above the few a failing job takes, only there to turn a hang into a FAIL
 
-# Checks that none of the given pids is still running. A zombie (state Z) has ended: it waits
-# only for a PID 1 that reaps orphans, which some containers lack.
+# Checks that none of the given pids is still running a few seconds on: mpirun returns once it
+# has sent SIGKILL, and a dying process can take a moment (a sanitizer build unmaps a lot). A
+# zombie (state Z) has ended: it only waits for a PID 1 that reaps orphans, which some
+# containers lack.
 none_left() {
     local p state
-    for p in "$@"; do
-        state=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null || true)
-        if [ -n "$state" ] && [ "$state" != Z ]; then
-            echo "FAIL: process $p left behind"; ps -fp "$p"; exit 1
-        fi
+    for _ in $(seq 1 100); do
+        local alive=
+        for p in "$@"; do
+            state=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null || true)
+            [ -n "$state" ] && [ "$state" != Z ] && alive=$p
+        done
+        [ -z "$alive" ] && return 0
+        sleep 0.1
     done
+    echo "FAIL: process $alive left behind"
+    ps -fp "$alive"
+    exit 1
 }
 
 timeout $LIMIT "${MPIRUN[@]}" -np 2 "$MBN" train "${long[@]}" --save-every-steps 4 \

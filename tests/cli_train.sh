@@ -25,7 +25,20 @@ test -f "$T/a/mobilenetv1-1_16.ckpt" && test -f "$T/a/labels.txt" && test -f "$T
 [ "$(sed -n 1p "$T/a/labels.txt")" = "T-shirt/top" ] || { echo "FAIL labels"; exit 1; }
 [ "$(grep -c '^train,' "$T/a/train_log.csv")" = 32 ] || { echo "FAIL log rows"; exit 1; }
 [ "$(grep -c '^eval,' "$T/a/train_log.csv")" = 2 ] || { echo "FAIL eval rows"; exit 1; }
+# Each evaluation row carries the global step it followed (16 steps per epoch here).
+[ "$(grep -o '^eval,[0-9]*,[0-9]*' "$T/a/train_log.csv" | tr '\n' ' ')" = "eval,1,16 eval,2,32 " ] ||
+    { echo "FAIL eval rows: step"; grep '^eval' "$T/a/train_log.csv"; exit 1; }
 echo "ok   checkpoints, labels and log written"
+# mbn plot reads the log the trainer writes: 32 steps, 2 evaluations.
+"$MBN" plot --ckpt-dir "$T/a" --out "$T/a.svg" 2>/dev/null
+python3 - "$T/a.svg" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+got = {p.get("data-series"): len(p.get("points").split())
+       for p in root.iter("{http://www.w3.org/2000/svg}polyline")}
+assert got == {"loss": 32, "lr": 32, "val_loss": 2, "top1": 2, "top5": 2}, got
+print("ok   mbn plot of the training log:", got)
+PY
 
 # Same seed, same device: same bits.
 "$MBN" train "${common[@]}" --ckpt-dir "$T/b" --no-eval

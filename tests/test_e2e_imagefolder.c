@@ -14,7 +14,7 @@
 
 #include "base/error.h"
 #include "io/data/dataset.h"
-#include "io/formats/json_parse.h"
+#include <jansson.h>
 #include "tests/support/data_util.h"
 #include "tests/support/testutil.h"
 
@@ -116,45 +116,45 @@ int main(void) {
     snprintf(cmd + len, sizeof cmd - (size_t)len, " > %s/infer.json", root);
     run(cmd);
 
-    MbnJsonv ev, inf;
-    char *es = read_text(t_path("%s/eval.json", root)),
-         *is = read_text(t_path("%s/infer.json", root));
-    T_CHECK(es && is, "outputs missing");
-    if (!es || !is || mbn_jsonv_parse(es, strlen(es), NULL, &ev) ||
-        mbn_jsonv_parse(is, strlen(is), NULL, &inf)) {
-        fprintf(stderr, "json: %s\n", mbn_last_error());
-        return 1;
-    }
-    const MbnJsonv *results = mbn_jsonv_get(&inf, "results");
+    json_error_t jerr;
+    json_t *ev = json_load_file(t_path("%s/eval.json", root), JSON_REJECT_DUPLICATES, &jerr);
+    T_CHECK(ev != NULL, "eval --json: %s at line %d", jerr.text, jerr.line);
+    json_t *inf = json_load_file(t_path("%s/infer.json", root), JSON_REJECT_DUPLICATES, &jerr);
+    T_CHECK(inf != NULL, "infer --json: %s at line %d", jerr.text, jerr.line);
+    if (!ev || !inf) return t_summary("test_e2e_imagefolder");
+    const json_t *results = json_object_get(inf, "results");
     int n = 0, top1 = 0, top3 = 0;
-    for (int i = 0; results && i < results->count; i++) {
-        const MbnJsonv *r = &results->items[i];
-        const char *image = mbn_jsonv_get(r, "image")->str;
-        const MbnJsonv *top = mbn_jsonv_get(r, "top");
+    for (size_t i = 0; i < json_array_size(results); i++) {
+        const json_t *r = json_array_get(results, i);
+        const char *image = json_string_value(json_object_get(r, "image"));
+        const json_t *top = json_object_get(r, "top");
         int truth = -1;
-        for (int c = 0; c < 3; c++)
+        for (int c = 0; image && c < 3; c++)
             if (strstr(image, classes[c])) truth = c;
-        T_CHECK(truth >= 0 && top && top->count == 3, "result %d", i);
-        if (truth < 0 || !top || top->count != 3) continue;
+        T_CHECK(truth >= 0 && json_array_size(top) == 3, "result %zu", i);
+        if (truth < 0 || json_array_size(top) != 3) continue;
         n++;
         double prev = 2, sum = 0;
-        for (int t = 0; t < 3; t++) {
-            const MbnJsonv *e = &top->items[t];
-            double p = mbn_jsonv_get(e, "prob")->num;
+        for (size_t t = 0; t < 3; t++) {
+            const json_t *e = json_array_get(top, t);
+            double p = json_number_value(json_object_get(e, "prob"));
             T_CHECK(p <= prev, "probabilities not in decreasing order");
             prev = p;
             sum += p;
-            bool hit = strcmp(mbn_jsonv_get(e, "label")->str, classes[truth]) == 0;
-            T_CHECK(hit == ((int)mbn_jsonv_get(e, "class")->i == truth), "label/class mismatch");
+            const char *label = json_string_value(json_object_get(e, "label"));
+            bool hit = label && strcmp(label, classes[truth]) == 0;
+            T_CHECK(hit == (json_integer_value(json_object_get(e, "class")) == truth),
+                    "label/class mismatch");
             if (hit && t == 0) top1++;
             if (hit) top3++;
         }
         T_CHECK(fabs(sum - 1.0) < 1e-4, "top-3 of 3 classes should sum to 1 (%g)", sum);
     }
-    double e_top1 = mbn_jsonv_get(&ev, "top1")->num, e_top5 = mbn_jsonv_get(&ev, "top5")->num;
-    int e_images = (int)mbn_jsonv_get(&ev, "images")->i;
-    int e_skipped = (int)mbn_jsonv_get(&ev, "skipped")->i;
-    int i_skipped = (int)mbn_jsonv_get(&inf, "skipped")->i;
+    double e_top1 = json_number_value(json_object_get(ev, "top1")),
+           e_top5 = json_number_value(json_object_get(ev, "top5"));
+    int e_images = (int)json_integer_value(json_object_get(ev, "images"));
+    int e_skipped = (int)json_integer_value(json_object_get(ev, "skipped"));
+    int i_skipped = (int)json_integer_value(json_object_get(inf, "skipped"));
     printf("eval: %d images (%d skipped), top-1 %.4f, top-5 %.4f\n", e_images, e_skipped, e_top1,
            e_top5);
     printf("infer: %d images (%d skipped), top-1 %d/%d, top-3 %d/%d\n", n, i_skipped, top1, n, top3,
@@ -180,10 +180,8 @@ int main(void) {
             "the truncated training JPEG is skipped and counted: %s", ts ? ts : "");
     T_CHECK(e_top1 > 0.5, "learned something from %d images (top-1 %.3f)", written, e_top1);
     free(ts);
-    free(es);
-    free(is);
-    mbn_jsonv_free(&ev);
-    mbn_jsonv_free(&inf);
+    json_decref(ev);
+    json_decref(inf);
     t_rmtree(root);
     return t_summary("test_e2e_imagefolder");
 }

@@ -1,7 +1,10 @@
 /* Malformed safetensors files are refused with one line naming the file, nothing half-read:
- * bad JSON, bad header length (huge, past the end, over the cap), offsets out of range,
- * overlapping, gaps, leftover data, shape/size mismatch, bad dtypes and shapes, duplicate
- * names, over-long names, bad metadata, invalid UTF-8 and excessive nesting. */
+ * bad JSON (the header is parsed by jansson, strictly: trailing data, duplicate keys, invalid
+ * UTF-8, \u0000, bad escapes and surrogates, raw control characters, integers beyond 64 bits),
+ * bad header length (huge, past the end, over the cap), offsets out of range, overlapping,
+ * gaps, leftover data, shape/size mismatch, bad dtypes and shapes, over-long names, bad
+ * metadata and excessive nesting. Escapes and non-ASCII names decode exactly, and offsets
+ * above 2^53 stay exact (no double in between). */
 #include "io/formats/safetensors.h"
 #include "tests/support/st_read.h"
 #include "tests/support/testutil.h"
@@ -46,6 +49,26 @@ int main(void) {
     MbnTensorSet ok;
     T_CHECK(mbn_safetensors_read(path, &ok) == MBN_OK, "valid file refused: %s", mbn_last_error());
     mbn_tensors_free(&ok);
+    free(img);
+
+    /* Escapes, surrogate pairs and raw UTF-8 in names and metadata decode exactly. */
+    img = st_image("{\"__metadata__\":{\"k\\u00e9\":\"x\\\"y\\\\z\\n\\ud83d\\ude00\"},"
+                   "\"caf\\u00e9.\xe2\x82\xac\":{\"dtype\":\"F32\",\"shape\":[2],"
+                   "\"data_offsets\":[0,8]}}",
+                   data, 8, &len);
+    T_CHECK(t_write_file(path, img, len) == 0, "write");
+    MbnStMetadata meta;
+    T_CHECK(mbn_safetensors_read_ex(path, &ok, &meta) == MBN_OK, "escapes refused: %s",
+            mbn_last_error());
+    T_CHECK(ok.count == 1 && strcmp(ok.items[0].name, "caf\xc3\xa9.\xe2\x82\xac") == 0,
+            "name decoded as %s", ok.count ? ok.items[0].name : "(none)");
+    const char *mv = mbn_st_metadata_get(&meta, "k\xc3\xa9");
+    T_CHECK(mv && strcmp(mv, "x\"y\\z\n\xf0\x9f\x98\x80") == 0, "metadata decoded as %s",
+            mv ? mv : "(none)");
+    mbn_tensors_free(&ok);
+    mbn_st_metadata_free(&meta);
+    free(img);
+    img = st_image("{" T("a", "F32", "[2]", 0, 8) "}", data, 8, &len);
 
     /* Header length field. */
     unsigned char raw[16] = {0};
@@ -94,7 +117,13 @@ int main(void) {
     refused_header("{" T("a", "F32", "[1099511627776,1099511627776]", 0, 4) "}", 4,
                    "product overflow", "too large");
     refused_header("{" T("a", "F32", "[18446744073709551616]", 0, 4) "}", 4, "dim over int64",
-                   "bad shape");
+                   "number too large for a 64-bit integer");
+    refused_header("{" T("a", "F32", "[1e400]", 0, 4) "}", 4, "dim 1e400", "JSON");
+    refused_header("{" T("a", "F32", "[1e3]", 0, 4) "}", 4, "real dim", "bad shape");
+    /* 2^53 + 1 stays exact: a parser going through doubles would print ...992. */
+    refused_header("{" T("a", "F32", "[1]", 0, 9007199254740993) "}", 4, "offset 2^53+1",
+                   "data_offsets span 9007199254740993");
+    refused_header("{" T("a", "F32", "[1]", 0, 4.0) "}", 4, "real offset", "bad data_offsets");
     refused_header("{" T("a", "Q4", "[1]", 0, 4) "}", 4, "unknown dtype", "unsupported dtype Q4");
     refused_header("{" T("a", "U8", "[4]", 0, 4) "}", 4, "U8 dtype", "unsupported dtype U8");
     refused_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]}}", 4,
@@ -109,6 +138,25 @@ int main(void) {
                    "nesting too deep");
     refused_header("{\"\xff\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4,
                    "invalid UTF-8 name", "UTF-8");
+    const char *bad_utf8[] = {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"};
+    const char *bad_utf8_what[] = {"overlong UTF-8", "encoded surrogate", "beyond U+10FFFF",
+                                   "truncated UTF-8"};
+    for (int k = 0; k < 4; k++) {
+        char h[200];
+        snprintf(h, sizeof h, "{\"a%s\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+                 bad_utf8[k]);
+        refused_header(h, 4, bad_utf8_what[k], "UTF-8");
+    }
+    const char *bad_str[] = {"a\\ud800", "a\\udc00b", "a\\ud800\\u0041",
+                             "a\\x",     "a\\u12G4",  "a\nb"};
+    for (int k = 0; k < 6; k++) {
+        char h[200];
+        snprintf(h, sizeof h, "{\"%s\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+                 bad_str[k]);
+        refused_header(h, 4, bad_str[k], "JSON");
+    }
+    refused_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}} {}", 4,
+                   "two documents", "JSON");
     refused_header("{\"a\\u0000b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4,
                    "NUL in name", "NUL");
     refused_header("{\"\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4,

@@ -210,7 +210,7 @@ static int on_save(void *ctx, MbnNet *net, const MbnTrainPosition *pos) {
     return MBN_OK;
 }
 
-static int on_evaluated(void *ctx, int epoch, const MbnEvalStats *st) {
+static int on_evaluated(void *ctx, int epoch, int64_t global_step, const MbnEvalStats *st) {
     Run *t = ctx;
     double top1 = (double)st->top1 / (double)st->images;
     double top5 = (double)st->top5 / (double)st->images;
@@ -218,7 +218,7 @@ static int on_evaluated(void *ctx, int epoch, const MbnEvalStats *st) {
     if (!t->quiet)
         fprintf(stderr, "epoch: %d val top-1 %.2f%% top-5 %.2f%% loss %.4f (%lld images, %.1f s)\n",
                 epoch + 1, 100 * top1, 100 * top5, loss, (long long)st->images, st->seconds);
-    mbn_run_log_eval(&t->log, epoch, t->pos.global_step, loss, top1, top5);
+    mbn_run_log_eval(&t->log, epoch, global_step, loss, top1, top5);
     return MBN_OK;
 }
 
@@ -331,6 +331,8 @@ int mbn_train(const MbnTrainConfig *cfg, MbnComm *comm, MbnTrainResult *res) {
                           cfg->num_classes, cfg->data_dir, t.train_ds->num_classes);
         else
             rc = mbn_arch_build(&arch, cfg->alpha, cfg->resolution, k);
+        /* The eval pipeline of this data travels with the model (checkpoints, exports). */
+        if (rc == MBN_OK) mbn_preprocess_for_dataset(t.train_ds, &arch.preprocess);
     }
     if (rc == MBN_OK) {
         t.lr.steps_per_epoch = mbn_loader_batches_per_epoch(t.loaders[0]);

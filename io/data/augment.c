@@ -51,7 +51,11 @@ void mbn_aug_random_crop(int w, int h, MbnRng *rng, MbnCrop *crop) {
 }
 
 void mbn_aug_eval_window(int w, int h, int res, MbnWindow *win) {
-    int target = py_round(res / 0.875);
+    mbn_aug_eval_window_fraction(w, h, res, 0.875, win);
+}
+
+void mbn_aug_eval_window_fraction(int w, int h, int res, double crop_fraction, MbnWindow *win) {
+    int target = py_round(res / crop_fraction);
     /* torchvision Resize(int): short side -> target, long side int(target * long / short). */
     int rw, rh;
     if (w <= h) {
@@ -63,15 +67,23 @@ void mbn_aug_eval_window(int w, int h, int res, MbnWindow *win) {
     }
     if (rw < res) rw = res;
     if (rh < res) rh = res;
+    win->cx0 = win->cy0 = 0;
+    win->cx1 = w;
+    win->cy1 = h;
+    if (rw == res && rh == res) {
+        /* The whole image, resized (crop fraction 1 on a square image): the exact window, so
+         * this path gives the same bits as resizing the padded IDX/CIFAR image directly. */
+        win->x = win->y = 0;
+        win->w = w;
+        win->h = h;
+        return;
+    }
     int left = py_round((rw - res) / 2.0), top = py_round((rh - res) / 2.0);
     double sx = (double)w / rw, sy = (double)h / rh;
     win->x = left * sx;
     win->y = top * sy;
     win->w = res * sx;
     win->h = res * sy;
-    win->cx0 = win->cy0 = 0;
-    win->cx1 = w;
-    win->cy1 = h;
 }
 
 void mbn_aug_crop_window(const MbnCrop *crop, MbnWindow *win) {
@@ -122,6 +134,11 @@ static void row_pass(const uint8_t *src, const int *x0, const int *x1, const flo
  * that neighbouring output rows sharing a source row (upsampling) do not recompute it. */
 int mbn_aug_resample(const uint8_t *rgb, int w, int h, const MbnWindow *win, int res, bool flip,
                      float *out) {
+    return mbn_aug_resample_norm(rgb, w, h, win, res, flip, MEAN, STD, out);
+}
+
+int mbn_aug_resample_norm(const uint8_t *rgb, int w, int h, const MbnWindow *win, int res,
+                          bool flip, const float mean[3], const float std[3], float *out) {
     int *xi = malloc(sizeof(int) * 4 * (size_t)res);
     float *xf = malloc(sizeof(float) * (2 + 6) * (size_t)res);
     if (!xi || !xf) {
@@ -136,8 +153,8 @@ int mbn_aug_resample(const uint8_t *rgb, int w, int h, const MbnWindow *win, int
     axis_taps(win->y, win->h, win->cy0, win->cy1, h, res, y0, y1, fy);
     float scale[3], bias[3];
     for (int c = 0; c < 3; c++) {
-        scale[c] = 1.f / (255.f * STD[c]);
-        bias[c] = -MEAN[c] / STD[c];
+        scale[c] = 1.f / (255.f * std[c]);
+        bias[c] = -mean[c] / std[c];
     }
     for (int i = 0; i < res; i++) {
         /* The previous lower row is often this upper row: swap it in rather than recompute. */

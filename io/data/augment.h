@@ -43,12 +43,18 @@ typedef struct {
 void mbn_aug_random_crop(int w, int h, MbnRng *rng, MbnCrop *crop);
 /* The window of Resize(round(res/0.875)) + CenterCrop(res) on a w x h image. */
 void mbn_aug_eval_window(int w, int h, int res, MbnWindow *win);
+/* The same for Resize(round(res / crop_fraction)) + CenterCrop(res); when that covers the whole
+ * image (crop_fraction 1 on a square image) the window is exactly the image. */
+void mbn_aug_eval_window_fraction(int w, int h, int res, double crop_fraction, MbnWindow *win);
 /* The window that crops `crop` and resizes it to res. */
 void mbn_aug_crop_window(const MbnCrop *crop, MbnWindow *win);
 /* Bilinear resampling of an RGB8 image (w x h) through win to res x res, optional horizontal flip,
  * normalised into out (res*res*3 floats). MBN_EFAIL only when out of memory. */
 int mbn_aug_resample(const uint8_t *rgb, int w, int h, const MbnWindow *win, int res, bool flip,
                      float *out);
+/* The same with another per-channel mean and std (of pixel / 255). */
+int mbn_aug_resample_norm(const uint8_t *rgb, int w, int h, const MbnWindow *win, int res,
+                          bool flip, const float mean[3], const float std[3], float *out);
 
 /* Decode an encoded image (JPEG/PNG bytes; `name` for messages) and pre-process it for train
  * (rng required) or eval. DCT scaling is chosen from the crop before decoding. */

@@ -136,5 +136,9 @@ static int cifar_open(MbnDataset *ds) {
     return read_class_names(ds, base);
 }
 
-const MbnDataReader mbn_reader_cifar10 = {"cifar10", cifar_detect, cifar_open,
-                                          mbn_sample_in_memory};
+const MbnDataReader mbn_reader_cifar10 = {"cifar10",
+                                          cifar_detect,
+                                          cifar_open,
+                                          mbn_sample_in_memory,
+                                          mbn_sample_in_memory_recorded,
+                                          mbn_pipeline_in_memory};

@@ -55,9 +55,25 @@ int mbn_sample_in_memory(const MbnDataset *ds, int64_t idx, int res, bool train,
                              res, out);
 }
 
+int mbn_sample_in_memory_recorded(const MbnDataset *ds, int64_t idx, const MbnPreprocess *p,
+                                  int res, float *out) {
+    size_t bytes = (size_t)ds->width * ds->height * ds->channels;
+    return mbn_preprocess_pixels(p, ds->pixels + bytes * (size_t)idx, ds->width, ds->height,
+                                 ds->channels, res, out);
+}
+
+void mbn_pipeline_in_memory(const MbnDataset *ds, MbnPreprocess *p) {
+    mbn_preprocess_small(p, ds->channels == 1);
+}
+
 int mbn_dataset_sample(const MbnDataset *ds, int64_t idx, int res, bool train, MbnRng *rng,
                        float *out) {
     return ds->format->sample(ds, idx, res, train, rng, out);
+}
+
+int mbn_dataset_sample_recorded(const MbnDataset *ds, int64_t idx, const MbnPreprocess *p, int res,
+                                float *out) {
+    return ds->format->sample_recorded(ds, idx, p, res, out);
 }
 
 static int detect_and_read(MbnDataset *ds) {

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "base/rng.h"
+#include "io/data/preprocess.h"
 
 typedef enum { MBN_SPLIT_TRAIN, MBN_SPLIT_VAL } MbnSplit;
 
@@ -45,5 +46,8 @@ int mbn_dataset_from_files(const char *const *paths, int n, int num_classes, Mbn
  * augmentation from rng when train); MBN_EFAIL naming the file when it is unusable. */
 int mbn_dataset_sample(const MbnDataset *ds, int64_t idx, int res, bool train, MbnRng *rng,
                        float *out);
+/* The same for evaluation through a model's preprocessing record p (io/data/preprocess.h). */
+int mbn_dataset_sample_recorded(const MbnDataset *ds, int64_t idx, const MbnPreprocess *p, int res,
+                                float *out);
 
 #endif

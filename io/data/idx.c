@@ -146,4 +146,9 @@ static int idx_open(MbnDataset *ds) {
     return MBN_OK;
 }
 
-const MbnDataReader mbn_reader_idx = {"idx", idx_detect, idx_open, mbn_sample_in_memory};
+const MbnDataReader mbn_reader_idx = {"idx",
+                                      idx_detect,
+                                      idx_open,
+                                      mbn_sample_in_memory,
+                                      mbn_sample_in_memory_recorded,
+                                      mbn_pipeline_in_memory};

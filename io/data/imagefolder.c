@@ -133,6 +133,17 @@ static int imagefolder_sample(const MbnDataset *ds, int64_t idx, int res, bool t
     return mbn_augment_file(ds->paths[idx], res, train, rng, out);
 }
 
+static int imagefolder_sample_recorded(const MbnDataset *ds, int64_t idx, const MbnPreprocess *p,
+                                       int res, float *out) {
+    return mbn_preprocess_file(p, ds->paths[idx], res, out);
+}
+
+/* Photos: the ImageNet eval pipeline (resize the shorter side to res / 0.875, centre crop). */
+static void imagefolder_pipeline(const MbnDataset *ds, MbnPreprocess *p) {
+    (void)ds;
+    mbn_preprocess_imagenet(p);
+}
+
 static int imagefolder_open(MbnDataset *ds) {
     char train[1100], split_dir[1100];
     MBN_TRY(mbn_path_join(train, sizeof train, ds->root, "train"));
@@ -164,5 +175,6 @@ static int imagefolder_open(MbnDataset *ds) {
     return rc;
 }
 
-const MbnDataReader mbn_reader_imagefolder = {"imagefolder", imagefolder_detect, imagefolder_open,
-                                              imagefolder_sample};
+const MbnDataReader mbn_reader_imagefolder = {
+    "imagefolder",      imagefolder_detect,          imagefolder_open,
+    imagefolder_sample, imagefolder_sample_recorded, imagefolder_pipeline};

@@ -54,6 +54,7 @@ struct MbnLoader {
     atomic_uchar *bad; /* per dataset sample: 1 once found unreadable (warned and counted once) */
     atomic_llong skipped;
     double wait_s;
+    const MbnPreprocess *preprocess; /* eval: the model's record, or NULL */
 };
 
 static double now_s(void) {
@@ -66,10 +67,18 @@ static double now_s(void) {
 static bool load_sample(MbnLoader *ld, int64_t idx, float *out) {
     const MbnDataset *ds = ld->ds;
     if (atomic_load(&ld->bad[idx])) return false;
-    /* The augmentation stream depends on (seed, epoch, sample) only: thread-count independent. */
-    MbnRng rng;
-    mbn_rng_seed(&rng, mbn_rng_key(ld->cfg.seed, (uint64_t)ld->epoch, (uint64_t)idx));
-    int rc = mbn_dataset_sample(ds, idx, ld->cfg.resolution, ld->cfg.train, &rng, out);
+    int rc;
+    const MbnPreprocess *pre = ld->cfg.train ? NULL : ld->preprocess;
+    if (pre) {
+        /* Evaluation with the model's record: the same pipeline whatever the format. */
+        rc = mbn_dataset_sample_recorded(ds, idx, pre, ld->cfg.resolution, out);
+    } else {
+        /* The augmentation stream depends on (seed, epoch, sample) only: thread-count
+         * independent. */
+        MbnRng rng;
+        mbn_rng_seed(&rng, mbn_rng_key(ld->cfg.seed, (uint64_t)ld->epoch, (uint64_t)idx));
+        rc = mbn_dataset_sample(ds, idx, ld->cfg.resolution, ld->cfg.train, &rng, out);
+    }
     if (rc == MBN_OK) return true;
     if (atomic_exchange(&ld->bad[idx], 1) == 0) {
         atomic_fetch_add(&ld->skipped, 1);
@@ -227,6 +236,12 @@ static void make_order(MbnLoader *ld) {
     }
     for (int64_t i = 0; i < ld->per_rank; i++)
         ld->order[i] = ld->order[i * ld->cfg.world + ld->cfg.rank];
+}
+
+void mbn_loader_set_preprocess(MbnLoader *ld, const MbnPreprocess *p) {
+    pthread_mutex_lock(&ld->mu); /* workers read it only while an epoch is active */
+    ld->preprocess = p;
+    pthread_mutex_unlock(&ld->mu);
 }
 
 int mbn_loader_start_epoch(MbnLoader *ld, int epoch, int64_t skip_batches) {

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "io/data/dataset.h"
+#include "io/data/preprocess.h"
 
 typedef struct {
     int batch_size;
@@ -55,6 +56,11 @@ typedef struct {
 typedef struct MbnLoader MbnLoader;
 
 int mbn_loader_create(const MbnDataset *ds, const MbnLoaderConfig *cfg, MbnLoader **out);
+/* Evaluation loaders: apply the model's preprocessing record (io/data/preprocess.h) to every
+ * kind of data alike; *p must outlive the loader. Without it (NULL, the default) each kind gets
+ * its defaults (IDX/CIFAR padded to 32 and resized, photos the ImageNet eval pipeline), as for
+ * models without a record. Call before mbn_loader_start_epoch; ignored in training mode. */
+void mbn_loader_set_preprocess(MbnLoader *ld, const MbnPreprocess *p);
 /* Starts (or restarts) an epoch: a new shuffle from (seed, epoch). `skip_batches` batches are
  * skipped without decoding, for exact resume mid-epoch. */
 int mbn_loader_start_epoch(MbnLoader *ld, int epoch, int64_t skip_batches);

@@ -1,14 +1,21 @@
 #include "io/formats/safetensors.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "base/error.h"
 #include "io/formats/atomic_file.h"
 #include "io/util/file_read.h"
-#include "io/formats/json_parse.h"
+
+/* Offsets and dimensions are exact 64-bit integers (doubles lose integers above 2^53). */
+_Static_assert(sizeof(json_int_t) == 8, "jansson must be built with 64-bit integers");
+/* Root object -> tensor entry -> shape/data_offsets array -> number: deeper is not safetensors. */
+#define MAX_HEADER_DEPTH 4
 
 /* The whole file is read at once; a weights file larger than this is not a MobileNet. */
 #define MAX_FILE_BYTES ((uint64_t)16 << 30)
@@ -28,7 +35,7 @@ static const struct {
               {"I64", DT_I64, 8}};
 
 typedef struct {
-    const char *name; /* points into the parsed JSON */
+    const char *name; /* points into the parsed JSON (jansson keys) */
     Dtype dt;
     int elem;
     int ndim;
@@ -83,48 +90,54 @@ static int entry_cmp(const void *a, const void *b) {
 }
 
 /* Fills e from one header member, validating types, rank, dims and the byte range size. */
-static int parse_entry(const char *label, const char *name, const MbnJsonv *v, Entry *e) {
-    if (v->type != MBN_JSONV_OBJECT)
+static int parse_entry(const char *label, const char *name, const json_t *v, Entry *e) {
+    if (!json_is_object(v))
         return mbn_fail(MBN_EFAIL, "%s: tensor %s: header entry is not an object", label, name);
-    const MbnJsonv *dt = mbn_jsonv_get(v, "dtype"), *sh = mbn_jsonv_get(v, "shape"),
-                   *off = mbn_jsonv_get(v, "data_offsets");
-    if (!dt || !sh || !off || v->count != 3)
+    const json_t *dt = json_object_get(v, "dtype"), *sh = json_object_get(v, "shape"),
+                 *off = json_object_get(v, "data_offsets");
+    if (!dt || !sh || !off || json_object_size(v) != 3)
         return mbn_fail(MBN_EFAIL,
                         "%s: tensor %s: header entry needs exactly dtype, shape, data_offsets",
                         label, name);
-    if (dt->type != MBN_JSONV_STRING)
+    if (!json_is_string(dt))
         return mbn_fail(MBN_EFAIL, "%s: tensor %s: dtype is not a string", label, name);
     int found = -1;
     for (int k = 0; k < (int)(sizeof dtypes / sizeof dtypes[0]); k++)
-        if (strcmp(dt->str, dtypes[k].name) == 0) found = k;
+        if (strcmp(json_string_value(dt), dtypes[k].name) == 0) found = k;
     if (found < 0)
-        return mbn_fail(MBN_EFAIL, "%s: tensor %s: unsupported dtype %.16s", label, name, dt->str);
+        return mbn_fail(MBN_EFAIL, "%s: tensor %s: unsupported dtype %.16s", label, name,
+                        json_string_value(dt));
     e->dt = dtypes[found].dt;
     e->elem = dtypes[found].size;
-    if (sh->type != MBN_JSONV_ARRAY)
+    if (!json_is_array(sh))
         return mbn_fail(MBN_EFAIL, "%s: tensor %s: shape is not an array", label, name);
-    if (sh->count > MBN_TENSOR_MAX_DIMS)
-        return mbn_fail(MBN_EFAIL, "%s: tensor %s: rank %d is more than %d", label, name, sh->count,
-                        MBN_TENSOR_MAX_DIMS);
-    e->ndim = sh->count;
+    if (json_array_size(sh) > MBN_TENSOR_MAX_DIMS)
+        return mbn_fail(MBN_EFAIL, "%s: tensor %s: rank %zu is more than %d", label, name,
+                        json_array_size(sh), MBN_TENSOR_MAX_DIMS);
+    e->ndim = (int)json_array_size(sh);
     uint64_t numel = 1;
-    for (int d = 0; d < sh->count; d++) {
-        const MbnJsonv *x = &sh->items[d];
-        if (x->type != MBN_JSONV_NUMBER || !x->is_int || x->i < 0 || x->i > MAX_DIM)
+    for (int d = 0; d < e->ndim; d++) {
+        const json_t *x = json_array_get(sh, (size_t)d);
+        json_int_t i = json_is_integer(x) ? json_integer_value(x) : -1;
+        if (i < 0 || i > MAX_DIM)
             return mbn_fail(MBN_EFAIL, "%s: tensor %s: bad shape dimension %d", label, name, d);
-        e->shape[d] = x->i;
+        e->shape[d] = (int64_t)i;
         /* numel <= 2^40 before multiplying by <= 2^40 would overflow; check first. */
-        if (x->i && numel > MAX_DIM / (uint64_t)x->i)
+        if (i && numel > MAX_DIM / (uint64_t)i)
             return mbn_fail(MBN_EFAIL, "%s: tensor %s: shape too large", label, name);
-        numel *= (uint64_t)x->i;
+        numel *= (uint64_t)i;
     }
-    if (off->type != MBN_JSONV_ARRAY || off->count != 2)
+    if (!json_is_array(off) || json_array_size(off) != 2)
         return mbn_fail(MBN_EFAIL, "%s: tensor %s: data_offsets is not [begin, end]", label, name);
-    for (int k = 0; k < 2; k++)
-        if (off->items[k].type != MBN_JSONV_NUMBER || !off->items[k].is_int || off->items[k].i < 0)
+    json_int_t bounds[2];
+    for (int k = 0; k < 2; k++) {
+        const json_t *x = json_array_get(off, (size_t)k);
+        bounds[k] = json_is_integer(x) ? json_integer_value(x) : -1;
+        if (bounds[k] < 0)
             return mbn_fail(MBN_EFAIL, "%s: tensor %s: bad data_offsets", label, name);
-    e->begin = (uint64_t)off->items[0].i;
-    e->end = (uint64_t)off->items[1].i;
+    }
+    e->begin = (uint64_t)bounds[0];
+    e->end = (uint64_t)bounds[1];
     if (e->end < e->begin)
         return mbn_fail(MBN_EFAIL, "%s: tensor %s: data_offsets end before begin", label, name);
     if (e->end - e->begin != numel * (uint64_t)e->elem)
@@ -169,38 +182,42 @@ static bool ends_with(const char *s, const char *suffix) {
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static int validate_metadata(const char *label, const MbnJsonv *v) {
-    if (v->type != MBN_JSONV_OBJECT)
-        return mbn_fail(MBN_EFAIL, "%s: __metadata__ is not an object", label);
-    for (int k = 0; k < v->count; k++)
-        if (v->items[k].type != MBN_JSONV_STRING)
-            return mbn_fail(MBN_EFAIL, "%s: __metadata__ values must be strings", label);
+static int validate_metadata(const char *label, const json_t *v) {
+    if (!json_is_object(v)) return mbn_fail(MBN_EFAIL, "%s: __metadata__ is not an object", label);
+    const char *key;
+    const json_t *value;
+    json_object_foreach((json_t *)v, key, value) if (!json_is_string(value)) return mbn_fail(
+        MBN_EFAIL, "%s: __metadata__ values must be strings", label);
     return MBN_OK;
 }
 
 /* Checks every entry, then the byte ranges as the reference implementation does: sorted by
  * offset they must tile the data section exactly (no gaps, no overlap, nothing left over). */
-static int collect(const char *label, const MbnJsonv *root, uint64_t data_len, Entry **out,
+static int collect(const char *label, const json_t *root, uint64_t data_len, Entry **out,
                    int *n_out) {
-    Entry *es = calloc(root->count ? (size_t)root->count : 1, sizeof *es);
+    size_t members = json_object_size(root);
+    Entry *es = calloc(members ? members : 1, sizeof *es);
     if (!es) return mbn_fail(MBN_EFAIL, "%s: out of host memory", label);
     int n = 0;
-    for (int k = 0; k < root->count; k++) {
-        const char *name = root->keys[k];
+    const char *name;
+    const json_t *value;
+    json_object_foreach((json_t *)root, name, value) {
         if (strcmp(name, "__metadata__") == 0) {
-            if (validate_metadata(label, &root->items[k])) goto fail;
+            if (validate_metadata(label, value)) goto fail;
             continue;
         }
-        if (root->key_lens[k] != strlen(name) || root->key_lens[k] == 0) {
+        /* jansson refuses \u0000 in strings and keys (no JSON_ALLOW_NUL): strlen is the length. */
+        size_t len = strlen(name);
+        if (len == 0) {
             mbn_fail(MBN_EFAIL, "%s: empty or NUL in a tensor name", label);
             goto fail;
         }
-        if (root->key_lens[k] >= MBN_TENSOR_NAME_MAX) {
+        if (len >= MBN_TENSOR_NAME_MAX) {
             mbn_fail(MBN_EFAIL, "%s: tensor name longer than %d bytes: %.40s...", label,
                      MBN_TENSOR_NAME_MAX - 1, name);
             goto fail;
         }
-        if (parse_entry(label, name, &root->items[k], &es[n])) goto fail;
+        if (parse_entry(label, name, value, &es[n])) goto fail;
         n++;
     }
     qsort(es, (size_t)n, sizeof *es, entry_cmp);
@@ -233,22 +250,67 @@ fail:
     return MBN_EFAIL;
 }
 
-static int copy_metadata(const char *label, const MbnJsonv *root, MbnStMetadata *meta) {
-    const MbnJsonv *m = mbn_jsonv_get(root, "__metadata__");
-    if (!m || !m->count) return MBN_OK;
-    meta->items = calloc((size_t)m->count, sizeof *meta->items);
+static int copy_metadata(const char *label, const json_t *root, MbnStMetadata *meta) {
+    json_t *m = json_object_get(root, "__metadata__");
+    if (!m || !json_object_size(m)) return MBN_OK;
+    meta->items = calloc(json_object_size(m), sizeof *meta->items);
     if (!meta->items) return mbn_fail(MBN_EFAIL, "%s: out of host memory", label);
-    for (int k = 0; k < m->count; k++) {
-        /* Values were checked to be strings; a key or value with NUL would be cut, so skip. */
-        if (strlen(m->keys[k]) != m->key_lens[k] || strlen(m->items[k].str) != m->items[k].str_len)
-            continue;
+    const char *key;
+    json_t *value;
+    json_object_foreach(m, key, value) { /* values were checked to be strings, without NUL */
         MbnStMetaItem *it = &meta->items[meta->count];
-        it->key = strdup(m->keys[k]);
-        it->value = strdup(m->items[k].str);
+        it->key = strdup(key);
+        it->value = strdup(json_string_value(value));
         meta->count++;
         if (!it->key || !it->value) return mbn_fail(MBN_EFAIL, "%s: out of host memory", label);
     }
     return MBN_OK;
+}
+
+/* Nesting depth of a JSON value (a scalar is 1). */
+static int depth(const json_t *v) {
+    int deepest = 0;
+    if (json_is_object(v)) {
+        const char *key;
+        const json_t *x;
+        json_object_foreach((json_t *)v, key, x) {
+            int d = depth(x);
+            if (d > deepest) deepest = d;
+        }
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            int d = depth(json_array_get(v, i));
+            if (d > deepest) deepest = d;
+        }
+    }
+    return deepest + 1;
+}
+
+/* jansson's error as one line in mbn's words ("JSON: <what> at byte N"). */
+static int json_failure(const char *label, const json_error_t *err) {
+    const char *what = err->text;
+    switch (json_error_code(err)) {
+    case json_error_duplicate_key:
+        what = "duplicate key";
+        break;
+    case json_error_invalid_utf8:
+        what = "invalid UTF-8";
+        break;
+    case json_error_null_character:
+    case json_error_null_byte_in_key:
+        what = "NUL character (\\u0000) in a string";
+        break;
+    case json_error_numeric_overflow:
+        what = "number too large for a 64-bit integer";
+        break;
+    case json_error_out_of_memory:
+        what = "out of host memory";
+        break;
+    default:
+        break;
+    }
+    return mbn_fail(MBN_EFAIL, "%s: bad safetensors header: JSON: %s at byte %d", label, what,
+                    err->position);
 }
 
 void mbn_st_metadata_free(MbnStMetadata *meta) {
@@ -289,22 +351,27 @@ int mbn_safetensors_parse_ex(const unsigned char *buf, size_t len, const char *l
     const char *hdr = (const char *)buf + 8;
     if (hlen < 2 || hdr[0] != '{')
         return mbn_fail(MBN_EFAIL, "%s: safetensors header does not start with '{'", label);
-    /* Each tensor takes > 40 header bytes, so this bounds the parse tree on hostile input. */
-    MbnJsonParseOptions opts = {
-        .max_depth = 4, .max_values = (int64_t)hlen / 2 + 16, .reject_duplicate_keys = true};
-    MbnJsonv root;
-    if (mbn_jsonv_parse(hdr, (size_t)hlen, &opts, &root))
-        return mbn_fail_context(MBN_EFAIL, "%s: bad safetensors header", label);
-    if (root.type != MBN_JSONV_OBJECT) {
-        mbn_jsonv_free(&root);
+    /* The header is parsed within its length (not NUL-terminated: data follows), strictly:
+     * duplicate keys refused, nothing but whitespace after the object, valid UTF-8, no \u0000.
+     * Its size is capped above, which bounds the memory the tree takes. */
+    json_error_t err;
+    json_t *root = json_loadb(hdr, (size_t)hlen, JSON_REJECT_DUPLICATES, &err);
+    if (!root) return json_failure(label, &err);
+    if (!json_is_object(root)) {
+        json_decref(root);
         return mbn_fail(MBN_EFAIL, "%s: safetensors header is not a JSON object", label);
+    }
+    if (depth(root) > MAX_HEADER_DEPTH) {
+        json_decref(root);
+        return mbn_fail(MBN_EFAIL, "%s: bad safetensors header: JSON nesting too deep (over %d)",
+                        label, MAX_HEADER_DEPTH);
     }
     const unsigned char *data = buf + 8 + hlen;
     uint64_t data_len = len - 8 - hlen;
     Entry *es = NULL;
     int n = 0;
-    if (collect(label, &root, data_len, &es, &n)) {
-        mbn_jsonv_free(&root);
+    if (collect(label, root, data_len, &es, &n)) {
+        json_decref(root);
         return MBN_EFAIL;
     }
     int rc = MBN_OK;
@@ -323,9 +390,9 @@ int mbn_safetensors_parse_ex(const unsigned char *buf, size_t len, const char *l
         }
         convert(e, data + e->begin, t->data, mbn_tensor_numel(t));
     }
-    if (rc == MBN_OK && meta) rc = copy_metadata(label, &root, meta);
+    if (rc == MBN_OK && meta) rc = copy_metadata(label, root, meta);
     free(es);
-    mbn_jsonv_free(&root);
+    json_decref(root);
     if (rc) {
         mbn_tensors_free(out);
         mbn_st_metadata_free(meta);

@@ -1,0 +1,96 @@
+#include "api/device_registry.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+
+struct MbnRegistryEntry {
+    cl_device_id id;
+    MbnDevice base; /* context, program, tuning: shared by every view */
+    int refs;
+    MbnRegistryEntry *next;
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static MbnRegistryEntry *registry;
+
+int mbn_registry_acquire(const char *sel, MbnDevice *view, MbnRegistryEntry **entry) {
+    *entry = NULL;
+    memset(view, 0, sizeof *view);
+    MbnDeviceInfo *all = NULL;
+    int count = 0, *idx = NULL, n = 0;
+    MBN_TRY(mbn_devices_list(&all, &count));
+    int rc = mbn_devices_select(sel, all, count, &idx, &n);
+    if (rc) {
+        free(all);
+        return rc;
+    }
+    MbnDeviceInfo info = all[idx[0]];
+    free(idx);
+    free(all);
+    /* Held across the first open of a device (kernel compilation can take seconds), so that two
+     * threads opening models on a new device build its program once. */
+    pthread_mutex_lock(&registry_lock);
+    MbnRegistryEntry *e = registry;
+    while (e && e->id != info.device)
+        e = e->next;
+    bool fresh = e == NULL;
+    if (fresh) {
+        e = calloc(1, sizeof *e);
+        if (!e) rc = mbn_fail(MBN_EFAIL, "out of host memory");
+        if (rc == MBN_OK) rc = mbn_device_open(&e->base, &info);
+        if (rc == MBN_OK) {
+            e->id = info.device;
+            e->next = registry;
+            registry = e;
+        } else {
+            free(e);
+            e = NULL;
+        }
+    }
+    if (rc == MBN_OK) rc = mbn_device_open_sibling(view, &e->base);
+    if (rc == MBN_OK) {
+        e->refs++;
+        *entry = e;
+    } else if (e && e->refs == 0) {
+        /* A device opened just now for this model and nothing else. */
+        MbnRegistryEntry **p = &registry;
+        while (*p != e)
+            p = &(*p)->next;
+        *p = e->next;
+        mbn_device_close(&e->base);
+        free(e);
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return rc;
+}
+
+void mbn_registry_release(MbnRegistryEntry *entry, MbnDevice *view) {
+    if (!entry) return;
+    pthread_mutex_lock(&registry_lock);
+    mbn_device_close(view);
+    if (--entry->refs == 0) {
+        MbnRegistryEntry **p = &registry;
+        while (*p && *p != entry)
+            p = &(*p)->next;
+        if (*p) *p = entry->next;
+        mbn_device_close(&entry->base);
+        free(entry);
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
+
+int mbn_registry_open_devices(void) {
+    pthread_mutex_lock(&registry_lock);
+    int n = 0;
+    for (MbnRegistryEntry *e = registry; e; e = e->next)
+        n++;
+    pthread_mutex_unlock(&registry_lock);
+    return n;
+}
+
+cl_context mbn_registry_context(const MbnRegistryEntry *entry) {
+    return entry ? entry->base.context : NULL;
+}

@@ -110,20 +110,30 @@ int mbn_tune_cache_save(const MbnDeviceInfo *info, MbnTuneCache *c) {
     if (mbn_tune_cache_path(info, path, sizeof path) != 0)
         return mbn_fail(MBN_EFAIL, "no cache folder (set MBN_CACHE_DIR, XDG_CACHE_HOME or HOME)");
     mbn_tune_cache_compute_id(c);
-    static char text[MAX_FILE];
-    char id[2048], body[MAX_FILE - 4096];
-    identity(info, id, sizeof id);
-    decisions(c, body, sizeof body, true);
-    int n = snprintf(text, sizeof text, "%s\n%sid %s\n%s", MAGIC, id, c->id, body);
-    if (n < 0 || (size_t)n + 32 >= sizeof text)
-        return mbn_fail(MBN_EFAIL, "%s: tuning record too long", path);
-    n += snprintf(text + n, sizeof text - (size_t)n, "checksum %08lx\n",
-                  crc32(0L, (const Bytef *)text, (uInt)n));
-    MbnAtomicFile a;
-    MBN_TRY(mbn_atomic_open(&a, path));
-    int rc = mbn_atomic_write(&a, text, (size_t)n);
-    if (rc == MBN_OK) rc = mbn_atomic_commit(&a);
-    if (rc != MBN_OK) mbn_atomic_abort(&a);
+    size_t cap = MAX_FILE, body_cap = MAX_FILE - 4096;
+    char *text = malloc(cap), *body = malloc(body_cap), id[2048];
+    int rc = text && body ? MBN_OK : mbn_fail(MBN_EFAIL, "out of host memory");
+    int n = 0;
+    if (rc == MBN_OK) {
+        identity(info, id, sizeof id);
+        decisions(c, body, body_cap, true);
+        n = snprintf(text, cap, "%s\n%sid %s\n%s", MAGIC, id, c->id, body);
+        if (n < 0 || (size_t)n + 32 >= cap)
+            rc = mbn_fail(MBN_EFAIL, "%s: tuning record too long", path);
+    }
+    if (rc == MBN_OK) {
+        n += snprintf(text + n, cap - (size_t)n, "checksum %08lx\n",
+                      crc32(0L, (const Bytef *)text, (uInt)n));
+        MbnAtomicFile a;
+        rc = mbn_atomic_open(&a, path);
+        if (rc == MBN_OK) {
+            rc = mbn_atomic_write(&a, text, (size_t)n);
+            if (rc == MBN_OK) rc = mbn_atomic_commit(&a);
+            if (rc != MBN_OK) mbn_atomic_abort(&a);
+        }
+    }
+    free(text);
+    free(body);
     return rc;
 }
 
@@ -194,7 +204,7 @@ static bool parse_body(char *body, MbnTuneCache *c) {
 }
 
 static void warn_once(const char *path, const char *why) {
-    static char warned[4096];
+    static _Thread_local char warned[4096];
     if (strcmp(warned, path) == 0) return;
     snprintf(warned, sizeof warned, "%s", path);
     mbn_warn("ignoring tuning cache %s (%s); running untuned (run `mbn tune` again)", path, why);
@@ -206,9 +216,11 @@ int mbn_tune_cache_load(const MbnDeviceInfo *info, MbnTuneCache *c) {
     if (mbn_tune_cache_path(info, path, sizeof path) != 0) return 0;
     FILE *f = fopen(path, "rb");
     if (!f) return 0;
-    static char text[MAX_FILE + 1];
-    size_t n = fread(text, 1, MAX_FILE + 1, f);
+    /* Heap, not static: the library opens devices from several threads. */
+    char *text = malloc(MAX_FILE + 1), reason[600];
+    size_t n = text ? fread(text, 1, MAX_FILE + 1, f) : 0;
     fclose(f);
+    if (!text) return 0;
     const char *why = NULL;
     char *sum = NULL;
     if (n == 0 || n > MAX_FILE) why = n ? "too large" : "empty";
@@ -265,14 +277,14 @@ int mbn_tune_cache_load(const MbnDeviceInfo *info, MbnTuneCache *c) {
                 rc = mbn_variants_override(&set, info, &ov[i]);
         }
         if (rc != MBN_OK) {
-            static char reason[600];
             snprintf(reason, sizeof reason, "rejected: %s", mbn_last_error());
             mbn_clear_error();
             why = reason;
         }
     }
+    if (why) warn_once(path, why);
+    free(text);
     if (why) {
-        warn_once(path, why);
         memset(c, 0, sizeof *c);
         return -1;
     }

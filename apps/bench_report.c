@@ -243,10 +243,11 @@ static void page(FILE *f, const MbnBenchResult *r, int n) {
     if (gmtime_r(&now, &tm)) strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
     fprintf(f, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n"
                "<head>\n<meta charset=\"utf-8\"/>\n");
-    fprintf(f, "<title>mbn bench: MobileNet V1 %.2g-%d</title>\n<style>\n%s</style>\n</head>\n",
-            (double)a->alpha, a->resolution, style);
-    fprintf(f, "<body>\n<h1>mbn bench: MobileNet V1 %.2g-%d, %d classes</h1>\n", (double)a->alpha,
-            a->resolution, a->num_classes);
+    char label[32];
+    mbn_arch_label(a, label, sizeof label);
+    fprintf(f, "<title>mbn bench: MobileNet V1 %s</title>\n<style>\n%s</style>\n</head>\n", label,
+            style);
+    fprintf(f, "<body>\n<h1>mbn bench: MobileNet V1 %s, %d classes</h1>\n", label, a->num_classes);
     fprintf(f,
             "<p class=\"note\">%s. Random inputs; times are per step (one batch), per-layer "
             "times from OpenCL profiling events. GFLOP/s counts 2 flops per multiply-accumulate "

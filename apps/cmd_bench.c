@@ -329,9 +329,12 @@ int cmd_bench(int argc, char **argv) {
     BenchResult *res = calloc((size_t)n_sel, sizeof *res);
     if (!res) rc = mbn_fail(MBN_EFAIL, "out of host memory");
     for (int i = 0; rc == MBN_OK && i < n_sel; i++) {
-        if (!c.json)
-            fprintf(stderr, "mbn: benchmarking %s on %s (%s %.2g-%d, batch %d)...\n", mode,
-                    all[sel[i]].name, "MobileNet V1", (double)arch.alpha, arch.resolution, batch);
+        if (!c.json) {
+            char label[32];
+            mbn_arch_label(&arch, label, sizeof label);
+            fprintf(stderr, "mbn: benchmarking %s on %s (MobileNet V1 %s, batch %d)...\n", mode,
+                    all[sel[i]].name, label, batch);
+        }
         rc = bench_device(&all[sel[i]], &arch, &o, &res[i]);
     }
     if (rc == MBN_OK && report) rc = mbn_bench_write_html(report, res, n_sel);

@@ -198,9 +198,10 @@ int cmd_tune(int argc, char **argv) {
     cfg.progress_ctx = &pc;
     for (int i = 0; rc == MBN_OK && i < n_sel; i++) {
         cfg.info = &all[sel[i]];
-        fprintf(stderr, "mbn: tuning %s on %s (MobileNet V1 %g-%d, batch %d), budget %g min...\n",
-                mode, cfg.info->name, (double)cfg.arch.alpha, cfg.arch.resolution, batch,
-                (double)minutes);
+        char label[32];
+        mbn_arch_label(&cfg.arch, label, sizeof label);
+        fprintf(stderr, "mbn: tuning %s on %s (MobileNet V1 %s, batch %d), budget %g min...\n",
+                mode, cfg.info->name, label, batch, (double)minutes);
         rc = mbn_tune_run(&cfg, &reps[i]);
         if (pc.tty) fputs("\r\033[K", stderr);
         if (rc) mbn_fail_context(rc, "tuning device %s", cfg.info->name);

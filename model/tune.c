@@ -430,8 +430,10 @@ static void fill_cache(const Tuner *t, MbnTuneCache *c) {
             snprintf(o->param[k], sizeof o->param[k], "%s", t->best_plan.row[op]->params[k].name);
             o->value[k] = t->best_plan.value[op][k];
         }
-        snprintf(o->workload, sizeof o->workload, "%s %g-%d batch %d",
-                 t->cfg->train ? "train" : "infer", (double)a->alpha, a->resolution, t->cfg->batch);
+        char label[32];
+        mbn_arch_label(a, label, sizeof label);
+        snprintf(o->workload, sizeof o->workload, "%s %s batch %d",
+                 t->cfg->train ? "train" : "infer", label, t->cfg->batch);
     }
     c->n_clblast = t->n_clblast;
     memcpy(c->clblast, t->clblast, sizeof t->clblast);

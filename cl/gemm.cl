@@ -58,9 +58,25 @@ static inline float16 epilogue16(float16 v, __global const float *bias, int n, i
  * updates. Every form sums each output over k in order: the same bits. */
 static void tile_full(__global const float *A, int lda, int a_trans, __global const float *Bt,
                       int ldb, __global float *C, int ldc, __global const float *bias,
-                      int relu6, int m0, int n0, int M, int K) {
+                      int relu6, int m0, int n0, int M, int K, int first, int last) {
     float16 c00 = 0.0f, c01 = 0.0f, c10 = 0.0f, c11 = 0.0f, c20 = 0.0f, c21 = 0.0f;
     float16 c30 = 0.0f, c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f;
+    /* A later block of k continues the sums the earlier blocks stored in C (floats stored and
+     * reloaded exactly: the same bits as one pass). */
+    if (!first) {
+#define LOAD_ROW(i, x0, x1)                                                                       \
+    if (m0 + i < M) {                                                                             \
+        x0 = vload16(0, C + (size_t)(m0 + i) * ldc + n0);                                         \
+        x1 = vload16(0, C + (size_t)(m0 + i) * ldc + n0 + 16);                                    \
+    }
+        LOAD_ROW(0, c00, c01)
+        LOAD_ROW(1, c10, c11)
+        LOAD_ROW(2, c20, c21)
+        LOAD_ROW(3, c30, c31)
+        LOAD_ROW(4, c40, c41)
+        LOAD_ROW(5, c50, c51)
+#undef LOAD_ROW
+    }
     __global const float *Bp = Bt;
     int k = 0;
     if (!a_trans && m0 + GEMM_TM <= M) {
@@ -96,10 +112,11 @@ static void tile_full(__global const float *A, int lda, int a_trans, __global co
             Ak += ks;
         }
     }
+    int ep = last ? relu6 : 0; /* the epilogue once the sums are complete */
 #define STORE_ROW(i, x0, x1)                                                                      \
     if (m0 + i < M) {                                                                             \
-        vstore16(epilogue16(x0, bias, n0, relu6), 0, C + (size_t)(m0 + i) * ldc + n0);           \
-        vstore16(epilogue16(x1, bias, n0 + 16, relu6), 0, C + (size_t)(m0 + i) * ldc + n0 + 16); \
+        vstore16(epilogue16(x0, bias, n0, ep), 0, C + (size_t)(m0 + i) * ldc + n0);              \
+        vstore16(epilogue16(x1, bias, n0 + 16, ep), 0, C + (size_t)(m0 + i) * ldc + n0 + 16);    \
     }
     STORE_ROW(0, c00, c01)
     STORE_ROW(1, c10, c11)
@@ -214,7 +231,7 @@ __kernel void gemm_tiled(__global const float *A, int a_off, int lda, int a_tran
                          __global const float *B, int b_off, int ldb, __global float *C, int c_off,
                          int ldc, __global const float *bias, int bias_off, int relu6, int M,
                          int N, int K, int tiles, int k_chunk, int c_chunk, int ctiles,
-                         int b_packed) {
+                         int b_packed, int kc) {
     int nb = get_global_id(0) * ctiles * GEMM_TN;
     int t0 = get_global_id(1) * tiles;
     int p = get_global_id(2);
@@ -225,17 +242,25 @@ __kernel void gemm_tiled(__global const float *A, int a_off, int lda, int a_tran
     int Kfull = K;
     K = min(k_chunk, K - p * k_chunk);
     bias += bias_off;
-    for (int t = t0; t < t0 + tiles; t++) {
-        int m0 = t * GEMM_TM;
-        if (m0 >= M) return;
-        for (int j = 0; j < ctiles; j++) {
-            int n0 = nb + j * GEMM_TN, ldbt;
-            if (n0 >= N) break;
-            __global const float *Bt = b_tile(B, ldb, b_packed, n0, N, Kfull, &ldbt);
-            if (n0 + GEMM_TN <= N)
-                tile_full(A, lda, a_trans, Bt, ldbt, C, ldc, bias, relu6, m0, n0, M, K);
-            else
-                tile_edge(A, lda, a_trans, Bt, ldbt, C, ldc, bias, relu6, m0, n0, M, N, K);
+    if (kc <= 0) kc = K;
+    size_t a_kstride = a_trans ? (size_t)lda : 1;
+    int t1 = min(t0 + tiles, (M + GEMM_TM - 1) / GEMM_TM);
+    for (int j = 0; j < ctiles; j++) {
+        int n0 = nb + j * GEMM_TN, ldbt;
+        if (n0 >= N) break;
+        __global const float *Bt = b_tile(B, ldb, b_packed, n0, N, Kfull, &ldbt);
+        if (n0 + GEMM_TN > N) {
+            for (int t = t0; t < t1; t++)
+                tile_edge(A, lda, a_trans, Bt, ldbt, C, ldc, bias, relu6, t * GEMM_TM, n0, M, N, K);
+            continue;
+        }
+        /* Blocks of kc values of k: the block of B (kc x 32 floats) stays in L1 while the run's
+         * row tiles go by, instead of streaming the whole K x 32 panel from L2 for every tile. */
+        for (int k0 = 0; k0 < K; k0 += kc) {
+            int kl = min(kc, K - k0);
+            for (int t = t0; t < t1; t++)
+                tile_full(A + (size_t)k0 * a_kstride, lda, a_trans, Bt + (size_t)k0 * ldbt, ldbt,
+                          C, ldc, bias, relu6, t * GEMM_TM, n0, M, kl, k0 == 0, k0 + kl == K);
         }
     }
 }

@@ -71,7 +71,8 @@ static const MbnVariant table[] = {
      .n_params = 2,
      .params = {CHUNKING}},
     /* PANEL_FLOATS: B panels (K x TN floats each) a work-item keeps hot, about 256 KiB of L2;
-     * RUN: the work-item count the row-tile runs are sized for. */
+     * RUN: the work-item count the row-tile runs are sized for; KC: k values per block, so the
+     * block of B (KC x TN floats, 16 KiB at 128) stays in L1 across a run of row tiles. */
     {.op = MBN_OP_GEMM,
      .family = MBN_FAMILY_CPU,
      .name = "gemm.cpu_tiled",
@@ -79,10 +80,11 @@ static const MbnVariant table[] = {
      .kernels = "gemm_tiled",
      .auto_types = CPUS,
      .channel_multiple = 1,
-     .n_params = 4,
+     .n_params = 5,
      .params = {CPU_TILE,
                 {"PANEL_FLOATS", 65536, false, {16384, 32768, 65536, 131072, 262144}},
-                {"RUN", 256, false, {64, 128, 256, 512, 1024}}}},
+                {"RUN", 256, false, {64, 128, 256, 512, 1024}},
+                {"KC", 128, false, {64, 128, 256, 512, 4096}}}},
     /* KC_MIN: rows of K per split-K chunk at least (the chunk count is also capped by the
      * scratch); TRANSPOSE: transpose dy into the caller's workspace first (8x8 blocks) so the
      * GEMM streams contiguous rows. */

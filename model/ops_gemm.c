@@ -35,7 +35,7 @@ static int gemm_cpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf a, size_t ld
     return MBN_LAUNCH(d, MBN_K_gemm_tiled, 3, g, l, MEM(a), OFF(a), I(lda), I(a_trans), MEM(b),
                       OFF(b), I(ldb), MEM(c), OFF(c), I(ldc), KMEM(bm), OFF(bias),
                       I(bias.mem ? ep : MBN_EP_NONE), I(M), I(N), I(K), I(tiles), I(K), I(0),
-                      I(ctiles), I(b_packed));
+                      I(ctiles), I(b_packed), I(mbn_vparam_or(v, "KC", 0)));
 }
 
 /* Split-K chunk count for the tiled weight gradient: KC_MIN rows of K a chunk at least, and
@@ -75,7 +75,8 @@ static int wgrad_cpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf x, MbnBuf d
     MbnBuf out = P > 1 ? scratch : dw;
     MBN_TRY(MBN_LAUNCH(d, MBN_K_gemm_tiled, 3, g, l, MEM(a), OFF(a), I(lda), I(a_trans), MEM(x),
                        OFF(x), I(Cin), MEM(out), OFF(out), I(Cin), MEM(dw), I(0), I(0), I(Cout),
-                       I(Cin), I(M), I(row_tiles), I(kc), I(n_out), I(1), I(0)));
+                       I(Cin), I(M), I(row_tiles), I(kc), I(n_out), I(1), I(0),
+                       I(mbn_vparam_or(v, "KC", 0))));
     if (P == 1) return MBN_OK;
     size_t g2[1] = {n_out};
     return MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g2, NULL, MEM(scratch), I(P), I(n_out),

@@ -126,6 +126,7 @@ int main(void) {
     one_shape(20000, 27, 8);  /* the stem weight gradient at 0.25: 16 + 8 + 3 columns */
     one_shape(4000, 64, 64);  /* workspace weight gradient, split K */
     one_shape(48, 40, 16);    /* workspace weight gradient, one chunk */
+    one_shape(61, 300, 40);   /* forward K in blocks of KC (128, 128, 44), ragged rows and columns */
     mbn_device_close(&dev);
     return t_summary("test_ops_gemm_paths");
 }

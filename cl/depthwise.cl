@@ -125,6 +125,61 @@ __kernel void dw_conv3x3_fwd_row8(__global const float *x, int x_off, __global c
     }
 }
 
+/* The same for 16 channels per work-item (C % 16 == 0; one AVX-512 register per vector), with
+ * the taps that fall in the padding handled outside the inner loop: a missing input row gets
+ * zero weights (fma(x, 0, acc) leaves acc unchanged: the same bits as skipping the tap) and
+ * reads a valid row instead; only the first and last output columns check their columns. The
+ * sum runs over the taps in the same order as dw_conv3x3_fwd. */
+__kernel void dw_conv3x3_fwd_row16(__global const float *x, int x_off, __global const float *w,
+                                   int w_off, __global const float *bias, int b_off,
+                                   int bias_relu6, __global float *y, int y_off, int N, int H,
+                                   int W, int C, int Ho, int Wo, int stride) {
+    int c = get_global_id(0) * 16;
+    int nh = get_global_id(1);
+    if (c >= C || nh >= N * Ho) return;
+    int n = nh / Ho, oh = nh - n * Ho;
+    x += x_off;
+    w += w_off;
+    float16 w0[3], w1[3], w2[3];
+    __global const float *row[3];
+    for (int kh = 0; kh < 3; kh++) {
+        int ih = oh * stride - 1 + kh;
+        bool valid = ih >= 0 && ih < H;
+        float16 m = valid ? (float16)1.0f : (float16)0.0f;
+        row[kh] = x + ((size_t)n * H + (valid ? ih : oh * stride)) * W * C + c;
+        w0[kh] = vload16(0, w + (kh * 3 + 0) * C + c) * m;
+        w1[kh] = vload16(0, w + (kh * 3 + 1) * C + c) * m;
+        w2[kh] = vload16(0, w + (kh * 3 + 2) * C + c) * m;
+    }
+    float16 b = bias_relu6 ? vload16(0, bias + b_off + c) : (float16)0.0f;
+    __global float *out = y + y_off + (size_t)nh * Wo * C + c;
+    /* Interior columns: iw = ow * stride - 1 + kw inside [0, W) for all three kw. */
+    int first = 1, last = (W - 2) / stride; /* largest ow with ow * stride + 1 <= W - 1 */
+    if (last > Wo - 1) last = Wo - 1;
+    for (int ow = 0; ow < Wo; ow++) {
+        float16 acc = 0.0f;
+        int iw = ow * stride - 1;
+        if (ow >= first && ow <= last) {
+            for (int kh = 0; kh < 3; kh++) {
+                __global const float *p = row[kh] + (size_t)iw * C;
+                acc = fma(vload16(0, p), w0[kh], acc);
+                acc = fma(vload16(0, p + C), w1[kh], acc);
+                acc = fma(vload16(0, p + 2 * C), w2[kh], acc);
+            }
+        } else {
+            for (int kh = 0; kh < 3; kh++) {
+                __global const float *p = row[kh];
+                if (iw >= 0 && iw < W) acc = fma(vload16(0, p + (size_t)iw * C), w0[kh], acc);
+                if (iw + 1 >= 0 && iw + 1 < W)
+                    acc = fma(vload16(0, p + (size_t)(iw + 1) * C), w1[kh], acc);
+                if (iw + 2 < W) acc = fma(vload16(0, p + (size_t)(iw + 2) * C), w2[kh], acc);
+            }
+        }
+        if (bias_relu6) acc = clamp(acc + b, 0.0f, 6.0f);
+        vstore16(acc, 0, out + (size_t)ow * C);
+    }
+}
+
 /* CPU-friendly input gradient: one work-item per input row (n, ih) x 8 channels, same gather
  * and order as dw_conv3x3_bwd_input. Needs C % 8 == 0. */
 __kernel void dw_conv3x3_bwd_input_row8(__global const float *dy, int dy_off,

@@ -14,12 +14,15 @@ int mbn_op_dw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N
     cl_mem b = bias.mem ? bias.mem : w.mem; /* any valid buffer when unused */
     const MbnVariantChoice *v = mbn_variant_pick(d, MBN_OP_DW_FWD, C);
     if (v->row->family == MBN_FAMILY_CPU) {
-        /* One work-group per output row: C/8 work-items of 8 channels each. */
-        size_t g[2] = {(size_t)C / 8, (size_t)N * Ho}, l[2] = {(size_t)C / 8, 1};
+        /* One work-group per output row: C/V work-items of V channels each (V = 16 where the
+         * channels allow: one AVX-512 register per vector). */
+        int vec = C % 16 == 0 && mbn_vparam_or(v, "VEC", 8) == 16 ? 16 : 8;
+        size_t g[2] = {(size_t)C / vec, (size_t)N * Ho}, l[2] = {(size_t)C / vec, 1};
         if (l[0] > d->info.max_work_group) l[0] = 1;
-        return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd_row8, 2, g, l, MEM(x), OFF(x), MEM(w), OFF(w),
-                          KMEM(b), OFF(bias), I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H), I(W),
-                          I(C), I(Ho), I(Wo), I(stride));
+        return MBN_LAUNCH(d, vec == 16 ? MBN_K_dw_conv3x3_fwd_row16 : MBN_K_dw_conv3x3_fwd_row8, 2,
+                          g, l, MEM(x), OFF(x), MEM(w), OFF(w), KMEM(b), OFF(bias),
+                          I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H), I(W), I(C), I(Ho), I(Wo),
+                          I(stride));
     }
     size_t g[3] = {(size_t)C, (size_t)Wo, (size_t)N * Ho};
     return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd, 3, g, NULL, MEM(x), OFF(x), MEM(w), OFF(w), KMEM(b),

@@ -12,7 +12,7 @@
     X(stem_im2col)                                                                                 \
     /* depthwise.cl */                                                                             \
     X(dw_conv3x3_fwd) X(dw_conv3x3_bwd_input) X(dw_conv3x3_bwd_weight_partial)                     \
-    X(dw_conv3x3_fwd_row8) X(dw_conv3x3_fwd_row16) X(dw_conv3x3_bwd_input_row8) X(dw_conv3x3_bwd_weight_partial8)          \
+    X(dw_conv3x3_fwd_row8) X(dw_conv3x3_fwd_row16) X(dw_conv3x3_bwd_input_row8) X(dw_conv3x3_bwd_input_row16) X(dw_conv3x3_bwd_weight_partial8) X(dw_conv3x3_bwd_weight_partial16)          \
     /* reduce.cl */                                                                                \
     X(channel_sum_partial) X(channel_reduce_rows)                                                  \
     /* bn.cl */                                                                                    \

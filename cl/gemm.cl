@@ -221,6 +221,19 @@ __kernel void pack_b32(__global const float *src, int s_off, __global float *dst
     dst[d_off + to] = src[s_off + (size_t)n * cols + k];
 }
 
+/* dst = the row-major B[K, N] (src, e.g. pointwise weights [Cout, Cin] for the input gradient
+ * dx = dz w) as the packed B operand of gemm_tiled: see b_tile. */
+__kernel void pack_b32_rows(__global const float *src, int s_off, __global float *dst, int d_off,
+                            int K, int N) {
+    int n = get_global_id(0);
+    int k = get_global_id(1);
+    if (n >= N || k >= K) return;
+    int full = N / GEMM_TN * GEMM_TN;
+    size_t to = n < full ? (size_t)(n / GEMM_TN) * K * GEMM_TN + (size_t)k * GEMM_TN + n % GEMM_TN
+                         : (size_t)full * K + (size_t)k * (N - full) + (n - full);
+    dst[d_off + to] = src[s_off + (size_t)k * N + n];
+}
+
 /* Global size: dimension 0 = groups of `ctiles` column tiles of 32 columns, dimension 1 =
  * groups of `tiles` row tiles of 6 rows, dimension 2 = chunks of k_chunk values of k (split
  * K, for weight gradients where K is the batch's pixel count): chunk p writes its partial

@@ -29,7 +29,7 @@
     /* optim.cl */                                                                                 \
     X(sgd_momentum) X(fill_zero)                                                                   \
     /* gemm.cl */                                                                                  \
-    X(gemm_tiled) X(transpose) X(transpose8) X(pack_b32)
+    X(gemm_tiled) X(transpose) X(transpose8) X(pack_b32) X(pack_b32_rows)
 /* clang-format on */
 
 typedef enum {

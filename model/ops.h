@@ -71,6 +71,10 @@ int mbn_op_dw_bwd_weight(struct MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, in
 /* ---- pointwise 1x1 as one GEMM over the batch ---- */
 int mbn_op_pw_bwd_input(struct MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, size_t M, int Cin,
                         int Cout);
+/* The same given `work` (Cout x Cin floats the op may overwrite): on CPUs w is first packed
+ * there in the GEMM's 32-column panels. */
+int mbn_op_pw_bwd_input_ws(struct MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, size_t M, int Cin,
+                           int Cout, MbnBuf work);
 /* dw[Cout, Cin] = dy[M, Cout]^T x[M, Cin], with the sum over the M rows split into chunks
  * (fixed by the shapes and the variant) whose partials go to `scratch` and are added in order:
  * the weight-gradient GEMM has a small output and a huge K, so splitting K is what gives a

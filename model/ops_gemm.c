@@ -186,6 +186,18 @@ int mbn_op_pw_fwd_t(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf bias, MbnBuf y, si
                            (size_t)Cout, (size_t)Cin);
 }
 
+int mbn_op_pw_bwd_input_ws(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, size_t M, int Cin,
+                           int Cout, MbnBuf work) {
+    if (!work.mem || !cpu_gemm(d)) return mbn_op_pw_bwd_input(d, dy, w, dx, M, Cin, Cout);
+    /* gemm.cl reads B = w [Cout, Cin] packed in 32-column panels (rows Cin floats apart would
+     * share L1 sets at 512 and 1024 channels, as in the forward). */
+    size_t g[2] = {(size_t)Cin, (size_t)Cout};
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_pack_b32_rows, 2, g, NULL, MEM(w), OFF(w), MEM(work), OFF(work),
+                       I(Cout), I(Cin)));
+    return gemm(d, dy, (size_t)Cout, false, work, (size_t)Cin, true, dx, (size_t)Cin, MBN_NOBUF,
+                MBN_EP_NONE, M, (size_t)Cin, (size_t)Cout);
+}
+
 int mbn_op_pw_bwd_input(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, size_t M, int Cin, int Cout) {
     /* dx = dy w: w [Cout, Cin] is already the row-major B operand */
     return mbn_ops_gemm(d, dy, (size_t)Cout, false, w, (size_t)Cin, dx, (size_t)Cin, MBN_NOBUF,

@@ -83,6 +83,13 @@ static void one_shape(size_t M, int Cin, int Cout) {
         }
     snprintf(what, sizeof what, "pw_bwd_input M=%zu Cin=%d Cout=%d", M, Cin, Cout);
     check(what, DX, got, want, sqrt((double)Cout));
+    /* with a workspace for the weights (packed there on CPUs; Wt is free here) */
+    tbuf_poison(&dev, DX, NAN);
+    tbuf_poison(&dev, Wt, NAN);
+    T_MBN(mbn_op_pw_bwd_input_ws(&dev, tb(DY), tb(W), tb(DX), M, Cin, Cout, tb(Wt)));
+    snprintf(what, sizeof what, "pw_bwd_input_ws M=%zu Cin=%d Cout=%d", M, Cin, Cout);
+    check(what, DX, got, want, sqrt((double)Cout));
+    T_OK(tbuf_guards_ok(&dev, Wt, "pw_bwd_input_ws work"));
     for (int o = 0; o < Cout; o++)
         for (int i = 0; i < Cin; i++) {
             double a = 0;

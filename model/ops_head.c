@@ -11,9 +11,10 @@ size_t mbn_ops_head_scratch(size_t M, int C) {
 }
 
 int mbn_op_avgpool_fwd(MbnDevice *d, MbnBuf x, MbnBuf y, int N, int HW, int C) {
-    size_t g[2] = {(size_t)C, (size_t)N};
-    return MBN_LAUNCH(d, MBN_K_avgpool_fwd, 2, g, NULL, MEM(x), OFF(x), MEM(y), OFF(y), I(N), I(HW),
-                      I(C));
+    bool v4 = C % 4 == 0;
+    size_t g[2] = {(size_t)(v4 ? C / 4 : C), (size_t)N};
+    return MBN_LAUNCH(d, v4 ? MBN_K_avgpool_fwd4 : MBN_K_avgpool_fwd, 2, g, NULL, MEM(x), OFF(x),
+                      MEM(y), OFF(y), I(N), I(HW), I(C));
 }
 
 int mbn_op_avgpool_bwd(MbnDevice *d, MbnBuf dy, MbnBuf dx, int N, int HW, int C) {

@@ -520,8 +520,11 @@ static int final_comparison(Tuner *t) {
         bool agree;
         rc = rig_check(t, d, &agree);
     }
-    double md = INFINITY, mt = INFINITY;
-    for (int i = 0; rc == MBN_OK && i < FINAL_PAIRS; i++) {
+    /* FINAL_PAIRS samples each at least, and on until each side had about 2 s of steps (a
+     * single disturbed sample pair must not decide the report). */
+    double md = INFINITY, mt = INFINITY, t_start = mbn_now();
+    for (int i = 0; rc == MBN_OK && (i < FINAL_PAIRS || (mbn_now() - t_start < 4.0 && i < 40));
+         i++) {
         rc = timed_step(t, d, &md);
         if (rc == MBN_OK) rc = timed_step(t, t->best, &mt);
     }

@@ -37,6 +37,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct MbnDeviceInfo;
+struct MbnDevice;
+
 typedef enum {
     MBN_FAMILY_GENERIC,
     MBN_FAMILY_CPU,
@@ -82,10 +85,16 @@ typedef struct {
     size_t min_work_group;       /* work-group size it needs (its LX * LY) */
     /* Which shapes it handles; others fall back to the op's generic row. */
     int channel_multiple; /* C % channel_multiple == 0 (1: any) */
-    /* Parameters. By convention LX and LY are the work-group size (absent: one work-item per
-     * work-group for cpu rows, the driver's choice for generic rows). */
+    /* Parameters. The work-group size of gpu rows derives from them (LC x LP, or the GEMM tile
+     * over its per-work-item block); cpu rows use one work-item or one output row per
+     * work-group, generic rows the driver's choice. */
     int n_params;
     MbnVariantParam params[MBN_VARIANT_MAX_PARAMS];
+    /* Limits that depend on the parameter values (work-group size, local memory bytes), checked
+     * against the device with the values in use; NULL: none. Returns NULL when they hold, else
+     * a reason. */
+    const char *(*check)(const int *values, const struct MbnDeviceInfo *info, char *why,
+                         size_t why_len);
 } MbnVariant;
 
 /* A row chosen for a device, with the parameter values in use (defaults or overrides). */
@@ -115,9 +124,6 @@ typedef struct {
     int value[MBN_VARIANT_MAX_PARAMS];
 } MbnVariantOverride;
 
-struct MbnDeviceInfo;
-struct MbnDevice;
-
 const char *mbn_op_name(MbnOp op);
 const char *mbn_family_name(int family); /* "auto" for MBN_FAMILY_AUTO */
 
@@ -129,8 +135,8 @@ const MbnVariant *mbn_variant_find(const char *name);
  * a usage error naming MBN_KERNELS. */
 int mbn_variants_env_family(int *family);
 
-/* Whether the row's device requirements (vendor, extension, local memory, work-group size) hold
- * on this device. */
+/* Whether the row's device requirements (vendor, extension, local memory, work-group size, and
+ * its check with the default values) hold on this device. */
 bool mbn_variant_suits(const MbnVariant *row, const struct MbnDeviceInfo *info);
 
 /* Resolves every op for the device: auto when family is MBN_FAMILY_AUTO, else that family. */

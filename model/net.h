@@ -72,7 +72,11 @@ typedef struct {
     cl_mem dbuf[2]; /* backward ping-pong gradients w.r.t. activations */
     cl_mem scratch;
     size_t scratch_floats;
-    cl_mem act_a, act_b; /* inference ping-pong */
+    /* Fused BatchNorm (mbn_ops_bn_fused, training only): per-tile statistics of the layer being
+     * computed, sized for the largest layer; NULL when the device runs BN as separate passes. */
+    cl_mem bn_stats;
+    size_t bn_stats_floats;
+    cl_mem act_a, act_b;                /* inference ping-pong */
     char bwd_label[MBN_MAX_LAYERS][24]; /* "<layer>.bwd": backward's per-layer profile rows */
 } MbnNet;
 

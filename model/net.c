@@ -139,6 +139,11 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
     ALLOC(net->probs, B * a->num_classes, "probabilities");
     ALLOC(net->loss, 16, "loss");
     ALLOC(net->labels, B, "labels");
+    net->host_labels = calloc(B, sizeof *net->host_labels);
+    if (!net->host_labels) {
+        rc = mbn_fail(MBN_EFAIL, "out of host memory");
+        goto fail;
+    }
     int pool = a->n_layers - 2;
     if (training) {
         ALLOC(net->grads, net->param_floats, "gradients");
@@ -183,6 +188,8 @@ fail:
 
 void mbn_net_destroy(MbnNet *net) {
     if (net->dev && net->dev->queue) clFinish(net->dev->queue);
+    if (net->labels_uploaded) clReleaseEvent(net->labels_uploaded);
+    free(net->host_labels);
     cl_mem *all[] = {&net->params,  &net->grads,     &net->momentum,    &net->folded,
                      &net->wt,      &net->input,     &net->patches,     &net->scratch,
                      &net->logits,  &net->probs,     &net->dlogits,     &net->labels,
@@ -211,6 +218,21 @@ int mbn_net_read_buffer(MbnNet *net, cl_mem buf, float *host) {
     MBN_CL_CHECK(clEnqueueReadBuffer(net->dev->queue, buf, CL_TRUE, 0,
                                      net->param_floats * sizeof(float), host, 0, NULL, NULL),
                  "device %s: reading parameters", net->dev->info.name);
+    return MBN_OK;
+}
+
+int mbn_net_read_buffer_async(MbnNet *net, cl_mem buf, float *host, cl_event *done) {
+    MBN_CL_CHECK(clEnqueueReadBuffer(net->dev->queue, buf, CL_FALSE, 0,
+                                     net->param_floats * sizeof(float), host, 0, NULL, done),
+                 "device %s: reading parameters", net->dev->info.name);
+    return MBN_OK;
+}
+
+int mbn_net_write_buffer_async(MbnNet *net, cl_mem buf, const float *host, cl_event *done) {
+    MBN_CL_CHECK(clEnqueueWriteBuffer(net->dev->queue, buf, CL_FALSE, 0,
+                                      net->param_floats * sizeof(float), host, 0, NULL, done),
+                 "device %s: writing parameters", net->dev->info.name);
+    if (buf == net->params) net->folded_valid = false;
     return MBN_OK;
 }
 

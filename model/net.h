@@ -69,6 +69,10 @@ typedef struct {
     cl_mem patches;                /* stem im2col [max_batch*Ho*Wo, 27] */
     cl_mem save_mean, save_invstd; /* per BN layer, at lp offsets of gamma */
     cl_mem logits, probs, dlogits, labels, loss;
+    /* The labels' upload is non-blocking, from this copy; its event is waited for only before the
+     * copy is overwritten (by then long complete), so backward never waits for the device. */
+    int32_t *host_labels;
+    cl_event labels_uploaded;
     cl_mem dbuf[2]; /* backward ping-pong gradients w.r.t. activations */
     cl_mem scratch;
     size_t scratch_floats;
@@ -113,6 +117,8 @@ int mbn_net_read_logits(MbnNet *net, int n, float *logits);
 int mbn_net_backward(MbnNet *net, const int32_t *labels, int n, float smoothing);
 /* Reads the mean loss of the last backward (blocks). */
 int mbn_net_read_loss(MbnNet *net, float *loss);
+/* The same without blocking: the read completes with *done (wait for it, then release it). */
+int mbn_net_read_loss_async(MbnNet *net, float *loss, cl_event *done);
 
 typedef struct {
     float lr, momentum, weight_decay;
@@ -124,6 +130,10 @@ int mbn_net_sgd_step(MbnNet *net, const MbnSgdConfig *cfg);
 /* Blocking reads/writes of the whole flat vectors (data-parallel averaging, tests). */
 int mbn_net_read_buffer(MbnNet *net, cl_mem buf, float *host);
 int mbn_net_write_buffer(MbnNet *net, cl_mem buf, const float *host);
+/* Non-blocking versions: complete with *done (NULL: the caller guarantees `host` outlives the
+ * command, e.g. by a later blocking read on the same in-order queue). */
+int mbn_net_read_buffer_async(MbnNet *net, cl_mem buf, float *host, cl_event *done);
+int mbn_net_write_buffer_async(MbnNet *net, cl_mem buf, const float *host, cl_event *done);
 
 const MbnParam *mbn_net_find_param(const MbnNet *net, const char *name);
 

@@ -39,11 +39,13 @@ int mbn_op_fc_fwd_t(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf b, MbnBuf y, int N
 int mbn_op_fc_bwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf dy, MbnBuf dx, MbnBuf dw, MbnBuf db,
                   int N, int C, int K, MbnBuf scratch) {
     (void)scratch;
+    /* dx[N, C] = dy[N, K] w[K, C] */
     if (dx.mem)
-        MBN_TRY(mbn_gemm(d, false, false, (size_t)N, (size_t)C, (size_t)K, 1.0f, dy.mem, dy.off,
-                         (size_t)K, w.mem, w.off, (size_t)C, 0.0f, dx.mem, dx.off, (size_t)C));
-    MBN_TRY(mbn_gemm(d, true, false, (size_t)K, (size_t)C, (size_t)N, 1.0f, dy.mem, dy.off,
-                     (size_t)K, x.mem, x.off, (size_t)C, 0.0f, dw.mem, dw.off, (size_t)C));
+        MBN_TRY(mbn_ops_gemm(d, dy, (size_t)K, false, w, (size_t)C, dx, (size_t)C, MBN_NOBUF,
+                             MBN_EP_NONE, (size_t)N, (size_t)C, (size_t)K));
+    /* dw[K, C] = dy^T x: dy [N, K] read as the transposed A operand (N is a batch: no split) */
+    MBN_TRY(mbn_ops_gemm(d, dy, (size_t)K, true, x, (size_t)C, dw, (size_t)C, MBN_NOBUF,
+                         MBN_EP_NONE, (size_t)K, (size_t)C, (size_t)N));
     /* Column sums of dy in one chunk: the N rows are added in order, straight into db. */
     size_t g[2] = {(size_t)K, 1};
     return MBN_LAUNCH(d, MBN_K_channel_sum_partial, 2, g, NULL, MEM(dy), OFF(dy), MEM(db), OFF(db),

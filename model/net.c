@@ -123,7 +123,8 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
     int cmax = a->num_classes;
     for (int l = 0; l < a->n_layers; l++)
         if (a->layers[l].cout > cmax) cmax = a->layers[l].cout;
-    net->scratch_floats = mbn_ops_scratch_floats(max_act, cmax) + B;
+    net->scratch_floats =
+        mbn_ops_scratch_floats(B, cmax); /* M = B: the loss keeps a value per image */
     char what[64];
 #define ALLOC(m, n, w)                                                                             \
     do {                                                                                           \

@@ -47,8 +47,9 @@ static inline int mbn_conv_out(int in, int stride) {
  * chunk count (host/variants.c), so the scratch bound below holds whatever a tuner picks. */
 #define MBN_OPS_MAX_PARTIALS 256
 
-/* Scratch floats any op below needs for M rows of C channels (reduction partials), on any
- * device and for any kernel variant. */
+/* Scratch floats any op below needs for C channels (or outputs per row) at most, on any device
+ * and for any kernel variant: the reductions' partials are capped (MBN_OPS_MAX_PARTIALS), so
+ * only the loss grows with the row count M (one value per image: pass the batch size). */
 size_t mbn_ops_scratch_floats(size_t M, int C);
 /* Number of row chunks the two-stage reductions use for M rows with the generic rows' default
  * chunking (test labels). */

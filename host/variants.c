@@ -403,9 +403,10 @@ static void choose(MbnVariantChoice *c, const MbnVariant *row) {
         c->value[p] = row->params[p].value;
 }
 
-int mbn_variants_resolve(MbnVariantSet *set, const MbnDeviceInfo *info, int family) {
+static int resolve(MbnVariantSet *set, const MbnDeviceInfo *info, int family, bool no_gpu) {
     memset(set, 0, sizeof *set);
     set->family = family;
+    set->no_gpu_kernels = no_gpu;
     for (int op = 0; op < MBN_OP_COUNT; op++) {
         const MbnVariant *generic = NULL, *pick = NULL;
         for (int i = 0; i < TABLE_ROWS; i++) {
@@ -413,6 +414,7 @@ int mbn_variants_resolve(MbnVariantSet *set, const MbnDeviceInfo *info, int fami
             if (r->op != (MbnOp)op) continue;
             if (r->family == MBN_FAMILY_GENERIC && !generic) generic = r;
             if (pick || !mbn_variant_suits(r, info)) continue;
+            if (no_gpu && r->family == MBN_FAMILY_GPU) continue;
             if (family == MBN_FAMILY_AUTO ? (r->auto_types & info->type) != 0
                                           : r->family == (MbnFamily)family)
                 pick = r;
@@ -423,6 +425,14 @@ int mbn_variants_resolve(MbnVariantSet *set, const MbnDeviceInfo *info, int fami
         choose(&set->op[op], pick ? pick : generic);
     }
     return MBN_OK;
+}
+
+int mbn_variants_resolve(MbnVariantSet *set, const MbnDeviceInfo *info, int family) {
+    return resolve(set, info, family, false);
+}
+
+int mbn_variants_resolve_without_gpu(MbnVariantSet *set, const MbnDeviceInfo *info, int family) {
+    return resolve(set, info, family, true);
 }
 
 int mbn_variants_candidates(const MbnDeviceInfo *info, MbnOp op, const MbnVariant **rows, int max) {
@@ -452,7 +462,7 @@ int mbn_variants_override(MbnVariantSet *set, const MbnDeviceInfo *info,
         if (r->op != ov->op)
             return mbn_fail(MBN_EUSAGE, "kernel variant %s does not implement %s", ov->row,
                             op_names[ov->op]);
-        if (!mbn_variant_suits(r, info))
+        if (!mbn_variant_suits(r, info) || (set->no_gpu_kernels && r->family == MBN_FAMILY_GPU))
             return mbn_fail(MBN_EUSAGE, "kernel variant %s does not suit device %s", ov->row,
                             info->name);
         if (r != c.row) choose(&c, r);

@@ -112,6 +112,9 @@ typedef struct {
     /* Calls that fell back to the generic row because the shape did not suit the chosen row
      * (counted, reported by mbn bench --json and, when a family is forced, at device close). */
     unsigned long fallbacks[MBN_OP_COUNT];
+    /* The gpu family's kernels failed to build on this device: its rows are not used (and its
+     * source files are left out of the program). */
+    bool no_gpu_kernels;
 } MbnVariantSet;
 
 /* One tuner decision: use `row` (NULL: keep the resolved row) for `op`, with these parameter
@@ -141,6 +144,9 @@ bool mbn_variant_suits(const MbnVariant *row, const struct MbnDeviceInfo *info);
 
 /* Resolves every op for the device: auto when family is MBN_FAMILY_AUTO, else that family. */
 int mbn_variants_resolve(MbnVariantSet *set, const struct MbnDeviceInfo *info, int family);
+/* The same with the gpu rows ruled out (their kernels did not build on the device). */
+int mbn_variants_resolve_without_gpu(MbnVariantSet *set, const struct MbnDeviceInfo *info,
+                                     int family);
 
 /* The rows that can run op on this device (any family, requirements checked), in table order.
  * Returns how many there are; stores up to max of them. */

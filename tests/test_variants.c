@@ -73,8 +73,7 @@ static void test_auto(void) {
             s.op[MBN_OP_DW_FWD].row->name);
     T_MBN(mbn_variants_resolve(&s, &gpu, MBN_FAMILY_AUTO));
     for (int op = 0; op < MBN_OP_COUNT; op++) {
-        T_CHECK(s.op[op].row->family != MBN_FAMILY_CPU, "a GPU got cpu row %s",
-                s.op[op].row->name);
+        T_CHECK(s.op[op].row->family != MBN_FAMILY_CPU, "a GPU got cpu row %s", s.op[op].row->name);
         T_CHECK(s.generic[op].row->family == MBN_FAMILY_GENERIC, "fallback of %s is %s",
                 mbn_op_name((MbnOp)op), s.generic[op].row->name);
     }
@@ -101,8 +100,8 @@ static void test_forced(void) {
                 s.op[op].row->name);
 
     static const char *good[] = {"", "auto", "generic", "cpu", "gpu"};
-    static const int want[] = {MBN_FAMILY_AUTO, MBN_FAMILY_AUTO, MBN_FAMILY_GENERIC,
-                               MBN_FAMILY_CPU, MBN_FAMILY_GPU};
+    static const int want[] = {MBN_FAMILY_AUTO, MBN_FAMILY_AUTO, MBN_FAMILY_GENERIC, MBN_FAMILY_CPU,
+                               MBN_FAMILY_GPU};
     for (int i = 0; i < 5; i++) {
         setenv("MBN_KERNELS", good[i], 1);
         int fam = 99;
@@ -194,6 +193,30 @@ static void test_overrides_and_options(void) {
             "options overflow not reported");
 }
 
+/* After the gpu kernels failed to build: no gpu row, and a tuner cannot ask for one. */
+static void test_without_gpu(void) {
+    MbnDeviceInfo gpu = fake(CL_DEVICE_TYPE_GPU, "NVIDIA Corporation", 48 << 10, 1024, "");
+    MbnVariantSet s;
+    T_MBN(mbn_variants_resolve(&s, &gpu, MBN_FAMILY_GPU));
+    T_CHECK(s.op[MBN_OP_GEMM].row->family == MBN_FAMILY_GPU, "gpu forced: %s",
+            s.op[MBN_OP_GEMM].row->name);
+    for (int f = MBN_FAMILY_AUTO; f < MBN_FAMILY_COUNT; f++) {
+        T_MBN(mbn_variants_resolve_without_gpu(&s, &gpu, f));
+        for (int op = 0; op < MBN_OP_COUNT; op++)
+            T_CHECK(s.op[op].row->family != MBN_FAMILY_GPU, "%s without gpu kernels: %s",
+                    mbn_family_name(f), s.op[op].row->name);
+    }
+    MbnVariantOverride ov = {MBN_OP_GEMM, "gemm.gpu_tiled", 0, {NULL}, {0}};
+    T_CHECK(mbn_variants_override(&s, &gpu, &ov) == MBN_EUSAGE, "a gpu row without gpu kernels");
+    /* a tile too big for the device's local memory is refused, naming the limit */
+    T_MBN(mbn_variants_resolve(&s, &gpu, MBN_FAMILY_AUTO));
+    MbnVariantOverride big = {
+        MBN_OP_DW_FWD, "dw_fwd.gpu_tile", 3, {"LC", "TH", "TW"}, {32, 16, 16}};
+    T_CHECK(mbn_variants_override(&s, &gpu, &big) == MBN_EUSAGE &&
+                strstr(mbn_last_error(), "local memory"),
+            "an oversized tile: %s", mbn_last_error());
+}
+
 static void test_pick(void) {
     MbnDevice dev;
     memset(&dev, 0, sizeof dev);
@@ -214,6 +237,7 @@ int main(void) {
     test_forced();
     test_requirements();
     test_overrides_and_options();
+    test_without_gpu();
     test_pick();
     return t_summary("test_variants");
 }

@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 
 #include "base/error.h"
-#include "host/cl_error.h"
 #include "io/formats/checkpoint.h"
 #include "io/data/dataset.h"
 #include "io/formats/labels.h"
@@ -62,45 +61,22 @@ static int make_dir(const char *dir) {
                     strerror(errno));
 }
 
-/* Waits for and releases events (of any contexts: one at a time). */
-static int wait_all(cl_event *ev, int n, const char *what) {
-    cl_int first = CL_SUCCESS;
-    for (int i = 0; i < n; i++) {
-        if (!ev[i]) continue;
-        cl_int err = clWaitForEvents(1, &ev[i]);
-        if (first == CL_SUCCESS) first = err;
-        clReleaseEvent(ev[i]);
-        ev[i] = NULL;
-    }
-    return first == CL_SUCCESS ? MBN_OK : mbn_fail_cl(first, "waiting for %s", what);
-}
-
 /* Averages the gradients of all ranks in rank order on the host and writes the mean back to
- * every rank: the same bits on every rank, whatever the devices' timing. Every rank's read is
- * enqueued before the host waits, so the devices finish their backward passes concurrently;
- * the writes are not waited for (the step's loss read, on the same in-order queues, comes after
- * them and before host_sum is used again). */
+ * every rank: the same bits on every rank, whatever the devices' timing. */
 static int allreduce_mean(Trainer *t) {
     if (t->world == 1) return MBN_OK;
     size_t n = t->nets[0].param_floats;
-    cl_event ev[MAX_RANKS] = {0};
-    int rc = MBN_OK;
-    for (int r = 0; r < t->world && rc == MBN_OK; r++)
-        rc =
-            mbn_net_read_buffer_async(&t->nets[r], t->nets[r].grads, t->host_grads + r * n, &ev[r]);
-    int rc2 = wait_all(ev, t->world, "the gradients");
-    MBN_TRY(rc ? rc : rc2);
-    for (size_t i = 0; i < n; i++) {
-        float s = t->host_grads[i];
-        for (int r = 1; r < t->world; r++)
-            s += t->host_grads[r * n + i];
-        t->host_sum[i] = s;
+    MBN_TRY(mbn_net_read_buffer(&t->nets[0], t->nets[0].grads, t->host_sum));
+    for (int r = 1; r < t->world; r++) {
+        MBN_TRY(mbn_net_read_buffer(&t->nets[r], t->nets[r].grads, t->host_grads));
+        for (size_t i = 0; i < n; i++)
+            t->host_sum[i] += t->host_grads[i];
     }
     float inv = 1.0f / (float)t->world;
     for (size_t i = 0; i < n; i++)
         t->host_sum[i] *= inv;
     for (int r = 0; r < t->world; r++)
-        MBN_TRY(mbn_net_write_buffer_async(&t->nets[r], t->nets[r].grads, t->host_sum, NULL));
+        MBN_TRY(mbn_net_write_buffer(&t->nets[r], t->nets[r].grads, t->host_sum));
     return MBN_OK;
 }
 
@@ -158,7 +134,7 @@ static int build_nets(Trainer *t, const MbnArch *arch) {
         if (rc) return mbn_fail_context(rc, "--init %s", c->init);
     }
     if (t->world > 1) {
-        t->host_grads = malloc((size_t)t->world * t->nets[0].param_floats * sizeof(float));
+        t->host_grads = malloc(t->nets[0].param_floats * sizeof(float));
         t->host_sum = malloc(t->nets[0].param_floats * sizeof(float));
         if (!t->host_grads || !t->host_sum) return mbn_fail(MBN_EFAIL, "out of host memory");
     }
@@ -225,19 +201,13 @@ static int train_step(Trainer *t, double lr, int *images, double *loss) {
     }
     MBN_TRY(allreduce_mean(t));
     MbnSgdConfig sgd = {(float)lr, c->momentum, c->weight_decay, c->decay_all};
-    /* The one wait of a step: the losses, read after every rank's step is enqueued. */
-    float losses[MAX_RANKS];
-    cl_event ev[MAX_RANKS] = {0};
-    int rc = MBN_OK;
-    for (int r = 0; r < t->world && rc == MBN_OK; r++) {
-        rc = mbn_net_sgd_step(&t->nets[r], &sgd);
-        if (rc == MBN_OK) rc = mbn_net_read_loss_async(&t->nets[r], &losses[r], &ev[r]);
-    }
-    int rc2 = wait_all(ev, t->world, "the loss");
-    MBN_TRY(rc ? rc : rc2);
     double sum = 0;
-    for (int r = 0; r < t->world; r++)
-        sum += losses[r];
+    for (int r = 0; r < t->world; r++) {
+        MBN_TRY(mbn_net_sgd_step(&t->nets[r], &sgd));
+        float l;
+        MBN_TRY(mbn_net_read_loss(&t->nets[r], &l));
+        sum += l;
+    }
     *loss = sum / t->world;
     return MBN_OK;
 }

@@ -499,33 +499,42 @@ static const int *row_values(const MbnVariantSet *set, const MbnVariant *row, in
     return defaults;
 }
 
-int mbn_variants_build_options(const MbnVariantSet *set, char *out, size_t len) {
+/* Appends the row's defines; a define already there: chosen rows must agree with it (they
+ * are launched), the others keep the value already there (they are not). */
+static int row_options(const MbnVariant *r, const int *v, bool chosen, char *out, size_t len) {
     size_t used = strlen(out);
-    for (int i = 0; i < TABLE_ROWS; i++) {
-        const MbnVariant *r = &table[i];
-        int defaults[MBN_VARIANT_MAX_PARAMS];
-        const int *v = row_values(set, r, defaults);
-        for (int p = 0; p < r->n_params; p++) {
-            if (!r->params[p].define) continue;
-            char def[128];
-            snprintf(def, sizeof def, " -D%s_%s=", r->define_prefix, r->params[p].name);
-            /* A define set by an earlier row: the values must agree. */
-            const char *seen = strstr(out, def);
-            if (seen) {
-                if (atoi(seen + strlen(def)) != v[p])
-                    return mbn_fail(MBN_EFAIL,
-                                    "kernel variants disagree on %s_%s (%d in %s, another row "
-                                    "sets %d)",
-                                    r->define_prefix, r->params[p].name, v[p], r->name,
-                                    atoi(seen + strlen(def)));
-                continue;
-            }
-            int n = snprintf(out + used, len - used, "%s%d", def, v[p]);
-            if (n < 0 || (size_t)n >= len - used)
-                return mbn_fail(MBN_EFAIL, "kernel build options longer than %zu bytes", len);
-            used += (size_t)n;
+    for (int p = 0; p < r->n_params; p++) {
+        if (!r->params[p].define) continue;
+        char def[128];
+        snprintf(def, sizeof def, " -D%s_%s=", r->define_prefix, r->params[p].name);
+        const char *seen = strstr(out, def);
+        if (seen) {
+            int there = atoi(seen + strlen(def));
+            if (chosen && there != v[p])
+                return mbn_fail(MBN_EFAIL,
+                                "kernel variants disagree on %s_%s (%d in %s, another chosen row "
+                                "sets %d)",
+                                r->define_prefix, r->params[p].name, v[p], r->name, there);
+            continue;
         }
+        int n = snprintf(out + used, len - used, "%s%d", def, v[p]);
+        if (n < 0 || (size_t)n >= len - used)
+            return mbn_fail(MBN_EFAIL, "kernel build options longer than %zu bytes", len);
+        used += (size_t)n;
     }
+    return MBN_OK;
+}
+
+int mbn_variants_build_options(const MbnVariantSet *set, char *out, size_t len) {
+    /* chosen rows first, so their values win over the defaults of rows sharing a define */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < TABLE_ROWS; i++) {
+            const MbnVariant *r = &table[i];
+            bool chosen = set->op[r->op].row == r;
+            if (chosen != (pass == 0)) continue;
+            int defaults[MBN_VARIANT_MAX_PARAMS];
+            MBN_TRY(row_options(r, row_values(set, r, defaults), chosen, out, len));
+        }
     return MBN_OK;
 }
 

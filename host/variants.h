@@ -21,7 +21,8 @@
  * program cache key); the host reads the same values through mbn_vparam(), so tile sizes, chunk
  * and partial counts can never disagree between host and kernel. The options always define the
  * parameters of every row (chosen values for the chosen rows, defaults for the others), so
- * every kernel compiles on every device; two rows that share a define must agree on its value.
+ * every kernel compiles on every device; two chosen rows that share a define (gemm.gpu_tiled and
+ * gemm_wgrad.gpu_splitk: one kernel) must agree on its value, so a tuner sets both.
  *
  * Tuning (mbn tune): mbn_variants_candidates() lists the rows an op can use on a device and
  * each parameter's candidate values; mbn_device_open_with() applies overrides (a row and
@@ -158,9 +159,9 @@ int mbn_variants_candidates(const struct MbnDeviceInfo *info, MbnOp op, const Mb
 int mbn_variants_override(MbnVariantSet *set, const struct MbnDeviceInfo *info,
                           const MbnVariantOverride *ov);
 
-/* The -D defines of every row (chosen values for chosen rows, defaults for the others),
- * space-separated, appended to out; fails when two rows define one name differently or out is
- * too small. */
+/* The -D defines of every row (chosen values for chosen rows, defaults for the others; a
+ * define shared with a chosen row takes the chosen row's value), space-separated, appended to
+ * out; fails when two chosen rows define one name differently or out is too small. */
 int mbn_variants_build_options(const MbnVariantSet *set, char *out, size_t len);
 
 /* A parameter of a chosen row by name. An unknown name is a bug in mbn (aborts with a message

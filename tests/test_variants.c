@@ -188,6 +188,25 @@ static void test_overrides_and_options(void) {
     char desc[256];
     mbn_variant_describe(&s.op[MBN_OP_BN_FWD], desc, sizeof desc);
     T_CHECK(strstr(desc, "CHUNKS=64") != NULL, "describe: %s", desc);
+    /* Rows sharing a define: a chosen row's value wins over an unchosen row's default; two
+     * chosen rows must agree. */
+    MbnDeviceInfo gpu = fake(CL_DEVICE_TYPE_GPU, "NVIDIA Corporation", 48 << 10, 1024, "");
+    MbnVariantSet g;
+    T_MBN(mbn_variants_resolve(&g, &gpu, MBN_FAMILY_AUTO));
+    MbnVariantOverride clblast_wgrad = {
+        MBN_OP_GEMM_WGRAD, "gemm_wgrad.clblast_splitk", 0, {NULL}, {0}};
+    MbnVariantOverride bm128 = {MBN_OP_GEMM, "gemm.gpu_tiled", 1, {"BM"}, {128}};
+    T_MBN(mbn_variants_override(&g, &gpu, &clblast_wgrad));
+    T_MBN(mbn_variants_override(&g, &gpu, &bm128));
+    char o2[4096] = "";
+    T_MBN(mbn_variants_build_options(&g, o2, sizeof o2));
+    T_CHECK(strstr(o2, " -DMBN_GEMM_GPU_BM=128") != NULL, "tuned tile not in options: %s", o2);
+    MbnVariantOverride splitk = {MBN_OP_GEMM_WGRAD, "gemm_wgrad.gpu_splitk", 0, {NULL}, {0}};
+    T_MBN(mbn_variants_override(&g, &gpu, &splitk));
+    char o3[4096] = "";
+    T_CHECK(mbn_variants_build_options(&g, o3, sizeof o3) == MBN_EFAIL &&
+                strstr(mbn_last_error(), "MBN_GEMM_GPU_BM"),
+            "two chosen rows disagreeing: %s", mbn_last_error());
     char small[24] = "-cl-std=CL1.2";
     T_CHECK(mbn_variants_build_options(&s, small, sizeof small) == MBN_EFAIL,
             "options overflow not reported");

@@ -1,4 +1,5 @@
 /* Backward pass (loss to every trainable tensor's gradient) and the momentum-SGD step. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "host/cl_error.h"
@@ -23,6 +24,9 @@ int mbn_net_backward(MbnNet *net, const int32_t *labels, int n, float smoothing)
         net->labels_uploaded = NULL;
         if (err != CL_SUCCESS) return mbn_fail_cl(err, "device %s: uploading labels", d->info.name);
     }
+    if (!net->host_labels &&
+        !(net->host_labels = malloc((size_t)net->max_batch * sizeof *net->host_labels)))
+        return mbn_fail(MBN_EFAIL, "out of host memory");
     memcpy(net->host_labels, labels, (size_t)n * sizeof *labels);
     MBN_CL_CHECK(clEnqueueWriteBuffer(d->queue, net->labels, CL_FALSE, 0,
                                       (size_t)n * sizeof *labels, net->host_labels, 0, NULL,
@@ -81,13 +85,6 @@ int mbn_net_backward(MbnNet *net, const int32_t *labels, int n, float smoothing)
             return mbn_fail(MBN_EFAIL, "layer %s: unexpected type in the body", L->name);
         }
     }
-    return MBN_OK;
-}
-
-int mbn_net_read_loss_async(MbnNet *net, float *loss, cl_event *done) {
-    MBN_CL_CHECK(clEnqueueReadBuffer(net->dev->queue, net->loss, CL_FALSE, 0, sizeof *loss, loss, 0,
-                                     NULL, done),
-                 "device %s: reading the loss", net->dev->info.name);
     return MBN_OK;
 }
 

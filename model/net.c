@@ -123,8 +123,7 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
     int cmax = a->num_classes;
     for (int l = 0; l < a->n_layers; l++)
         if (a->layers[l].cout > cmax) cmax = a->layers[l].cout;
-    net->scratch_floats =
-        mbn_ops_scratch_floats(B, cmax); /* M = B: the loss keeps a value per image */
+    net->scratch_floats = mbn_ops_scratch_floats(max_act, cmax) + B;
     char what[64];
 #define ALLOC(m, n, w)                                                                             \
     do {                                                                                           \
@@ -140,11 +139,6 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
     ALLOC(net->probs, B * a->num_classes, "probabilities");
     ALLOC(net->loss, 16, "loss");
     ALLOC(net->labels, B, "labels");
-    net->host_labels = calloc(B, sizeof *net->host_labels);
-    if (!net->host_labels) {
-        rc = mbn_fail(MBN_EFAIL, "out of host memory");
-        goto fail;
-    }
     int pool = a->n_layers - 2;
     if (training) {
         ALLOC(net->grads, net->param_floats, "gradients");
@@ -219,21 +213,6 @@ int mbn_net_read_buffer(MbnNet *net, cl_mem buf, float *host) {
     MBN_CL_CHECK(clEnqueueReadBuffer(net->dev->queue, buf, CL_TRUE, 0,
                                      net->param_floats * sizeof(float), host, 0, NULL, NULL),
                  "device %s: reading parameters", net->dev->info.name);
-    return MBN_OK;
-}
-
-int mbn_net_read_buffer_async(MbnNet *net, cl_mem buf, float *host, cl_event *done) {
-    MBN_CL_CHECK(clEnqueueReadBuffer(net->dev->queue, buf, CL_FALSE, 0,
-                                     net->param_floats * sizeof(float), host, 0, NULL, done),
-                 "device %s: reading parameters", net->dev->info.name);
-    return MBN_OK;
-}
-
-int mbn_net_write_buffer_async(MbnNet *net, cl_mem buf, const float *host, cl_event *done) {
-    MBN_CL_CHECK(clEnqueueWriteBuffer(net->dev->queue, buf, CL_FALSE, 0,
-                                      net->param_floats * sizeof(float), host, 0, NULL, done),
-                 "device %s: writing parameters", net->dev->info.name);
-    if (buf == net->params) net->folded_valid = false;
     return MBN_OK;
 }
 

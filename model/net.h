@@ -117,8 +117,6 @@ int mbn_net_read_logits(MbnNet *net, int n, float *logits);
 int mbn_net_backward(MbnNet *net, const int32_t *labels, int n, float smoothing);
 /* Reads the mean loss of the last backward (blocks). */
 int mbn_net_read_loss(MbnNet *net, float *loss);
-/* The same without blocking: the read completes with *done (wait for it, then release it). */
-int mbn_net_read_loss_async(MbnNet *net, float *loss, cl_event *done);
 
 typedef struct {
     float lr, momentum, weight_decay;
@@ -130,10 +128,6 @@ int mbn_net_sgd_step(MbnNet *net, const MbnSgdConfig *cfg);
 /* Blocking reads/writes of the whole flat vectors (data-parallel averaging, tests). */
 int mbn_net_read_buffer(MbnNet *net, cl_mem buf, float *host);
 int mbn_net_write_buffer(MbnNet *net, cl_mem buf, const float *host);
-/* Non-blocking versions: complete with *done (NULL: the caller guarantees `host` outlives the
- * command, e.g. by a later blocking read on the same in-order queue). */
-int mbn_net_read_buffer_async(MbnNet *net, cl_mem buf, float *host, cl_event *done);
-int mbn_net_write_buffer_async(MbnNet *net, cl_mem buf, const float *host, cl_event *done);
 
 const MbnParam *mbn_net_find_param(const MbnNet *net, const char *name);
 

@@ -48,9 +48,10 @@ static inline int mbn_conv_out(int in, int stride) {
 #define MBN_OPS_MAX_PARTIALS 256
 
 /* Scratch floats any op below needs for C channels (or outputs per row) at most, on any device
- * and for any kernel variant: the reductions' partials are capped (MBN_OPS_MAX_PARTIALS), so
- * only the loss grows with the row count M (one value per image: pass the batch size). */
+ * and for any kernel variant: the reductions' partials are capped (MBN_OPS_MAX_PARTIALS), so M
+ * does not matter. The loss needs mbn_ops_loss_scratch(N) floats (one per image) instead. */
 size_t mbn_ops_scratch_floats(size_t M, int C);
+size_t mbn_ops_loss_scratch(int N);
 /* Number of row chunks the two-stage reductions use for M rows with the generic rows' default
  * chunking (test labels). */
 int mbn_ops_chunks(size_t M);

@@ -4,10 +4,15 @@
 
 #include "host/blas.h"
 
-/* The loss keeps one value per row (image) before their mean. */
+/* The head's reductions keep nothing in the scratch beyond the loss's per-image values, which
+ * callers add: mbn_ops_loss_scratch. */
 size_t mbn_ops_head_scratch(size_t M, int C) {
-    (void)C;
-    return M;
+    (void)M, (void)C;
+    return 0;
+}
+
+size_t mbn_ops_loss_scratch(int N) {
+    return (size_t)N;
 }
 
 int mbn_op_avgpool_fwd(MbnDevice *d, MbnBuf x, MbnBuf y, int N, int HW, int C) {
@@ -60,7 +65,7 @@ int mbn_op_softmax(MbnDevice *d, MbnBuf logits, MbnBuf probs, int N, int K) {
 
 int mbn_op_xent_smooth(MbnDevice *d, MbnBuf logits, MbnBuf labels, int N, int K, float smoothing,
                        MbnBuf dlogits, MbnBuf loss, MbnBuf scratch) {
-    MBN_TRY(mbn_ops_need_scratch(scratch, mbn_ops_head_scratch((size_t)N, K), "loss"));
+    MBN_TRY(mbn_ops_need_scratch(scratch, mbn_ops_loss_scratch(N), "loss"));
     size_t g[1] = {(size_t)N};
     MBN_TRY(MBN_LAUNCH(d, MBN_K_softmax_xent_smooth, 1, g, NULL, MEM(logits), OFF(logits),
                        MEM(labels), OFF(labels), I(N), I(K), KFLT(smoothing), MEM(dlogits),

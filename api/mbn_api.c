@@ -52,12 +52,7 @@ void mbn_model_set_labels(MbnModel *m, char **names, int n) {
 /* labels.txt beside the model file, when there is one. */
 static void labels_beside(MbnModel *m, const char *weights_path) {
     char path[4096];
-    snprintf(path, sizeof path, "%s", weights_path);
-    char *slash = strrchr(path, '/');
-    if (slash)
-        snprintf(slash + 1, sizeof path - (size_t)(slash + 1 - path), "labels.txt");
-    else
-        snprintf(path, sizeof path, "labels.txt");
+    mbn_labels_path_beside(weights_path, path, sizeof path);
     if (access(path, F_OK) != 0) return;
     if (set_labels(m, path) != MBN_OK)
         snprintf(m->labels_note, sizeof m->labels_note, "%s", mbn_last_error());

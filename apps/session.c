@@ -50,12 +50,7 @@ int mbn_session_find_labels(const char *flag, const char *model_path, int num_cl
     if (flag) {
         snprintf(path, sizeof path, "%s", flag);
     } else {
-        snprintf(path, sizeof path, "%s", model_path);
-        char *slash = strrchr(path, '/');
-        if (slash)
-            snprintf(slash + 1, sizeof path - (size_t)(slash + 1 - path), "labels.txt");
-        else
-            snprintf(path, sizeof path, "labels.txt");
+        mbn_labels_path_beside(model_path, path, sizeof path);
         if (access(path, F_OK) != 0) return MBN_OK;
     }
     char **read = NULL;

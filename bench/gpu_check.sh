@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Device check for a lent NVIDIA GPU machine (no network there): mbn's kernels and tests on
-# NVIDIA's OpenCL driver, throughput next to PyTorch/CUDA in the same run, and the timm
-# interchange with the real timm package. Needs the build folder and .carry/ (the OpenCL ICD
-# loader, CLBlast, libjpeg-turbo, libpng, a small Fashion-MNIST subset) carried from a Debian
-# build. Results go to $OUT.
+# NVIDIA's OpenCL driver with every kernel family (MBN_KERNELS=generic|cpu|gpu; auto picks the
+# gpu rows there), throughput of the gpu family against the generic one (CLBlast + one
+# work-item per element: what GPUs ran before the variant table) next to PyTorch/CUDA in the
+# same run, the per-op harness on the GPU, and the timm interchange with the real timm package.
+# Needs the build folder and .carry/ (the OpenCL ICD loader, CLBlast, libjpeg-turbo, libpng, a
+# small Fashion-MNIST subset) carried from a Debian build. Results go to $OUT; the numbers to
+# copy into docs/GPU.md are listed at the end of docs/GPU.md.
 set -u
 R=$PWD
 OUT=${OUT:-/tmp/mbn-gpu}
@@ -19,17 +22,30 @@ export OCL_ICD_VENDORS=$R/.carry/icd
 export MBN_DEVICE=nvidia
 nvidia-smi -L
 echo "== devices"; build/mbn devices; build/mbn devices --json > "$OUT/devices.json"
-echo "== tests on the GPU"
-(cd /work/main/build && ctest -R "test_ops|test_torch|test_net_det|test_program_cache|test_timm|test_train_overfit" \
-    --output-on-failure 2>&1 | tail -25) | tee "$OUT/ctest.txt"
-echo "== mbn bench"
+python3 -c "
+import json; d = json.load(open('$OUT/devices.json'))['devices']
+for x in d: print(x['name'], {k: v['variant'] for k, v in x['kernels']['ops'].items()})"
+echo "== tests on the GPU, every kernel family (ctest label 'kernels': op tests, fused ops, PyTorch fixtures)"
+(cd /work/main/build && timeout 300 ctest -L kernels -R "test_ops|test_torch" --output-on-failure 2>&1 | tail -30) | tee "$OUT/ctest_kernels.txt"
+(cd /work/main/build && timeout 200 ctest -R "test_net_det|test_program_cache|test_timm|test_train_overfit|test_variants" \
+    --output-on-failure 2>&1 | tail -12) | tee "$OUT/ctest.txt"
+echo "== mbn bench: auto (gpu rows) and MBN_KERNELS=generic, alternating"
+bench() { # family, args...
+    local fam=$1; shift
+    MBN_KERNELS=$fam build/mbn bench "$@" --seconds 3 --json >> "$OUT/bench.jsonl" 2>>"$OUT/bench.err"
+    tail -1 "$OUT/bench.jsonl" | python3 -c "import json,sys; r=json.load(sys.stdin)['results'][0]; print('$fam', r['alpha'], r['resolution'], r['mode'], r['batch'], round(r['images_per_s'],1), 'img/s', round(r['launches_per_step']), 'launches/step')"
+}
 for args in "--mode infer --batch-size 1" "--mode infer --batch-size 32" "--mode infer --batch-size 256" \
             "--mode train --batch-size 32" "--mode train --batch-size 128"; do
-    build/mbn bench $args --seconds 4 --json >> "$OUT/bench.jsonl" 2>>"$OUT/bench.err"
-    tail -1 "$OUT/bench.jsonl" | python3 -c "import json,sys; r=json.load(sys.stdin)['results'][0]; print(r['device'], r['mode'], r['batch'], round(r['images_per_s'],1), 'img/s')"
+    for fam in auto generic; do bench $fam $args; done
 done
-build/mbn bench --mode train --alpha 0.25 --resolution 32 --batch-size 64 --num-classes 10 --seconds 4 --json >> "$OUT/bench.jsonl" 2>>"$OUT/bench.err"
-tail -1 "$OUT/bench.jsonl" | python3 -c "import json,sys; r=json.load(sys.stdin)['results'][0]; print('0.25-32', r['mode'], r['batch'], round(r['images_per_s'],1), 'img/s')"
+for fam in auto generic; do bench $fam --mode train --alpha 0.25 --resolution 32 --batch-size 64 --num-classes 10; done
+build/mbn bench --mode train --batch-size 32 --seconds 3 > "$OUT/train_layers_auto.txt" 2>&1
+build/mbn bench --mode infer --batch-size 256 --seconds 3 > "$OUT/infer_layers_auto.txt" 2>&1
+echo "== per-op harness, batch 32 (every variant the GPU can run, checked against the C references)"
+for op in dw_fwd dw_bwd_input dw_bwd_weight bn_fwd bn_bwd gemm gemm_wgrad; do
+    timeout 120 build/bench/op_bench $op --batch 32 --iterations 20 2>&1 | tee -a "$OUT/op_bench.txt" | tail -n +2
+done
 echo "== PyTorch CUDA, same model, fp32"
 python3 - <<'PY' 2>&1 | tee "$OUT/torch.txt"
 import sys, time, torch
@@ -61,7 +77,7 @@ for alpha, res, K in ((1.0, 224, 1000), (0.25, 32, 10)):
             t = run(step, 20)
             print(f"torch {alpha}-{res} train batch {b} channels_last={cl}: {b/t:.1f} img/s")
 PY
-echo "== train on the GPU (Fashion-MNIST subset), eval, export, load into real timm"
+echo "== train on the GPU (Fashion-MNIST subset, auto = gpu rows), eval, export, load into real timm"
 rm -rf /tmp/gck
 build/mbn train --data .carry/fashion-mnist --alpha 0.25 --resolution 32 --batch-size 64 --epochs 3 \
     --ckpt-dir /tmp/gck --json 2>"$OUT/train.err" | tee "$OUT/train.json"

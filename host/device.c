@@ -229,10 +229,13 @@ int mbn_device_open(MbnDevice *dev, const MbnDeviceInfo *info) {
 }
 
 /* Kernel variants for the device and the build options that carry their parameters. */
-static int resolve_variants(MbnDevice *dev, const MbnVariantOverride *ov, int n) {
+static int resolve_variants(MbnDevice *dev, const MbnVariantOverride *ov, int n, bool no_gpu) {
     int family;
     MBN_TRY(mbn_variants_env_family(&family));
-    MBN_TRY(mbn_variants_resolve(&dev->variants, &dev->info, family));
+    if (no_gpu)
+        MBN_TRY(mbn_variants_resolve_without_gpu(&dev->variants, &dev->info, family));
+    else
+        MBN_TRY(mbn_variants_resolve(&dev->variants, &dev->info, family));
     for (int i = 0; i < n; i++)
         MBN_TRY(mbn_variants_override(&dev->variants, &dev->info, &ov[i]));
     snprintf(dev->build_options, sizeof dev->build_options, "-cl-std=CL1.2");
@@ -244,7 +247,7 @@ int mbn_device_open_with(MbnDevice *dev, const MbnDeviceInfo *info,
                          const MbnVariantOverride *overrides, int n) {
     memset(dev, 0, sizeof *dev);
     dev->info = *info;
-    int rc = resolve_variants(dev, overrides, n);
+    int rc = resolve_variants(dev, overrides, n, false);
     if (rc != MBN_OK) {
         memset(dev, 0, sizeof *dev);
         return mbn_fail_context(rc, "device %s", info->name);
@@ -259,6 +262,16 @@ int mbn_device_open_with(MbnDevice *dev, const MbnDeviceInfo *info,
         return mbn_fail_cl(err, "device %s: clCreateCommandQueue", info->name);
     }
     rc = mbn_program_build(dev);
+    if (rc != MBN_OK) {
+        /* A driver that cannot compile the gpu family's kernels (they are built on every device,
+         * so that any row can be chosen) must not make mbn unusable there: build without them
+         * and run the other rows. */
+        mbn_warn("%s; retrying without the gpu kernel family (cl/*_gpu.cl), whose "
+                 "ops run their generic or cpu kernels instead",
+                 mbn_last_error());
+        rc = resolve_variants(dev, overrides, n, true);
+        if (rc == MBN_OK) rc = mbn_program_build(dev);
+    }
     if (rc == MBN_OK) rc = mbn_blas_tune_device(dev);
     if (rc != MBN_OK) {
         mbn_device_close(dev);

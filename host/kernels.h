@@ -12,7 +12,15 @@
     X(stem_im2col)                                                                                 \
     /* depthwise.cl */                                                                             \
     X(dw_conv3x3_fwd) X(dw_conv3x3_bwd_input) X(dw_conv3x3_bwd_weight_partial)                     \
-    X(dw_conv3x3_fwd_row8) X(dw_conv3x3_fwd_row16) X(dw_conv3x3_bwd_input_row8) X(dw_conv3x3_bwd_input_row16) X(dw_conv3x3_bwd_weight_partial8) X(dw_conv3x3_bwd_weight_partial16)          \
+    X(dw_conv3x3_fwd_row8) X(dw_conv3x3_fwd_row16) X(dw_conv3x3_bwd_input_row8)                    \
+    X(dw_conv3x3_bwd_input_row16) X(dw_conv3x3_bwd_weight_partial8)                                \
+    X(dw_conv3x3_bwd_weight_partial16)                                                             \
+    /* depthwise_gpu.cl */                                                                         \
+    X(dw_conv3x3_fwd_tile) X(dw_conv3x3_bwd_input_tile) X(dw_conv3x3_bwd_weight_lanes)             \
+    /* bn_gpu.cl */                                                                                \
+    X(bn_stats_partial_lanes) X(bn_stats_merge) X(bn_relu6_bwd_partial_lanes)                      \
+    /* gemm_gpu.cl */                                                                              \
+    X(gemm_gpu)                                                                                    \
     /* reduce.cl */                                                                                \
     X(channel_sum_partial) X(channel_reduce_rows)                                                  \
     /* bn.cl */                                                                                    \

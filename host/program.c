@@ -29,12 +29,22 @@ const char *mbn_program_options(const MbnDevice *dev) {
     return dev->build_options;
 }
 
+/* The gpu family's files (cl/..._gpu.cl) are left out after they failed to build on a device
+ * (dev->variants.no_gpu_kernels): the rest of mbn keeps working with the generic rows. */
+static bool included(const MbnDevice *dev, int i) {
+    const char *name = mbn_cl_sources[i].name;
+    size_t n = strlen(name);
+    bool gpu = n >= 7 && strcmp(name + n - 7, "_gpu.cl") == 0;
+    return !(gpu && dev->variants.no_gpu_kernels);
+}
+
 static void cache_key(const MbnDevice *dev, uint64_t key[2]) {
     const char *opts = mbn_program_options(dev);
     for (int k = 0; k < 2; k++) {
         uint64_t h = k ? 0x84222325cbf29ce4ULL : 0xcbf29ce484222325ULL;
         for (int i = 0; i < mbn_cl_source_count; i++)
-            h = mbn_hash64(h, mbn_cl_sources[i].text, mbn_cl_sources[i].length);
+            if (included(dev, i))
+                h = mbn_hash64(h, mbn_cl_sources[i].text, mbn_cl_sources[i].length);
         h = mbn_hash64(h, opts, strlen(opts));
         h = mbn_hash64(h, dev->info.name, strlen(dev->info.name));
         h = mbn_hash64(h, dev->info.driver, strlen(dev->info.driver));
@@ -180,17 +190,23 @@ int mbn_program_build(MbnDevice *dev) {
     }
     const char *texts[64];
     size_t lengths[64];
+    cl_uint n = 0;
     if (mbn_cl_source_count > 64) return mbn_fail(MBN_EFAIL, "too many embedded kernel files");
     for (int i = 0; i < mbn_cl_source_count; i++) {
-        texts[i] = mbn_cl_sources[i].text;
-        lengths[i] = mbn_cl_sources[i].length;
+        if (!included(dev, i)) continue;
+        texts[n] = mbn_cl_sources[i].text;
+        lengths[n++] = mbn_cl_sources[i].length;
     }
-    dev->program =
-        clCreateProgramWithSource(dev->context, (cl_uint)mbn_cl_source_count, texts, lengths, &err);
+    dev->program = clCreateProgramWithSource(dev->context, n, texts, lengths, &err);
     if (err != CL_SUCCESS)
         return mbn_fail_cl(err, "device %s: clCreateProgramWithSource", dev->info.name);
     err = clBuildProgram(dev->program, 1, &dev->info.device, opts, NULL, NULL);
-    if (err != CL_SUCCESS) return build_log_fail(dev, err);
+    if (err != CL_SUCCESS) {
+        int rc = build_log_fail(dev, err);
+        clReleaseProgram(dev->program);
+        dev->program = NULL;
+        return rc;
+    }
     if (use_cache) cache_write(dev, path);
     return MBN_OK;
 }

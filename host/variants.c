@@ -9,6 +9,71 @@
 
 #define ALL_DEVICES CL_DEVICE_TYPE_ALL
 #define CPUS CL_DEVICE_TYPE_CPU
+#define GPUS (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR)
+
+/* ---- limits of the gpu rows, from their parameter values (in the row's parameter order) ---- */
+
+static const char *limits(const MbnDeviceInfo *info, size_t work_group, size_t local_bytes,
+                          char *why, size_t len) {
+    if (work_group > info->max_work_group) {
+        snprintf(why, len, "work-group of %zu > the device's %zu", work_group,
+                 info->max_work_group);
+        return why;
+    }
+    if (local_bytes > info->local_mem_bytes) {
+        snprintf(why, len, "%zu bytes of local memory > the device's %llu", local_bytes,
+                 info->local_mem_bytes);
+        return why;
+    }
+    return NULL;
+}
+
+/* LC, LP, TH, TW: the input tile (at stride 2) and the lane sums */
+static const char *check_dw_fwd(const int *v, const MbnDeviceInfo *info, char *why, size_t len) {
+    size_t lc = (size_t)v[0], lp = (size_t)v[1], th = (size_t)v[2], tw = (size_t)v[3];
+    size_t local = ((th - 1) * 2 + 3) * ((tw - 1) * 2 + 3) * lc + lp * lc + lc;
+    return limits(info, lc * lp, local * sizeof(float), why, len);
+}
+
+/* LC, LP, TH, TW: the dy tile */
+static const char *check_dw_bwd_input(const int *v, const MbnDeviceInfo *info, char *why,
+                                      size_t len) {
+    size_t lc = (size_t)v[0], lp = (size_t)v[1], th = (size_t)v[2], tw = (size_t)v[3];
+    return limits(info, lc * lp, (th + 2) * (tw + 2) * lc * sizeof(float), why, len);
+}
+
+/* LC, LP: 9 tap sums per lane */
+static const char *check_dw_bwd_weight(const int *v, const MbnDeviceInfo *info, char *why,
+                                       size_t len) {
+    size_t lc = (size_t)v[0], lp = (size_t)v[1];
+    return limits(info, lc * lp, lp * 9 * lc * sizeof(float), why, len);
+}
+
+/* LC, LP, LM */
+static const char *check_bn_fwd(const int *v, const MbnDeviceInfo *info, char *why, size_t len) {
+    size_t lc = (size_t)v[0], lp = (size_t)v[1], lm = (size_t)v[2];
+    size_t wg = lc * lp > lm ? lc * lp : lm;
+    return limits(info, wg, ((lp + 1) * lc + 3 * lm) * sizeof(float), why, len);
+}
+
+/* LC, LP */
+static const char *check_bn_bwd(const int *v, const MbnDeviceInfo *info, char *why, size_t len) {
+    size_t lc = (size_t)v[0], lp = (size_t)v[1];
+    return limits(info, lc * lp, 2 * lp * lc * sizeof(float), why, len);
+}
+
+/* BM, BN, BK, TM, TN: A and B tiles, the statistics epilogue's lane sums */
+static const char *check_gemm(const int *v, const MbnDeviceInfo *info, char *why, size_t len) {
+    size_t bm = (size_t)v[0], bn = (size_t)v[1], bk = (size_t)v[2], tm = (size_t)v[3],
+           tn = (size_t)v[4];
+    if (bm % tm || bn % tn) {
+        snprintf(why, len, "the tile %zux%zu is not a multiple of the block %zux%zu", bm, bn, tm,
+                 tn);
+        return why;
+    }
+    size_t local = bk * (bm + 1) + bk * bn + (bm / tm) * bn + bn;
+    return limits(info, (bm / tm) * (bn / tn), local * sizeof(float), why, len);
+}
 
 /* The chunking of the two-stage per-channel reductions (BN statistics and backward, depthwise
  * weight gradient): at most CHUNKS chunks of at least MIN_ROWS rows, fixed for a given row
@@ -30,6 +95,15 @@
             0                                                                                      \
         }                                                                                          \
     }
+
+/* GEMM tile of the gpu rows: BM x BN outputs per work-group of (BN / TN) x (BM / TM), K in
+ * steps of BK through local memory. Shared by gemm.gpu_tiled and gemm_wgrad.gpu_splitk (one
+ * kernel): a tuner changes both rows together. */
+/* clang-format off */
+#define GPU_TILE                                                                                   \
+    {"BM", 64, true, {32, 64, 128}}, {"BN", 64, true, {32, 64, 128}},                              \
+    {"BK", 16, true, {8, 16, 32}}, {"TM", 4, true, {2, 4, 8}}, {"TN", 4, true, {2, 4, 8}}
+/* clang-format on */
 
 static const MbnVariant table[] = {
     /* ---- cpu ---- */
@@ -105,6 +179,106 @@ static const MbnVariant table[] = {
      .params = {CPU_TILE,
                 {"KC_MIN", 512, false, {128, 256, 512, 1024, 2048}},
                 {"TRANSPOSE", 1, false, {0, 1}}}},
+    /* ---- gpu: local-memory tiles, many partial sums (cl/..._gpu.cl) ---- */
+    /* LC channels x LP pixel lanes per work-group, a TH x TW output tile (+ halo) in local
+     * memory. */
+    {.op = MBN_OP_DW_FWD,
+     .family = MBN_FAMILY_GPU,
+     .name = "dw_fwd.gpu_tile",
+     .define_prefix = "MBN_DWF_GPU",
+     .kernels = "dw_conv3x3_fwd_tile",
+     .auto_types = GPUS,
+     .channel_multiple = 1,
+     .n_params = 4,
+     .params = {{"LC", 16, true, {8, 16, 32}},
+                {"LP", 16, true, {4, 8, 16, 32}},
+                {"TH", 8, true, {4, 8, 16}},
+                {"TW", 8, true, {4, 8, 16}}},
+     .check = check_dw_fwd},
+    {.op = MBN_OP_DW_BWD_INPUT,
+     .family = MBN_FAMILY_GPU,
+     .name = "dw_bwd_input.gpu_tile",
+     .define_prefix = "MBN_DWI_GPU",
+     .kernels = "dw_conv3x3_bwd_input_tile",
+     .auto_types = GPUS,
+     .channel_multiple = 1,
+     .n_params = 4,
+     .params = {{"LC", 16, true, {8, 16, 32}},
+                {"LP", 16, true, {4, 8, 16, 32}},
+                {"TH", 8, true, {4, 8, 16}},
+                {"TW", 8, true, {4, 8, 16}}},
+     .check = check_dw_bwd_input},
+    /* LC channels x LP column lanes per chunk of rows; up to CHUNKS chunks of MIN_ROWS rows. */
+    {.op = MBN_OP_DW_BWD_WEIGHT,
+     .family = MBN_FAMILY_GPU,
+     .name = "dw_bwd_weight.gpu_lanes",
+     .define_prefix = "MBN_DWW_GPU",
+     .kernels = "dw_conv3x3_bwd_weight_lanes, channel_reduce_rows",
+     .auto_types = GPUS,
+     .channel_multiple = 1,
+     .n_params = 4,
+     .params = {{"LC", 32, true, {8, 16, 32, 64}},
+                {"LP", 8, true, {2, 4, 8, 16, 32}},
+                {"CHUNKS", 256, false, {64, 128, 256}},
+                {"MIN_ROWS", 4, false, {1, 2, 4, 8, 16}}},
+     .check = check_dw_bwd_weight},
+    /* Statistics as per-chunk (count, mean, squared deviations) merged in order (LM lanes per
+     * channel, then the lanes in order). FUSE: in training, the GEMM and depthwise kernels
+     * write the statistics from their epilogues and the next layer applies BN + ReLU6 as it
+     * loads its input (model/forward.c), when every op on the way runs its gpu row. */
+    {.op = MBN_OP_BN_FWD,
+     .family = MBN_FAMILY_GPU,
+     .name = "bn_fwd.gpu_fused",
+     .define_prefix = "MBN_BNF_GPU",
+     .kernels = "bn_stats_partial_lanes or producer epilogues, bn_stats_merge, bn_relu6_apply or "
+                "consumer loads",
+     .auto_types = GPUS,
+     .channel_multiple = 1,
+     .n_params = 6,
+     .params = {{"LC", 32, true, {8, 16, 32, 64}},
+                {"LP", 8, true, {2, 4, 8, 16, 32}},
+                {"LM", 64, true, {16, 32, 64, 128, 256}},
+                {"CHUNKS", 256, false, {64, 128, 256}},
+                {"MIN_ROWS", 16, false, {4, 8, 16, 32, 64}},
+                {"FUSE", 1, false, {0, 1}}},
+     .check = check_bn_fwd},
+    {.op = MBN_OP_BN_BWD,
+     .family = MBN_FAMILY_GPU,
+     .name = "bn_bwd.gpu_lanes",
+     .define_prefix = "MBN_BNB_GPU",
+     .kernels = "bn_relu6_bwd_partial_lanes, bn_bwd_finalize, bn_relu6_bwd_apply",
+     .auto_types = GPUS,
+     .channel_multiple = 1,
+     .n_params = 4,
+     .params = {{"LC", 32, true, {8, 16, 32, 64}},
+                {"LP", 8, true, {2, 4, 8, 16, 32}},
+                {"CHUNKS", 256, false, {64, 128, 256}},
+                {"MIN_ROWS", 16, false, {4, 8, 16, 32, 64}}},
+     .check = check_bn_bwd},
+    {.op = MBN_OP_GEMM,
+     .family = MBN_FAMILY_GPU,
+     .name = "gemm.gpu_tiled",
+     .define_prefix = "MBN_GEMM_GPU",
+     .kernels = "gemm_gpu",
+     .auto_types = GPUS,
+     .channel_multiple = 1,
+     .n_params = 5,
+     .params = {GPU_TILE},
+     .check = check_gemm},
+    /* Split K into chunks of at least SPLIT_ROWS rows (at most SPLIT_MAX, and as many partial
+     * products as the scratch holds), one launch, chunks added in order. */
+    {.op = MBN_OP_GEMM_WGRAD,
+     .family = MBN_FAMILY_GPU,
+     .name = "gemm_wgrad.gpu_splitk",
+     .define_prefix = "MBN_GEMM_GPU",
+     .kernels = "gemm_gpu, channel_reduce_rows",
+     .auto_types = GPUS,
+     .channel_multiple = 1,
+     .n_params = 7,
+     .params = {GPU_TILE,
+                {"SPLIT_ROWS", 1024, false, {256, 512, 1024, 2048, 4096}},
+                {"SPLIT_MAX", 128, false, {16, 32, 64, 128, 256}}},
+     .check = check_gemm},
     /* ---- generic: any device, any shape ---- */
     {.op = MBN_OP_DW_FWD,
      .family = MBN_FAMILY_GENERIC,
@@ -209,12 +383,25 @@ static bool has_extension(const char *list, const char *ext) {
     return false;
 }
 
+static const char *values_fail(const MbnVariant *row, const int *values, const MbnDeviceInfo *info,
+                               char *why, size_t len) {
+    if (row->vendor_contains && !strstr(info->vendor, row->vendor_contains))
+        return "another vendor";
+    if (row->extension && !has_extension(info->extensions, row->extension))
+        return "a missing extension";
+    if (row->min_local_mem && info->local_mem_bytes < row->min_local_mem)
+        return "too little local memory";
+    if (row->min_work_group && info->max_work_group < row->min_work_group)
+        return "too small a work-group limit";
+    return row->check ? row->check(values, info, why, len) : NULL;
+}
+
 bool mbn_variant_suits(const MbnVariant *row, const MbnDeviceInfo *info) {
-    if (row->vendor_contains && !strstr(info->vendor, row->vendor_contains)) return false;
-    if (row->extension && !has_extension(info->extensions, row->extension)) return false;
-    if (row->min_local_mem && info->local_mem_bytes < row->min_local_mem) return false;
-    if (row->min_work_group && info->max_work_group < row->min_work_group) return false;
-    return true;
+    int v[MBN_VARIANT_MAX_PARAMS];
+    char why[160];
+    for (int p = 0; p < row->n_params; p++)
+        v[p] = row->params[p].value;
+    return values_fail(row, v, info, why, sizeof why) == NULL;
 }
 
 static void choose(MbnVariantChoice *c, const MbnVariant *row) {
@@ -224,9 +411,10 @@ static void choose(MbnVariantChoice *c, const MbnVariant *row) {
         c->value[p] = row->params[p].value;
 }
 
-int mbn_variants_resolve(MbnVariantSet *set, const MbnDeviceInfo *info, int family) {
+static int resolve(MbnVariantSet *set, const MbnDeviceInfo *info, int family, bool no_gpu) {
     memset(set, 0, sizeof *set);
     set->family = family;
+    set->no_gpu_kernels = no_gpu;
     for (int op = 0; op < MBN_OP_COUNT; op++) {
         const MbnVariant *generic = NULL, *pick = NULL;
         for (int i = 0; i < TABLE_ROWS; i++) {
@@ -234,6 +422,7 @@ int mbn_variants_resolve(MbnVariantSet *set, const MbnDeviceInfo *info, int fami
             if (r->op != (MbnOp)op) continue;
             if (r->family == MBN_FAMILY_GENERIC && !generic) generic = r;
             if (pick || !mbn_variant_suits(r, info)) continue;
+            if (no_gpu && r->family == MBN_FAMILY_GPU) continue;
             if (family == MBN_FAMILY_AUTO ? (r->auto_types & info->type) != 0
                                           : r->family == (MbnFamily)family)
                 pick = r;
@@ -244,6 +433,14 @@ int mbn_variants_resolve(MbnVariantSet *set, const MbnDeviceInfo *info, int fami
         choose(&set->op[op], pick ? pick : generic);
     }
     return MBN_OK;
+}
+
+int mbn_variants_resolve(MbnVariantSet *set, const MbnDeviceInfo *info, int family) {
+    return resolve(set, info, family, false);
+}
+
+int mbn_variants_resolve_without_gpu(MbnVariantSet *set, const MbnDeviceInfo *info, int family) {
+    return resolve(set, info, family, true);
 }
 
 int mbn_variants_candidates(const MbnDeviceInfo *info, MbnOp op, const MbnVariant **rows, int max) {
@@ -273,7 +470,7 @@ int mbn_variants_override(MbnVariantSet *set, const MbnDeviceInfo *info,
         if (r->op != ov->op)
             return mbn_fail(MBN_EUSAGE, "kernel variant %s does not implement %s", ov->row,
                             op_names[ov->op]);
-        if (!mbn_variant_suits(r, info))
+        if (!mbn_variant_suits(r, info) || (set->no_gpu_kernels && r->family == MBN_FAMILY_GPU))
             return mbn_fail(MBN_EUSAGE, "kernel variant %s does not suit device %s", ov->row,
                             info->name);
         if (r != c.row) choose(&c, r);
@@ -292,6 +489,11 @@ int mbn_variants_override(MbnVariantSet *set, const MbnDeviceInfo *info,
                             c.row->name, vp->name, ov->value[i]);
         c.value[p] = ov->value[i];
     }
+    char why[160];
+    const char *fail = values_fail(c.row, c.value, info, why, sizeof why);
+    if (fail)
+        return mbn_fail(MBN_EUSAGE, "kernel variant %s with these parameters does not suit %s: %s",
+                        c.row->name, info->name, fail);
     c.overridden = true;
     set->op[ov->op] = c;
     return MBN_OK;
@@ -305,33 +507,42 @@ static const int *row_values(const MbnVariantSet *set, const MbnVariant *row, in
     return defaults;
 }
 
-int mbn_variants_build_options(const MbnVariantSet *set, char *out, size_t len) {
+/* Appends the row's defines; a define already there: chosen rows must agree with it (they
+ * are launched), the others keep the value already there (they are not). */
+static int row_options(const MbnVariant *r, const int *v, bool chosen, char *out, size_t len) {
     size_t used = strlen(out);
-    for (int i = 0; i < TABLE_ROWS; i++) {
-        const MbnVariant *r = &table[i];
-        int defaults[MBN_VARIANT_MAX_PARAMS];
-        const int *v = row_values(set, r, defaults);
-        for (int p = 0; p < r->n_params; p++) {
-            if (!r->params[p].define) continue;
-            char def[128];
-            snprintf(def, sizeof def, " -D%s_%s=", r->define_prefix, r->params[p].name);
-            /* A define set by an earlier row: the values must agree. */
-            const char *seen = strstr(out, def);
-            if (seen) {
-                if (atoi(seen + strlen(def)) != v[p])
-                    return mbn_fail(MBN_EFAIL,
-                                    "kernel variants disagree on %s_%s (%d in %s, another row "
-                                    "sets %d)",
-                                    r->define_prefix, r->params[p].name, v[p], r->name,
-                                    atoi(seen + strlen(def)));
-                continue;
-            }
-            int n = snprintf(out + used, len - used, "%s%d", def, v[p]);
-            if (n < 0 || (size_t)n >= len - used)
-                return mbn_fail(MBN_EFAIL, "kernel build options longer than %zu bytes", len);
-            used += (size_t)n;
+    for (int p = 0; p < r->n_params; p++) {
+        if (!r->params[p].define) continue;
+        char def[128];
+        snprintf(def, sizeof def, " -D%s_%s=", r->define_prefix, r->params[p].name);
+        const char *seen = strstr(out, def);
+        if (seen) {
+            int there = atoi(seen + strlen(def));
+            if (chosen && there != v[p])
+                return mbn_fail(MBN_EFAIL,
+                                "kernel variants disagree on %s_%s (%d in %s, another chosen row "
+                                "sets %d)",
+                                r->define_prefix, r->params[p].name, v[p], r->name, there);
+            continue;
         }
+        int n = snprintf(out + used, len - used, "%s%d", def, v[p]);
+        if (n < 0 || (size_t)n >= len - used)
+            return mbn_fail(MBN_EFAIL, "kernel build options longer than %zu bytes", len);
+        used += (size_t)n;
     }
+    return MBN_OK;
+}
+
+int mbn_variants_build_options(const MbnVariantSet *set, char *out, size_t len) {
+    /* chosen rows first, so their values win over the defaults of rows sharing a define */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < TABLE_ROWS; i++) {
+            const MbnVariant *r = &table[i];
+            bool chosen = set->op[r->op].row == r;
+            if (chosen != (pass == 0)) continue;
+            int defaults[MBN_VARIANT_MAX_PARAMS];
+            MBN_TRY(row_options(r, row_values(set, r, defaults), chosen, out, len));
+        }
     return MBN_OK;
 }
 

@@ -21,7 +21,8 @@
  * program cache key); the host reads the same values through mbn_vparam(), so tile sizes, chunk
  * and partial counts can never disagree between host and kernel. The options always define the
  * parameters of every row (chosen values for the chosen rows, defaults for the others), so
- * every kernel compiles on every device; two rows that share a define must agree on its value.
+ * every kernel compiles on every device; two chosen rows that share a define (gemm.gpu_tiled and
+ * gemm_wgrad.gpu_splitk: one kernel) must agree on its value, so a tuner sets both.
  *
  * Tuning (mbn tune): mbn_variants_candidates() lists the rows an op can use on a device and
  * each parameter's candidate values; mbn_device_open_with() applies overrides (a row and
@@ -36,6 +37,9 @@
 #include <CL/cl.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+struct MbnDeviceInfo;
+struct MbnDevice;
 
 typedef enum {
     MBN_FAMILY_GENERIC,
@@ -82,10 +86,16 @@ typedef struct {
     size_t min_work_group;       /* work-group size it needs (its LX * LY) */
     /* Which shapes it handles; others fall back to the op's generic row. */
     int channel_multiple; /* C % channel_multiple == 0 (1: any) */
-    /* Parameters. By convention LX and LY are the work-group size (absent: one work-item per
-     * work-group for cpu rows, the driver's choice for generic rows). */
+    /* Parameters. The work-group size of gpu rows derives from them (LC x LP, or the GEMM tile
+     * over its per-work-item block); cpu rows use one work-item or one output row per
+     * work-group, generic rows the driver's choice. */
     int n_params;
     MbnVariantParam params[MBN_VARIANT_MAX_PARAMS];
+    /* Limits that depend on the parameter values (work-group size, local memory bytes), checked
+     * against the device with the values in use; NULL: none. Returns NULL when they hold, else
+     * a reason. */
+    const char *(*check)(const int *values, const struct MbnDeviceInfo *info, char *why,
+                         size_t why_len);
 } MbnVariant;
 
 /* A row chosen for a device, with the parameter values in use (defaults or overrides). */
@@ -103,6 +113,9 @@ typedef struct {
     /* Calls that fell back to the generic row because the shape did not suit the chosen row
      * (counted, reported by mbn bench --json and, when a family is forced, at device close). */
     unsigned long fallbacks[MBN_OP_COUNT];
+    /* The gpu family's kernels failed to build on this device: its rows are not used (and its
+     * source files are left out of the program). */
+    bool no_gpu_kernels;
 } MbnVariantSet;
 
 /* One tuner decision: use `row` (NULL: keep the resolved row) for `op`, with these parameter
@@ -115,9 +128,6 @@ typedef struct {
     int value[MBN_VARIANT_MAX_PARAMS];
 } MbnVariantOverride;
 
-struct MbnDeviceInfo;
-struct MbnDevice;
-
 const char *mbn_op_name(MbnOp op);
 const char *mbn_family_name(int family); /* "auto" for MBN_FAMILY_AUTO */
 
@@ -129,12 +139,15 @@ const MbnVariant *mbn_variant_find(const char *name);
  * a usage error naming MBN_KERNELS. */
 int mbn_variants_env_family(int *family);
 
-/* Whether the row's device requirements (vendor, extension, local memory, work-group size) hold
- * on this device. */
+/* Whether the row's device requirements (vendor, extension, local memory, work-group size, and
+ * its check with the default values) hold on this device. */
 bool mbn_variant_suits(const MbnVariant *row, const struct MbnDeviceInfo *info);
 
 /* Resolves every op for the device: auto when family is MBN_FAMILY_AUTO, else that family. */
 int mbn_variants_resolve(MbnVariantSet *set, const struct MbnDeviceInfo *info, int family);
+/* The same with the gpu rows ruled out (their kernels did not build on the device). */
+int mbn_variants_resolve_without_gpu(MbnVariantSet *set, const struct MbnDeviceInfo *info,
+                                     int family);
 
 /* The rows that can run op on this device (any family, requirements checked), in table order.
  * Returns how many there are; stores up to max of them. */
@@ -146,9 +159,9 @@ int mbn_variants_candidates(const struct MbnDeviceInfo *info, MbnOp op, const Mb
 int mbn_variants_override(MbnVariantSet *set, const struct MbnDeviceInfo *info,
                           const MbnVariantOverride *ov);
 
-/* The -D defines of every row (chosen values for chosen rows, defaults for the others),
- * space-separated, appended to out; fails when two rows define one name differently or out is
- * too small. */
+/* The -D defines of every row (chosen values for chosen rows, defaults for the others; a
+ * define shared with a chosen row takes the chosen row's value), space-separated, appended to
+ * out; fails when two chosen rows define one name differently or out is too small. */
 int mbn_variants_build_options(const MbnVariantSet *set, char *out, size_t len);
 
 /* A parameter of a chosen row by name. An unknown name is a bug in mbn (aborts with a message

@@ -1,4 +1,7 @@
 /* Backward pass (loss to every trainable tensor's gradient) and the momentum-SGD step. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "host/cl_error.h"
 #include "host/profile.h"
 #include "model/net.h"
@@ -13,13 +16,22 @@ int mbn_net_backward(MbnNet *net, const int32_t *labels, int n, float smoothing)
             return mbn_fail(MBN_EFAIL, "label %d of image %d is outside 0..%d", labels[i], i,
                             K - 1);
     mbn_profile_layer(d, "loss");
+    /* The upload is non-blocking from net->host_labels; the previous upload from it finished
+     * long ago (the step's loss was read since), so this wait returns at once. */
+    if (net->labels_uploaded) {
+        cl_int err = clWaitForEvents(1, &net->labels_uploaded);
+        clReleaseEvent(net->labels_uploaded);
+        net->labels_uploaded = NULL;
+        if (err != CL_SUCCESS) return mbn_fail_cl(err, "device %s: uploading labels", d->info.name);
+    }
+    if (!net->host_labels &&
+        !(net->host_labels = malloc((size_t)net->max_batch * sizeof *net->host_labels)))
+        return mbn_fail(MBN_EFAIL, "out of host memory");
+    memcpy(net->host_labels, labels, (size_t)n * sizeof *labels);
     MBN_CL_CHECK(clEnqueueWriteBuffer(d->queue, net->labels, CL_FALSE, 0,
-                                      (size_t)n * sizeof *labels, labels, 0, NULL,
-                                      mbn_profile_slot(d)),
+                                      (size_t)n * sizeof *labels, net->host_labels, 0, NULL,
+                                      &net->labels_uploaded),
                  "device %s: uploading labels", d->info.name);
-    /* The labels upload is non-blocking; the host array must stay valid until the queue has
-     * consumed it, so wait here (the read of the loss would wait anyway). */
-    MBN_CL_CHECK(clFinish(d->queue), "device %s: clFinish", d->info.name);
     MBN_TRY(mbn_op_xent_smooth(d, MBN_BUF(net->logits, 0), MBN_BUF(net->labels, 0), n, K, smoothing,
                                MBN_BUF(net->dlogits, 0), MBN_BUF(net->loss, 0),
                                MBN_BUF(net->scratch, 0)));

@@ -64,6 +64,69 @@ static int bn_train(MbnNet *net, int l, size_t M) {
                                  MBN_BUF(net->save_invstd, p->gamma), MBN_BUF(net->scratch, 0));
 }
 
+/* The batch statistics of layer l as the next layer's pending BN + ReLU6 (fused path). */
+static MbnBnApply pending_bn(const MbnNet *net, int l) {
+    const MbnLayerParams *p = &net->lp[l];
+    MbnBnApply bn = {MBN_BUF(net->params, p->gamma), MBN_BUF(net->params, p->beta),
+                     MBN_BUF(net->save_mean, p->gamma), MBN_BUF(net->save_invstd, p->gamma),
+                     MBN_BUF(net->y[l], 0)};
+    return bn;
+}
+
+/* Training forward with BatchNorm fused into its neighbours (see ops.h): each conv reads the
+ * previous layer's z, applying its BN + ReLU6 on load (and storing y for backward), and writes
+ * its own z with per-tile statistics, merged right after. */
+static int forward_train_fused(MbnNet *net, int n) {
+    MbnDevice *d = net->dev;
+    const MbnArch *a = &net->arch;
+    int pool = a->n_layers - 2;
+    MbnBuf stats = MBN_BUF(net->bn_stats, 0);
+    for (int l = 0; l < pool; l++) {
+        const MbnLayer *L = &a->layers[l];
+        const MbnLayerParams *p = &net->lp[l];
+        size_t M = (size_t)n * L->hout * L->wout;
+        MbnBnApply prev_bn;
+        const MbnBnApply *in = NULL;
+        MbnBuf x = MBN_BUF(net->input, 0);
+        if (l > 0) {
+            prev_bn = pending_bn(net, l - 1);
+            in = &prev_bn;
+            x = MBN_BUF(net->z[l - 1], 0);
+        }
+        mbn_profile_layer(d, L->name);
+        MbnOp producer = MBN_OP_GEMM;
+        switch (L->type) {
+        case MBN_LAYER_STEM:
+            MBN_TRY(
+                mbn_op_stem_im2col(d, x, n, L->hin, L->win, L->stride, MBN_BUF(net->patches, 0)));
+            MBN_TRY(mbn_op_pw_fwd_train(d, MBN_BUF(net->patches, 0), NULL, MBN_BUF(net->wt, p->w),
+                                        MBN_BUF(net->z[l], 0), M, 27, L->cout, stats));
+            break;
+        case MBN_LAYER_DW:
+            producer = MBN_OP_DW_FWD;
+            MBN_TRY(mbn_op_dw_fwd_train(d, x, in, MBN_BUF(net->params, p->w), MBN_BUF(net->z[l], 0),
+                                        n, L->hin, L->win, L->cin, L->stride, stats));
+            break;
+        case MBN_LAYER_PW:
+            MBN_TRY(mbn_op_pw_fwd_train(d, x, in, MBN_BUF(net->wt, p->w), MBN_BUF(net->z[l], 0), M,
+                                        L->cin, L->cout, stats));
+            break;
+        default:
+            return mbn_fail(MBN_EFAIL, "layer %s: unexpected type in the body", L->name);
+        }
+        size_t rows = mbn_ops_bn_stats_rows(d, producer, n, L->hout, L->wout);
+        MBN_TRY(mbn_op_bn_stats_finalize(d, stats, rows, M, L->cout, MBN_BUF(net->params, p->mean),
+                                         MBN_BUF(net->params, p->var), 0.1f, a->bn_eps,
+                                         MBN_BUF(net->save_mean, p->gamma),
+                                         MBN_BUF(net->save_invstd, p->gamma)));
+    }
+    /* The pool reads an activation: the last layer's BN + ReLU6 as its own pass. */
+    const MbnLayer *last = &a->layers[pool - 1];
+    MbnBnApply bn = pending_bn(net, pool - 1);
+    return mbn_op_bn_relu6_apply(d, MBN_BUF(net->z[pool - 1], 0), &bn,
+                                 (size_t)n * last->hout * last->wout, last->cout);
+}
+
 int mbn_net_forward(MbnNet *net, int n, bool train) {
     if (train && !net->training)
         return mbn_fail(MBN_EFAIL, "training forward on a network built for inference");
@@ -83,7 +146,7 @@ int mbn_net_forward(MbnNet *net, int n, bool train) {
     cl_mem wbuf = train ? net->params : net->folded;
     cl_mem prev = net->input;
     int pool = a->n_layers - 2;
-    for (int l = 0; l < pool; l++) {
+    for (int l = 0; l < pool && !(train && net->bn_stats); l++) {
         const MbnLayer *L = &a->layers[l];
         const MbnLayerParams *p = &net->lp[l];
         size_t M = (size_t)n * L->hout * L->wout;
@@ -112,6 +175,8 @@ int mbn_net_forward(MbnNet *net, int n, bool train) {
         if (train) MBN_TRY(bn_train(net, l, M));
         prev = net->y[l];
     }
+    if (train && net->bn_stats) MBN_TRY(forward_train_fused(net, n));
+    prev = net->y[pool - 1];
     const MbnLayer *P = &a->layers[pool];
     mbn_profile_layer(d, P->name);
     MBN_TRY(mbn_op_avgpool_fwd(d, MBN_BUF(prev, 0), MBN_BUF(net->y[pool], 0), n, P->hin * P->win,

@@ -151,6 +151,16 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
         ALLOC(net->dlogits, B * a->num_classes, "logit gradients");
         for (int i = 0; i < 2; i++)
             ALLOC(net->dbuf[i], max_act, "activation gradients");
+        if (mbn_ops_bn_fused(dev)) {
+            for (int l = 0; l < pool; l++) {
+                const MbnLayer *L = &a->layers[l];
+                MbnOp producer = L->type == MBN_LAYER_DW ? MBN_OP_DW_FWD : MBN_OP_GEMM;
+                size_t rows = mbn_ops_bn_stats_rows(dev, producer, max_batch, L->hout, L->wout);
+                size_t n = mbn_ops_bn_stats_floats(rows, L->cout);
+                if (n > net->bn_stats_floats) net->bn_stats_floats = n;
+            }
+            ALLOC(net->bn_stats, net->bn_stats_floats, "BatchNorm tile statistics");
+        }
         for (int l = 0; l < pool; l++) {
             const MbnLayer *L = &a->layers[l];
             size_t n = B * (size_t)L->hout * L->wout * L->cout;
@@ -176,11 +186,13 @@ fail: /* everything allocated so far is released; the net is left zeroed */
 
 void mbn_net_destroy(MbnNet *net) {
     if (net->dev && net->dev->queue) clFinish(net->dev->queue);
-    cl_mem *all[] = {&net->params,    &net->grads,       &net->momentum, &net->folded,
-                     &net->wt,
-                     &net->input,     &net->patches,     &net->scratch,  &net->logits,
-                     &net->probs,     &net->dlogits,     &net->labels,   &net->loss,
-                     &net->save_mean, &net->save_invstd, &net->dbuf[0],  &net->dbuf[1]};
+    if (net->labels_uploaded) clReleaseEvent(net->labels_uploaded);
+    free(net->host_labels);
+    cl_mem *all[] = {&net->params,  &net->grads,     &net->momentum,    &net->folded,
+                     &net->wt,      &net->input,     &net->patches,     &net->scratch,
+                     &net->logits,  &net->probs,     &net->dlogits,     &net->labels,
+                     &net->loss,    &net->save_mean, &net->save_invstd, &net->dbuf[0],
+                     &net->dbuf[1], &net->bn_stats};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (*all[i]) clReleaseMemObject(*all[i]);
     int pool = net->arch.n_layers - 2;

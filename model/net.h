@@ -69,10 +69,18 @@ typedef struct {
     cl_mem patches;                /* stem im2col [max_batch*Ho*Wo, 27] */
     cl_mem save_mean, save_invstd; /* per BN layer, at lp offsets of gamma */
     cl_mem logits, probs, dlogits, labels, loss;
+    /* The labels' upload is non-blocking, from this copy; its event is waited for only before the
+     * copy is overwritten (by then long complete), so backward never waits for the device. */
+    int32_t *host_labels;
+    cl_event labels_uploaded;
     cl_mem dbuf[2]; /* backward ping-pong gradients w.r.t. activations */
     cl_mem scratch;
     size_t scratch_floats;
-    cl_mem act_a, act_b; /* inference ping-pong */
+    /* Fused BatchNorm (mbn_ops_bn_fused, training only): per-tile statistics of the layer being
+     * computed, sized for the largest layer; NULL when the device runs BN as separate passes. */
+    cl_mem bn_stats;
+    size_t bn_stats_floats;
+    cl_mem act_a, act_b;                /* inference ping-pong */
     char bwd_label[MBN_MAX_LAYERS][24]; /* "<layer>.bwd": backward's per-layer profile rows */
     size_t device_bytes; /* bytes of every buffer above (mbn bench reports it) */
 } MbnNet;

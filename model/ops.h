@@ -27,6 +27,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "host/variants.h"
+
 struct MbnDevice;
 
 typedef struct {
@@ -45,9 +47,11 @@ static inline int mbn_conv_out(int in, int stride) {
  * chunk count (host/variants.c), so the scratch bound below holds whatever a tuner picks. */
 #define MBN_OPS_MAX_PARTIALS 256
 
-/* Scratch floats any op below needs for M rows of C channels (reduction partials), on any
- * device and for any kernel variant. */
+/* Scratch floats any op below needs for C channels (or outputs per row) at most, on any device
+ * and for any kernel variant: the reductions' partials are capped (MBN_OPS_MAX_PARTIALS), so M
+ * does not matter. The loss needs mbn_ops_loss_scratch(N) floats (one per image) instead. */
 size_t mbn_ops_scratch_floats(size_t M, int C);
+size_t mbn_ops_loss_scratch(int N);
 /* Number of row chunks the two-stage reductions use for M rows with the generic rows' default
  * chunking (test labels). */
 int mbn_ops_chunks(size_t M);
@@ -121,6 +125,44 @@ int mbn_op_bn_fold(struct MbnDevice *d, MbnBuf w, MbnBuf gamma, MbnBuf beta, Mbn
                    MbnBuf b_out);
 /* y[M, C] = clamp(y + b, 0, 6) in place */
 int mbn_op_bias_relu6(struct MbnDevice *d, MbnBuf y, MbnBuf b, size_t M, int C);
+
+/* ---- training forward with BatchNorm fused into its neighbours (gpu kernels) ----
+ * When mbn_ops_bn_fused() says so, a training forward computes each layer's BN statistics in
+ * the epilogue of the kernel that writes the conv output z (per output tile: count, mean and
+ * squared deviations, into a statistics buffer), merges them (mbn_op_bn_stats_finalize), and
+ * leaves BN + ReLU6 to the next layer, which applies it as it loads z and stores the activation
+ * y for backward. Per activation that is one write of z, one read of z and one write of y,
+ * against a write of z, three reads of z (sum, squared deviations, apply), a write of y and a
+ * read of y in the separate-pass path. */
+typedef struct {
+    MbnBuf gamma, beta;
+    MbnBuf mean, invstd; /* the batch statistics (mbn_op_bn_stats_finalize); one offset */
+    MbnBuf y;            /* where the consumer stores clamp(bn(z), 0, 6) */
+} MbnBnApply;
+
+/* Whether the device runs the fused path (bn_fwd, dw_fwd and gemm on their gpu rows, FUSE=1). */
+bool mbn_ops_bn_fused(struct MbnDevice *d);
+/* Rows (output tiles) of the statistics an op writes for an output of N images of Ho x Wo:
+ * `producer` is MBN_OP_GEMM (the stem and pointwise convs, M = N*Ho*Wo rows) or MBN_OP_DW_FWD. */
+size_t mbn_ops_bn_stats_rows(struct MbnDevice *d, MbnOp producer, int N, int Ho, int Wo);
+/* Floats of a statistics buffer with `rows` rows of C channels: mean and m2 [rows, C], count
+ * [rows]. */
+size_t mbn_ops_bn_stats_floats(size_t rows, int C);
+/* z[M, Cout] = act(x)[M, Cin] wt[Cin, Cout] with act = the pending BN + ReLU6 `in` (NULL: x is
+ * already the activation), statistics of z to `stats` (mbn_ops_bn_stats_rows(MBN_OP_GEMM)
+ * rows). */
+int mbn_op_pw_fwd_train(struct MbnDevice *d, MbnBuf x, const MbnBnApply *in, MbnBuf wt, MbnBuf z,
+                        size_t M, int Cin, int Cout, MbnBuf stats);
+/* z = dwconv(act(x), w) likewise (N images of H x W x C), statistics of z to `stats`. */
+int mbn_op_dw_fwd_train(struct MbnDevice *d, MbnBuf x, const MbnBnApply *in, MbnBuf w, MbnBuf z,
+                        int N, int H, int W, int C, int stride, MbnBuf stats);
+/* Merges `rows` rows of statistics over M outputs into the batch mean and invstd and updates the
+ * running statistics, as mbn_op_bn_relu6_train does. */
+int mbn_op_bn_stats_finalize(struct MbnDevice *d, MbnBuf stats, size_t rows, size_t M, int C,
+                             MbnBuf running_mean, MbnBuf running_var, float momentum, float eps,
+                             MbnBuf save_mean, MbnBuf save_invstd);
+/* y = clamp(bn(z), 0, 6) with given statistics: the last layer before the pool. */
+int mbn_op_bn_relu6_apply(struct MbnDevice *d, MbnBuf z, const MbnBnApply *bn, size_t M, int C);
 
 /* ---- head ---- */
 /* y[N, C] = mean over HW of x[N, HW, C] */

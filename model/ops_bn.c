@@ -2,13 +2,76 @@
  * variants; BN folding and the bias + ReLU6 epilogue for inference (cl/activation.cl). */
 #include "model/ops_internal.h"
 
-/* Scratch layout: partial sums [P, 2, C] (P <= MBN_OPS_MAX_PARTIALS; the forward uses [P, C]
- * twice: sums, then squared deviations), then the C summed squared deviations. */
+/* Scratch layout: generic and cpu rows: partial sums [P, 2, C] (P <= MBN_OPS_MAX_PARTIALS; the
+ * forward uses [P, C] twice: sums, then squared deviations), then the C summed squared
+ * deviations; gpu row: a statistics buffer of P rows (mbn_ops_bn_stats_floats). */
 #define SQ_OFF(C) ((size_t)MBN_OPS_MAX_PARTIALS * 2 * (size_t)(C))
+
+size_t mbn_ops_bn_stats_floats(size_t rows, int C) {
+    return rows * (2 * (size_t)C + 1);
+}
 
 size_t mbn_ops_bn_scratch(size_t M, int C) {
     (void)M;
-    return SQ_OFF(C) + (size_t)C;
+    size_t a = SQ_OFF(C) + (size_t)C, b = mbn_ops_bn_stats_floats(MBN_OPS_MAX_PARTIALS, C);
+    return a > b ? a : b;
+}
+
+/* ---- gpu: statistics as (count, mean, m2) per chunk or output tile (cl/bn_gpu.cl) ---- */
+
+bool mbn_ops_bn_fused(MbnDevice *d) {
+    const MbnVariantChoice *bn = &d->variants.op[MBN_OP_BN_FWD];
+    return bn->row->family == MBN_FAMILY_GPU && mbn_vparam(bn, "FUSE") &&
+           d->variants.op[MBN_OP_DW_FWD].row->family == MBN_FAMILY_GPU &&
+           d->variants.op[MBN_OP_GEMM].row->family == MBN_FAMILY_GPU;
+}
+
+size_t mbn_ops_bn_stats_rows(MbnDevice *d, MbnOp producer, int N, int Ho, int Wo) {
+    if (producer == MBN_OP_DW_FWD) return mbn_ops_dw_stats_rows(d, N, Ho, Wo);
+    return mbn_ops_gemm_stats_rows(d, (size_t)N * Ho * Wo);
+}
+
+int mbn_op_bn_stats_finalize(MbnDevice *d, MbnBuf stats, size_t rows, size_t M, int C,
+                             MbnBuf running_mean, MbnBuf running_var, float momentum, float eps,
+                             MbnBuf save_mean, MbnBuf save_invstd) {
+    if (save_mean.off != save_invstd.off)
+        return mbn_fail(MBN_EFAIL, "bn: mean and invstd must share an offset");
+    const MbnVariantChoice *v = &d->variants.op[MBN_OP_BN_FWD];
+    if (v->row->family != MBN_FAMILY_GPU)
+        return mbn_fail(MBN_EFAIL, "bn_stats_finalize: needs the gpu BatchNorm row, not %s",
+                        v->row->name);
+    MBN_TRY(mbn_ops_need_scratch(stats, mbn_ops_bn_stats_floats(rows, C), "BatchNorm statistics"));
+    size_t LM = (size_t)mbn_vparam(v, "LM");
+    size_t g[2] = {LM, (size_t)C}, l[2] = {LM, 1};
+    return MBN_LAUNCH(d, MBN_K_bn_stats_merge, 2, g, l, MEM(stats), I(rows), I(rows), I(C), I(M),
+                      MEM(save_mean), MEM(save_invstd), OFF(save_mean), MEM(running_mean),
+                      OFF(running_mean), MEM(running_var), OFF(running_var), KFLT(momentum),
+                      KFLT(eps));
+}
+
+int mbn_op_bn_relu6_apply(MbnDevice *d, MbnBuf z, const MbnBnApply *bn, size_t M, int C) {
+    size_t ga[2] = {(size_t)C, M};
+    return MBN_LAUNCH(d, MBN_K_bn_relu6_apply, 2, ga, NULL, MEM(z), OFF(z), MEM(bn->gamma),
+                      OFF(bn->gamma), MEM(bn->beta), OFF(bn->beta), MEM(bn->mean), MEM(bn->invstd),
+                      OFF(bn->mean), MEM(bn->y), OFF(bn->y), I(M), I(C));
+}
+
+/* Standalone statistics (tests, and the network when the fused path is off): chunks of rows
+ * with LP lanes each, then the merge, then the apply pass. */
+static int bn_train_gpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf z, MbnBuf gamma,
+                        MbnBuf beta, MbnBuf running_mean, MbnBuf running_var, float momentum,
+                        float eps, size_t M, int C, MbnBuf y, MbnBuf save_mean, MbnBuf save_invstd,
+                        MbnBuf scratch) {
+    int P, rpc;
+    mbn_ops_chunking(v, M, &P, &rpc);
+    size_t LC = (size_t)mbn_vparam(v, "LC"), LP = (size_t)mbn_vparam(v, "LP");
+    size_t g[2] = {((size_t)C + LC - 1) / LC * LC, (size_t)P * LP}, l[2] = {LC, LP};
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_bn_stats_partial_lanes, 2, g, l, MEM(z), OFF(z), I(M), I(C), I(rpc),
+                       MEM(scratch), I(P)));
+    MBN_TRY(mbn_op_bn_stats_finalize(d, scratch, (size_t)P, M, C, running_mean, running_var,
+                                     momentum, eps, save_mean, save_invstd));
+    MbnBnApply bn = {gamma, beta, save_mean, save_invstd, y};
+    return mbn_op_bn_relu6_apply(d, z, &bn, M, C);
 }
 
 int mbn_op_bn_relu6_train(MbnDevice *d, MbnBuf z, MbnBuf gamma, MbnBuf beta, MbnBuf running_mean,
@@ -18,6 +81,9 @@ int mbn_op_bn_relu6_train(MbnDevice *d, MbnBuf z, MbnBuf gamma, MbnBuf beta, Mbn
         return mbn_fail(MBN_EFAIL, "bn: mean and invstd must share an offset");
     const MbnVariantChoice *vc = mbn_variant_pick(d, MBN_OP_BN_FWD, C);
     MBN_TRY(mbn_ops_need_scratch(scratch, mbn_ops_bn_scratch(M, C), "BatchNorm statistics"));
+    if (vc->row->family == MBN_FAMILY_GPU)
+        return bn_train_gpu(d, vc, z, gamma, beta, running_mean, running_var, momentum, eps, M, C,
+                            y, save_mean, save_invstd, scratch);
     int P, rpc;
     mbn_ops_chunking(vc, M, &P, &rpc);
     bool v = vc->row->family == MBN_FAMILY_CPU;
@@ -58,10 +124,18 @@ int mbn_op_bn_relu6_bwd(MbnDevice *d, MbnBuf dy, MbnBuf z, MbnBuf gamma, MbnBuf 
     bool v = vc->row->family == MBN_FAMILY_CPU;
     size_t g2[2] = {(size_t)(v ? C / 8 : C), (size_t)P}, g1[1] = {(size_t)C};
     cl_mem s = scratch.mem;
-    MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_bn_relu6_bwd_partial8 : MBN_K_bn_relu6_bwd_partial, 2, g2, NULL,
-                       MEM(dy), OFF(dy), MEM(z), OFF(z), MEM(gamma), OFF(gamma), MEM(beta),
-                       OFF(beta), MEM(save_mean), MEM(save_invstd), OFF(save_mean), KMEM(s), I(M),
-                       I(C), I(rpc)));
+    if (vc->row->family == MBN_FAMILY_GPU) {
+        size_t LC = (size_t)mbn_vparam(vc, "LC"), LP = (size_t)mbn_vparam(vc, "LP");
+        size_t gl[2] = {((size_t)C + LC - 1) / LC * LC, (size_t)P * LP}, l[2] = {LC, LP};
+        MBN_TRY(MBN_LAUNCH(d, MBN_K_bn_relu6_bwd_partial_lanes, 2, gl, l, MEM(dy), OFF(dy), MEM(z),
+                           OFF(z), MEM(gamma), OFF(gamma), MEM(beta), OFF(beta), MEM(save_mean),
+                           MEM(save_invstd), OFF(save_mean), KMEM(s), I(M), I(C), I(rpc)));
+    } else {
+        MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_bn_relu6_bwd_partial8 : MBN_K_bn_relu6_bwd_partial, 2, g2,
+                           NULL, MEM(dy), OFF(dy), MEM(z), OFF(z), MEM(gamma), OFF(gamma),
+                           MEM(beta), OFF(beta), MEM(save_mean), MEM(save_invstd), OFF(save_mean),
+                           KMEM(s), I(M), I(C), I(rpc)));
+    }
     MBN_TRY(MBN_LAUNCH(d, MBN_K_bn_bwd_finalize, 1, g1, NULL, KMEM(s), I(P), I(C), MEM(dgamma),
                        OFF(dgamma), MEM(dbeta), OFF(dbeta)));
     if (v)

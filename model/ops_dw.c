@@ -8,11 +8,59 @@ size_t mbn_ops_dw_scratch(size_t M, int C) {
     return (size_t)MBN_OPS_MAX_PARTIALS * 9 * (size_t)C;
 }
 
+/* ---- gpu: dw_conv3x3_fwd_tile (cl/depthwise_gpu.cl) ---- */
+
+static size_t tiles(int Ho, int Wo, int TH, int TW) {
+    return (size_t)((Ho + TH - 1) / TH) * (size_t)((Wo + TW - 1) / TW);
+}
+
+/* epilogue 0 none, 1 bias + ReLU6, 3 statistics to `stats` (rows = N x tiles) */
+static int dw_fwd_gpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf x, const MbnBnApply *in,
+                      MbnBuf w, MbnBuf bias, int epilogue, MbnBuf y, int N, int H, int W, int C,
+                      int stride, MbnBuf stats) {
+    int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
+    size_t LC = (size_t)mbn_vparam(v, "LC"), LP = (size_t)mbn_vparam(v, "LP");
+    size_t n_tiles = tiles(Ho, Wo, mbn_vparam(v, "TH"), mbn_vparam(v, "TW"));
+    size_t g[3] = {((size_t)C + LC - 1) / LC * LC, n_tiles * LP, (size_t)N}, l[3] = {LC, LP, 1};
+    MbnBuf any = w; /* any valid buffer for arguments a launch does not use */
+    MbnBnApply none = {any, any, any, any, any};
+    const MbnBnApply *bn = in ? in : &none;
+    MbnBuf b = bias.mem ? bias : any, st = stats.mem ? stats : any;
+    return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd_tile, 3, g, l, MEM(x), OFF(x), MEM(w), OFF(w), MEM(b),
+                      OFF(b), I(epilogue), MEM(y), OFF(y), I(N), I(H), I(W), I(C), I(Ho), I(Wo),
+                      I(stride), I(in != NULL), MEM(bn->gamma), OFF(bn->gamma), MEM(bn->beta),
+                      OFF(bn->beta), MEM(bn->mean), MEM(bn->invstd), OFF(bn->mean), MEM(bn->y),
+                      OFF(bn->y), MEM(st), I((size_t)N * n_tiles));
+}
+
+size_t mbn_ops_dw_stats_rows(MbnDevice *d, int N, int Ho, int Wo) {
+    const MbnVariantChoice *v = &d->variants.op[MBN_OP_DW_FWD];
+    if (v->row->family != MBN_FAMILY_GPU) return 0;
+    return (size_t)N * tiles(Ho, Wo, mbn_vparam(v, "TH"), mbn_vparam(v, "TW"));
+}
+
+int mbn_op_dw_fwd_train(MbnDevice *d, MbnBuf x, const MbnBnApply *in, MbnBuf w, MbnBuf z, int N,
+                        int H, int W, int C, int stride, MbnBuf stats) {
+    const MbnVariantChoice *v = &d->variants.op[MBN_OP_DW_FWD];
+    if (v->row->family != MBN_FAMILY_GPU)
+        return mbn_fail(MBN_EFAIL, "dw_fwd_train: needs the gpu depthwise row, not %s",
+                        v->row->name);
+    int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
+    size_t rows = mbn_ops_dw_stats_rows(d, N, Ho, Wo);
+    MBN_TRY(mbn_ops_need_scratch(stats, mbn_ops_bn_stats_floats(rows, C), "depthwise statistics"));
+    return dw_fwd_gpu(d, v, x, in, w, MBN_NOBUF, 3, z, N, H, W, C, stride, stats);
+}
+
+/* ---- the ops ---- */
+
 int mbn_op_dw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N, int H, int W,
                   int C, int stride) {
     int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
     cl_mem b = bias.mem ? bias.mem : w.mem; /* any valid buffer when unused */
     const MbnVariantChoice *v = mbn_variant_pick(d, MBN_OP_DW_FWD, C);
+    if (v->row->family == MBN_FAMILY_GPU)
+        return dw_fwd_gpu(d, v, x, NULL, w, bias, bias.mem ? 1 : 0, y, N, H, W, C, stride,
+                          MBN_NOBUF);
     if (v->row->family == MBN_FAMILY_CPU) {
         /* One work-group per output row: C/V work-items of V channels each (V = 16 where the
          * channels allow: one AVX-512 register per vector). */
@@ -34,6 +82,15 @@ int mbn_op_dw_bwd_input(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, int N, int
                         int stride) {
     int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
     const MbnVariantChoice *v = mbn_variant_pick(d, MBN_OP_DW_BWD_INPUT, C);
+    if (v->row->family == MBN_FAMILY_GPU) {
+        size_t LC = (size_t)mbn_vparam(v, "LC"), LP = (size_t)mbn_vparam(v, "LP");
+        size_t n_tiles = tiles(H, W, mbn_vparam(v, "TH"), mbn_vparam(v, "TW"));
+        size_t g[3] = {((size_t)C + LC - 1) / LC * LC, n_tiles * LP, (size_t)N};
+        size_t l[3] = {LC, LP, 1};
+        return MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_input_tile, 3, g, l, MEM(dy), OFF(dy), MEM(w),
+                          OFF(w), MEM(dx), OFF(dx), I(N), I(H), I(W), I(C), I(Ho), I(Wo),
+                          I(stride));
+    }
     if (v->row->family == MBN_FAMILY_CPU) {
         int vec = C % 16 == 0 && mbn_vparam_or(v, "VEC", 8) == 16 ? 16 : 8;
         size_t g[2] = {(size_t)C / vec, (size_t)N * H}, l[2] = {(size_t)C / vec, 1};
@@ -57,17 +114,25 @@ int mbn_op_dw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, in
     int P, rpc;
     /* Rows here are (n, oh) lines of Wo outputs each. */
     mbn_ops_chunking(v, (size_t)N * Ho, &P, &rpc);
-    /* cpu: 16 or 8 channels per work-item; generic: one. */
-    int vec = v->row->family != MBN_FAMILY_CPU                  ? 1
-              : C % 16 == 0 && mbn_vparam_or(v, "VEC", 8) == 16 ? 16
-                                                                : 8;
-    size_t g1[2] = {(size_t)C / vec, (size_t)P};
-    MBN_TRY(MBN_LAUNCH(d,
-                       vec == 16  ? MBN_K_dw_conv3x3_bwd_weight_partial16
-                       : vec == 8 ? MBN_K_dw_conv3x3_bwd_weight_partial8
-                                  : MBN_K_dw_conv3x3_bwd_weight_partial,
-                       2, g1, NULL, MEM(x), OFF(x), MEM(dy), OFF(dy), KMEM(scratch.mem), I(N), I(H),
-                       I(W), I(C), I(Ho), I(Wo), I(stride), I(rpc)));
+    if (v->row->family == MBN_FAMILY_GPU) {
+        size_t LC = (size_t)mbn_vparam(v, "LC"), LP = (size_t)mbn_vparam(v, "LP");
+        size_t g1[2] = {((size_t)C + LC - 1) / LC * LC, (size_t)P * LP}, l1[2] = {LC, LP};
+        MBN_TRY(MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_weight_lanes, 2, g1, l1, MEM(x), OFF(x), MEM(dy),
+                           OFF(dy), KMEM(scratch.mem), I(N), I(H), I(W), I(C), I(Ho), I(Wo),
+                           I(stride), I(rpc)));
+    } else {
+        /* cpu: 16 or 8 channels per work-item; generic: one. */
+        int vec = v->row->family != MBN_FAMILY_CPU                  ? 1
+                  : C % 16 == 0 && mbn_vparam_or(v, "VEC", 8) == 16 ? 16
+                                                                    : 8;
+        size_t g1[2] = {(size_t)C / vec, (size_t)P};
+        MBN_TRY(MBN_LAUNCH(d,
+                           vec == 16  ? MBN_K_dw_conv3x3_bwd_weight_partial16
+                           : vec == 8 ? MBN_K_dw_conv3x3_bwd_weight_partial8
+                                      : MBN_K_dw_conv3x3_bwd_weight_partial,
+                           2, g1, NULL, MEM(x), OFF(x), MEM(dy), OFF(dy), KMEM(scratch.mem), I(N),
+                           I(H), I(W), I(C), I(Ho), I(Wo), I(stride), I(rpc)));
+    }
     size_t g2[1] = {(size_t)9 * C};
     return MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g2, NULL, KMEM(scratch.mem), I(P), I(9 * C),
                       KFLT(1.0f), MEM(dw), OFF(dw));

@@ -83,6 +83,79 @@ static int wgrad_cpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf x, MbnBuf d
                       KFLT(1.0f), MEM(dw), OFF(dw));
 }
 
+/* ---- gpu: gemm_gpu (cl/gemm_gpu.cl), local-memory tiles ---- */
+
+typedef struct {
+    const MbnBnApply *bn_in; /* BN + ReLU6 applied to A as it is loaded, or NULL */
+    MbnBuf stats;            /* statistics epilogue output (MBN_EP_STATS) */
+    size_t k_chunk, chunks;  /* split K: chunks of k_chunk, partials c_chunk floats apart */
+    size_t c_chunk;
+} GpuGemmExtra;
+
+static int gemm_gpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf a, size_t lda, bool a_trans,
+                    MbnBuf b, size_t ldb, MbnBuf c, size_t ldc, MbnBuf bias, MbnEpilogue ep,
+                    size_t M, size_t N, size_t K, const GpuGemmExtra *x) {
+    size_t BM = (size_t)mbn_vparam(v, "BM"), BN = (size_t)mbn_vparam(v, "BN");
+    size_t LX = BN / (size_t)mbn_vparam(v, "TN"), LY = BM / (size_t)mbn_vparam(v, "TM");
+    size_t chunks = x && x->chunks ? x->chunks : 1, k_chunk = x && x->chunks ? x->k_chunk : K;
+    size_t c_chunk = x ? x->c_chunk : 0;
+    size_t g[3] = {(N + BN - 1) / BN * LX, (M + BM - 1) / BM * LY, chunks}, l[3] = {LX, LY, 1};
+    MbnBuf any = b; /* any valid buffer for arguments a launch does not use */
+    MbnBnApply none = {any, any, any, any, any};
+    const MbnBnApply *bn = x && x->bn_in ? x->bn_in : &none;
+    MbnBuf bs = bias.mem ? bias : any, st = x && x->stats.mem ? x->stats : any;
+    int epilogue = ep == MBN_EP_STATS || bias.mem ? (int)ep : 0;
+    return MBN_LAUNCH(d, MBN_K_gemm_gpu, 3, g, l, MEM(a), OFF(a), I(lda), I(a_trans), MEM(b),
+                      OFF(b), I(ldb), MEM(c), OFF(c), I(ldc), I(M), I(N), I(K), I(k_chunk),
+                      I(c_chunk), MEM(bs), OFF(bs), I(epilogue), I(bn != &none), MEM(bn->gamma),
+                      OFF(bn->gamma), MEM(bn->beta), OFF(bn->beta), MEM(bn->mean), MEM(bn->invstd),
+                      OFF(bn->mean), MEM(bn->y), OFF(bn->y), MEM(st), I((M + BM - 1) / BM));
+}
+
+size_t mbn_ops_gemm_stats_rows(MbnDevice *d, size_t M) {
+    const MbnVariantChoice *v = &d->variants.op[MBN_OP_GEMM];
+    if (v->row->family != MBN_FAMILY_GPU) return 0;
+    size_t BM = (size_t)mbn_vparam(v, "BM");
+    return (M + BM - 1) / BM;
+}
+
+int mbn_op_pw_fwd_train(MbnDevice *d, MbnBuf x, const MbnBnApply *in, MbnBuf wt, MbnBuf z, size_t M,
+                        int Cin, int Cout, MbnBuf stats) {
+    const MbnVariantChoice *v = &d->variants.op[MBN_OP_GEMM];
+    if (v->row->family != MBN_FAMILY_GPU)
+        return mbn_fail(MBN_EFAIL, "pw_fwd_train: needs the gpu GEMM row, not %s", v->row->name);
+    MBN_TRY(mbn_ops_need_scratch(stats,
+                                 mbn_ops_bn_stats_floats(mbn_ops_gemm_stats_rows(d, M), Cout),
+                                 "pointwise statistics"));
+    GpuGemmExtra extra = {in, stats, 0, 0, 0};
+    return gemm_gpu(d, v, x, (size_t)Cin, false, wt, (size_t)Cout, z, (size_t)Cout, MBN_NOBUF,
+                    MBN_EP_STATS, M, (size_t)Cout, (size_t)Cin, &extra);
+}
+
+/* Split-K weight gradient on the gpu kernel: as many chunks of at least SPLIT_ROWS rows as
+ * SPLIT_MAX and the scratch allow (a function of the shapes, the row and the scratch size), one
+ * launch, then the chunks added in order. */
+static int wgrad_gpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf x, MbnBuf dy, MbnBuf dw,
+                     size_t M, int K, int Cout, MbnBuf scratch) {
+    size_t outs = (size_t)Cout * (size_t)K, scratch_bytes = 0;
+    clGetMemObjectInfo(scratch.mem, CL_MEM_SIZE, sizeof scratch_bytes, &scratch_bytes, NULL);
+    size_t room = scratch_bytes / sizeof(float) / outs;
+    size_t P = M / (size_t)mbn_vparam(v, "SPLIT_ROWS"), pmax = (size_t)mbn_vparam(v, "SPLIT_MAX");
+    if (P > pmax) P = pmax;
+    if (P > room) P = room;
+    if (P < 1) P = 1;
+    size_t kc = (M + P - 1) / P;
+    P = (M + kc - 1) / kc;
+    GpuGemmExtra extra = {NULL, MBN_NOBUF, kc, P, outs};
+    MbnBuf out = P > 1 ? scratch : dw;
+    MBN_TRY(gemm_gpu(d, v, dy, (size_t)Cout, true, x, (size_t)K, out, (size_t)K, MBN_NOBUF,
+                     MBN_EP_NONE, (size_t)Cout, (size_t)K, M, &extra));
+    if (P == 1) return MBN_OK;
+    size_t g2[1] = {outs};
+    return MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g2, NULL, MEM(scratch), I(P), I(outs),
+                      KFLT(1.0f), MEM(dw), OFF(dw));
+}
+
 /* ---- generic: CLBlast ---- */
 
 static int gemm_clblast(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b, size_t ldb,
@@ -144,6 +217,8 @@ static int gemm(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b, size
     switch (v->row->family) {
     case MBN_FAMILY_CPU:
         return gemm_cpu(d, v, a, lda, a_trans, b, ldb, b_packed, c, ldc, bias, ep, M, N, K);
+    case MBN_FAMILY_GPU:
+        return gemm_gpu(d, v, a, lda, a_trans, b, ldb, c, ldc, bias, ep, M, N, K, NULL);
     default:
         return gemm_clblast(d, a, lda, a_trans, b, ldb, c, ldc, bias, ep, M, N, K);
     }
@@ -166,6 +241,8 @@ int mbn_ops_weight_grad(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, 
     switch (v->row->family) {
     case MBN_FAMILY_CPU:
         return wgrad_cpu(d, v, x, dy, dw, M, K, Cout, scratch, work);
+    case MBN_FAMILY_GPU:
+        return wgrad_gpu(d, v, x, dy, dw, M, K, Cout, scratch);
     default:
         return wgrad_clblast(d, v, dy, x, dw, M, Cout, K, scratch);
     }

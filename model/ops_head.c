@@ -4,10 +4,15 @@
 
 #include "host/blas.h"
 
-/* The loss keeps one value per row (image) before their mean. */
+/* The head's reductions keep nothing in the scratch beyond the loss's per-image values, which
+ * callers add: mbn_ops_loss_scratch. */
 size_t mbn_ops_head_scratch(size_t M, int C) {
-    (void)C;
-    return M;
+    (void)M, (void)C;
+    return 0;
+}
+
+size_t mbn_ops_loss_scratch(int N) {
+    return (size_t)N;
 }
 
 int mbn_op_avgpool_fwd(MbnDevice *d, MbnBuf x, MbnBuf y, int N, int HW, int C) {
@@ -40,11 +45,13 @@ int mbn_op_fc_fwd_t(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf b, MbnBuf y, int N
 int mbn_op_fc_bwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf dy, MbnBuf dx, MbnBuf dw, MbnBuf db,
                   int N, int C, int K, MbnBuf scratch) {
     (void)scratch;
+    /* dx[N, C] = dy[N, K] w[K, C] */
     if (dx.mem)
-        MBN_TRY(mbn_gemm(d, false, false, (size_t)N, (size_t)C, (size_t)K, 1.0f, dy.mem, dy.off,
-                         (size_t)K, w.mem, w.off, (size_t)C, 0.0f, dx.mem, dx.off, (size_t)C));
-    MBN_TRY(mbn_gemm(d, true, false, (size_t)K, (size_t)C, (size_t)N, 1.0f, dy.mem, dy.off,
-                     (size_t)K, x.mem, x.off, (size_t)C, 0.0f, dw.mem, dw.off, (size_t)C));
+        MBN_TRY(mbn_ops_gemm(d, dy, (size_t)K, false, w, (size_t)C, dx, (size_t)C, MBN_NOBUF,
+                             MBN_EP_NONE, (size_t)N, (size_t)C, (size_t)K));
+    /* dw[K, C] = dy^T x: dy [N, K] read as the transposed A operand (N is a batch: no split) */
+    MBN_TRY(mbn_ops_gemm(d, dy, (size_t)K, true, x, (size_t)C, dw, (size_t)C, MBN_NOBUF,
+                         MBN_EP_NONE, (size_t)K, (size_t)C, (size_t)N));
     /* Column sums of dy in one chunk: the N rows are added in order, straight into db. */
     size_t g[2] = {(size_t)K, 1};
     return MBN_LAUNCH(d, MBN_K_channel_sum_partial, 2, g, NULL, MEM(dy), OFF(dy), MEM(db), OFF(db),
@@ -59,7 +66,7 @@ int mbn_op_softmax(MbnDevice *d, MbnBuf logits, MbnBuf probs, int N, int K) {
 
 int mbn_op_xent_smooth(MbnDevice *d, MbnBuf logits, MbnBuf labels, int N, int K, float smoothing,
                        MbnBuf dlogits, MbnBuf loss, MbnBuf scratch) {
-    MBN_TRY(mbn_ops_need_scratch(scratch, mbn_ops_head_scratch((size_t)N, K), "loss"));
+    MBN_TRY(mbn_ops_need_scratch(scratch, mbn_ops_loss_scratch(N), "loss"));
     size_t g[1] = {(size_t)N};
     MBN_TRY(MBN_LAUNCH(d, MBN_K_softmax_xent_smooth, 1, g, NULL, MEM(logits), OFF(logits),
                        MEM(labels), OFF(labels), I(N), I(K), KFLT(smoothing), MEM(dlogits),

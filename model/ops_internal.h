@@ -31,11 +31,16 @@ size_t mbn_ops_bn_scratch(size_t M, int C);
 size_t mbn_ops_gemm_scratch(size_t M, int C);
 size_t mbn_ops_head_scratch(size_t M, int C);
 
+/* Statistics rows (output tiles) of the fused training forward's producers. */
+size_t mbn_ops_dw_stats_rows(MbnDevice *d, int N, int Ho, int Wo);
+size_t mbn_ops_gemm_stats_rows(MbnDevice *d, size_t M);
+
 /* GEMM epilogues applied to C = op(A) B before it is stored. */
 typedef enum {
     MBN_EP_NONE = 0,
     MBN_EP_BIAS_RELU6 = 1, /* clamp(c + bias[n], 0, 6): folded BN, inference */
     MBN_EP_BIAS = 2,       /* c + bias[n]: the classifier */
+    MBN_EP_STATS = 3,      /* BatchNorm statistics per row tile (gpu rows only) */
 } MbnEpilogue;
 
 /* C[M, N] (row stride ldc) = op(A) B (+ epilogue with bias), A [M, K] row-major with stride lda

@@ -73,8 +73,7 @@ static void test_auto(void) {
             s.op[MBN_OP_DW_FWD].row->name);
     T_MBN(mbn_variants_resolve(&s, &gpu, MBN_FAMILY_AUTO));
     for (int op = 0; op < MBN_OP_COUNT; op++) {
-        T_CHECK(s.op[op].row->family != MBN_FAMILY_CPU, "a GPU got cpu row %s",
-                s.op[op].row->name);
+        T_CHECK(s.op[op].row->family != MBN_FAMILY_CPU, "a GPU got cpu row %s", s.op[op].row->name);
         T_CHECK(s.generic[op].row->family == MBN_FAMILY_GENERIC, "fallback of %s is %s",
                 mbn_op_name((MbnOp)op), s.generic[op].row->name);
     }
@@ -101,8 +100,8 @@ static void test_forced(void) {
                 s.op[op].row->name);
 
     static const char *good[] = {"", "auto", "generic", "cpu", "gpu"};
-    static const int want[] = {MBN_FAMILY_AUTO, MBN_FAMILY_AUTO, MBN_FAMILY_GENERIC,
-                               MBN_FAMILY_CPU, MBN_FAMILY_GPU};
+    static const int want[] = {MBN_FAMILY_AUTO, MBN_FAMILY_AUTO, MBN_FAMILY_GENERIC, MBN_FAMILY_CPU,
+                               MBN_FAMILY_GPU};
     for (int i = 0; i < 5; i++) {
         setenv("MBN_KERNELS", good[i], 1);
         int fam = 99;
@@ -189,9 +188,52 @@ static void test_overrides_and_options(void) {
     char desc[256];
     mbn_variant_describe(&s.op[MBN_OP_BN_FWD], desc, sizeof desc);
     T_CHECK(strstr(desc, "CHUNKS=64") != NULL, "describe: %s", desc);
+    /* Rows sharing a define: a chosen row's value wins over an unchosen row's default; two
+     * chosen rows must agree. */
+    MbnDeviceInfo gpu = fake(CL_DEVICE_TYPE_GPU, "NVIDIA Corporation", 48 << 10, 1024, "");
+    MbnVariantSet g;
+    T_MBN(mbn_variants_resolve(&g, &gpu, MBN_FAMILY_AUTO));
+    MbnVariantOverride clblast_wgrad = {
+        MBN_OP_GEMM_WGRAD, "gemm_wgrad.clblast_splitk", 0, {NULL}, {0}};
+    MbnVariantOverride bm128 = {MBN_OP_GEMM, "gemm.gpu_tiled", 1, {"BM"}, {128}};
+    T_MBN(mbn_variants_override(&g, &gpu, &clblast_wgrad));
+    T_MBN(mbn_variants_override(&g, &gpu, &bm128));
+    char o2[4096] = "";
+    T_MBN(mbn_variants_build_options(&g, o2, sizeof o2));
+    T_CHECK(strstr(o2, " -DMBN_GEMM_GPU_BM=128") != NULL, "tuned tile not in options: %s", o2);
+    MbnVariantOverride splitk = {MBN_OP_GEMM_WGRAD, "gemm_wgrad.gpu_splitk", 0, {NULL}, {0}};
+    T_MBN(mbn_variants_override(&g, &gpu, &splitk));
+    char o3[4096] = "";
+    T_CHECK(mbn_variants_build_options(&g, o3, sizeof o3) == MBN_EFAIL &&
+                strstr(mbn_last_error(), "MBN_GEMM_GPU_BM"),
+            "two chosen rows disagreeing: %s", mbn_last_error());
     char small[24] = "-cl-std=CL1.2";
     T_CHECK(mbn_variants_build_options(&s, small, sizeof small) == MBN_EFAIL,
             "options overflow not reported");
+}
+
+/* After the gpu kernels failed to build: no gpu row, and a tuner cannot ask for one. */
+static void test_without_gpu(void) {
+    MbnDeviceInfo gpu = fake(CL_DEVICE_TYPE_GPU, "NVIDIA Corporation", 48 << 10, 1024, "");
+    MbnVariantSet s;
+    T_MBN(mbn_variants_resolve(&s, &gpu, MBN_FAMILY_GPU));
+    T_CHECK(s.op[MBN_OP_GEMM].row->family == MBN_FAMILY_GPU, "gpu forced: %s",
+            s.op[MBN_OP_GEMM].row->name);
+    for (int f = MBN_FAMILY_AUTO; f < MBN_FAMILY_COUNT; f++) {
+        T_MBN(mbn_variants_resolve_without_gpu(&s, &gpu, f));
+        for (int op = 0; op < MBN_OP_COUNT; op++)
+            T_CHECK(s.op[op].row->family != MBN_FAMILY_GPU, "%s without gpu kernels: %s",
+                    mbn_family_name(f), s.op[op].row->name);
+    }
+    MbnVariantOverride ov = {MBN_OP_GEMM, "gemm.gpu_tiled", 0, {NULL}, {0}};
+    T_CHECK(mbn_variants_override(&s, &gpu, &ov) == MBN_EUSAGE, "a gpu row without gpu kernels");
+    /* a tile too big for the device's local memory is refused, naming the limit */
+    T_MBN(mbn_variants_resolve(&s, &gpu, MBN_FAMILY_AUTO));
+    MbnVariantOverride big = {
+        MBN_OP_DW_FWD, "dw_fwd.gpu_tile", 3, {"LC", "TH", "TW"}, {32, 16, 16}};
+    T_CHECK(mbn_variants_override(&s, &gpu, &big) == MBN_EUSAGE &&
+                strstr(mbn_last_error(), "local memory"),
+            "an oversized tile: %s", mbn_last_error());
 }
 
 static void test_pick(void) {
@@ -214,6 +256,7 @@ int main(void) {
     test_forced();
     test_requirements();
     test_overrides_and_options();
+    test_without_gpu();
     test_pick();
     return t_summary("test_variants");
 }

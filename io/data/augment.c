@@ -1,6 +1,5 @@
 #include "io/data/augment.h"
 
-#include "io/util/file_read.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -224,11 +223,7 @@ int mbn_augment_encoded(const uint8_t *buf, size_t len, const char *name, int re
 int mbn_augment_file(const char *path, int res, bool train, MbnRng *rng, float *out) {
     uint8_t *buf;
     size_t len;
-    MBN_TRY(mbn_read_file(path, MBN_IMAGE_MAX_FILE_BYTES, &buf, &len));
-    if (len == 0) {
-        free(buf);
-        return mbn_fail(MBN_EFAIL, "%s: empty file", path);
-    }
+    MBN_TRY(mbn_image_read_file(path, &buf, &len));
     int rc = mbn_augment_encoded(buf, len, path, res, train, rng, out);
     free(buf);
     return rc;

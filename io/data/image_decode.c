@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "io/util/file_read.h"
 
 static bool is_jpeg(const uint8_t *b, size_t n) {
     return n >= 3 && b[0] == 0xFF && b[1] == 0xD8;
@@ -207,4 +208,14 @@ void mbn_image_free(MbnImage *img) {
     free(img->rgb);
     img->rgb = NULL;
     img->w = img->h = 0;
+}
+
+int mbn_image_read_file(const char *path, uint8_t **buf, size_t *len) {
+    MBN_TRY(mbn_read_file(path, MBN_IMAGE_MAX_FILE_BYTES, buf, len));
+    if (*len == 0) {
+        free(*buf);
+        *buf = NULL;
+        return mbn_fail(MBN_EFAIL, "%s: empty file", path);
+    }
+    return MBN_OK;
 }

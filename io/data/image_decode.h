@@ -17,6 +17,9 @@ typedef struct {
     int w, h;
 } MbnImage;
 
+/* Reads an image file whole (at most MBN_IMAGE_MAX_FILE_BYTES; an empty file is an error naming
+ * it) into *buf (free()); the encoded bytes then go to mbn_image_probe / mbn_image_decode. */
+int mbn_image_read_file(const char *path, uint8_t **buf, size_t *len);
 /* Full-resolution size from the header alone. */
 int mbn_image_probe(const uint8_t *buf, size_t len, const char *name, int *w, int *h);
 /* Decodes to RGB. For a JPEG, min_scale < 1 lets TurboJPEG decode at a reduced DCT scale: the

@@ -10,7 +10,6 @@
 #include "io/data/dataset.h"
 #include "io/data/image_decode.h"
 #include "io/data/readers.h"
-#include "io/util/file_read.h"
 
 static const float IMAGENET_MEAN[3] = {0.485f, 0.456f, 0.406f};
 static const float IMAGENET_STD[3] = {0.229f, 0.224f, 0.225f};
@@ -138,11 +137,7 @@ int mbn_preprocess_encoded(const MbnPreprocess *p, const uint8_t *buf, size_t le
 int mbn_preprocess_file(const MbnPreprocess *p, const char *path, int res, float *out) {
     uint8_t *buf;
     size_t len;
-    MBN_TRY(mbn_read_file(path, MBN_IMAGE_MAX_FILE_BYTES, &buf, &len));
-    if (len == 0) {
-        free(buf);
-        return mbn_fail(MBN_EFAIL, "%s: empty file", path);
-    }
+    MBN_TRY(mbn_image_read_file(path, &buf, &len));
     int rc = mbn_preprocess_encoded(p, buf, len, path, res, out);
     free(buf);
     return rc;

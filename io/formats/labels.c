@@ -91,3 +91,9 @@ int mbn_labels_read(const char *path, char ***names, int *n) {
     }
     return rc;
 }
+
+void mbn_labels_path_beside(const char *model_path, char *out, size_t cap) {
+    const char *slash = strrchr(model_path, '/');
+    int dir = slash ? (int)(slash - model_path + 1) : 0;
+    snprintf(out, cap, "%.*slabels.txt", dir, model_path);
+}

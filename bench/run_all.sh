@@ -11,8 +11,9 @@
 #   REPEAT=3  ITER=3    repeats; timed iterations at batch 32 (x8 at batch 1, x10 at 0.25-32)
 #   RUNTIMES="onnxruntime openvino torch torch-compile"
 #   TORCH_FORMATS=contiguous,channels_last   (PyTorch: the faster is reported)
-#   ONNX=model.onnx     the model for ONNX Runtime/OpenVINO (default: exported from the
-#                       PyTorch definition in tests/timm_mbv1.py, random weights)
+#   ONNX=model.onnx     the model for ONNX Runtime/OpenVINO (default: `mbn export --format onnx`
+#                       of a random model from build/bench/make_random_model, else exported from
+#                       the PyTorch definition in tests/timm_mbv1.py)
 #
 # Workloads (MobileNet V1): inference 1.0-224 at batch 1 and 32 (every runtime), a training step
 # 1.0-224 batch 32 and 0.25-32 batch 64 with 10 classes (mbn, PyTorch eager, torch.compile).
@@ -36,10 +37,18 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 date -u +"%Y-%m-%d %H:%M UTC" >"$out/started"
 
+# The ONNX model: $ONNX, else mbn's own export of a random 1.0-224 model (what a user of mbn
+# would hand to those runtimes), else an export of the PyTorch definition.
 onnx=${ONNX:-}
+randmodel=$(dirname "$MBN")/bench/make_random_model
 if [ -z "$onnx" ] && [[ " $RUNTIMES " == *" onnxruntime "* || " $RUNTIMES " == *" openvino "* ]]; then
   onnx=$out/mobilenet_v1.onnx
-  if ! "$PY" bench/runtimes_bench.py --make-onnx "$onnx" --threads "$T" 2>"$out/onnx.err"; then
+  if [ -x "$randmodel" ] && "$randmodel" "$out/random.safetensors" >/dev/null 2>&1 &&
+    "$MBN" export --checkpoint "$out/random.safetensors" --format onnx --out "$onnx" >/dev/null 2>&1; then
+    echo "ONNX model: mbn export --format onnx of a random 1.0-224 model" >&2
+  elif "$PY" bench/runtimes_bench.py --make-onnx "$onnx" --threads "$T" 2>"$out/onnx.err"; then
+    echo "ONNX model: exported from the PyTorch definition (tests/timm_mbv1.py)" >&2
+  else
     echo "run_all: no ONNX model (PyTorch export failed: $(tail -1 "$out/onnx.err")): ONNX Runtime and OpenVINO skipped" >&2
     onnx=
   fi

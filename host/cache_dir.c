@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 int mbn_cache_dir(char *out, size_t len) {
@@ -30,9 +31,15 @@ void mbn_mkdirs(const char *path) {
 int mbn_cache_path(const char *sub, const char *file, char *out, size_t len) {
     char dir[3072];
     if (mbn_cache_dir(dir, sizeof dir) != 0) return -1;
-    int n = snprintf(out, len, "%s/%s", dir, sub);
-    if (n < 0 || (size_t)n >= len) return -1;
-    mbn_mkdirs(out);
-    n = snprintf(out, len, "%s/%s/%s", dir, sub, file);
+    int n = snprintf(out, len, "%s/%s/%s", dir, sub, file);
     return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+void mbn_mkdirs_for(const char *path) {
+    char dir[4096];
+    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) return;
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir) return;
+    *slash = 0;
+    mbn_mkdirs(dir);
 }

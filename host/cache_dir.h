@@ -8,8 +8,11 @@
 /* The cache root; -1 when no location is known (no HOME) or it does not fit. */
 int mbn_cache_dir(char *out, size_t len);
 
-/* "<root>/<sub>/<file>" with <root>/<sub> created (mkdir -p); -1 when that fails. */
+/* "<root>/<sub>/<file>"; -1 when there is no root or it does not fit. Creates nothing. */
 int mbn_cache_path(const char *sub, const char *file, char *out, size_t len);
+
+/* mkdir -p of the folder holding path (before writing a cache file). */
+void mbn_mkdirs_for(const char *path);
 
 /* mkdir -p, ignoring errors (the following open reports them). */
 void mbn_mkdirs(const char *path);

@@ -87,6 +87,7 @@ static void cache_write(const MbnDevice *dev, const char *path, const MbnPeak *p
                      PEAK_CACHE_MAGIC, (unsigned long long)key[0], (unsigned long long)key[1],
                      p->gflops, p->kernel, (unsigned long long)p->work_items);
     MbnAtomicFile a;
+    mbn_mkdirs_for(path);
     /* A cache we cannot write is not an error: the next run measures again. */
     if (mbn_atomic_open(&a, path) != MBN_OK) {
         mbn_clear_error();

@@ -125,6 +125,7 @@ int mbn_tune_cache_save(const MbnDeviceInfo *info, MbnTuneCache *c) {
         n += snprintf(text + n, cap - (size_t)n, "checksum %08lx\n",
                       crc32(0L, (const Bytef *)text, (uInt)n));
         MbnAtomicFile a;
+        mbn_mkdirs_for(path);
         rc = mbn_atomic_open(&a, path);
         if (rc == MBN_OK) {
             rc = mbn_atomic_write(&a, text, (size_t)n);

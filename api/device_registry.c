@@ -40,7 +40,7 @@ int mbn_registry_acquire(const char *sel, MbnDevice *view, MbnRegistryEntry **en
     if (fresh) {
         e = calloc(1, sizeof *e);
         if (!e) rc = mbn_fail(MBN_EFAIL, "out of host memory");
-        if (rc == MBN_OK) rc = mbn_device_open(&e->base, &info);
+        if (rc == MBN_OK) rc = mbn_device_open_for(&e->base, &info, MBN_USE_INFER);
         if (rc == MBN_OK) {
             e->id = info.device;
             e->next = registry;

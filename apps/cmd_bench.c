@@ -1,29 +1,25 @@
-/* mbn bench: images/s and per-layer milliseconds (from OpenCL profiling events) on one device
- * or on every device, for inference or training steps, on random inputs. */
+/* mbn bench: images/s, ms per step, GFLOP/s and its share of the device's measured FMA peak,
+ * and per-layer milliseconds (from OpenCL profiling events) on one device or on every device,
+ * for inference or training steps, on random inputs; optionally an HTML report. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "apps/bench.h"
 #include "apps/cli.h"
 #include "apps/commands.h"
 #include "host/device.h"
 #include "base/error.h"
+#include "host/peak.h"
 #include "host/profile.h"
 #include "base/rng.h"
+#include "io/formats/atomic_file.h"
 #include "io/util/json_writer.h"
 #include "model/net.h"
 #include "apps/variants_json.h"
 
-typedef struct {
-    char device[256];
-    double images_per_s, seconds;
-    int iterations;
-    size_t device_bytes;      /* buffers the network allocated (weights, activations, ...) */
-    double launches_per_step; /* kernels and GEMMs enqueued per timed iteration */
-    MbnVariantSet variants;   /* which kernel variant each op ran (host/variants.h) */
-    MbnProfile prof;
-} BenchResult;
+typedef MbnBenchResult BenchResult;
 
 static double now(void) {
     struct timespec t;
@@ -57,19 +53,43 @@ static int dump_outputs(MbnNet *net, bool train, int batch, FILE *f) {
     return rc;
 }
 
-static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, bool train, int batch,
-                        int iterations, double min_seconds, BenchResult *r) {
+typedef struct {
+    bool train, measure_peak;
+    int batch, iterations;
+    double min_seconds;
+} BenchOptions;
+
+static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const BenchOptions *o,
+                        BenchResult *r) {
     MbnDevice dev;
     MbnNet net;
+    bool train = o->train;
+    int batch = o->batch, iterations = o->iterations;
+    double min_seconds = o->min_seconds;
     memset(r, 0, sizeof *r);
+    r->device_index = info->index;
     snprintf(r->device, sizeof r->device, "%s", info->name);
-    MBN_TRY(mbn_device_open(&dev, info));
+    snprintf(r->device_type, sizeof r->device_type, "%s", mbn_device_type_name(info->type));
+    r->train = train;
+    r->batch = batch;
+    r->arch = *arch;
+    r->peak_gflops = -1;
+    r->device_memory_bytes = -1;
+    MBN_TRY(mbn_device_open_for(&dev, info, train ? MBN_USE_TRAIN : MBN_USE_INFER));
+    snprintf(r->tuning, sizeof r->tuning, "%s", dev.tuning);
+    /* The peak first (cached after the first run): measured on an idle device. A failure to
+     * measure it is a warning, not a failed benchmark. */
+    MbnPeak peak;
+    if (mbn_device_peak(&dev, o->measure_peak, &peak) == MBN_OK)
+        r->peak_gflops = peak.gflops;
+    else
+        mbn_warn("device %s: FMA peak not measured: %s", info->name, mbn_last_error());
     int rc = mbn_net_create(&net, &dev, arch, batch, train);
     if (rc) {
         mbn_device_close(&dev);
         return rc;
     }
-    r->device_bytes = net.device_bytes;
+    r->device_memory_bytes = (long long)net.device_bytes;
     size_t n_in = (size_t)batch * arch->resolution * arch->resolution * 3;
     float *x = malloc(n_in * sizeof *x);
     int32_t *labels = malloc((size_t)batch * sizeof *labels);
@@ -109,6 +129,13 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, bool tra
         r->iterations = it;
         r->seconds = dt;
         r->images_per_s = (double)it * batch / dt;
+        r->ms_per_step = 1000.0 * dt / it;
+        r->gflop_per_image = mbn_bench_flop_per_image(arch, train) * 1e-9;
+        r->gflops = r->gflop_per_image * r->images_per_s;
+        /* A workload near the cached peak means the peak was measured on a busy machine. */
+        if (r->peak_gflops > 0 && r->gflops > 0.9 * r->peak_gflops && !o->measure_peak &&
+            mbn_device_peak(&dev, true, &peak) == MBN_OK && peak.gflops > r->peak_gflops)
+            r->peak_gflops = peak.gflops;
         r->launches_per_step = (double)(dev.launches - launches0) / it;
         r->variants = dev.variants;
         for (int l = 0; l < r->prof.n_layers; l++)
@@ -121,12 +148,123 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, bool tra
     return rc;
 }
 
+double mbn_bench_flop_per_image(const MbnArch *arch, bool train) {
+    double macs = (double)arch->macs;
+    if (!train) return 2.0 * macs;
+    double stem = 0;
+    for (int l = 0; l < arch->n_layers; l++)
+        if (arch->layers[l].type == MBN_LAYER_STEM) stem += (double)arch->layers[l].macs;
+    return 6.0 * macs - 2.0 * stem;
+}
+
+static void write_json(const BenchResult *res, int n) {
+    MbnJson j;
+    mbn_json_init(&j, stdout);
+    mbn_json_begin_object(&j);
+    mbn_json_key(&j, "results");
+    mbn_json_begin_array(&j);
+    for (int i = 0; i < n; i++) {
+        const BenchResult *r = &res[i];
+        mbn_json_begin_object(&j);
+        mbn_json_key(&j, "device");
+        mbn_json_string(&j, r->device);
+        mbn_json_key(&j, "device_index");
+        mbn_json_int(&j, r->device_index);
+        mbn_json_key(&j, "device_type");
+        mbn_json_string(&j, r->device_type);
+        mbn_json_key(&j, "mode");
+        mbn_json_string(&j, r->train ? "train" : "infer");
+        mbn_json_key(&j, "batch");
+        mbn_json_int(&j, r->batch);
+        mbn_json_key(&j, "alpha");
+        mbn_json_double(&j, r->arch.alpha);
+        mbn_json_key(&j, "resolution");
+        mbn_json_int(&j, r->arch.resolution);
+        mbn_json_key(&j, "num_classes");
+        mbn_json_int(&j, r->arch.num_classes);
+        mbn_json_key(&j, "iterations");
+        mbn_json_int(&j, r->iterations);
+        mbn_json_key(&j, "seconds");
+        mbn_json_double(&j, r->seconds);
+        mbn_json_key(&j, "images_per_s");
+        mbn_json_double(&j, r->images_per_s);
+        mbn_json_key(&j, "ms_per_step");
+        mbn_json_double(&j, r->ms_per_step);
+        mbn_json_key(&j, "gflop_per_image");
+        mbn_json_double(&j, r->gflop_per_image);
+        mbn_json_key(&j, "gflops");
+        mbn_json_double(&j, r->gflops);
+        mbn_json_key(&j, "peak_gflops");
+        if (r->peak_gflops > 0)
+            mbn_json_double(&j, r->peak_gflops);
+        else
+            mbn_json_null(&j);
+        mbn_json_key(&j, "peak_fraction");
+        if (r->peak_gflops > 0)
+            mbn_json_double(&j, r->gflops / r->peak_gflops);
+        else
+            mbn_json_null(&j);
+        mbn_json_key(&j, "device_memory_bytes");
+        mbn_json_int(&j, r->device_memory_bytes);
+        mbn_json_key(&j, "launches_per_step");
+        mbn_json_double(&j, r->launches_per_step);
+        mbn_json_key(&j, "kernels");
+        mbn_json_variants(&j, &r->variants, true);
+        mbn_json_key(&j, "tuned");
+        mbn_json_bool(&j, r->tuning[0] != 0);
+        mbn_json_key(&j, "tuning");
+        if (r->tuning[0])
+            mbn_json_string(&j, r->tuning);
+        else
+            mbn_json_null(&j);
+        mbn_json_key(&j, "layers");
+        mbn_json_begin_array(&j);
+        for (int l = 0; l < r->prof.n_layers; l++) {
+            mbn_json_begin_object(&j);
+            mbn_json_key(&j, "name");
+            mbn_json_string(&j, r->prof.layer_names[l]);
+            mbn_json_key(&j, "ms");
+            mbn_json_double(&j, r->prof.layer_ms[l]);
+            mbn_json_end_object(&j);
+        }
+        mbn_json_end_array(&j);
+        mbn_json_end_object(&j);
+    }
+    mbn_json_end_array(&j);
+    mbn_json_end_object(&j);
+    mbn_json_finish(&j);
+}
+
+static void write_text(const BenchResult *res, int n) {
+    for (int i = 0; i < n; i++) {
+        const BenchResult *r = &res[i];
+        double total = 0;
+        for (int l = 0; l < r->prof.n_layers; l++)
+            total += r->prof.layer_ms[l];
+        printf("%s | %s | batch %d | %.2f images/s | %.2f ms/step | %d iterations in %.1f s\n",
+               r->device, r->train ? "train" : "infer", r->batch, r->images_per_s, r->ms_per_step,
+               r->iterations, r->seconds);
+        printf("  %.1f GFLOP/s (%.3f GFLOP per image)", r->gflops, r->gflop_per_image);
+        if (r->peak_gflops > 0)
+            printf(" = %.1f%% of the measured FMA peak %.0f GFLOP/s",
+                   100.0 * r->gflops / r->peak_gflops, r->peak_gflops);
+        printf(" | %.0f kernel launches/step | device memory %.1f MiB", r->launches_per_step,
+               (double)r->device_memory_bytes / 1048576.0);
+        printf(" | kernels %s | %s\n", mbn_family_name(r->variants.family),
+               r->tuning[0] ? r->tuning : "untuned");
+        for (int l = 0; l < r->prof.n_layers; l++)
+            printf("  %-10s %9.3f ms  %5.1f%%\n", r->prof.layer_names[l], r->prof.layer_ms[l],
+                   total > 0 ? 100.0 * r->prof.layer_ms[l] / total : 0.0);
+    }
+}
+
 int cmd_bench(int argc, char **argv) {
     MbnCommonFlags c;
     mbn_common_defaults(&c);
-    const char *mode = "infer";
+    const char *mode = "infer", *report = NULL;
     int batch = 32, iterations = 0;
     float min_seconds = 5.0f;
+    bool measure_peak = false;
     const MbnFlag flags[] = {
         MBN_COMMON_FLAGS(&c),
         {"mode", FLAG_STRING, &mode, "infer (forward, folded BN) or train (forward+backward+SGD)",
@@ -137,11 +275,17 @@ int cmd_bench(int argc, char **argv) {
          "--seconds)",
          "N"},
         {"seconds", FLAG_FLOAT, &min_seconds, "minimum timed seconds per device (default 5)", "S"},
+        {"report", FLAG_STRING, &report,
+         "also write an HTML page (summary table, per-layer bar chart per device)", "FILE.html"},
+        {"measure-peak", FLAG_BOOL, &measure_peak,
+         "measure the device's FMA peak again instead of using the cached figure", NULL},
     };
     MbnCli cli = {"bench",
-                  "mbn bench [--device all|SEL] [--mode infer|train] [--batch-size B] [--json]",
-                  "Measures images/s and per-layer milliseconds on random inputs, one row per "
-                  "device (--device all compares every OpenCL device on the same workload).",
+                  "mbn bench [--device all|SEL] [--mode infer|train] [--batch-size B] [--json] "
+                  "[--report FILE.html]",
+                  "Measures images/s, ms per step, GFLOP/s and its share of the device's FMA peak, "
+                  "and per-layer milliseconds on random inputs, one row per device (--device all "
+                  "compares every OpenCL device on the same workload).",
                   flags,
                   (int)(sizeof flags / sizeof flags[0]),
                   NULL,
@@ -150,21 +294,30 @@ int cmd_bench(int argc, char **argv) {
                   false};
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
-    bool train = false;
+    BenchOptions o = {false, measure_peak, batch, iterations, min_seconds};
     if (!strcmp(mode, "train"))
-        train = true;
+        o.train = true;
     else if (strcmp(mode, "infer") != 0)
         return mbn_cli_report(&cli,
                               mbn_fail(MBN_EUSAGE, "--mode %s: expected infer or train", mode));
-    if (batch < 1 || (train && batch < 2))
+    if (batch < 1 || (o.train && batch < 2))
         return mbn_cli_report(&cli, mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least %d",
-                                             batch, train ? 2 : 1));
+                                             batch, o.train ? 2 : 1));
     if (iterations < 0)
         return mbn_cli_report(
             &cli, mbn_fail(MBN_EUSAGE, "--iterations %d: must be positive", iterations));
+    if (report && !*report)
+        return mbn_cli_report(&cli, mbn_fail(MBN_EUSAGE, "--report: expected a file name"));
     MbnArch arch;
     rc = mbn_arch_build(&arch, c.alpha, c.resolution, c.num_classes);
     if (rc) return mbn_cli_report(&cli, rc);
+    if (report) {
+        /* Fail before a benchmark of minutes when the page could not be written after it. */
+        MbnAtomicFile probe;
+        rc = mbn_atomic_open(&probe, report);
+        if (rc) return mbn_cli_report(&cli, mbn_fail_context(rc, "--report"));
+        mbn_atomic_abort(&probe);
+    }
     MbnDeviceInfo *all = NULL;
     int count = 0, *sel = NULL, n_sel = 0;
     rc = mbn_devices_list(&all, &count);
@@ -176,71 +329,19 @@ int cmd_bench(int argc, char **argv) {
     BenchResult *res = calloc((size_t)n_sel, sizeof *res);
     if (!res) rc = mbn_fail(MBN_EFAIL, "out of host memory");
     for (int i = 0; rc == MBN_OK && i < n_sel; i++) {
-        if (!c.json)
-            fprintf(stderr, "mbn: benchmarking %s on %s (%s %.2g-%d, batch %d)...\n", mode,
-                    all[sel[i]].name, "MobileNet V1", (double)arch.alpha, arch.resolution, batch);
-        rc = bench_device(&all[sel[i]], &arch, train, batch, iterations, min_seconds, &res[i]);
-    }
-    if (rc == MBN_OK && c.json) {
-        MbnJson j;
-        mbn_json_init(&j, stdout);
-        mbn_json_begin_object(&j);
-        mbn_json_key(&j, "results");
-        mbn_json_begin_array(&j);
-        for (int i = 0; i < n_sel; i++) {
-            mbn_json_begin_object(&j);
-            mbn_json_key(&j, "device");
-            mbn_json_string(&j, res[i].device);
-            mbn_json_key(&j, "mode");
-            mbn_json_string(&j, train ? "train" : "infer");
-            mbn_json_key(&j, "batch");
-            mbn_json_int(&j, batch);
-            mbn_json_key(&j, "alpha");
-            mbn_json_double(&j, arch.alpha);
-            mbn_json_key(&j, "resolution");
-            mbn_json_int(&j, arch.resolution);
-            mbn_json_key(&j, "iterations");
-            mbn_json_int(&j, res[i].iterations);
-            mbn_json_key(&j, "images_per_s");
-            mbn_json_double(&j, res[i].images_per_s);
-            mbn_json_key(&j, "device_memory_bytes");
-            mbn_json_int(&j, (int64_t)res[i].device_bytes);
-            mbn_json_key(&j, "launches_per_step");
-            mbn_json_double(&j, res[i].launches_per_step);
-            mbn_json_key(&j, "kernels");
-            mbn_json_variants(&j, &res[i].variants, true);
-            mbn_json_key(&j, "layers");
-            mbn_json_begin_array(&j);
-            for (int l = 0; l < res[i].prof.n_layers; l++) {
-                mbn_json_begin_object(&j);
-                mbn_json_key(&j, "name");
-                mbn_json_string(&j, res[i].prof.layer_names[l]);
-                mbn_json_key(&j, "ms");
-                mbn_json_double(&j, res[i].prof.layer_ms[l]);
-                mbn_json_end_object(&j);
-            }
-            mbn_json_end_array(&j);
-            mbn_json_end_object(&j);
+        if (!c.json) {
+            char label[32];
+            mbn_arch_label(&arch, label, sizeof label);
+            fprintf(stderr, "mbn: benchmarking %s on %s (MobileNet V1 %s, batch %d)...\n", mode,
+                    all[sel[i]].name, label, batch);
         }
-        mbn_json_end_array(&j);
-        mbn_json_end_object(&j);
-        mbn_json_finish(&j);
-    } else if (rc == MBN_OK) {
-        for (int i = 0; i < n_sel; i++) {
-            double total = 0;
-            for (int l = 0; l < res[i].prof.n_layers; l++)
-                total += res[i].prof.layer_ms[l];
-            printf("%s | %s | batch %d | %.2f images/s | %d iterations in %.1f s | device memory "
-                   "%.1f MiB | %.0f launches per step | kernels %s\n",
-                   res[i].device, train ? "train" : "infer", batch, res[i].images_per_s,
-                   res[i].iterations, res[i].seconds, (double)res[i].device_bytes / 1048576.0,
-                   res[i].launches_per_step, mbn_family_name(res[i].variants.family));
-            for (int l = 0; l < res[i].prof.n_layers; l++)
-                printf("  %-10s %9.3f ms  %5.1f%%\n", res[i].prof.layer_names[l],
-                       res[i].prof.layer_ms[l],
-                       total > 0 ? 100.0 * res[i].prof.layer_ms[l] / total : 0.0);
-        }
+        rc = bench_device(&all[sel[i]], &arch, &o, &res[i]);
     }
+    if (rc == MBN_OK && report) rc = mbn_bench_write_html(report, res, n_sel);
+    if (rc == MBN_OK && c.json)
+        write_json(res, n_sel);
+    else if (rc == MBN_OK)
+        write_text(res, n_sel);
     free(res);
     free(sel);
     free(all);

@@ -17,6 +17,7 @@ static const Command commands[] = {
     {"eval", cmd_eval, "top-1/top-5 accuracy and loss on a validation split"},
     {"infer", cmd_infer, "classify images"},
     {"bench", cmd_bench, "throughput and per-layer time on one or every device"},
+    {"tune", cmd_tune, "search kernel variants and GEMM parameters for a device"},
     {"export", cmd_export, "write weights (timm safetensors) or the model (ONNX)"},
     {"plot", cmd_plot, "training curves from the training log(s) as one SVG"},
 };

@@ -12,7 +12,7 @@ int mbn_session_open(MbnSession *s, const char *model_path, const MbnModelFlags 
     memset(s, 0, sizeof *s);
     MbnTensorSet tensors = {0};
     int rc = mbn_weights_open(model_path, flags, &s->arch, &tensors);
-    if (rc == MBN_OK) rc = mbn_device_open_selected(&s->dev, device);
+    if (rc == MBN_OK) rc = mbn_device_open_selected_for(&s->dev, device, MBN_USE_INFER);
     s->dev_open = rc == MBN_OK;
     if (rc == MBN_OK) rc = mbn_net_create(&s->net, &s->dev, &s->arch, batch, false);
     s->net_open = rc == MBN_OK;

@@ -1,86 +1,90 @@
 #!/bin/bash
-# mbn against PyTorch on this machine, back to back, same thread count: prints a markdown
-# table for docs/PERFORMANCE.md. Usage: bench/run_all.sh [threads] (default 2; mbn's OpenCL
-# device decides its own threads: PoCL uses every core, so run this on a machine whose core
-# count is the thread count).
-#   MBN=./build/mbn  PYTHON=/usr/bin/python3  ITER=3 (timed mbn iterations)
-#   REPEAT=2: every measurement (mbn and PyTorch alike) is repeated, mbn and PyTorch
-#   alternating, and the best run is reported: on a shared machine the best run is the one
-#   least disturbed by other processes.
+# mbn next to what a user would run instead on this CPU, in ONE run, same thread count for
+# everyone, fp32, best of REPEAT runs with mbn and the others alternating (on a shared machine
+# the best run is the least disturbed one). Prints markdown tables for docs/PERFORMANCE.md.
+#
+#   bench/run_all.sh [threads]          (default 2)
+#   MBN=./build/mbn
+#   PYTHON=python3      a Python with onnxruntime, openvino, torch >= 2 (torch.compile), numpy;
+#                       here: PYTHON=/work/wt/venv-bench/bin/python. A runtime it lacks is
+#                       skipped with a message (CI never runs this script).
+#   REPEAT=3  ITER=3    repeats; timed iterations at batch 32 (x8 at batch 1, x10 at 0.25-32)
+#   RUNTIMES="onnxruntime openvino torch torch-compile"
+#   TORCH_FORMATS=contiguous,channels_last   (PyTorch: the faster is reported)
+#   ONNX=model.onnx     the model for ONNX Runtime/OpenVINO (default: `mbn export --format onnx`
+#                       of a random model from build/bench/make_random_model, else exported from
+#                       the PyTorch definition in tests/timm_mbv1.py)
+#
+# Workloads (MobileNet V1): inference 1.0-224 at batch 1 and 32 (every runtime), a training step
+# 1.0-224 batch 32 and 0.25-32 batch 64 with 10 classes (mbn, PyTorch eager, torch.compile).
+# mbn's OpenCL device is limited to the same threads (POCL_MAX_PTHREAD_COUNT). The FMA peak of
+# those threads is measured in the same run: mbn's cl/peak.cl on PoCL (`mbn bench
+# --measure-peak`) and an OpenBLAS SGEMM through numpy as a second opinion.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MBN=${MBN:-./build/mbn}
-PY=${PYTHON:-/usr/bin/python3}
+PY=${PYTHON:-python3}
 T=${1:-2}
 IT=${ITER:-3}
-R=${REPEAT:-2}
+R=${REPEAT:-3}
+RUNTIMES=${RUNTIMES:-onnxruntime openvino torch torch-compile}
+FORMATS=${TORCH_FORMATS:-contiguous,channels_last}
+export POCL_MAX_PTHREAD_COUNT=$T OMP_NUM_THREADS=$T
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" >&2
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $T threads each" >&2
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-# name | mbn args | pytorch args
+date -u +"%Y-%m-%d %H:%M UTC" >"$out/started"
+
+# The ONNX model: $ONNX, else mbn's own export of a random 1.0-224 model (what a user of mbn
+# would hand to those runtimes), else an export of the PyTorch definition.
+onnx=${ONNX:-}
+randmodel=$(dirname "$MBN")/bench/make_random_model
+if [ -z "$onnx" ] && [[ " $RUNTIMES " == *" onnxruntime "* || " $RUNTIMES " == *" openvino "* ]]; then
+  onnx=$out/mobilenet_v1.onnx
+  if [ -x "$randmodel" ] && "$randmodel" "$out/random.safetensors" >/dev/null 2>&1 &&
+    "$MBN" export --checkpoint "$out/random.safetensors" --format onnx --out "$onnx" >/dev/null 2>&1; then
+    echo "ONNX model: mbn export --format onnx of a random 1.0-224 model" >&2
+  elif "$PY" bench/runtimes_bench.py --make-onnx "$onnx" --threads "$T" 2>"$out/onnx.err"; then
+    echo "ONNX model: exported from the PyTorch definition (tests/timm_mbv1.py)" >&2
+  else
+    echo "run_all: no ONNX model (PyTorch export failed: $(tail -1 "$out/onnx.err")): ONNX Runtime and OpenVINO skipped" >&2
+    onnx=
+  fi
+fi
+
+# name | mbn bench arguments; the names are runtimes_bench.py's workloads.
 configs=(
-  "1.0-224 infer b1|--batch-size 1 --iterations $((IT * 8))|"
-  "1.0-224 infer b32|--batch-size 32 --iterations $IT|"
-  "1.0-224 train b32|--mode train --batch-size 32 --iterations $IT|"
-  "0.25-32 train b64 (10 classes)|--alpha 0.25 --resolution 32 --num-classes 10 --mode train --batch-size 64 --iterations $((IT * 10))|"
+  "infer-b1|--batch-size 1 --iterations $((IT * 8))"
+  "infer-b32|--batch-size 32 --iterations $IT"
+  "train-b32|--mode train --batch-size 32 --iterations $IT"
+  "train-0.25-32-b64|--alpha 0.25 --resolution 32 --num-classes 10 --mode train --batch-size 64 --iterations $((IT * 10))"
 )
+workloads=$(printf '%s\n' "${configs[@]}" | cut -d'|' -f1 | paste -sd,)
 for r in $(seq 1 "$R"); do
-  i=0
+  echo "run $r/$R: mbn" >&2
+  "$MBN" bench --alpha 0.25 --resolution 32 --batch-size 1 --iterations 1 --measure-peak --json \
+    >"$out/peak_$r.json"
   for c in "${configs[@]}"; do
-    IFS='|' read -r name args _ <<<"$c"
+    IFS='|' read -r name args <<<"$c"
     # shellcheck disable=SC2086
-    "$MBN" bench $args --json >"$out/mbn_${i}_$r.json"
-    i=$((i + 1))
+    "$MBN" bench $args --json >"$out/mbn_${name}_$r.json"
   done
-  "$PY" bench/pytorch_bench.py --threads "$T" --batch 32 --infer-iters "$IT" --train-iters "$IT" \
-    >"$out/pt_224_$r.jsonl"
-  "$PY" bench/pytorch_bench.py --threads "$T" --alpha 0.25 --resolution 32 --num-classes 10 \
-    --batch 64 --infer-iters "$((IT * 10))" --train-iters "$((IT * 10))" >"$out/pt_32_$r.jsonl"
+  for rt in $RUNTIMES; do
+    echo "run $r/$R: $rt" >&2
+    case $rt in
+      onnxruntime | openvino)
+        if [ -z "$onnx" ]; then echo "{\"runtime\": \"$rt\", \"skipped\": \"no ONNX model\"}" >"$out/${rt}_$r.jsonl"; continue; fi
+        set -- --onnx "$onnx" ;;
+      *) set -- --formats "$FORMATS" ;;
+    esac
+    "$PY" bench/runtimes_bench.py --runtime "$rt" --threads "$T" --workloads "$workloads" \
+      --min-iters "$IT" "$@" >"$out/${rt}_$r.jsonl" 2>"$out/${rt}_$r.err" ||
+      echo "{\"runtime\": \"$rt\", \"skipped\": \"failed: $(tail -1 "$out/${rt}_$r.err" | tr -d '"\\')\"}" >"$out/${rt}_$r.jsonl"
+  done
+  "$PY" bench/runtimes_bench.py --runtime numpy-sgemm --threads "$T" >"$out/sgemm_$r.jsonl" 2>/dev/null ||
+    echo '{"runtime": "numpy-sgemm", "skipped": "failed"}' >"$out/sgemm_$r.jsonl"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-
-"$PY" - "$out" "$R" <<'PY'
-import json, sys, os
-d, R = sys.argv[1], int(sys.argv[2])
-def pt_best(prefix):
-    best, every = {}, {}
-    for r in range(1, R + 1):
-        for line in open(os.path.join(d, f"{prefix}_{r}.jsonl")):
-            row = json.loads(line)
-            if row.get("best"):
-                continue
-            for tab, key in ((best, (row["mode"], row["batch"])),
-                             (every, (row["mode"], row["batch"], row["format"]))):
-                if key not in tab or row["images_per_s"] > tab[key]["images_per_s"]:
-                    tab[key] = row
-    return best, every
-def mbn_best(i):
-    rows = [json.load(open(os.path.join(d, f"mbn_{i}_{r}.json")))["results"][0]
-            for r in range(1, R + 1)]
-    return max(rows, key=lambda m: m["images_per_s"])
-pt224, all224 = pt_best("pt_224")
-pt32, all32 = pt_best("pt_32")
-names = ["1.0-224 inference, batch 1", "1.0-224 inference, batch 32",
-         "1.0-224 training step, batch 32", "0.25-32 training step, batch 64 (Fashion-MNIST recipe)"]
-keys = [(pt224, ("infer", 1)), (pt224, ("infer", 32)), (pt224, ("train", 32)), (pt32, ("train", 64))]
-print(f"best of {R} runs each")
-print()
-print("| workload | mbn images/s | mbn ms/batch | PyTorch images/s | PyTorch ms/batch | PyTorch format | mbn / PyTorch |")
-print("|---|---|---|---|---|---|---|")
-for i, (name, (tab, k)) in enumerate(zip(names, keys)):
-    m, p = mbn_best(i), tab[k]
-    mb = m["batch"] * 1000.0 / m["images_per_s"]
-    print(f"| {name} | {m['images_per_s']:.1f} | {mb:.1f} | {p['images_per_s']:.1f} | "
-          f"{p['seconds_per_batch'] * 1000:.1f} | {p['format']} | {m['images_per_s'] / p['images_per_s']:.2f}x |")
-print()
-m, p = mbn_best(3), pt32[("train", 64)]
-print(f"0.25-32 epoch estimate (60000 images): mbn {60000 / m['images_per_s']:.0f} s, "
-      f"PyTorch {60000 / p['images_per_s']:.0f} s")
-print()
-print("PyTorch, both memory formats:")
-for r in list(all224.values()) + list(all32.values()):
-    print(f"- {r['alpha']}-{r['resolution']} {r['mode']} batch {r['batch']} {r['format']}: "
-          f"{r['images_per_s']:.1f} images/s")
-PY
+"$PY" bench/run_all_table.py "$out" "$R" "$T" "$RUNTIMES"

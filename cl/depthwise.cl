@@ -125,6 +125,61 @@ __kernel void dw_conv3x3_fwd_row8(__global const float *x, int x_off, __global c
     }
 }
 
+/* The same for 16 channels per work-item (C % 16 == 0; one AVX-512 register per vector), with
+ * the taps that fall in the padding handled outside the inner loop: a missing input row gets
+ * zero weights (fma(x, 0, acc) leaves acc unchanged: the same bits as skipping the tap) and
+ * reads a valid row instead; only the first and last output columns check their columns. The
+ * sum runs over the taps in the same order as dw_conv3x3_fwd. */
+__kernel void dw_conv3x3_fwd_row16(__global const float *x, int x_off, __global const float *w,
+                                   int w_off, __global const float *bias, int b_off,
+                                   int bias_relu6, __global float *y, int y_off, int N, int H,
+                                   int W, int C, int Ho, int Wo, int stride) {
+    int c = get_global_id(0) * 16;
+    int nh = get_global_id(1);
+    if (c >= C || nh >= N * Ho) return;
+    int n = nh / Ho, oh = nh - n * Ho;
+    x += x_off;
+    w += w_off;
+    float16 w0[3], w1[3], w2[3];
+    __global const float *row[3];
+    for (int kh = 0; kh < 3; kh++) {
+        int ih = oh * stride - 1 + kh;
+        bool valid = ih >= 0 && ih < H;
+        float16 m = valid ? (float16)1.0f : (float16)0.0f;
+        row[kh] = x + ((size_t)n * H + (valid ? ih : oh * stride)) * W * C + c;
+        w0[kh] = vload16(0, w + (kh * 3 + 0) * C + c) * m;
+        w1[kh] = vload16(0, w + (kh * 3 + 1) * C + c) * m;
+        w2[kh] = vload16(0, w + (kh * 3 + 2) * C + c) * m;
+    }
+    float16 b = bias_relu6 ? vload16(0, bias + b_off + c) : (float16)0.0f;
+    __global float *out = y + y_off + (size_t)nh * Wo * C + c;
+    /* Interior columns: iw = ow * stride - 1 + kw inside [0, W) for all three kw. */
+    int first = 1, last = (W - 2) / stride; /* largest ow with ow * stride + 1 <= W - 1 */
+    if (last > Wo - 1) last = Wo - 1;
+    for (int ow = 0; ow < Wo; ow++) {
+        float16 acc = 0.0f;
+        int iw = ow * stride - 1;
+        if (ow >= first && ow <= last) {
+            for (int kh = 0; kh < 3; kh++) {
+                __global const float *p = row[kh] + (size_t)iw * C;
+                acc = fma(vload16(0, p), w0[kh], acc);
+                acc = fma(vload16(0, p + C), w1[kh], acc);
+                acc = fma(vload16(0, p + 2 * C), w2[kh], acc);
+            }
+        } else {
+            for (int kh = 0; kh < 3; kh++) {
+                __global const float *p = row[kh];
+                if (iw >= 0 && iw < W) acc = fma(vload16(0, p + (size_t)iw * C), w0[kh], acc);
+                if (iw + 1 >= 0 && iw + 1 < W)
+                    acc = fma(vload16(0, p + (size_t)(iw + 1) * C), w1[kh], acc);
+                if (iw + 2 < W) acc = fma(vload16(0, p + (size_t)(iw + 2) * C), w2[kh], acc);
+            }
+        }
+        if (bias_relu6) acc = clamp(acc + b, 0.0f, 6.0f);
+        vstore16(acc, 0, out + (size_t)ow * C);
+    }
+}
+
 /* CPU-friendly input gradient: one work-item per input row (n, ih) x 8 channels, same gather
  * and order as dw_conv3x3_bwd_input. Needs C % 8 == 0. */
 __kernel void dw_conv3x3_bwd_input_row8(__global const float *dy, int dy_off,
@@ -158,6 +213,135 @@ __kernel void dw_conv3x3_bwd_input_row8(__global const float *dy, int dy_off,
         }
         vstore8(acc, 0, out + (size_t)iw * C);
     }
+}
+
+/* Input gradient for 16 channels per work-item (C % 16 == 0), same gather and order as
+ * dw_conv3x3_bwd_input: input rows whose output row does not exist get zero weights (the same
+ * bits as skipping them, as in dw_conv3x3_fwd_row16); at stride 1 the interior columns skip
+ * the column checks. */
+__kernel void dw_conv3x3_bwd_input_row16(__global const float *dy, int dy_off,
+                                         __global const float *w, int w_off, __global float *dx,
+                                         int dx_off, int N, int H, int W, int C, int Ho, int Wo,
+                                         int stride) {
+    int c = get_global_id(0) * 16;
+    int nh = get_global_id(1);
+    if (c >= C || nh >= N * H) return;
+    int n = nh / H, ih = nh - n * H;
+    dy += dy_off;
+    w += w_off;
+    float16 w0[3], w1[3], w2[3];
+    __global const float *row[3];
+    for (int kh = 0; kh < 3; kh++) {
+        int t = ih + 1 - kh; /* = oh * stride */
+        bool valid = t >= 0 && t % stride == 0 && t / stride < Ho;
+        float16 m = valid ? (float16)1.0f : (float16)0.0f;
+        row[kh] = dy + ((size_t)n * Ho + (valid ? t / stride : 0)) * Wo * C + c;
+        w0[kh] = vload16(0, w + (kh * 3 + 0) * C + c) * m;
+        w1[kh] = vload16(0, w + (kh * 3 + 1) * C + c) * m;
+        w2[kh] = vload16(0, w + (kh * 3 + 2) * C + c) * m;
+    }
+    __global float *out = dx + dx_off + (size_t)nh * W * C + c;
+    for (int iw = 0; iw < W; iw++) {
+        float16 acc = 0.0f;
+        if (stride == 1 && iw >= 1 && iw + 1 < Wo) {
+            for (int kh = 0; kh < 3; kh++) {
+                __global const float *p = row[kh] + (size_t)(iw - 1) * C;
+                acc = fma(vload16(0, p + 2 * C), w0[kh], acc); /* kw 0: ow = iw + 1 */
+                acc = fma(vload16(0, p + C), w1[kh], acc);     /* kw 1: ow = iw */
+                acc = fma(vload16(0, p), w2[kh], acc);         /* kw 2: ow = iw - 1 */
+            }
+        } else {
+            for (int kh = 0; kh < 3; kh++) {
+                for (int kw = 0; kw < 3; kw++) {
+                    int u = iw + 1 - kw;
+                    if (u < 0 || u % stride) continue;
+                    int ow = u / stride;
+                    if (ow >= Wo) continue;
+                    float16 wt = kw == 0 ? w0[kh] : kw == 1 ? w1[kh] : w2[kh];
+                    acc = fma(vload16(0, row[kh] + (size_t)ow * C), wt, acc);
+                }
+            }
+        }
+        vstore16(acc, 0, out + (size_t)iw * C);
+    }
+}
+
+/* Weight gradient stage 1 for 16 channels per work-item (C % 16 == 0), same order as
+ * dw_conv3x3_bwd_weight_partial: input rows outside the image are read as zeros (fma with a
+ * zero leaves the sum's bits as skipping it would), and interior columns skip the checks. */
+__kernel void dw_conv3x3_bwd_weight_partial16(__global const float *x, int x_off,
+                                              __global const float *dy, int dy_off,
+                                              __global float *partial, int N, int H, int W,
+                                              int C, int Ho, int Wo, int stride,
+                                              int rows_per_chunk) {
+    int c = get_global_id(0) * 16;
+    int p = get_global_id(1);
+    if (c >= C) return;
+    x += x_off;
+    dy += dy_off;
+    float16 a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f, a4 = 0.0f, a5 = 0.0f, a6 = 0.0f,
+            a7 = 0.0f, a8 = 0.0f;
+    int r0 = p * rows_per_chunk, r1 = min(r0 + rows_per_chunk, N * Ho);
+    int last = (W - 2) / stride; /* largest ow whose three columns are inside */
+    for (int r = r0; r < r1; r++) {
+        int n = r / Ho, oh = r - n * Ho;
+        __global const float *row[3];
+        float m[3];
+        for (int kh = 0; kh < 3; kh++) {
+            int ih = oh * stride - 1 + kh;
+            bool valid = ih >= 0 && ih < H;
+            m[kh] = valid ? 1.0f : 0.0f;
+            row[kh] = x + ((size_t)n * H + (valid ? ih : oh * stride)) * W * C + c;
+        }
+        __global const float *g_row = dy + (size_t)r * Wo * C + c;
+        for (int ow = 0; ow < Wo; ow++) {
+            float16 g = vload16(0, g_row + (size_t)ow * C);
+            int iw = ow * stride - 1;
+            if (ow >= 1 && ow <= last) {
+                float16 g0 = g * m[0], g1 = g * m[1], g2 = g * m[2];
+                __global const float *q0 = row[0] + (size_t)iw * C, *q1 = row[1] + (size_t)iw * C,
+                                     *q2 = row[2] + (size_t)iw * C;
+                a0 = fma(g0, vload16(0, q0), a0);
+                a1 = fma(g0, vload16(0, q0 + C), a1);
+                a2 = fma(g0, vload16(0, q0 + 2 * C), a2);
+                a3 = fma(g1, vload16(0, q1), a3);
+                a4 = fma(g1, vload16(0, q1 + C), a4);
+                a5 = fma(g1, vload16(0, q1 + 2 * C), a5);
+                a6 = fma(g2, vload16(0, q2), a6);
+                a7 = fma(g2, vload16(0, q2 + C), a7);
+                a8 = fma(g2, vload16(0, q2 + 2 * C), a8);
+            } else {
+                for (int kh = 0; kh < 3; kh++) {
+                    float16 gk = g * m[kh];
+                    for (int kw = 0; kw < 3; kw++) {
+                        int cw = iw + kw;
+                        if (cw < 0 || cw >= W) continue;
+                        float16 v = vload16(0, row[kh] + (size_t)cw * C);
+                        int t = kh * 3 + kw;
+                        if (t == 0) a0 = fma(gk, v, a0);
+                        else if (t == 1) a1 = fma(gk, v, a1);
+                        else if (t == 2) a2 = fma(gk, v, a2);
+                        else if (t == 3) a3 = fma(gk, v, a3);
+                        else if (t == 4) a4 = fma(gk, v, a4);
+                        else if (t == 5) a5 = fma(gk, v, a5);
+                        else if (t == 6) a6 = fma(gk, v, a6);
+                        else if (t == 7) a7 = fma(gk, v, a7);
+                        else a8 = fma(gk, v, a8);
+                    }
+                }
+            }
+        }
+    }
+    __global float *out = partial + (size_t)p * 9 * C + c;
+    vstore16(a0, 0, out);
+    vstore16(a1, 0, out + C);
+    vstore16(a2, 0, out + 2 * C);
+    vstore16(a3, 0, out + 3 * C);
+    vstore16(a4, 0, out + 4 * C);
+    vstore16(a5, 0, out + 5 * C);
+    vstore16(a6, 0, out + 6 * C);
+    vstore16(a7, 0, out + 7 * C);
+    vstore16(a8, 0, out + 8 * C);
 }
 
 /* Weight gradient stage 1 for 8 channels per work-item, same order as

@@ -35,30 +35,88 @@ static inline float16 epilogue16(float16 v, __global const float *bias, int n, i
     return epilogue == 1 ? clamp(v, 0.0f, 6.0f) : v;
 }
 
-/* The full 6 x 32 tile: rows r[0..5] (clamped to M - 1 by the caller; stores are masked). */
-static void tile_full(__global const float *A, int lda, int a_trans, __global const float *B,
+/* One k step of the 6 x 32 tile: two B vectors, six broadcasts of A (a0..a5 expressions of
+ * kk), twelve FMAs. */
+#define GEMM_STEP(kk, a0, a1, a2, a3, a4, a5)                                                     \
+    {                                                                                             \
+        float16 b0 = vload16(0, Bp + (kk) * (size_t)ldb), b1 = vload16(1, Bp + (kk) * (size_t)ldb); \
+        float a;                                                                                  \
+        a = (a0); c00 = fma((float16)a, b0, c00); c01 = fma((float16)a, b1, c01);                 \
+        a = (a1); c10 = fma((float16)a, b0, c10); c11 = fma((float16)a, b1, c11);                 \
+        a = (a2); c20 = fma((float16)a, b0, c20); c21 = fma((float16)a, b1, c21);                 \
+        a = (a3); c30 = fma((float16)a, b0, c30); c31 = fma((float16)a, b1, c31);                 \
+        a = (a4); c40 = fma((float16)a, b0, c40); c41 = fma((float16)a, b1, c41);                 \
+        a = (a5); c50 = fma((float16)a, b0, c50); c51 = fma((float16)a, b1, c51);                 \
+    }
+
+/* The full 6 x 32 tile: rows m0..m0+5 (those past M - 1 repeat row M - 1; their stores are
+ * masked). The k loop is the 12 FMAs, two B loads and six broadcasts with as little else as
+ * possible, in three forms: A row-major with all six rows present: two row pointers and the
+ * row stride, the six rows addressed as p0, p0 + lda, p0 + 2 lda, p3, ... (scaled-index
+ * addressing: three registers, no spills); A transposed (weight gradients): the six values are
+ * adjacent; otherwise six precomputed offsets. Two k steps per iteration halve the pointer
+ * updates. Every form sums each output over k in order: the same bits. */
+static void tile_full(__global const float *A, int lda, int a_trans, __global const float *Bt,
                       int ldb, __global float *C, int ldc, __global const float *bias,
-                      int relu6, int m0, int n0, int M, int K) {
-    int r0 = min(m0 + 0, M - 1), r1 = min(m0 + 1, M - 1), r2 = min(m0 + 2, M - 1);
-    int r3 = min(m0 + 3, M - 1), r4 = min(m0 + 4, M - 1), r5 = min(m0 + 5, M - 1);
+                      int relu6, int m0, int n0, int M, int K, int first, int last) {
     float16 c00 = 0.0f, c01 = 0.0f, c10 = 0.0f, c11 = 0.0f, c20 = 0.0f, c21 = 0.0f;
     float16 c30 = 0.0f, c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f;
-    __global const float *Bp = B + n0;
-    for (int k = 0; k < K; k++) {
-        float16 b0 = vload16(0, Bp), b1 = vload16(1, Bp);
-        Bp += ldb;
-        float a;
-        a = GEMM_A(r0, k); c00 = fma((float16)a, b0, c00); c01 = fma((float16)a, b1, c01);
-        a = GEMM_A(r1, k); c10 = fma((float16)a, b0, c10); c11 = fma((float16)a, b1, c11);
-        a = GEMM_A(r2, k); c20 = fma((float16)a, b0, c20); c21 = fma((float16)a, b1, c21);
-        a = GEMM_A(r3, k); c30 = fma((float16)a, b0, c30); c31 = fma((float16)a, b1, c31);
-        a = GEMM_A(r4, k); c40 = fma((float16)a, b0, c40); c41 = fma((float16)a, b1, c41);
-        a = GEMM_A(r5, k); c50 = fma((float16)a, b0, c50); c51 = fma((float16)a, b1, c51);
+    /* A later block of k continues the sums the earlier blocks stored in C (floats stored and
+     * reloaded exactly: the same bits as one pass). */
+    if (!first) {
+#define LOAD_ROW(i, x0, x1)                                                                       \
+    if (m0 + i < M) {                                                                             \
+        x0 = vload16(0, C + (size_t)(m0 + i) * ldc + n0);                                         \
+        x1 = vload16(0, C + (size_t)(m0 + i) * ldc + n0 + 16);                                    \
     }
+        LOAD_ROW(0, c00, c01)
+        LOAD_ROW(1, c10, c11)
+        LOAD_ROW(2, c20, c21)
+        LOAD_ROW(3, c30, c31)
+        LOAD_ROW(4, c40, c41)
+        LOAD_ROW(5, c50, c51)
+#undef LOAD_ROW
+    }
+    __global const float *Bp = Bt;
+    int k = 0;
+    if (!a_trans && m0 + GEMM_TM <= M) {
+        size_t ld = (size_t)lda;
+        __global const float *p0 = A + (size_t)m0 * ld, *p3 = p0 + 3 * ld;
+        for (; k + 2 <= K; k += 2) {
+            GEMM_STEP(0, p0[0], p0[ld], p0[2 * ld], p3[0], p3[ld], p3[2 * ld])
+            GEMM_STEP(1, p0[1], p0[ld + 1], p0[2 * ld + 1], p3[1], p3[ld + 1], p3[2 * ld + 1])
+            Bp += 2 * (size_t)ldb;
+            p0 += 2;
+            p3 += 2;
+        }
+        if (k < K) GEMM_STEP(0, p0[0], p0[ld], p0[2 * ld], p3[0], p3[ld], p3[2 * ld])
+    } else if (a_trans && m0 + GEMM_TM <= M) {
+        size_t ld = (size_t)lda;
+        __global const float *p = A + m0;
+        for (; k + 2 <= K; k += 2) {
+            GEMM_STEP(0, p[0], p[1], p[2], p[3], p[4], p[5])
+            GEMM_STEP(1, p[ld], p[ld + 1], p[ld + 2], p[ld + 3], p[ld + 4], p[ld + 5])
+            Bp += 2 * (size_t)ldb;
+            p += 2 * ld;
+        }
+        if (k < K) GEMM_STEP(0, p[0], p[1], p[2], p[3], p[4], p[5])
+    } else {
+        size_t rs = a_trans ? 1 : (size_t)lda, ks = a_trans ? (size_t)lda : 1;
+        size_t o0 = (size_t)min(m0 + 0, M - 1) * rs, o1 = (size_t)min(m0 + 1, M - 1) * rs;
+        size_t o2 = (size_t)min(m0 + 2, M - 1) * rs, o3 = (size_t)min(m0 + 3, M - 1) * rs;
+        size_t o4 = (size_t)min(m0 + 4, M - 1) * rs, o5 = (size_t)min(m0 + 5, M - 1) * rs;
+        __global const float *Ak = A;
+        for (; k < K; k++) {
+            GEMM_STEP(0, Ak[o0], Ak[o1], Ak[o2], Ak[o3], Ak[o4], Ak[o5])
+            Bp += ldb;
+            Ak += ks;
+        }
+    }
+    int ep = last ? relu6 : 0; /* the epilogue once the sums are complete */
 #define STORE_ROW(i, x0, x1)                                                                      \
     if (m0 + i < M) {                                                                             \
-        vstore16(epilogue16(x0, bias, n0, relu6), 0, C + (size_t)(m0 + i) * ldc + n0);           \
-        vstore16(epilogue16(x1, bias, n0 + 16, relu6), 0, C + (size_t)(m0 + i) * ldc + n0 + 16); \
+        vstore16(epilogue16(x0, bias, n0, ep), 0, C + (size_t)(m0 + i) * ldc + n0);              \
+        vstore16(epilogue16(x1, bias, n0 + 16, ep), 0, C + (size_t)(m0 + i) * ldc + n0 + 16);    \
     }
     STORE_ROW(0, c00, c01)
     STORE_ROW(1, c10, c11)
@@ -68,27 +126,31 @@ static void tile_full(__global const float *A, int lda, int a_trans, __global co
     STORE_ROW(5, c50, c51)
 #undef STORE_ROW
 }
+#undef GEMM_STEP
 
 /* Narrow 6 x W tiles (W = 16 or 8) for the columns left of N when N is not a multiple of 32
  * (width multipliers below 1; at 0.25 several layers have 8 or 16 channels in total): one
  * floatW accumulator per row, same summation order as tile_full. */
 #define GEMM_NARROW_TILE(W)                                                                        \
     static void tile_w##W(__global const float *A, int lda, int a_trans,                           \
-                          __global const float *B, int ldb, __global float *C, int ldc,            \
+                          __global const float *Bt, int ldb, __global float *C, int ldc,           \
                           __global const float *bias, int relu6, int m0, int n0, int M, int K) {   \
-        int r0 = min(m0 + 0, M - 1), r1 = min(m0 + 1, M - 1), r2 = min(m0 + 2, M - 1);             \
-        int r3 = min(m0 + 3, M - 1), r4 = min(m0 + 4, M - 1), r5 = min(m0 + 5, M - 1);             \
+        size_t rs = a_trans ? 1 : (size_t)lda, ks = a_trans ? (size_t)lda : 1;                     \
+        size_t o0 = (size_t)min(m0 + 0, M - 1) * rs, o1 = (size_t)min(m0 + 1, M - 1) * rs;         \
+        size_t o2 = (size_t)min(m0 + 2, M - 1) * rs, o3 = (size_t)min(m0 + 3, M - 1) * rs;         \
+        size_t o4 = (size_t)min(m0 + 4, M - 1) * rs, o5 = (size_t)min(m0 + 5, M - 1) * rs;         \
         float##W c0 = 0.0f, c1 = 0.0f, c2 = 0.0f, c3 = 0.0f, c4 = 0.0f, c5 = 0.0f;                 \
-        __global const float *Bp = B + n0;                                                         \
+        __global const float *Bp = Bt, *Ak = A;                                                    \
         for (int k = 0; k < K; k++) {                                                              \
             float##W b = vload##W(0, Bp);                                                          \
+            c0 = fma((float##W)Ak[o0], b, c0);                                                     \
+            c1 = fma((float##W)Ak[o1], b, c1);                                                     \
+            c2 = fma((float##W)Ak[o2], b, c2);                                                     \
+            c3 = fma((float##W)Ak[o3], b, c3);                                                     \
+            c4 = fma((float##W)Ak[o4], b, c4);                                                     \
+            c5 = fma((float##W)Ak[o5], b, c5);                                                     \
             Bp += ldb;                                                                             \
-            c0 = fma((float##W)GEMM_A(r0, k), b, c0);                                              \
-            c1 = fma((float##W)GEMM_A(r1, k), b, c1);                                              \
-            c2 = fma((float##W)GEMM_A(r2, k), b, c2);                                              \
-            c3 = fma((float##W)GEMM_A(r3, k), b, c3);                                              \
-            c4 = fma((float##W)GEMM_A(r4, k), b, c4);                                              \
-            c5 = fma((float##W)GEMM_A(r5, k), b, c5);                                              \
+            Ak += ks;                                                                              \
         }                                                                                          \
         float##W bv = relu6 ? vload##W(0, bias + n0) : (float##W)0.0f;                             \
         float##W rows[6] = {c0, c1, c2, c3, c4, c5};                                               \
@@ -104,23 +166,72 @@ GEMM_NARROW_TILE(8)
 #undef GEMM_NARROW_TILE
 
 /* The last column tile when N is not a multiple of 32: 16- and 8-wide tiles, then scalar
- * columns, all in the same summation order as tile_full. */
-static void tile_edge(__global const float *A, int lda, int a_trans, __global const float *B,
+ * columns, all in the same summation order as tile_full. Bt points at column n0. */
+static void tile_edge(__global const float *A, int lda, int a_trans, __global const float *Bt,
                       int ldb, __global float *C, int ldc, __global const float *bias,
                       int relu6, int m0, int n0, int M, int N, int K) {
+    int j0 = n0;
     for (; N - n0 >= 16; n0 += 16)
-        tile_w16(A, lda, a_trans, B, ldb, C, ldc, bias, relu6, m0, n0, M, K);
+        tile_w16(A, lda, a_trans, Bt + (n0 - j0), ldb, C, ldc, bias, relu6, m0, n0, M, K);
     for (; N - n0 >= 8; n0 += 8)
-        tile_w8(A, lda, a_trans, B, ldb, C, ldc, bias, relu6, m0, n0, M, K);
+        tile_w8(A, lda, a_trans, Bt + (n0 - j0), ldb, C, ldc, bias, relu6, m0, n0, M, K);
     for (int i = 0; i < GEMM_TM && m0 + i < M; i++) {
         for (int j = n0; j < N; j++) {
             float acc = 0.0f;
-            for (int k = 0; k < K; k++) acc = fma(GEMM_A(m0 + i, k), B[(size_t)k * ldb + j], acc);
+            for (int k = 0; k < K; k++)
+                acc = fma(GEMM_A(m0 + i, k), Bt[(size_t)k * ldb + (j - j0)], acc);
             if (relu6) acc += bias[j];
             if (relu6 == 1) acc = clamp(acc, 0.0f, 6.0f);
             C[(size_t)(m0 + i) * ldc + j] = acc;
         }
     }
+}
+
+/* B in packed panels (b_packed = 1, the forward weights on CPUs, made by pack_b32): the full
+ * 32-column panels stored one after the other, each [K][32] contiguous, then the remaining
+ * N % 32 columns as [K][N % 32]. A tile then streams K consecutive 128-byte rows. Row-major B
+ * with ldb floats between rows puts successive k rows ldb * 4 bytes apart: at 512 and 1024
+ * channels (2 and 4 KiB) they all fall into the same few L1 sets and evict each other.
+ * Returns the tile's first element and sets its row stride. */
+static __global const float *b_tile(__global const float *B, int ldb, int b_packed, int n0,
+                                    int N, int K, int *ldbt) {
+    if (!b_packed) {
+        *ldbt = ldb;
+        return B + n0;
+    }
+    int full = N / GEMM_TN * GEMM_TN;
+    if (n0 < full) {
+        *ldbt = GEMM_TN;
+        return B + (size_t)(n0 / GEMM_TN) * K * GEMM_TN;
+    }
+    *ldbt = N - full;
+    return B + (size_t)full * K + (n0 - full);
+}
+
+/* dst = src[rows, cols] (pointwise weights [Cout, Cin]) as the packed B operand of gemm_tiled
+ * for B[k, n] = src[n, k] (K = cols, N = rows): see b_tile. */
+__kernel void pack_b32(__global const float *src, int s_off, __global float *dst, int d_off,
+                       int rows, int cols) {
+    int k = get_global_id(0);
+    int n = get_global_id(1);
+    if (k >= cols || n >= rows) return;
+    int full = rows / GEMM_TN * GEMM_TN;
+    size_t to = n < full ? (size_t)(n / GEMM_TN) * cols * GEMM_TN + (size_t)k * GEMM_TN + n % GEMM_TN
+                         : (size_t)full * cols + (size_t)k * (rows - full) + (n - full);
+    dst[d_off + to] = src[s_off + (size_t)n * cols + k];
+}
+
+/* dst = the row-major B[K, N] (src, e.g. pointwise weights [Cout, Cin] for the input gradient
+ * dx = dz w) as the packed B operand of gemm_tiled: see b_tile. */
+__kernel void pack_b32_rows(__global const float *src, int s_off, __global float *dst, int d_off,
+                            int K, int N) {
+    int n = get_global_id(0);
+    int k = get_global_id(1);
+    if (n >= N || k >= K) return;
+    int full = N / GEMM_TN * GEMM_TN;
+    size_t to = n < full ? (size_t)(n / GEMM_TN) * K * GEMM_TN + (size_t)k * GEMM_TN + n % GEMM_TN
+                         : (size_t)full * K + (size_t)k * (N - full) + (n - full);
+    dst[d_off + to] = src[s_off + (size_t)k * N + n];
 }
 
 /* Global size: dimension 0 = groups of `ctiles` column tiles of 32 columns, dimension 1 =
@@ -132,26 +243,37 @@ static void tile_edge(__global const float *A, int lda, int a_trans, __global co
 __kernel void gemm_tiled(__global const float *A, int a_off, int lda, int a_trans,
                          __global const float *B, int b_off, int ldb, __global float *C, int c_off,
                          int ldc, __global const float *bias, int bias_off, int relu6, int M,
-                         int N, int K, int tiles, int k_chunk, int c_chunk, int ctiles) {
+                         int N, int K, int tiles, int k_chunk, int c_chunk, int ctiles,
+                         int b_packed, int kc) {
     int nb = get_global_id(0) * ctiles * GEMM_TN;
     int t0 = get_global_id(1) * tiles;
     int p = get_global_id(2);
     if (nb >= N || p * k_chunk >= K) return;
     A += a_off + (size_t)p * k_chunk * (a_trans ? lda : 1);
-    B += b_off + (size_t)p * k_chunk * ldb;
+    B += b_off + (size_t)p * k_chunk * ldb; /* split K: row-major B only (p = 0 when packed) */
     C += c_off + (size_t)p * c_chunk;
+    int Kfull = K;
     K = min(k_chunk, K - p * k_chunk);
     bias += bias_off;
-    for (int t = t0; t < t0 + tiles; t++) {
-        int m0 = t * GEMM_TM;
-        if (m0 >= M) return;
-        for (int j = 0; j < ctiles; j++) {
-            int n0 = nb + j * GEMM_TN;
-            if (n0 >= N) break;
-            if (n0 + GEMM_TN <= N)
-                tile_full(A, lda, a_trans, B, ldb, C, ldc, bias, relu6, m0, n0, M, K);
-            else
-                tile_edge(A, lda, a_trans, B, ldb, C, ldc, bias, relu6, m0, n0, M, N, K);
+    if (kc <= 0) kc = K;
+    size_t a_kstride = a_trans ? (size_t)lda : 1;
+    int t1 = min(t0 + tiles, (M + GEMM_TM - 1) / GEMM_TM);
+    for (int j = 0; j < ctiles; j++) {
+        int n0 = nb + j * GEMM_TN, ldbt;
+        if (n0 >= N) break;
+        __global const float *Bt = b_tile(B, ldb, b_packed, n0, N, Kfull, &ldbt);
+        if (n0 + GEMM_TN > N) {
+            for (int t = t0; t < t1; t++)
+                tile_edge(A, lda, a_trans, Bt, ldbt, C, ldc, bias, relu6, t * GEMM_TM, n0, M, N, K);
+            continue;
+        }
+        /* Blocks of kc values of k: the block of B (kc x 32 floats) stays in L1 while the run's
+         * row tiles go by, instead of streaming the whole K x 32 panel from L2 for every tile. */
+        for (int k0 = 0; k0 < K; k0 += kc) {
+            int kl = min(kc, K - k0);
+            for (int t = t0; t < t1; t++)
+                tile_full(A + (size_t)k0 * a_kstride, lda, a_trans, Bt + (size_t)k0 * ldbt, ldbt,
+                          C, ldc, bias, relu6, t * GEMM_TM, n0, M, kl, k0 == 0, k0 + kl == K);
         }
     }
 }

@@ -7,12 +7,20 @@
 #include "host/profile.h"
 #include "host/tuning.h"
 
+static void log_call(MbnDevice *dev, bool ta, bool tb, size_t m, size_t n, size_t k, size_t batch,
+                     float beta) {
+    MbnGemmLog *log = dev->gemm_log;
+    if (log && log->n < MBN_GEMM_LOG_MAX)
+        log->calls[log->n++] = (MbnGemmCall){ta, tb, m, n, k, batch, beta};
+}
+
 int mbn_gemm(MbnDevice *dev, bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
              cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
              cl_mem c, size_t c_off, size_t ldc) {
     if (m == 0 || n == 0) return MBN_OK;
     cl_event *ev = mbn_profile_slot(dev);
     dev->launches++; /* one per GEMM call (CLBlast may enqueue helper kernels too) */
+    log_call(dev, trans_a, trans_b, m, n, k, 1, beta);
     CLBlastStatusCode s =
         CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
                      trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off,
@@ -33,6 +41,7 @@ int mbn_gemm_strided_batched(MbnDevice *dev, bool trans_a, bool trans_b, size_t 
     if (m == 0 || n == 0 || batch_count == 0) return MBN_OK;
     cl_event *ev = mbn_profile_slot(dev);
     dev->launches++;
+    log_call(dev, trans_a, trans_b, m, n, k, batch_count, 0.0f);
     CLBlastStatusCode s = CLBlastSgemmStridedBatched(
         CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
         trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, 1.0f, a, a_off, lda, a_stride,

@@ -8,6 +8,19 @@
 
 struct MbnDevice;
 
+/* The CLBlast GEMMs a step issues, recorded while MbnDevice.gemm_log is set (`mbn tune` replays
+ * them to time CLBlast's parameters on the network's real shapes). */
+#define MBN_GEMM_LOG_MAX 256
+typedef struct {
+    bool trans_a, trans_b;
+    size_t m, n, k, batch; /* batch: 1 for mbn_gemm, batch_count for the strided batched one */
+    float beta;
+} MbnGemmCall;
+typedef struct MbnGemmLog {
+    int n;
+    MbnGemmCall calls[MBN_GEMM_LOG_MAX];
+} MbnGemmLog;
+
 /* Row-major C[m x n] = alpha * op(A)[m x k] * op(B)[k x n] + beta * C, offsets in floats.
  * Deterministic: CLBlast's GEMM kernels use no atomics and a fixed reduction order. */
 int mbn_gemm(struct MbnDevice *dev, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,

@@ -8,6 +8,7 @@
 #include "host/blas.h"
 #include "host/cl_error.h"
 #include "host/program.h"
+#include "host/tune_cache.h"
 
 static void info_string(cl_device_id d, cl_device_info what, char *out, size_t len) {
     out[0] = 0;
@@ -203,8 +204,28 @@ int mbn_devices_select(const char *sel, const MbnDeviceInfo *all, int count, int
     return MBN_OK;
 }
 
+int mbn_device_open_for(MbnDevice *dev, const MbnDeviceInfo *info, MbnUse use) {
+    MbnTuneCache tc;
+    if (!mbn_tune_cache_enabled() || mbn_tune_cache_load(info, &tc) != 1)
+        return mbn_device_open_with(dev, info, NULL, 0);
+    MbnVariantOverride ov[MBN_OP_COUNT];
+    int n = mbn_tune_cache_overrides(&tc, use, ov, MBN_OP_COUNT);
+    MBN_TRY(mbn_device_open_with(dev, info, ov, n));
+    int rc = mbn_tune_apply_clblast(info, tc.clblast, tc.n_clblast);
+    if (rc != MBN_OK) {
+        /* Validated when loaded, so only a CLBlast that changed under the same build gets
+         * here: run untuned rather than half tuned. */
+        mbn_warn("%s; running untuned", mbn_last_error());
+        mbn_clear_error();
+        mbn_device_close(dev);
+        return mbn_device_open_with(dev, info, NULL, 0);
+    }
+    snprintf(dev->tuning, sizeof dev->tuning, "%s", tc.id);
+    return MBN_OK;
+}
+
 int mbn_device_open(MbnDevice *dev, const MbnDeviceInfo *info) {
-    return mbn_device_open_with(dev, info, NULL, 0);
+    return mbn_device_open_for(dev, info, MBN_USE_TRAIN);
 }
 
 /* Kernel variants for the device and the build options that carry their parameters. */
@@ -307,13 +328,17 @@ int mbn_device_open_sibling(MbnDevice *dev, const MbnDevice *base) {
     return MBN_OK;
 }
 
-int mbn_device_open_selected(MbnDevice *dev, const char *sel) {
+int mbn_device_open_selected_for(MbnDevice *dev, const char *sel, MbnUse use) {
     MbnDeviceInfo *all = NULL;
     int count = 0, *idx = NULL, n = 0;
     MBN_TRY(mbn_devices_list(&all, &count));
     int rc = mbn_devices_select(sel, all, count, &idx, &n);
-    if (rc == MBN_OK) rc = mbn_device_open(dev, &all[idx[0]]);
+    if (rc == MBN_OK) rc = mbn_device_open_for(dev, &all[idx[0]], use);
     free(idx);
     free(all);
     return rc;
+}
+
+int mbn_device_open_selected(MbnDevice *dev, const char *sel) {
+    return mbn_device_open_selected_for(dev, sel, MBN_USE_TRAIN);
 }

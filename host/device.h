@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "host/kernels.h"
+#include "host/tune_cache.h"
 #include "host/variants.h"
 
 typedef struct MbnDeviceInfo {
@@ -50,19 +51,26 @@ typedef struct MbnDevice {
     cl_command_queue queue;
     cl_program program;
     cl_kernel kernels[MBN_KERNEL_COUNT];
-    MbnVariantSet variants;             /* which kernel variant each op uses (host/variants.h) */
-    char build_options[4096];           /* the program's build options, variant defines included */
-    unsigned long long launches;        /* kernels and GEMMs enqueued since open (bench) */
+    MbnVariantSet variants;      /* which kernel variant each op uses (host/variants.h) */
+    char build_options[4096];    /* the program's build options, variant defines included */
+    unsigned long long launches; /* kernels and GEMMs enqueued since open (bench) */
+    struct MbnGemmLog *gemm_log; /* when set, CLBlast GEMMs are recorded (host/blas.h) */
+    char tuning[24]; /* id of the `mbn tune` decisions in use (host/tune_cache.h); "" untuned */
     bool program_from_cache;
     /* Per-layer profiling (see host/profile.h); NULL when not recording. */
     struct MbnProfile *profile;
 } MbnDevice;
 
-/* Opens the device: kernel variants resolved (host/variants.h; $MBN_KERNELS read here),
- * context, in-order queue with profiling, kernels built (or loaded from the program cache) with
- * the variants' parameters, CLBlast tuned for it. */
+/* Opens the device: kernel variants resolved (host/variants.h; $MBN_KERNELS read here) with
+ * the decisions of `mbn tune` applied when its cache holds some for this device
+ * (host/tune_cache.h), context, in-order queue with profiling, kernels built (or loaded from
+ * the program cache) with the variants' parameters, CLBlast tuned for it. */
 int mbn_device_open(MbnDevice *dev, const MbnDeviceInfo *info);
-/* The same with tuner decisions applied before the program is built (n may be 0). */
+/* The same with the tuning decisions made for `use` (MBN_USE_INFER: networks that only run
+ * inference; mbn_device_open is MBN_USE_TRAIN, whose set covers every op). */
+int mbn_device_open_for(MbnDevice *dev, const MbnDeviceInfo *info, MbnUse use);
+/* The same with the given tuner decisions applied before the program is built (n may be 0)
+ * instead of the tuning cache's. */
 int mbn_device_open_with(MbnDevice *dev, const MbnDeviceInfo *info,
                          const MbnVariantOverride *overrides, int n);
 void mbn_device_close(MbnDevice *dev);
@@ -77,5 +85,6 @@ int mbn_device_open_sibling(MbnDevice *dev, const MbnDevice *base);
 /* Convenience: list, select by SEL (must match exactly one device unless allow_many) and open
  * the first match. */
 int mbn_device_open_selected(MbnDevice *dev, const char *sel);
+int mbn_device_open_selected_for(MbnDevice *dev, const char *sel, MbnUse use);
 
 #endif

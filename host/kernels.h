@@ -12,7 +12,9 @@
     X(stem_im2col)                                                                                 \
     /* depthwise.cl */                                                                             \
     X(dw_conv3x3_fwd) X(dw_conv3x3_bwd_input) X(dw_conv3x3_bwd_weight_partial)                     \
-    X(dw_conv3x3_fwd_row8) X(dw_conv3x3_bwd_input_row8) X(dw_conv3x3_bwd_weight_partial8)          \
+    X(dw_conv3x3_fwd_row8) X(dw_conv3x3_fwd_row16) X(dw_conv3x3_bwd_input_row8)                    \
+    X(dw_conv3x3_bwd_input_row16) X(dw_conv3x3_bwd_weight_partial8)                                \
+    X(dw_conv3x3_bwd_weight_partial16)                                                             \
     /* depthwise_gpu.cl */                                                                         \
     X(dw_conv3x3_fwd_tile) X(dw_conv3x3_bwd_input_tile) X(dw_conv3x3_bwd_weight_lanes)             \
     /* bn_gpu.cl */                                                                                \
@@ -29,13 +31,13 @@
     /* activation.cl */                                                                            \
     X(bias_relu6) X(bias_add_rows)                                                                 \
     /* pool.cl */                                                                                  \
-    X(avgpool_fwd) X(avgpool_bwd)                                                                  \
+    X(avgpool_fwd) X(avgpool_fwd4) X(avgpool_bwd)                                                                  \
     /* loss.cl */                                                                                  \
     X(softmax_rows) X(softmax_xent_smooth) X(mean_reduce)                                          \
     /* optim.cl */                                                                                 \
     X(sgd_momentum) X(fill_zero)                                                                   \
     /* gemm.cl */                                                                                  \
-    X(gemm_tiled) X(transpose) X(transpose8)
+    X(gemm_tiled) X(transpose) X(transpose8) X(pack_b32) X(pack_b32_rows)
 /* clang-format on */
 
 typedef enum {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "host/cache_dir.h"
 #include "host/cl_sources.h"
 #include "host/device.h"
 #include "host/cl_error.h"
@@ -53,19 +54,9 @@ static void cache_key(const MbnDevice *dev, uint64_t key[2]) {
     }
 }
 
-static int cache_dir(char *out, size_t len) {
-    const char *d = getenv("MBN_CACHE_DIR");
-    if (d && *d) return snprintf(out, len, "%s", d) < (int)len ? 0 : -1;
-    d = getenv("XDG_CACHE_HOME");
-    if (d && *d) return snprintf(out, len, "%s/mbn", d) < (int)len ? 0 : -1;
-    d = getenv("HOME");
-    if (d && *d) return snprintf(out, len, "%s/.cache/mbn", d) < (int)len ? 0 : -1;
-    return -1;
-}
-
 int mbn_program_cache_path(const MbnDevice *dev, char *out, size_t len) {
     char dir[3072];
-    if (cache_dir(dir, sizeof dir) != 0) return -1;
+    if (mbn_cache_dir(dir, sizeof dir) != 0) return -1;
     uint64_t key[2];
     cache_key(dev, key);
     int n = snprintf(out, len, "%s/programs/%016llx%016llx.clbin", dir, (unsigned long long)key[0],
@@ -75,7 +66,7 @@ int mbn_program_cache_path(const MbnDevice *dev, char *out, size_t len) {
 
 int mbn_program_marker_path(const MbnDevice *dev, const char *tag, char *out, size_t len) {
     char dir[3072];
-    if (cache_dir(dir, sizeof dir) != 0) return -1;
+    if (mbn_cache_dir(dir, sizeof dir) != 0) return -1;
     uint64_t key[2];
     cache_key(dev, key);
     uint64_t t = mbn_hash64(0xcbf29ce484222325ULL, tag, strlen(tag));
@@ -90,19 +81,6 @@ static int cache_enabled(const MbnDevice *dev) {
     if (e && strcmp(e, "1") == 0) return 1;
     /* PoCL keeps its own kernel cache (~/.cache/pocl). */
     return strstr(dev->info.platform_name, "Portable Computing Language") == NULL;
-}
-
-static void mkdirs(const char *path) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = 0;
-            mkdir(tmp, 0755);
-            *p = '/';
-        }
-    }
-    mkdir(tmp, 0755);
 }
 
 /* Layout: magic[8], key[2] u64, size u64, crc32 u32 of the binary, binary. */
@@ -148,7 +126,7 @@ static void cache_write(const MbnDevice *dev, const char *path) {
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash) *slash = 0;
-    mkdirs(dir);
+    mbn_mkdirs(dir);
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     int ok = f != NULL;

@@ -110,23 +110,29 @@ static const MbnVariant table[] = {
     {.op = MBN_OP_DW_FWD,
      .family = MBN_FAMILY_CPU,
      .name = "dw_fwd.cpu_row8",
-     .kernels = "dw_conv3x3_fwd_row8",
+     .kernels = "dw_conv3x3_fwd_row8, dw_conv3x3_fwd_row16",
      .auto_types = CPUS,
-     .channel_multiple = 8},
+     .channel_multiple = 8,
+     /* VEC: channels per work-item, 16 where C % 16 == 0 (else 8). */
+     .n_params = 1,
+     .params = {{"VEC", 16, false, {8, 16}}}},
     {.op = MBN_OP_DW_BWD_INPUT,
      .family = MBN_FAMILY_CPU,
      .name = "dw_bwd_input.cpu_row8",
-     .kernels = "dw_conv3x3_bwd_input_row8",
+     .kernels = "dw_conv3x3_bwd_input_row8, dw_conv3x3_bwd_input_row16",
      .auto_types = CPUS,
-     .channel_multiple = 8},
+     .channel_multiple = 8,
+     .n_params = 1,
+     .params = {{"VEC", 16, false, {8, 16}}}},
     {.op = MBN_OP_DW_BWD_WEIGHT,
      .family = MBN_FAMILY_CPU,
      .name = "dw_bwd_weight.cpu_vec8",
-     .kernels = "dw_conv3x3_bwd_weight_partial8, channel_reduce_rows",
+     .kernels = "dw_conv3x3_bwd_weight_partial8, dw_conv3x3_bwd_weight_partial16, "
+                "channel_reduce_rows",
      .auto_types = CPUS,
      .channel_multiple = 8,
-     .n_params = 2,
-     .params = {CHUNKING}},
+     .n_params = 3,
+     .params = {CHUNKING, {"VEC", 16, false, {8, 16}}}},
     {.op = MBN_OP_BN_FWD,
      .family = MBN_FAMILY_CPU,
      .name = "bn_fwd.cpu_vec8",
@@ -145,7 +151,8 @@ static const MbnVariant table[] = {
      .n_params = 2,
      .params = {CHUNKING}},
     /* PANEL_FLOATS: B panels (K x TN floats each) a work-item keeps hot, about 256 KiB of L2;
-     * RUN: the work-item count the row-tile runs are sized for. */
+     * RUN: the work-item count the row-tile runs are sized for; KC: k values per block, so the
+     * block of B (KC x TN floats, 16 KiB at 128) stays in L1 across a run of row tiles. */
     {.op = MBN_OP_GEMM,
      .family = MBN_FAMILY_CPU,
      .name = "gemm.cpu_tiled",
@@ -153,10 +160,11 @@ static const MbnVariant table[] = {
      .kernels = "gemm_tiled",
      .auto_types = CPUS,
      .channel_multiple = 1,
-     .n_params = 4,
+     .n_params = 5,
      .params = {CPU_TILE,
                 {"PANEL_FLOATS", 65536, false, {16384, 32768, 65536, 131072, 262144}},
-                {"RUN", 256, false, {64, 128, 256, 512, 1024}}}},
+                {"RUN", 256, false, {64, 128, 256, 512, 1024}},
+                {"KC", 128, false, {64, 128, 256, 512, 4096}}}},
     /* KC_MIN: rows of K per split-K chunk at least (the chunk count is also capped by the
      * scratch); TRANSPOSE: transpose dy into the caller's workspace first (8x8 blocks) so the
      * GEMM streams contiguous rows. */

@@ -123,3 +123,10 @@ int64_t mbn_arch_max_activation(const MbnArch *a) {
     }
     return m;
 }
+
+void mbn_arch_label(const MbnArch *arch, char *out, unsigned long len) {
+    double a = arch->alpha;
+    /* One decimal when that is exact (1.0, 0.5), else two (0.25, 0.75). */
+    snprintf(out, len, fabs(a * 10 - round(a * 10)) < 1e-6 ? "%.1f-%d" : "%.2f-%d", a,
+             arch->resolution);
+}

@@ -52,6 +52,9 @@ int mbn_scale_channels(int c, float alpha);
  * resolution (< 32 or > 4096) or class count (< 2). */
 int mbn_arch_build(MbnArch *arch, float alpha, int resolution, int num_classes);
 
+/* "1.0-224", "0.25-32": width multiplier and resolution as the paper names models. */
+void mbn_arch_label(const MbnArch *arch, char *out, unsigned long len);
+
 /* The largest activation (elements per image) over all layers. */
 int64_t mbn_arch_max_activation(const MbnArch *arch);
 

@@ -78,8 +78,12 @@ int mbn_net_backward(MbnNet *net, const int32_t *labels, int n, float smoothing)
             MBN_TRY(mbn_op_pw_bwd_weight_ws(d, MBN_BUF(x, 0), MBN_BUF(dz, 0),
                                             MBN_BUF(net->grads, p->w), M, L->cin, L->cout,
                                             MBN_BUF(net->scratch, 0), MBN_BUF(dy, 0)));
-            MBN_TRY(mbn_op_pw_bwd_input(d, MBN_BUF(dz, 0), MBN_BUF(net->params, p->w),
-                                        MBN_BUF(dy, 0), M, L->cin, L->cout));
+            /* The layer's slot of wt (its transposed weights, read by the forward only and
+             * rewritten by every training forward, and by the next fold after training)
+             * holds the packed weights for the input gradient. */
+            MBN_TRY(mbn_op_pw_bwd_input_ws(d, MBN_BUF(dz, 0), MBN_BUF(net->params, p->w),
+                                           MBN_BUF(dy, 0), M, L->cin, L->cout,
+                                           MBN_BUF(net->wt, p->w)));
             break;
         default:
             return mbn_fail(MBN_EFAIL, "layer %s: unexpected type in the body", L->name);

@@ -75,6 +75,10 @@ int mbn_op_dw_bwd_weight(struct MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, in
 /* ---- pointwise 1x1 as one GEMM over the batch ---- */
 int mbn_op_pw_bwd_input(struct MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, size_t M, int Cin,
                         int Cout);
+/* The same given `work` (Cout x Cin floats the op may overwrite): on CPUs w is first packed
+ * there in the GEMM's 32-column panels. */
+int mbn_op_pw_bwd_input_ws(struct MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, size_t M, int Cin,
+                           int Cout, MbnBuf work);
 /* dw[Cout, Cin] = dy[M, Cout]^T x[M, Cin], with the sum over the M rows split into chunks
  * (fixed by the shapes and the variant) whose partials go to `scratch` and are added in order:
  * the weight-gradient GEMM has a small output and a huge K, so splitting K is what gives a
@@ -87,8 +91,11 @@ int mbn_op_pw_bwd_weight_ws(struct MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw,
                             int Cout, MbnBuf scratch, MbnBuf work);
 
 /* The forward passes use pre-transposed weights: wt[Cin, Cout] = transpose(w[Cout, Cin]) (also
- * for the stem, Cin = 27), made once per weight change by mbn_op_transpose. That is the B
- * operand layout CPU GEMM kernels want (contiguous along Cout). */
+ * for the stem, Cin = 27), made once per weight change by mbn_op_transpose, in the layout the
+ * device's gemm variant reads: row-major [Cin, Cout] (CLBlast), or on CPUs the same split into
+ * 32-column panels stored one after the other ([Cout/32][Cin][32], then the last Cout % 32
+ * columns as [Cin][Cout % 32]), so the GEMM streams contiguous rows (cl/gemm.cl, b_tile). Only
+ * mbn_op_pw_fwd_t and mbn_op_fc_fwd_t read it. */
 int mbn_op_transpose(struct MbnDevice *d, MbnBuf src, MbnBuf dst, int rows, int cols);
 /* y[M, Cout] = x[M, Cin] wt[Cin, Cout], then y = clamp(y + bias, 0, 6) when bias.mem is set
  * (BN folded, inference). Same values as mbn_op_pw_fwd (+ mbn_op_bias_relu6) up to float

@@ -62,12 +62,15 @@ int mbn_op_dw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N
         return dw_fwd_gpu(d, v, x, NULL, w, bias, bias.mem ? 1 : 0, y, N, H, W, C, stride,
                           MBN_NOBUF);
     if (v->row->family == MBN_FAMILY_CPU) {
-        /* One work-group per output row: C/8 work-items of 8 channels each. */
-        size_t g[2] = {(size_t)C / 8, (size_t)N * Ho}, l[2] = {(size_t)C / 8, 1};
+        /* One work-group per output row: C/V work-items of V channels each (V = 16 where the
+         * channels allow: one AVX-512 register per vector). */
+        int vec = C % 16 == 0 && mbn_vparam_or(v, "VEC", 8) == 16 ? 16 : 8;
+        size_t g[2] = {(size_t)C / vec, (size_t)N * Ho}, l[2] = {(size_t)C / vec, 1};
         if (l[0] > d->info.max_work_group) l[0] = 1;
-        return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd_row8, 2, g, l, MEM(x), OFF(x), MEM(w), OFF(w),
-                          KMEM(b), OFF(bias), I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H), I(W),
-                          I(C), I(Ho), I(Wo), I(stride));
+        return MBN_LAUNCH(d, vec == 16 ? MBN_K_dw_conv3x3_fwd_row16 : MBN_K_dw_conv3x3_fwd_row8, 2,
+                          g, l, MEM(x), OFF(x), MEM(w), OFF(w), KMEM(b), OFF(bias),
+                          I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H), I(W), I(C), I(Ho), I(Wo),
+                          I(stride));
     }
     size_t g[3] = {(size_t)C, (size_t)Wo, (size_t)N * Ho};
     return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd, 3, g, NULL, MEM(x), OFF(x), MEM(w), OFF(w), KMEM(b),
@@ -89,11 +92,13 @@ int mbn_op_dw_bwd_input(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, int N, int
                           I(stride));
     }
     if (v->row->family == MBN_FAMILY_CPU) {
-        size_t g[2] = {(size_t)C / 8, (size_t)N * H}, l[2] = {(size_t)C / 8, 1};
+        int vec = C % 16 == 0 && mbn_vparam_or(v, "VEC", 8) == 16 ? 16 : 8;
+        size_t g[2] = {(size_t)C / vec, (size_t)N * H}, l[2] = {(size_t)C / vec, 1};
         if (l[0] > d->info.max_work_group) l[0] = 1;
-        return MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_input_row8, 2, g, l, MEM(dy), OFF(dy), MEM(w),
-                          OFF(w), MEM(dx), OFF(dx), I(N), I(H), I(W), I(C), I(Ho), I(Wo),
-                          I(stride));
+        return MBN_LAUNCH(
+            d, vec == 16 ? MBN_K_dw_conv3x3_bwd_input_row16 : MBN_K_dw_conv3x3_bwd_input_row8, 2, g,
+            l, MEM(dy), OFF(dy), MEM(w), OFF(w), MEM(dx), OFF(dx), I(N), I(H), I(W), I(C), I(Ho),
+            I(Wo), I(stride));
     }
     size_t g[3] = {(size_t)C, (size_t)W, (size_t)N * H};
     return MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_input, 3, g, NULL, MEM(dy), OFF(dy), MEM(w), OFF(w),
@@ -116,12 +121,17 @@ int mbn_op_dw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, in
                            OFF(dy), KMEM(scratch.mem), I(N), I(H), I(W), I(C), I(Ho), I(Wo),
                            I(stride), I(rpc)));
     } else {
-        bool v8 = v->row->family == MBN_FAMILY_CPU;
-        size_t g1[2] = {(size_t)(v8 ? C / 8 : C), (size_t)P};
-        MBN_TRY(MBN_LAUNCH(
-            d, v8 ? MBN_K_dw_conv3x3_bwd_weight_partial8 : MBN_K_dw_conv3x3_bwd_weight_partial, 2,
-            g1, NULL, MEM(x), OFF(x), MEM(dy), OFF(dy), KMEM(scratch.mem), I(N), I(H), I(W), I(C),
-            I(Ho), I(Wo), I(stride), I(rpc)));
+        /* cpu: 16 or 8 channels per work-item; generic: one. */
+        int vec = v->row->family != MBN_FAMILY_CPU                  ? 1
+                  : C % 16 == 0 && mbn_vparam_or(v, "VEC", 8) == 16 ? 16
+                                                                    : 8;
+        size_t g1[2] = {(size_t)C / vec, (size_t)P};
+        MBN_TRY(MBN_LAUNCH(d,
+                           vec == 16  ? MBN_K_dw_conv3x3_bwd_weight_partial16
+                           : vec == 8 ? MBN_K_dw_conv3x3_bwd_weight_partial8
+                                      : MBN_K_dw_conv3x3_bwd_weight_partial,
+                           2, g1, NULL, MEM(x), OFF(x), MEM(dy), OFF(dy), KMEM(scratch.mem), I(N),
+                           I(H), I(W), I(C), I(Ho), I(Wo), I(stride), I(rpc)));
     }
     size_t g2[1] = {(size_t)9 * C};
     return MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g2, NULL, KMEM(scratch.mem), I(P), I(9 * C),

@@ -18,8 +18,8 @@ size_t mbn_ops_gemm_scratch(size_t M, int C) {
  * group of column tiles; runs are sized for RUN work-items, enough to balance the cores while
  * keeping B panels hot in cache. */
 static int gemm_cpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf a, size_t lda, bool a_trans,
-                    MbnBuf b, size_t ldb, MbnBuf c, size_t ldc, MbnBuf bias, MbnEpilogue ep,
-                    size_t M, size_t N, size_t K) {
+                    MbnBuf b, size_t ldb, bool b_packed, MbnBuf c, size_t ldc, MbnBuf bias,
+                    MbnEpilogue ep, size_t M, size_t N, size_t K) {
     size_t TM = (size_t)mbn_vparam(v, "TM"), TN = (size_t)mbn_vparam(v, "TN");
     size_t run = (size_t)mbn_vparam(v, "RUN");
     size_t row_tiles = (M + TM - 1) / TM, col_tiles = (N + TN - 1) / TN;
@@ -35,7 +35,7 @@ static int gemm_cpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf a, size_t ld
     return MBN_LAUNCH(d, MBN_K_gemm_tiled, 3, g, l, MEM(a), OFF(a), I(lda), I(a_trans), MEM(b),
                       OFF(b), I(ldb), MEM(c), OFF(c), I(ldc), KMEM(bm), OFF(bias),
                       I(bias.mem ? ep : MBN_EP_NONE), I(M), I(N), I(K), I(tiles), I(K), I(0),
-                      I(ctiles));
+                      I(ctiles), I(b_packed), I(mbn_vparam_or(v, "KC", 0)));
 }
 
 /* Split-K chunk count for the tiled weight gradient: KC_MIN rows of K a chunk at least, and
@@ -75,7 +75,8 @@ static int wgrad_cpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf x, MbnBuf d
     MbnBuf out = P > 1 ? scratch : dw;
     MBN_TRY(MBN_LAUNCH(d, MBN_K_gemm_tiled, 3, g, l, MEM(a), OFF(a), I(lda), I(a_trans), MEM(x),
                        OFF(x), I(Cin), MEM(out), OFF(out), I(Cin), MEM(dw), I(0), I(0), I(Cout),
-                       I(Cin), I(M), I(row_tiles), I(kc), I(n_out), I(1)));
+                       I(Cin), I(M), I(row_tiles), I(kc), I(n_out), I(1), I(0),
+                       I(mbn_vparam_or(v, "KC", 0))));
     if (P == 1) return MBN_OK;
     size_t g2[1] = {n_out};
     return MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g2, NULL, MEM(scratch), I(P), I(n_out),
@@ -205,17 +206,32 @@ static int wgrad_clblast(MbnDevice *d, const MbnVariantChoice *v, MbnBuf dy, Mbn
 
 /* ---- dispatch ---- */
 
-int mbn_ops_gemm(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b, size_t ldb, MbnBuf c,
-                 size_t ldc, MbnBuf bias, MbnEpilogue ep, size_t M, size_t N, size_t K) {
+static bool cpu_gemm(MbnDevice *d) {
+    return mbn_variant_pick(d, MBN_OP_GEMM, 1)->row->family == MBN_FAMILY_CPU;
+}
+
+static int gemm(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b, size_t ldb,
+                bool b_packed, MbnBuf c, size_t ldc, MbnBuf bias, MbnEpilogue ep, size_t M,
+                size_t N, size_t K) {
     const MbnVariantChoice *v = mbn_variant_pick(d, MBN_OP_GEMM, 1);
     switch (v->row->family) {
     case MBN_FAMILY_CPU:
-        return gemm_cpu(d, v, a, lda, a_trans, b, ldb, c, ldc, bias, ep, M, N, K);
+        return gemm_cpu(d, v, a, lda, a_trans, b, ldb, b_packed, c, ldc, bias, ep, M, N, K);
     case MBN_FAMILY_GPU:
         return gemm_gpu(d, v, a, lda, a_trans, b, ldb, c, ldc, bias, ep, M, N, K, NULL);
     default:
         return gemm_clblast(d, a, lda, a_trans, b, ldb, c, ldc, bias, ep, M, N, K);
     }
+}
+
+int mbn_ops_gemm(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b, size_t ldb, MbnBuf c,
+                 size_t ldc, MbnBuf bias, MbnEpilogue ep, size_t M, size_t N, size_t K) {
+    return gemm(d, a, lda, a_trans, b, ldb, false, c, ldc, bias, ep, M, N, K);
+}
+
+int mbn_ops_gemm_wt(MbnDevice *d, MbnBuf a, size_t lda, MbnBuf wt, MbnBuf c, size_t ldc,
+                    MbnBuf bias, MbnEpilogue ep, size_t M, size_t N, size_t K) {
+    return gemm(d, a, lda, false, wt, N, cpu_gemm(d), c, ldc, bias, ep, M, N, K);
 }
 
 int mbn_ops_weight_grad(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, int K, int Cout,
@@ -236,14 +252,27 @@ int mbn_ops_weight_grad(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, 
 
 int mbn_op_transpose(MbnDevice *d, MbnBuf src, MbnBuf dst, int rows, int cols) {
     size_t g[2] = {(size_t)cols, (size_t)rows};
-    return MBN_LAUNCH(d, MBN_K_transpose, 2, g, NULL, MEM(src), OFF(src), MEM(dst), OFF(dst),
-                      I(rows), I(cols));
+    /* gemm.cl reads the forward weights as packed 32-column panels (see b_tile there). */
+    return MBN_LAUNCH(d, cpu_gemm(d) ? MBN_K_pack_b32 : MBN_K_transpose, 2, g, NULL, MEM(src),
+                      OFF(src), MEM(dst), OFF(dst), I(rows), I(cols));
 }
 
 int mbn_op_pw_fwd_t(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf bias, MbnBuf y, size_t M, int Cin,
                     int Cout) {
-    return mbn_ops_gemm(d, x, (size_t)Cin, false, wt, (size_t)Cout, y, (size_t)Cout, bias,
-                        MBN_EP_BIAS_RELU6, M, (size_t)Cout, (size_t)Cin);
+    return mbn_ops_gemm_wt(d, x, (size_t)Cin, wt, y, (size_t)Cout, bias, MBN_EP_BIAS_RELU6, M,
+                           (size_t)Cout, (size_t)Cin);
+}
+
+int mbn_op_pw_bwd_input_ws(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, size_t M, int Cin,
+                           int Cout, MbnBuf work) {
+    if (!work.mem || !cpu_gemm(d)) return mbn_op_pw_bwd_input(d, dy, w, dx, M, Cin, Cout);
+    /* gemm.cl reads B = w [Cout, Cin] packed in 32-column panels (rows Cin floats apart would
+     * share L1 sets at 512 and 1024 channels, as in the forward). */
+    size_t g[2] = {(size_t)Cin, (size_t)Cout};
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_pack_b32_rows, 2, g, NULL, MEM(w), OFF(w), MEM(work), OFF(work),
+                       I(Cout), I(Cin)));
+    return gemm(d, dy, (size_t)Cout, false, work, (size_t)Cin, true, dx, (size_t)Cin, MBN_NOBUF,
+                MBN_EP_NONE, M, (size_t)Cin, (size_t)Cout);
 }
 
 int mbn_op_pw_bwd_input(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, size_t M, int Cin, int Cout) {

@@ -16,9 +16,10 @@ size_t mbn_ops_loss_scratch(int N) {
 }
 
 int mbn_op_avgpool_fwd(MbnDevice *d, MbnBuf x, MbnBuf y, int N, int HW, int C) {
-    size_t g[2] = {(size_t)C, (size_t)N};
-    return MBN_LAUNCH(d, MBN_K_avgpool_fwd, 2, g, NULL, MEM(x), OFF(x), MEM(y), OFF(y), I(N), I(HW),
-                      I(C));
+    bool v4 = C % 4 == 0;
+    size_t g[2] = {(size_t)(v4 ? C / 4 : C), (size_t)N};
+    return MBN_LAUNCH(d, v4 ? MBN_K_avgpool_fwd4 : MBN_K_avgpool_fwd, 2, g, NULL, MEM(x), OFF(x),
+                      MEM(y), OFF(y), I(N), I(HW), I(C));
 }
 
 int mbn_op_avgpool_bwd(MbnDevice *d, MbnBuf dy, MbnBuf dx, int N, int HW, int C) {
@@ -37,8 +38,8 @@ int mbn_op_fc_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf b, MbnBuf y, int N, i
 }
 
 int mbn_op_fc_fwd_t(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf b, MbnBuf y, int N, int C, int K) {
-    return mbn_ops_gemm(d, x, (size_t)C, false, wt, (size_t)K, y, (size_t)K, b, MBN_EP_BIAS,
-                        (size_t)N, (size_t)K, (size_t)C);
+    return mbn_ops_gemm_wt(d, x, (size_t)C, wt, y, (size_t)K, b, MBN_EP_BIAS, (size_t)N, (size_t)K,
+                           (size_t)C);
 }
 
 int mbn_op_fc_bwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf dy, MbnBuf dx, MbnBuf dw, MbnBuf db,

@@ -48,6 +48,10 @@ typedef enum {
  * variant (gemm.cl's tiled kernels or CLBlast and a bias pass). */
 int mbn_ops_gemm(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b, size_t ldb, MbnBuf c,
                  size_t ldc, MbnBuf bias, MbnEpilogue ep, size_t M, size_t N, size_t K);
+/* The same with B = a forward weight operand made by mbn_op_transpose ([K, N] transposed, or
+ * packed panels where the gemm variant reads those). */
+int mbn_ops_gemm_wt(MbnDevice *d, MbnBuf a, size_t lda, MbnBuf wt, MbnBuf c, size_t ldc,
+                    MbnBuf bias, MbnEpilogue ep, size_t M, size_t N, size_t K);
 
 /* dw[Cout, K] = dy[M, Cout]^T x[M, K]: the weight gradient through the device's gemm_wgrad
  * variant (split K into chunks whose partials go to `scratch`, added in order). `work` (M x

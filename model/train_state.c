@@ -1,6 +1,7 @@
 #include "model/train_state.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/error.h"
@@ -57,6 +58,8 @@ int mbn_train_state_save(const char *path, MbnNet *net, const MbnTrainPosition *
     if (rc == MBN_OK) rc = mbn_ckpt_set_int(&ck, "steps_per_epoch", pos->steps_per_epoch);
     if (rc == MBN_OK) rc = mbn_ckpt_set_int(&ck, "seed", (int64_t)pos->seed);
     if (rc == MBN_OK) rc = mbn_ckpt_set_float(&ck, "loss", pos->loss);
+    if (rc == MBN_OK)
+        rc = mbn_ckpt_set_string(&ck, "tuning", net->dev->tuning[0] ? net->dev->tuning : "untuned");
     if (rc == MBN_OK) rc = mbn_ckpt_set_int(&ck, "samples_per_step", pos->samples_per_step);
     if (rc == MBN_OK) rc = mbn_ckpt_set_int(&ck, "name_step_samples", pos->name_step_samples);
     if (rc == MBN_OK)
@@ -81,6 +84,7 @@ int mbn_train_state_load(const char *path, MbnNet *net, MbnTrainPosition *pos) {
          !mbn_ckpt_get_int(&ck, "steps_per_epoch", &spe) || !mbn_ckpt_get_int(&ck, "seed", &seed)))
         rc = mbn_fail(MBN_EFAIL, "%s: not a training checkpoint (no training position)", path);
     mbn_ckpt_get_float(&ck, "loss", &loss);
+    const char *tuning = mbn_ckpt_get_string(&ck, "tuning");
     int64_t sps = 0, nss = 0; /* absent from older checkpoints: unknown */
     mbn_ckpt_get_int(&ck, "samples_per_step", &sps);
     mbn_ckpt_get_int(&ck, "name_step_samples", &nss);
@@ -95,6 +99,7 @@ int mbn_train_state_load(const char *path, MbnNet *net, MbnTrainPosition *pos) {
         pos->steps_per_epoch = spe;
         pos->seed = (uint64_t)seed;
         pos->loss = loss;
+        snprintf(pos->tuning, sizeof pos->tuning, "%s", tuning ? tuning : "");
         pos->samples_per_step = sps;
         pos->name_step_samples = nss;
     }

@@ -17,6 +17,10 @@ typedef struct {
     int64_t steps_per_epoch;
     uint64_t seed;
     double loss; /* last loss */
+    /* The `mbn tune` decisions the run was trained under (MbnDevice.tuning; "untuned"), read
+     * back on resume so the loop can say when it continues under others (other kernels or
+     * parameters give other rounding, so not the same bits). "" in older checkpoints. */
+    char tuning[24];
     /* Images per optimizer step (batch size x ranks x micro-batches) of the run at this
      * position, so a run resumed with other counts can restate step_in_epoch in its own steps;
      * 0 in checkpoints from before it was recorded. */

@@ -493,6 +493,15 @@ int main(void) {
     test_dw_bwd(1, 1, 1, 5, 1);
     test_dw_bwd(8, 129, 9, 5, 1);
     test_dw_bwd(4, 64, 64, 8, 2);
+    /* channel counts that take the 16-wide CPU kernels: odd and even sizes, both strides, edge
+     * columns only (width 1 and 2), many row chunks */
+    test_dw_bwd(2, 9, 7, 32, 1);
+    test_dw_bwd(2, 15, 15, 16, 2);
+    test_dw_bwd(2, 8, 8, 32, 2);
+    test_dw_bwd(1, 2, 2, 48, 2);
+    test_dw_bwd(1, 1, 1, 16, 1);
+    test_dw_bwd(3, 5, 2, 64, 1);
+    test_dw_bwd(4, 40, 12, 16, 1);
     test_pw_bwd(7, 3, 5);
     test_pw_bwd(49, 13, 24);
     test_pw_bwd(162, 37, 13);

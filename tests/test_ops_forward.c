@@ -411,6 +411,14 @@ int main(void) {
     test_dw(1, 1, 1, 5, 1, 0);
     test_dw(2, 9, 7, 13, 1, 1);
     test_dw(2, 15, 15, 37, 2, 1);
+    /* channel counts that take the 16-wide CPU kernel: odd and even sizes, both strides, 1 and
+     * 2 pixel images (every column is an edge column) */
+    test_dw(2, 9, 7, 32, 1, 1);
+    test_dw(2, 15, 15, 16, 2, 0);
+    test_dw(2, 8, 8, 32, 2, 1);
+    test_dw(1, 2, 2, 48, 2, 1);
+    test_dw(1, 1, 1, 16, 1, 0);
+    test_dw(3, 2, 5, 64, 1, 1);
     /* pointwise */
     test_pw(7, 3, 5);
     test_pw(49, 13, 24);

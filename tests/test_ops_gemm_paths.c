@@ -46,14 +46,14 @@ static void one_shape(size_t M, int Cin, int Cout) {
     if (nw > most) most = nw;
     float *got = T_NEW(float, most);
     double *want = T_NEW(double, most);
-    float *wt = T_NEW(float, nw);
-    for (int o = 0; o < Cout; o++)
-        for (int i = 0; i < Cin; i++)
-            wt[(size_t)i * Cout + o] = w[(size_t)o * Cin + i];
     size_t scratch_n = mbn_ops_scratch_floats(M, Cout > Cin ? Cout : Cin);
-    TBuf X = tbuf_new(&dev, x, nx, 3), Wt = tbuf_new(&dev, wt, nw, 5),
+    TBuf X = tbuf_new(&dev, x, nx, 3), Wt = tbuf_new(&dev, NULL, nw, 5),
          B = tbuf_new(&dev, b, Cout, 1);
     TBuf W = tbuf_new(&dev, w, nw, 2), DY = tbuf_new(&dev, dy, ny, 7);
+    /* The forward weight operand in whatever layout the device's GEMM variant reads. */
+    tbuf_poison(&dev, Wt, NAN);
+    T_MBN(mbn_op_transpose(&dev, tb(W), tb(Wt), Cout, Cin));
+    T_OK(tbuf_guards_ok(&dev, Wt, "mbn_op_transpose"));
     TBuf Y = tbuf_new(&dev, NULL, ny, 4), DX = tbuf_new(&dev, NULL, nx, 6),
          DW = tbuf_new(&dev, NULL, nw, 9), S = tbuf_new(&dev, NULL, scratch_n, 0);
     char what[96];
@@ -83,6 +83,13 @@ static void one_shape(size_t M, int Cin, int Cout) {
         }
     snprintf(what, sizeof what, "pw_bwd_input M=%zu Cin=%d Cout=%d", M, Cin, Cout);
     check(what, DX, got, want, sqrt((double)Cout));
+    /* with a workspace for the weights (packed there on CPUs; Wt is free here) */
+    tbuf_poison(&dev, DX, NAN);
+    tbuf_poison(&dev, Wt, NAN);
+    T_MBN(mbn_op_pw_bwd_input_ws(&dev, tb(DY), tb(W), tb(DX), M, Cin, Cout, tb(Wt)));
+    snprintf(what, sizeof what, "pw_bwd_input_ws M=%zu Cin=%d Cout=%d", M, Cin, Cout);
+    check(what, DX, got, want, sqrt((double)Cout));
+    T_OK(tbuf_guards_ok(&dev, Wt, "pw_bwd_input_ws work"));
     for (int o = 0; o < Cout; o++)
         for (int i = 0; i < Cin; i++) {
             double a = 0;
@@ -112,7 +119,7 @@ static void one_shape(size_t M, int Cin, int Cout) {
     TBuf *all[] = {&X, &Wt, &B, &W, &DY, &Y, &DX, &DW, &S};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         tbuf_free(all[i]);
-    free(x), free(w), free(b), free(dy), free(got), free(want), free(wt);
+    free(x), free(w), free(b), free(dy), free(got), free(want);
 }
 
 int main(void) {
@@ -126,6 +133,7 @@ int main(void) {
     one_shape(20000, 27, 8);  /* the stem weight gradient at 0.25: 16 + 8 + 3 columns */
     one_shape(4000, 64, 64);  /* workspace weight gradient, split K */
     one_shape(48, 40, 16);    /* workspace weight gradient, one chunk */
+    one_shape(61, 300, 40);   /* forward K in blocks of KC (128, 128, 44), ragged rows and columns */
     mbn_device_close(&dev);
     return t_summary("test_ops_gemm_paths");
 }

@@ -113,6 +113,11 @@ static int resume(Run *t) {
         snprintf(path, sizeof path, "%s", c->resume);
     }
     MBN_TRY(mbn_train_state_load(path, &t->nets[0], &t->pos));
+    const char *tuning = t->nets[0].dev->tuning[0] ? t->nets[0].dev->tuning : "untuned";
+    if (t->pos.tuning[0] && strcmp(t->pos.tuning, tuning) != 0)
+        mbn_warn("%s was trained under kernel tuning %s, this run uses %s (mbn tune): results "
+                 "continue, but not bit-identically",
+                 path, t->pos.tuning, tuning);
     if (t->pos.seed != c->seed)
         mbn_warn("%s was trained with seed %llu; continuing with seed %llu changes the data "
                  "order",

@@ -1,0 +1,46 @@
+/* One `mbn bench` measurement (a device on a workload) and the outputs built from it: the
+ * text table, --json and the --report HTML page (apps/bench_report.c). */
+#ifndef MBN_APPS_BENCH_H
+#define MBN_APPS_BENCH_H
+#include <stdbool.h>
+
+#include "host/profile.h"
+#include "host/variants.h"
+#include "model/arch.h"
+
+typedef struct {
+    int device_index; /* as `mbn devices` lists it */
+    char device[256];
+    char device_type[16]; /* "GPU", "CPU", ... */
+    bool train;
+    int batch;
+    MbnArch arch;
+    int iterations;
+    double seconds, images_per_s, ms_per_step;
+    /* Work counted per image (see mbn_bench_flop_per_image) and the rate reached. */
+    double gflop_per_image, gflops;
+    /* The device's measured fp32 FMA peak (host/peak.h); <= 0 when it could not be measured. */
+    double peak_gflops;
+    /* Kernels and GEMMs enqueued per timed step (MbnDevice.launches). */
+    double launches_per_step;
+    MbnVariantSet variants; /* which kernel variant each op ran */
+    /* Device memory the network allocated (MbnNet.device_bytes: weights, activations, scratch). */
+    long long device_memory_bytes;
+    /* `mbn tune` result in use: "" when untuned, else its id. */
+    char tuning[48];
+    MbnProfile prof; /* per-layer ms, averaged over the timed iterations */
+} MbnBenchResult;
+
+/* Floating-point operations counted per image: 2 per multiply-accumulate of the convolutions
+ * and the classifier (the paper's mult-adds, `mbn summary`'s MACs). Inference: the forward
+ * pass, 2*MACs. Training: forward + the weight gradient of every layer (2*MACs again) + the
+ * input gradient of every layer but the stem (the input image needs none), i.e.
+ * 6*MACs - 2*stem MACs. BatchNorm, ReLU6, pooling, loss and SGD are not counted (under 1%). */
+double mbn_bench_flop_per_image(const MbnArch *arch, bool train);
+
+/* Writes one self-contained HTML page (inline SVG and CSS, no scripts, no network): a summary
+ * table of every result and a bar chart of per-layer times per result. Atomic: the file is
+ * complete or absent. */
+int mbn_bench_write_html(const char *path, const MbnBenchResult *results, int n);
+
+#endif

@@ -1,0 +1,247 @@
+/* mbn tune: searches kernel variants and CLBlast GEMM parameters for a device and the network's
+ * shapes within a time budget (model/tune.h), and stores the winners in the device's tuning
+ * cache, which every command then uses (host/tune_cache.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apps/cli.h"
+#include "apps/commands.h"
+#include "base/error.h"
+#include "host/device.h"
+#include "io/util/json_writer.h"
+#include "model/tune.h"
+
+typedef struct {
+    bool tty, quiet;
+    const char *device;
+} ProgressCtx;
+
+static void fmt_minutes(char *out, size_t len, double s) {
+    if (s < 0) s = 0;
+    snprintf(out, len, "%d:%02d", (int)(s / 60), (int)s % 60);
+}
+
+/* A bar redrawn in place on a terminal; nothing extra in a log (the per-candidate lines say
+ * it all there). */
+static void progress(void *ctx, const MbnTuneStatus *st) {
+    ProgressCtx *p = ctx;
+    if (p->quiet || !p->tty) return;
+    char bar[25], el[16], bud[16];
+    int width = 24, fill = st->planned > 0 ? (int)(width * (double)st->done / st->planned) : 0;
+    if (fill > width) fill = width;
+    for (int i = 0; i < width; i++)
+        bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
+    bar[width] = 0;
+    fmt_minutes(el, sizeof el, st->elapsed_s);
+    fmt_minutes(bud, sizeof bud, st->budget_s);
+    char best[64] = "";
+    if (st->default_ms > 0)
+        snprintf(best, sizeof best, " | best %.1f ms/step (%+.1f%%)", st->best_ms,
+                 100.0 * (st->best_ms / st->default_ms - 1.0));
+    fprintf(stderr, "\rtune %s [%s] %d/%d%s | %s of %s | %.40s\033[K", st->stage, bar, st->done,
+            st->planned, best, el, bud, st->trying ? st->trying : "");
+    fflush(stderr);
+}
+
+static void print_decisions(const MbnTuneCache *c, MbnUse use) {
+    for (int op = 0; op < MBN_OP_COUNT; op++) {
+        const MbnTunedOp *o = &c->op[use][op];
+        if (!o->set) continue;
+        printf("  %-14s %s", mbn_op_name((MbnOp)op), o->row);
+        for (int k = 0; k < o->n; k++)
+            printf("%s%s=%d", k ? "," : " (", o->param[k], o->value[k]);
+        printf("%s%s%s\n", o->n ? ")" : "", o->workload[0] ? "   tuned on " : "", o->workload);
+    }
+    for (int k = 0; k < c->n_clblast; k++) {
+        printf("  clblast %s", c->clblast[k].kernel);
+        for (int p = 0; p < c->clblast[k].n; p++)
+            printf(" %s=%zu", c->clblast[k].name[p], c->clblast[k].value[p]);
+        printf("\n");
+    }
+}
+
+static void json_result(MbnJson *j, const MbnDeviceInfo *info, const MbnTuneConfig *cfg,
+                        const MbnTuneReport *r, const char *path) {
+    mbn_json_begin_object(j);
+    mbn_json_key(j, "device");
+    mbn_json_string(j, info->name);
+    mbn_json_key(j, "mode");
+    mbn_json_string(j, cfg->train ? "train" : "infer");
+    mbn_json_key(j, "batch");
+    mbn_json_int(j, cfg->batch);
+    mbn_json_key(j, "alpha");
+    mbn_json_double(j, cfg->arch.alpha);
+    mbn_json_key(j, "resolution");
+    mbn_json_int(j, cfg->arch.resolution);
+    mbn_json_key(j, "tuning");
+    mbn_json_string(j, r->cache.id);
+    mbn_json_key(j, "cache");
+    mbn_json_string(j, path);
+    mbn_json_key(j, "default_ms");
+    mbn_json_double(j, r->default_ms);
+    mbn_json_key(j, "tuned_ms");
+    mbn_json_double(j, r->tuned_ms);
+    mbn_json_key(j, "speedup");
+    mbn_json_double(j, r->tuned_ms > 0 ? r->default_ms / r->tuned_ms : NAN);
+    mbn_json_key(j, "tried");
+    mbn_json_int(j, r->tried);
+    mbn_json_key(j, "rejected_wrong");
+    mbn_json_int(j, r->rejected_wrong);
+    mbn_json_key(j, "failed");
+    mbn_json_int(j, r->failed);
+    mbn_json_key(j, "budget_ran_out");
+    mbn_json_bool(j, r->budget_ran_out);
+    mbn_json_key(j, "clblast_share");
+    mbn_json_double(j, r->clblast_share);
+    mbn_json_key(j, "clblast_searched");
+    mbn_json_bool(j, r->clblast_searched);
+    mbn_json_key(j, "decisions");
+    mbn_json_begin_object(j);
+    for (int op = 0; op < MBN_OP_COUNT; op++) {
+        const MbnTunedOp *o = &r->cache.op[cfg->train ? MBN_USE_TRAIN : MBN_USE_INFER][op];
+        if (!o->set) continue;
+        mbn_json_key(j, mbn_op_name((MbnOp)op));
+        mbn_json_begin_object(j);
+        mbn_json_key(j, "variant");
+        mbn_json_string(j, o->row);
+        mbn_json_key(j, "params");
+        mbn_json_begin_object(j);
+        for (int k = 0; k < o->n; k++) {
+            mbn_json_key(j, o->param[k]);
+            mbn_json_int(j, o->value[k]);
+        }
+        mbn_json_end_object(j);
+        mbn_json_key(j, "tuned_on");
+        mbn_json_string(j, o->workload);
+        mbn_json_end_object(j);
+    }
+    for (int k = 0; k < r->cache.n_clblast; k++) {
+        char key[40];
+        snprintf(key, sizeof key, "clblast.%s", r->cache.clblast[k].kernel);
+        mbn_json_key(j, key);
+        mbn_json_begin_object(j);
+        for (int p = 0; p < r->cache.clblast[k].n; p++) {
+            mbn_json_key(j, r->cache.clblast[k].name[p]);
+            mbn_json_int(j, (int64_t)r->cache.clblast[k].value[p]);
+        }
+        mbn_json_end_object(j);
+    }
+    mbn_json_end_object(j);
+    mbn_json_end_object(j);
+}
+
+int cmd_tune(int argc, char **argv) {
+    MbnCommonFlags c;
+    mbn_common_defaults(&c);
+    const char *mode = "train";
+    int batch = 32;
+    float minutes = 5.0f;
+    const MbnFlag flags[] = {
+        MBN_COMMON_FLAGS(&c),
+        {"mode", FLAG_STRING, &mode,
+         "train (forward+backward+SGD: every op, the default) or infer (depthwise forward and "
+         "GEMMs)",
+         "MODE"},
+        {"batch-size", FLAG_INT, &batch, "images per batch (default 32)", "B"},
+        {"budget-minutes", FLAG_FLOAT, &minutes, "time budget per device (default 5)", "M"},
+    };
+    MbnCli cli = {"tune",
+                  "mbn tune [--device SEL] [--mode infer|train] [--batch-size B] "
+                  "[--budget-minutes M] [--json]",
+                  "Times kernel variants, their parameters (work-group sizes, tiles, partial "
+                  "counts) and CLBlast's GEMM parameters on this network's shapes, checks each "
+                  "against the default's results, and stores the fastest in the device's tuning "
+                  "cache, which every command then uses (mbn bench says tuned or untuned).",
+                  flags,
+                  (int)(sizeof flags / sizeof flags[0]),
+                  NULL,
+                  0,
+                  0,
+                  false};
+    int rc = mbn_cli_parse(&cli, argc, argv);
+    if (rc || cli.help) return mbn_cli_report(&cli, rc);
+    MbnTuneConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    if (!strcmp(mode, "train"))
+        cfg.train = true;
+    else if (strcmp(mode, "infer") != 0)
+        return mbn_cli_report(&cli,
+                              mbn_fail(MBN_EUSAGE, "--mode %s: expected infer or train", mode));
+    if (batch < 1 || (cfg.train && batch < 2))
+        return mbn_cli_report(&cli, mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least %d",
+                                             batch, cfg.train ? 2 : 1));
+    if (!(minutes > 0) || minutes > 24 * 60)
+        return mbn_cli_report(&cli, mbn_fail(MBN_EUSAGE,
+                                             "--budget-minutes %g: expected minutes in (0, 1440]",
+                                             (double)minutes));
+    const char *k = getenv("MBN_KERNELS");
+    if (k && *k && strcmp(k, "auto") != 0)
+        return mbn_cli_report(&cli, mbn_fail(MBN_EUSAGE,
+                                             "MBN_KERNELS=%s: mbn tune chooses kernels itself; "
+                                             "unset MBN_KERNELS",
+                                             k));
+    rc = mbn_arch_build(&cfg.arch, c.alpha, c.resolution, c.num_classes);
+    if (rc) return mbn_cli_report(&cli, rc);
+    cfg.batch = batch;
+    cfg.budget_s = (double)minutes * 60.0;
+    MbnDeviceInfo *all = NULL;
+    int count = 0, *sel = NULL, n_sel = 0;
+    rc = mbn_devices_list(&all, &count);
+    if (rc == MBN_OK) rc = mbn_devices_select(c.device, all, count, &sel, &n_sel);
+    MbnTuneReport *reps = rc ? NULL : calloc((size_t)n_sel, sizeof *reps);
+    if (rc == MBN_OK && !reps) rc = mbn_fail(MBN_EFAIL, "out of host memory");
+    ProgressCtx pc = {isatty(STDERR_FILENO) == 1, false, NULL};
+    cfg.progress = progress;
+    cfg.progress_ctx = &pc;
+    for (int i = 0; rc == MBN_OK && i < n_sel; i++) {
+        cfg.info = &all[sel[i]];
+        char label[32];
+        mbn_arch_label(&cfg.arch, label, sizeof label);
+        fprintf(stderr, "mbn: tuning %s on %s (MobileNet V1 %s, batch %d), budget %g min...\n",
+                mode, cfg.info->name, label, batch, (double)minutes);
+        rc = mbn_tune_run(&cfg, &reps[i]);
+        if (pc.tty) fputs("\r\033[K", stderr);
+        if (rc) mbn_fail_context(rc, "tuning device %s", cfg.info->name);
+    }
+    if (rc == MBN_OK) {
+        MbnJson j;
+        if (c.json) {
+            mbn_json_init(&j, stdout);
+            mbn_json_begin_object(&j);
+            mbn_json_key(&j, "results");
+            mbn_json_begin_array(&j);
+        }
+        for (int i = 0; i < n_sel; i++) {
+            const MbnTuneReport *r = &reps[i];
+            char path[4096] = "";
+            mbn_tune_cache_path(&all[sel[i]], path, sizeof path);
+            cfg.info = &all[sel[i]];
+            if (c.json) {
+                json_result(&j, cfg.info, &cfg, r, path);
+                continue;
+            }
+            printf("%s | %s | batch %d | default %.2f ms/step, tuned %.2f ms/step (%.2fx) | %s\n",
+                   cfg.info->name, cfg.train ? "train" : "infer", batch, r->default_ms, r->tuned_ms,
+                   r->tuned_ms > 0 ? r->default_ms / r->tuned_ms : 0.0, r->cache.id);
+            printf("  %d candidates tried, %d rejected for wrong results, %d failed%s; CLBlast "
+                   "GEMMs %.0f%% of a step%s\n",
+                   r->tried, r->rejected_wrong, r->failed,
+                   r->budget_ran_out ? "; the budget ran out before the end" : "",
+                   100.0 * r->clblast_share, r->clblast_searched ? " (searched)" : "");
+            print_decisions(&r->cache, cfg.train ? MBN_USE_TRAIN : MBN_USE_INFER);
+            printf("  saved to %s\n", path);
+        }
+        if (c.json) {
+            mbn_json_end_array(&j);
+            mbn_json_end_object(&j);
+            mbn_json_finish(&j);
+        }
+    }
+    free(reps);
+    free(sel);
+    free(all);
+    return mbn_cli_report(&cli, rc);
+}

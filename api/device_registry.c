@@ -10,6 +10,9 @@ struct MbnRegistryEntry {
     cl_device_id id;
     MbnDevice base; /* context, program, tuning: shared by every view */
     int refs;
+    /* Held while a model runs work on a device whose queues must not run at the same time
+     * (MbnDevice.serialize_queues: PoCL); unused elsewhere. */
+    pthread_mutex_t run_lock;
     MbnRegistryEntry *next;
 };
 
@@ -42,6 +45,7 @@ int mbn_registry_acquire(const char *sel, MbnDevice *view, MbnRegistryEntry **en
         if (!e) rc = mbn_fail(MBN_EFAIL, "out of host memory");
         if (rc == MBN_OK) rc = mbn_device_open_for(&e->base, &info, MBN_USE_INFER);
         if (rc == MBN_OK) {
+            pthread_mutex_init(&e->run_lock, NULL);
             e->id = info.device;
             e->next = registry;
             registry = e;
@@ -61,6 +65,7 @@ int mbn_registry_acquire(const char *sel, MbnDevice *view, MbnRegistryEntry **en
             p = &(*p)->next;
         *p = e->next;
         mbn_device_close(&e->base);
+        pthread_mutex_destroy(&e->run_lock);
         free(e);
     }
     pthread_mutex_unlock(&registry_lock);
@@ -77,6 +82,7 @@ void mbn_registry_release(MbnRegistryEntry *entry, MbnDevice *view) {
             p = &(*p)->next;
         if (*p) *p = entry->next;
         mbn_device_close(&entry->base);
+        pthread_mutex_destroy(&entry->run_lock);
         free(entry);
     }
     pthread_mutex_unlock(&registry_lock);
@@ -93,4 +99,15 @@ int mbn_registry_open_devices(void) {
 
 cl_context mbn_registry_context(const MbnRegistryEntry *entry) {
     return entry ? entry->base.context : NULL;
+}
+
+void mbn_registry_run_begin(MbnRegistryEntry *entry) {
+    if (entry && entry->base.serialize_queues) pthread_mutex_lock(&entry->run_lock);
+}
+
+int mbn_registry_run_end(MbnRegistryEntry *entry, MbnDevice *view, int rc) {
+    if (!entry || !entry->base.serialize_queues) return rc;
+    int settled = mbn_device_settle(view); /* nothing of this model's may still run */
+    pthread_mutex_unlock(&entry->run_lock);
+    return rc ? rc : settled;
 }

@@ -17,6 +17,12 @@ typedef struct MbnRegistryEntry MbnRegistryEntry;
  * *view on it. *entry is what mbn_registry_release takes back. */
 int mbn_registry_acquire(const char *sel, MbnDevice *view, MbnRegistryEntry **entry);
 void mbn_registry_release(MbnRegistryEntry *entry, MbnDevice *view);
+/* Brackets a model's work on its device. Where the driver must not run two queues at once
+ * (MbnDevice.serialize_queues) the models sharing the device take turns: begin waits for the
+ * device, end waits for this model's queue to drain and passes rc on (or the wait's failure).
+ * Elsewhere both are no-ops and models on one device run concurrently. */
+void mbn_registry_run_begin(MbnRegistryEntry *entry);
+int mbn_registry_run_end(MbnRegistryEntry *entry, MbnDevice *view, int rc);
 /* Devices currently held (tests). */
 int mbn_registry_open_devices(void);
 /* The shared context behind an entry (tests check that two models share it). */

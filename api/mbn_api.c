@@ -96,11 +96,15 @@ int mbn_model_open_checked(const char *weights_path, const char *device, const M
     MbnModel *m = calloc(1, sizeof *m);
     int rc = m ? MBN_OK : mbn_fail(MBN_EFAIL, "out of host memory");
     if (rc == MBN_OK) rc = mbn_registry_acquire(device, &m->dev, &m->entry);
-    if (rc == MBN_OK) rc = mbn_net_create(&m->net, &m->dev, &arch, batch, false);
-    if (rc == MBN_OK) m->net_open = true;
     if (rc == MBN_OK) {
-        rc = mbn_net_import(&m->net, &tensors, false, false);
-        if (rc) mbn_fail_context(rc, "%s", weights_path);
+        mbn_registry_run_begin(m->entry);
+        rc = mbn_net_create(&m->net, &m->dev, &arch, batch, false);
+        if (rc == MBN_OK) m->net_open = true;
+        if (rc == MBN_OK) {
+            rc = mbn_net_import(&m->net, &tensors, false, false);
+            if (rc) mbn_fail_context(rc, "%s", weights_path);
+        }
+        rc = mbn_registry_run_end(m->entry, &m->dev, rc);
     }
     mbn_tensors_free(&tensors);
     if (rc == MBN_OK) {
@@ -127,7 +131,11 @@ int mbn_model_open(const char *weights_path, const char *device, MbnModel **out)
 
 void mbn_model_close(MbnModel *m) {
     if (!m) return;
-    if (m->net_open) mbn_net_destroy(&m->net);
+    if (m->net_open) {
+        mbn_registry_run_begin(m->entry);
+        mbn_net_destroy(&m->net);
+        mbn_registry_run_end(m->entry, &m->dev, MBN_OK);
+    }
     mbn_registry_release(m->entry, &m->dev);
     free_labels(m);
     free(m->input);
@@ -194,9 +202,11 @@ static void top_k_of(MbnModel *m, const float *p, int top_k, int *classes, float
 }
 
 static int classify_input(MbnModel *m, int top_k, int *classes, float *probs) {
-    MBN_TRY(mbn_net_set_input(&m->net, m->input, 1));
-    MBN_TRY(mbn_net_forward(&m->net, 1, false));
-    MBN_TRY(mbn_net_read_probs(&m->net, 1, m->probs));
+    mbn_registry_run_begin(m->entry);
+    int rc = mbn_net_set_input(&m->net, m->input, 1);
+    if (rc == MBN_OK) rc = mbn_net_forward(&m->net, 1, false);
+    if (rc == MBN_OK) rc = mbn_net_read_probs(&m->net, 1, m->probs);
+    MBN_TRY(mbn_registry_run_end(m->entry, &m->dev, rc));
     top_k_of(m, m->probs, top_k, classes, probs);
     return MBN_OK;
 }
@@ -249,7 +259,8 @@ int mbn_model_classify_files(MbnModel *m, const char *const *image_paths, int n,
         }
     }
     int batch = batch_size < n ? batch_size : n;
-    MBN_TRY(ensure_batch(m, batch));
+    mbn_registry_run_begin(m->entry);
+    MBN_TRY(mbn_registry_run_end(m->entry, &m->dev, ensure_batch(m, batch)));
     const MbnArch *a = &m->net.arch;
     MbnDataset *ds = NULL;
     MbnLoader *ld = NULL;
@@ -266,9 +277,11 @@ int mbn_model_classify_files(MbnModel *m, const char *const *image_paths, int n,
         MbnBatch b;
         rc = mbn_loader_next(ld, &b);
         if (rc || b.n == 0) break;
+        mbn_registry_run_begin(m->entry);
         rc = mbn_net_set_input(&m->net, b.images, b.n);
         if (rc == MBN_OK) rc = mbn_net_forward(&m->net, b.n, false);
         if (rc == MBN_OK) rc = mbn_net_read_probs(&m->net, b.n, m->probs);
+        rc = mbn_registry_run_end(m->entry, &m->dev, rc);
         for (int i = 0; rc == MBN_OK && i < b.n; i++) {
             int64_t img = b.indices[i];
             top_k_of(m, m->probs + (size_t)i * K, top_k, classes + img * top_k,

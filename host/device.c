@@ -247,6 +247,7 @@ int mbn_device_open_with(MbnDevice *dev, const MbnDeviceInfo *info,
                          const MbnVariantOverride *overrides, int n) {
     memset(dev, 0, sizeof *dev);
     dev->info = *info;
+    dev->serialize_queues = strstr(info->platform_name, "Portable Computing Language") != NULL;
     int rc = resolve_variants(dev, overrides, n, false);
     if (rc != MBN_OK) {
         memset(dev, 0, sizeof *dev);
@@ -303,6 +304,12 @@ void mbn_device_close(MbnDevice *dev) {
     if (dev->queue) clReleaseCommandQueue(dev->queue);
     if (dev->context) clReleaseContext(dev->context);
     memset(dev, 0, sizeof *dev);
+}
+
+int mbn_device_settle(MbnDevice *dev) {
+    if (dev->serialize_queues)
+        MBN_CL_CHECK(clFinish(dev->queue), "device %s: clFinish", dev->info.name);
+    return MBN_OK;
 }
 
 int mbn_device_open_sibling(MbnDevice *dev, const MbnDevice *base) {

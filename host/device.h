@@ -57,6 +57,13 @@ typedef struct MbnDevice {
     struct MbnGemmLog *gemm_log; /* when set, CLBlast GEMMs are recorded (host/blas.h) */
     char tuning[24]; /* id of the `mbn tune` decisions in use (host/tune_cache.h); "" untuned */
     bool program_from_cache;
+    /* Driver quirk: PoCL 3.x can abort (an assertion in pocl_release_dlhandle_cache) when the
+     * same kernel runs with different grid sizes in two command queues at once: its cache of
+     * compiled work-group functions releases entries by kernel and local size only, so one queue
+     * can release another's entry (PoCL later keys the release by the entry itself). Code that
+     * feeds several queues of such a device waits for each before starting the next
+     * (mbn_device_settle); on a CPU that costs nothing, as the queues share the same cores. */
+    bool serialize_queues;
     /* Per-layer profiling (see host/profile.h); NULL when not recording. */
     struct MbnProfile *profile;
 } MbnDevice;
@@ -74,6 +81,11 @@ int mbn_device_open_for(MbnDevice *dev, const MbnDeviceInfo *info, MbnUse use);
 int mbn_device_open_with(MbnDevice *dev, const MbnDeviceInfo *info,
                          const MbnVariantOverride *overrides, int n);
 void mbn_device_close(MbnDevice *dev);
+
+/* Waits for the device's queue when its driver must not run two queues at once
+ * (serialize_queues); a no-op otherwise. Code that feeds several queues calls it after each
+ * queue's share of the work. */
+int mbn_device_settle(MbnDevice *dev);
 
 /* Opens a second handle on an already opened device: the same context, program, kernel
  * variants, build options and CLBlast tuning (retained, not rebuilt), with its own in-order

@@ -29,9 +29,10 @@
  *
  * Threads: one MbnModel must not be used by two threads at the same time (calls on the same
  * handle must be serialised by the caller). Different models may be used concurrently from
- * different threads, also when they share a device. mbn_model_open and mbn_model_close may be
- * called from any thread at any time. mbn_last_error() is per thread: it reports the last
- * failure of a call made by the calling thread.
+ * different threads, also when they share a device (on PoCL, whose queues must not run at the
+ * same time, models on one device take turns for their device work). mbn_model_open and
+ * mbn_model_close may be called from any thread at any time. mbn_last_error() is per thread: it
+ * reports the last failure of a call made by the calling thread.
  *
  * Devices: all models opened on the same OpenCL device share one OpenCL context, one compiled
  * program and CLBlast's compiled kernels (so a second model opens without compiling anything);

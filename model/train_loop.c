@@ -23,6 +23,7 @@ typedef struct {
     const MbnTrainHooks *hooks;
     MbnLoopResult *res;
     int n_local, M;    /* local ranks, micro-batches per rank */
+    bool settle;       /* several local queues on a device that runs one at a time */
     size_t pf;         /* param_floats */
     float **bufs;      /* n_local * M fused buffers of pf + FUSED_EXTRA floats, [r * M + m] */
     float **rank_bufs; /* n_local: bufs[r * M], where micro-batch 0..M-1 are averaged */
@@ -76,8 +77,10 @@ static int train_step(Loop *L, double lr, int *images, double *loss, bool *stop,
     MbnComm *comm = run->comm;
     *images = 0;
     for (int m = 0; m < L->M; m++)
-        for (int r = 0; r < L->n_local; r++)
+        for (int r = 0; r < L->n_local; r++) {
             MBN_TRY(queue_rank(L, r, m, images));
+            if (L->settle) MBN_TRY(mbn_device_settle(run->nets[r].dev));
+        }
     for (int r = 0; r < L->n_local; r++)
         MBN_TRY(finish(&run->nets[r]));
     /* Asked here, after the backward passes, so a signal that arrived during them still
@@ -107,8 +110,10 @@ static int train_step(Loop *L, double lr, int *images, double *loss, bool *stop,
     if (L->n_local > 1)
         for (int r = 0; r < L->n_local; r++)
             MBN_TRY(finish(&run->nets[r]));
-    for (int r = 0; r < L->n_local; r++)
+    for (int r = 0; r < L->n_local; r++) {
         MBN_TRY(mbn_net_sgd_step(&run->nets[r], &sgd));
+        if (L->settle) MBN_TRY(mbn_device_settle(run->nets[r].dev));
+    }
     /* Every rank does the same images per step (full batches; an unreadable image is replaced),
      * so the job's count follows from this process's. */
     *images = *images / L->n_local * comm->world;
@@ -272,6 +277,8 @@ int mbn_train_loop(const MbnLoopConfig *cfg, MbnTrainRun *run, const MbnTrainHoo
     L.n_local = run->comm->n_local;
     L.M = run->accumulate;
     L.pf = run->nets[0].param_floats;
+    for (int r = 0; L.n_local > 1 && r < L.n_local; r++)
+        L.settle = L.settle || run->nets[r].dev->serialize_queues;
     int rc = alloc_buffers(&L);
     if (rc == MBN_OK) rc = sync_start(&L);
     res->epochs = run->pos.epoch;

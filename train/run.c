@@ -77,8 +77,10 @@ static int open_data(Run *t) {
  * which the loop broadcasts. */
 static int build_nets(Run *t, const MbnArch *arch) {
     const MbnTrainConfig *c = t->cfg;
-    for (int r = 0; r < t->n_local; r++)
+    for (int r = 0; r < t->n_local; r++) {
         MBN_TRY(mbn_net_create(&t->nets[r], &c->devices[r], arch, c->batch_size, true));
+        if (t->n_local > 1) MBN_TRY(mbn_device_settle(&c->devices[r]));
+    }
     if (!t->rank0) return MBN_OK;
     MBN_TRY(mbn_net_init(&t->nets[0], c->seed));
     if (c->init_path) {

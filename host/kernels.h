@@ -9,7 +9,7 @@
 /* clang-format off */
 #define MBN_KERNEL_LIST(X)                                                                         \
     /* conv_stem.cl */                                                                             \
-    X(stem_im2col)                                                                                 \
+    X(stem_im2col) X(stem_conv3x3_direct)                                                          \
     /* depthwise.cl */                                                                             \
     X(dw_conv3x3_fwd) X(dw_conv3x3_bwd_input) X(dw_conv3x3_bwd_weight_partial)                     \
     X(dw_conv3x3_fwd_row8) X(dw_conv3x3_fwd_row16) X(dw_conv3x3_bwd_input_row8)                    \

@@ -179,6 +179,15 @@ static const MbnVariant table[] = {
      .params = {CPU_TILE,
                 {"KC_MIN", 512, false, {128, 256, 512, 1024, 2048}},
                 {"TRANSPOSE", 1, false, {0, 1}}}},
+    /* The stem without im2col: 6 pixels x 32 channels a tile, read from the image (cl/conv_stem.cl;
+     * the same bits as im2col + gemm.cpu_tiled). Inference only: training keeps the patches for
+     * the weight gradient. */
+    {.op = MBN_OP_STEM_FWD,
+     .family = MBN_FAMILY_CPU,
+     .name = "stem_fwd.cpu_direct",
+     .kernels = "stem_conv3x3_direct",
+     .auto_types = CPUS,
+     .channel_multiple = 16},
     /* ---- gpu: local-memory tiles, many partial sums (cl/..._gpu.cl) ---- */
     /* LC channels x LP pixel lanes per work-group, a TH x TW output tile (+ halo) in local
      * memory. */
@@ -323,6 +332,13 @@ static const MbnVariant table[] = {
      .kernels = "clblast",
      .auto_types = ALL_DEVICES,
      .channel_multiple = 1},
+    /* im2col patches, then the device's gemm variant */
+    {.op = MBN_OP_STEM_FWD,
+     .family = MBN_FAMILY_GENERIC,
+     .name = "stem_fwd.im2col_gemm",
+     .kernels = "stem_im2col, then the gemm row",
+     .auto_types = ALL_DEVICES,
+     .channel_multiple = 1},
     /* CLBlast split-K: one GEMM per SPLIT_ROWS rows of K (at most SPLIT_MAX, as one strided
      * batched GEMM; the count is also capped by the scratch), partials added in order. */
     {.op = MBN_OP_GEMM_WGRAD,
@@ -339,7 +355,7 @@ static const MbnVariant table[] = {
 #define TABLE_ROWS ((int)(sizeof table / sizeof table[0]))
 
 static const char *const op_names[MBN_OP_COUNT] = {
-    "dw_fwd", "dw_bwd_input", "dw_bwd_weight", "bn_fwd", "bn_bwd", "gemm", "gemm_wgrad",
+    "dw_fwd", "dw_bwd_input", "dw_bwd_weight", "bn_fwd", "bn_bwd", "gemm", "gemm_wgrad", "stem_fwd",
 };
 static const char *const family_names[MBN_FAMILY_COUNT] = {"generic", "cpu", "gpu"};
 

@@ -57,6 +57,7 @@ typedef enum {
     MBN_OP_BN_BWD,        /* BatchNorm + ReLU6 backward: dgamma/dbeta reduction, then dz */
     MBN_OP_GEMM,          /* stem, pointwise and classifier forward and input-gradient GEMMs */
     MBN_OP_GEMM_WGRAD,    /* stem and pointwise weight gradients (split K) */
+    MBN_OP_STEM_FWD,      /* stem 3x3 conv forward in inference (+ folded bias and ReLU6) */
     MBN_OP_COUNT
 } MbnOp;
 

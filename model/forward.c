@@ -156,10 +156,16 @@ int mbn_net_forward(MbnNet *net, int n, bool train) {
         mbn_profile_layer(d, L->name);
         switch (L->type) {
         case MBN_LAYER_STEM:
-            MBN_TRY(mbn_op_stem_im2col(d, MBN_BUF(prev, 0), n, L->hin, L->win, L->stride,
-                                       MBN_BUF(net->patches, 0)));
-            MBN_TRY(mbn_op_pw_fwd_t(d, MBN_BUF(net->patches, 0), MBN_BUF(net->wt, p->w), bias,
-                                    MBN_BUF(out, 0), M, 27, L->cout));
+            if (train) { /* backward's weight gradient reads the patches */
+                MBN_TRY(mbn_op_stem_im2col(d, MBN_BUF(prev, 0), n, L->hin, L->win, L->stride,
+                                           MBN_BUF(net->patches, 0)));
+                MBN_TRY(mbn_op_pw_fwd_t(d, MBN_BUF(net->patches, 0), MBN_BUF(net->wt, p->w), bias,
+                                        MBN_BUF(out, 0), M, 27, L->cout));
+            } else {
+                MBN_TRY(mbn_op_stem_fwd(d, MBN_BUF(prev, 0), MBN_BUF(net->wt, p->w), bias,
+                                        MBN_BUF(out, 0), n, L->hin, L->win, L->stride, L->cout,
+                                        MBN_BUF(net->patches, 0)));
+            }
             break;
         case MBN_LAYER_DW:
             MBN_TRY(mbn_op_dw_fwd(d, MBN_BUF(prev, 0), MBN_BUF(wbuf, p->w), bias, MBN_BUF(out, 0),

@@ -59,6 +59,12 @@ int mbn_ops_chunks(size_t M);
 /* ---- stem: 3x3 conv, stride s, 3 -> Cout ---- */
 int mbn_op_stem_im2col(struct MbnDevice *d, MbnBuf x, int N, int H, int W, int stride,
                        MbnBuf patches);
+/* y[M, Cout] = the stem conv of x with wt (the transposed weight [27, Cout] of
+ * mbn_op_transpose) [+ bias, then clamp to [0, 6] when bias.mem is set], through the device's
+ * stem_fwd variant: directly from x, or im2col into `patches` (M x 27 floats, unused by the
+ * direct row) and mbn_op_pw_fwd_t. */
+int mbn_op_stem_fwd(struct MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf bias, MbnBuf y, int N, int H,
+                    int W, int stride, int Cout, MbnBuf patches);
 /* dw[Cout, 27] = dz[M, Cout]^T x patches[M, 27] */
 int mbn_op_stem_bwd_weight(struct MbnDevice *d, MbnBuf patches, MbnBuf dz, MbnBuf dw, size_t M,
                            int Cout, MbnBuf scratch);

@@ -210,6 +210,10 @@ static bool cpu_gemm(MbnDevice *d) {
     return mbn_variant_pick(d, MBN_OP_GEMM, 1)->row->family == MBN_FAMILY_CPU;
 }
 
+bool mbn_ops_wt_packed(MbnDevice *d) {
+    return cpu_gemm(d);
+}
+
 static int gemm(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b, size_t ldb,
                 bool b_packed, MbnBuf c, size_t ldc, MbnBuf bias, MbnEpilogue ep, size_t M,
                 size_t N, size_t K) {

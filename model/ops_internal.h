@@ -53,6 +53,10 @@ int mbn_ops_gemm(MbnDevice *d, MbnBuf a, size_t lda, bool a_trans, MbnBuf b, siz
 int mbn_ops_gemm_wt(MbnDevice *d, MbnBuf a, size_t lda, MbnBuf wt, MbnBuf c, size_t ldc,
                     MbnBuf bias, MbnEpilogue ep, size_t M, size_t N, size_t K);
 
+/* Whether mbn_op_transpose packs the forward weights in gemm.cl's 32-column panels (the
+ * device's gemm row is the cpu one) rather than writing them row-major [K, N]. */
+bool mbn_ops_wt_packed(MbnDevice *d);
+
 /* dw[Cout, K] = dy[M, Cout]^T x[M, K]: the weight gradient through the device's gemm_wgrad
  * variant (split K into chunks whose partials go to `scratch`, added in order). `work` (M x
  * Cout floats the op may overwrite, or NOBUF) lets the cpu variant transpose dy first. */

@@ -1,5 +1,6 @@
 /* The stem (cl/conv_stem.cl): 3x3 conv, stride s, 3 -> Cout, as im2col patches [M, 27] times
- * the weight through the GEMM variants. */
+ * the weight through the GEMM variants, or in inference on CPUs directly from the image
+ * (row stem_fwd.cpu_direct). */
 #include "model/ops_internal.h"
 
 #include "host/blas.h"
@@ -19,4 +20,20 @@ int mbn_op_stem_gemm(MbnDevice *d, MbnBuf patches, MbnBuf w, MbnBuf z, size_t M,
 int mbn_op_stem_bwd_weight(MbnDevice *d, MbnBuf patches, MbnBuf dz, MbnBuf dw, size_t M, int Cout,
                            MbnBuf scratch) {
     return mbn_ops_weight_grad(d, patches, dz, dw, M, 27, Cout, scratch, MBN_NOBUF);
+}
+
+int mbn_op_stem_fwd(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf bias, MbnBuf y, int N, int H, int W,
+                    int stride, int Cout, MbnBuf patches) {
+    const MbnVariantChoice *v = mbn_variant_pick(d, MBN_OP_STEM_FWD, Cout);
+    int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
+    if (v->row->family == MBN_FAMILY_CPU) {
+        /* one work-item per output row and 32-channel block, work-groups of one (as gemm.cl) */
+        size_t g[2] = {((size_t)Cout + 31) / 32, (size_t)N * Ho}, l[2] = {1, 1};
+        cl_mem b = bias.mem ? bias.mem : wt.mem; /* any valid buffer when unused */
+        return MBN_LAUNCH(d, MBN_K_stem_conv3x3_direct, 2, g, l, MEM(x), OFF(x), MEM(wt), OFF(wt),
+                          I(mbn_ops_wt_packed(d)), KMEM(b), OFF(bias), I(bias.mem != NULL), MEM(y),
+                          OFF(y), I(N), I(H), I(W), I(Cout), I(Ho), I(Wo), I(stride));
+    }
+    MBN_TRY(mbn_op_stem_im2col(d, x, N, H, W, stride, patches));
+    return mbn_op_pw_fwd_t(d, patches, wt, bias, y, (size_t)N * Ho * Wo, 27, Cout);
 }

@@ -353,7 +353,7 @@ int mbn_tune_check_plan(Tuner *t, const TunePlan *p) {
  * early has spent itself well. */
 static const MbnOp search_order[] = {MBN_OP_GEMM,         MBN_OP_GEMM_WGRAD,    MBN_OP_DW_FWD,
                                      MBN_OP_DW_BWD_INPUT, MBN_OP_DW_BWD_WEIGHT, MBN_OP_BN_FWD,
-                                     MBN_OP_BN_BWD};
+                                     MBN_OP_BN_BWD,       MBN_OP_STEM_FWD};
 #define N_ORDER (sizeof search_order / sizeof search_order[0])
 
 static int search_variants(Tuner *t) {
@@ -457,7 +457,9 @@ static int setup(Tuner *t) {
     for (int i = 0; i < B; i++)
         t->labels[i] = (int32_t)(mbn_rng_next(&rng) % (uint64_t)t->n_classes);
     for (int op = 0; op < MBN_OP_COUNT; op++)
-        t->tuned_op[op] = cfg->train || op == MBN_OP_DW_FWD || op == MBN_OP_GEMM;
+        t->tuned_op[op] = cfg->train
+                              ? op != MBN_OP_STEM_FWD /* inference only */
+                              : op == MBN_OP_DW_FWD || op == MBN_OP_GEMM || op == MBN_OP_STEM_FWD;
     t->use = cfg->train ? MBN_USE_TRAIN : MBN_USE_INFER;
     /* An earlier run's decisions stay: the other mode's set, and for the ops this mode does not
      * exercise; its CLBlast parameters are searched again only when CLBlast matters

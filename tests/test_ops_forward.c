@@ -79,6 +79,60 @@ static void test_stem(int N, int H, int W, int Cout, int s) {
         free(tol);
 }
 
+/* ---- stem as the network runs it: mbn_op_stem_fwd on the transposed weight ---- */
+/* Against the reference conv (+ bias, ReLU6), and where the device's gemm row is gemm.cl's
+ * (the direct kernel's claim) bit for bit against im2col + mbn_op_pw_fwd_t. Cout % 16 == 0
+ * takes the direct row of the cpu family (16 + 32k: its 16-channel last block); other counts
+ * its fallback. */
+static void test_stem_fwd(int N, int H, int W, int Cout, int s, int with_bias) {
+    int Ho = ref_out(H, s), Wo = ref_out(W, s);
+    size_t M = (size_t)N * Ho * Wo, ny = M * Cout;
+    char what[96];
+    Tensor x = tnew((size_t)N * H * W * 3, -2.5, 2.5), w = tnew((size_t)Cout * 27, -0.5, 0.5),
+           b = tnew((size_t)Cout, -1, 3);
+    TBuf bx = tbuf_new(&dev, x.f, x.n, 3), bw = tbuf_new(&dev, w.f, w.n, 5),
+         bb = tbuf_new(&dev, b.f, b.n, 2), bwt = tbuf_new_fill(&dev, GARBAGE, w.n, 9),
+         bp = tbuf_new_fill(&dev, GARBAGE, M * 27, 11), by = tbuf_new_fill(&dev, GARBAGE, ny, 7);
+    MbnBuf bias = with_bias ? tb(bb) : MBN_NOBUF;
+    T_MBN(mbn_op_transpose(&dev, tb(bw), tb(bwt), Cout, 27));
+    float *y[3];
+    for (int run = 0; run < 3; run++) {
+        y[run] = T_NEW(float, ny);
+        tbuf_poison(&dev, by, GARBAGE);
+        if (run < 2) {
+            T_MBN(mbn_op_stem_fwd(&dev, tb(bx), tb(bwt), bias, tb(by), N, H, W, s, Cout, tb(bp)));
+        } else { /* the im2col path */
+            T_MBN(mbn_op_stem_im2col(&dev, tb(bx), N, H, W, s, tb(bp)));
+            T_MBN(mbn_op_pw_fwd_t(&dev, tb(bp), tb(bwt), bias, tb(by), M, 27, Cout));
+        }
+        tbuf_read(&dev, by, y[run]);
+    }
+    double *yref = T_NEW(double, ny), *yabs = T_NEW(double, ny);
+    double *xa = dabs(x.d, x.n), *wa = dabs(w.d, w.n);
+    ref_stem_fwd(x.d, w.d, yref, N, H, W, Cout, s);
+    ref_stem_fwd(xa, wa, yabs, N, H, W, Cout, s);
+    /* 27 products, + the bias (one more term); clamp is 1-Lipschitz */
+    for (size_t i = 0; with_bias && i < ny; i++) {
+        yref[i] = fmin(fmax(yref[i] + b.d[i % Cout], 0.0), 6.0);
+        yabs[i] += fabs(b.d[i % Cout]);
+    }
+    double *tol = sum_tol(yabs, ny, 28);
+    snprintf(what, sizeof what, "stem_fwd%s N%d %dx%d s%d Cout%d", with_bias ? "+bias" : "", N, H,
+             W, s, Cout);
+    T_OK(tcheck(what, y[0], yref, tol, 0.0, ny));
+    T_OK(tsame_bits("stem_fwd twice", y[0], y[1], ny));
+    if (dev.variants.op[MBN_OP_GEMM].row->family == MBN_FAMILY_CPU)
+        T_OK(tsame_bits("stem_fwd against im2col + gemm_tiled", y[0], y[2], ny));
+    T_OK(tbuf_guards_ok(&dev, by, "stem_fwd y"));
+    T_OK(tbuf_unchanged(&dev, bx, x.f, "stem_fwd x") &&
+         tbuf_unchanged(&dev, bw, w.f, "stem_fwd w"));
+    tbuf_free(&bx), tbuf_free(&bw), tbuf_free(&bb), tbuf_free(&bwt), tbuf_free(&bp), tbuf_free(&by);
+    tfree(&x), tfree(&w), tfree(&b);
+    for (int run = 0; run < 3; run++)
+        free(y[run]);
+    free(yref), free(yabs), free(xa), free(wa), free(tol);
+}
+
 /* ---- depthwise (plain, and with the folded bias + ReLU6 epilogue) ---- */
 static void test_dw(int N, int H, int W, int C, int s, int with_bias) {
     int Ho = ref_out(H, s), Wo = ref_out(W, s);
@@ -402,6 +456,16 @@ int main(void) {
     test_stem(2, 9, 9, 5, 1);
     test_stem(2, 32, 32, 8, 2);
     test_stem(1, 33, 31, 24, 2);
+    /* the network's form: 32-channel blocks, a 16-channel last block (48), odd and even sizes,
+     * images too small for a 6-pixel tile (every pixel on the checked path), stride 1, and a
+     * count that falls back (24) */
+    test_stem_fwd(2, 32, 32, 32, 2, 1);
+    test_stem_fwd(1, 33, 31, 48, 2, 1);
+    test_stem_fwd(2, 29, 40, 16, 2, 0);
+    test_stem_fwd(1, 7, 9, 32, 2, 1);
+    test_stem_fwd(2, 1, 1, 32, 2, 1);
+    test_stem_fwd(1, 19, 27, 64, 1, 1);
+    test_stem_fwd(2, 15, 15, 24, 2, 1);
     /* depthwise */
     test_dw(1, 7, 7, 3, 1, 0);
     test_dw(2, 9, 9, 13, 2, 0);
@@ -459,6 +523,7 @@ int main(void) {
             s = t_rand_int(&shapes, 1, 2);
         printf("-- random shape %d: N%d H%d W%d C%d C2 %d stride %d\n", i, N, H, W, C, C2, s);
         test_stem(N, H, W, C, s);
+        test_stem_fwd(N, H + 12, W + 12, 16 * t_rand_int(&shapes, 1, 4), s, i % 2);
         test_dw(N, H, W, C, s, i % 2);
         test_pw((size_t)N * H * W, C, C2);
         if ((size_t)N * H * W > 1) test_bn_train((size_t)N * H * W, C, 0.0);

@@ -188,6 +188,19 @@ static const MbnVariant table[] = {
      .kernels = "stem_conv3x3_direct",
      .auto_types = CPUS,
      .channel_multiple = 16},
+    /* Depthwise + pointwise in one kernel, one depthwise output row at a time kept in local
+     * memory (cl/dw_pw.cl; the same bits as the two cpu rows). For layers whose depthwise
+     * output has at least MIN_PIXELS pixels per image: there the activations cross memory;
+     * smaller layers stay in cache anyway, and a Wo-row GEMM of 7 or 14 rows wastes much of
+     * the 6-row tile. C % 16 == 0 and Cout % 32 == 0 (else the two ops). */
+    {.op = MBN_OP_DWPW_FWD,
+     .family = MBN_FAMILY_CPU,
+     .name = "dwpw_fwd.cpu_row",
+     .kernels = "dw_pw_fwd_row16",
+     .auto_types = CPUS,
+     .channel_multiple = 16,
+     .n_params = 1,
+     .params = {{"MIN_PIXELS", 784, false, {1, 196, 784, 3136, 12544, 1 << 30}}}},
     /* ---- gpu: local-memory tiles, many partial sums (cl/..._gpu.cl) ---- */
     /* LC channels x LP pixel lanes per work-group, a TH x TW output tile (+ halo) in local
      * memory. */
@@ -339,6 +352,13 @@ static const MbnVariant table[] = {
      .kernels = "stem_im2col, then the gemm row",
      .auto_types = ALL_DEVICES,
      .channel_multiple = 1},
+    /* the depthwise op, then the pointwise op (each through its own row) */
+    {.op = MBN_OP_DWPW_FWD,
+     .family = MBN_FAMILY_GENERIC,
+     .name = "dwpw_fwd.separate",
+     .kernels = "the dw_fwd row, then the gemm row",
+     .auto_types = ALL_DEVICES,
+     .channel_multiple = 1},
     /* CLBlast split-K: one GEMM per SPLIT_ROWS rows of K (at most SPLIT_MAX, as one strided
      * batched GEMM; the count is also capped by the scratch), partials added in order. */
     {.op = MBN_OP_GEMM_WGRAD,
@@ -354,9 +374,11 @@ static const MbnVariant table[] = {
 
 #define TABLE_ROWS ((int)(sizeof table / sizeof table[0]))
 
-static const char *const op_names[MBN_OP_COUNT] = {
-    "dw_fwd", "dw_bwd_input", "dw_bwd_weight", "bn_fwd", "bn_bwd", "gemm", "gemm_wgrad", "stem_fwd",
+static const char *const op_names[] = {
+    "dw_fwd", "dw_bwd_input", "dw_bwd_weight", "bn_fwd",   "bn_bwd",
+    "gemm",   "gemm_wgrad",   "stem_fwd",      "dwpw_fwd",
 };
+_Static_assert(sizeof op_names / sizeof op_names[0] == MBN_OP_COUNT, "a name for every op");
 static const char *const family_names[MBN_FAMILY_COUNT] = {"generic", "cpu", "gpu"};
 
 const char *mbn_op_name(MbnOp op) {

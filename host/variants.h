@@ -58,6 +58,7 @@ typedef enum {
     MBN_OP_GEMM,          /* stem, pointwise and classifier forward and input-gradient GEMMs */
     MBN_OP_GEMM_WGRAD,    /* stem and pointwise weight gradients (split K) */
     MBN_OP_STEM_FWD,      /* stem 3x3 conv forward in inference (+ folded bias and ReLU6) */
+    MBN_OP_DWPW_FWD,      /* a depthwise layer and the pointwise after it, in inference */
     MBN_OP_COUNT
 } MbnOp;
 

@@ -1,6 +1,7 @@
 /* The forward pass: training mode (BN with batch statistics, activations kept for backward)
  * and inference mode (BN folded into the conv weights, bias + ReLU6 fused into the depthwise
  * kernel and applied right after each GEMM). */
+#include <stdio.h>
 #include <string.h>
 
 #include "host/cl_error.h"
@@ -127,6 +128,15 @@ static int forward_train_fused(MbnNet *net, int n) {
                                  (size_t)n * last->hout * last->wout, last->cout);
 }
 
+/* Where inference writes layer l's output: in a network built for inference, the ping-pong
+ * buffer that is not the layer's input (a fused depthwise + pointwise pair takes one slot, so
+ * the parity is followed, not fixed per layer); a training network (evaluation) has a buffer
+ * per layer. */
+static cl_mem inference_output(const MbnNet *net, int l, cl_mem input) {
+    if (!net->act_a) return net->y[l];
+    return input == net->act_a ? net->act_b : net->act_a;
+}
+
 int mbn_net_forward(MbnNet *net, int n, bool train) {
     if (train && !net->training)
         return mbn_fail(MBN_EFAIL, "training forward on a network built for inference");
@@ -150,7 +160,7 @@ int mbn_net_forward(MbnNet *net, int n, bool train) {
         const MbnLayer *L = &a->layers[l];
         const MbnLayerParams *p = &net->lp[l];
         size_t M = (size_t)n * L->hout * L->wout;
-        cl_mem out = train ? net->z[l] : net->y[l];
+        cl_mem out = train ? net->z[l] : inference_output(net, l, prev);
         /* Inference: the folded BN bias and ReLU6 are fused into each conv. */
         MbnBuf bias = train ? MBN_NOBUF : MBN_BUF(wbuf, p->gamma);
         mbn_profile_layer(d, L->name);
@@ -167,10 +177,27 @@ int mbn_net_forward(MbnNet *net, int n, bool train) {
                                         MBN_BUF(net->patches, 0)));
             }
             break;
-        case MBN_LAYER_DW:
+        case MBN_LAYER_DW: {
+            const MbnLayer *P = l + 1 < pool ? &a->layers[l + 1] : NULL;
+            if (!train && P && P->type == MBN_LAYER_PW &&
+                mbn_op_dwpw_fused(d, L->hout, L->wout, L->cin, P->cout)) {
+                /* with the pointwise layer after it, in one kernel, into the buffer of l + 1 */
+                out = inference_output(net, l + 1, prev);
+                char both[48];
+                snprintf(both, sizeof both, "%s+%s", L->name, P->name);
+                mbn_profile_layer(d, both);
+                const MbnLayerParams *pp = &net->lp[l + 1];
+                MBN_TRY(mbn_op_dwpw_fwd(d, MBN_BUF(prev, 0), MBN_BUF(wbuf, p->w), bias,
+                                        MBN_BUF(net->wt, pp->w), MBN_BUF(wbuf, pp->gamma),
+                                        MBN_NOBUF, MBN_BUF(out, 0), n, L->hin, L->win, L->cin,
+                                        L->stride, P->cout));
+                l++;
+                break;
+            }
             MBN_TRY(mbn_op_dw_fwd(d, MBN_BUF(prev, 0), MBN_BUF(wbuf, p->w), bias, MBN_BUF(out, 0),
                                   n, L->hin, L->win, L->cin, L->stride));
             break;
+        }
         case MBN_LAYER_PW:
             MBN_TRY(mbn_op_pw_fwd_t(d, MBN_BUF(prev, 0), MBN_BUF(net->wt, p->w), bias,
                                     MBN_BUF(out, 0), M, L->cin, L->cout));
@@ -179,10 +206,10 @@ int mbn_net_forward(MbnNet *net, int n, bool train) {
             return mbn_fail(MBN_EFAIL, "layer %s: unexpected type in the body", L->name);
         }
         if (train) MBN_TRY(bn_train(net, l, M));
-        prev = net->y[l];
+        prev = train ? net->y[l] : out;
     }
     if (train && net->bn_stats) MBN_TRY(forward_train_fused(net, n));
-    prev = net->y[pool - 1];
+    if (train) prev = net->y[pool - 1];
     const MbnLayer *P = &a->layers[pool];
     mbn_profile_layer(d, P->name);
     MBN_TRY(mbn_op_avgpool_fwd(d, MBN_BUF(prev, 0), MBN_BUF(net->y[pool], 0), n, P->hin * P->win,

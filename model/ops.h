@@ -73,6 +73,15 @@ int mbn_op_stem_bwd_weight(struct MbnDevice *d, MbnBuf patches, MbnBuf dz, MbnBu
 /* y = dwconv(x, w) [+ bias, then clamp to [0, 6] when bias.mem is set] */
 int mbn_op_dw_fwd(struct MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N, int H,
                   int W, int C, int stride);
+/* Inference: y = pointwise(wt, pw_bias) of y_dw = depthwise(x, dw_w, dw_bias), both with their
+ * folded bias and ReLU6, through the device's dwpw_fwd variant: one kernel that never writes
+ * y_dw (when mbn_op_dwpw_fused says so; y_dw may then be MBN_NOBUF), or mbn_op_dw_fwd into y_dw
+ * and mbn_op_pw_fwd_t. wt is the pointwise weight transposed by mbn_op_transpose, Cout its
+ * output channels. y must not overlap x, nor y_dw either of them. */
+bool mbn_op_dwpw_fused(struct MbnDevice *d, int Ho, int Wo, int C, int Cout);
+int mbn_op_dwpw_fwd(struct MbnDevice *d, MbnBuf x, MbnBuf dw_w, MbnBuf dw_bias, MbnBuf wt,
+                    MbnBuf pw_bias, MbnBuf y_dw, MbnBuf y, int N, int H, int W, int C, int stride,
+                    int Cout);
 int mbn_op_dw_bwd_input(struct MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, int N, int H, int W,
                         int C, int stride);
 int mbn_op_dw_bwd_weight(struct MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, int H, int W,

@@ -137,3 +137,41 @@ int mbn_op_dw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, in
     return MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g2, NULL, KMEM(scratch.mem), I(P), I(9 * C),
                       KFLT(1.0f), MEM(dw), OFF(dw));
 }
+
+/* ---- depthwise + pointwise (cl/dw_pw.cl) ---- */
+
+/* Local memory of the fused kernel: one depthwise row and 5 zero rows for the last 6-row tile. */
+static size_t dwpw_local_bytes(int Wo, int C) {
+    return ((size_t)Wo + 5) * (size_t)C * sizeof(float);
+}
+
+/* Whether the cpu row's kernel takes this shape (no fallback counted). */
+static bool dwpw_suits(MbnDevice *d, const MbnVariantChoice *v, int Ho, int Wo, int C, int Cout) {
+    return v->row->family == MBN_FAMILY_CPU && C % 16 == 0 && Cout % 32 == 0 &&
+           (size_t)Ho * Wo >= (size_t)mbn_vparam(v, "MIN_PIXELS") &&
+           dwpw_local_bytes(Wo, C) <= d->info.local_mem_bytes;
+}
+
+bool mbn_op_dwpw_fused(MbnDevice *d, int Ho, int Wo, int C, int Cout) {
+    return dwpw_suits(d, mbn_variant_pick(d, MBN_OP_DWPW_FWD, C), Ho, Wo, C, Cout);
+}
+
+int mbn_op_dwpw_fwd(MbnDevice *d, MbnBuf x, MbnBuf dw_w, MbnBuf dw_bias, MbnBuf wt, MbnBuf pw_bias,
+                    MbnBuf y_dw, MbnBuf y, int N, int H, int W, int C, int stride, int Cout) {
+    int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
+    if (!dwpw_suits(d, &d->variants.op[MBN_OP_DWPW_FWD], Ho, Wo, C, Cout)) {
+        if (!y_dw.mem)
+            return mbn_fail(MBN_EFAIL,
+                            "dwpw_fwd: C %d -> %d at %dx%d does not run fused and no "
+                            "buffer was given for the depthwise output",
+                            C, Cout, Ho, Wo);
+        MBN_TRY(mbn_op_dw_fwd(d, x, dw_w, dw_bias, y_dw, N, H, W, C, stride));
+        return mbn_op_pw_fwd_t(d, y_dw, wt, pw_bias, y, (size_t)N * Ho * Wo, C, Cout);
+    }
+    size_t local_bytes = dwpw_local_bytes(Wo, C);
+    size_t g[1] = {(size_t)N * Ho}, l[1] = {1};
+    return MBN_LAUNCH(d, MBN_K_dw_pw_fwd_row16, 1, g, l, MEM(x), OFF(x), MEM(dw_w), OFF(dw_w),
+                      MEM(dw_bias), OFF(dw_bias), MEM(wt), OFF(wt), I(mbn_ops_wt_packed(d)),
+                      MEM(pw_bias), OFF(pw_bias), MEM(y), OFF(y), ((MbnKArg){local_bytes, NULL}),
+                      I(N), I(H), I(W), I(C), I(Ho), I(Wo), I(stride), I(Cout));
+}

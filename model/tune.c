@@ -353,7 +353,7 @@ int mbn_tune_check_plan(Tuner *t, const TunePlan *p) {
  * early has spent itself well. */
 static const MbnOp search_order[] = {MBN_OP_GEMM,         MBN_OP_GEMM_WGRAD,    MBN_OP_DW_FWD,
                                      MBN_OP_DW_BWD_INPUT, MBN_OP_DW_BWD_WEIGHT, MBN_OP_BN_FWD,
-                                     MBN_OP_BN_BWD,       MBN_OP_STEM_FWD};
+                                     MBN_OP_BN_BWD,       MBN_OP_STEM_FWD,      MBN_OP_DWPW_FWD};
 #define N_ORDER (sizeof search_order / sizeof search_order[0])
 
 static int search_variants(Tuner *t) {
@@ -439,6 +439,11 @@ static void fill_cache(const Tuner *t, MbnTuneCache *c) {
     memcpy(c->clblast, t->clblast, sizeof t->clblast);
 }
 
+/* Ops that only inference runs (training keeps every activation for backward). */
+static bool infer_only(int op) {
+    return op == MBN_OP_STEM_FWD || op == MBN_OP_DWPW_FWD;
+}
+
 static int setup(Tuner *t) {
     const MbnTuneConfig *cfg = t->cfg;
     int B = cfg->batch;
@@ -457,9 +462,8 @@ static int setup(Tuner *t) {
     for (int i = 0; i < B; i++)
         t->labels[i] = (int32_t)(mbn_rng_next(&rng) % (uint64_t)t->n_classes);
     for (int op = 0; op < MBN_OP_COUNT; op++)
-        t->tuned_op[op] = cfg->train
-                              ? op != MBN_OP_STEM_FWD /* inference only */
-                              : op == MBN_OP_DW_FWD || op == MBN_OP_GEMM || op == MBN_OP_STEM_FWD;
+        t->tuned_op[op] = cfg->train ? !infer_only(op)
+                                     : op == MBN_OP_DW_FWD || op == MBN_OP_GEMM || infer_only(op);
     t->use = cfg->train ? MBN_USE_TRAIN : MBN_USE_INFER;
     /* An earlier run's decisions stay: the other mode's set, and for the ops this mode does not
      * exercise; its CLBlast parameters are searched again only when CLBlast matters

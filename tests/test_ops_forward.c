@@ -168,6 +168,77 @@ static void test_dw(int N, int H, int W, int C, int s, int with_bias) {
     free(y1), free(y2), free(yref), free(yabs), free(xa), free(wa), free(ba), free(tol);
 }
 
+/* ---- depthwise + pointwise as inference runs them: mbn_op_dwpw_fwd ---- */
+/* Against the double reference relu6(pw(relu6(dw(x) + b1)) + b2), and where the device runs
+ * the cpu depthwise and GEMM rows, bit for bit against mbn_op_dw_fwd + mbn_op_pw_fwd_t (the
+ * fused kernel's claim). fused: whether mbn_op_dwpw_fused must say the shape runs fused on the
+ * cpu family (C % 16, Cout % 32, enough pixels), so a fused path that silently stopped
+ * running would fail. y_dw is written only when not fused; it is not checked. */
+static void test_dwpw(int N, int H, int W, int C, int s, int Cout) {
+    int Ho = ref_out(H, s), Wo = ref_out(W, s);
+    size_t M = (size_t)N * Ho * Wo, nd = M * C, ny = M * Cout;
+    char what[96];
+    Tensor x = tnew((size_t)N * H * W * C, -3, 3), w1 = tnew(9 * (size_t)C, -1, 1),
+           b1 = tnew((size_t)C, -2, 5), w2 = tnew((size_t)Cout * C, -0.5, 0.5),
+           b2 = tnew((size_t)Cout, -2, 3);
+    TBuf bx = tbuf_new(&dev, x.f, x.n, 1), bw1 = tbuf_new(&dev, w1.f, w1.n, 9),
+         bb1 = tbuf_new(&dev, b1.f, b1.n, 2), bw2 = tbuf_new(&dev, w2.f, w2.n, 3),
+         bb2 = tbuf_new(&dev, b2.f, b2.n, 6), bwt = tbuf_new_fill(&dev, GARBAGE, w2.n, 4),
+         bd = tbuf_new_fill(&dev, GARBAGE, nd, 5), by = tbuf_new_fill(&dev, GARBAGE, ny, 13);
+    T_MBN(mbn_op_transpose(&dev, tb(bw2), tb(bwt), Cout, C));
+    bool fused = mbn_op_dwpw_fused(&dev, Ho, Wo, C, Cout);
+    bool cpu = dev.variants.op[MBN_OP_DWPW_FWD].row->family == MBN_FAMILY_CPU;
+    bool want = cpu && C % 16 == 0 && Cout % 32 == 0 &&
+                Ho * Wo >= mbn_vparam(&dev.variants.op[MBN_OP_DWPW_FWD], "MIN_PIXELS");
+    T_CHECK(fused == want, "dwpw C%d Cout%d %dx%d: fused %d, expected %d", C, Cout, Ho, Wo, fused,
+            want);
+    float *y[3];
+    for (int run = 0; run < 3; run++) {
+        y[run] = T_NEW(float, ny);
+        tbuf_poison(&dev, by, GARBAGE);
+        if (run < 2) {
+            T_MBN(mbn_op_dwpw_fwd(&dev, tb(bx), tb(bw1), tb(bb1), tb(bwt), tb(bb2), tb(bd), tb(by),
+                                  N, H, W, C, s, Cout));
+        } else { /* the two ops */
+            T_MBN(mbn_op_dw_fwd(&dev, tb(bx), tb(bw1), tb(bb1), tb(bd), N, H, W, C, s));
+            T_MBN(mbn_op_pw_fwd_t(&dev, tb(bd), tb(bwt), tb(bb2), tb(by), M, C, Cout));
+        }
+        tbuf_read(&dev, by, y[run]);
+    }
+    double *d = T_NEW(double, nd), *dabs_ = T_NEW(double, nd);
+    double *yref = T_NEW(double, ny), *yabs = T_NEW(double, ny);
+    double *xa = dabs(x.d, x.n), *w1a = dabs(w1.d, w1.n), *w2a = dabs(w2.d, w2.n);
+    ref_dw_fwd(x.d, w1.d, b1.d, d, N, H, W, C, s);
+    ref_pw_fwd(d, w2.d, yref, M, C, Cout);
+    ref_dw_fwd(xa, w1a, NULL, dabs_, N, H, W, C, s);
+    for (size_t i = 0; i < nd; i++)
+        dabs_[i] += fabs(b1.d[i % C]);
+    ref_pw_fwd(dabs_, w2a, yabs, M, C, Cout);
+    /* The depthwise outputs are off by at most 12 u of their magnitude bound dabs_ (9 products
+     * and the bias, as in test_dw); through the pointwise sum that is 12 u * yabs, plus the
+     * sum's own (C + 2) u * yabs and the bias (1 more term); the clamps are 1-Lipschitz. */
+    double *tol = T_NEW(double, ny);
+    for (size_t i = 0; i < ny; i++) {
+        yref[i] = fmin(fmax(yref[i] + b2.d[i % Cout], 0.0), 6.0);
+        tol[i] = (C + 15) * T_U * (yabs[i] + fabs(b2.d[i % Cout]));
+    }
+    snprintf(what, sizeof what, "dwpw_fwd%s N%d %dx%d C%d s%d Cout%d", fused ? "(fused)" : "", N, H,
+             W, C, s, Cout);
+    T_OK(tcheck(what, y[0], yref, tol, 0.0, ny));
+    T_OK(tsame_bits("dwpw_fwd twice", y[0], y[1], ny));
+    if (dev.variants.op[MBN_OP_GEMM].row->family == MBN_FAMILY_CPU &&
+        dev.variants.op[MBN_OP_DW_FWD].row->family == MBN_FAMILY_CPU)
+        T_OK(tsame_bits("dwpw_fwd against dw_fwd + pw_fwd_t", y[0], y[2], ny));
+    T_OK(tbuf_guards_ok(&dev, by, "dwpw y") && tbuf_guards_ok(&dev, bd, "dwpw y_dw"));
+    T_OK(tbuf_unchanged(&dev, bx, x.f, "dwpw x") && tbuf_unchanged(&dev, bw2, w2.f, "dwpw w"));
+    tbuf_free(&bx), tbuf_free(&bw1), tbuf_free(&bb1), tbuf_free(&bw2), tbuf_free(&bb2),
+        tbuf_free(&bwt), tbuf_free(&bd), tbuf_free(&by);
+    tfree(&x), tfree(&w1), tfree(&b1), tfree(&w2), tfree(&b2);
+    for (int run = 0; run < 3; run++)
+        free(y[run]);
+    free(d), free(dabs_), free(yref), free(yabs), free(xa), free(w1a), free(w2a), free(tol);
+}
+
 /* ---- pointwise ---- */
 static void test_pw(size_t M, int Cin, int Cout) {
     char what[96];
@@ -483,6 +554,17 @@ int main(void) {
     test_dw(1, 2, 2, 48, 2, 1);
     test_dw(1, 1, 1, 16, 1, 0);
     test_dw(3, 2, 5, 64, 1, 1);
+    /* depthwise + pointwise: the fused shapes (the cpu row's MIN_PIXELS default is 784 output
+     * pixels), both strides, odd sizes, a row shorter than a 6-row tile, C not a multiple of
+     * 32, then shapes that run the two ops */
+    test_dwpw(2, 28, 28, 32, 1, 64);
+    test_dwpw(1, 57, 61, 16, 2, 32);
+    test_dwpw(1, 60, 30, 48, 2, 96);
+    test_dwpw(2, 4, 200, 32, 1, 32);
+    test_dwpw(1, 33, 29, 128, 1, 128);
+    test_dwpw(2, 9, 9, 32, 1, 64);
+    test_dwpw(1, 30, 30, 24, 1, 32);
+    test_dwpw(1, 30, 30, 32, 1, 40);
     /* pointwise */
     test_pw(7, 3, 5);
     test_pw(49, 13, 24);

@@ -129,7 +129,115 @@ __kernel void dw_conv3x3_fwd_row8(__global const float *x, int x_off, __global c
  * the taps that fall in the padding handled outside the inner loop: a missing input row gets
  * zero weights (fma(x, 0, acc) leaves acc unchanged: the same bits as skipping the tap) and
  * reads a valid row instead; only the first and last output columns check their columns. The
- * sum runs over the taps in the same order as dw_conv3x3_fwd. */
+ * sum runs over the taps in the same order as dw_conv3x3_fwd.
+ *
+ * Interior columns go 4 output pixels at a time: four independent sums (one chain of 9
+ * dependent FMAs per pixel left the FMA units waiting on its latency: about 25 cycles per
+ * output vector), and the input vectors of one row loaded once for the 4 pixels (6 loads at
+ * stride 1, 9 at stride 2, instead of 12). Each pixel still adds its taps in the same order.
+ *
+ * dw16_row_global / dw16_row_local: the row of one 16-channel block, into global memory (this
+ * kernel) or local memory (dw_pw_fwd_row16 below); `out` points at channel c of pixel 0. */
+
+/* Output pixels ow..ow+3, their windows inside the image: acc0..acc3 = the 9 taps of each, in
+ * order. p = row[kh] + iw * C at the first pixel's leftmost input. Written out by hand: PoCL's
+ * compiler left loops over arrays of vectors on the stack. */
+#define DW16_TAPS(a, xa, xb, xc, kh)                                                               \
+    a = fma(xa, w0[kh], a);                                                                        \
+    a = fma(xb, w1[kh], a);                                                                        \
+    a = fma(xc, w2[kh], a);
+#define DW16_QUAD_S1(kh)                                                                           \
+    {                                                                                              \
+        __global const float *p = row[kh] + (size_t)iw * C;                                        \
+        float16 x0 = vload16(0, p), x1 = vload16(0, p + C), x2 = vload16(0, p + 2 * C);            \
+        float16 x3 = vload16(0, p + 3 * C), x4 = vload16(0, p + 4 * C), x5 = vload16(0, p + 5 * C);\
+        DW16_TAPS(acc0, x0, x1, x2, kh)                                                            \
+        DW16_TAPS(acc1, x1, x2, x3, kh)                                                            \
+        DW16_TAPS(acc2, x2, x3, x4, kh)                                                            \
+        DW16_TAPS(acc3, x3, x4, x5, kh)                                                            \
+    }
+#define DW16_QUAD_S2(kh)                                                                           \
+    {                                                                                              \
+        __global const float *p = row[kh] + (size_t)iw * C;                                        \
+        float16 x0 = vload16(0, p), x1 = vload16(0, p + C), x2 = vload16(0, p + 2 * C);            \
+        float16 x3 = vload16(0, p + 3 * C), x4 = vload16(0, p + 4 * C), x5 = vload16(0, p + 5 * C);\
+        float16 x6 = vload16(0, p + 6 * C), x7 = vload16(0, p + 7 * C), x8 = vload16(0, p + 8 * C);\
+        DW16_TAPS(acc0, x0, x1, x2, kh)                                                            \
+        DW16_TAPS(acc1, x2, x3, x4, kh)                                                            \
+        DW16_TAPS(acc2, x4, x5, x6, kh)                                                            \
+        DW16_TAPS(acc3, x6, x7, x8, kh)                                                            \
+    }
+
+#define DW16_ROW(SPACE)                                                                            \
+    static void dw16_row_##SPACE(__global const float *x, __global const float *w,                 \
+                                 __global const float *bias, int bias_relu6, SPACE float *out,     \
+                                 int n, int oh, int H, int W, int C, int Wo, int stride, int c) {  \
+        float16 w0[3], w1[3], w2[3];                                                               \
+        __global const float *row[3];                                                              \
+        for (int kh = 0; kh < 3; kh++) {                                                           \
+            int ih = oh * stride - 1 + kh;                                                         \
+            bool valid = ih >= 0 && ih < H;                                                        \
+            float16 m = valid ? (float16)1.0f : (float16)0.0f;                                     \
+            row[kh] = x + ((size_t)n * H + (valid ? ih : oh * stride)) * W * C + c;                \
+            w0[kh] = vload16(0, w + (kh * 3 + 0) * C + c) * m;                                     \
+            w1[kh] = vload16(0, w + (kh * 3 + 1) * C + c) * m;                                     \
+            w2[kh] = vload16(0, w + (kh * 3 + 2) * C + c) * m;                                     \
+        }                                                                                          \
+        float16 b = bias_relu6 ? vload16(0, bias + c) : (float16)0.0f;                             \
+        /* Interior columns: iw = ow * stride - 1 + kw inside [0, W) for all three kw. */          \
+        int first = 1, last = (W - 2) / stride; /* largest ow with ow * stride + 1 <= W - 1 */     \
+        if (last > Wo - 1) last = Wo - 1;                                                          \
+        for (int ow = 0; ow < Wo;) {                                                               \
+            int iw = ow * stride - 1;                                                              \
+            if (ow >= first && ow + 3 <= last) {                                                   \
+                float16 acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f;                        \
+                if (stride == 2) {                                                                 \
+                    DW16_QUAD_S2(0) DW16_QUAD_S2(1) DW16_QUAD_S2(2)                                \
+                } else {                                                                           \
+                    DW16_QUAD_S1(0) DW16_QUAD_S1(1) DW16_QUAD_S1(2)                                \
+                }                                                                                  \
+                if (bias_relu6) {                                                                  \
+                    acc0 = clamp(acc0 + b, 0.0f, 6.0f);                                            \
+                    acc1 = clamp(acc1 + b, 0.0f, 6.0f);                                            \
+                    acc2 = clamp(acc2 + b, 0.0f, 6.0f);                                            \
+                    acc3 = clamp(acc3 + b, 0.0f, 6.0f);                                            \
+                }                                                                                  \
+                vstore16(acc0, 0, out + (size_t)ow * C);                                           \
+                vstore16(acc1, 0, out + (size_t)(ow + 1) * C);                                     \
+                vstore16(acc2, 0, out + (size_t)(ow + 2) * C);                                     \
+                vstore16(acc3, 0, out + (size_t)(ow + 3) * C);                                     \
+                ow += 4;                                                                           \
+                continue;                                                                          \
+            }                                                                                      \
+            float16 acc = 0.0f;                                                                    \
+            if (ow >= first && ow <= last) {                                                       \
+                for (int kh = 0; kh < 3; kh++) {                                                   \
+                    __global const float *p = row[kh] + (size_t)iw * C;                            \
+                    acc = fma(vload16(0, p), w0[kh], acc);                                         \
+                    acc = fma(vload16(0, p + C), w1[kh], acc);                                     \
+                    acc = fma(vload16(0, p + 2 * C), w2[kh], acc);                                 \
+                }                                                                                  \
+            } else {                                                                               \
+                for (int kh = 0; kh < 3; kh++) {                                                   \
+                    __global const float *p = row[kh];                                             \
+                    if (iw >= 0 && iw < W) acc = fma(vload16(0, p + (size_t)iw * C), w0[kh], acc); \
+                    if (iw + 1 >= 0 && iw + 1 < W)                                                 \
+                        acc = fma(vload16(0, p + (size_t)(iw + 1) * C), w1[kh], acc);              \
+                    if (iw + 2 < W) acc = fma(vload16(0, p + (size_t)(iw + 2) * C), w2[kh], acc);  \
+                }                                                                                  \
+            }                                                                                      \
+            if (bias_relu6) acc = clamp(acc + b, 0.0f, 6.0f);                                      \
+            vstore16(acc, 0, out + (size_t)ow * C);                                                \
+            ow++;                                                                                  \
+        }                                                                                          \
+    }
+DW16_ROW(__global)
+DW16_ROW(__local)
+#undef DW16_ROW
+#undef DW16_QUAD_S1
+#undef DW16_QUAD_S2
+#undef DW16_TAPS
+
 __kernel void dw_conv3x3_fwd_row16(__global const float *x, int x_off, __global const float *w,
                                    int w_off, __global const float *bias, int b_off,
                                    int bias_relu6, __global float *y, int y_off, int N, int H,
@@ -138,46 +246,8 @@ __kernel void dw_conv3x3_fwd_row16(__global const float *x, int x_off, __global 
     int nh = get_global_id(1);
     if (c >= C || nh >= N * Ho) return;
     int n = nh / Ho, oh = nh - n * Ho;
-    x += x_off;
-    w += w_off;
-    float16 w0[3], w1[3], w2[3];
-    __global const float *row[3];
-    for (int kh = 0; kh < 3; kh++) {
-        int ih = oh * stride - 1 + kh;
-        bool valid = ih >= 0 && ih < H;
-        float16 m = valid ? (float16)1.0f : (float16)0.0f;
-        row[kh] = x + ((size_t)n * H + (valid ? ih : oh * stride)) * W * C + c;
-        w0[kh] = vload16(0, w + (kh * 3 + 0) * C + c) * m;
-        w1[kh] = vload16(0, w + (kh * 3 + 1) * C + c) * m;
-        w2[kh] = vload16(0, w + (kh * 3 + 2) * C + c) * m;
-    }
-    float16 b = bias_relu6 ? vload16(0, bias + b_off + c) : (float16)0.0f;
-    __global float *out = y + y_off + (size_t)nh * Wo * C + c;
-    /* Interior columns: iw = ow * stride - 1 + kw inside [0, W) for all three kw. */
-    int first = 1, last = (W - 2) / stride; /* largest ow with ow * stride + 1 <= W - 1 */
-    if (last > Wo - 1) last = Wo - 1;
-    for (int ow = 0; ow < Wo; ow++) {
-        float16 acc = 0.0f;
-        int iw = ow * stride - 1;
-        if (ow >= first && ow <= last) {
-            for (int kh = 0; kh < 3; kh++) {
-                __global const float *p = row[kh] + (size_t)iw * C;
-                acc = fma(vload16(0, p), w0[kh], acc);
-                acc = fma(vload16(0, p + C), w1[kh], acc);
-                acc = fma(vload16(0, p + 2 * C), w2[kh], acc);
-            }
-        } else {
-            for (int kh = 0; kh < 3; kh++) {
-                __global const float *p = row[kh];
-                if (iw >= 0 && iw < W) acc = fma(vload16(0, p + (size_t)iw * C), w0[kh], acc);
-                if (iw + 1 >= 0 && iw + 1 < W)
-                    acc = fma(vload16(0, p + (size_t)(iw + 1) * C), w1[kh], acc);
-                if (iw + 2 < W) acc = fma(vload16(0, p + (size_t)(iw + 2) * C), w2[kh], acc);
-            }
-        }
-        if (bias_relu6) acc = clamp(acc + b, 0.0f, 6.0f);
-        vstore16(acc, 0, out + (size_t)ow * C);
-    }
+    dw16_row___global(x + x_off, w + w_off, bias + b_off, bias_relu6,
+                      y + y_off + (size_t)nh * Wo * C + c, n, oh, H, W, C, Wo, stride, c);
 }
 
 /* CPU-friendly input gradient: one work-item per input row (n, ih) x 8 channels, same gather
@@ -376,3 +446,102 @@ __kernel void dw_conv3x3_bwd_weight_partial8(__global const float *x, int x_off,
     }
     for (int t = 0; t < 9; t++) vstore8(acc[t], 0, partial + ((size_t)p * 9 + t) * C + c);
 }
+
+/* ---- Depthwise 3x3 (+ folded bias, ReLU6), then the pointwise conv (+ folded bias, ReLU6),
+ * in one kernel: inference on CPU devices (row dwpw_fwd.cpu_row) ----
+ * Separately, the depthwise layer writes its whole output and the pointwise GEMM reads it
+ * back: at the large resolutions of 1.0-224 (112x112x32, 56x56x128 ...) 50 MB each way at
+ * batch 32. Here a work-item computes one depthwise output row (Wo pixels x C channels) into
+ * local memory (28 KiB at most at 224: Wo and C halve and double together) and multiplies it
+ * by the pointwise weight right away, so the row never leaves the cache.
+ *
+ * The same bits as dw_conv3x3_fwd_row16 then gemm_tiled: the depthwise part is that kernel's
+ * code (dw16_row___local), and each pointwise output is the in-order fma chain over k of
+ * gemm_tiled's 6 x 32 tile, then its epilogue. Needs C % 16 == 0 and Cout % 32 == 0 (the host
+ * runs the two ops otherwise).
+ *
+ * wt: the transposed pointwise weight of mbn_op_transpose, row-major [C, Cout] (w_packed = 0)
+ * or gemm.cl's 32-column panels (w_packed = 1). buf: (Wo + 5) x C floats of local memory, the
+ * 5 extra rows zeroed so the last 6-row tile may read past the row (its extra outputs are not
+ * stored). Work-groups of one work-item: global size N * Ho. */
+
+#if MBN_GEMM_CPU_TN != 32
+#error "dw_pw_fwd_row16 is written for 32-column tiles"
+#endif
+
+/* One k step of the 6 x 32 tile (gemm.cl's GEMM_STEP with A in local memory). */
+#define DWPW_STEP(kk)                                                                              \
+    {                                                                                              \
+        float16 b0 = vload16(0, Bp + (kk) * ldb), b1 = vload16(1, Bp + (kk) * ldb);                \
+        float a;                                                                                   \
+        a = p0[kk];                                                                                \
+        c00 = fma((float16)a, b0, c00);                                                            \
+        c01 = fma((float16)a, b1, c01);                                                            \
+        a = p0[C + (kk)];                                                                          \
+        c10 = fma((float16)a, b0, c10);                                                            \
+        c11 = fma((float16)a, b1, c11);                                                            \
+        a = p0[2 * C + (kk)];                                                                      \
+        c20 = fma((float16)a, b0, c20);                                                            \
+        c21 = fma((float16)a, b1, c21);                                                            \
+        a = p3[kk];                                                                                \
+        c30 = fma((float16)a, b0, c30);                                                            \
+        c31 = fma((float16)a, b1, c31);                                                            \
+        a = p3[C + (kk)];                                                                          \
+        c40 = fma((float16)a, b0, c40);                                                            \
+        c41 = fma((float16)a, b1, c41);                                                            \
+        a = p3[2 * C + (kk)];                                                                      \
+        c50 = fma((float16)a, b0, c50);                                                            \
+        c51 = fma((float16)a, b1, c51);                                                            \
+    }
+
+__kernel void dw_pw_fwd_row16(__global const float *x, int x_off, __global const float *dw_w,
+                              int dw_w_off, __global const float *dw_b, int dw_b_off,
+                              __global const float *wt, int wt_off, int w_packed,
+                              __global const float *pw_b, int pw_b_off, __global float *y,
+                              int y_off, __local float *buf, int N, int H, int W, int C, int Ho,
+                              int Wo, int stride, int Cout) {
+    int nh = get_global_id(0);
+    if (nh >= N * Ho) return;
+    int n = nh / Ho, oh = nh - n * Ho;
+    for (int c = 0; c < C; c += 16)
+        dw16_row___local(x + x_off, dw_w + dw_w_off, dw_b + dw_b_off, 1, buf + c, n, oh, H, W, C,
+                         Wo, stride, c);
+    for (int i = Wo * C; i < (Wo + 5) * C; i++)
+        buf[i] = 0.0f;
+    __global float *out = y + y_off + (size_t)nh * Wo * Cout;
+    __global const float *bias = pw_b + pw_b_off;
+    int ldb = w_packed ? 32 : Cout;
+    for (int n0 = 0; n0 < Cout; n0 += 32) {
+        __global const float *B = wt + wt_off + (w_packed ? (size_t)n0 * C : (size_t)n0);
+        float16 bias0 = vload16(0, bias + n0), bias1 = vload16(1, bias + n0);
+        for (int m0 = 0; m0 < Wo; m0 += 6) {
+            float16 c00 = 0.0f, c01 = 0.0f, c10 = 0.0f, c11 = 0.0f, c20 = 0.0f, c21 = 0.0f;
+            float16 c30 = 0.0f, c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f;
+            __local const float *p0 = buf + (size_t)m0 * C, *p3 = p0 + 3 * C;
+            __global const float *Bp = B;
+            int k = 0;
+            for (; k + 2 <= C; k += 2) {
+                DWPW_STEP(0)
+                DWPW_STEP(1)
+                Bp += 2 * ldb;
+                p0 += 2;
+                p3 += 2;
+            }
+            if (k < C) DWPW_STEP(0)
+            __global float *o = out + (size_t)m0 * Cout + n0;
+#define DWPW_STORE(i, v0, v1)                                                                      \
+    if (m0 + i < Wo) {                                                                             \
+        vstore16(clamp(v0 + bias0, 0.0f, 6.0f), 0, o + (size_t)(i) * Cout);                        \
+        vstore16(clamp(v1 + bias1, 0.0f, 6.0f), 0, o + (size_t)(i) * Cout + 16);                   \
+    }
+            DWPW_STORE(0, c00, c01)
+            DWPW_STORE(1, c10, c11)
+            DWPW_STORE(2, c20, c21)
+            DWPW_STORE(3, c30, c31)
+            DWPW_STORE(4, c40, c41)
+            DWPW_STORE(5, c50, c51)
+#undef DWPW_STORE
+        }
+    }
+}
+#undef DWPW_STEP

@@ -15,7 +15,7 @@
     X(dw_conv3x3_fwd_row8) X(dw_conv3x3_fwd_row16) X(dw_conv3x3_bwd_input_row8)                    \
     X(dw_conv3x3_bwd_input_row16) X(dw_conv3x3_bwd_weight_partial8)                                \
     X(dw_conv3x3_bwd_weight_partial16)                                                             \
-    /* dw_pw.cl */                                                                                 \
+    /* depthwise.cl: dw + pw */                                                                    \
     X(dw_pw_fwd_row16)                                                                             \
     /* depthwise_gpu.cl */                                                                         \
     X(dw_conv3x3_fwd_tile) X(dw_conv3x3_bwd_input_tile) X(dw_conv3x3_bwd_weight_lanes)             \

@@ -189,7 +189,7 @@ static const MbnVariant table[] = {
      .auto_types = CPUS,
      .channel_multiple = 16},
     /* Depthwise + pointwise in one kernel, one depthwise output row at a time kept in local
-     * memory (cl/dw_pw.cl; the same bits as the two cpu rows). For layers whose depthwise
+     * memory (cl/depthwise.cl; the same bits as the two cpu rows). For layers whose depthwise
      * output has at least MIN_PIXELS pixels per image: there the activations cross memory;
      * smaller layers stay in cache anyway, and a Wo-row GEMM of 7 or 14 rows wastes much of
      * the 6-row tile. C % 16 == 0 and Cout % 32 == 0 (else the two ops). */

@@ -138,7 +138,7 @@ int mbn_op_dw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, in
                       KFLT(1.0f), MEM(dw), OFF(dw));
 }
 
-/* ---- depthwise + pointwise (cl/dw_pw.cl) ---- */
+/* ---- depthwise + pointwise (cl/depthwise.cl: dw_pw_fwd_row16) ---- */
 
 /* Local memory of the fused kernel: one depthwise row and 5 zero rows for the last 6-row tile. */
 static size_t dwpw_local_bytes(int Wo, int C) {

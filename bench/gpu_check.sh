@@ -43,7 +43,7 @@ for fam in auto generic; do bench $fam --mode train --alpha 0.25 --resolution 32
 build/mbn bench --mode train --batch-size 32 --seconds 3 > "$OUT/train_layers_auto.txt" 2>&1
 build/mbn bench --mode infer --batch-size 256 --seconds 3 > "$OUT/infer_layers_auto.txt" 2>&1
 echo "== per-op harness, batch 32 (every variant the GPU can run, checked against the C references)"
-for op in dw_fwd dw_bwd_input dw_bwd_weight bn_fwd bn_bwd gemm gemm_wgrad; do
+for op in dw_fwd dw_bwd_input dw_bwd_weight bn_fwd bn_bwd gemm gemm_wgrad stem_fwd dwpw_fwd; do
     timeout 120 build/bench/op_bench $op --batch 32 --iterations 20 2>&1 | tee -a "$OUT/op_bench.txt" | tail -n +2
 done
 echo "== PyTorch CUDA, same model, fp32"

@@ -11,6 +11,9 @@
  *   bn_fwd, bn_bwd                        M,C          (M rows of C channels)
  *   gemm                                  M,K,N        (y[M,N] = x[M,K] wt[K,N]: pointwise)
  *   gemm_wgrad                            M,Cin,Cout   (dw[Cout,Cin] = dy^T x over M rows)
+ *   stem_fwd                              N,H,W,Cout,stride   (3x3 conv of an RGB image)
+ *   dwpw_fwd                              N,H,W,C,stride,Cout (inference: depthwise + bias +
+ *                                         ReLU6, then pointwise + bias + ReLU6)
  * --variant picks rows (default: every row the device can run), e.g.
  *   --variant dw_fwd.gpu_tile:LC=32:TH=4 --variant dw_fwd.cpu_row8
  * Time: wall clock over K calls between clFinish (after one warm-up call). Check: the worst
@@ -123,7 +126,19 @@ static int parse_shape(const char *text, Shape *s) {
 }
 
 static int need_args(MbnOp op) {
+    if (op == MBN_OP_STEM_FWD) return 5;
+    if (op == MBN_OP_DWPW_FWD) return 6;
     return op <= MBN_OP_DW_BWD_WEIGHT ? 5 : (op == MBN_OP_BN_FWD || op == MBN_OP_BN_BWD) ? 2 : 3;
+}
+
+/* wt = w [rows, cols] transposed as the device's GEMM reads forward weights (packed in 32-column
+ * panels on the cpu rows): through mbn_op_transpose, as the network prepares them. */
+static void upload_transposed(MbnDevice *dev, const Arr *w, Arr *wt, int rows, int cols) {
+    if (mbn_op_transpose(dev, MBN_BUF(w->m, 0), MBN_BUF(wt->m, 0), rows, cols) != MBN_OK ||
+        clFinish(dev->queue) != CL_SUCCESS) {
+        fprintf(stderr, "op_bench: transposing a %dx%d weight: %s\n", rows, cols, mbn_last_error());
+        exit(1);
+    }
 }
 
 /* Default shapes: a few MobileNet V1 1.0-224 layers at batch B. */
@@ -135,10 +150,17 @@ static int default_shapes(MbnOp op, int B, Shape *out) {
                                 {28 * 28, 256, 256},
                                 {14 * 14, 512, 512},
                                 {7 * 7, 1024, 1024}};
+    static const int pw_after_dw[5] = {64, 128, 256, 512, 1024}; /* the pointwise layer's Cout */
     int n = 0;
+    if (op == MBN_OP_STEM_FWD) {
+        out[n++] = (Shape){{B, 224, 224, 32, 2}, 5};
+        return n;
+    }
     for (int i = 0; i < 5; i++) {
         Shape *s = &out[n++];
-        if (op <= MBN_OP_DW_BWD_WEIGHT)
+        if (op == MBN_OP_DWPW_FWD)
+            *s = (Shape){{B, dw[i][0], dw[i][1], dw[i][2], dw[i][3], pw_after_dw[i]}, 6};
+        else if (op <= MBN_OP_DW_BWD_WEIGHT)
             *s = (Shape){{B, dw[i][0], dw[i][1], dw[i][2], dw[i][3]}, 5};
         else if (op == MBN_OP_BN_FWD || op == MBN_OP_BN_BWD)
             *s = (Shape){{B * dw[i][0] * dw[i][1], dw[i][2]}, 2};
@@ -235,15 +257,9 @@ static void case_build(MbnDevice *dev, Case *c) {
         c->flops = 2.0 * M * A * B;
         if (c->op == MBN_OP_GEMM) {
             c->in[0] = arr_new(dev, M * A, -1, 1);         /* x [M, K] */
-            c->in[1] = arr_new(dev, (size_t)A * B, -1, 1); /* w as [N, K] for the reference */
-            /* the op takes wt [K, N] */
-            float *t = malloc((size_t)A * B * sizeof(float));
-            for (int n = 0; n < B; n++)
-                for (int k = 0; k < A; k++)
-                    t[(size_t)k * B + n] = c->in[1].f[(size_t)n * A + k];
-            clEnqueueWriteBuffer(dev->queue, c->in[1].m, CL_TRUE, 0, (size_t)A * B * 4, t, 0, NULL,
-                                 NULL);
-            free(t);
+            c->in[1] = arr_new(dev, (size_t)A * B, -1, 1); /* w [N, K], as the reference takes it */
+            c->in[2] = arr_new(dev, (size_t)A * B, 0, 0);  /* wt [K, N], as the op takes it */
+            upload_transposed(dev, &c->in[1], &c->in[2], B, A);
             c->out[0] = arr_new(dev, M * B, 0, 0);
             c->want[0] = malloc(M * B * sizeof(double)),
             c->wabs[0] = malloc(M * B * sizeof(double));
@@ -262,6 +278,57 @@ static void case_build(MbnDevice *dev, Case *c) {
             ref_pw_bwd_weight(c->in[0].a, c->in[1].a, c->wabs[0], M, A, B);
             c->K = (double)M, c->bytes = 4.0 * (M * A + M * B);
         }
+        break;
+    }
+    case MBN_OP_STEM_FWD: {
+        int N = v[0], H = v[1], W = v[2], Cout = v[3], st = v[4];
+        size_t M = (size_t)N * ref_out(H, st) * ref_out(W, st), nx = (size_t)N * H * W * 3;
+        c->in[0] = arr_new(dev, nx, -1, 1);                /* x [N, H, W, 3] */
+        c->in[1] = arr_new(dev, 27 * (size_t)Cout, -1, 1); /* w [Cout, 27] */
+        c->in[2] = arr_new(dev, 27 * (size_t)Cout, 0, 0);  /* wt */
+        c->in[3] = arr_new(dev, M * 27, 0, 0);             /* patches (the im2col row) */
+        upload_transposed(dev, &c->in[1], &c->in[2], Cout, 27);
+        c->out[0] = arr_new(dev, M * Cout, 0, 0);
+        c->want[0] = malloc(M * Cout * sizeof(double));
+        c->wabs[0] = malloc(M * Cout * sizeof(double));
+        ref_stem_fwd(c->in[0].d, c->in[1].d, c->want[0], N, H, W, Cout, st);
+        ref_stem_fwd(c->in[0].a, c->in[1].a, c->wabs[0], N, H, W, Cout, st);
+        c->K = 27, c->flops = 2.0 * 27 * M * Cout;
+        c->bytes = 4.0 * (nx + M * Cout + 27.0 * Cout);
+        break;
+    }
+    case MBN_OP_DWPW_FWD: {
+        int N = v[0], H = v[1], W = v[2], C = v[3], st = v[4], Cout = v[5];
+        size_t M = (size_t)N * ref_out(H, st) * ref_out(W, st), nx = (size_t)N * H * W * C;
+        size_t nd = M * C, ny = M * Cout, nw = (size_t)Cout * C;
+        c->in[0] = arr_new(dev, nx, -3, 3);            /* x */
+        c->in[1] = arr_new(dev, 9 * (size_t)C, -1, 1); /* depthwise w */
+        c->in[2] = arr_new(dev, C, -2, 5);             /* depthwise (folded BN) bias */
+        c->in[3] = arr_new(dev, nw, -0.5, 0.5);        /* pointwise w [Cout, C] */
+        c->in[4] = arr_new(dev, nw, 0, 0);             /* its transpose, as the op takes it */
+        c->in[5] = arr_new(dev, Cout, -2, 3);          /* pointwise bias */
+        upload_transposed(dev, &c->in[3], &c->in[4], Cout, C);
+        c->scratch = arr_new(dev, nd, 0, 0); /* the depthwise output when not fused */
+        c->out[0] = arr_new(dev, ny, 0, 0);
+        /* relu6(pw(relu6(dw(x) + b1)) + b2), and the bound of test_ops_forward's test_dwpw:
+         * (C + 15) u (|pw|(|dw|(|x|) + |b1|) + |b2|), i.e. K = C + 13 in worst_ratio's
+         * (K + 2) u sabs. */
+        double *d = malloc(nd * sizeof(double)), *dabs = malloc(nd * sizeof(double));
+        c->want[0] = malloc(ny * sizeof(double)), c->wabs[0] = malloc(ny * sizeof(double));
+        ref_dw_fwd(c->in[0].d, c->in[1].d, c->in[2].d, d, N, H, W, C, st);
+        ref_pw_fwd(d, c->in[3].d, c->want[0], M, C, Cout);
+        ref_dw_fwd(c->in[0].a, c->in[1].a, NULL, dabs, N, H, W, C, st);
+        for (size_t i = 0; i < nd; i++)
+            dabs[i] += c->in[2].a[i % C];
+        ref_pw_fwd(dabs, c->in[3].a, c->wabs[0], M, C, Cout);
+        for (size_t i = 0; i < ny; i++) {
+            double b2 = c->in[5].d[i % Cout];
+            c->want[0][i] = fmin(fmax(c->want[0][i] + b2, 0.0), 6.0);
+            c->wabs[0][i] += fabs(b2);
+        }
+        free(d), free(dabs);
+        c->K = C + 13, c->flops = 2.0 * M * C * (9 + Cout);
+        c->bytes = 4.0 * (nx + ny + 9.0 * C + (double)nw); /* fused: y_dw never crosses memory */
         break;
     }
     default:
@@ -303,8 +370,15 @@ static int case_run(MbnDevice *d, Case *c) {
                                    B_(c->out[1]), B_(c->out[2]), (size_t)v[0], v[1], B_(c->out[0]),
                                    B_(c->in[3]), B_(c->in[4]), B_(c->scratch));
     case MBN_OP_GEMM:
-        return mbn_op_pw_fwd_t(d, B_(c->in[0]), B_(c->in[1]), MBN_NOBUF, B_(c->out[0]),
+        return mbn_op_pw_fwd_t(d, B_(c->in[0]), B_(c->in[2]), MBN_NOBUF, B_(c->out[0]),
                                (size_t)v[0], v[1], v[2]);
+    case MBN_OP_STEM_FWD:
+        return mbn_op_stem_fwd(d, B_(c->in[0]), B_(c->in[2]), MBN_NOBUF, B_(c->out[0]), v[0], v[1],
+                               v[2], v[4], v[3], B_(c->in[3]));
+    case MBN_OP_DWPW_FWD:
+        return mbn_op_dwpw_fwd(d, B_(c->in[0]), B_(c->in[1]), B_(c->in[2]), B_(c->in[4]),
+                               B_(c->in[5]), B_(c->scratch), B_(c->out[0]), v[0], v[1], v[2], v[3],
+                               v[4], v[5]);
     case MBN_OP_GEMM_WGRAD:
         return mbn_op_pw_bwd_weight_ws(d, B_(c->in[0]), B_(c->in[1]), B_(c->out[0]), (size_t)v[0],
                                        v[1], v[2], B_(c->scratch), B_(c->in[2]));
@@ -362,7 +436,8 @@ static void usage(void) {
             "usage: op_bench OP [--shape S]... [--variant ROW[:NAME=V]...]... [--iterations K]\n"
             "                   [--batch B] [--device SEL]\n"
             "OP: dw_fwd dw_bwd_input dw_bwd_weight (S = N,H,W,C,stride), bn_fwd bn_bwd (M,C),\n"
-            "    gemm (M,K,N), gemm_wgrad (M,Cin,Cout)\n");
+            "    gemm (M,K,N), gemm_wgrad (M,Cin,Cout), stem_fwd (N,H,W,Cout,stride),\n"
+            "    dwpw_fwd (N,H,W,C,stride,Cout)\n");
 }
 
 int main(int argc, char **argv) {

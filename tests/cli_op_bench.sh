@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The per-op harness (build/bench/op_bench) runs every op's rows that this device can run, on
+# small shapes that take each row's fast path and its fallback, and checks each result against
+# the plain-C references itself: its exit status is 1 when any variant is off its bound or
+# fails, and it must print one timed line per (variant, shape). Guards the harness that new
+# kernels are tried with (it once fed the cpu GEMM unpacked weights and failed every shape).
+set -euo pipefail
+MBN=${MBN:-build/mbn}
+OP_BENCH=${OP_BENCH:-$(dirname "$MBN")/bench/op_bench}
+[ -x "$OP_BENCH" ] || { echo "SKIP: $OP_BENCH not built"; exit 77; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+unset MBN_KERNELS
+
+# op -> shapes (op_bench --shape syntax, see bench/op_bench.c)
+declare -A shapes=(
+    [dw_fwd]="2,9,13,32,1 1,8,7,48,2"
+    [dw_bwd_input]="2,9,13,32,1 1,8,7,48,2"
+    [dw_bwd_weight]="2,9,13,32,1 1,8,7,48,2"
+    [bn_fwd]="300,32 77,48"
+    [bn_bwd]="300,32 77,48"
+    [gemm]="100,32,64 13,48,40"
+    [gemm_wgrad]="100,32,64 13,48,40"
+    [stem_fwd]="2,17,19,32,2 1,9,8,24,1"
+    [dwpw_fwd]="1,30,29,32,1,64 2,9,13,32,1,64 1,8,7,48,2,40"
+)
+total=0
+for op in dw_fwd dw_bwd_input dw_bwd_weight bn_fwd bn_bwd gemm gemm_wgrad stem_fwd dwpw_fwd; do
+    args=()
+    for s in ${shapes[$op]}; do args+=(--shape "$s"); done
+    status=0
+    "$OP_BENCH" "$op" "${args[@]}" --iterations 1 >"$T/$op.txt" 2>&1 || status=$?
+    if [ "$status" != 0 ]; then
+        cat "$T/$op.txt"
+        echo "FAIL: op_bench $op exited $status"
+        exit 1
+    fi
+    # one line per (row, shape) with a time; no error, FAIL or skipped line
+    if grep -E "error|FAIL|skipped" "$T/$op.txt"; then
+        echo "FAIL: op_bench $op reported a failure"
+        exit 1
+    fi
+    lines=$(grep -cE "^[0-9,]+ +[a-z_]+\.[a-z0-9_]+" "$T/$op.txt" || true)
+    rows=$(tail -n +3 "$T/$op.txt" | awk '{print $2}' | sed 's/(.*//' | sort -u | wc -l)
+    want=$((rows * $(echo ${shapes[$op]} | wc -w)))
+    if [ "$rows" -lt 1 ] || [ "$lines" != "$want" ]; then
+        cat "$T/$op.txt"
+        echo "FAIL: op_bench $op printed $lines result lines, expected $want ($rows rows)"
+        exit 1
+    fi
+    echo "ok   op_bench $op: $rows rows x $(echo ${shapes[$op]} | wc -w) shapes within their bounds"
+    total=$((total + lines))
+done
+echo "ok   $total checked results"

@@ -152,7 +152,9 @@ static const MbnVariant table[] = {
      .params = {CHUNKING}},
     /* PANEL_FLOATS: B panels (K x TN floats each) a work-item keeps hot, about 256 KiB of L2;
      * RUN: the work-item count the row-tile runs are sized for; KC: k values per block, so the
-     * block of B (KC x TN floats, 16 KiB at 128) stays in L1 across a run of row tiles. */
+     * block of B (KC x TN floats, 16 KiB at 128) stays in L1 across a run of row tiles;
+     * MIN_RUN: row tiles a run has at least, while 2 work-items per compute unit remain (small
+     * M: batch 1). */
     {.op = MBN_OP_GEMM,
      .family = MBN_FAMILY_CPU,
      .name = "gemm.cpu_tiled",
@@ -160,11 +162,12 @@ static const MbnVariant table[] = {
      .kernels = "gemm_tiled",
      .auto_types = CPUS,
      .channel_multiple = 1,
-     .n_params = 5,
+     .n_params = 6,
      .params = {CPU_TILE,
                 {"PANEL_FLOATS", 65536, false, {16384, 32768, 65536, 131072, 262144}},
                 {"RUN", 256, false, {64, 128, 256, 512, 1024}},
-                {"KC", 128, false, {64, 128, 256, 512, 4096}}}},
+                {"KC", 128, false, {64, 128, 256, 512, 4096}},
+                {"MIN_RUN", 8, false, {1, 4, 8, 16, 32}}}},
     /* KC_MIN: rows of K per split-K chunk at least (the chunk count is also capped by the
      * scratch); TRANSPOSE: transpose dy into the caller's workspace first (8x8 blocks) so the
      * GEMM streams contiguous rows. */

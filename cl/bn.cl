@@ -4,6 +4,18 @@
  * shapes always give the same bits. Variance is two-pass (sum of squared deviations from the
  * mean) rather than E[x^2] - mean^2, which cancels badly for large activations. */
 
+/* The backward pass's view of y = relu6(gamma * xhat + beta) at one element: sets *xhat =
+ * (z - mean) * invstd and returns g = dy[i] where 0 < y < 6, else 0 (ReLU6 passes no gradient
+ * where it clamped). The one definition of that gate for the scalar kernels here and in
+ * bn_gpu.cl, which comes after this file in the program (cl/ files are built as one program in
+ * name order). */
+static inline float bn_relu6_gate(__global const float *dy, size_t i, float z, float mean,
+                                  float invstd, float gamma, float beta, float *xhat) {
+    *xhat = (z - mean) * invstd;
+    float t = *xhat * gamma + beta;
+    return (t > 0.0f && t < 6.0f) ? dy[i] : 0.0f;
+}
+
 __kernel void channel_sqdev_partial(__global const float *x, int x_off,
                                     __global const float *mean, int mean_off,
                                     __global float *partial, int M, int C, int rows_per_chunk) {
@@ -70,9 +82,8 @@ __kernel void bn_relu6_bwd_partial(__global const float *dy, int dy_off, __globa
     float sg = 0.0f, sgx = 0.0f;
     for (int r = r0; r < r1; r++) {
         size_t i = (size_t)r * C + c;
-        float xhat = (z[z_off + i] - mu) * is;
-        float t = xhat * ga + be;
-        float g = (t > 0.0f && t < 6.0f) ? dy[dy_off + i] : 0.0f;
+        float xhat;
+        float g = bn_relu6_gate(dy, dy_off + i, z[z_off + i], mu, is, ga, be, &xhat);
         sg += g;
         sgx = fma(g, xhat, sgx);
     }
@@ -108,9 +119,9 @@ __kernel void bn_relu6_bwd_apply(__global const float *dy, int dy_off, __global 
     if (c >= C || r >= M) return;
     size_t i = (size_t)r * C + c;
     float is = invstd[stat_off + c], ga = gamma[g_off + c];
-    float xhat = (z[z_off + i] - mean[stat_off + c]) * is;
-    float t = xhat * ga + beta[b_off + c];
-    float g = (t > 0.0f && t < 6.0f) ? dy[dy_off + i] : 0.0f;
+    float xhat;
+    float g = bn_relu6_gate(dy, dy_off + i, z[z_off + i], mean[stat_off + c], is, ga,
+                            beta[b_off + c], &xhat);
     float inv_m = 1.0f / (float)M;
     dz[dz_off + i] = ga * is * (g - inv_m * dbeta[db_off + c] - xhat * inv_m * dgamma[dg_off + c]);
 }

@@ -113,9 +113,8 @@ bn_relu6_bwd_partial_lanes(__global const float *dy, int dy_off, __global const 
         float ga = gamma[g_off + c], be = beta[b_off + c];
         for (int r = r0 + lp; r < r1; r += BNB_LP) {
             size_t i = (size_t)r * C + c;
-            float xhat = (z[z_off + i] - mu) * is;
-            float t = xhat * ga + be;
-            float g = (t > 0.0f && t < 6.0f) ? dy[dy_off + i] : 0.0f;
+            float xhat;
+            float g = bn_relu6_gate(dy, dy_off + i, z[z_off + i], mu, is, ga, be, &xhat);
             sg += g;
             sgx = fma(g, xhat, sgx);
         }

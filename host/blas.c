@@ -27,7 +27,7 @@ int mbn_gemm(MbnDevice *dev, bool trans_a, bool trans_b, size_t m, size_t n, siz
                      lda, b, b_off, ldb, beta, c, c_off, ldc, &dev->queue, ev);
     if (s != CLBlastSuccess) {
         if (ev) *ev = NULL;
-        const char *layer = dev->profile && dev->profile->current ? dev->profile->current : "?";
+        const char *layer = mbn_profile_current(dev) ? mbn_profile_current(dev) : "?";
         return mbn_fail(MBN_EFAIL, "device %s: CLBlast SGEMM %zux%zux%zu (layer %s): %s",
                         dev->info.name, m, n, k, layer, mbn_clblast_error_name(s));
     }
@@ -48,7 +48,7 @@ int mbn_gemm_strided_batched(MbnDevice *dev, bool trans_a, bool trans_b, size_t 
         b, b_off, ldb, b_stride, 0.0f, c, c_off, ldc, c_stride, batch_count, &dev->queue, ev);
     if (s != CLBlastSuccess) {
         if (ev) *ev = NULL;
-        const char *layer = dev->profile && dev->profile->current ? dev->profile->current : "?";
+        const char *layer = mbn_profile_current(dev) ? mbn_profile_current(dev) : "?";
         return mbn_fail(MBN_EFAIL,
                         "device %s: CLBlast batched SGEMM %zux%zux%zu x%zu (layer %s): %s",
                         dev->info.name, m, n, k, batch_count, layer, mbn_clblast_error_name(s));

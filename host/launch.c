@@ -40,7 +40,7 @@ int mbn_launch(MbnDevice *dev, MbnKernelId id, int dims, const size_t *global, c
     cl_int err = clEnqueueNDRangeKernel(dev->queue, k, (cl_uint)dims, NULL, g, local, 0, NULL, ev);
     if (err != CL_SUCCESS) {
         if (ev) *ev = NULL;
-        const char *layer = dev->profile && dev->profile->current ? dev->profile->current : NULL;
+        const char *layer = mbn_profile_current(dev);
         return mbn_fail_cl(err, "device %s: launching %s%s%s", dev->info.name, mbn_kernel_names[id],
                            layer ? " in layer " : "", layer ? layer : "");
     }

@@ -8,7 +8,7 @@
 
 void mbn_profile_begin(MbnDevice *dev, MbnProfile *p) {
     if (p->n_layers == 0) memset(p, 0, sizeof *p);
-    p->current = NULL;
+    p->current[0] = '\0';
     p->n_events = 0;
     dev->profile = p;
 }
@@ -23,7 +23,12 @@ static int layer_slot(MbnProfile *p, const char *name) {
 }
 
 void mbn_profile_layer(MbnDevice *dev, const char *name) {
-    if (dev->profile) dev->profile->current = name;
+    if (dev->profile) snprintf(dev->profile->current, sizeof dev->profile->current, "%s", name);
+}
+
+const char *mbn_profile_current(const MbnDevice *dev) {
+    const MbnProfile *p = dev->profile;
+    return p && p->current[0] ? p->current : NULL;
 }
 
 static int flush(MbnDevice *dev) {
@@ -51,7 +56,7 @@ cl_event *mbn_profile_slot(MbnDevice *dev) {
     if (p->n_events == MBN_PROFILE_MAX_EVENTS && flush(dev) != MBN_OK) return NULL;
     int i = p->n_events++;
     p->events[i] = NULL;
-    p->event_layer[i] = layer_slot(p, p->current ? p->current : "other");
+    p->event_layer[i] = layer_slot(p, p->current[0] ? p->current : "other");
     return &p->events[i];
 }
 

@@ -9,7 +9,7 @@
 #define MBN_PROFILE_MAX_EVENTS 4096
 
 typedef struct MbnProfile {
-    const char *current; /* layer label for commands being enqueued; must outlive the profile */
+    char current[24]; /* label of the commands being enqueued (a copy); "" before any layer */
     int n_layers;
     char layer_names[MBN_PROFILE_MAX_LAYERS][24];
     double layer_ms[MBN_PROFILE_MAX_LAYERS];
@@ -20,8 +20,11 @@ typedef struct MbnProfile {
 
 struct MbnDevice;
 void mbn_profile_begin(struct MbnDevice *dev, MbnProfile *p);
-/* Labels the commands enqueued from now on. */
+/* Labels the commands enqueued from now on (the name is copied: a temporary is fine). */
 void mbn_profile_layer(struct MbnDevice *dev, const char *name);
+/* The current layer's label for error messages, or NULL when not profiling or before any
+ * layer. */
+const char *mbn_profile_current(const struct MbnDevice *dev);
 /* Returns a slot for an event of the current layer, or NULL when not profiling. */
 cl_event *mbn_profile_slot(struct MbnDevice *dev);
 /* Waits for the queue, adds up the per-layer times (accumulating over calls), releases events

@@ -523,7 +523,7 @@ int mbn_variants_override(MbnVariantSet *set, const MbnDeviceInfo *info,
                             ov->param[i]);
         const MbnVariantParam *vp = &c.row->params[p];
         bool ok = ov->value[i] == vp->value;
-        for (int k = 0; k < MBN_VARIANT_MAX_CANDIDATES && vp->candidates[k]; k++)
+        for (int k = 0; k < mbn_vparam_candidates(vp); k++)
             ok = ok || vp->candidates[k] == ov->value[i];
         if (!ok)
             return mbn_fail(MBN_EUSAGE, "kernel variant %s: %s=%d is not one of its candidates",
@@ -585,6 +585,12 @@ int mbn_variants_build_options(const MbnVariantSet *set, char *out, size_t len) 
             MBN_TRY(row_options(r, row_values(set, r, defaults), chosen, out, len));
         }
     return MBN_OK;
+}
+
+int mbn_vparam_candidates(const MbnVariantParam *vp) {
+    int n = MBN_VARIANT_MAX_CANDIDATES;
+    while (n > 0 && vp->candidates[n - 1] == 0) n--;
+    return n;
 }
 
 int mbn_vparam_or(const MbnVariantChoice *c, const char *name, int dflt) {

@@ -69,10 +69,14 @@ typedef struct {
     const char *name; /* e.g. "TM"; the define is <define_prefix>_<name> */
     int value;        /* default */
     bool define;      /* passed to the kernels as -D (else read by the host only) */
-    /* Values a tuner may choose from (zero-terminated; the default is one of them). Empty: the
-     * parameter is fixed (a kernel's structure depends on it). */
+    /* Values a tuner may choose from, the default among them; the zeros after the last nonzero
+     * value are padding, so 0 may be a candidate before it ({0, 1}). Empty: the parameter is
+     * fixed (a kernel's structure depends on it). Read through mbn_vparam_candidates. */
     int candidates[MBN_VARIANT_MAX_CANDIDATES];
 } MbnVariantParam;
+
+/* The number of candidates of vp: up to its last nonzero entry. */
+int mbn_vparam_candidates(const MbnVariantParam *vp);
 
 typedef struct {
     MbnOp op;

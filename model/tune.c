@@ -381,7 +381,7 @@ static int search_variants(Tuner *t) {
         for (int p = 0; p < row->n_params; p++) {
             const MbnVariantParam *vp = &row->params[p];
             int start = t->best_plan.value[op][p];
-            for (int c = 0; c < MBN_VARIANT_MAX_CANDIDATES && vp->candidates[c]; c++) {
+            for (int c = 0; c < mbn_vparam_candidates(vp); c++) {
                 if (vp->candidates[c] == start) continue;
                 TunePlan cand = t->best_plan;
                 cand.value[op][p] = vp->candidates[c];
@@ -408,7 +408,7 @@ static int count_candidates(const Tuner *t) {
         n += nr - 1;
         const MbnVariant *row = t->best_plan.row[op];
         for (int p = 0; p < row->n_params; p++)
-            for (int c = 0; c < MBN_VARIANT_MAX_CANDIDATES && row->params[p].candidates[c]; c++)
+            for (int c = 0; c < mbn_vparam_candidates(&row->params[p]); c++)
                 n += row->params[p].candidates[c] != row->params[p].value;
     }
     return n;

@@ -52,8 +52,9 @@ static void test_table_shape(void) {
             const MbnVariantParam *vp = &t[i].params[p];
             T_CHECK(!vp->define || t[i].define_prefix, "%s.%s: a define without a prefix",
                     t[i].name, vp->name);
-            bool listed = vp->candidates[0] == 0;
-            for (int k = 0; k < MBN_VARIANT_MAX_CANDIDATES && vp->candidates[k]; k++)
+            int nc = mbn_vparam_candidates(vp);
+            bool listed = nc == 0;
+            for (int k = 0; k < nc; k++)
                 listed = listed || vp->candidates[k] == vp->value;
             T_CHECK(listed, "%s.%s: the default %d is not a candidate", t[i].name, vp->name,
                     vp->value);
@@ -165,6 +166,15 @@ static void test_overrides_and_options(void) {
     T_CHECK(mbn_variants_override(&s, &cpu, &bad_value) == MBN_EUSAGE &&
                 strstr(mbn_last_error(), "RUN=333"),
             "a value outside the candidates: %s", mbn_last_error());
+    /* 0 is a candidate where a nonzero value follows it: TRANSPOSE {0, 1}. */
+    MbnVariantOverride no_transpose = {MBN_OP_GEMM_WGRAD, NULL, 1, {"TRANSPOSE"}, {0}};
+    T_MBN(mbn_variants_override(&s, &cpu, &no_transpose));
+    T_CHECK(mbn_vparam(&s.op[MBN_OP_GEMM_WGRAD], "TRANSPOSE") == 0, "TRANSPOSE=0 not applied");
+    const MbnVariant *wg = mbn_variant_find("gemm_wgrad.cpu_tiled");
+    T_CHECK(wg && mbn_vparam_candidates(&wg->params[3]) == 2 &&
+                strcmp(wg->params[3].name, "TRANSPOSE") == 0,
+            "TRANSPOSE lists two candidates");
+    T_CHECK(mbn_vparam_candidates(&wg->params[0]) == 0, "TM is fixed");
     MbnVariantOverride fixed = {MBN_OP_GEMM, NULL, 1, {"TM"}, {8}};
     T_CHECK(mbn_variants_override(&s, &cpu, &fixed) == MBN_EUSAGE, "a fixed parameter changed");
     MbnVariantOverride bad_param = {MBN_OP_GEMM, NULL, 1, {"NOPE"}, {1}};

@@ -589,7 +589,8 @@ int mbn_variants_build_options(const MbnVariantSet *set, char *out, size_t len) 
 
 int mbn_vparam_candidates(const MbnVariantParam *vp) {
     int n = MBN_VARIANT_MAX_CANDIDATES;
-    while (n > 0 && vp->candidates[n - 1] == 0) n--;
+    while (n > 0 && vp->candidates[n - 1] == 0)
+        n--;
     return n;
 }
 

@@ -457,19 +457,26 @@ __kernel void dw_conv3x3_bwd_weight_partial8(__global const float *x, int x_off,
  *
  * The same bits as dw_conv3x3_fwd_row16 then gemm_tiled: the depthwise part is that kernel's
  * code (dw16_row___local), and each pointwise output is the in-order fma chain over k of
- * gemm_tiled's 6 x 32 tile, then its epilogue. Needs C % 16 == 0 and Cout % 32 == 0 (the host
- * runs the two ops otherwise).
+ * gemm_tiled, here in tiles of TM = MBN_DWPW_TM pixels x 32 channels, then its epilogue. Needs
+ * C % 16 == 0 and Cout % 32 == 0 (the host runs the two ops otherwise).
  *
  * wt: the transposed pointwise weight of mbn_op_transpose, row-major [C, Cout] (w_packed = 0)
- * or gemm.cl's 32-column panels (w_packed = 1). buf: (Wo + 5) x C floats of local memory, the
- * 5 extra rows zeroed so the last 6-row tile may read past the row (its extra outputs are not
- * stored). Work-groups of one work-item: global size N * Ho. */
+ * or gemm.cl's 32-column panels (w_packed = 1). buf: (Wo + TM - 1) x C floats of local memory,
+ * the TM - 1 extra rows zeroed so the last TM-row tile may read past the row (its extra outputs
+ * are not stored). Work-groups of one work-item: global size N * Ho x the chunks of
+ * cout_chunk output channels (a multiple of 32): with few rows (batch 1 at 7 x 7) the chunks
+ * spread the work over the cores, each work-item computing the depthwise row again. */
 
-#if MBN_GEMM_CPU_TN != 32
-#error "dw_pw_fwd_row16 is written for 32-column tiles"
+#if MBN_GEMM_CPU_TN != 32 || (MBN_DWPW_TM != 6 && MBN_DWPW_TM != 7)
+#error "dw_pw_fwd_row16 is written for 6 or 7 x 32 tiles"
+#endif
+#if MBN_DWPW_TM == 7
+#define DWPW_ROW6(...) __VA_ARGS__
+#else
+#define DWPW_ROW6(...)
 #endif
 
-/* One k step of the 6 x 32 tile (gemm.cl's GEMM_STEP with A in local memory). */
+/* One k step of the TM x 32 tile (gemm.cl's GEMM_STEP with A in local memory). */
 #define DWPW_STEP(kk)                                                                              \
     {                                                                                              \
         float16 b0 = vload16(0, Bp + (kk) * ldb), b1 = vload16(1, Bp + (kk) * ldb);                \
@@ -492,6 +499,8 @@ __kernel void dw_conv3x3_bwd_weight_partial8(__global const float *x, int x_off,
         a = p3[2 * C + (kk)];                                                                      \
         c50 = fma((float16)a, b0, c50);                                                            \
         c51 = fma((float16)a, b1, c51);                                                            \
+        DWPW_ROW6(a = p3[3 * C + (kk)]; c60 = fma((float16)a, b0, c60);                            \
+                  c61 = fma((float16)a, b1, c61);)                                                 \
     }
 
 __kernel void dw_pw_fwd_row16(__global const float *x, int x_off, __global const float *dw_w,
@@ -499,24 +508,26 @@ __kernel void dw_pw_fwd_row16(__global const float *x, int x_off, __global const
                               __global const float *wt, int wt_off, int w_packed,
                               __global const float *pw_b, int pw_b_off, __global float *y,
                               int y_off, __local float *buf, int N, int H, int W, int C, int Ho,
-                              int Wo, int stride, int Cout) {
+                              int Wo, int stride, int Cout, int cout_chunk) {
     int nh = get_global_id(0);
-    if (nh >= N * Ho) return;
+    int n_begin = get_global_id(1) * cout_chunk, n_end = min(Cout, n_begin + cout_chunk);
+    if (nh >= N * Ho || n_begin >= Cout) return;
     int n = nh / Ho, oh = nh - n * Ho;
     for (int c = 0; c < C; c += 16)
         dw16_row___local(x + x_off, dw_w + dw_w_off, dw_b + dw_b_off, 1, buf + c, n, oh, H, W, C,
                          Wo, stride, c);
-    for (int i = Wo * C; i < (Wo + 5) * C; i++)
+    for (int i = Wo * C; i < (Wo + MBN_DWPW_TM - 1) * C; i++)
         buf[i] = 0.0f;
     __global float *out = y + y_off + (size_t)nh * Wo * Cout;
     __global const float *bias = pw_b + pw_b_off;
     int ldb = w_packed ? 32 : Cout;
-    for (int n0 = 0; n0 < Cout; n0 += 32) {
+    for (int n0 = n_begin; n0 < n_end; n0 += 32) {
         __global const float *B = wt + wt_off + (w_packed ? (size_t)n0 * C : (size_t)n0);
         float16 bias0 = vload16(0, bias + n0), bias1 = vload16(1, bias + n0);
-        for (int m0 = 0; m0 < Wo; m0 += 6) {
+        for (int m0 = 0; m0 < Wo; m0 += MBN_DWPW_TM) {
             float16 c00 = 0.0f, c01 = 0.0f, c10 = 0.0f, c11 = 0.0f, c20 = 0.0f, c21 = 0.0f;
             float16 c30 = 0.0f, c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f;
+            DWPW_ROW6(float16 c60 = 0.0f, c61 = 0.0f;)
             __local const float *p0 = buf + (size_t)m0 * C, *p3 = p0 + 3 * C;
             __global const float *Bp = B;
             int k = 0;
@@ -540,8 +551,10 @@ __kernel void dw_pw_fwd_row16(__global const float *x, int x_off, __global const
             DWPW_STORE(3, c30, c31)
             DWPW_STORE(4, c40, c41)
             DWPW_STORE(5, c50, c51)
+            DWPW_ROW6(DWPW_STORE(6, c60, c61))
 #undef DWPW_STORE
         }
     }
 }
 #undef DWPW_STEP
+#undef DWPW_ROW6

@@ -5,7 +5,7 @@
  * Why not CLBlast here: on PoCL its indirect GEMM copies and pads the whole activation
  * matrix on every call, and its work-items are vectorised by PoCL rather than by the kernel,
  * which reaches 5-50 GFLOP/s on pointwise shapes. This kernel is written the way a CPU BLAS
- * micro-kernel is: one work-item owns a GEMM_TM x GEMM_TN tile (6 rows x 32 columns = 12 float16
+ * micro-kernel is: one work-item owns a GEMM_TM x GEMM_TN tile (7 rows x 32 columns = 14 float16
  * accumulators, which fit the 32 AVX-512 registers), streams k, broadcasts one A value per
  * row and loads two B vectors per step. Work-groups are one work-item (the host passes a local
  * size of 1), so PoCL does not try to vectorise across work-items; each work-item walks
@@ -18,11 +18,17 @@
  * only on CPUs (GPUs use CLBlast, see model/ops.c). */
 
 /* The tile comes from the kernel-variant table (host/variants.c, row gemm.cpu_tiled), which
- * the host reads too; the code below is written for 6 x 32. */
+ * the host reads too; the code below is written for 6 or 7 x 32. */
 #define GEMM_TM MBN_GEMM_CPU_TM
 #define GEMM_TN MBN_GEMM_CPU_TN
-#if MBN_GEMM_CPU_TM != 6 || MBN_GEMM_CPU_TN != 32
-#error "gemm_tiled is written for 6 x 32 tiles"
+#if (MBN_GEMM_CPU_TM != 6 && MBN_GEMM_CPU_TM != 7) || MBN_GEMM_CPU_TN != 32
+#error "gemm_tiled is written for 6 or 7 x 32 tiles"
+#endif
+/* The seventh row of a 7 x 32 tile: its expression where the tile has one, else nothing. */
+#if GEMM_TM == 7
+#define GEMM_ROW6(...) __VA_ARGS__
+#else
+#define GEMM_ROW6(...)
 #endif
 
 /* A[row, k] for either storage order. */
@@ -35,9 +41,9 @@ static inline float16 epilogue16(float16 v, __global const float *bias, int n, i
     return epilogue == 1 ? clamp(v, 0.0f, 6.0f) : v;
 }
 
-/* One k step of the 6 x 32 tile: two B vectors, six broadcasts of A (a0..a5 expressions of
- * kk), twelve FMAs. */
-#define GEMM_STEP(kk, a0, a1, a2, a3, a4, a5)                                                     \
+/* One k step of the TM x 32 tile: two B vectors, TM broadcasts of A (a0..a6 expressions of
+ * kk; a6 unused at TM 6), 2 TM FMAs. */
+#define GEMM_STEP(kk, a0, a1, a2, a3, a4, a5, a6)                                                 \
     {                                                                                             \
         float16 b0 = vload16(0, Bp + (kk) * (size_t)ldb), b1 = vload16(1, Bp + (kk) * (size_t)ldb); \
         float a;                                                                                  \
@@ -47,20 +53,21 @@ static inline float16 epilogue16(float16 v, __global const float *bias, int n, i
         a = (a3); c30 = fma((float16)a, b0, c30); c31 = fma((float16)a, b1, c31);                 \
         a = (a4); c40 = fma((float16)a, b0, c40); c41 = fma((float16)a, b1, c41);                 \
         a = (a5); c50 = fma((float16)a, b0, c50); c51 = fma((float16)a, b1, c51);                 \
+        GEMM_ROW6(a = (a6); c60 = fma((float16)a, b0, c60); c61 = fma((float16)a, b1, c61);)      \
     }
 
-/* The full 6 x 32 tile: rows m0..m0+5 (those past M - 1 repeat row M - 1; their stores are
- * masked). The k loop is the 12 FMAs, two B loads and six broadcasts with as little else as
- * possible, in three forms: A row-major with all six rows present: two row pointers and the
- * row stride, the six rows addressed as p0, p0 + lda, p0 + 2 lda, p3, ... (scaled-index
- * addressing: three registers, no spills); A transposed (weight gradients): the six values are
- * adjacent; otherwise six precomputed offsets. Two k steps per iteration halve the pointer
- * updates. Every form sums each output over k in order: the same bits. */
+/* The full TM x 32 tile: rows m0 .. m0 + TM - 1 (those past M - 1 repeat row M - 1; their
+ * stores are masked). The k loop is the FMAs, two B loads and TM broadcasts with as little
+ * else as possible, in three forms: A row-major with all rows present: one pointer per row
+ * and k as the index; A transposed (weight gradients): the TM values are adjacent; otherwise
+ * precomputed offsets. Two k steps per iteration halve the loop overhead. Every form sums
+ * each output over k in order: the same bits for any TM. */
 static void tile_full(__global const float *A, int lda, int a_trans, __global const float *Bt,
                       int ldb, __global float *C, int ldc, __global const float *bias,
                       int relu6, int m0, int n0, int M, int K, int first, int last) {
     float16 c00 = 0.0f, c01 = 0.0f, c10 = 0.0f, c11 = 0.0f, c20 = 0.0f, c21 = 0.0f;
     float16 c30 = 0.0f, c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f;
+    GEMM_ROW6(float16 c60 = 0.0f, c61 = 0.0f;)
     /* A later block of k continues the sums the earlier blocks stored in C (floats stored and
      * reloaded exactly: the same bits as one pass). */
     if (!first) {
@@ -75,39 +82,50 @@ static void tile_full(__global const float *A, int lda, int a_trans, __global co
         LOAD_ROW(3, c30, c31)
         LOAD_ROW(4, c40, c41)
         LOAD_ROW(5, c50, c51)
+        GEMM_ROW6(LOAD_ROW(6, c60, c61))
 #undef LOAD_ROW
     }
     __global const float *Bp = Bt;
     int k = 0;
     if (!a_trans && m0 + GEMM_TM <= M) {
+        /* One base pointer per row, indexed by k. min() is a no-op here (the tile is inside
+         * M) but hides the rows' equal spacing from the compiler, which otherwise derives each
+         * row's address from the previous one: a chain of dependent adds per k step. */
         size_t ld = (size_t)lda;
-        __global const float *p0 = A + (size_t)m0 * ld, *p3 = p0 + 3 * ld;
+        int ml = M - 1;
+        __global const float *r0 = A + (size_t)min(m0, ml) * ld;
+        __global const float *r1 = A + (size_t)min(m0 + 1, ml) * ld;
+        __global const float *r2 = A + (size_t)min(m0 + 2, ml) * ld;
+        __global const float *r3 = A + (size_t)min(m0 + 3, ml) * ld;
+        __global const float *r4 = A + (size_t)min(m0 + 4, ml) * ld;
+        __global const float *r5 = A + (size_t)min(m0 + 5, ml) * ld;
+        __global const float *r6 = A + (size_t)min(m0 + 6, ml) * ld;
         for (; k + 2 <= K; k += 2) {
-            GEMM_STEP(0, p0[0], p0[ld], p0[2 * ld], p3[0], p3[ld], p3[2 * ld])
-            GEMM_STEP(1, p0[1], p0[ld + 1], p0[2 * ld + 1], p3[1], p3[ld + 1], p3[2 * ld + 1])
+            GEMM_STEP(0, r0[k], r1[k], r2[k], r3[k], r4[k], r5[k], r6[k])
+            GEMM_STEP(1, r0[k + 1], r1[k + 1], r2[k + 1], r3[k + 1], r4[k + 1], r5[k + 1],
+                      r6[k + 1])
             Bp += 2 * (size_t)ldb;
-            p0 += 2;
-            p3 += 2;
         }
-        if (k < K) GEMM_STEP(0, p0[0], p0[ld], p0[2 * ld], p3[0], p3[ld], p3[2 * ld])
+        if (k < K) GEMM_STEP(0, r0[k], r1[k], r2[k], r3[k], r4[k], r5[k], r6[k])
     } else if (a_trans && m0 + GEMM_TM <= M) {
         size_t ld = (size_t)lda;
         __global const float *p = A + m0;
         for (; k + 2 <= K; k += 2) {
-            GEMM_STEP(0, p[0], p[1], p[2], p[3], p[4], p[5])
-            GEMM_STEP(1, p[ld], p[ld + 1], p[ld + 2], p[ld + 3], p[ld + 4], p[ld + 5])
+            GEMM_STEP(0, p[0], p[1], p[2], p[3], p[4], p[5], p[6])
+            GEMM_STEP(1, p[ld], p[ld + 1], p[ld + 2], p[ld + 3], p[ld + 4], p[ld + 5], p[ld + 6])
             Bp += 2 * (size_t)ldb;
             p += 2 * ld;
         }
-        if (k < K) GEMM_STEP(0, p[0], p[1], p[2], p[3], p[4], p[5])
+        if (k < K) GEMM_STEP(0, p[0], p[1], p[2], p[3], p[4], p[5], p[6])
     } else {
         size_t rs = a_trans ? 1 : (size_t)lda, ks = a_trans ? (size_t)lda : 1;
         size_t o0 = (size_t)min(m0 + 0, M - 1) * rs, o1 = (size_t)min(m0 + 1, M - 1) * rs;
         size_t o2 = (size_t)min(m0 + 2, M - 1) * rs, o3 = (size_t)min(m0 + 3, M - 1) * rs;
         size_t o4 = (size_t)min(m0 + 4, M - 1) * rs, o5 = (size_t)min(m0 + 5, M - 1) * rs;
+        size_t o6 = (size_t)min(m0 + 6, M - 1) * rs;
         __global const float *Ak = A;
         for (; k < K; k++) {
-            GEMM_STEP(0, Ak[o0], Ak[o1], Ak[o2], Ak[o3], Ak[o4], Ak[o5])
+            GEMM_STEP(0, Ak[o0], Ak[o1], Ak[o2], Ak[o3], Ak[o4], Ak[o5], Ak[o6])
             Bp += ldb;
             Ak += ks;
         }
@@ -124,11 +142,12 @@ static void tile_full(__global const float *A, int lda, int a_trans, __global co
     STORE_ROW(3, c30, c31)
     STORE_ROW(4, c40, c41)
     STORE_ROW(5, c50, c51)
+    GEMM_ROW6(STORE_ROW(6, c60, c61))
 #undef STORE_ROW
 }
 #undef GEMM_STEP
 
-/* Narrow 6 x W tiles (W = 16 or 8) for the columns left of N when N is not a multiple of 32
+/* Narrow TM x W tiles (W = 16 or 8) for the columns left of N when N is not a multiple of 32
  * (width multipliers below 1; at 0.25 several layers have 8 or 16 channels in total): one
  * floatW accumulator per row, same summation order as tile_full. */
 #define GEMM_NARROW_TILE(W)                                                                        \
@@ -139,7 +158,8 @@ static void tile_full(__global const float *A, int lda, int a_trans, __global co
         size_t o0 = (size_t)min(m0 + 0, M - 1) * rs, o1 = (size_t)min(m0 + 1, M - 1) * rs;         \
         size_t o2 = (size_t)min(m0 + 2, M - 1) * rs, o3 = (size_t)min(m0 + 3, M - 1) * rs;         \
         size_t o4 = (size_t)min(m0 + 4, M - 1) * rs, o5 = (size_t)min(m0 + 5, M - 1) * rs;         \
-        float##W c0 = 0.0f, c1 = 0.0f, c2 = 0.0f, c3 = 0.0f, c4 = 0.0f, c5 = 0.0f;                 \
+        size_t o6 = (size_t)min(m0 + 6, M - 1) * rs;                                               \
+        float##W c0 = 0.0f, c1 = 0.0f, c2 = 0.0f, c3 = 0.0f, c4 = 0.0f, c5 = 0.0f, c6 = 0.0f;      \
         __global const float *Bp = Bt, *Ak = A;                                                    \
         for (int k = 0; k < K; k++) {                                                              \
             float##W b = vload##W(0, Bp);                                                          \
@@ -149,11 +169,12 @@ static void tile_full(__global const float *A, int lda, int a_trans, __global co
             c3 = fma((float##W)Ak[o3], b, c3);                                                     \
             c4 = fma((float##W)Ak[o4], b, c4);                                                     \
             c5 = fma((float##W)Ak[o5], b, c5);                                                     \
+            GEMM_ROW6(c6 = fma((float##W)Ak[o6], b, c6);)                                          \
             Bp += ldb;                                                                             \
             Ak += ks;                                                                              \
         }                                                                                          \
         float##W bv = relu6 ? vload##W(0, bias + n0) : (float##W)0.0f;                             \
-        float##W rows[6] = {c0, c1, c2, c3, c4, c5};                                               \
+        float##W rows[7] = {c0, c1, c2, c3, c4, c5, c6};                                           \
         for (int i = 0; i < GEMM_TM && m0 + i < M; i++) {                                          \
             float##W v = rows[i];                                                                  \
             if (relu6) v += bv;                                                                    \
@@ -235,10 +256,10 @@ __kernel void pack_b32_rows(__global const float *src, int s_off, __global float
 }
 
 /* Global size: dimension 0 = groups of `ctiles` column tiles of 32 columns, dimension 1 =
- * groups of `tiles` row tiles of 6 rows, dimension 2 = chunks of k_chunk values of k (split
+ * groups of `tiles` row tiles of TM rows, dimension 2 = chunks of k_chunk values of k (split
  * K, for weight gradients where K is the batch's pixel count): chunk p writes its partial
  * product to C + p * c_chunk; the host adds the chunks in order. A work-item visits its row
- * tiles in order and, for each, its column tiles: the 6 rows of A are reused from L1 across
+ * tiles in order and, for each, its column tiles: the TM rows of A are reused from L1 across
  * the column tiles while the ctiles B panels (K x 32 each) stay in L2. */
 __kernel void gemm_tiled(__global const float *A, int a_off, int lda, int a_trans,
                          __global const float *B, int b_off, int ldb, __global float *C, int c_off,

@@ -87,10 +87,11 @@ static const char *check_gemm(const int *v, const MbnDeviceInfo *info, char *why
         }                                                                                          \
     }
 
-/* gemm.cl's register tile: 6 rows x 32 columns in 12 float16 accumulators. Fixed: the kernel's
- * code is written for it (it checks the defines). */
+/* gemm.cl's register tile: 7 rows x 32 columns in 14 float16 accumulators (7 divides every
+ * layer's pixel count at 224, 12544 .. 49; 6 left a 4-row and a 1-row tile at 14 x 14 and
+ * 7 x 7). Fixed: the kernel's code is written for 6 or 7 (it checks the defines). */
 #define CPU_TILE                                                                                   \
-    {"TM", 6, true, {0}}, {                                                                        \
+    {"TM", 7, true, {0}}, {                                                                        \
         "TN", 32, true, {                                                                          \
             0                                                                                      \
         }                                                                                          \
@@ -193,17 +194,26 @@ static const MbnVariant table[] = {
      .channel_multiple = 16},
     /* Depthwise + pointwise in one kernel, one depthwise output row at a time kept in local
      * memory (cl/depthwise.cl; the same bits as the two cpu rows). For layers whose depthwise
-     * output has at least MIN_PIXELS pixels per image: there the activations cross memory;
-     * smaller layers stay in cache anyway, and a Wo-row GEMM of 7 or 14 rows wastes much of
-     * the 6-row tile. C % 16 == 0 and Cout % 32 == 0 (else the two ops). */
+     * output has at least MIN_PIXELS pixels per image (there the activations cross memory) or
+     * whose rows fill whole TM-row tiles; a row of 4 or 8 pixels would waste much of the tile
+     * (32 px models). C % 16 == 0 and Cout % 32 == 0 (else the two ops). */
     {.op = MBN_OP_DWPW_FWD,
      .family = MBN_FAMILY_CPU,
      .name = "dwpw_fwd.cpu_row",
+     .define_prefix = "MBN_DWPW",
      .kernels = "dw_pw_fwd_row16",
      .auto_types = CPUS,
      .channel_multiple = 16,
-     .n_params = 1,
-     .params = {{"MIN_PIXELS", 784, false, {1, 196, 784, 3136, 12544, 1 << 30}}}},
+     .n_params = 4,
+     /* TM: pointwise rows (pixels) per register tile, as gemm.cpu_tiled's (fixed). EXACT_ROWS:
+      * also fuse smaller layers whose rows are a multiple of TM pixels (every layer at 224,
+      * where 7 divides 112 .. 7), which waste none of the tile. ROWS_PER_CU: work-items per
+      * compute unit at least, by splitting the output channels where there are fewer depthwise
+      * rows (batch 1 at 7 x 7: 7 rows for 2 cores). */
+     .params = {{"MIN_PIXELS", 784, false, {1, 196, 784, 3136, 12544, 1 << 30}},
+                {"TM", 7, true, {0}},
+                {"EXACT_ROWS", 1, false, {0, 1}},
+                {"ROWS_PER_CU", 4, false, {1, 2, 4, 8, 16}}}},
     /* ---- gpu: local-memory tiles, many partial sums (cl/..._gpu.cl) ---- */
     /* LC channels x LP pixel lanes per work-group, a TH x TW output tile (+ halo) in local
      * memory. */

@@ -140,16 +140,18 @@ int mbn_op_dw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, in
 
 /* ---- depthwise + pointwise (cl/depthwise.cl: dw_pw_fwd_row16) ---- */
 
-/* Local memory of the fused kernel: one depthwise row and 5 zero rows for the last 6-row tile. */
-static size_t dwpw_local_bytes(int Wo, int C) {
-    return ((size_t)Wo + 5) * (size_t)C * sizeof(float);
+/* Local memory of the fused kernel: one depthwise row and TM - 1 zero rows for the last
+ * TM-row tile. */
+static size_t dwpw_local_bytes(const MbnVariantChoice *v, int Wo, int C) {
+    return ((size_t)Wo + (size_t)mbn_vparam(v, "TM") - 1) * (size_t)C * sizeof(float);
 }
 
 /* Whether the cpu row's kernel takes this shape (no fallback counted). */
 static bool dwpw_suits(MbnDevice *d, const MbnVariantChoice *v, int Ho, int Wo, int C, int Cout) {
     return v->row->family == MBN_FAMILY_CPU && C % 16 == 0 && Cout % 32 == 0 &&
-           (size_t)Ho * Wo >= (size_t)mbn_vparam(v, "MIN_PIXELS") &&
-           dwpw_local_bytes(Wo, C) <= d->info.local_mem_bytes;
+           ((size_t)Ho * Wo >= (size_t)mbn_vparam(v, "MIN_PIXELS") ||
+            (mbn_vparam(v, "EXACT_ROWS") && Wo % mbn_vparam(v, "TM") == 0)) &&
+           dwpw_local_bytes(v, Wo, C) <= d->info.local_mem_bytes;
 }
 
 bool mbn_op_dwpw_fused(MbnDevice *d, int Ho, int Wo, int C, int Cout) {
@@ -168,10 +170,21 @@ int mbn_op_dwpw_fwd(MbnDevice *d, MbnBuf x, MbnBuf dw_w, MbnBuf dw_bias, MbnBuf 
         MBN_TRY(mbn_op_dw_fwd(d, x, dw_w, dw_bias, y_dw, N, H, W, C, stride));
         return mbn_op_pw_fwd_t(d, y_dw, wt, pw_bias, y, (size_t)N * Ho * Wo, C, Cout);
     }
-    size_t local_bytes = dwpw_local_bytes(Wo, C);
-    size_t g[1] = {(size_t)N * Ho}, l[1] = {1};
-    return MBN_LAUNCH(d, MBN_K_dw_pw_fwd_row16, 1, g, l, MEM(x), OFF(x), MEM(dw_w), OFF(dw_w),
+    const MbnVariantChoice *v = &d->variants.op[MBN_OP_DWPW_FWD];
+    size_t local_bytes = dwpw_local_bytes(v, Wo, C);
+    /* Chunks of output channels: enough work-items for ROWS_PER_CU per compute unit, each
+     * chunk a multiple of 32 columns. The chunking changes which work-item computes an output,
+     * not its sum: the same bits. */
+    size_t rows = (size_t)N * Ho, panels = (size_t)Cout / 32;
+    size_t want =
+        (size_t)mbn_vparam(v, "ROWS_PER_CU") * (d->info.compute_units ? d->info.compute_units : 1);
+    size_t chunks = rows >= want ? 1 : (want + rows - 1) / rows;
+    if (chunks > panels) chunks = panels;
+    size_t per = (panels + chunks - 1) / chunks;
+    chunks = (panels + per - 1) / per;
+    size_t g[2] = {rows, chunks}, l[2] = {1, 1};
+    return MBN_LAUNCH(d, MBN_K_dw_pw_fwd_row16, 2, g, l, MEM(x), OFF(x), MEM(dw_w), OFF(dw_w),
                       MEM(dw_bias), OFF(dw_bias), MEM(wt), OFF(wt), I(mbn_ops_wt_packed(d)),
                       MEM(pw_bias), OFF(pw_bias), MEM(y), OFF(y), ((MbnKArg){local_bytes, NULL}),
-                      I(N), I(H), I(W), I(C), I(Ho), I(Wo), I(stride), I(Cout));
+                      I(N), I(H), I(W), I(C), I(Ho), I(Wo), I(stride), I(Cout), I((int)(per * 32)));
 }

@@ -77,9 +77,9 @@ PY
 cp "$cache" "$T/orig.txt"
 rewrite "$cache" '
 lines = [l for l in lines if not l.startswith("op ")]
-lines += ["op train gemm gemm.cpu_tiled TM=6 TN=32 PANEL_FLOATS=32768 RUN=128",
+lines += ["op train gemm gemm.cpu_tiled TM=7 TN=32 PANEL_FLOATS=32768 RUN=128",
           "op train bn_fwd bn_fwd.generic CHUNKS=64 MIN_ROWS=16",
-          "op infer gemm gemm.cpu_tiled TM=6 TN=32 PANEL_FLOATS=65536 RUN=512 # infer 0.25-32 batch 4"]'
+          "op infer gemm gemm.cpu_tiled TM=7 TN=32 PANEL_FLOATS=65536 RUN=512 # infer 0.25-32 batch 4"]'
 bench_json --mode train
 [ ! -s "$T/b.err" ] || { echo "FAIL a valid hand-made cache warned: $(cat "$T/b.err")"; exit 1; }
 [ "$(field 'r["kernels"]["ops"]["gemm"]["params"]["RUN"]')" = 128 ] &&

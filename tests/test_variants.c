@@ -153,7 +153,7 @@ static void test_overrides_and_options(void) {
     T_MBN(mbn_variants_resolve(&s, &cpu, MBN_FAMILY_AUTO));
     char opts[4096] = "-cl-std=CL1.2";
     T_MBN(mbn_variants_build_options(&s, opts, sizeof opts));
-    T_CHECK(strstr(opts, " -DMBN_GEMM_CPU_TM=6") && strstr(opts, " -DMBN_GEMM_CPU_TN=32"),
+    T_CHECK(strstr(opts, " -DMBN_GEMM_CPU_TM=7") && strstr(opts, " -DMBN_GEMM_CPU_TN=32"),
             "options: %s", opts);
     const char *first = strstr(opts, "MBN_GEMM_CPU_TM=");
     T_CHECK(first && !strstr(first + 1, "MBN_GEMM_CPU_TM="), "a define twice: %s", opts);

@@ -255,6 +255,31 @@ __kernel void pack_b32_rows(__global const float *src, int s_off, __global float
     dst[d_off + to] = src[s_off + (size_t)k * N + n];
 }
 
+/* A tile of one row (the last row of M when M % TM == 1: the classifier at batch 1, a weight
+ * gradient of 64 rows): a TM-row tile would compute TM copies of it, each a chain of K
+ * dependent FMAs. Here two full 32-column panels at a time (B0, B1; B1 = B0 and not stored
+ * when !two): four independent chains. `a` is the row's first element, a_ks its k stride.
+ * Each output is the same in-order sum over k as in tile_full: the same bits. */
+static void tile_row1(__global const float *a, size_t a_ks, __global const float *B0,
+                      __global const float *B1, int ldb, int two, __global float *c,
+                      __global const float *bias, int relu6, int n0, int n1, int K) {
+    float16 s00 = 0.0f, s01 = 0.0f, s10 = 0.0f, s11 = 0.0f;
+    for (int k = 0; k < K; k++) {
+        float16 av = (float16)a[(size_t)k * a_ks];
+        size_t o = (size_t)k * ldb;
+        s00 = fma(av, vload16(0, B0 + o), s00);
+        s01 = fma(av, vload16(1, B0 + o), s01);
+        s10 = fma(av, vload16(0, B1 + o), s10);
+        s11 = fma(av, vload16(1, B1 + o), s11);
+    }
+    vstore16(epilogue16(s00, bias, n0, relu6), 0, c + n0);
+    vstore16(epilogue16(s01, bias, n0 + 16, relu6), 0, c + n0 + 16);
+    if (two) {
+        vstore16(epilogue16(s10, bias, n1, relu6), 0, c + n1);
+        vstore16(epilogue16(s11, bias, n1 + 16, relu6), 0, c + n1 + 16);
+    }
+}
+
 /* Global size: dimension 0 = groups of `ctiles` column tiles of 32 columns, dimension 1 =
  * groups of `tiles` row tiles of TM rows, dimension 2 = chunks of k_chunk values of k (split
  * K, for weight gradients where K is the batch's pixel count): chunk p writes its partial
@@ -279,6 +304,9 @@ __kernel void gemm_tiled(__global const float *A, int a_off, int lda, int a_tran
     if (kc <= 0) kc = K;
     size_t a_kstride = a_trans ? (size_t)lda : 1;
     int t1 = min(t0 + tiles, (M + GEMM_TM - 1) / GEMM_TM);
+    /* A last tile of one row goes through tile_row1 for the full panels (below). */
+    bool row1 = t1 > t0 && (t1 - 1) * GEMM_TM == M - 1 && GEMM_TM > 1;
+    int tf = row1 ? t1 - 1 : t1;
     for (int j = 0; j < ctiles; j++) {
         int n0 = nb + j * GEMM_TN, ldbt;
         if (n0 >= N) break;
@@ -292,10 +320,21 @@ __kernel void gemm_tiled(__global const float *A, int a_off, int lda, int a_tran
          * row tiles go by, instead of streaming the whole K x 32 panel from L2 for every tile. */
         for (int k0 = 0; k0 < K; k0 += kc) {
             int kl = min(kc, K - k0);
-            for (int t = t0; t < t1; t++)
+            for (int t = t0; t < tf; t++)
                 tile_full(A + (size_t)k0 * a_kstride, lda, a_trans, Bt + (size_t)k0 * ldbt, ldbt,
                           C, ldc, bias, relu6, t * GEMM_TM, n0, M, kl, k0 == 0, k0 + kl == K);
         }
+    }
+    if (!row1) return;
+    __global const float *a = A + (size_t)(M - 1) * (a_trans ? 1 : (size_t)lda);
+    for (int j = 0; j < ctiles; j += 2) {
+        int n0 = nb + j * GEMM_TN, n1 = n0 + GEMM_TN, ldbt, ldb1;
+        if (n0 + GEMM_TN > N) break; /* the edge panel went through tile_edge above */
+        int two = j + 1 < ctiles && n1 + GEMM_TN <= N;
+        __global const float *B0 = b_tile(B, ldb, b_packed, n0, N, Kfull, &ldbt);
+        __global const float *B1 = two ? b_tile(B, ldb, b_packed, n1, N, Kfull, &ldb1) : B0;
+        tile_row1(a, a_kstride, B0, B1, ldbt, two, C + (size_t)(M - 1) * ldc, bias, relu6, n0,
+                  n1, K);
     }
 }
 

@@ -16,10 +16,12 @@ size_t mbn_ops_loss_scratch(int N) {
 }
 
 int mbn_op_avgpool_fwd(MbnDevice *d, MbnBuf x, MbnBuf y, int N, int HW, int C) {
-    bool v4 = C % 4 == 0;
-    size_t g[2] = {(size_t)(v4 ? C / 4 : C), (size_t)N};
-    return MBN_LAUNCH(d, v4 ? MBN_K_avgpool_fwd4 : MBN_K_avgpool_fwd, 2, g, NULL, MEM(x), OFF(x),
-                      MEM(y), OFF(y), I(N), I(HW), I(C));
+    int vec = C % 16 == 0 ? 16 : C % 4 == 0 ? 4 : 1;
+    size_t g[2] = {(size_t)(C / vec), (size_t)N};
+    MbnKernelId k = vec == 16  ? MBN_K_avgpool_fwd16
+                    : vec == 4 ? MBN_K_avgpool_fwd4
+                               : MBN_K_avgpool_fwd;
+    return MBN_LAUNCH(d, k, 2, g, NULL, MEM(x), OFF(x), MEM(y), OFF(y), I(N), I(HW), I(C));
 }
 
 int mbn_op_avgpool_bwd(MbnDevice *d, MbnBuf dy, MbnBuf dx, int N, int HW, int C) {

@@ -588,6 +588,8 @@ int main(void) {
     test_avgpool(3, 1, 37);
     test_avgpool(1, 9, 5);
     test_avgpool(4, 225, 24);
+    test_avgpool(2, 49, 1024); /* 16 channels a work-item */
+    test_avgpool(3, 16, 48);
     test_fc(2, 37, 10);
     test_fc(5, 13, 3);
     test_fc(1, 8, 2);

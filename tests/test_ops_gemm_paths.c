@@ -1,5 +1,5 @@
 /* The pointwise GEMM ops against plain-C references on awkward shapes (rows not a multiple of
- * the 6-row tile, channels not a multiple of 32 or 8, split-K weight gradients), for whichever
+ * the 7-row tile, a last tile of one row, channels not a multiple of 32 or 8, split-K weight gradients), for whichever
  * path the device takes (gemm.cl's tiled kernel on CPUs, CLBlast on GPUs). Every op's status is
  * checked, every output is poisoned before each op (so a variant that writes nothing cannot pass
  * on its predecessor's result) and its guard zones checked after. Tolerance: max |err| below
@@ -134,6 +134,9 @@ int main(void) {
     one_shape(4000, 64, 64);  /* workspace weight gradient, split K */
     one_shape(48, 40, 16);    /* workspace weight gradient, one chunk */
     one_shape(61, 300, 40);   /* forward K in blocks of KC (128, 128, 44), ragged rows and columns */
+    one_shape(1, 1024, 1000); /* one row (the classifier at batch 1): panels in pairs, an edge */
+    one_shape(15, 200, 96);   /* a one-row last tile after full ones; three panels (a pair, one) */
+    one_shape(64, 72, 64);    /* weight gradient rows 64 = 9 x 7 + 1: the one-row tile, a_trans */
     mbn_device_close(&dev);
     return t_summary("test_ops_gemm_paths");
 }

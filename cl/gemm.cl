@@ -305,7 +305,7 @@ __kernel void gemm_tiled(__global const float *A, int a_off, int lda, int a_tran
     size_t a_kstride = a_trans ? (size_t)lda : 1;
     int t1 = min(t0 + tiles, (M + GEMM_TM - 1) / GEMM_TM);
     /* A last tile of one row goes through tile_row1 for the full panels (below). */
-    bool row1 = t1 > t0 && (t1 - 1) * GEMM_TM == M - 1 && GEMM_TM > 1;
+    bool row1 = t1 > t0 && (t1 - 1) * GEMM_TM == M - 1;
     int tf = row1 ? t1 - 1 : t1;
     for (int j = 0; j < ctiles; j++) {
         int n0 = nb + j * GEMM_TN, ldbt;

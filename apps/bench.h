@@ -17,6 +17,10 @@ typedef struct {
     MbnArch arch;
     int iterations;
     double seconds, images_per_s, ms_per_step;
+    /* The median and the 90th percentile of the steps' wall times (each step waited for): the
+     * latency figures that ONNX Runtime or PyTorch benchmarks report, without the slow steps a
+     * shared machine adds to the mean. */
+    double median_ms_per_step, p90_ms_per_step;
     /* Work counted per image (see mbn_bench_flop_per_image) and the rate reached. */
     double gflop_per_image, gflops;
     /* The device's measured fp32 FMA peak (host/peak.h); <= 0 when it could not be measured. */

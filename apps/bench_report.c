@@ -194,7 +194,7 @@ static void throughput_chart(FILE *f, const MbnBenchResult *r, int n) {
 
 static void summary_table(FILE *f, const MbnBenchResult *r, int n) {
     fputs("<table class=\"summary\">\n<thead><tr><th>device</th><th>mode</th><th>batch</th>"
-          "<th>images/s</th><th>ms/step</th><th>GFLOP/s</th><th>% of peak</th>"
+          "<th>images/s</th><th>ms/step</th><th>median ms</th><th>GFLOP/s</th><th>% of peak</th>"
           "<th>launches/step</th><th>device memory</th><th>tuning</th></tr></thead>\n<tbody>\n",
           f);
     for (int i = 0; i < n; i++) {
@@ -202,8 +202,8 @@ static void summary_table(FILE *f, const MbnBenchResult *r, int n) {
         put_escaped(f, r[i].device);
         fprintf(f, " <span class=\"type\">(%s)</span></td><td>%s</td><td>%d</td>", r[i].device_type,
                 r[i].train ? "train" : "infer", r[i].batch);
-        fprintf(f, "<td>%.1f</td><td>%.2f</td><td>%.1f</td>", r[i].images_per_s, r[i].ms_per_step,
-                r[i].gflops);
+        fprintf(f, "<td>%.1f</td><td>%.2f</td><td>%.2f</td><td>%.1f</td>", r[i].images_per_s,
+                r[i].ms_per_step, r[i].median_ms_per_step, r[i].gflops);
         if (r[i].peak_gflops > 0)
             fprintf(f, "<td>%.1f%% <span class=\"type\">of %.0f</span></td>",
                     100 * r[i].gflops / r[i].peak_gflops, r[i].peak_gflops);

@@ -27,6 +27,11 @@ static double now(void) {
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static int step(MbnNet *net, bool train, int batch, const int32_t *labels) {
     MBN_TRY(mbn_net_forward(net, batch, train));
     if (!train) return MBN_OK;
@@ -111,16 +116,34 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
     /* Timed: wall clock over whole iterations; per-layer times from profiling events. */
     unsigned long long launches0 = dev.launches;
     double t0 = now();
-    int it = 0;
+    int it = 0, cap = 0;
+    double *step_ms = NULL;
     while (rc == MBN_OK &&
            (it < iterations || (iterations <= 0 && (now() - t0 < min_seconds || it < 2)))) {
+        double ts = now();
         mbn_profile_begin(&dev, &r->prof);
         rc = step(&net, train, batch, labels);
-        int rc2 = mbn_profile_end(&dev);
+        int rc2 = mbn_profile_end(&dev); /* waits for the step (clFinish) */
         if (rc == MBN_OK) rc = rc2;
+        if (rc == MBN_OK && it == cap) {
+            cap = cap ? 2 * cap : 256;
+            double *grown = realloc(step_ms, (size_t)cap * sizeof *grown);
+            if (!grown)
+                rc = mbn_fail(MBN_EFAIL, "out of host memory");
+            else
+                step_ms = grown;
+        }
+        if (rc == MBN_OK) step_ms[it] = (now() - ts) * 1e3;
         it++;
     }
     double dt = now() - t0;
+    if (rc == MBN_OK) {
+        qsort(step_ms, (size_t)it, sizeof *step_ms, by_value);
+        r->median_ms_per_step =
+            it % 2 ? step_ms[it / 2] : 0.5 * (step_ms[it / 2 - 1] + step_ms[it / 2]);
+        r->p90_ms_per_step = step_ms[(int)(0.9 * (it - 1) + 0.5)];
+    }
+    free(step_ms);
     if (dump) {
         if (rc == MBN_OK) rc = dump_outputs(&net, train, batch, dump);
         fclose(dump);
@@ -190,6 +213,10 @@ static void write_json(const BenchResult *res, int n) {
         mbn_json_double(&j, r->images_per_s);
         mbn_json_key(&j, "ms_per_step");
         mbn_json_double(&j, r->ms_per_step);
+        mbn_json_key(&j, "median_ms_per_step");
+        mbn_json_double(&j, r->median_ms_per_step);
+        mbn_json_key(&j, "p90_ms_per_step");
+        mbn_json_double(&j, r->p90_ms_per_step);
         mbn_json_key(&j, "gflop_per_image");
         mbn_json_double(&j, r->gflop_per_image);
         mbn_json_key(&j, "gflops");
@@ -241,9 +268,10 @@ static void write_text(const BenchResult *res, int n) {
         double total = 0;
         for (int l = 0; l < r->prof.n_layers; l++)
             total += r->prof.layer_ms[l];
-        printf("%s | %s | batch %d | %.2f images/s | %.2f ms/step | %d iterations in %.1f s\n",
+        printf("%s | %s | batch %d | %.2f images/s | %.2f ms/step (median %.2f, p90 %.2f) | %d "
+               "iterations in %.1f s\n",
                r->device, r->train ? "train" : "infer", r->batch, r->images_per_s, r->ms_per_step,
-               r->iterations, r->seconds);
+               r->median_ms_per_step, r->p90_ms_per_step, r->iterations, r->seconds);
         printf("  %.1f GFLOP/s (%.3f GFLOP per image)", r->gflops, r->gflop_per_image);
         if (r->peak_gflops > 0)
             printf(" = %.1f%% of the measured FMA peak %.0f GFLOP/s",

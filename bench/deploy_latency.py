@@ -12,7 +12,8 @@ Engines are measured in rounds, A B C D A B C D ..., and each engine's best roun
 shared machine the best round is the one least disturbed by other processes (noisy anyway;
 re-take in a quiet window).
   mbn forward   `mbn bench --mode infer --batch-size 1`: the network alone (upload, forward,
-                no read-back), mean over the timed iterations
+                no read-back), median of the steps over 5 s (`median_ms_per_step`; each
+                step waited for)
   mbn library   mbn_model_classify_rgb on a 256x256 RGB frame: preprocessing, upload,
                 forward, softmax, read-back, top-5 (bench/lib_latency.c), median
   ONNX Runtime  InferenceSession.run on a [1, 3, 224, 224] float tensor, median
@@ -96,7 +97,7 @@ def main():
     for r in range(args.rounds):
         d = json.loads(run([mbn, "bench", "--alpha", "1", "--resolution", "224", "--batch-size",
                             "1", "--mode", "infer", "--seconds", "5", "--json"], env))
-        keep("mbn forward (OpenCL, PoCL)", 1e3 / d["results"][0]["images_per_s"])
+        keep("mbn forward (OpenCL, PoCL)", d["results"][0]["median_ms_per_step"])
         device = d["results"][0]["device"]
         d = json.loads(run([os.path.join(args.build, "bench", "lib_latency"), model,
                             str(args.runs)], env))

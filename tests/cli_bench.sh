@@ -25,13 +25,17 @@ for mode in ("infer", "train"):
     r = doc["results"][0]
     for k in ("device", "mode", "batch", "images_per_s", "layers",  # SPEC §4
               "device_index", "device_type", "alpha", "resolution", "num_classes", "iterations",
-              "seconds", "ms_per_step", "gflop_per_image", "gflops", "peak_gflops",
+              "seconds", "ms_per_step", "median_ms_per_step", "p90_ms_per_step", "gflop_per_image", "gflops", "peak_gflops",
               "peak_fraction", "launches_per_step", "kernels", "tuned", "tuning",
               "device_memory_bytes"):
         assert k in r, (mode, k)
     assert r["mode"] == mode and r["batch"] == 2 and r["iterations"] == 1
     assert r["images_per_s"] > 0 and r["seconds"] > 0
     assert math.isclose(r["ms_per_step"], 1000 * r["batch"] / r["images_per_s"], rel_tol=1e-6)
+    # one step: its time is the median and the 90th percentile, and (with the loop around it)
+    # at most the mean
+    assert r["median_ms_per_step"] == r["p90_ms_per_step"] > 0, r
+    assert r["median_ms_per_step"] <= r["ms_per_step"] * (1 + 1e-9), r
     # Counted work: 2 flops per MAC forward; training adds weight gradients and input gradients
     # (none for the stem).
     want = 2 * macs if mode == "infer" else 6 * macs - 2 * stem
@@ -51,6 +55,19 @@ for mode in ("infer", "train"):
             assert l["name"] + ".bwd" in names, (mode, l["name"])
 print("ok  bench --json keys and values (infer, train)")
 PY
+
+# Several steps: the median and the 90th percentile of their times, in order (the slowest
+# step's time bounds both; their sum is the timed total).
+"$MBN" bench --alpha 0.25 --resolution 32 --num-classes 10 --batch-size 2 --iterations 7 --json \
+    >"$tmp/seven.json"
+python3 - "$tmp/seven.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+assert r["iterations"] == 7, r
+m, p90, mean = r["median_ms_per_step"], r["p90_ms_per_step"], r["ms_per_step"]
+assert 0 < m <= p90 <= 7 * mean, r
+PY
+echo "ok   median and p90 step times"
 
 # The report: well-formed XML (XHTML), nothing fetched from anywhere, one bar per layer.
 check_report() { # html json n_results
@@ -76,8 +93,9 @@ assert len(charts) == n, len(charts)
 for r, row, chart in zip(results, rows, charts):
     cells = ["".join(c.itertext()) for c in row.findall("h:td", ns)]
     assert r["device"] in cells[0] and cells[1] == r["mode"] and cells[2] == str(r["batch"]), cells
-    assert cells[9] in ("untuned", r["tuning"]), cells
-    assert cells[8] == "%.1f MiB" % (r["device_memory_bytes"] / 1048576), cells
+    assert cells[10] in ("untuned", r["tuning"]), cells
+    assert cells[9] == "%.1f MiB" % (r["device_memory_bytes"] / 1048576), cells
+    assert cells[5] == "%.2f" % r["median_ms_per_step"], cells
     bars = {g.get("data-layer"): g for g in chart.findall("s:g[@class='bar']", ns)}
     layers = [l["name"] for l in r["layers"] if not l["name"].endswith(".bwd")]
     assert sorted(bars) == sorted(layers), (sorted(bars), sorted(layers))

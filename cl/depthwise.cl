@@ -467,13 +467,8 @@ __kernel void dw_conv3x3_bwd_weight_partial8(__global const float *x, int x_off,
  * cout_chunk output channels (a multiple of 32): with few rows (batch 1 at 7 x 7) the chunks
  * spread the work over the cores, each work-item computing the depthwise row again. */
 
-#if MBN_GEMM_CPU_TN != 32 || (MBN_DWPW_TM != 6 && MBN_DWPW_TM != 7)
-#error "dw_pw_fwd_row16 is written for 6 or 7 x 32 tiles"
-#endif
-#if MBN_DWPW_TM == 7
-#define DWPW_ROW6(...) __VA_ARGS__
-#else
-#define DWPW_ROW6(...)
+#if MBN_GEMM_CPU_TN != 32 || MBN_DWPW_TM != 7
+#error "dw_pw_fwd_row16 is written for 7 x 32 tiles"
 #endif
 
 /* One k step of the TM x 32 tile (gemm.cl's GEMM_STEP with A in local memory). */
@@ -499,8 +494,9 @@ __kernel void dw_conv3x3_bwd_weight_partial8(__global const float *x, int x_off,
         a = p3[2 * C + (kk)];                                                                      \
         c50 = fma((float16)a, b0, c50);                                                            \
         c51 = fma((float16)a, b1, c51);                                                            \
-        DWPW_ROW6(a = p3[3 * C + (kk)]; c60 = fma((float16)a, b0, c60);                            \
-                  c61 = fma((float16)a, b1, c61);)                                                 \
+        a = p3[3 * C + (kk)];                                                                      \
+        c60 = fma((float16)a, b0, c60);                                                            \
+        c61 = fma((float16)a, b1, c61);                                                            \
     }
 
 __kernel void dw_pw_fwd_row16(__global const float *x, int x_off, __global const float *dw_w,
@@ -527,7 +523,7 @@ __kernel void dw_pw_fwd_row16(__global const float *x, int x_off, __global const
         for (int m0 = 0; m0 < Wo; m0 += MBN_DWPW_TM) {
             float16 c00 = 0.0f, c01 = 0.0f, c10 = 0.0f, c11 = 0.0f, c20 = 0.0f, c21 = 0.0f;
             float16 c30 = 0.0f, c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f;
-            DWPW_ROW6(float16 c60 = 0.0f, c61 = 0.0f;)
+            float16 c60 = 0.0f, c61 = 0.0f;
             __local const float *p0 = buf + (size_t)m0 * C, *p3 = p0 + 3 * C;
             __global const float *Bp = B;
             int k = 0;
@@ -551,10 +547,9 @@ __kernel void dw_pw_fwd_row16(__global const float *x, int x_off, __global const
             DWPW_STORE(3, c30, c31)
             DWPW_STORE(4, c40, c41)
             DWPW_STORE(5, c50, c51)
-            DWPW_ROW6(DWPW_STORE(6, c60, c61))
+            DWPW_STORE(6, c60, c61)
 #undef DWPW_STORE
         }
     }
 }
 #undef DWPW_STEP
-#undef DWPW_ROW6

@@ -18,17 +18,11 @@
  * only on CPUs (GPUs use CLBlast, see model/ops.c). */
 
 /* The tile comes from the kernel-variant table (host/variants.c, row gemm.cpu_tiled), which
- * the host reads too; the code below is written for 6 or 7 x 32. */
+ * the host reads too; the code below is written for 7 x 32. */
 #define GEMM_TM MBN_GEMM_CPU_TM
 #define GEMM_TN MBN_GEMM_CPU_TN
-#if (MBN_GEMM_CPU_TM != 6 && MBN_GEMM_CPU_TM != 7) || MBN_GEMM_CPU_TN != 32
-#error "gemm_tiled is written for 6 or 7 x 32 tiles"
-#endif
-/* The seventh row of a 7 x 32 tile: its expression where the tile has one, else nothing. */
-#if GEMM_TM == 7
-#define GEMM_ROW6(...) __VA_ARGS__
-#else
-#define GEMM_ROW6(...)
+#if MBN_GEMM_CPU_TM != 7 || MBN_GEMM_CPU_TN != 32
+#error "gemm_tiled is written for 7 x 32 tiles"
 #endif
 
 /* A[row, k] for either storage order. */
@@ -42,7 +36,7 @@ static inline float16 epilogue16(float16 v, __global const float *bias, int n, i
 }
 
 /* One k step of the TM x 32 tile: two B vectors, TM broadcasts of A (a0..a6 expressions of
- * kk; a6 unused at TM 6), 2 TM FMAs. */
+ * kk), 2 TM FMAs. */
 #define GEMM_STEP(kk, a0, a1, a2, a3, a4, a5, a6)                                                 \
     {                                                                                             \
         float16 b0 = vload16(0, Bp + (kk) * (size_t)ldb), b1 = vload16(1, Bp + (kk) * (size_t)ldb); \
@@ -53,7 +47,7 @@ static inline float16 epilogue16(float16 v, __global const float *bias, int n, i
         a = (a3); c30 = fma((float16)a, b0, c30); c31 = fma((float16)a, b1, c31);                 \
         a = (a4); c40 = fma((float16)a, b0, c40); c41 = fma((float16)a, b1, c41);                 \
         a = (a5); c50 = fma((float16)a, b0, c50); c51 = fma((float16)a, b1, c51);                 \
-        GEMM_ROW6(a = (a6); c60 = fma((float16)a, b0, c60); c61 = fma((float16)a, b1, c61);)      \
+        a = (a6); c60 = fma((float16)a, b0, c60); c61 = fma((float16)a, b1, c61);                 \
     }
 
 /* The full TM x 32 tile: rows m0 .. m0 + TM - 1 (those past M - 1 repeat row M - 1; their
@@ -61,13 +55,13 @@ static inline float16 epilogue16(float16 v, __global const float *bias, int n, i
  * else as possible, in three forms: A row-major with all rows present: one pointer per row
  * and k as the index; A transposed (weight gradients): the TM values are adjacent; otherwise
  * precomputed offsets. Two k steps per iteration halve the loop overhead. Every form sums
- * each output over k in order: the same bits for any TM. */
+ * each output over k in order: the same bits for any tile shape. */
 static void tile_full(__global const float *A, int lda, int a_trans, __global const float *Bt,
                       int ldb, __global float *C, int ldc, __global const float *bias,
                       int relu6, int m0, int n0, int M, int K, int first, int last) {
     float16 c00 = 0.0f, c01 = 0.0f, c10 = 0.0f, c11 = 0.0f, c20 = 0.0f, c21 = 0.0f;
     float16 c30 = 0.0f, c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f;
-    GEMM_ROW6(float16 c60 = 0.0f, c61 = 0.0f;)
+    float16 c60 = 0.0f, c61 = 0.0f;
     /* A later block of k continues the sums the earlier blocks stored in C (floats stored and
      * reloaded exactly: the same bits as one pass). */
     if (!first) {
@@ -82,7 +76,7 @@ static void tile_full(__global const float *A, int lda, int a_trans, __global co
         LOAD_ROW(3, c30, c31)
         LOAD_ROW(4, c40, c41)
         LOAD_ROW(5, c50, c51)
-        GEMM_ROW6(LOAD_ROW(6, c60, c61))
+        LOAD_ROW(6, c60, c61)
 #undef LOAD_ROW
     }
     __global const float *Bp = Bt;
@@ -142,7 +136,7 @@ static void tile_full(__global const float *A, int lda, int a_trans, __global co
     STORE_ROW(3, c30, c31)
     STORE_ROW(4, c40, c41)
     STORE_ROW(5, c50, c51)
-    GEMM_ROW6(STORE_ROW(6, c60, c61))
+    STORE_ROW(6, c60, c61)
 #undef STORE_ROW
 }
 #undef GEMM_STEP
@@ -169,7 +163,7 @@ static void tile_full(__global const float *A, int lda, int a_trans, __global co
             c3 = fma((float##W)Ak[o3], b, c3);                                                     \
             c4 = fma((float##W)Ak[o4], b, c4);                                                     \
             c5 = fma((float##W)Ak[o5], b, c5);                                                     \
-            GEMM_ROW6(c6 = fma((float##W)Ak[o6], b, c6);)                                          \
+            c6 = fma((float##W)Ak[o6], b, c6);                                                     \
             Bp += ldb;                                                                             \
             Ak += ks;                                                                              \
         }                                                                                          \
@@ -213,20 +207,22 @@ static void tile_edge(__global const float *A, int lda, int a_trans, __global co
  * N % 32 columns as [K][N % 32]. A tile then streams K consecutive 128-byte rows. Row-major B
  * with ldb floats between rows puts successive k rows ldb * 4 bytes apart: at 512 and 1024
  * channels (2 and 4 KiB) they all fall into the same few L1 sets and evict each other.
- * Returns the tile's first element and sets its row stride. */
+ * packed_b_index: where B[k, n] is in that layout. */
+static size_t packed_b_index(int k, int n, int K, int N) {
+    int full = N / GEMM_TN * GEMM_TN;
+    return n < full ? (size_t)(n / GEMM_TN) * K * GEMM_TN + (size_t)k * GEMM_TN + n % GEMM_TN
+                    : (size_t)full * K + (size_t)k * (N - full) + (n - full);
+}
+
+/* The first element of the column tile at n0 (k = 0), and its row stride. */
 static __global const float *b_tile(__global const float *B, int ldb, int b_packed, int n0,
                                     int N, int K, int *ldbt) {
     if (!b_packed) {
         *ldbt = ldb;
         return B + n0;
     }
-    int full = N / GEMM_TN * GEMM_TN;
-    if (n0 < full) {
-        *ldbt = GEMM_TN;
-        return B + (size_t)(n0 / GEMM_TN) * K * GEMM_TN;
-    }
-    *ldbt = N - full;
-    return B + (size_t)full * K + (n0 - full);
+    *ldbt = n0 < N / GEMM_TN * GEMM_TN ? GEMM_TN : N % GEMM_TN;
+    return B + packed_b_index(0, n0, K, N);
 }
 
 /* dst = src[rows, cols] (pointwise weights [Cout, Cin]) as the packed B operand of gemm_tiled
@@ -236,10 +232,7 @@ __kernel void pack_b32(__global const float *src, int s_off, __global float *dst
     int k = get_global_id(0);
     int n = get_global_id(1);
     if (k >= cols || n >= rows) return;
-    int full = rows / GEMM_TN * GEMM_TN;
-    size_t to = n < full ? (size_t)(n / GEMM_TN) * cols * GEMM_TN + (size_t)k * GEMM_TN + n % GEMM_TN
-                         : (size_t)full * cols + (size_t)k * (rows - full) + (n - full);
-    dst[d_off + to] = src[s_off + (size_t)n * cols + k];
+    dst[d_off + packed_b_index(k, n, cols, rows)] = src[s_off + (size_t)n * cols + k];
 }
 
 /* dst = the row-major B[K, N] (src, e.g. pointwise weights [Cout, Cin] for the input gradient
@@ -249,10 +242,7 @@ __kernel void pack_b32_rows(__global const float *src, int s_off, __global float
     int n = get_global_id(0);
     int k = get_global_id(1);
     if (n >= N || k >= K) return;
-    int full = N / GEMM_TN * GEMM_TN;
-    size_t to = n < full ? (size_t)(n / GEMM_TN) * K * GEMM_TN + (size_t)k * GEMM_TN + n % GEMM_TN
-                         : (size_t)full * K + (size_t)k * (N - full) + (n - full);
-    dst[d_off + to] = src[s_off + (size_t)k * N + n];
+    dst[d_off + packed_b_index(k, n, K, N)] = src[s_off + (size_t)k * N + n];
 }
 
 /* A tile of one row (the last row of M when M % TM == 1: the classifier at batch 1, a weight

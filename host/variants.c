@@ -89,7 +89,7 @@ static const char *check_gemm(const int *v, const MbnDeviceInfo *info, char *why
 
 /* gemm.cl's register tile: 7 rows x 32 columns in 14 float16 accumulators (7 divides every
  * layer's pixel count at 224, 12544 .. 49; 6 left a 4-row and a 1-row tile at 14 x 14 and
- * 7 x 7). Fixed: the kernel's code is written for 6 or 7 (it checks the defines). */
+ * 7 x 7). Fixed: the kernel's code is written for it (it checks the defines). */
 #define CPU_TILE                                                                                   \
     {"TM", 7, true, {0}}, {                                                                        \
         "TN", 32, true, {                                                                          \

@@ -33,7 +33,7 @@
     /* activation.cl */                                                                            \
     X(bias_relu6) X(bias_add_rows)                                                                 \
     /* pool.cl */                                                                                  \
-    X(avgpool_fwd) X(avgpool_fwd4) X(avgpool_fwd16) X(avgpool_bwd) \
+    X(avgpool_fwd) X(avgpool_fwd4) X(avgpool_fwd16) X(avgpool_bwd)                                 \
     /* loss.cl */                                                                                  \
     X(softmax_rows) X(softmax_xent_smooth) X(mean_reduce)                                          \
     /* optim.cl */                                                                                 \

@@ -36,7 +36,7 @@ int cmd_devices(int argc, char **argv) {
         return mbn_cli_report(&cli, mbn_fail(MBN_EFAIL, "out of host memory"));
     }
     for (int i = 0; rc == MBN_OK && i < n; i++)
-        rc = mbn_variants_resolve(&vs[i], &all[i], family);
+        rc = mbn_variants_resolve(&vs[i], &all[i].profile, family);
     if (rc) {
         free(vs);
         free(all);

@@ -105,6 +105,7 @@ int mbn_devices_list(MbnDeviceInfo **out, int *count) {
                 if (strlen(ext) >= sizeof I->extensions && cut) *cut = 0;
             }
             free(ext);
+            mbn_profile_read(&I->profile, platforms[p], devs[d]);
             n++;
         }
         free(devs);
@@ -233,11 +234,11 @@ static int resolve_variants(MbnDevice *dev, const MbnVariantOverride *ov, int n,
     int family;
     MBN_TRY(mbn_variants_env_family(&family));
     if (no_gpu)
-        MBN_TRY(mbn_variants_resolve_without_gpu(&dev->variants, &dev->info, family));
+        MBN_TRY(mbn_variants_resolve_without_gpu(&dev->variants, &dev->info.profile, family));
     else
-        MBN_TRY(mbn_variants_resolve(&dev->variants, &dev->info, family));
+        MBN_TRY(mbn_variants_resolve(&dev->variants, &dev->info.profile, family));
     for (int i = 0; i < n; i++)
-        MBN_TRY(mbn_variants_override(&dev->variants, &dev->info, &ov[i]));
+        MBN_TRY(mbn_variants_override(&dev->variants, &ov[i]));
     snprintf(dev->build_options, sizeof dev->build_options, "-cl-std=CL1.2");
     return mbn_variants_build_options(&dev->variants, dev->build_options,
                                       sizeof dev->build_options);

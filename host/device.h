@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "host/device_profile.h"
 #include "host/kernels.h"
 #include "host/tune_cache.h"
 #include "host/variants.h"
@@ -29,6 +30,7 @@ typedef struct MbnDeviceInfo {
     bool local_mem_dedicated;           /* CL_LOCAL (GPUs), not emulated in global memory */
     bool fp16;
     char extensions[4096]; /* CL_DEVICE_EXTENSIONS (truncated if longer) */
+    MbnDeviceProfile profile; /* what the kernel plan is made from (host/plan.h) */
 } MbnDeviceInfo;
 
 /* Lists every device of every platform. *out is malloc'ed (free it); zero devices is not an

@@ -273,9 +273,9 @@ int mbn_tune_cache_load(const MbnDeviceInfo *info, MbnTuneCache *c) {
             MbnVariantSet set;
             MbnVariantOverride ov[MBN_OP_COUNT];
             int nov = mbn_tune_cache_overrides(c, (MbnUse)u, ov, MBN_OP_COUNT);
-            rc = mbn_variants_resolve(&set, info, MBN_FAMILY_AUTO);
+            rc = mbn_variants_resolve(&set, &info->profile, MBN_FAMILY_AUTO);
             for (int i = 0; rc == MBN_OK && i < nov; i++)
-                rc = mbn_variants_override(&set, info, &ov[i]);
+                rc = mbn_variants_override(&set, &ov[i]);
         }
         if (rc != MBN_OK) {
             snprintf(reason, sizeof reason, "rejected: %s", mbn_last_error());

@@ -12,6 +12,7 @@
 #include "base/rng.h"
 #include "host/cl_error.h"
 #include "model/net.h"
+#include "host/plan.h"
 #include "model/tune_internal.h"
 
 #define TOL 2e-3        /* output agreement, relative to each tensor's largest magnitude */
@@ -363,12 +364,12 @@ static int search_variants(Tuner *t) {
         MbnOp op = search_order[i];
         if (!t->tuned_op[op]) continue;
         const MbnVariant *rows[32];
-        int nr = mbn_variants_candidates(t->cfg->info, op, rows, 32);
+        int nr = mbn_variants_candidates(&t->cfg->info->profile, op, rows, 32);
         const MbnVariant *start = t->best_plan.row[op];
         for (int k = 0; k < nr && k < 32; k++) {
             if (rows[k] == start) continue;
             TunePlan cand = t->best_plan;
-            mbn_tune_plan_set_row(&cand, op, rows[k]);
+            mbn_tune_plan_set_row(&cand, &t->cfg->info->profile, op, rows[k]);
             describe(&cand, op, -1, what, sizeof what);
             MBN_TRY(mbn_tune_try(t, &cand, what));
         }
@@ -379,12 +380,13 @@ static int search_variants(Tuner *t) {
         if (!t->tuned_op[op]) continue;
         const MbnVariant *row = t->best_plan.row[op];
         for (int p = 0; p < row->n_params; p++) {
-            const MbnVariantParam *vp = &row->params[p];
-            int start = t->best_plan.value[op][p];
-            for (int c = 0; c < mbn_vparam_candidates(vp); c++) {
-                if (vp->candidates[c] == start) continue;
+            int start = t->best_plan.value[op][p], cand_values[MBN_VARIANT_MAX_CANDIDATES + 1];
+            int nc = mbn_plan_candidates(&t->cfg->info->profile, row, p, cand_values,
+                                         MBN_VARIANT_MAX_CANDIDATES + 1);
+            for (int c = 0; c < nc && c <= MBN_VARIANT_MAX_CANDIDATES; c++) {
+                if (cand_values[c] == start) continue;
                 TunePlan cand = t->best_plan;
-                cand.value[op][p] = vp->candidates[c];
+                cand.value[op][p] = cand_values[c];
                 describe(&cand, op, p, what, sizeof what);
                 MBN_TRY(mbn_tune_try(t, &cand, what));
             }
@@ -393,10 +395,10 @@ static int search_variants(Tuner *t) {
     return MBN_OK;
 }
 
-void mbn_tune_plan_set_row(TunePlan *p, MbnOp op, const MbnVariant *row) {
+void mbn_tune_plan_set_row(TunePlan *p, const MbnDeviceProfile *profile, MbnOp op,
+                           const MbnVariant *row) {
     p->row[op] = row;
-    for (int k = 0; k < row->n_params; k++)
-        p->value[op][k] = row->params[k].value;
+    mbn_plan_row(profile, row, p->value[op]);
 }
 
 static int count_candidates(const Tuner *t) {
@@ -404,12 +406,15 @@ static int count_candidates(const Tuner *t) {
     for (int op = 0; op < MBN_OP_COUNT; op++) {
         if (!t->tuned_op[op]) continue;
         const MbnVariant *rows[32];
-        int nr = mbn_variants_candidates(t->cfg->info, (MbnOp)op, rows, 32);
+        int nr = mbn_variants_candidates(&t->cfg->info->profile, (MbnOp)op, rows, 32);
         n += nr - 1;
         const MbnVariant *row = t->best_plan.row[op];
-        for (int p = 0; p < row->n_params; p++)
-            for (int c = 0; c < mbn_vparam_candidates(&row->params[p]); c++)
-                n += row->params[p].candidates[c] != row->params[p].value;
+        for (int p = 0; p < row->n_params; p++) {
+            int cand[MBN_VARIANT_MAX_CANDIDATES + 1];
+            int nc = mbn_plan_candidates(&t->cfg->info->profile, row, p, cand,
+                                         MBN_VARIANT_MAX_CANDIDATES + 1);
+            n += nc > 0 ? nc - 1 : 0;
+        }
     }
     return n;
 }
@@ -473,7 +478,7 @@ static int setup(Tuner *t) {
     memcpy(t->clblast, t->kept.clblast, sizeof t->clblast);
     /* The default plan: what the device resolves to untuned (auto family). */
     MbnVariantSet set;
-    MBN_TRY(mbn_variants_resolve(&set, cfg->info, MBN_FAMILY_AUTO));
+    MBN_TRY(mbn_variants_resolve(&set, &cfg->info->profile, MBN_FAMILY_AUTO));
     for (int op = 0; op < MBN_OP_COUNT; op++) {
         t->default_plan.row[op] = set.op[op].row;
         memcpy(t->default_plan.value[op], set.op[op].value, sizeof set.op[op].value);

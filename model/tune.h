@@ -32,7 +32,7 @@ typedef struct {
     int done, planned; /* candidates tried so far, and the estimate of the whole pass */
     double elapsed_s, budget_s;
     double default_ms, best_ms; /* per step, from the latest comparison */
-    const char *trying;         /* the candidate being tried, e.g. "bn_fwd.cpu_vec8 CHUNKS=64" */
+    const char *trying;         /* the candidate being tried, e.g. "bn_fwd.cpu_vec CHUNKS=64" */
     const char *stage;          /* "variants", "clblast", "final" */
 } MbnTuneStatus;
 

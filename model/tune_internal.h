@@ -48,7 +48,8 @@ typedef struct {
     bool clblast_changed;
 } Tuner;
 
-void mbn_tune_plan_set_row(TunePlan *p, MbnOp op, const MbnVariant *row);
+void mbn_tune_plan_set_row(TunePlan *p, const MbnDeviceProfile *profile, MbnOp op,
+                           const MbnVariant *row);
 /* Tries one configuration against the best (checked, raced); no-op when out of budget. */
 int mbn_tune_try(Tuner *t, const TunePlan *cand, const char *what);
 /* Checks a configuration (with the current CLBlast sets) against the reference outputs on a

@@ -137,7 +137,7 @@ import json, sys
 (r,) = json.load(open(sys.argv[1]))["results"]
 assert r["tried"] > 0 and r["rejected_wrong"] == r["tried"] - r["failed"], r
 d = r["decisions"]
-assert d["gemm"]["variant"] == "gemm.cpu_tiled" and d["dw_fwd"]["variant"] == "dw_fwd.cpu_row8", d
+assert d["gemm"]["variant"] == "gemm.cpu_tiled" and d["dw_fwd"]["variant"] == "dw_fwd.cpu_row", d
 print(f"ok  corrupted candidates: {r['rejected_wrong']} of {r['tried']} rejected, defaults kept")
 PY
 grep -q "rejected: logits off by" "$T/bad.err"

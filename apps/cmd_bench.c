@@ -10,6 +10,7 @@
 #include "apps/cli.h"
 #include "apps/commands.h"
 #include "host/device.h"
+#include "tune/open.h"
 #include "base/error.h"
 #include "host/peak.h"
 #include "host/profile.h"
@@ -82,6 +83,8 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
     r->device_memory_bytes = -1;
     MBN_TRY(mbn_device_open_for(&dev, info, train ? MBN_USE_TRAIN : MBN_USE_INFER));
     snprintf(r->tuning, sizeof r->tuning, "%s", dev.tuning);
+    snprintf(r->tuned_for, sizeof r->tuned_for, "%s", dev.tuned_for);
+    r->database_decisions = dev.database_decisions;
     /* The peak first (cached after the first run): measured on an idle device. A failure to
      * measure it is a warning, not a failed benchmark. */
     MbnPeak peak;
@@ -244,6 +247,13 @@ static void write_json(const BenchResult *res, int n) {
             mbn_json_string(&j, r->tuning);
         else
             mbn_json_null(&j);
+        mbn_json_key(&j, "tuned_for");
+        if (r->tuning[0])
+            mbn_json_string(&j, r->tuned_for);
+        else
+            mbn_json_null(&j);
+        mbn_json_key(&j, "database_decisions");
+        mbn_json_int(&j, r->database_decisions);
         mbn_json_key(&j, "layers");
         mbn_json_begin_array(&j);
         for (int l = 0; l < r->prof.n_layers; l++) {
@@ -278,8 +288,17 @@ static void write_text(const BenchResult *res, int n) {
                    100.0 * r->gflops / r->peak_gflops, r->peak_gflops);
         printf(" | %.0f kernel launches/step | device memory %.1f MiB", r->launches_per_step,
                (double)r->device_memory_bytes / 1048576.0);
-        printf(" | kernels %s | %s\n", mbn_family_name(r->variants.family),
+        printf(" | kernels %s (%s, vector %d) | %s", mbn_family_name(r->variants.family),
+               r->variants.profile.isa[0] ? r->variants.profile.isa : "no ISA", r->variants.cpu_vec,
                r->tuning[0] ? r->tuning : "untuned");
+        /* A tuning made for another network or batch: say so (its choices may not suit this). */
+        char label[32], workload[64];
+        mbn_arch_label(&r->arch, label, sizeof label);
+        snprintf(workload, sizeof workload, "%s %s batch %d", r->train ? "train" : "infer", label,
+                 r->batch);
+        if (r->tuning[0] && strcmp(workload, r->tuned_for) != 0)
+            printf(" (tuned on %s)", r->tuned_for);
+        printf("\n");
         for (int l = 0; l < r->prof.n_layers; l++)
             printf("  %-10s %9.3f ms  %5.1f%%\n", r->prof.layer_names[l], r->prof.layer_ms[l],
                    total > 0 ? 100.0 * r->prof.layer_ms[l] / total : 0.0);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "tune/open.h"
 #include "io/formats/labels.h"
 
 int mbn_session_open(MbnSession *s, const char *model_path, const MbnModelFlags *flags,

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "host/device.h"
+#include "tune/open.h"
 #include "base/error.h"
 #include "model/ops.h"
 

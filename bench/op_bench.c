@@ -29,6 +29,7 @@
 #include "base/error.h"
 #include "host/cl_error.h"
 #include "host/device.h"
+#include "tune/open.h"
 #include "model/ops.h"
 #include "tests/support/ref.h"
 

@@ -96,17 +96,9 @@ static void cache_write(const MbnDevice *dev, const char *path, const MbnPeak *p
                      "%s\nkey %016llx%016llx\ngflops %.6g\nkernel %s\nwork_items %llu\n",
                      PEAK_CACHE_MAGIC, (unsigned long long)key[0], (unsigned long long)key[1],
                      p->gflops, p->kernel, (unsigned long long)p->work_items);
-    MbnAtomicFile a;
     mbn_mkdirs_for(path);
     /* A cache we cannot write is not an error: the next run measures again. */
-    if (mbn_atomic_open(&a, path) != MBN_OK) {
-        mbn_clear_error();
-        return;
-    }
-    if (mbn_atomic_write(&a, text, (size_t)n) != MBN_OK || mbn_atomic_commit(&a) != MBN_OK) {
-        mbn_atomic_abort(&a);
-        mbn_clear_error();
-    }
+    if (mbn_atomic_write_file(path, text, (size_t)n) != MBN_OK) mbn_clear_error();
 }
 
 static int run_once(MbnDevice *dev, cl_kernel k, size_t global, int iters, double *seconds) {

@@ -425,16 +425,15 @@ const MbnVariant *mbn_variant_find(const char *name) {
     return NULL;
 }
 
-int mbn_variants_env_family(int *family) {
+int mbn_family_parse(const char *value, int *family) {
     *family = MBN_FAMILY_AUTO;
-    const char *e = getenv("MBN_KERNELS");
-    if (!e || !*e || strcmp(e, "auto") == 0) return MBN_OK;
+    if (!value || !*value || strcmp(value, "auto") == 0) return MBN_OK;
     for (int f = 0; f < MBN_FAMILY_COUNT; f++)
-        if (strcmp(e, family_names[f]) == 0) {
+        if (strcmp(value, family_names[f]) == 0) {
             *family = f;
             return MBN_OK;
         }
-    return mbn_fail(MBN_EUSAGE, "MBN_KERNELS=%s: expected auto, generic, cpu or gpu", e);
+    return mbn_fail(MBN_EUSAGE, "MBN_KERNELS=%s: expected auto, generic, cpu or gpu", value);
 }
 
 static const char *values_fail(const MbnVariant *row, const int *values, const MbnDeviceProfile *p,
@@ -526,6 +525,43 @@ static int param_index(const MbnVariant *row, const char *name) {
     return -1;
 }
 
+/* Whether parameter p of row a and parameter q of row b are one define (one kernel reads it). */
+static bool same_define(const MbnVariant *a, int p, const MbnVariant *b, int q) {
+    return a->params[p].define && b->params[q].define && a->define_prefix && b->define_prefix &&
+           strcmp(a->define_prefix, b->define_prefix) == 0 &&
+           strcmp(a->params[p].name, b->params[q].name) == 0;
+}
+
+/* A row just chosen for `op` takes the values of the defines it shares with the rows chosen for
+ * the other ops (gemm.cpu_tiled and gemm_wgrad.cpu_tiled run one kernel: one TM). */
+static void adopt_shared(const MbnVariantSet *set, MbnOp op, MbnVariantChoice *c) {
+    for (int o = 0; o < MBN_OP_COUNT; o++) {
+        const MbnVariantChoice *other = &set->op[o];
+        if (o == (int)op || !other->row) continue;
+        for (int p = 0; p < c->row->n_params; p++)
+            for (int q = 0; q < other->row->n_params; q++)
+                if (same_define(c->row, p, other->row, q)) {
+                    c->value[p] = other->value[q];
+                    c->source[p] = other->source[q];
+                }
+    }
+}
+
+/* The defines of op's row, as just set, reach the other chosen rows that share them. */
+static void share(MbnVariantSet *set, MbnOp op) {
+    const MbnVariantChoice *c = &set->op[op];
+    for (int o = 0; o < MBN_OP_COUNT; o++) {
+        MbnVariantChoice *other = &set->op[o];
+        if (o == (int)op || !other->row) continue;
+        for (int p = 0; p < c->row->n_params; p++)
+            for (int q = 0; q < other->row->n_params; q++)
+                if (same_define(c->row, p, other->row, q)) {
+                    other->value[q] = c->value[p];
+                    other->source[q] = c->source[p];
+                }
+    }
+}
+
 int mbn_variants_override(MbnVariantSet *set, const MbnVariantOverride *ov) {
     const MbnDeviceProfile *info = &set->profile;
     if (ov->op < 0 || ov->op >= MBN_OP_COUNT)
@@ -541,7 +577,10 @@ int mbn_variants_override(MbnVariantSet *set, const MbnVariantOverride *ov) {
         if (!mbn_variant_suits(r, info) || (set->no_gpu_kernels && r->family == MBN_FAMILY_GPU))
             return mbn_fail(MBN_EUSAGE, "kernel variant %s does not suit device %s", ov->row,
                             info->name);
-        if (r != c.row) choose(set, &c, r);
+        if (r != c.row) {
+            choose(set, &c, r);
+            adopt_shared(set, ov->op, &c);
+        }
     }
     for (int i = 0; i < ov->n; i++) {
         int p = param_index(c.row, ov->param[i]);
@@ -568,6 +607,7 @@ int mbn_variants_override(MbnVariantSet *set, const MbnVariantOverride *ov) {
                         c.row->name, info->name, fail);
     c.overridden = c.overridden || source == MBN_PARAM_TUNED;
     set->op[ov->op] = c;
+    share(set, ov->op);
     return MBN_OK;
 }
 

@@ -27,7 +27,8 @@
  * and partial counts can never disagree between host and kernel. The options always define the
  * parameters of every row (chosen values for the chosen rows, defaults for the others), so
  * every kernel compiles on every device; two chosen rows that share a define (gemm.gpu_tiled and
- * gemm_wgrad.gpu_splitk: one kernel) must agree on its value, so a tuner sets both.
+ * gemm_wgrad.gpu_splitk, gemm.cpu_tiled and gemm_wgrad.cpu_tiled: one kernel) hold one value:
+ * an override of it reaches both, and a row chosen by an override takes the other's.
  *
  * Tuning (mbn tune): mbn_variants_candidates() lists the rows an op can use on a device and
  * each parameter's candidate values; mbn_device_open_with() applies overrides (a row and
@@ -169,9 +170,9 @@ const char *mbn_family_name(int family); /* "auto" for MBN_FAMILY_AUTO */
 const MbnVariant *mbn_variant_table(int *count);
 const MbnVariant *mbn_variant_find(const char *name);
 
-/* $MBN_KERNELS: auto (default, also when unset or empty), generic, cpu or gpu; anything else is
- * a usage error naming MBN_KERNELS. */
-int mbn_variants_env_family(int *family);
+/* A value of MBN_KERNELS (read by host/device.h's mbn_device_env): auto (default, also when
+ * NULL or empty), generic, cpu or gpu; anything else is a usage error naming MBN_KERNELS. */
+int mbn_family_parse(const char *value, int *family);
 
 /* Whether the row's device requirements (vendor, extension, local memory, work-group size, and
  * its check with the plan's values) hold on this device. */

@@ -207,11 +207,12 @@ void mbn_net_destroy(MbnNet *net) {
 }
 
 int mbn_net_first_run_marker(const MbnNet *net, const char *phase, char *out, size_t len) {
-    const char *gemm = getenv("MBN_GEMM"), *kernels = getenv("MBN_KERNELS");
+    /* The program's key (build options: the variants and their values) is in the marker's
+     * path already; the family as the device was opened names forced runs apart. */
     char tag[256];
-    snprintf(tag, sizeof tag, "%s alpha %.9g resolution %d classes %d batch %d gemm %s kernels %s",
-             phase, (double)net->arch.alpha, net->arch.resolution, net->arch.num_classes,
-             net->max_batch, gemm ? gemm : "", kernels ? kernels : "");
+    snprintf(tag, sizeof tag, "%s alpha %.9g resolution %d classes %d batch %d kernels %s", phase,
+             (double)net->arch.alpha, net->arch.resolution, net->arch.num_classes, net->max_batch,
+             mbn_family_name(net->dev->env.family));
     return mbn_program_marker_path(net->dev, tag, out, len);
 }
 

@@ -82,7 +82,7 @@ typedef struct {
     size_t bn_stats_floats;
     cl_mem act_a, act_b;                /* inference ping-pong */
     char bwd_label[MBN_MAX_LAYERS][24]; /* "<layer>.bwd": backward's per-layer profile rows */
-    size_t device_bytes; /* bytes of every buffer above (mbn bench reports it) */
+    size_t device_bytes;                /* bytes of every buffer above (mbn bench reports it) */
 } MbnNet;
 
 /* Allocates the network for batches up to max_batch. `training` allocates what backward and
@@ -133,8 +133,8 @@ int mbn_net_read_buffer(MbnNet *net, cl_mem buf, float *host);
 int mbn_net_write_buffer(MbnNet *net, cl_mem buf, const float *host);
 
 /* Marker path for io/util/progress.h's first-run note: this device, these kernels, this model
- * shape and batch, `phase` ("train" or "eval"), and the kernel-choice environment
- * (MBN_GEMM, MBN_KERNELS), since kernels are compiled per shape and variant. */
+ * shape and batch, `phase` ("train" or "eval"), and the kernel family the device was opened
+ * with (MBN_KERNELS), since kernels are compiled per shape and variant. */
 int mbn_net_first_run_marker(const MbnNet *net, const char *phase, char *out, size_t len);
 
 const MbnParam *mbn_net_find_param(const MbnNet *net, const char *name);

@@ -111,16 +111,20 @@ static void test_forced(void) {
                                MBN_FAMILY_GPU};
     for (int i = 0; i < 5; i++) {
         setenv("MBN_KERNELS", good[i], 1);
-        int fam = 99;
-        T_CHECK(mbn_variants_env_family(&fam) == MBN_OK && fam == want[i], "MBN_KERNELS=%s -> %d",
-                good[i], fam);
+        MbnDeviceEnv env;
+        T_CHECK(mbn_device_env(&env) == MBN_OK && env.family == want[i], "MBN_KERNELS=%s -> %d",
+                good[i], env.family);
     }
     setenv("MBN_KERNELS", "fast", 1);
-    int fam;
-    int rc = mbn_variants_env_family(&fam);
+    MbnDeviceEnv env;
+    int rc = mbn_device_env(&env);
     T_CHECK(rc == MBN_EUSAGE && strstr(mbn_last_error(), "MBN_KERNELS=fast"),
             "bad MBN_KERNELS: rc %d, %s", rc, mbn_last_error());
     unsetenv("MBN_KERNELS");
+    setenv("MBN_NO_TUNING", "1", 1);
+    T_CHECK(mbn_device_env(&env) == MBN_OK && env.no_tuning && env.family == MBN_FAMILY_AUTO,
+            "MBN_NO_TUNING=1");
+    unsetenv("MBN_NO_TUNING");
 }
 
 static void test_requirements(void) {
@@ -192,6 +196,7 @@ static void test_overrides_and_options(void) {
      * be its width or half of it, never wider than the device's own. */
     MbnVariantOverride rows8 = {.op = MBN_OP_GEMM, .n = 1, .param = {"TM"}, .value = {8}};
     T_MBN(mbn_variants_override(&s, &rows8));
+    T_CHECK(mbn_vparam(&s.op[MBN_OP_GEMM_WGRAD], "TM") == 8, "TM=8 did not reach gemm_wgrad");
     MbnVariantOverride half = {.op = MBN_OP_DW_FWD, .n = 1, .param = {"VEC"}, .value = {8}};
     T_MBN(mbn_variants_override(&s, &half));
     MbnDeviceProfile avx2 = fake(CL_DEVICE_TYPE_CPU, "AuthenticAMD", 1 << 20, 4096, true);
@@ -254,7 +259,18 @@ static void test_overrides_and_options(void) {
                                  .value = {0}};
     T_MBN(mbn_variants_override(&g, &splitk));
     char o3[4096] = "";
-    T_CHECK(mbn_variants_build_options(&g, o3, sizeof o3) == MBN_EFAIL &&
+    T_MBN(mbn_variants_build_options(&g, o3, sizeof o3));
+    T_CHECK(mbn_vparam(&g.op[MBN_OP_GEMM_WGRAD], "BM") == 128 &&
+                strstr(o3, " -DMBN_GEMM_GPU_BM=128") != NULL,
+            "a row sharing a define takes the chosen value: %s", o3);
+    /* An override of a shared define reaches every chosen row that has it (one kernel). */
+    MbnVariantOverride bk8 = {.op = MBN_OP_GEMM_WGRAD, .n = 1, .param = {"BK"}, .value = {8}};
+    T_MBN(mbn_variants_override(&g, &bk8));
+    T_CHECK(mbn_vparam(&g.op[MBN_OP_GEMM], "BK") == 8, "shared define not shared");
+    /* Two chosen rows disagreeing (only a bug can do it now) fail the build options. */
+    g.op[MBN_OP_GEMM].value[0] = 32;
+    char o4[4096] = "";
+    T_CHECK(mbn_variants_build_options(&g, o4, sizeof o4) == MBN_EFAIL &&
                 strstr(mbn_last_error(), "MBN_GEMM_GPU_BM"),
             "two chosen rows disagreeing: %s", mbn_last_error());
     char small[24] = "-cl-std=CL1.2";

@@ -91,11 +91,11 @@ int main(void) {
     mbn_dataset_free(fm);
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
-             "%s train --data %s --alpha 0.25 --resolution 32 --batch-size 16 --epochs 12 "
+             "%s train --data %s --alpha 0.25 --resolution 32 --batch-size 16 --epochs 20 "
              "--max-lr 0.1 --workers 2 --ckpt-dir %s/ck --quiet --json > %s/train.json",
              mbn, root, root, root);
     run(cmd);
-    const char *ckpt = t_path("%s/ck/mobilenetv1-12_9.ckpt", root);
+    const char *ckpt = t_path("%s/ck/mobilenetv1-20_9.ckpt", root);
     char ck[512];
     snprintf(ck, sizeof ck, "%s", ckpt);
     snprintf(cmd, sizeof cmd, "%s eval --data %s --checkpoint %s --json > %s/eval.json", mbn, root,
@@ -178,6 +178,10 @@ int main(void) {
     char *ts = read_text(t_path("%s/train.json", root));
     T_CHECK(ts && strstr(ts, "\"skipped\":1"),
             "the truncated training JPEG is skipped and counted: %s", ts ? ts : "");
+    /* Learned something: 3 classes (chance 1/3), 48 images: 24 right (0.5) has a chance of
+     * about 1% without learning. 20 epochs put top-1 well above it whatever the summation
+     * order (0.73-0.94 over the kernel families; 12 epochs gave 0.50-0.75, and 0.500 once under
+     * another tuning). */
     T_CHECK(e_top1 > 0.5, "learned something from %d images (top-1 %.3f)", written, e_top1);
     free(ts);
     json_decref(ev);

@@ -10,7 +10,7 @@
 #include "base/error.h"
 #include "io/util/json_writer.h"
 #include "model/arch.h"
-#include "apps/train_ranks.h"
+#include "train/ranks.h"
 #include "train/comm_mpi.h"
 #include "train/run.h"
 

@@ -17,13 +17,6 @@ _Static_assert(MBN_STATUS_OK == MBN_OK && MBN_STATUS_FAILED == MBN_EFAIL &&
                    MBN_STATUS_BAD_ARGUMENT == MBN_EUSAGE,
                "the public status codes are the internal ones");
 
-#define STR2(x) #x
-#define STR(x) STR2(x)
-
-const char *mbn_version(void) {
-    return STR(MBN_VERSION_MAJOR) "." STR(MBN_VERSION_MINOR) "." STR(MBN_VERSION_PATCH);
-}
-
 static void free_labels(MbnModel *m) {
     if (m->labels) mbn_labels_free(m->labels, m->n_labels);
     m->labels = NULL;

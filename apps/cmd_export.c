@@ -8,32 +8,9 @@
 #include "apps/session.h"
 #include "base/error.h"
 #include "io/formats/labels.h"
-#include "io/formats/preprocess_record.h"
-#include "io/formats/safetensors.h"
-#include "model/onnx_export.h"
+#include "export/export.h"
+#include "export/onnx.h"
 #include "model/weights_file.h"
-
-static int write_safetensors(const char *out, const MbnArch *arch, const MbnTensorSet *tensors) {
-    char alpha[32], res[32], classes[32], eps[32];
-    snprintf(alpha, sizeof alpha, "%g", (double)arch->alpha);
-    snprintf(res, sizeof res, "%d", arch->resolution);
-    snprintf(classes, sizeof classes, "%d", arch->num_classes);
-    snprintf(eps, sizeof eps, "%g", (double)arch->bn_eps);
-    MbnRecordPair pairs[MBN_PREPROCESS_MAX_PAIRS];
-    int n_pairs = arch->preprocess.recorded
-                      ? mbn_preprocess_to_pairs(&arch->preprocess, arch->resolution, pairs)
-                      : 0;
-    const char *meta[16 + 2 * MBN_PREPROCESS_MAX_PAIRS] = {
-        "format", "pt",         "producer", "mbn",         "arch",  "mobilenetv1", "alpha",
-        alpha,    "resolution", res,        "num_classes", classes, "bn_eps",      eps};
-    int n = 14;
-    for (int i = 0; i < n_pairs; i++) {
-        meta[n++] = pairs[i].key;
-        meta[n++] = pairs[i].value;
-    }
-    meta[n] = NULL;
-    return mbn_safetensors_write(out, tensors, meta);
-}
 
 int cmd_export(int argc, char **argv) {
     MbnCommonFlags c;
@@ -87,7 +64,7 @@ int cmd_export(int argc, char **argv) {
         rc = mbn_session_find_labels(labels_flag, ckpt, arch.num_classes, &names, &n_names);
         if (rc == MBN_OK) rc = mbn_onnx_write(out, &arch, &tensors, names);
     } else if (rc == MBN_OK) {
-        rc = write_safetensors(out, &arch, &tensors);
+        rc = mbn_export_safetensors(out, &arch, &tensors);
     }
     if (rc == MBN_OK)
         fprintf(stderr, "mbn: wrote MobileNet V1 %g-%d (%d classes, %d tensors) to %s\n",

@@ -1,6 +1,6 @@
-/* Builds the ONNX ModelProto (model/onnx_export.h) as protobuf-c messages. Every message and
+/* Builds the ONNX ModelProto (export/onnx.h) as protobuf-c messages. Every message and
  * string is allocated from one arena that is freed in one go after packing. */
-#include "model/onnx_export.h"
+#include "export/onnx.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "base/error.h"
-#include "include/mbn.h"
+#include "base/version.h"
 #include "io/formats/atomic_file.h"
 #include "io/formats/preprocess_record.h"
 #include "onnx/onnx.pb-c.h"
@@ -279,7 +279,7 @@ static void describe(const MbnArch *a, char *out, size_t cap) {
              "[batch, 3, %d, %d] (NCHW, RGB channel order), preprocessed as the model was "
              "trained: %s. Outputs: \"logits\" [batch, %d] and \"probs\" (softmax) [batch, %d]. "
              "The metadata_props preprocess.* hold the same as keys.",
-             (double)a->alpha, a->resolution, a->num_classes, mbn_version(), a->resolution,
+             (double)a->alpha, a->resolution, a->num_classes, MBN_VERSION_STRING, a->resolution,
              a->resolution, how, a->num_classes, a->num_classes);
 }
 
@@ -409,7 +409,7 @@ int mbn_onnx_write(const char *path, const MbnArch *arch, const MbnTensorSet *te
         model.n_opset_import = 1;
         model.opset_import = opsets;
         model.producer_name = (char *)"mbn";
-        model.producer_version = (char *)mbn_version();
+        model.producer_version = (char *)MBN_VERSION_STRING;
         model.doc_string = doc;
         model.graph = &graph;
         model.n_metadata_props = props.n;

@@ -12,8 +12,8 @@
  * preprocessing to apply; metadata_props carry the record as keys (preprocess.*, see
  * io/formats/preprocess_record.h, with preprocess.layout = NCHW), the model config, and the
  * class names ("labels", one per line) when known. */
-#ifndef MBN_MODEL_ONNX_EXPORT_H
-#define MBN_MODEL_ONNX_EXPORT_H
+#ifndef MBN_EXPORT_ONNX_H
+#define MBN_EXPORT_ONNX_H
 #include "io/formats/tensors.h"
 #include "model/arch.h"
 

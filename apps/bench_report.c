@@ -256,8 +256,8 @@ static void page(FILE *f, const MbnBenchResult *r, int n) {
             "gradients except the stem's (%.3f GFLOP per image); BatchNorm, ReLU6, pooling, "
             "loss and SGD are not counted. Peak: the device's fp32 FMA rate measured by mbn's "
             "own kernel (cl/peak.cl).</p>\n",
-            when, (double)a->macs / 1e6, mbn_bench_flop_per_image(a, false) * 1e-9,
-            mbn_bench_flop_per_image(a, true) * 1e-9);
+            when, (double)a->macs / 1e6, mbn_arch_flop_per_image(a, false) * 1e-9,
+            mbn_arch_flop_per_image(a, true) * 1e-9);
     summary_table(f, r, n);
     if (n > 1) {
         fputs("<h2>Throughput</h2>\n", f);

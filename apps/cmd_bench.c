@@ -153,7 +153,7 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
         r->seconds = dt;
         r->images_per_s = (double)it * batch / dt;
         r->ms_per_step = 1000.0 * dt / it;
-        r->gflop_per_image = mbn_bench_flop_per_image(arch, train) * 1e-9;
+        r->gflop_per_image = mbn_arch_flop_per_image(arch, train) * 1e-9;
         r->gflops = r->gflop_per_image * r->images_per_s;
         /* A workload near the cached peak means the peak was measured on a busy machine. */
         if (r->peak_gflops > 0 && r->gflops > 0.9 * r->peak_gflops && !o->measure_peak &&
@@ -169,15 +169,6 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
     mbn_net_destroy(&net);
     mbn_device_close(&dev);
     return rc;
-}
-
-double mbn_bench_flop_per_image(const MbnArch *arch, bool train) {
-    double macs = (double)arch->macs;
-    if (!train) return 2.0 * macs;
-    double stem = 0;
-    for (int l = 0; l < arch->n_layers; l++)
-        if (arch->layers[l].type == MBN_LAYER_STEM) stem += (double)arch->layers[l].macs;
-    return 6.0 * macs - 2.0 * stem;
 }
 
 static void write_json(const BenchResult *res, int n) {

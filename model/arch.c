@@ -114,6 +114,15 @@ int mbn_arch_build(MbnArch *a, float alpha, int resolution, int num_classes) {
     return MBN_OK;
 }
 
+double mbn_arch_flop_per_image(const MbnArch *arch, bool train) {
+    double macs = (double)arch->macs;
+    if (!train) return 2.0 * macs;
+    double stem = 0;
+    for (int l = 0; l < arch->n_layers; l++)
+        if (arch->layers[l].type == MBN_LAYER_STEM) stem += (double)arch->layers[l].macs;
+    return 6.0 * macs - 2.0 * stem;
+}
+
 int64_t mbn_arch_max_activation(const MbnArch *a) {
     int64_t m = (int64_t)a->resolution * a->resolution * 3;
     for (int i = 0; i < a->n_layers; i++) {

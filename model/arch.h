@@ -3,6 +3,7 @@
  * input resolution and class count (SPEC §1). */
 #ifndef MBN_MODEL_ARCH_H
 #define MBN_MODEL_ARCH_H
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "io/data/preprocess.h"
@@ -54,6 +55,13 @@ int mbn_arch_build(MbnArch *arch, float alpha, int resolution, int num_classes);
 
 /* "1.0-224", "0.25-32": width multiplier and resolution as the paper names models. */
 void mbn_arch_label(const MbnArch *arch, char *out, unsigned long len);
+
+/* Floating-point operations counted per image: 2 per multiply-accumulate of the convolutions
+ * and the classifier (the paper's mult-adds, `mbn summary`'s MACs). Inference: the forward
+ * pass, 2*MACs. Training: forward + the weight gradient of every layer (2*MACs again) + the
+ * input gradient of every layer but the stem (the input image needs none), i.e.
+ * 6*MACs - 2*stem MACs. BatchNorm, ReLU6, pooling, loss and SGD are not counted (under 1%). */
+double mbn_arch_flop_per_image(const MbnArch *arch, bool train);
 
 /* The largest activation (elements per image) over all layers. */
 int64_t mbn_arch_max_activation(const MbnArch *arch);

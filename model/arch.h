@@ -46,11 +46,16 @@ typedef struct {
     MbnPreprocess preprocess;
 } MbnArch;
 
+/* Output side of a 3x3 convolution with symmetric padding 1: (in + 2 - 3) / stride + 1. */
+static inline int mbn_conv_out(int in, int stride) {
+    return (in - 1) / stride + 1;
+}
+
 /* Channel count after the width multiplier: max(8, floor(c * alpha)). */
 int mbn_scale_channels(int c, float alpha);
 
-/* Fills `arch`; returns MBN_EUSAGE naming the flag for an invalid alpha (not in (0, 2]),
- * resolution (< 32 or > 4096) or class count (< 2). */
+/* Fills `arch`; returns MBN_EUSAGE naming the parameter for an alpha, resolution or class
+ * count outside the ranges of io/formats/checkpoint.h (MBN_ALPHA_MAX ...). */
 int mbn_arch_build(MbnArch *arch, float alpha, int resolution, int num_classes);
 
 /* "1.0-224", "0.25-32": width multiplier and resolution as the paper names models. */

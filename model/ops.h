@@ -28,6 +28,7 @@
 #include <stddef.h>
 
 #include "host/variants.h"
+#include "model/arch.h" /* mbn_conv_out */
 
 struct MbnDevice;
 
@@ -38,10 +39,6 @@ typedef struct {
 
 #define MBN_BUF(m, o) ((MbnBuf){(m), (size_t)(o)})
 #define MBN_NOBUF ((MbnBuf){NULL, 0})
-
-static inline int mbn_conv_out(int in, int stride) {
-    return (in - 1) / stride + 1;
-}
 
 /* Partial sums per channel (or per output) a reduction may keep: the cap on every variant's
  * chunk count (host/variants.c), so the scratch bound below holds whatever a tuner picks. */

@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "apps/bench.h"
 #include "apps/cli.h"
 #include "apps/commands.h"
+#include "base/clock.h"
 #include "host/device.h"
 #include "base/error.h"
 #include "host/peak.h"
@@ -20,12 +20,6 @@
 #include "apps/variants_json.h"
 
 typedef MbnBenchResult BenchResult;
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static int by_value(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -115,12 +109,12 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
     if (dump && rc == MBN_OK) rc = dump_outputs(&net, train, batch, dump);
     /* Timed: wall clock over whole iterations; per-layer times from profiling events. */
     unsigned long long launches0 = dev.launches;
-    double t0 = now();
+    double t0 = mbn_now();
     int it = 0, cap = 0;
     double *step_ms = NULL;
     while (rc == MBN_OK &&
-           (it < iterations || (iterations <= 0 && (now() - t0 < min_seconds || it < 2)))) {
-        double ts = now();
+           (it < iterations || (iterations <= 0 && (mbn_now() - t0 < min_seconds || it < 2)))) {
+        double ts = mbn_now();
         mbn_profile_begin(&dev, &r->prof);
         rc = step(&net, train, batch, labels);
         int rc2 = mbn_profile_end(&dev); /* waits for the step (clFinish) */
@@ -133,10 +127,10 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
             else
                 step_ms = grown;
         }
-        if (rc == MBN_OK) step_ms[it] = (now() - ts) * 1e3;
+        if (rc == MBN_OK) step_ms[it] = (mbn_now() - ts) * 1e3;
         it++;
     }
-    double dt = now() - t0;
+    double dt = mbn_now() - t0;
     if (rc == MBN_OK) {
         qsort(step_ms, (size_t)it, sizeof *step_ms, by_value);
         r->median_ms_per_step =

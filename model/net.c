@@ -99,6 +99,15 @@ static int zero(MbnNet *net, cl_mem m, size_t floats) {
     return mbn_op_fill_zero(net->dev, MBN_BUF(m, 0), floats);
 }
 
+size_t mbn_net_scratch_floats(size_t M, int C) {
+    size_t need[] = {mbn_ops_dw_scratch(M, C), mbn_ops_bn_scratch(M, C), mbn_ops_gemm_scratch(M, C),
+                     mbn_ops_head_scratch(M, C)};
+    size_t most = 0;
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
+        if (need[i] > most) most = need[i];
+    return most;
+}
+
 int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batch, bool training) {
     memset(net, 0, sizeof *net);
     if (max_batch < 1) return mbn_fail(MBN_EUSAGE, "batch_size %d: must be at least 1", max_batch);
@@ -123,7 +132,7 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
     int cmax = a->num_classes;
     for (int l = 0; l < a->n_layers; l++)
         if (a->layers[l].cout > cmax) cmax = a->layers[l].cout;
-    net->scratch_floats = training ? mbn_ops_scratch_floats(max_act, cmax) + B : 0;
+    net->scratch_floats = training ? mbn_net_scratch_floats(max_act, cmax) + B : 0;
     char what[64];
 #define ALLOC(m, n, w)                                                                             \
     do {                                                                                           \

@@ -82,8 +82,12 @@ typedef struct {
     size_t bn_stats_floats;
     cl_mem act_a, act_b;                /* inference ping-pong */
     char bwd_label[MBN_MAX_LAYERS][24]; /* "<layer>.bwd": backward's per-layer profile rows */
-    size_t device_bytes; /* bytes of every buffer above (mbn bench reports it) */
+    size_t device_bytes;                /* bytes of every buffer above (mbn bench reports it) */
 } MbnNet;
+
+/* The training scratch (MbnNet.scratch) for M rows of at most C channels: the largest of the
+ * op families' needs (model/ops.h, mbn_ops_*_scratch); callers add the loss's N floats. */
+size_t mbn_net_scratch_floats(size_t M, int C);
 
 /* Allocates the network for batches up to max_batch. `training` allocates what backward and
  * the optimizer need. Weights are left zero: call mbn_net_init or mbn_net_import. On failure

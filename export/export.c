@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "io/formats/preprocess_record.h"
+#include "io/data/preprocess_record.h"
 #include "io/formats/safetensors.h"
 
 static const char *const names[] = {"safetensors", "onnx"};

@@ -10,7 +10,7 @@
 #include "base/error.h"
 #include "base/version.h"
 #include "io/formats/atomic_file.h"
-#include "io/formats/preprocess_record.h"
+#include "io/data/preprocess_record.h"
 #include "onnx/onnx.pb-c.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__

@@ -10,7 +10,7 @@
  * (conv_stem.weight, blocks.S.B.bn1.running_var, classifier.weight, ...), so the file maps
  * one-to-one onto the safetensors export. The model's doc_string says in words what
  * preprocessing to apply; metadata_props carry the record as keys (preprocess.*, see
- * io/formats/preprocess_record.h, with preprocess.layout = NCHW), the model config, and the
+ * io/data/preprocess_record.h, with preprocess.layout = NCHW), the model config, and the
  * class names ("labels", one per line) when known. */
 #ifndef MBN_EXPORT_ONNX_H
 #define MBN_EXPORT_ONNX_H

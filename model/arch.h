@@ -41,7 +41,7 @@ typedef struct {
     int64_t macs, params;
     int feature_channels; /* channels entering the classifier */
     /* The input pipeline the model was trained for: part of the model, saved and loaded with
-     * its weights (io/formats/preprocess_record.h). mbn_arch_build sets the ImageNet defaults
+     * its weights (io/data/preprocess_record.h). mbn_arch_build sets the ImageNet defaults
      * with recorded = false. */
     MbnPreprocess preprocess;
 } MbnArch;

@@ -41,7 +41,6 @@ typedef struct {
     bool prog_open;
     char prog_label[64];
     double t_epoch;
-    bool stepped; /* an epoch has begun in this process (the first compiles kernels) */
 } Run;
 
 static int open_data(Run *t) {
@@ -155,10 +154,6 @@ static void on_epoch_begin(void *ctx, int epoch, int64_t first_step, int64_t ste
     snprintf(t->prog_label, sizeof t->prog_label, "epoch %d/%d", epoch + 1, t->cfg->epochs);
     mbn_progress_start(&t->prog, t->prog_label, steps_per_epoch, t->quiet);
     t->prog_open = true;
-    char mark[1024]; /* the first step of a run compiles kernels: say so (io/util/progress.h) */
-    if (!t->stepped && !mbn_net_first_run_marker(&t->nets[0], "train", mark, sizeof mark))
-        mbn_progress_first_run(&t->prog, t->nets[0].dev->info.name, mark);
-    t->stepped = true;
     t->t_epoch = mbn_now();
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/model.h"
 #include "apps/cli.h"
 #include "apps/commands.h"
 #include "host/device.h"
@@ -11,7 +12,7 @@
 #include "io/util/json_writer.h"
 #include "io/data/loader.h"
 #include "model/evaluate.h"
-#include "apps/session.h"
+#include "apps/model_file.h"
 
 int cmd_eval(int argc, char **argv) {
     MbnCommonFlags c;
@@ -52,25 +53,29 @@ int cmd_eval(int argc, char **argv) {
         rc = mbn_fail(MBN_EUSAGE, "--workers %d: must be >= 0", workers);
     if (rc) return mbn_cli_report(&cli, rc);
     MbnModelFlags mf = {c.alpha, c.resolution, c.num_classes};
-    MbnSession ses;
+    MbnModel *m = NULL;
     MbnDataset *ds = NULL;
     MbnLoader *ld = NULL;
-    rc = mbn_session_open(&ses, ckpt, &mf, c.device, batch);
+    rc = mbn_model_open_checked(ckpt, c.device, &mf, batch, &m);
     if (rc) return mbn_cli_report(&cli, rc);
-    mbn_session_note_preprocess(ckpt, &ses.arch);
+    const MbnArch *arch = mbn_model_arch(m);
+    mbn_model_file_note(ckpt, arch);
     rc = mbn_dataset_open(data, MBN_SPLIT_VAL, &ds);
-    if (rc == MBN_OK && ds->num_classes != ses.arch.num_classes)
+    if (rc == MBN_OK && ds->num_classes != arch->num_classes)
         rc = mbn_fail(MBN_EFAIL, "%s has %d classes but the model %s has %d", data, ds->num_classes,
-                      ckpt, ses.arch.num_classes);
+                      ckpt, arch->num_classes);
     if (rc == MBN_OK) {
-        MbnLoaderConfig lc = {batch, ses.arch.resolution, workers, 1, false, false, 0, 1, 0};
+        MbnLoaderConfig lc = {batch, arch->resolution, workers, 1, false, false, 0, 1, 0};
         rc = mbn_loader_create(ds, &lc, &ld);
     }
     /* The model's record, whatever the data's format; without one, each format's defaults. */
-    if (rc == MBN_OK && ses.arch.preprocess.recorded)
-        mbn_loader_set_preprocess(ld, &ses.arch.preprocess);
+    if (rc == MBN_OK && arch->preprocess.recorded) mbn_loader_set_preprocess(ld, &arch->preprocess);
     MbnEvalStats st;
-    if (rc == MBN_OK) rc = mbn_evaluate(&ses.net, ld, quiet || c.json, &st);
+    if (rc == MBN_OK) {
+        mbn_registry_run_begin(m->entry); /* the library's rule for work on a model's device */
+        rc = mbn_registry_run_end(m->entry, &m->dev,
+                                  mbn_evaluate(&m->net, ld, quiet || c.json, &st));
+    }
     if (rc == MBN_OK) {
         double top1 = (double)st.top1 / (double)st.images,
                top5 = (double)st.top5 / (double)st.images;
@@ -102,6 +107,6 @@ int cmd_eval(int argc, char **argv) {
     }
     if (ld) mbn_loader_destroy(ld);
     if (ds) mbn_dataset_free(ds);
-    mbn_session_close(&ses);
+    mbn_model_close(m);
     return mbn_cli_report(&cli, rc);
 }

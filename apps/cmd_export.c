@@ -5,7 +5,7 @@
 
 #include "apps/cli.h"
 #include "apps/commands.h"
-#include "apps/session.h"
+#include "apps/model_file.h"
 #include "base/error.h"
 #include "io/formats/labels.h"
 #include "export/export.h"
@@ -57,11 +57,11 @@ int cmd_export(int argc, char **argv) {
     MbnArch arch;
     MbnTensorSet tensors = {0};
     rc = mbn_weights_open(ckpt, &mf, &arch, &tensors);
-    if (rc == MBN_OK) mbn_session_note_preprocess(ckpt, &arch);
+    if (rc == MBN_OK) mbn_model_file_note(ckpt, &arch);
     char **names = NULL;
     int n_names = 0;
     if (rc == MBN_OK && onnx) {
-        rc = mbn_session_find_labels(labels_flag, ckpt, arch.num_classes, &names, &n_names);
+        rc = mbn_model_file_labels(labels_flag, ckpt, arch.num_classes, &names, &n_names);
         if (rc == MBN_OK) rc = mbn_onnx_write(out, &arch, &tensors, names);
     } else if (rc == MBN_OK) {
         rc = mbn_export_safetensors(out, &arch, &tensors);

@@ -8,7 +8,7 @@
 #include "api/model.h"
 #include "apps/cli.h"
 #include "apps/commands.h"
-#include "apps/session.h"
+#include "apps/model_file.h"
 #include "base/error.h"
 #include "io/formats/labels.h"
 #include "io/util/json_writer.h"
@@ -145,7 +145,7 @@ int cmd_infer(int argc, char **argv) {
     MbnModel *m = NULL;
     rc = mbn_model_open_checked(ckpt, c.device, &mf, batch < n ? batch : n, &m);
     if (rc) return mbn_cli_report(&cli, rc);
-    mbn_session_note_preprocess(ckpt, mbn_model_arch(m));
+    mbn_model_file_note(ckpt, mbn_model_arch(m));
     int K = mbn_model_num_classes(m);
     if (top_k > K)
         rc = mbn_fail(MBN_EUSAGE, "--top-k %d: the model has only %d classes", top_k, K);

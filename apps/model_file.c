@@ -1,4 +1,4 @@
-#include "apps/session.h"
+#include "apps/model_file.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -7,43 +7,18 @@
 #include "base/error.h"
 #include "io/formats/labels.h"
 
-int mbn_session_open(MbnSession *s, const char *model_path, const MbnModelFlags *flags,
-                     const char *device, int batch) {
-    memset(s, 0, sizeof *s);
-    MbnTensorSet tensors = {0};
-    int rc = mbn_weights_open(model_path, flags, &s->arch, &tensors);
-    if (rc == MBN_OK) rc = mbn_device_open_selected_for(&s->dev, device, MBN_USE_INFER);
-    s->dev_open = rc == MBN_OK;
-    if (rc == MBN_OK) rc = mbn_net_create(&s->net, &s->dev, &s->arch, batch, false);
-    s->net_open = rc == MBN_OK;
-    if (rc == MBN_OK) {
-        rc = mbn_net_import(&s->net, &tensors, false, false);
-        if (rc) mbn_fail_context(rc, "%s", model_path);
-    }
-    mbn_tensors_free(&tensors);
-    if (rc) mbn_session_close(s);
-    return rc;
-}
-
-void mbn_session_close(MbnSession *s) {
-    if (s->net_open) mbn_net_destroy(&s->net);
-    if (s->dev_open) mbn_device_close(&s->dev);
-    s->net_open = s->dev_open = false;
-}
-
-void mbn_session_note_preprocess(const char *model_path, const MbnArch *arch) {
+void mbn_model_file_note(const char *model_path, const MbnArch *arch) {
     if (arch->preprocess.recorded) return;
     int R = arch->resolution;
-    fprintf(stderr,
-            "mbn: note: %s has no preprocessing record (written before mbn recorded it, or by "
-            "another tool); using the defaults: image files resized to %d on the shorter side "
-            "and centre-cropped to %dx%d (ImageNet mean/std), IDX/CIFAR images padded to 32 and "
-            "resized to %d\n",
-            model_path, (int)(R / 0.875 + 0.5), R, R, R);
+    mbn_note("note: %s has no preprocessing record (written before mbn recorded it, or by another "
+             "tool); using the defaults: image files resized to %d on the shorter side and "
+             "centre-cropped to %dx%d (ImageNet mean/std), IDX/CIFAR images padded to 32 and "
+             "resized to %d",
+             model_path, (int)(R / 0.875 + 0.5), R, R, R);
 }
 
-int mbn_session_find_labels(const char *flag, const char *model_path, int num_classes,
-                            char ***names, int *n) {
+int mbn_model_file_labels(const char *flag, const char *model_path, int num_classes, char ***names,
+                          int *n) {
     *names = NULL;
     *n = 0;
     char path[4096];

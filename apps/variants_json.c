@@ -1,37 +1,21 @@
 #include "apps/variants_json.h"
 
-void mbn_json_variants(MbnJson *j, const MbnVariantSet *set, bool with_fallbacks) {
-    mbn_json_begin_object(j);
-    mbn_json_key(j, "family");
-    mbn_json_string(j, mbn_family_name(set->family));
-    mbn_json_key(j, "ops");
-    mbn_json_begin_object(j);
-    for (int op = 0; op < MBN_OP_COUNT; op++) {
+json_t *mbn_json_variants(const MbnVariantSet *set, bool with_fallbacks) {
+    json_t *ops = json_object();
+    for (int op = 0; ops && op < MBN_OP_COUNT; op++) {
         const MbnVariantChoice *c = &set->op[op];
-        mbn_json_key(j, mbn_op_name((MbnOp)op));
-        mbn_json_begin_object(j);
-        mbn_json_key(j, "variant");
-        mbn_json_string(j, c->row->name);
-        mbn_json_key(j, "family");
-        mbn_json_string(j, mbn_family_name(c->row->family));
-        mbn_json_key(j, "kernels");
-        mbn_json_string(j, c->row->kernels);
-        mbn_json_key(j, "params");
-        mbn_json_begin_object(j);
-        for (int p = 0; p < c->row->n_params; p++) {
-            mbn_json_key(j, c->row->params[p].name);
-            mbn_json_int(j, c->value[p]);
+        json_t *params = json_object();
+        for (int p = 0; params && p < c->row->n_params; p++)
+            json_object_set_new(params, c->row->params[p].name, json_integer(c->value[p]));
+        json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:b}", "variant", c->row->name, "family",
+                              mbn_family_name(c->row->family), "kernels", c->row->kernels, "params",
+                              params, "tuned", c->overridden);
+        if (o && with_fallbacks)
+            json_object_set_new(o, "fallbacks", json_integer((json_int_t)set->fallbacks[op]));
+        if (!o || json_object_set_new(ops, mbn_op_name((MbnOp)op), o) != 0) {
+            json_decref(ops);
+            ops = NULL;
         }
-        mbn_json_end_object(j);
-        mbn_json_key(j, "tuned");
-        mbn_json_bool(j, c->overridden);
-        if (with_fallbacks) {
-            /* Calls that ran the generic row instead (shapes the variant does not handle). */
-            mbn_json_key(j, "fallbacks");
-            mbn_json_int(j, (int64_t)set->fallbacks[op]);
-        }
-        mbn_json_end_object(j);
     }
-    mbn_json_end_object(j);
-    mbn_json_end_object(j);
+    return json_pack("{s:s, s:o}", "family", mbn_family_name(set->family), "ops", ops);
 }

@@ -17,6 +17,13 @@
 #error "ONNX raw_data is little-endian float32, copied as is"
 #endif
 
+#define ONNX_STR2(x) #x
+#define ONNX_STR(x) ONNX_STR2(x)
+
+const char *mbn_onnx_build_info(void) {
+    return "opset " ONNX_STR(MBN_ONNX_OPSET) ", protobuf-c " PROTOBUF_C_VERSION;
+}
+
 /* ---- arena ---- */
 
 typedef struct Block {
@@ -272,15 +279,16 @@ static Onnx__StringStringEntryProto *entry(Builder *b, const char *key, const ch
 
 /* What a user of the file must do to an image, in words (doc_string of the model). */
 static void describe(const MbnArch *a, char *out, size_t cap) {
-    char how[640];
+    char how[640], label[32];
     mbn_preprocess_describe(&a->preprocess, a->resolution, how, sizeof how);
+    mbn_arch_label(a, label, sizeof label);
     snprintf(out, cap,
-             "MobileNet V1 %g-%d, %d classes, exported by mbn %s. Input \"input\": float32 "
+             "MobileNet V1 %s, %d classes, exported by mbn %s. Input \"input\": float32 "
              "[batch, 3, %d, %d] (NCHW, RGB channel order), preprocessed as the model was "
              "trained: %s. Outputs: \"logits\" [batch, %d] and \"probs\" (softmax) [batch, %d]. "
              "The metadata_props preprocess.* hold the same as keys.",
-             (double)a->alpha, a->resolution, a->num_classes, MBN_VERSION_STRING, a->resolution,
-             a->resolution, how, a->num_classes, a->num_classes);
+             label, a->num_classes, MBN_VERSION_STRING, a->resolution, a->resolution, how,
+             a->num_classes, a->num_classes);
 }
 
 static void metadata(Builder *b, PtrList *props, char *const *labels) {

@@ -20,6 +20,9 @@
 #define MBN_ONNX_OPSET 13
 #define MBN_ONNX_IR_VERSION 7
 
+/* "opset 13, protobuf-c 1.4.1": what the ONNX export was built with (`mbn --version`). */
+const char *mbn_onnx_build_info(void);
+
 /* Writes path atomically. tensors: the model's weights and BN statistics in timm names (as
  * mbn_weights_open returns them); each is checked against the architecture. labels: NULL or
  * arch->num_classes class names. */

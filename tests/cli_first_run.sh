@@ -27,7 +27,7 @@ check() { # name args...: first run on a fresh cache says it once, the second ru
             { echo "FAIL $name: stdout is not one JSON document"; fail=1; }
         local got
         got=$(grep -cxF "$note" "$T/err")
-        if [ "$i" = 1 ] && [ "$got" != 1 ] || [ "$i" = 2 ] && [ "$got" != 0 ]; then
+        if { [ "$i" = 1 ] && [ "$got" != 1 ]; } || { [ "$i" = 2 ] && [ "$got" != 0 ]; }; then
             echo "FAIL $name run $i: the note $got times; stderr:"
             cat "$T/err"
             fail=1

@@ -213,12 +213,16 @@ int cmd_train(int argc, char **argv) {
     MbnArch probe_arch; /* the network flags' ranges, before touching the data */
     if (rc == MBN_OK)
         rc = mbn_arch_build(&probe_arch, c.alpha, c.resolution, c.num_classes ? c.num_classes : 2);
-    if (rc == MBN_OK) rc = mbn_cli_input_dir("--data", data);
-    if (rc == MBN_OK && init) rc = mbn_cli_input_file("--init", init);
-    if (rc == MBN_OK && resume && strcmp(resume, "auto") != 0)
+    /* The paths, before any work. Under an MPI launcher rank 0 checks them and reports; the
+     * other ranks, whose machines (or MPMD command lines) may differ, leave them to the run,
+     * which names the rank in its error. */
+    bool check_paths = rc == MBN_OK && mbn_mpi_env_rank() == 0;
+    if (check_paths) rc = mbn_cli_input_dir("--data", data);
+    if (check_paths && rc == MBN_OK && init) rc = mbn_cli_input_file("--init", init);
+    if (check_paths && rc == MBN_OK && resume && strcmp(resume, "auto") != 0)
         rc = mbn_cli_input_file("--resume", resume);
     struct stat st;
-    if (rc == MBN_OK && stat(ckpt_dir, &st) == 0 && !S_ISDIR(st.st_mode))
+    if (check_paths && rc == MBN_OK && stat(ckpt_dir, &st) == 0 && !S_ISDIR(st.st_mode))
         rc = mbn_fail(MBN_EUSAGE, "--ckpt-dir %s: not a folder", ckpt_dir);
     if (rc) return report(&cli, rc);
     cfg.alpha = c.alpha;

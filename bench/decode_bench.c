@@ -91,7 +91,8 @@ static void run_loader(const char *dir, int passes) {
         while (mbn_loader_next(ld, &b) == MBN_OK && b.n > 0)
             images += b.n;
     }
-    printf("loader train (%ld workers, batch 32): %.1f images/s\n", cores, images / (mbn_now() - t0));
+    printf("loader train (%ld workers, batch 32): %.1f images/s\n", cores,
+           images / (mbn_now() - t0));
     mbn_loader_destroy(ld);
     mbn_dataset_free(ds);
 }

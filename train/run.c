@@ -212,7 +212,8 @@ static int on_evaluated(void *ctx, int epoch, int64_t global_step, const MbnEval
     double top5 = (double)st->top5 / (double)st->images;
     double loss = st->loss_sum / (double)st->images;
     if (!t->quiet)
-        fprintf(stderr, "epoch: %d val top-1 %.2f%% top-5 %.2f%% loss %.4f (%lld image%s, %.1f s)\n",
+        fprintf(stderr,
+                "epoch: %d val top-1 %.2f%% top-5 %.2f%% loss %.4f (%lld image%s, %.1f s)\n",
                 epoch + 1, 100 * top1, 100 * top5, loss, (long long)st->images,
                 st->images == 1 ? "" : "s", st->seconds);
     mbn_run_log_eval(&t->log, epoch, global_step, loss, top1, top5);
@@ -366,8 +367,8 @@ int mbn_train(const MbnTrainConfig *cfg, MbnComm *comm, MbnTrainResult *res) {
                 "mbn: training MobileNet V1 %s (%d classes) on %d %s rank%s: %lld image%s, %lld "
                 "step%s per epoch of %s per rank, %d epoch%s\n",
                 label, arch.num_classes, comm->world, comm->name, comm->world > 1 ? "s" : "",
-                images, images == 1 ? "" : "s", steps, steps == 1 ? "" : "s", per_rank,
-                cfg->epochs, cfg->epochs == 1 ? "" : "s");
+                images, images == 1 ? "" : "s", steps, steps == 1 ? "" : "s", per_rank, cfg->epochs,
+                cfg->epochs == 1 ? "" : "s");
     }
     if (rc == MBN_OK) rc = train_loop(&t);
     if (rc == MBN_OK) rc = count_skipped(&t); /* every rank gets here: a collective is safe */

@@ -30,8 +30,11 @@ typedef struct {
     MbnVariantSet variants; /* which kernel variant each op ran */
     /* Device memory the network allocated (MbnNet.device_bytes: weights, activations, scratch). */
     long long device_memory_bytes;
-    /* `mbn tune` result in use: "" when untuned, else its id. */
+    /* `mbn tune` result in use: "" when untuned, else its id, and the workload it was tuned on
+     * ("infer 1.0-224 batch 32"); decisions from the shipped tuning database. */
     char tuning[48];
+    char tuned_for[48];
+    int database_decisions;
     MbnProfile prof; /* per-layer ms, averaged over the timed iterations */
 } MbnBenchResult;
 

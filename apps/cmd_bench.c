@@ -13,6 +13,7 @@
 #include "apps/json_out.h"
 #include "base/clock.h"
 #include "host/device.h"
+#include "tune/open.h"
 #include "base/error.h"
 #include "host/peak.h"
 #include "host/profile.h"
@@ -78,6 +79,8 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
     r->device_memory_bytes = -1;
     MBN_TRY(mbn_device_open_for(&dev, info, train ? MBN_USE_TRAIN : MBN_USE_INFER));
     snprintf(r->tuning, sizeof r->tuning, "%s", dev.tuning);
+    snprintf(r->tuned_for, sizeof r->tuned_for, "%s", dev.tuned_for);
+    r->database_decisions = dev.database_decisions;
     /* The peak first (cached after the first run): measured on an idle device. A failure to
      * measure it is a warning, not a failed benchmark. */
     MbnPeak peak;
@@ -184,14 +187,15 @@ static json_t *result_json(const BenchResult *r) {
         "median_ms_per_step", mbn_json_number(r->median_ms_per_step), "p90_ms_per_step",
         mbn_json_number(r->p90_ms_per_step), "gflop_per_image", mbn_json_number(r->gflop_per_image),
         "gflops", mbn_json_number(r->gflops));
-    json_t *more =
-        json_pack("{s:o, s:o, s:I, s:o, s:o, s:b, s:o, s:o}", "peak_gflops",
-                  peak ? mbn_json_number(r->peak_gflops) : json_null(), "peak_fraction",
-                  peak ? mbn_json_number(r->gflops / r->peak_gflops) : json_null(),
-                  "device_memory_bytes", (json_int_t)r->device_memory_bytes, "launches_per_step",
-                  mbn_json_number(r->launches_per_step), "kernels",
-                  mbn_json_variants(&r->variants, true), "tuned", r->tuning[0] != 0, "tuning",
-                  r->tuning[0] ? json_string(r->tuning) : json_null(), "layers", layers);
+    json_t *more = json_pack("{s:o, s:o, s:I, s:o, s:o, s:b, s:o, s:o, s:i, s:o}", "peak_gflops",
+                             peak ? mbn_json_number(r->peak_gflops) : json_null(), "peak_fraction",
+                             peak ? mbn_json_number(r->gflops / r->peak_gflops) : json_null(),
+                             "device_memory_bytes", (json_int_t)r->device_memory_bytes,
+                             "launches_per_step", mbn_json_number(r->launches_per_step), "kernels",
+                             mbn_json_variants(&r->variants, true), "tuned", r->tuning[0] != 0,
+                             "tuning", r->tuning[0] ? json_string(r->tuning) : json_null(),
+                             "tuned_for", r->tuning[0] ? json_string(r->tuned_for) : json_null(),
+                             "database_decisions", r->database_decisions, "layers", layers);
     if (!o || !more || json_object_update(o, more) != 0) {
         json_decref(o);
         o = NULL;
@@ -224,8 +228,17 @@ static void write_text(const BenchResult *res, int n) {
                    100.0 * r->gflops / r->peak_gflops, r->peak_gflops);
         printf(" | %.0f kernel launches/step | device memory %.1f MiB", r->launches_per_step,
                (double)r->device_memory_bytes / 1048576.0);
-        printf(" | kernels %s | %s\n", mbn_family_name(r->variants.family),
+        printf(" | kernels %s (%s, vector %d) | %s", mbn_family_name(r->variants.family),
+               r->variants.profile.isa[0] ? r->variants.profile.isa : "no ISA", r->variants.cpu_vec,
                r->tuning[0] ? r->tuning : "untuned");
+        /* A tuning made for another network or batch: say so (its choices may not suit this). */
+        char label[32], workload[64];
+        mbn_arch_label(&r->arch, label, sizeof label);
+        snprintf(workload, sizeof workload, "%s %s batch %d", r->train ? "train" : "infer", label,
+                 r->batch);
+        if (r->tuning[0] && strcmp(workload, r->tuned_for) != 0)
+            printf(" (tuned on %s)", r->tuned_for);
+        printf("\n");
         for (int l = 0; l < r->prof.n_layers; l++)
             printf("  %-10s %9.3f ms  %5.1f%%\n", r->prof.layer_names[l], r->prof.layer_ms[l],
                    total > 0 ? 100.0 * r->prof.layer_ms[l] / total : 0.0);

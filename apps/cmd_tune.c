@@ -1,6 +1,6 @@
 /* mbn tune: searches kernel variants and CLBlast GEMM parameters for a device and the network's
- * shapes within a time budget (model/tune.h), and stores the winners in the device's tuning
- * cache, which every command then uses (host/tune_cache.h). */
+ * shapes within a time budget (tune/search.h), and stores the winners in the device's tuning
+ * cache, which every command then uses (tune/cache.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,10 @@
 #include "apps/json_out.h"
 #include "base/error.h"
 #include "host/device.h"
-#include "model/tune.h"
+#include "io/formats/atomic_file.h"
+#include "include/mbn.h"
+#include "tune/database.h"
+#include "tune/search.h"
 
 typedef struct {
     bool tty, quiet;
@@ -85,17 +88,60 @@ static json_t *json_result(const MbnDeviceInfo *info, const MbnTuneConfig *cfg,
                                 json_integer((json_int_t)r->cache.clblast[k].value[p]));
         json_object_set_new(decisions, key, params);
     }
-    return json_pack(
-        "{s:s, s:s, s:i, s:o, s:i, s:s, s:s, s:o, s:o, s:o, s:i, s:i, s:i, s:b, "
-        "s:o, s:b, s:o}",
-        "device", info->name, "mode", cfg->train ? "train" : "infer", "batch", cfg->batch, "alpha",
-        mbn_json_number(cfg->arch.alpha), "resolution", cfg->arch.resolution, "tuning", r->cache.id,
-        "cache", path, "default_ms", mbn_json_number(r->default_ms), "tuned_ms",
-        mbn_json_number(r->tuned_ms), "speedup",
-        mbn_json_number(r->tuned_ms > 0 ? r->default_ms / r->tuned_ms : NAN), "tried", r->tried,
-        "rejected_wrong", r->rejected_wrong, "failed", r->failed, "budget_ran_out",
-        r->budget_ran_out, "clblast_share", mbn_json_number(r->clblast_share), "clblast_searched",
-        r->clblast_searched, "decisions", decisions);
+    json_t *o =
+        json_pack("{s:s, s:s, s:i, s:o, s:i, s:b, s:o, s:s, s:o, s:o, s:o, s:o}", "device",
+                  info->name, "mode", cfg->train ? "train" : "infer", "batch", cfg->batch, "alpha",
+                  mbn_json_number(cfg->arch.alpha), "resolution", cfg->arch.resolution, "saved",
+                  r->saved, "tuning", r->saved ? json_string(r->cache.id) : json_null(), "cache",
+                  path, "noise", mbn_json_number(r->noise), "default_ms",
+                  mbn_json_number(r->default_ms), "tuned_ms", mbn_json_number(r->tuned_ms),
+                  "speedup", mbn_json_number(r->tuned_ms > 0 ? r->default_ms / r->tuned_ms : NAN));
+    json_t *more =
+        json_pack("{s:i, s:i, s:i, s:b, s:o, s:b, s:o}", "tried", r->tried, "rejected_wrong",
+                  r->rejected_wrong, "failed", r->failed, "budget_ran_out", r->budget_ran_out,
+                  "clblast_share", mbn_json_number(r->clblast_share), "clblast_searched",
+                  r->clblast_searched, "decisions", decisions);
+    if (!o || !more || json_object_update(o, more) != 0) {
+        json_decref(o);
+        o = NULL;
+    }
+    json_decref(more);
+    return o;
+}
+
+/* --export FILE: each tuned device's cache as a database entry (tune/database.h), written
+ * whole or not at all. A device whose cache is empty gets a comment saying so. */
+static int export_entries(const char *path, const MbnDeviceInfo *all, const int *sel, int n_sel,
+                          const MbnTuneConfig *cfg, const MbnTuneReport *reps) {
+    size_t cap = (size_t)n_sel * 20000 + 512, used = 0;
+    char *text = malloc(cap);
+    if (!text) return mbn_fail(MBN_EFAIL, "out of host memory");
+    used +=
+        (size_t)snprintf(text, cap, "# written by `mbn tune --export` (mbn %s)\n", mbn_version());
+    int rc = MBN_OK;
+    for (int i = 0; rc == MBN_OK && i < n_sel; i++) {
+        const MbnDeviceInfo *info = &all[sel[i]];
+        MbnTuneCache c;
+        if (mbn_tune_cache_load(info, &c) != 1) {
+            used += (size_t)snprintf(text + used, cap - used,
+                                     "# %s: no tuning stored (nothing beat the defaults)\n",
+                                     info->name);
+            continue;
+        }
+        char label[32], source[512];
+        mbn_arch_label(&cfg->arch, label, sizeof label);
+        snprintf(source, sizeof source,
+                 "mbn tune --mode %s --batch-size %d on %s, driver %s, MobileNet V1 %s: "
+                 "%.2f -> %.2f ms/step",
+                 cfg->train ? "train" : "infer", cfg->batch, info->name, info->driver, label,
+                 reps[i].default_ms, reps[i].tuned_ms);
+        rc = mbn_tune_db_format_entry(info, &c, source, text + used, cap - used);
+        if (rc == MBN_OK) used += strlen(text + used);
+    }
+    if (rc == MBN_OK) rc = mbn_atomic_write_file(path, text, used);
+    free(text);
+    if (rc == MBN_OK) fprintf(stderr, "mbn: wrote the tuning database entry to %s\n", path);
+    return rc;
 }
 
 int cmd_tune(int argc, char **argv) {
@@ -104,6 +150,7 @@ int cmd_tune(int argc, char **argv) {
     const char *mode = "train";
     int batch = 32;
     float minutes = 5.0f;
+    const char *export_path = NULL;
     const MbnFlag flags[] = {
         MBN_FLAG_DEVICES(&c),
         {"mode", FLAG_STRING, &mode,
@@ -111,12 +158,16 @@ int cmd_tune(int argc, char **argv) {
          "MODE", NULL},
         {"batch-size", FLAG_INT, &batch, "images per batch", "B", NULL},
         {"budget-minutes", FLAG_FLOAT, &minutes, "time budget per device", "M", NULL},
+        {"export", FLAG_STRING, &export_path,
+         "also write the device's tuning as an entry of mbn's tuning database "
+         "(tune/database.txt) to FILE, to send back",
+         "FILE", NULL},
         MBN_FLAGS_NETWORK(&c),
         MBN_FLAG_JSON(&c),
     };
     MbnCli cli = MBN_CLI("tune",
                          "mbn tune [--device SEL] [--mode infer|train] [--batch-size B] "
-                         "[--budget-minutes M] [--json]",
+                         "[--budget-minutes M] [--export FILE] [--json]",
                          "Times kernel variants, their parameters (work-group sizes, tiles, "
                          "partial counts) and CLBlast's GEMM parameters on this network's shapes, "
                          "checks each against the default's results, and stores the fastest in the "
@@ -139,12 +190,16 @@ int cmd_tune(int argc, char **argv) {
         return mbn_cli_report(&cli, mbn_fail(MBN_EUSAGE,
                                              "--budget-minutes %g: expected minutes in (0, 1440]",
                                              (double)minutes));
-    const char *k = getenv("MBN_KERNELS");
-    if (k && *k && strcmp(k, "auto") != 0)
+    if (export_path && (rc = mbn_cli_output_file("--export", export_path)) != MBN_OK)
+        return mbn_cli_report(&cli, rc);
+    MbnDeviceEnv env;
+    rc = mbn_device_env(&env);
+    if (rc) return mbn_cli_report(&cli, rc);
+    if (env.family != MBN_FAMILY_AUTO)
         return mbn_cli_report(&cli, mbn_fail(MBN_EUSAGE,
                                              "MBN_KERNELS=%s: mbn tune chooses kernels itself; "
                                              "unset MBN_KERNELS",
-                                             k));
+                                             mbn_family_name(env.family)));
     rc = mbn_arch_build(&cfg.arch, c.alpha, c.resolution, c.num_classes);
     if (rc) return mbn_cli_report(&cli, rc);
     cfg.batch = batch;
@@ -181,17 +236,25 @@ int cmd_tune(int argc, char **argv) {
             }
             printf("%s | %s | batch %d | default %.2f ms/step, tuned %.2f ms/step (%.2fx) | %s\n",
                    cfg.info->name, cfg.train ? "train" : "infer", batch, r->default_ms, r->tuned_ms,
-                   r->tuned_ms > 0 ? r->default_ms / r->tuned_ms : 0.0, r->cache.id);
+                   r->tuned_ms > 0 ? r->default_ms / r->tuned_ms : 0.0,
+                   r->saved ? r->cache.id : "nothing stored");
             printf("  %d candidates tried, %d rejected for wrong results, %d failed%s; CLBlast "
                    "GEMMs %.0f%% of a step%s\n",
                    r->tried, r->rejected_wrong, r->failed,
                    r->budget_ran_out ? "; the budget ran out before the end" : "",
                    100.0 * r->clblast_share, r->clblast_searched ? " (searched)" : "");
+            if (!r->saved) {
+                printf("  nothing beat the defaults by more than the timing noise (%.1f%%): the "
+                       "tuning cache is unchanged\n",
+                       100.0 * r->noise);
+                continue;
+            }
             print_decisions(&r->cache, cfg.train ? MBN_USE_TRAIN : MBN_USE_INFER);
             printf("  saved to %s\n", path);
         }
         if (c.json) rc = mbn_json_print(results ? json_pack("{s:o}", "results", results) : NULL);
     }
+    if (rc == MBN_OK && export_path) rc = export_entries(export_path, all, sel, n_sel, &cfg, reps);
     free(reps);
     free(sel);
     free(all);

@@ -12,6 +12,7 @@
 
 #include "base/clock.h"
 #include "host/device.h"
+#include "tune/open.h"
 #include "base/error.h"
 #include "model/ops.h"
 

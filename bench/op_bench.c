@@ -15,7 +15,7 @@
  *   dwpw_fwd                              N,H,W,C,stride,Cout (inference: depthwise + bias +
  *                                         ReLU6, then pointwise + bias + ReLU6)
  * --variant picks rows (default: every row the device can run), e.g.
- *   --variant dw_fwd.gpu_tile:LC=32:TH=4 --variant dw_fwd.cpu_row8
+ *   --variant dw_fwd.gpu_tile:LC=32:TH=4 --variant dw_fwd.cpu_row
  * Time: wall clock over K calls between clFinish (after one warm-up call). Check: the worst
  * error relative to the first-order bound (K + 2) u sum|terms| of the op's sums (x2); BN uses a
  * looser 1e-4 relative bound (its rigorous bounds live in tests/test_ops_*.c). Exit status 1
@@ -30,6 +30,7 @@
 #include "host/cl_error.h"
 #include "host/device.h"
 #include "model/net.h"
+#include "tune/open.h"
 #include "model/ops.h"
 #include "tests/support/ref.h"
 
@@ -502,7 +503,7 @@ int main(int argc, char **argv) {
     const MbnDeviceInfo *info = &all[sel[0]];
     if (!n_picks) {
         const MbnVariant *rows[16];
-        int n = mbn_variants_candidates(info, (MbnOp)op, rows, 16);
+        int n = mbn_variants_candidates(&info->profile, (MbnOp)op, rows, 16);
         for (int i = 0; i < n && i < 16; i++) {
             memset(&picks[n_picks], 0, sizeof picks[0]);
             picks[n_picks].row = rows[i]->name;

@@ -36,7 +36,4 @@ int mbn_gemm_strided_batched(struct MbnDevice *dev, bool trans_a, bool trans_b, 
                              cl_mem b, size_t b_off, size_t ldb, size_t b_stride, cl_mem c,
                              size_t c_off, size_t ldc, size_t c_stride, size_t batch_count);
 
-/* Applies the tuned CLBlast parameters known for this device (host/tuning.c), if any. */
-int mbn_blas_tune_device(struct MbnDevice *dev);
-
 #endif

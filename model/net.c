@@ -102,15 +102,15 @@ static int zero(MbnNet *net, cl_mem m, size_t floats) {
     return mbn_op_fill_zero(net->dev, MBN_BUF(m, 0), floats);
 }
 
-/* The marker of this configuration: the device and its kernels (the program key), the model
- * shape, batch and use, and the kernel-choice environment (MBN_GEMM, MBN_KERNELS), since
- * kernels are compiled per shape and variant. */
+/* The marker of this configuration: the device and its kernels (the program key: the variants
+ * and their values are in its build options), the model shape, batch and use, and the family
+ * the device was opened with (a forced MBN_KERNELS run apart), since kernels are compiled per
+ * shape and variant. */
 static int first_run_marker(const MbnNet *net, char *out, size_t len) {
-    const char *gemm = getenv("MBN_GEMM"), *kernels = getenv("MBN_KERNELS");
     char tag[256];
-    snprintf(tag, sizeof tag, "%s alpha %.9g resolution %d classes %d batch %d gemm %s kernels %s",
+    snprintf(tag, sizeof tag, "%s alpha %.9g resolution %d classes %d batch %d kernels %s",
              net->training ? "train" : "infer", (double)net->arch.alpha, net->arch.resolution,
-             net->arch.num_classes, net->max_batch, gemm ? gemm : "", kernels ? kernels : "");
+             net->arch.num_classes, net->max_batch, mbn_family_name(net->dev->env.family));
     return mbn_program_marker_path(net->dev, tag, out, len);
 }
 

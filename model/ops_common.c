@@ -17,7 +17,7 @@ void mbn_ops_chunking(const MbnVariantChoice *v, size_t rows, int *chunks, int *
 int mbn_ops_chunks(size_t M) {
     const MbnVariant *row = mbn_variant_find("bn_fwd.generic");
     if (!row) return 1;
-    MbnVariantChoice c = {row, {0}, false};
+    MbnVariantChoice c = {.row = row};
     for (int k = 0; k < row->n_params; k++)
         c.value[k] = row->params[k].value;
     int p, r;

@@ -173,8 +173,9 @@ static void test_dw(int N, int H, int W, int C, int s, int with_bias) {
 /* Against the double reference relu6(pw(relu6(dw(x) + b1)) + b2), and where the device runs
  * the cpu depthwise and GEMM rows, bit for bit against mbn_op_dw_fwd + mbn_op_pw_fwd_t (the
  * fused kernel's claim). fused: whether mbn_op_dwpw_fused must say the shape runs fused on the
- * cpu family (C % 16, Cout % 32, enough pixels), so a fused path that silently stopped
- * running would fail. y_dw is written only when not fused; it is not checked. */
+ * cpu family (C a multiple of the device's vector width, Cout of the GEMM tile's TN, enough
+ * pixels or rows that fill the tile), so a fused path that silently stopped running would
+ * fail. y_dw is written only when not fused; it is not checked. */
 static void test_dwpw(int N, int H, int W, int C, int s, int Cout) {
     int Ho = ref_out(H, s), Wo = ref_out(W, s);
     size_t M = (size_t)N * Ho * Wo, nd = M * C, ny = M * Cout;
@@ -189,8 +190,12 @@ static void test_dwpw(int N, int H, int W, int C, int s, int Cout) {
     T_MBN(mbn_op_transpose(&dev, tb(bw2), tb(bwt), Cout, C));
     bool fused = mbn_op_dwpw_fused(&dev, Ho, Wo, C, Cout);
     bool cpu = dev.variants.op[MBN_OP_DWPW_FWD].row->family == MBN_FAMILY_CPU;
-    bool want = cpu && C % 16 == 0 && Cout % 32 == 0 &&
-                Ho * Wo >= mbn_vparam(&dev.variants.op[MBN_OP_DWPW_FWD], "MIN_PIXELS");
+    const MbnVariantChoice *dwpw = &dev.variants.op[MBN_OP_DWPW_FWD];
+    int vec = dev.variants.cpu_vec;
+    bool want = cpu && C % vec == 0 && Cout % (2 * vec) == 0 &&
+                (Ho * Wo >= mbn_vparam(dwpw, "MIN_PIXELS") ||
+                 (mbn_vparam(dwpw, "EXACT_ROWS") &&
+                  Wo % mbn_vparam(&dev.variants.op[MBN_OP_GEMM], "TM") == 0));
     T_CHECK(fused == want, "dwpw C%d Cout%d %dx%d: fused %d, expected %d", C, Cout, Ho, Wo, fused,
             want);
     float *y[3];

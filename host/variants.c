@@ -647,13 +647,6 @@ int mbn_variants_build_options(const MbnVariantSet *set, char *out, size_t len) 
     return MBN_OK;
 }
 
-int mbn_vparam_candidates(const MbnVariantParam *vp) {
-    int n = MBN_VARIANT_MAX_CANDIDATES;
-    while (n > 0 && vp->candidates[n - 1] == 0)
-        n--;
-    return n;
-}
-
 int mbn_vparam_or(const MbnVariantChoice *c, const char *name, int dflt) {
     int p = param_index(c->row, name);
     return p < 0 ? dflt : c->value[p];

@@ -56,6 +56,10 @@ int mbn_gemm_strided_batched(MbnDevice *dev, bool trans_a, bool trans_b, size_t 
     return MBN_OK;
 }
 
+void mbn_blas_release_programs(void) {
+    CLBlastClearCache();
+}
+
 int mbn_blas_tune_device(MbnDevice *dev) {
     const MbnTuning *t = mbn_tuning_lookup(&dev->info);
     if (!t) return MBN_OK;

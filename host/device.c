@@ -257,6 +257,12 @@ int mbn_device_open_with(MbnDevice *dev, const MbnDeviceInfo *info,
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)info->platform, 0};
     dev->context = clCreateContext(props, 1, &info->device, NULL, NULL, &err);
     if (err != CL_SUCCESS) return mbn_fail_cl(err, "device %s: clCreateContext", info->name);
+    dev->context_users = malloc(sizeof *dev->context_users);
+    if (!dev->context_users) {
+        mbn_device_close(dev);
+        return mbn_fail(MBN_EFAIL, "out of host memory");
+    }
+    atomic_init(dev->context_users, 1);
     dev->queue = clCreateCommandQueue(dev->context, info->device, CL_QUEUE_PROFILING_ENABLE, &err);
     if (err != CL_SUCCESS) {
         mbn_device_close(dev);
@@ -300,6 +306,13 @@ void mbn_device_close(MbnDevice *dev) {
     if (dev->queue) clFinish(dev->queue);
     for (int i = 0; i < MBN_KERNEL_COUNT; i++)
         if (dev->kernels[i]) clReleaseKernel(dev->kernels[i]);
+    /* CLBlast keeps the programs it compiled for this context in a static cache, released at
+     * exit otherwise: after the context, and after the OpenCL runtime may itself be gone
+     * (oclgrind aborted there). The last handle on the context empties it first. */
+    if (dev->context_users && atomic_fetch_sub(dev->context_users, 1) == 1) {
+        mbn_blas_release_programs();
+        free(dev->context_users);
+    }
     if (dev->program) clReleaseProgram(dev->program);
     if (dev->queue) clReleaseCommandQueue(dev->queue);
     if (dev->context) clReleaseContext(dev->context);
@@ -332,6 +345,7 @@ int mbn_device_open_sibling(MbnDevice *dev, const MbnDevice *base) {
     }
     clRetainContext(dev->context);
     clRetainProgram(dev->program);
+    if (dev->context_users) atomic_fetch_add(dev->context_users, 1);
     return MBN_OK;
 }
 

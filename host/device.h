@@ -3,6 +3,7 @@
 #ifndef MBN_HOST_DEVICE_H
 #define MBN_HOST_DEVICE_H
 #include <CL/cl.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -57,6 +58,9 @@ typedef struct MbnDevice {
     struct MbnGemmLog *gemm_log; /* when set, CLBlast GEMMs are recorded (host/blas.h) */
     char tuning[24]; /* id of the `mbn tune` decisions in use (host/tune_cache.h); "" untuned */
     bool program_from_cache;
+    /* Handles (the device and its siblings) that share this context: the last one to close
+     * empties CLBlast's program cache before the context goes (host/blas.h). */
+    atomic_int *context_users;
     /* Driver quirk: PoCL 3.x can abort (an assertion in pocl_release_dlhandle_cache) when the
      * same kernel runs with different grid sizes in two command queues at once: its cache of
      * compiled work-group functions releases entries by kernel and local size only, so one queue

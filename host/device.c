@@ -238,7 +238,7 @@ static int resolve_variants(MbnDevice *dev, const MbnVariantOverride *ov, int n,
         MBN_TRY(mbn_variants_resolve(&dev->variants, &dev->info, family));
     for (int i = 0; i < n; i++)
         MBN_TRY(mbn_variants_override(&dev->variants, &dev->info, &ov[i]));
-    snprintf(dev->build_options, sizeof dev->build_options, "-cl-std=CL1.2");
+    snprintf(dev->build_options, sizeof dev->build_options, "%s", mbn_program_base_options(dev));
     return mbn_variants_build_options(&dev->variants, dev->build_options,
                                       sizeof dev->build_options);
 }
@@ -247,6 +247,8 @@ int mbn_device_open_with(MbnDevice *dev, const MbnDeviceInfo *info,
                          const MbnVariantOverride *overrides, int n) {
     memset(dev, 0, sizeof *dev);
     dev->info = *info;
+    const char *verbose = getenv("MBN_VERBOSE");
+    dev->verbose = verbose && strcmp(verbose, "1") == 0;
     dev->serialize_queues = strstr(info->platform_name, "Portable Computing Language") != NULL;
     int rc = resolve_variants(dev, overrides, n, false);
     if (rc != MBN_OK) {
@@ -301,8 +303,18 @@ static void report_fallbacks(const MbnDevice *dev) {
                     dev->variants.fallbacks[op]);
 }
 
+/* MBN_VERBOSE=1: which kernels this handle launched (each is created on its first launch). */
+static void report_launched(const MbnDevice *dev) {
+    if (!dev->verbose) return;
+    fprintf(stderr, "mbn: kernels launched on %s:", dev->info.name);
+    for (int i = 0; i < MBN_KERNEL_COUNT; i++)
+        if (dev->kernels[i]) fprintf(stderr, " %s", mbn_kernel_names[i]);
+    fprintf(stderr, "\n");
+}
+
 void mbn_device_close(MbnDevice *dev) {
     report_fallbacks(dev);
+    report_launched(dev);
     if (dev->queue) clFinish(dev->queue);
     for (int i = 0; i < MBN_KERNEL_COUNT; i++)
         if (dev->kernels[i]) clReleaseKernel(dev->kernels[i]);

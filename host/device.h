@@ -58,6 +58,10 @@ typedef struct MbnDevice {
     struct MbnGemmLog *gemm_log; /* when set, CLBlast GEMMs are recorded (host/blas.h) */
     char tuning[24]; /* id of the `mbn tune` decisions in use (host/tune_cache.h); "" untuned */
     bool program_from_cache;
+    /* MBN_VERBOSE=1 (read when the device is opened): kernels built with compiler warnings on
+     * and their build log printed, and at close the names of the kernels this handle launched
+     * (ci/oclgrind.sh checks that its runs launch every kernel). */
+    bool verbose;
     /* Handles (the device and its siblings) that share this context: the last one to close
      * empties CLBlast's program cache before the context goes (host/blas.h). */
     atomic_int *context_users;

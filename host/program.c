@@ -1,5 +1,6 @@
 #include "host/program.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,10 @@ uint64_t mbn_hash64(uint64_t h, const void *data, size_t len) {
 
 const char *mbn_program_options(const MbnDevice *dev) {
     return dev->build_options;
+}
+
+const char *mbn_program_base_options(const MbnDevice *dev) {
+    return dev->verbose ? "-cl-std=CL1.2" : "-cl-std=CL1.2 -w";
 }
 
 /* The gpu family's files (cl/..._gpu.cl) are left out after they failed to build on a device
@@ -148,16 +153,23 @@ static void cache_write(const MbnDevice *dev, const char *path) {
     free(bin);
 }
 
-static int build_log_fail(MbnDevice *dev, cl_int err) {
+void mbn_program_print_log(const MbnDevice *dev, cl_program program, const char *what) {
     size_t len = 0;
-    clGetProgramBuildInfo(dev->program, dev->info.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len);
+    clGetProgramBuildInfo(program, dev->info.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len);
     char *log = malloc(len + 1);
-    if (log && clGetProgramBuildInfo(dev->program, dev->info.device, CL_PROGRAM_BUILD_LOG, len, log,
+    if (log && clGetProgramBuildInfo(program, dev->info.device, CL_PROGRAM_BUILD_LOG, len, log,
                                      NULL) == CL_SUCCESS) {
         log[len] = 0;
-        fprintf(stderr, "mbn: OpenCL build log for %s:\n%s\n", dev->info.name, log);
+        while (len > 0 && (log[len - 1] == 0 || isspace((unsigned char)log[len - 1])))
+            log[--len] = 0;
+        fprintf(stderr, "mbn: OpenCL build log of %s for %s:%s%s\n", what, dev->info.name,
+                len ? "\n" : " (empty)", log);
     }
     free(log);
+}
+
+static int build_log_fail(MbnDevice *dev, cl_int err) {
+    mbn_program_print_log(dev, dev->program, "the mbn kernels");
     return mbn_fail_cl(err, "device %s: building the mbn kernels failed (build log above)",
                        dev->info.name);
 }
@@ -207,6 +219,7 @@ int mbn_program_build(MbnDevice *dev) {
         dev->program = NULL;
         return rc;
     }
+    if (dev->verbose) mbn_program_print_log(dev, dev->program, "the mbn kernels");
     if (use_cache) cache_write(dev, path);
     return MBN_OK;
 }

@@ -9,6 +9,7 @@
  * source: the cache can make a run faster, never break it. */
 #ifndef MBN_HOST_PROGRAM_H
 #define MBN_HOST_PROGRAM_H
+#include <CL/cl.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,16 @@ int mbn_program_build(struct MbnDevice *dev);
 /* The device's build options: the kernel variants' parameters as -D defines
  * (host/variants.h), set when the device is opened (part of the cache key). */
 const char *mbn_program_options(const struct MbnDevice *dev);
+
+/* The options every mbn program starts with: OpenCL C 1.2 and, unless dev->verbose
+ * (MBN_VERBOSE=1), -w: a compiler warning in mbn's kernels is for mbn's tests to catch
+ * (tests/cli_kernel_warnings.sh builds with MBN_VERBOSE=1), not for users to read, and some
+ * compilers print a "N warnings generated." line on stderr themselves. */
+const char *mbn_program_base_options(const struct MbnDevice *dev);
+
+/* Prints a program's build log on stderr under a line naming the device and `what`. Called on
+ * build errors, and after every build with dev->verbose. */
+void mbn_program_print_log(const struct MbnDevice *dev, cl_program program, const char *what);
 
 /* Path of the cache file for this device (exposed for tests). */
 int mbn_program_cache_path(const struct MbnDevice *dev, char *out, size_t len);

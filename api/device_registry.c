@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "tune/open.h"
 
 struct MbnRegistryEntry {
     cl_device_id id;

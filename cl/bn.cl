@@ -143,106 +143,118 @@ __kernel void bn_fold(__global const float *w, int w_off, __global const float *
     }
 }
 
-/* ---- 8-channel variants for CPUs (C % 8 == 0): work-item (c / 8, chunk p) walks the chunk's
- * rows with float8 vectors; per channel the arithmetic and its order are those of the scalar
- * kernels above. The apply kernels use the same row chunks, so there are a few hundred
- * work-items of real work rather than one per element. */
+/* ---- cpu family: work-item (c / V, chunk p) walks the chunk's rows with V-channel vectors
+ * (V = MBN_CPU_VEC, or MBN_CPU_HALF where the full width does not divide C; cl/prelude.cl);
+ * per channel the arithmetic and its order are those of the scalar kernels above. The apply
+ * kernels use the same row chunks, so there are a few hundred work-items of real work rather
+ * than one per element. ---- */
 
-#define ROWS8(p, rpc, M) int r0 = (p) * (rpc), r1 = min(r0 + (rpc), (M))
+#define BN_ROWS(p, rpc, M) int r0 = (p) * (rpc), r1 = min(r0 + (rpc), (M))
+/* The per-channel statistics and affine parameters of channels c .. c + V - 1. */
+#define BN_LOAD_PARAMS(V)                                                                          \
+    VT(V) mu = VL(V)(0, mean + stat_off + c), is = VL(V)(0, invstd + stat_off + c);                \
+    VT(V) ga = VL(V)(0, gamma + g_off + c), be = VL(V)(0, beta + b_off + c);
+/* xhat and the ReLU6 gate g (dy where 0 < bn(z) < 6, else 0) of element i, as bn_relu6_gate. */
+#define BN_GATE(V)                                                                                 \
+    VT(V) xhat = (VL(V)(0, z + z_off + i) - mu) * is;                                              \
+    VT(V) t = xhat * ga + be;                                                                      \
+    VT(V) g = select((VT(V))0.0f, VL(V)(0, dy + dy_off + i), t > 0.0f && t < 6.0f);
 
-__kernel void channel_sum_partial8(__global const float *x, int x_off, __global float *partial,
-                                   int p_off, int M, int C, int rows_per_chunk) {
-    int c = get_global_id(0) * 8;
-    int p = get_global_id(1);
-    if (c >= C) return;
-    x += x_off + c;
-    ROWS8(p, rows_per_chunk, M);
-    float8 s = 0.0f;
-    for (int r = r0; r < r1; r++) s += vload8(0, x + (size_t)r * C);
-    vstore8(s, 0, partial + p_off + (size_t)p * C + c);
-}
-
-__kernel void channel_sqdev_partial8(__global const float *x, int x_off,
-                                     __global const float *mean, int mean_off,
-                                     __global float *partial, int M, int C, int rows_per_chunk) {
-    int c = get_global_id(0) * 8;
-    int p = get_global_id(1);
-    if (c >= C) return;
-    x += x_off + c;
-    float8 mu = vload8(0, mean + mean_off + c);
-    ROWS8(p, rows_per_chunk, M);
-    float8 s = 0.0f;
-    for (int r = r0; r < r1; r++) {
-        float8 d = vload8(0, x + (size_t)r * C) - mu;
-        s = fma(d, d, s);
+#define BN_KERNELS(SUFFIX, V)                                                                      \
+    __kernel void channel_sum_partial##SUFFIX(__global const float *x, int x_off,                  \
+                                              __global float *partial, int p_off, int M, int C,    \
+                                              int rows_per_chunk) {                                \
+        int c = get_global_id(0) * V;                                                              \
+        int p = get_global_id(1);                                                                  \
+        if (c >= C) return;                                                                        \
+        x += x_off + c;                                                                            \
+        BN_ROWS(p, rows_per_chunk, M);                                                             \
+        VT(V) s = 0.0f;                                                                            \
+        for (int r = r0; r < r1; r++) s += VL(V)(0, x + (size_t)r * C);                            \
+        VS(V)(s, 0, partial + p_off + (size_t)p * C + c);                                          \
+    }                                                                                              \
+                                                                                                   \
+    __kernel void channel_sqdev_partial##SUFFIX(__global const float *x, int x_off,                \
+                                                __global const float *mean, int mean_off,          \
+                                                __global float *partial, int M, int C,             \
+                                                int rows_per_chunk) {                              \
+        int c = get_global_id(0) * V;                                                              \
+        int p = get_global_id(1);                                                                  \
+        if (c >= C) return;                                                                        \
+        x += x_off + c;                                                                            \
+        VT(V) mu = VL(V)(0, mean + mean_off + c);                                                  \
+        BN_ROWS(p, rows_per_chunk, M);                                                             \
+        VT(V) s = 0.0f;                                                                            \
+        for (int r = r0; r < r1; r++) {                                                            \
+            VT(V) d = VL(V)(0, x + (size_t)r * C) - mu;                                            \
+            s = fma(d, d, s);                                                                      \
+        }                                                                                          \
+        VS(V)(s, 0, partial + (size_t)p * C + c);                                                  \
+    }                                                                                              \
+                                                                                                   \
+    __kernel void bn_relu6_apply##SUFFIX(                                                          \
+        __global const float *z, int z_off, __global const float *gamma, int g_off,                \
+        __global const float *beta, int b_off, __global const float *mean,                         \
+        __global const float *invstd, int stat_off, __global float *y, int y_off, int M, int C,    \
+        int rows_per_chunk) {                                                                      \
+        int c = get_global_id(0) * V;                                                              \
+        int p = get_global_id(1);                                                                  \
+        if (c >= C) return;                                                                        \
+        BN_LOAD_PARAMS(V)                                                                          \
+        BN_ROWS(p, rows_per_chunk, M);                                                             \
+        for (int r = r0; r < r1; r++) {                                                            \
+            size_t i = (size_t)r * C + c;                                                          \
+            VT(V) v = (VL(V)(0, z + z_off + i) - mu) * is * ga + be;                               \
+            VS(V)(clamp(v, 0.0f, 6.0f), 0, y + y_off + i);                                         \
+        }                                                                                          \
+    }                                                                                              \
+                                                                                                   \
+    __kernel void bn_relu6_bwd_partial##SUFFIX(                                                    \
+        __global const float *dy, int dy_off, __global const float *z, int z_off,                  \
+        __global const float *gamma, int g_off, __global const float *beta, int b_off,             \
+        __global const float *mean, __global const float *invstd, int stat_off,                    \
+        __global float *partial, int M, int C, int rows_per_chunk) {                               \
+        int c = get_global_id(0) * V;                                                              \
+        int p = get_global_id(1);                                                                  \
+        if (c >= C) return;                                                                        \
+        BN_LOAD_PARAMS(V)                                                                          \
+        BN_ROWS(p, rows_per_chunk, M);                                                             \
+        VT(V) sg = 0.0f, sgx = 0.0f;                                                               \
+        for (int r = r0; r < r1; r++) {                                                            \
+            size_t i = (size_t)r * C + c;                                                          \
+            BN_GATE(V)                                                                             \
+            sg += g;                                                                               \
+            sgx = fma(g, xhat, sgx);                                                               \
+        }                                                                                          \
+        VS(V)(sg, 0, partial + ((size_t)p * 2 + 0) * C + c);                                       \
+        VS(V)(sgx, 0, partial + ((size_t)p * 2 + 1) * C + c);                                      \
+    }                                                                                              \
+                                                                                                   \
+    __kernel void bn_relu6_bwd_apply##SUFFIX(                                                      \
+        __global const float *dy, int dy_off, __global const float *z, int z_off,                  \
+        __global const float *gamma, int g_off, __global const float *beta, int b_off,             \
+        __global const float *mean, __global const float *invstd, int stat_off,                    \
+        __global const float *dgamma, int dg_off, __global const float *dbeta, int db_off,         \
+        __global float *dz, int dz_off, int M, int C, int rows_per_chunk) {                        \
+        int c = get_global_id(0) * V;                                                              \
+        int p = get_global_id(1);                                                                  \
+        if (c >= C) return;                                                                        \
+        BN_LOAD_PARAMS(V)                                                                          \
+        float inv_m = 1.0f / (float)M;                                                             \
+        VT(V) db = VL(V)(0, dbeta + db_off + c), dg = VL(V)(0, dgamma + dg_off + c);               \
+        BN_ROWS(p, rows_per_chunk, M);                                                             \
+        for (int r = r0; r < r1; r++) {                                                            \
+            size_t i = (size_t)r * C + c;                                                          \
+            BN_GATE(V)                                                                             \
+            VS(V)(ga * is * (g - inv_m * db - xhat * inv_m * dg), 0, dz + dz_off + i);             \
+        }                                                                                          \
     }
-    vstore8(s, 0, partial + (size_t)p * C + c);
-}
 
-__kernel void bn_relu6_apply8(__global const float *z, int z_off, __global const float *gamma,
-                              int g_off, __global const float *beta, int b_off,
-                              __global const float *mean, __global const float *invstd,
-                              int stat_off, __global float *y, int y_off, int M, int C,
-                              int rows_per_chunk) {
-    int c = get_global_id(0) * 8;
-    int p = get_global_id(1);
-    if (c >= C) return;
-    float8 mu = vload8(0, mean + stat_off + c), is = vload8(0, invstd + stat_off + c);
-    float8 ga = vload8(0, gamma + g_off + c), be = vload8(0, beta + b_off + c);
-    ROWS8(p, rows_per_chunk, M);
-    for (int r = r0; r < r1; r++) {
-        size_t i = (size_t)r * C + c;
-        float8 v = (vload8(0, z + z_off + i) - mu) * is * ga + be;
-        vstore8(clamp(v, 0.0f, 6.0f), 0, y + y_off + i);
-    }
-}
-
-__kernel void bn_relu6_bwd_partial8(__global const float *dy, int dy_off, __global const float *z,
-                                    int z_off, __global const float *gamma, int g_off,
-                                    __global const float *beta, int b_off,
-                                    __global const float *mean, __global const float *invstd,
-                                    int stat_off, __global float *partial, int M, int C,
-                                    int rows_per_chunk) {
-    int c = get_global_id(0) * 8;
-    int p = get_global_id(1);
-    if (c >= C) return;
-    float8 mu = vload8(0, mean + stat_off + c), is = vload8(0, invstd + stat_off + c);
-    float8 ga = vload8(0, gamma + g_off + c), be = vload8(0, beta + b_off + c);
-    ROWS8(p, rows_per_chunk, M);
-    float8 sg = 0.0f, sgx = 0.0f;
-    for (int r = r0; r < r1; r++) {
-        size_t i = (size_t)r * C + c;
-        float8 xhat = (vload8(0, z + z_off + i) - mu) * is;
-        float8 t = xhat * ga + be;
-        float8 g = select((float8)0.0f, vload8(0, dy + dy_off + i), t > 0.0f && t < 6.0f);
-        sg += g;
-        sgx = fma(g, xhat, sgx);
-    }
-    vstore8(sg, 0, partial + ((size_t)p * 2 + 0) * C + c);
-    vstore8(sgx, 0, partial + ((size_t)p * 2 + 1) * C + c);
-}
-
-__kernel void bn_relu6_bwd_apply8(__global const float *dy, int dy_off, __global const float *z,
-                                  int z_off, __global const float *gamma, int g_off,
-                                  __global const float *beta, int b_off,
-                                  __global const float *mean, __global const float *invstd,
-                                  int stat_off, __global const float *dgamma, int dg_off,
-                                  __global const float *dbeta, int db_off, __global float *dz,
-                                  int dz_off, int M, int C, int rows_per_chunk) {
-    int c = get_global_id(0) * 8;
-    int p = get_global_id(1);
-    if (c >= C) return;
-    float8 mu = vload8(0, mean + stat_off + c), is = vload8(0, invstd + stat_off + c);
-    float8 ga = vload8(0, gamma + g_off + c), be = vload8(0, beta + b_off + c);
-    float inv_m = 1.0f / (float)M;
-    float8 db = vload8(0, dbeta + db_off + c), dg = vload8(0, dgamma + dg_off + c);
-    ROWS8(p, rows_per_chunk, M);
-    for (int r = r0; r < r1; r++) {
-        size_t i = (size_t)r * C + c;
-        float8 xhat = (vload8(0, z + z_off + i) - mu) * is;
-        float8 t = xhat * ga + be;
-        float8 g = select((float8)0.0f, vload8(0, dy + dy_off + i), t > 0.0f && t < 6.0f);
-        vstore8(ga * is * (g - inv_m * db - xhat * inv_m * dg), 0, dz + dz_off + i);
-    }
-}
-#undef ROWS8
+BN_KERNELS(_vec, MBN_CPU_VEC)
+#ifdef MBN_CPU_HALF
+BN_KERNELS(_half, MBN_CPU_HALF)
+#endif
+#undef BN_KERNELS
+#undef BN_GATE
+#undef BN_LOAD_PARAMS
+#undef BN_ROWS

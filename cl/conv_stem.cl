@@ -26,8 +26,9 @@ __kernel void stem_im2col(__global const float *x, int x_off, __global float *pa
  * then reads back, 3.6x the input image; here each work-item reads the image rows it needs
  * (from cache: neighbouring output rows share them) and keeps the weights in L1.
  *
- * One work-item computes one output row (n, oh) for a block of 32 channels (16 for the last
- * block when Cout % 32 == 16), in tiles of 6 pixels x 32 channels: 12 float16 accumulators, the
+ * One work-item computes one output row (n, oh) for a block of TN = two cpu vectors of channels
+ * (one vector for the last block when Cout % TN == TN / 2), in tiles of 6 pixels x TN channels:
+ * 12 VF accumulators (they fit the 16 vector registers of AVX2 and SSE), the
  * register tile of gemm.cl, with the 6 A values of step k read straight from the image. Each
  * output is the in-order sum over k = ci * 9 + kh * 3 + kw of fma(patch[k], wt[k]), padding
  * taps contributing fma(0.0f, w, acc) exactly as the zeros im2col writes: the same bits as
@@ -38,7 +39,7 @@ __kernel void stem_im2col(__global const float *x, int x_off, __global float *pa
  * one-pixel path.
  *
  * wt is the transposed weight [27, Cout] of mbn_op_transpose: row-major (w_packed = 0) or in
- * gemm.cl's 32-column panels (w_packed = 1, see b_tile there). */
+ * gemm.cl's TN-column panels (w_packed = 1, see b_tile there). */
 
 /* The weight block of channels c0.. and its row stride, in either layout. */
 static __global const float *stem_w_block(__global const float *wt, int w_packed, int c0,
@@ -47,29 +48,29 @@ static __global const float *stem_w_block(__global const float *wt, int w_packed
         *ldw = Cout;
         return wt + c0;
     }
-    int full = Cout / 32 * 32;
+    int full = Cout / GEMM_TN * GEMM_TN;
     if (c0 < full) {
-        *ldw = 32;
-        return wt + (size_t)(c0 / 32) * 27 * 32;
+        *ldw = GEMM_TN;
+        return wt + (size_t)(c0 / GEMM_TN) * 27 * GEMM_TN;
     }
     *ldw = Cout - full;
     return wt + (size_t)full * 27 + (c0 - full);
 }
 
-static inline float16 stem_epilogue(float16 v, __global const float *bias, int epilogue) {
+static inline VF stem_epilogue(VF v, __global const float *bias, int epilogue) {
     if (!epilogue) return v;
-    return clamp(v + vload16(0, bias), 0.0f, 6.0f);
+    return clamp(v + VLOAD(0, bias), 0.0f, 6.0f);
 }
 
 /* Six output pixels ow0..ow0+5 of the row whose three input rows start at r0, r1, r2 (all
- * inside the image, as are columns ow0 * S - 1 .. (ow0 + 5) * S + 1); NV = 2: 32 channels,
- * 1: 16. S is a constant at the call sites that matter (the model's stride 2). */
+ * inside the image, as are columns ow0 * S - 1 .. (ow0 + 5) * S + 1); NV = 2: TN channels,
+ * 1: TN / 2. S is a constant at the call sites that matter (the model's stride 2). */
 static inline void stem_tile6(__global const float *r0, __global const float *r1,
                               __global const float *r2, int ow0, int S, int NV,
                               __global const float *w, int ldw, __global const float *bias,
                               int epilogue, __global float *out, int Cout) {
-    float16 c00 = 0.0f, c01 = 0.0f, c10 = 0.0f, c11 = 0.0f, c20 = 0.0f, c21 = 0.0f;
-    float16 c30 = 0.0f, c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f;
+    VF c00 = 0.0f, c01 = 0.0f, c10 = 0.0f, c11 = 0.0f, c20 = 0.0f, c21 = 0.0f;
+    VF c30 = 0.0f, c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f;
     int d = 3 * S; /* floats between the same tap of neighbouring pixels */
     int col = (ow0 * S - 1) * 3;
     for (int ci = 0; ci < 3; ci++) {
@@ -78,34 +79,35 @@ static inline void stem_tile6(__global const float *r0, __global const float *r1
             for (int kw = 0; kw < 3; kw++) {
                 int k = ci * 9 + kh * 3 + kw;
                 __global const float *p = r + col + kw * 3 + ci;
-                float16 b0 = vload16(0, w + (size_t)k * ldw);
-                float16 b1 = NV == 2 ? vload16(1, w + (size_t)k * ldw) : (float16)0.0f;
+                VF b0 = VLOAD(0, w + (size_t)k * ldw);
+                VF b1 = NV == 2 ? VLOAD(1, w + (size_t)k * ldw) : (VF)0.0f;
                 float a;
                 a = p[0];
-                c00 = fma((float16)a, b0, c00);
-                if (NV == 2) c01 = fma((float16)a, b1, c01);
+                c00 = fma((VF)a, b0, c00);
+                if (NV == 2) c01 = fma((VF)a, b1, c01);
                 a = p[d];
-                c10 = fma((float16)a, b0, c10);
-                if (NV == 2) c11 = fma((float16)a, b1, c11);
+                c10 = fma((VF)a, b0, c10);
+                if (NV == 2) c11 = fma((VF)a, b1, c11);
                 a = p[2 * d];
-                c20 = fma((float16)a, b0, c20);
-                if (NV == 2) c21 = fma((float16)a, b1, c21);
+                c20 = fma((VF)a, b0, c20);
+                if (NV == 2) c21 = fma((VF)a, b1, c21);
                 a = p[3 * d];
-                c30 = fma((float16)a, b0, c30);
-                if (NV == 2) c31 = fma((float16)a, b1, c31);
+                c30 = fma((VF)a, b0, c30);
+                if (NV == 2) c31 = fma((VF)a, b1, c31);
                 a = p[4 * d];
-                c40 = fma((float16)a, b0, c40);
-                if (NV == 2) c41 = fma((float16)a, b1, c41);
+                c40 = fma((VF)a, b0, c40);
+                if (NV == 2) c41 = fma((VF)a, b1, c41);
                 a = p[5 * d];
-                c50 = fma((float16)a, b0, c50);
-                if (NV == 2) c51 = fma((float16)a, b1, c51);
+                c50 = fma((VF)a, b0, c50);
+                if (NV == 2) c51 = fma((VF)a, b1, c51);
             }
         }
     }
     __global float *o = out + (size_t)ow0 * Cout;
 #define STEM_STORE(i, x0, x1)                                                                      \
-    vstore16(stem_epilogue(x0, bias, epilogue), 0, o + (size_t)(i) * Cout);                       \
-    if (NV == 2) vstore16(stem_epilogue(x1, bias + 16, epilogue), 0, o + (size_t)(i) * Cout + 16);
+    VSTORE(stem_epilogue(x0, bias, epilogue), 0, o + (size_t)(i) * Cout);                          \
+    if (NV == 2)                                                                                   \
+        VSTORE(stem_epilogue(x1, bias + MBN_CPU_VEC, epilogue), 1, o + (size_t)(i) * Cout);
     STEM_STORE(0, c00, c01)
     STEM_STORE(1, c10, c11)
     STEM_STORE(2, c20, c21)
@@ -119,7 +121,7 @@ static inline void stem_tile6(__global const float *r0, __global const float *r1
 static void stem_pixel(__global const float *img, int H, int W, int oh, int ow, int S, int NV,
                        __global const float *w, int ldw, __global const float *bias,
                        int epilogue, __global float *out, int Cout) {
-    float16 c0 = 0.0f, c1 = 0.0f;
+    VF c0 = 0.0f, c1 = 0.0f;
     for (int ci = 0; ci < 3; ci++)
         for (int kh = 0; kh < 3; kh++) {
             int ih = oh * S - 1 + kh;
@@ -128,13 +130,13 @@ static void stem_pixel(__global const float *img, int H, int W, int oh, int ow, 
                 int k = ci * 9 + kh * 3 + kw;
                 bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
                 float a = inside ? img[((size_t)ih * W + iw) * 3 + ci] : 0.0f;
-                c0 = fma((float16)a, vload16(0, w + (size_t)k * ldw), c0);
-                if (NV == 2) c1 = fma((float16)a, vload16(1, w + (size_t)k * ldw), c1);
+                c0 = fma((VF)a, VLOAD(0, w + (size_t)k * ldw), c0);
+                if (NV == 2) c1 = fma((VF)a, VLOAD(1, w + (size_t)k * ldw), c1);
             }
         }
     __global float *o = out + (size_t)ow * Cout;
-    vstore16(stem_epilogue(c0, bias, epilogue), 0, o);
-    if (NV == 2) vstore16(stem_epilogue(c1, bias + 16, epilogue), 0, o + 16);
+    VSTORE(stem_epilogue(c0, bias, epilogue), 0, o);
+    if (NV == 2) VSTORE(stem_epilogue(c1, bias + MBN_CPU_VEC, epilogue), 1, o);
 }
 
 /* A whole output row for one channel block. */
@@ -162,13 +164,13 @@ static inline void stem_row(__global const float *img, int H, int W, int oh, int
         stem_pixel(img, H, W, oh, ow, S, NV, w, ldw, bias, epilogue, out, Cout);
 }
 
-/* Global size: (channel blocks of 32, N * Ho output rows), work-groups of one work-item.
- * Needs Cout % 16 == 0 (the host falls back to im2col + GEMM otherwise). */
+/* Global size: (channel blocks of TN, N * Ho output rows), work-groups of one work-item.
+ * Needs Cout % MBN_CPU_VEC == 0 (the host falls back to im2col + GEMM otherwise). */
 __kernel void stem_conv3x3_direct(__global const float *x, int x_off, __global const float *wt,
                                   int w_off, int w_packed, __global const float *bias, int b_off,
                                   int epilogue, __global float *y, int y_off, int N, int H,
                                   int W, int Cout, int Ho, int Wo, int stride) {
-    int c0 = get_global_id(0) * 32;
+    int c0 = get_global_id(0) * GEMM_TN;
     int nh = get_global_id(1);
     if (c0 >= Cout || nh >= N * Ho) return;
     int n = nh / Ho, oh = nh - n * Ho;
@@ -177,7 +179,7 @@ __kernel void stem_conv3x3_direct(__global const float *x, int x_off, __global c
     __global const float *img = x + x_off + (size_t)n * H * W * 3;
     __global const float *b = bias + b_off + c0;
     __global float *out = y + y_off + (size_t)nh * Wo * Cout + c0;
-    int NV = Cout - c0 >= 32 ? 2 : 1;
+    int NV = Cout - c0 >= GEMM_TN ? 2 : 1;
     if (stride == 2 && NV == 2)
         stem_row(img, H, W, oh, Wo, 2, 2, w, ldw, b, epilogue, out, Cout);
     else if (stride == 2)

@@ -89,112 +89,77 @@ __kernel void dw_conv3x3_bwd_weight_partial(__global const float *x, int x_off,
     for (int t = 0; t < 9; t++) partial[((size_t)p * 9 + t) * C + c] = acc[t];
 }
 
-/* CPU-friendly forward: one work-item computes a whole output row (all Wo pixels) for 8
- * adjacent channels as float8 vectors, with the 9 weight vectors held in registers. The
- * per-pixel version leaves PoCL with millions of tiny work-items whose scheduling and
- * scalar index arithmetic dominate; this one streams memory. Same taps in the same order as
- * dw_conv3x3_fwd, so the same bits. Needs C % 8 == 0 (the host falls back otherwise). */
-__kernel void dw_conv3x3_fwd_row8(__global const float *x, int x_off, __global const float *w,
-                                  int w_off, __global const float *bias, int b_off,
-                                  int bias_relu6, __global float *y, int y_off, int N, int H,
-                                  int W, int C, int Ho, int Wo, int stride) {
-    int c = get_global_id(0) * 8;
-    int nh = get_global_id(1);
-    if (c >= C || nh >= N * Ho) return;
-    int n = nh / Ho, oh = nh - n * Ho;
-    x += x_off;
-    w += w_off;
-    float8 wt[9];
-    for (int t = 0; t < 9; t++) wt[t] = vload8(0, w + t * C + c);
-    float8 b = bias_relu6 ? vload8(0, bias + b_off + c) : (float8)0.0f;
-    __global float *out = y + y_off + (size_t)nh * Wo * C + c;
-    for (int ow = 0; ow < Wo; ow++) {
-        float8 acc = 0.0f;
-        for (int kh = 0; kh < 3; kh++) {
-            int ih = oh * stride - 1 + kh;
-            if (ih < 0 || ih >= H) continue;
-            __global const float *row = x + ((size_t)n * H + ih) * W * C + c;
-            for (int kw = 0; kw < 3; kw++) {
-                int iw = ow * stride - 1 + kw;
-                if (iw < 0 || iw >= W) continue;
-                acc = fma(vload8(0, row + (size_t)iw * C), wt[kh * 3 + kw], acc);
-            }
-        }
-        if (bias_relu6) acc = clamp(acc + b, 0.0f, 6.0f);
-        vstore8(acc, 0, out + (size_t)ow * C);
-    }
-}
-
-/* The same for 16 channels per work-item (C % 16 == 0; one AVX-512 register per vector), with
- * the taps that fall in the padding handled outside the inner loop: a missing input row gets
- * zero weights (fma(x, 0, acc) leaves acc unchanged: the same bits as skipping the tap) and
- * reads a valid row instead; only the first and last output columns check their columns. The
- * sum runs over the taps in the same order as dw_conv3x3_fwd.
+/* ---- cpu family: a work-item owns a row of outputs for W adjacent channels as one SIMD vector
+ * (W = MBN_CPU_VEC, the device's vector width, or MBN_CPU_HALF for channel counts it does not
+ * divide; cl/prelude.cl). The per-pixel kernels above leave PoCL with millions of tiny
+ * work-items whose scheduling and scalar index arithmetic dominate; these stream memory. Each
+ * sums the same taps in the same order as the per-pixel kernels: the same bits.
  *
- * Interior columns go 4 output pixels at a time: four independent sums (one chain of 9
- * dependent FMAs per pixel left the FMA units waiting on its latency: about 25 cycles per
+ * Taps that fall in the padding are handled outside the inner loops: a missing input row gets
+ * zero weights (fma(x, 0, acc) leaves acc unchanged: the same bits as skipping the tap) and
+ * reads a valid row instead; only the first and last output columns check their columns.
+ *
+ * Forward: interior columns go 4 output pixels at a time: four independent sums (one chain of
+ * 9 dependent FMAs per pixel left the FMA units waiting on its latency: about 25 cycles per
  * output vector), and the input vectors of one row loaded once for the 4 pixels (6 loads at
  * stride 1, 9 at stride 2, instead of 12). Each pixel still adds its taps in the same order.
- *
- * dw16_row_global / dw16_row_local: the row of one 16-channel block, into global memory (this
- * kernel) or local memory (dw_pw_fwd_row16 below); `out` points at channel c of pixel 0. */
-
-/* Output pixels ow..ow+3, their windows inside the image: acc0..acc3 = the 9 taps of each, in
- * order. p = row[kh] + iw * C at the first pixel's leftmost input. Written out by hand: PoCL's
- * compiler left loops over arrays of vectors on the stack. */
-#define DW16_TAPS(a, xa, xb, xc, kh)                                                               \
+ * dw_row_<width>_<space>: the output row of one channel block, into global memory (the
+ * depthwise kernels) or local memory (dw_pw_fwd_vec below); `out` points at channel c of
+ * pixel 0. Written out by hand: PoCL's compiler left loops over arrays of vectors on the
+ * stack. */
+#define DW_TAPS(a, xa, xb, xc, kh)                                                                 \
     a = fma(xa, w0[kh], a);                                                                        \
     a = fma(xb, w1[kh], a);                                                                        \
     a = fma(xc, w2[kh], a);
-#define DW16_QUAD_S1(kh)                                                                           \
+#define DW_QUAD_S1(V, kh)                                                                          \
     {                                                                                              \
         __global const float *p = row[kh] + (size_t)iw * C;                                        \
-        float16 x0 = vload16(0, p), x1 = vload16(0, p + C), x2 = vload16(0, p + 2 * C);            \
-        float16 x3 = vload16(0, p + 3 * C), x4 = vload16(0, p + 4 * C), x5 = vload16(0, p + 5 * C);\
-        DW16_TAPS(acc0, x0, x1, x2, kh)                                                            \
-        DW16_TAPS(acc1, x1, x2, x3, kh)                                                            \
-        DW16_TAPS(acc2, x2, x3, x4, kh)                                                            \
-        DW16_TAPS(acc3, x3, x4, x5, kh)                                                            \
+        VT(V) x0 = VL(V)(0, p), x1 = VL(V)(0, p + C), x2 = VL(V)(0, p + 2 * C);                    \
+        VT(V) x3 = VL(V)(0, p + 3 * C), x4 = VL(V)(0, p + 4 * C), x5 = VL(V)(0, p + 5 * C);        \
+        DW_TAPS(acc0, x0, x1, x2, kh)                                                              \
+        DW_TAPS(acc1, x1, x2, x3, kh)                                                              \
+        DW_TAPS(acc2, x2, x3, x4, kh)                                                              \
+        DW_TAPS(acc3, x3, x4, x5, kh)                                                              \
     }
-#define DW16_QUAD_S2(kh)                                                                           \
+#define DW_QUAD_S2(V, kh)                                                                          \
     {                                                                                              \
         __global const float *p = row[kh] + (size_t)iw * C;                                        \
-        float16 x0 = vload16(0, p), x1 = vload16(0, p + C), x2 = vload16(0, p + 2 * C);            \
-        float16 x3 = vload16(0, p + 3 * C), x4 = vload16(0, p + 4 * C), x5 = vload16(0, p + 5 * C);\
-        float16 x6 = vload16(0, p + 6 * C), x7 = vload16(0, p + 7 * C), x8 = vload16(0, p + 8 * C);\
-        DW16_TAPS(acc0, x0, x1, x2, kh)                                                            \
-        DW16_TAPS(acc1, x2, x3, x4, kh)                                                            \
-        DW16_TAPS(acc2, x4, x5, x6, kh)                                                            \
-        DW16_TAPS(acc3, x6, x7, x8, kh)                                                            \
+        VT(V) x0 = VL(V)(0, p), x1 = VL(V)(0, p + C), x2 = VL(V)(0, p + 2 * C);                    \
+        VT(V) x3 = VL(V)(0, p + 3 * C), x4 = VL(V)(0, p + 4 * C), x5 = VL(V)(0, p + 5 * C);        \
+        VT(V) x6 = VL(V)(0, p + 6 * C), x7 = VL(V)(0, p + 7 * C), x8 = VL(V)(0, p + 8 * C);        \
+        DW_TAPS(acc0, x0, x1, x2, kh)                                                              \
+        DW_TAPS(acc1, x2, x3, x4, kh)                                                              \
+        DW_TAPS(acc2, x4, x5, x6, kh)                                                              \
+        DW_TAPS(acc3, x6, x7, x8, kh)                                                              \
     }
 
-#define DW16_ROW(SPACE)                                                                            \
-    static void dw16_row_##SPACE(__global const float *x, __global const float *w,                 \
-                                 __global const float *bias, int bias_relu6, SPACE float *out,     \
-                                 int n, int oh, int H, int W, int C, int Wo, int stride, int c) {  \
-        float16 w0[3], w1[3], w2[3];                                                               \
+#define DW_ROW(NAME, V, SPACE)                                                                     \
+    static void NAME(__global const float *x, __global const float *w,                             \
+                     __global const float *bias, int bias_relu6, SPACE float *out, int n, int oh,  \
+                     int H, int W, int C, int Wo, int stride, int c) {                            \
+        VT(V) w0[3], w1[3], w2[3];                                                                 \
         __global const float *row[3];                                                              \
         for (int kh = 0; kh < 3; kh++) {                                                           \
             int ih = oh * stride - 1 + kh;                                                         \
             bool valid = ih >= 0 && ih < H;                                                        \
-            float16 m = valid ? (float16)1.0f : (float16)0.0f;                                     \
-            row[kh] = x + ((size_t)n * H + (valid ? ih : oh * stride)) * W * C + c;                \
-            w0[kh] = vload16(0, w + (kh * 3 + 0) * C + c) * m;                                     \
-            w1[kh] = vload16(0, w + (kh * 3 + 1) * C + c) * m;                                     \
-            w2[kh] = vload16(0, w + (kh * 3 + 2) * C + c) * m;                                     \
+            VT(V) m = valid ? (VT(V))1.0f : (VT(V))0.0f;                                           \
+            row[kh] = x + ((size_t)n * H + (valid ? ih : oh * stride)) * W * C + c;               \
+            w0[kh] = VL(V)(0, w + (kh * 3 + 0) * C + c) * m;                                       \
+            w1[kh] = VL(V)(0, w + (kh * 3 + 1) * C + c) * m;                                       \
+            w2[kh] = VL(V)(0, w + (kh * 3 + 2) * C + c) * m;                                       \
         }                                                                                          \
-        float16 b = bias_relu6 ? vload16(0, bias + c) : (float16)0.0f;                             \
+        VT(V) b = bias_relu6 ? VL(V)(0, bias + c) : (VT(V))0.0f;                                   \
         /* Interior columns: iw = ow * stride - 1 + kw inside [0, W) for all three kw. */          \
-        int first = 1, last = (W - 2) / stride; /* largest ow with ow * stride + 1 <= W - 1 */     \
+        int first = 1, last = (W - 2) / stride; /* largest ow with ow * stride + 1 <= W - 1 */    \
         if (last > Wo - 1) last = Wo - 1;                                                          \
         for (int ow = 0; ow < Wo;) {                                                               \
             int iw = ow * stride - 1;                                                              \
             if (ow >= first && ow + 3 <= last) {                                                   \
-                float16 acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f;                        \
+                VT(V) acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f;                          \
                 if (stride == 2) {                                                                 \
-                    DW16_QUAD_S2(0) DW16_QUAD_S2(1) DW16_QUAD_S2(2)                                \
+                    DW_QUAD_S2(V, 0) DW_QUAD_S2(V, 1) DW_QUAD_S2(V, 2)                             \
                 } else {                                                                           \
-                    DW16_QUAD_S1(0) DW16_QUAD_S1(1) DW16_QUAD_S1(2)                                \
+                    DW_QUAD_S1(V, 0) DW_QUAD_S1(V, 1) DW_QUAD_S1(V, 2)                             \
                 }                                                                                  \
                 if (bias_relu6) {                                                                  \
                     acc0 = clamp(acc0 + b, 0.0f, 6.0f);                                            \
@@ -202,250 +167,202 @@ __kernel void dw_conv3x3_fwd_row8(__global const float *x, int x_off, __global c
                     acc2 = clamp(acc2 + b, 0.0f, 6.0f);                                            \
                     acc3 = clamp(acc3 + b, 0.0f, 6.0f);                                            \
                 }                                                                                  \
-                vstore16(acc0, 0, out + (size_t)ow * C);                                           \
-                vstore16(acc1, 0, out + (size_t)(ow + 1) * C);                                     \
-                vstore16(acc2, 0, out + (size_t)(ow + 2) * C);                                     \
-                vstore16(acc3, 0, out + (size_t)(ow + 3) * C);                                     \
+                VS(V)(acc0, 0, out + (size_t)ow * C);                                              \
+                VS(V)(acc1, 0, out + (size_t)(ow + 1) * C);                                        \
+                VS(V)(acc2, 0, out + (size_t)(ow + 2) * C);                                        \
+                VS(V)(acc3, 0, out + (size_t)(ow + 3) * C);                                        \
                 ow += 4;                                                                           \
                 continue;                                                                          \
             }                                                                                      \
-            float16 acc = 0.0f;                                                                    \
+            VT(V) acc = 0.0f;                                                                      \
             if (ow >= first && ow <= last) {                                                       \
                 for (int kh = 0; kh < 3; kh++) {                                                   \
                     __global const float *p = row[kh] + (size_t)iw * C;                            \
-                    acc = fma(vload16(0, p), w0[kh], acc);                                         \
-                    acc = fma(vload16(0, p + C), w1[kh], acc);                                     \
-                    acc = fma(vload16(0, p + 2 * C), w2[kh], acc);                                 \
+                    acc = fma(VL(V)(0, p), w0[kh], acc);                                           \
+                    acc = fma(VL(V)(0, p + C), w1[kh], acc);                                       \
+                    acc = fma(VL(V)(0, p + 2 * C), w2[kh], acc);                                   \
                 }                                                                                  \
             } else {                                                                               \
                 for (int kh = 0; kh < 3; kh++) {                                                   \
                     __global const float *p = row[kh];                                             \
-                    if (iw >= 0 && iw < W) acc = fma(vload16(0, p + (size_t)iw * C), w0[kh], acc); \
-                    if (iw + 1 >= 0 && iw + 1 < W)                                                 \
-                        acc = fma(vload16(0, p + (size_t)(iw + 1) * C), w1[kh], acc);              \
-                    if (iw + 2 < W) acc = fma(vload16(0, p + (size_t)(iw + 2) * C), w2[kh], acc);  \
+                    if (iw >= 0 && iw < W) acc = fma(VL(V)(0, p + (size_t)iw * C), w0[kh], acc);  \
+                    if (iw + 1 >= 0 && iw + 1 < W)                                                \
+                        acc = fma(VL(V)(0, p + (size_t)(iw + 1) * C), w1[kh], acc);                \
+                    if (iw + 2 < W) acc = fma(VL(V)(0, p + (size_t)(iw + 2) * C), w2[kh], acc);   \
                 }                                                                                  \
             }                                                                                      \
             if (bias_relu6) acc = clamp(acc + b, 0.0f, 6.0f);                                      \
-            vstore16(acc, 0, out + (size_t)ow * C);                                                \
+            VS(V)(acc, 0, out + (size_t)ow * C);                                                   \
             ow++;                                                                                  \
         }                                                                                          \
     }
-DW16_ROW(__global)
-DW16_ROW(__local)
-#undef DW16_ROW
-#undef DW16_QUAD_S1
-#undef DW16_QUAD_S2
-#undef DW16_TAPS
+DW_ROW(dw_row_vec_global, MBN_CPU_VEC, __global)
+DW_ROW(dw_row_vec_local, MBN_CPU_VEC, __local)
+#ifdef MBN_CPU_HALF
+DW_ROW(dw_row_half_global, MBN_CPU_HALF, __global)
+#endif
+#undef DW_ROW
+#undef DW_QUAD_S1
+#undef DW_QUAD_S2
+#undef DW_TAPS
 
-__kernel void dw_conv3x3_fwd_row16(__global const float *x, int x_off, __global const float *w,
-                                   int w_off, __global const float *bias, int b_off,
-                                   int bias_relu6, __global float *y, int y_off, int N, int H,
-                                   int W, int C, int Ho, int Wo, int stride) {
-    int c = get_global_id(0) * 16;
-    int nh = get_global_id(1);
-    if (c >= C || nh >= N * Ho) return;
-    int n = nh / Ho, oh = nh - n * Ho;
-    dw16_row___global(x + x_off, w + w_off, bias + b_off, bias_relu6,
-                      y + y_off + (size_t)nh * Wo * C + c, n, oh, H, W, C, Wo, stride, c);
-}
-
-/* CPU-friendly input gradient: one work-item per input row (n, ih) x 8 channels, same gather
- * and order as dw_conv3x3_bwd_input. Needs C % 8 == 0. */
-__kernel void dw_conv3x3_bwd_input_row8(__global const float *dy, int dy_off,
-                                        __global const float *w, int w_off, __global float *dx,
-                                        int dx_off, int N, int H, int W, int C, int Ho, int Wo,
-                                        int stride) {
-    int c = get_global_id(0) * 8;
-    int nh = get_global_id(1);
-    if (c >= C || nh >= N * H) return;
-    int n = nh / H, ih = nh - n * H;
-    dy += dy_off;
-    w += w_off;
-    float8 wt[9];
-    for (int t = 0; t < 9; t++) wt[t] = vload8(0, w + t * C + c);
-    __global float *out = dx + dx_off + (size_t)nh * W * C + c;
-    for (int iw = 0; iw < W; iw++) {
-        float8 acc = 0.0f;
-        for (int kh = 0; kh < 3; kh++) {
-            int t = ih + 1 - kh; /* = oh * stride */
-            if (t < 0 || t % stride) continue;
-            int oh = t / stride;
-            if (oh >= Ho) continue;
-            __global const float *row = dy + ((size_t)n * Ho + oh) * Wo * C + c;
-            for (int kw = 0; kw < 3; kw++) {
-                int u = iw + 1 - kw;
-                if (u < 0 || u % stride) continue;
-                int ow = u / stride;
-                if (ow >= Wo) continue;
-                acc = fma(vload8(0, row + (size_t)ow * C), wt[kh * 3 + kw], acc);
-            }
-        }
-        vstore8(acc, 0, out + (size_t)iw * C);
+/* Forward, one work-item per output row (n, oh) x V channels: global size (C / V, N * Ho). */
+#define DW_FWD_KERNEL(NAME, ROW, V)                                                                \
+    __kernel void NAME(__global const float *x, int x_off, __global const float *w, int w_off,     \
+                       __global const float *bias, int b_off, int bias_relu6, __global float *y,   \
+                       int y_off, int N, int H, int W, int C, int Ho, int Wo, int stride) {        \
+        int c = get_global_id(0) * V;                                                              \
+        int nh = get_global_id(1);                                                                 \
+        if (c >= C || nh >= N * Ho) return;                                                        \
+        int n = nh / Ho, oh = nh - n * Ho;                                                         \
+        ROW(x + x_off, w + w_off, bias + b_off, bias_relu6, y + y_off + (size_t)nh * Wo * C + c,   \
+            n, oh, H, W, C, Wo, stride, c);                                                        \
     }
-}
+DW_FWD_KERNEL(dw_conv3x3_fwd_vec, dw_row_vec_global, MBN_CPU_VEC)
+#ifdef MBN_CPU_HALF
+DW_FWD_KERNEL(dw_conv3x3_fwd_half, dw_row_half_global, MBN_CPU_HALF)
+#endif
+#undef DW_FWD_KERNEL
 
-/* Input gradient for 16 channels per work-item (C % 16 == 0), same gather and order as
- * dw_conv3x3_bwd_input: input rows whose output row does not exist get zero weights (the same
- * bits as skipping them, as in dw_conv3x3_fwd_row16); at stride 1 the interior columns skip
- * the column checks. */
-__kernel void dw_conv3x3_bwd_input_row16(__global const float *dy, int dy_off,
-                                         __global const float *w, int w_off, __global float *dx,
-                                         int dx_off, int N, int H, int W, int C, int Ho, int Wo,
-                                         int stride) {
-    int c = get_global_id(0) * 16;
-    int nh = get_global_id(1);
-    if (c >= C || nh >= N * H) return;
-    int n = nh / H, ih = nh - n * H;
-    dy += dy_off;
-    w += w_off;
-    float16 w0[3], w1[3], w2[3];
-    __global const float *row[3];
-    for (int kh = 0; kh < 3; kh++) {
-        int t = ih + 1 - kh; /* = oh * stride */
-        bool valid = t >= 0 && t % stride == 0 && t / stride < Ho;
-        float16 m = valid ? (float16)1.0f : (float16)0.0f;
-        row[kh] = dy + ((size_t)n * Ho + (valid ? t / stride : 0)) * Wo * C + c;
-        w0[kh] = vload16(0, w + (kh * 3 + 0) * C + c) * m;
-        w1[kh] = vload16(0, w + (kh * 3 + 1) * C + c) * m;
-        w2[kh] = vload16(0, w + (kh * 3 + 2) * C + c) * m;
+/* Input gradient, one work-item per input row (n, ih) x V channels, the gather and order of
+ * dw_conv3x3_bwd_input: input rows whose output row does not exist get zero weights; at
+ * stride 1 the interior columns skip the column checks. */
+#define DW_BWD_INPUT_KERNEL(NAME, V)                                                               \
+    __kernel void NAME(__global const float *dy, int dy_off, __global const float *w, int w_off,   \
+                       __global float *dx, int dx_off, int N, int H, int W, int C, int Ho, int Wo, \
+                       int stride) {                                                               \
+        int c = get_global_id(0) * V;                                                              \
+        int nh = get_global_id(1);                                                                 \
+        if (c >= C || nh >= N * H) return;                                                         \
+        int n = nh / H, ih = nh - n * H;                                                           \
+        dy += dy_off;                                                                              \
+        w += w_off;                                                                                \
+        VT(V) w0[3], w1[3], w2[3];                                                                 \
+        __global const float *row[3];                                                              \
+        for (int kh = 0; kh < 3; kh++) {                                                           \
+            int t = ih + 1 - kh; /* = oh * stride */                                               \
+            bool valid = t >= 0 && t % stride == 0 && t / stride < Ho;                             \
+            VT(V) m = valid ? (VT(V))1.0f : (VT(V))0.0f;                                           \
+            row[kh] = dy + ((size_t)n * Ho + (valid ? t / stride : 0)) * Wo * C + c;               \
+            w0[kh] = VL(V)(0, w + (kh * 3 + 0) * C + c) * m;                                       \
+            w1[kh] = VL(V)(0, w + (kh * 3 + 1) * C + c) * m;                                       \
+            w2[kh] = VL(V)(0, w + (kh * 3 + 2) * C + c) * m;                                       \
+        }                                                                                          \
+        __global float *out = dx + dx_off + (size_t)nh * W * C + c;                                \
+        for (int iw = 0; iw < W; iw++) {                                                           \
+            VT(V) acc = 0.0f;                                                                      \
+            if (stride == 1 && iw >= 1 && iw + 1 < Wo) {                                           \
+                for (int kh = 0; kh < 3; kh++) {                                                   \
+                    __global const float *p = row[kh] + (size_t)(iw - 1) * C;                      \
+                    acc = fma(VL(V)(0, p + 2 * C), w0[kh], acc); /* kw 0: ow = iw + 1 */           \
+                    acc = fma(VL(V)(0, p + C), w1[kh], acc);     /* kw 1: ow = iw */               \
+                    acc = fma(VL(V)(0, p), w2[kh], acc);         /* kw 2: ow = iw - 1 */           \
+                }                                                                                  \
+            } else {                                                                               \
+                for (int kh = 0; kh < 3; kh++) {                                                   \
+                    for (int kw = 0; kw < 3; kw++) {                                               \
+                        int u = iw + 1 - kw;                                                       \
+                        if (u < 0 || u % stride) continue;                                         \
+                        int ow = u / stride;                                                       \
+                        if (ow >= Wo) continue;                                                    \
+                        VT(V) wt = kw == 0 ? w0[kh] : kw == 1 ? w1[kh] : w2[kh];                   \
+                        acc = fma(VL(V)(0, row[kh] + (size_t)ow * C), wt, acc);                    \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+            VS(V)(acc, 0, out + (size_t)iw * C);                                                   \
+        }                                                                                          \
     }
-    __global float *out = dx + dx_off + (size_t)nh * W * C + c;
-    for (int iw = 0; iw < W; iw++) {
-        float16 acc = 0.0f;
-        if (stride == 1 && iw >= 1 && iw + 1 < Wo) {
-            for (int kh = 0; kh < 3; kh++) {
-                __global const float *p = row[kh] + (size_t)(iw - 1) * C;
-                acc = fma(vload16(0, p + 2 * C), w0[kh], acc); /* kw 0: ow = iw + 1 */
-                acc = fma(vload16(0, p + C), w1[kh], acc);     /* kw 1: ow = iw */
-                acc = fma(vload16(0, p), w2[kh], acc);         /* kw 2: ow = iw - 1 */
-            }
-        } else {
-            for (int kh = 0; kh < 3; kh++) {
-                for (int kw = 0; kw < 3; kw++) {
-                    int u = iw + 1 - kw;
-                    if (u < 0 || u % stride) continue;
-                    int ow = u / stride;
-                    if (ow >= Wo) continue;
-                    float16 wt = kw == 0 ? w0[kh] : kw == 1 ? w1[kh] : w2[kh];
-                    acc = fma(vload16(0, row[kh] + (size_t)ow * C), wt, acc);
-                }
-            }
-        }
-        vstore16(acc, 0, out + (size_t)iw * C);
-    }
-}
+DW_BWD_INPUT_KERNEL(dw_conv3x3_bwd_input_vec, MBN_CPU_VEC)
+#ifdef MBN_CPU_HALF
+DW_BWD_INPUT_KERNEL(dw_conv3x3_bwd_input_half, MBN_CPU_HALF)
+#endif
+#undef DW_BWD_INPUT_KERNEL
 
-/* Weight gradient stage 1 for 16 channels per work-item (C % 16 == 0), same order as
+/* Weight gradient stage 1, work-item (c / V, chunk p), the order of
  * dw_conv3x3_bwd_weight_partial: input rows outside the image are read as zeros (fma with a
  * zero leaves the sum's bits as skipping it would), and interior columns skip the checks. */
-__kernel void dw_conv3x3_bwd_weight_partial16(__global const float *x, int x_off,
-                                              __global const float *dy, int dy_off,
-                                              __global float *partial, int N, int H, int W,
-                                              int C, int Ho, int Wo, int stride,
-                                              int rows_per_chunk) {
-    int c = get_global_id(0) * 16;
-    int p = get_global_id(1);
-    if (c >= C) return;
-    x += x_off;
-    dy += dy_off;
-    float16 a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f, a4 = 0.0f, a5 = 0.0f, a6 = 0.0f,
-            a7 = 0.0f, a8 = 0.0f;
-    int r0 = p * rows_per_chunk, r1 = min(r0 + rows_per_chunk, N * Ho);
-    int last = (W - 2) / stride; /* largest ow whose three columns are inside */
-    for (int r = r0; r < r1; r++) {
-        int n = r / Ho, oh = r - n * Ho;
-        __global const float *row[3];
-        float m[3];
-        for (int kh = 0; kh < 3; kh++) {
-            int ih = oh * stride - 1 + kh;
-            bool valid = ih >= 0 && ih < H;
-            m[kh] = valid ? 1.0f : 0.0f;
-            row[kh] = x + ((size_t)n * H + (valid ? ih : oh * stride)) * W * C + c;
-        }
-        __global const float *g_row = dy + (size_t)r * Wo * C + c;
-        for (int ow = 0; ow < Wo; ow++) {
-            float16 g = vload16(0, g_row + (size_t)ow * C);
-            int iw = ow * stride - 1;
-            if (ow >= 1 && ow <= last) {
-                float16 g0 = g * m[0], g1 = g * m[1], g2 = g * m[2];
-                __global const float *q0 = row[0] + (size_t)iw * C, *q1 = row[1] + (size_t)iw * C,
-                                     *q2 = row[2] + (size_t)iw * C;
-                a0 = fma(g0, vload16(0, q0), a0);
-                a1 = fma(g0, vload16(0, q0 + C), a1);
-                a2 = fma(g0, vload16(0, q0 + 2 * C), a2);
-                a3 = fma(g1, vload16(0, q1), a3);
-                a4 = fma(g1, vload16(0, q1 + C), a4);
-                a5 = fma(g1, vload16(0, q1 + 2 * C), a5);
-                a6 = fma(g2, vload16(0, q2), a6);
-                a7 = fma(g2, vload16(0, q2 + C), a7);
-                a8 = fma(g2, vload16(0, q2 + 2 * C), a8);
-            } else {
-                for (int kh = 0; kh < 3; kh++) {
-                    float16 gk = g * m[kh];
-                    for (int kw = 0; kw < 3; kw++) {
-                        int cw = iw + kw;
-                        if (cw < 0 || cw >= W) continue;
-                        float16 v = vload16(0, row[kh] + (size_t)cw * C);
-                        int t = kh * 3 + kw;
-                        if (t == 0) a0 = fma(gk, v, a0);
-                        else if (t == 1) a1 = fma(gk, v, a1);
-                        else if (t == 2) a2 = fma(gk, v, a2);
-                        else if (t == 3) a3 = fma(gk, v, a3);
-                        else if (t == 4) a4 = fma(gk, v, a4);
-                        else if (t == 5) a5 = fma(gk, v, a5);
-                        else if (t == 6) a6 = fma(gk, v, a6);
-                        else if (t == 7) a7 = fma(gk, v, a7);
-                        else a8 = fma(gk, v, a8);
-                    }
-                }
-            }
-        }
+#define DW_TAP_ACC(t, gk, v)                                                                       \
+    if (t == 0) a0 = fma(gk, v, a0);                                                               \
+    else if (t == 1) a1 = fma(gk, v, a1);                                                          \
+    else if (t == 2) a2 = fma(gk, v, a2);                                                          \
+    else if (t == 3) a3 = fma(gk, v, a3);                                                          \
+    else if (t == 4) a4 = fma(gk, v, a4);                                                          \
+    else if (t == 5) a5 = fma(gk, v, a5);                                                          \
+    else if (t == 6) a6 = fma(gk, v, a6);                                                          \
+    else if (t == 7) a7 = fma(gk, v, a7);                                                          \
+    else a8 = fma(gk, v, a8);
+#define DW_BWD_WEIGHT_KERNEL(NAME, V)                                                              \
+    __kernel void NAME(__global const float *x, int x_off, __global const float *dy, int dy_off,   \
+                       __global float *partial, int N, int H, int W, int C, int Ho, int Wo,        \
+                       int stride, int rows_per_chunk) {                                           \
+        int c = get_global_id(0) * V;                                                              \
+        int p = get_global_id(1);                                                                  \
+        if (c >= C) return;                                                                        \
+        x += x_off;                                                                                \
+        dy += dy_off;                                                                              \
+        VT(V) a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f, a4 = 0.0f, a5 = 0.0f, a6 = 0.0f;         \
+        VT(V) a7 = 0.0f, a8 = 0.0f;                                                                \
+        int r0 = p * rows_per_chunk, r1 = min(r0 + rows_per_chunk, N * Ho);                        \
+        int last = (W - 2) / stride; /* largest ow whose three columns are inside */               \
+        for (int r = r0; r < r1; r++) {                                                            \
+            int n = r / Ho, oh = r - n * Ho;                                                       \
+            __global const float *row[3];                                                          \
+            float m[3];                                                                            \
+            for (int kh = 0; kh < 3; kh++) {                                                       \
+                int ih = oh * stride - 1 + kh;                                                     \
+                bool valid = ih >= 0 && ih < H;                                                    \
+                m[kh] = valid ? 1.0f : 0.0f;                                                       \
+                row[kh] = x + ((size_t)n * H + (valid ? ih : oh * stride)) * W * C + c;            \
+            }                                                                                      \
+            __global const float *g_row = dy + (size_t)r * Wo * C + c;                             \
+            for (int ow = 0; ow < Wo; ow++) {                                                      \
+                VT(V) g = VL(V)(0, g_row + (size_t)ow * C);                                        \
+                int iw = ow * stride - 1;                                                          \
+                if (ow >= 1 && ow <= last) {                                                       \
+                    VT(V) g0 = g * m[0], g1 = g * m[1], g2 = g * m[2];                             \
+                    __global const float *q0 = row[0] + (size_t)iw * C;                            \
+                    __global const float *q1 = row[1] + (size_t)iw * C;                            \
+                    __global const float *q2 = row[2] + (size_t)iw * C;                            \
+                    a0 = fma(g0, VL(V)(0, q0), a0);                                                \
+                    a1 = fma(g0, VL(V)(0, q0 + C), a1);                                            \
+                    a2 = fma(g0, VL(V)(0, q0 + 2 * C), a2);                                        \
+                    a3 = fma(g1, VL(V)(0, q1), a3);                                                \
+                    a4 = fma(g1, VL(V)(0, q1 + C), a4);                                            \
+                    a5 = fma(g1, VL(V)(0, q1 + 2 * C), a5);                                        \
+                    a6 = fma(g2, VL(V)(0, q2), a6);                                                \
+                    a7 = fma(g2, VL(V)(0, q2 + C), a7);                                            \
+                    a8 = fma(g2, VL(V)(0, q2 + 2 * C), a8);                                        \
+                } else {                                                                           \
+                    for (int kh = 0; kh < 3; kh++) {                                               \
+                        VT(V) gk = g * m[kh];                                                      \
+                        for (int kw = 0; kw < 3; kw++) {                                           \
+                            int cw = iw + kw;                                                      \
+                            if (cw < 0 || cw >= W) continue;                                       \
+                            VT(V) v = VL(V)(0, row[kh] + (size_t)cw * C);                          \
+                            DW_TAP_ACC(kh * 3 + kw, gk, v)                                         \
+                        }                                                                          \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        __global float *out = partial + (size_t)p * 9 * C + c;                                     \
+        VS(V)(a0, 0, out);                                                                         \
+        VS(V)(a1, 0, out + C);                                                                     \
+        VS(V)(a2, 0, out + 2 * C);                                                                 \
+        VS(V)(a3, 0, out + 3 * C);                                                                 \
+        VS(V)(a4, 0, out + 4 * C);                                                                 \
+        VS(V)(a5, 0, out + 5 * C);                                                                 \
+        VS(V)(a6, 0, out + 6 * C);                                                                 \
+        VS(V)(a7, 0, out + 7 * C);                                                                 \
+        VS(V)(a8, 0, out + 8 * C);                                                                 \
     }
-    __global float *out = partial + (size_t)p * 9 * C + c;
-    vstore16(a0, 0, out);
-    vstore16(a1, 0, out + C);
-    vstore16(a2, 0, out + 2 * C);
-    vstore16(a3, 0, out + 3 * C);
-    vstore16(a4, 0, out + 4 * C);
-    vstore16(a5, 0, out + 5 * C);
-    vstore16(a6, 0, out + 6 * C);
-    vstore16(a7, 0, out + 7 * C);
-    vstore16(a8, 0, out + 8 * C);
-}
-
-/* Weight gradient stage 1 for 8 channels per work-item, same order as
- * dw_conv3x3_bwd_weight_partial. Needs C % 8 == 0. */
-__kernel void dw_conv3x3_bwd_weight_partial8(__global const float *x, int x_off,
-                                             __global const float *dy, int dy_off,
-                                             __global float *partial, int N, int H, int W, int C,
-                                             int Ho, int Wo, int stride, int rows_per_chunk) {
-    int c = get_global_id(0) * 8;
-    int p = get_global_id(1);
-    if (c >= C) return;
-    x += x_off;
-    dy += dy_off;
-    float8 acc[9];
-    for (int t = 0; t < 9; t++) acc[t] = 0.0f;
-    int r0 = p * rows_per_chunk, r1 = min(r0 + rows_per_chunk, N * Ho);
-    for (int r = r0; r < r1; r++) {
-        int n = r / Ho, oh = r - n * Ho;
-        for (int ow = 0; ow < Wo; ow++) {
-            float8 g = vload8(0, dy + ((size_t)r * Wo + ow) * C + c);
-            for (int kh = 0; kh < 3; kh++) {
-                int ih = oh * stride - 1 + kh;
-                if (ih < 0 || ih >= H) continue;
-                __global const float *row = x + ((size_t)n * H + ih) * W * C + c;
-                for (int kw = 0; kw < 3; kw++) {
-                    int iw = ow * stride - 1 + kw;
-                    if (iw < 0 || iw >= W) continue;
-                    acc[kh * 3 + kw] = fma(g, vload8(0, row + (size_t)iw * C), acc[kh * 3 + kw]);
-                }
-            }
-        }
-    }
-    for (int t = 0; t < 9; t++) vstore8(acc[t], 0, partial + ((size_t)p * 9 + t) * C + c);
-}
+DW_BWD_WEIGHT_KERNEL(dw_conv3x3_bwd_weight_partial_vec, MBN_CPU_VEC)
+#ifdef MBN_CPU_HALF
+DW_BWD_WEIGHT_KERNEL(dw_conv3x3_bwd_weight_partial_half, MBN_CPU_HALF)
+#endif
+#undef DW_BWD_WEIGHT_KERNEL
+#undef DW_TAP_ACC
 
 /* ---- Depthwise 3x3 (+ folded bias, ReLU6), then the pointwise conv (+ folded bias, ReLU6),
  * in one kernel: inference on CPU devices (row dwpw_fwd.cpu_row) ----
@@ -455,101 +372,65 @@ __kernel void dw_conv3x3_bwd_weight_partial8(__global const float *x, int x_off,
  * local memory (28 KiB at most at 224: Wo and C halve and double together) and multiplies it
  * by the pointwise weight right away, so the row never leaves the cache.
  *
- * The same bits as dw_conv3x3_fwd_row16 then gemm_tiled: the depthwise part is that kernel's
- * code (dw16_row___local), and each pointwise output is the in-order fma chain over k of
- * gemm_tiled, here in tiles of TM = MBN_DWPW_TM pixels x 32 channels, then its epilogue. Needs
- * C % 16 == 0 and Cout % 32 == 0 (the host runs the two ops otherwise).
+ * The same bits as dw_conv3x3_fwd_vec then gemm_tiled: the depthwise part is that kernel's
+ * code (dw_row_vec_local), and each pointwise output is the in-order fma chain over k of
+ * gemm_tiled, here in gemm_tiled's TM x TN register tile (cl/prelude.cl), then its epilogue.
+ * Needs C % MBN_CPU_VEC == 0 and Cout % TN == 0 (the host runs the two ops otherwise).
  *
  * wt: the transposed pointwise weight of mbn_op_transpose, row-major [C, Cout] (w_packed = 0)
- * or gemm.cl's 32-column panels (w_packed = 1). buf: (Wo + TM - 1) x C floats of local memory,
+ * or gemm.cl's TN-column panels (w_packed = 1). buf: (Wo + TM - 1) x C floats of local memory,
  * the TM - 1 extra rows zeroed so the last TM-row tile may read past the row (its extra outputs
  * are not stored). Work-groups of one work-item: global size N * Ho x the chunks of
- * cout_chunk output channels (a multiple of 32): with few rows (batch 1 at 7 x 7) the chunks
+ * cout_chunk output channels (a multiple of TN): with few rows (batch 1 at 7 x 7) the chunks
  * spread the work over the cores, each work-item computing the depthwise row again. */
 
-#if MBN_GEMM_CPU_TN != 32 || MBN_DWPW_TM != 7
-#error "dw_pw_fwd_row16 is written for 7 x 32 tiles"
-#endif
-
-/* One k step of the TM x 32 tile (gemm.cl's GEMM_STEP with A in local memory). */
-#define DWPW_STEP(kk)                                                                              \
-    {                                                                                              \
-        float16 b0 = vload16(0, Bp + (kk) * ldb), b1 = vload16(1, Bp + (kk) * ldb);                \
-        float a;                                                                                   \
-        a = p0[kk];                                                                                \
-        c00 = fma((float16)a, b0, c00);                                                            \
-        c01 = fma((float16)a, b1, c01);                                                            \
-        a = p0[C + (kk)];                                                                          \
-        c10 = fma((float16)a, b0, c10);                                                            \
-        c11 = fma((float16)a, b1, c11);                                                            \
-        a = p0[2 * C + (kk)];                                                                      \
-        c20 = fma((float16)a, b0, c20);                                                            \
-        c21 = fma((float16)a, b1, c21);                                                            \
-        a = p3[kk];                                                                                \
-        c30 = fma((float16)a, b0, c30);                                                            \
-        c31 = fma((float16)a, b1, c31);                                                            \
-        a = p3[C + (kk)];                                                                          \
-        c40 = fma((float16)a, b0, c40);                                                            \
-        c41 = fma((float16)a, b1, c41);                                                            \
-        a = p3[2 * C + (kk)];                                                                      \
-        c50 = fma((float16)a, b0, c50);                                                            \
-        c51 = fma((float16)a, b1, c51);                                                            \
-        a = p3[3 * C + (kk)];                                                                      \
-        c60 = fma((float16)a, b0, c60);                                                            \
-        c61 = fma((float16)a, b1, c61);                                                            \
+/* Row i's A value (local memory, pa = the tile's first row at this k, C floats a row). */
+#define AX_LOCAL_K0(i) pa[(i) * C]
+#define AX_LOCAL_K1(i) pa[(i) * C + 1]
+#define DWPW_STORE(i, _)                                                                           \
+    if (m0 + i < Wo) {                                                                             \
+        VSTORE(clamp(c##i##0 + bias0, 0.0f, 6.0f), 0, o + (size_t)(i) * Cout);                     \
+        VSTORE(clamp(c##i##1 + bias1, 0.0f, 6.0f), 1, o + (size_t)(i) * Cout);                     \
     }
 
-__kernel void dw_pw_fwd_row16(__global const float *x, int x_off, __global const float *dw_w,
-                              int dw_w_off, __global const float *dw_b, int dw_b_off,
-                              __global const float *wt, int wt_off, int w_packed,
-                              __global const float *pw_b, int pw_b_off, __global float *y,
-                              int y_off, __local float *buf, int N, int H, int W, int C, int Ho,
-                              int Wo, int stride, int Cout, int cout_chunk) {
+__kernel void dw_pw_fwd_vec(__global const float *x, int x_off, __global const float *dw_w,
+                            int dw_w_off, __global const float *dw_b, int dw_b_off,
+                            __global const float *wt, int wt_off, int w_packed,
+                            __global const float *pw_b, int pw_b_off, __global float *y,
+                            int y_off, __local float *buf, int N, int H, int W, int C, int Ho,
+                            int Wo, int stride, int Cout, int cout_chunk) {
     int nh = get_global_id(0);
     int n_begin = get_global_id(1) * cout_chunk, n_end = min(Cout, n_begin + cout_chunk);
     if (nh >= N * Ho || n_begin >= Cout) return;
     int n = nh / Ho, oh = nh - n * Ho;
-    for (int c = 0; c < C; c += 16)
-        dw16_row___local(x + x_off, dw_w + dw_w_off, dw_b + dw_b_off, 1, buf + c, n, oh, H, W, C,
+    for (int c = 0; c < C; c += MBN_CPU_VEC)
+        dw_row_vec_local(x + x_off, dw_w + dw_w_off, dw_b + dw_b_off, 1, buf + c, n, oh, H, W, C,
                          Wo, stride, c);
-    for (int i = Wo * C; i < (Wo + MBN_DWPW_TM - 1) * C; i++)
+    for (int i = Wo * C; i < (Wo + GEMM_TM - 1) * C; i++)
         buf[i] = 0.0f;
     __global float *out = y + y_off + (size_t)nh * Wo * Cout;
     __global const float *bias = pw_b + pw_b_off;
-    int ldb = w_packed ? 32 : Cout;
-    for (int n0 = n_begin; n0 < n_end; n0 += 32) {
+    int ldb = w_packed ? GEMM_TN : Cout;
+    for (int n0 = n_begin; n0 < n_end; n0 += GEMM_TN) {
         __global const float *B = wt + wt_off + (w_packed ? (size_t)n0 * C : (size_t)n0);
-        float16 bias0 = vload16(0, bias + n0), bias1 = vload16(1, bias + n0);
-        for (int m0 = 0; m0 < Wo; m0 += MBN_DWPW_TM) {
-            float16 c00 = 0.0f, c01 = 0.0f, c10 = 0.0f, c11 = 0.0f, c20 = 0.0f, c21 = 0.0f;
-            float16 c30 = 0.0f, c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f;
-            float16 c60 = 0.0f, c61 = 0.0f;
-            __local const float *p0 = buf + (size_t)m0 * C, *p3 = p0 + 3 * C;
+        VF bias0 = VLOAD(0, bias + n0), bias1 = VLOAD(1, bias + n0);
+        for (int m0 = 0; m0 < Wo; m0 += GEMM_TM) {
+            FOR_ROWS(GEMM_DECL_ACC, 0)
+            __local const float *pa = buf + (size_t)m0 * C;
             __global const float *Bp = B;
             int k = 0;
             for (; k + 2 <= C; k += 2) {
-                DWPW_STEP(0)
-                DWPW_STEP(1)
+                GEMM_STEP(0, AX_LOCAL_K0)
+                GEMM_STEP(1, AX_LOCAL_K1)
                 Bp += 2 * ldb;
-                p0 += 2;
-                p3 += 2;
+                pa += 2;
             }
-            if (k < C) DWPW_STEP(0)
+            if (k < C) GEMM_STEP(0, AX_LOCAL_K0)
             __global float *o = out + (size_t)m0 * Cout + n0;
-#define DWPW_STORE(i, v0, v1)                                                                      \
-    if (m0 + i < Wo) {                                                                             \
-        vstore16(clamp(v0 + bias0, 0.0f, 6.0f), 0, o + (size_t)(i) * Cout);                        \
-        vstore16(clamp(v1 + bias1, 0.0f, 6.0f), 0, o + (size_t)(i) * Cout + 16);                   \
-    }
-            DWPW_STORE(0, c00, c01)
-            DWPW_STORE(1, c10, c11)
-            DWPW_STORE(2, c20, c21)
-            DWPW_STORE(3, c30, c31)
-            DWPW_STORE(4, c40, c41)
-            DWPW_STORE(5, c50, c51)
-            DWPW_STORE(6, c60, c61)
-#undef DWPW_STORE
+            FOR_ROWS(DWPW_STORE, 0)
         }
     }
 }
-#undef DWPW_STEP
+#undef DWPW_STORE
+#undef AX_LOCAL_K0
+#undef AX_LOCAL_K1

@@ -5,13 +5,20 @@
 #include "host/device.h"
 #include "host/cl_error.h"
 #include "host/profile.h"
-#include "host/tuning.h"
 
 static void log_call(MbnDevice *dev, bool ta, bool tb, size_t m, size_t n, size_t k, size_t batch,
                      float beta) {
     MbnGemmLog *log = dev->gemm_log;
     if (log && log->n < MBN_GEMM_LOG_MAX)
         log->calls[log->n++] = (MbnGemmCall){ta, tb, m, n, k, batch, beta};
+}
+
+#define BLAS_STR2(x) #x
+#define BLAS_STR(x) BLAS_STR2(x)
+
+const char *mbn_clblast_version(void) {
+    return BLAS_STR(CLBLAST_VERSION_MAJOR) "." BLAS_STR(CLBLAST_VERSION_MINOR) "." BLAS_STR(
+        CLBLAST_VERSION_PATCH);
 }
 
 int mbn_gemm(MbnDevice *dev, bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
@@ -58,26 +65,4 @@ int mbn_gemm_strided_batched(MbnDevice *dev, bool trans_a, bool trans_b, size_t 
 
 void mbn_blas_release_programs(void) {
     CLBlastClearCache();
-}
-
-int mbn_blas_tune_device(MbnDevice *dev) {
-    const MbnTuning *t = mbn_tuning_lookup(&dev->info);
-    if (!t) return MBN_OK;
-    for (int i = 0; i < t->n_kernels; i++) {
-        const MbnTuningKernel *tk = &t->kernels[i];
-        const char *names[MBN_TUNING_MAX_PARAMS];
-        size_t values[MBN_TUNING_MAX_PARAMS];
-        for (int p = 0; p < tk->n_params; p++) {
-            names[p] = tk->names[p];
-            values[p] = tk->values[p];
-        }
-        /* CLBlast's C API takes non-const arrays; it only reads them. */
-        CLBlastStatusCode s =
-            CLBlastOverrideParameters(dev->info.device, tk->kernel, CLBlastPrecisionSingle,
-                                      (size_t)tk->n_params, names, values);
-        if (s != CLBlastSuccess)
-            mbn_warn("device %s: CLBlast rejected tuned %s parameters (%s); using its defaults",
-                     dev->info.name, tk->kernel, mbn_clblast_error_name(s));
-    }
-    return MBN_OK;
 }

@@ -8,7 +8,6 @@
 #include "host/blas.h"
 #include "host/cl_error.h"
 #include "host/program.h"
-#include "host/tune_cache.h"
 
 static void info_string(cl_device_id d, cl_device_info what, char *out, size_t len) {
     out[0] = 0;
@@ -105,6 +104,7 @@ int mbn_devices_list(MbnDeviceInfo **out, int *count) {
                 if (strlen(ext) >= sizeof I->extensions && cut) *cut = 0;
             }
             free(ext);
+            mbn_profile_read(&I->profile, platforms[p], devs[d]);
             n++;
         }
         free(devs);
@@ -204,51 +204,52 @@ int mbn_devices_select(const char *sel, const MbnDeviceInfo *all, int count, int
     return MBN_OK;
 }
 
-int mbn_device_open_for(MbnDevice *dev, const MbnDeviceInfo *info, MbnUse use) {
-    MbnTuneCache tc;
-    if (!mbn_tune_cache_enabled() || mbn_tune_cache_load(info, &tc) != 1)
-        return mbn_device_open_with(dev, info, NULL, 0);
-    MbnVariantOverride ov[MBN_OP_COUNT];
-    int n = mbn_tune_cache_overrides(&tc, use, ov, MBN_OP_COUNT);
-    MBN_TRY(mbn_device_open_with(dev, info, ov, n));
-    int rc = mbn_tune_apply_clblast(info, tc.clblast, tc.n_clblast);
-    if (rc != MBN_OK) {
-        /* Validated when loaded, so only a CLBlast that changed under the same build gets
-         * here: run untuned rather than half tuned. */
-        mbn_warn("%s; running untuned", mbn_last_error());
-        mbn_clear_error();
-        mbn_device_close(dev);
-        return mbn_device_open_with(dev, info, NULL, 0);
+int mbn_device_env(MbnDeviceEnv *env) {
+    memset(env, 0, sizeof *env);
+    MBN_TRY(mbn_family_parse(getenv("MBN_KERNELS"), &env->family));
+    const char *off = getenv("MBN_NO_TUNING");
+    env->no_tuning = off && *off && strcmp(off, "0") != 0;
+    const char *verbose = getenv("MBN_VERBOSE");
+    env->verbose = verbose && strcmp(verbose, "1") == 0;
+    const char *db = getenv("MBN_TUNE_DATABASE");
+    if (db && *db) {
+        if (strlen(db) >= sizeof env->database)
+            return mbn_fail(MBN_EUSAGE, "MBN_TUNE_DATABASE: path longer than %zu bytes",
+                            sizeof env->database - 1);
+        snprintf(env->database, sizeof env->database, "%s", db);
     }
-    snprintf(dev->tuning, sizeof dev->tuning, "%s", tc.id);
     return MBN_OK;
-}
-
-int mbn_device_open(MbnDevice *dev, const MbnDeviceInfo *info) {
-    return mbn_device_open_for(dev, info, MBN_USE_TRAIN);
 }
 
 /* Kernel variants for the device and the build options that carry their parameters. */
 static int resolve_variants(MbnDevice *dev, const MbnVariantOverride *ov, int n, bool no_gpu) {
-    int family;
-    MBN_TRY(mbn_variants_env_family(&family));
+    int family = dev->env.family;
     if (no_gpu)
-        MBN_TRY(mbn_variants_resolve_without_gpu(&dev->variants, &dev->info, family));
+        MBN_TRY(mbn_variants_resolve_without_gpu(&dev->variants, &dev->info.profile, family));
     else
-        MBN_TRY(mbn_variants_resolve(&dev->variants, &dev->info, family));
+        MBN_TRY(mbn_variants_resolve(&dev->variants, &dev->info.profile, family));
     for (int i = 0; i < n; i++)
-        MBN_TRY(mbn_variants_override(&dev->variants, &dev->info, &ov[i]));
-    snprintf(dev->build_options, sizeof dev->build_options, "%s", mbn_program_base_options(dev));
-    return mbn_variants_build_options(&dev->variants, dev->build_options,
-                                      sizeof dev->build_options);
+        MBN_TRY(mbn_variants_override(&dev->variants, &ov[i]));
+    return mbn_device_build_options(&dev->variants, dev->build_options, sizeof dev->build_options);
+}
+
+int mbn_device_build_options(const MbnVariantSet *set, char *out, size_t len) {
+    snprintf(out, len, "-cl-std=CL1.2");
+    return mbn_variants_build_options(set, out, len);
 }
 
 int mbn_device_open_with(MbnDevice *dev, const MbnDeviceInfo *info,
                          const MbnVariantOverride *overrides, int n) {
+    MbnDeviceEnv env;
+    MBN_TRY(mbn_device_env(&env));
+    return mbn_device_open_env(dev, info, &env, overrides, n);
+}
+
+int mbn_device_open_env(MbnDevice *dev, const MbnDeviceInfo *info, const MbnDeviceEnv *env,
+                        const MbnVariantOverride *overrides, int n) {
     memset(dev, 0, sizeof *dev);
     dev->info = *info;
-    const char *verbose = getenv("MBN_VERBOSE");
-    dev->verbose = verbose && strcmp(verbose, "1") == 0;
+    dev->env = *env;
     dev->serialize_queues = strstr(info->platform_name, "Portable Computing Language") != NULL;
     int rc = resolve_variants(dev, overrides, n, false);
     if (rc != MBN_OK) {
@@ -281,7 +282,6 @@ int mbn_device_open_with(MbnDevice *dev, const MbnDeviceInfo *info,
         rc = resolve_variants(dev, overrides, n, true);
         if (rc == MBN_OK) rc = mbn_program_build(dev);
     }
-    if (rc == MBN_OK) rc = mbn_blas_tune_device(dev);
     if (rc != MBN_OK) {
         mbn_device_close(dev);
         return rc;
@@ -295,21 +295,22 @@ static void report_fallbacks(const MbnDevice *dev) {
     if (dev->variants.family == MBN_FAMILY_AUTO || !dev->variants.op[0].row) return;
     for (int op = 0; op < MBN_OP_COUNT; op++)
         if (dev->variants.fallbacks[op])
-            fprintf(stderr,
-                    "mbn: MBN_KERNELS=%s: %s ran %s instead of %s %lu time(s) (shape not "
-                    "supported by that row)\n",
-                    mbn_family_name(dev->variants.family), mbn_op_name((MbnOp)op),
-                    dev->variants.generic[op].row->name, dev->variants.op[op].row->name,
-                    dev->variants.fallbacks[op]);
+            mbn_note("MBN_KERNELS=%s: %s ran %s instead of %s %lu time(s) (shape not supported "
+                     "by that row)",
+                     mbn_family_name(dev->variants.family), mbn_op_name((MbnOp)op),
+                     dev->variants.generic[op].row->name, dev->variants.op[op].row->name,
+                     dev->variants.fallbacks[op]);
 }
 
 /* MBN_VERBOSE=1: which kernels this handle launched (each is created on its first launch). */
 static void report_launched(const MbnDevice *dev) {
-    if (!dev->verbose) return;
-    fprintf(stderr, "mbn: kernels launched on %s:", dev->info.name);
-    for (int i = 0; i < MBN_KERNEL_COUNT; i++)
-        if (dev->kernels[i]) fprintf(stderr, " %s", mbn_kernel_names[i]);
-    fprintf(stderr, "\n");
+    if (!dev->env.verbose) return;
+    char text[256 + MBN_KERNEL_COUNT * 48];
+    size_t n = (size_t)snprintf(text, sizeof text, "kernels launched on %s:", dev->info.name);
+    for (int i = 0; i < MBN_KERNEL_COUNT && n < sizeof text; i++)
+        if (dev->kernels[i])
+            n += (size_t)snprintf(text + n, sizeof text - n, " %s", mbn_kernel_names[i]);
+    mbn_log_text(MBN_LEVEL_NOTE, text); /* (mbn_note would cut it at 1 KiB) */
 }
 
 void mbn_device_close(MbnDevice *dev) {
@@ -359,19 +360,4 @@ int mbn_device_open_sibling(MbnDevice *dev, const MbnDevice *base) {
     clRetainProgram(dev->program);
     if (dev->context_users) atomic_fetch_add(dev->context_users, 1);
     return MBN_OK;
-}
-
-int mbn_device_open_selected_for(MbnDevice *dev, const char *sel, MbnUse use) {
-    MbnDeviceInfo *all = NULL;
-    int count = 0, *idx = NULL, n = 0;
-    MBN_TRY(mbn_devices_list(&all, &count));
-    int rc = mbn_devices_select(sel, all, count, &idx, &n);
-    if (rc == MBN_OK) rc = mbn_device_open_for(dev, &all[idx[0]], use);
-    free(idx);
-    free(all);
-    return rc;
-}
-
-int mbn_device_open_selected(MbnDevice *dev, const char *sel) {
-    return mbn_device_open_selected_for(dev, sel, MBN_USE_TRAIN);
 }

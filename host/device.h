@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "host/device_profile.h"
 #include "host/kernels.h"
-#include "host/tune_cache.h"
 #include "host/variants.h"
 
 typedef struct MbnDeviceInfo {
@@ -29,7 +29,8 @@ typedef struct MbnDeviceInfo {
     unsigned long long local_mem_bytes; /* CL_DEVICE_LOCAL_MEM_SIZE */
     bool local_mem_dedicated;           /* CL_LOCAL (GPUs), not emulated in global memory */
     bool fp16;
-    char extensions[4096]; /* CL_DEVICE_EXTENSIONS (truncated if longer) */
+    char extensions[4096];    /* CL_DEVICE_EXTENSIONS (truncated if longer) */
+    MbnDeviceProfile profile; /* what the kernel plan is made from (host/plan.h) */
 } MbnDeviceInfo;
 
 /* Lists every device of every platform. *out is malloc'ed (free it); zero devices is not an
@@ -46,8 +47,28 @@ int mbn_devices_select(const char *sel, const MbnDeviceInfo *all, int count, int
 
 const char *mbn_device_type_name(cl_device_type type);
 
+/* The environment that changes how a device is opened, read once per open (mbn_device_env):
+ * MBN_KERNELS=auto|generic|cpu|gpu forces a kernel family (host/variants.h: tests ask for
+ * exactly that family, so no tuning decision changes its rows); MBN_NO_TUNING=1 ignores the
+ * shipped tuning database and the user's tuning cache (tune/open.h); MBN_TUNE_DATABASE=FILE
+ * reads the database from FILE instead (to try an entry before sending it in). */
+typedef struct {
+    int family;          /* MBN_FAMILY_AUTO or the forced family */
+    bool no_tuning;      /* neither database nor cache */
+    char database[1024]; /* MBN_TUNE_DATABASE: a database file instead of the shipped one */
+    /* MBN_VERBOSE=1: kernels built with compiler warnings on and every build log printed, and
+     * at close the names of the kernels each handle launched (ci/oclgrind.sh checks that its
+     * runs launch every kernel). */
+    bool verbose;
+} MbnDeviceEnv;
+
+/* Reads MBN_KERNELS, MBN_NO_TUNING, MBN_TUNE_DATABASE and MBN_VERBOSE; MBN_EUSAGE naming the
+ * variable for a bad value. */
+int mbn_device_env(MbnDeviceEnv *env);
+
 typedef struct MbnDevice {
     MbnDeviceInfo info;
+    MbnDeviceEnv env; /* as read when it was opened */
     cl_context context;
     cl_command_queue queue;
     cl_program program;
@@ -56,12 +77,11 @@ typedef struct MbnDevice {
     char build_options[4096];    /* the program's build options, variant defines included */
     unsigned long long launches; /* kernels and GEMMs enqueued since open (bench) */
     struct MbnGemmLog *gemm_log; /* when set, CLBlast GEMMs are recorded (host/blas.h) */
-    char tuning[24]; /* id of the `mbn tune` decisions in use (host/tune_cache.h); "" untuned */
+    char tuning[24];        /* id of the `mbn tune` decisions in use (tune/cache.h); "" untuned */
+    char tuned_for[48];     /* the workload the cache's decisions were tuned on ("infer 1.0-224
+                               batch 32"), "" untuned */
+    int database_decisions; /* decisions taken from the shipped tuning database (tune/database.h) */
     bool program_from_cache;
-    /* MBN_VERBOSE=1 (read when the device is opened): kernels built with compiler warnings on
-     * and their build log printed, and at close the names of the kernels this handle launched
-     * (ci/oclgrind.sh checks that its runs launch every kernel). */
-    bool verbose;
     /* Handles (the device and its siblings) that share this context: the last one to close
      * empties CLBlast's program cache before the context goes (host/blas.h). */
     atomic_int *context_users;
@@ -76,19 +96,21 @@ typedef struct MbnDevice {
     struct MbnProfile *profile;
 } MbnDevice;
 
-/* Opens the device: kernel variants resolved (host/variants.h; $MBN_KERNELS read here) with
- * the decisions of `mbn tune` applied when its cache holds some for this device
- * (host/tune_cache.h), context, in-order queue with profiling, kernels built (or loaded from
- * the program cache) with the variants' parameters, CLBlast tuned for it. */
-int mbn_device_open(MbnDevice *dev, const MbnDeviceInfo *info);
-/* The same with the tuning decisions made for `use` (MBN_USE_INFER: networks that only run
- * inference; mbn_device_open is MBN_USE_TRAIN, whose set covers every op). */
-int mbn_device_open_for(MbnDevice *dev, const MbnDeviceInfo *info, MbnUse use);
-/* The same with the given tuner decisions applied before the program is built (n may be 0)
- * instead of the tuning cache's. */
+/* Opens the device: kernel variants resolved for its profile (host/variants.h, host/plan.h) under
+ * `env`, the given decisions applied to them (n may be 0), context, in-order queue with
+ * profiling, kernels built (or loaded from the program cache) with the variants' parameters.
+ * Opening with the device's tuning (database and cache) is tune/open.h's
+ * mbn_device_open_for. */
+int mbn_device_open_env(MbnDevice *dev, const MbnDeviceInfo *info, const MbnDeviceEnv *env,
+                        const MbnVariantOverride *overrides, int n);
+/* The same with the environment read now (mbn_device_env). */
 int mbn_device_open_with(MbnDevice *dev, const MbnDeviceInfo *info,
                          const MbnVariantOverride *overrides, int n);
 void mbn_device_close(MbnDevice *dev);
+
+/* The program's build options for a set of variants: the OpenCL C version and every row's
+ * defines (mbn_variants_build_options). */
+int mbn_device_build_options(const MbnVariantSet *set, char *out, size_t len);
 
 /* Waits for the device's queue when its driver must not run two queues at once
  * (serialize_queues); a no-op otherwise. Code that feeds several queues calls it after each
@@ -101,10 +123,5 @@ int mbn_device_settle(MbnDevice *dev);
  * from two threads at once. Close it with mbn_device_close (before or after
  * the base). Used by the library so that all models on a device share one OpenCL context. */
 int mbn_device_open_sibling(MbnDevice *dev, const MbnDevice *base);
-
-/* Convenience: list, select by SEL (must match exactly one device unless allow_many) and open
- * the first match. */
-int mbn_device_open_selected(MbnDevice *dev, const char *sel);
-int mbn_device_open_selected_for(MbnDevice *dev, const char *sel, MbnUse use);
 
 #endif

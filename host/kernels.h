@@ -12,11 +12,11 @@
     X(stem_im2col) X(stem_conv3x3_direct)                                                          \
     /* depthwise.cl */                                                                             \
     X(dw_conv3x3_fwd) X(dw_conv3x3_bwd_input) X(dw_conv3x3_bwd_weight_partial)                     \
-    X(dw_conv3x3_fwd_row8) X(dw_conv3x3_fwd_row16) X(dw_conv3x3_bwd_input_row8)                    \
-    X(dw_conv3x3_bwd_input_row16) X(dw_conv3x3_bwd_weight_partial8)                                \
-    X(dw_conv3x3_bwd_weight_partial16)                                                             \
+    X(dw_conv3x3_fwd_vec) X(dw_conv3x3_fwd_half) X(dw_conv3x3_bwd_input_vec)                       \
+    X(dw_conv3x3_bwd_input_half) X(dw_conv3x3_bwd_weight_partial_vec)                              \
+    X(dw_conv3x3_bwd_weight_partial_half)                                                          \
     /* depthwise.cl: dw + pw */                                                                    \
-    X(dw_pw_fwd_row16)                                                                             \
+    X(dw_pw_fwd_vec)                                                                               \
     /* depthwise_gpu.cl */                                                                         \
     X(dw_conv3x3_fwd_tile) X(dw_conv3x3_bwd_input_tile) X(dw_conv3x3_bwd_weight_lanes)             \
     /* bn_gpu.cl */                                                                                \
@@ -28,18 +28,20 @@
     /* bn.cl */                                                                                    \
     X(channel_sqdev_partial) X(bn_finalize_stats) X(bn_relu6_apply) X(bn_relu6_bwd_partial)        \
     X(bn_bwd_finalize) X(bn_relu6_bwd_apply) X(bn_fold)                                            \
-    X(channel_sum_partial8) X(channel_sqdev_partial8) X(bn_relu6_apply8)                           \
-    X(bn_relu6_bwd_partial8) X(bn_relu6_bwd_apply8)                                                \
+    X(channel_sum_partial_vec) X(channel_sqdev_partial_vec) X(bn_relu6_apply_vec)                  \
+    X(bn_relu6_bwd_partial_vec) X(bn_relu6_bwd_apply_vec)                                          \
+    X(channel_sum_partial_half) X(channel_sqdev_partial_half) X(bn_relu6_apply_half)               \
+    X(bn_relu6_bwd_partial_half) X(bn_relu6_bwd_apply_half)                                        \
     /* activation.cl */                                                                            \
     X(bias_relu6) X(bias_add_rows)                                                                 \
     /* pool.cl */                                                                                  \
-    X(avgpool_fwd) X(avgpool_fwd4) X(avgpool_fwd16) X(avgpool_bwd)                                 \
+    X(avgpool_fwd) X(avgpool_fwd4) X(avgpool_fwd_vec) X(avgpool_bwd)                                     \
     /* loss.cl */                                                                                  \
     X(softmax_rows) X(softmax_xent_smooth) X(mean_reduce)                                          \
     /* optim.cl */                                                                                 \
     X(sgd_momentum) X(fill_zero)                                                                   \
     /* gemm.cl */                                                                                  \
-    X(gemm_tiled) X(transpose) X(transpose8) X(pack_b32) X(pack_b32_rows)
+    X(gemm_tiled) X(transpose) X(transpose8) X(pack_b_panels) X(pack_b_panels_rows)
 /* clang-format on */
 
 typedef enum {

@@ -12,13 +12,21 @@
 #include "host/program.h"
 #include "io/formats/atomic_file.h"
 
-#define PEAK_CACHE_MAGIC "mbn-peak 1"
-#define PEAK_CHAINS 16 /* independent mad chains per work-item, as in cl/peak.cl */
+#define PEAK_CACHE_MAGIC "mbn-peak 2"
 
+/* The kernels of cl/peak.cl: vector width x independent mad chains per work-item. */
 static const struct {
     const char *name;
-    int width;
-} variants[] = {{"peak_fma4", 4}, {"peak_fma8", 8}, {"peak_fma16", 16}};
+    int width, chains;
+} variants[] = {{"peak_fma4_c8", 4, 8},   {"peak_fma4_c12", 4, 12},   {"peak_fma4_c16", 4, 16},
+                {"peak_fma8_c8", 8, 8},   {"peak_fma8_c12", 8, 12},   {"peak_fma8_c16", 8, 16},
+                {"peak_fma16_c8", 16, 8}, {"peak_fma16_c12", 16, 12}, {"peak_fma16_c16", 16, 16}};
+
+/* The widest vector the device's registers hold (wider ones are split and spill). */
+static int max_width(const MbnDevice *dev) {
+    int w = dev->info.profile.vector_floats;
+    return w >= 16 ? 16 : w >= 8 ? 8 : 4;
+}
 
 static const MbnClSource *peak_source(void) {
     for (int i = 0; i < mbn_cl_source_count; i++)
@@ -37,8 +45,10 @@ static void peak_key(const MbnDevice *dev, uint64_t key[2]) {
         h = mbn_hash64(h, dev->info.driver, strlen(dev->info.driver) + 1);
         h = mbn_hash64(h, dev->info.platform_name, strlen(dev->info.platform_name) + 1);
         h = mbn_hash64(h, dev->info.platform_version, strlen(dev->info.platform_version) + 1);
-        /* PoCL names a CPU by its family only ("AMD EPYC"): the core count tells more. */
+        /* PoCL names a CPU by its family only ("AMD EPYC"): the core count tells more, and
+         * the instruction set it compiles for (POCL_LLVM_CPU_NAME) is not in the name. */
         h = mbn_hash64(h, &dev->info.compute_units, sizeof dev->info.compute_units);
+        h = mbn_hash64(h, dev->info.profile.target, strlen(dev->info.profile.target));
         key[k] = h;
     }
 }
@@ -86,17 +96,9 @@ static void cache_write(const MbnDevice *dev, const char *path, const MbnPeak *p
                      "%s\nkey %016llx%016llx\ngflops %.6g\nkernel %s\nwork_items %llu\n",
                      PEAK_CACHE_MAGIC, (unsigned long long)key[0], (unsigned long long)key[1],
                      p->gflops, p->kernel, (unsigned long long)p->work_items);
-    MbnAtomicFile a;
     mbn_mkdirs_for(path);
     /* A cache we cannot write is not an error: the next run measures again. */
-    if (mbn_atomic_open(&a, path) != MBN_OK) {
-        mbn_clear_error();
-        return;
-    }
-    if (mbn_atomic_write(&a, text, (size_t)n) != MBN_OK || mbn_atomic_commit(&a) != MBN_OK) {
-        mbn_atomic_abort(&a);
-        mbn_clear_error();
-    }
+    if (mbn_atomic_write_file(path, text, (size_t)n) != MBN_OK) mbn_clear_error();
 }
 
 static int run_once(MbnDevice *dev, cl_kernel k, size_t global, int iters, double *seconds) {
@@ -149,7 +151,8 @@ static int measure_variant(MbnDevice *dev, cl_program prog, int v, size_t global
     }
     clReleaseKernel(k);
     if (rc == MBN_OK)
-        *gflops = (double)global * iters * PEAK_CHAINS * variants[v].width * 2.0 / best * 1e-9;
+        *gflops =
+            (double)global * iters * variants[v].chains * variants[v].width * 2.0 / best * 1e-9;
     return rc;
 }
 
@@ -161,8 +164,14 @@ static int measure(MbnDevice *dev, size_t global, int fixed_iters, MbnPeak *out)
     const char *text = src->text;
     cl_program prog = clCreateProgramWithSource(dev->context, 1, &text, &src->length, &err);
     if (err != CL_SUCCESS) return mbn_fail_cl(err, "device %s: peak.cl", dev->info.name);
-    err = clBuildProgram(prog, 1, &dev->info.device, mbn_program_base_options(dev), NULL, NULL);
-    if (err != CL_SUCCESS || dev->verbose) mbn_program_print_log(dev, prog, "peak.cl");
+    char opts[96];
+    snprintf(opts, sizeof opts, "-cl-std=CL1.2 -DMBN_PEAK_MAX_VEC=%d%s", max_width(dev),
+             mbn_program_warning_option(dev));
+    err = clBuildProgram(prog, 1, &dev->info.device, opts, NULL, NULL);
+    if (err != CL_SUCCESS)
+        mbn_program_print_log(dev, prog, "peak.cl", MBN_LEVEL_WARNING);
+    else if (dev->env.verbose)
+        mbn_program_print_log(dev, prog, "peak.cl", MBN_LEVEL_NOTE);
     if (err != CL_SUCCESS) {
         clReleaseProgram(prog);
         return mbn_fail_cl(err, "device %s: building peak.cl", dev->info.name);
@@ -179,6 +188,7 @@ static int measure(MbnDevice *dev, size_t global, int fixed_iters, MbnPeak *out)
         err == CL_SUCCESS ? MBN_OK : mbn_fail_cl(err, "device %s: FMA peak buffer", dev->info.name);
     memset(out, 0, sizeof *out);
     for (int v = 0; rc == MBN_OK && v < (int)(sizeof variants / sizeof variants[0]); v++) {
+        if (variants[v].width > max_width(dev)) continue;
         double g = 0;
         rc = measure_variant(dev, prog, v, global, buf, fixed_iters, &g);
         if (rc == MBN_OK && g > out->gflops) {
@@ -189,11 +199,13 @@ static int measure(MbnDevice *dev, size_t global, int fixed_iters, MbnPeak *out)
     out->work_items = global;
     if (buf) clReleaseMemObject(buf);
     clReleaseProgram(prog);
-    if (rc == MBN_OK && dev->verbose) { /* as mbn_device_close reports its handle's kernels */
-        fprintf(stderr, "mbn: kernels launched on %s:", dev->info.name);
-        for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++)
-            fprintf(stderr, " %s", variants[v].name);
-        fprintf(stderr, "\n");
+    if (rc == MBN_OK && dev->env.verbose) { /* as mbn_device_close reports its handle's */
+        char launched[256];
+        size_t n = (size_t)snprintf(launched, sizeof launched, "kernels launched on %s:", dev->info.name);
+        for (size_t v = 0; v < sizeof variants / sizeof variants[0] && n < sizeof launched; v++)
+            if (variants[v].width <= max_width(dev))
+                n += (size_t)snprintf(launched + n, sizeof launched - n, " %s", variants[v].name);
+        mbn_log_text(MBN_LEVEL_NOTE, launched);
     }
     return rc;
 }

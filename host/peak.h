@@ -12,7 +12,7 @@ struct MbnDevice;
 
 typedef struct {
     double gflops;   /* best rate over the kernel variants: 2 flops per FMA lane */
-    char kernel[24]; /* the fastest variant, e.g. "peak_fma16" */
+    char kernel[24]; /* the fastest variant, e.g. "peak_fma16_c12" */
     size_t work_items;
     bool from_cache;
 } MbnPeak;

@@ -30,27 +30,43 @@ const char *mbn_program_options(const MbnDevice *dev) {
     return dev->build_options;
 }
 
-const char *mbn_program_base_options(const MbnDevice *dev) {
-    return dev->verbose ? "-cl-std=CL1.2" : "-cl-std=CL1.2 -w";
+const char *mbn_program_warning_option(const MbnDevice *dev) {
+    return dev->env.verbose ? "" : " -w";
 }
 
-/* The gpu family's files (cl/..._gpu.cl) are left out after they failed to build on a device
- * (dev->variants.no_gpu_kernels): the rest of mbn keeps working with the generic rows. */
-static bool included(const MbnDevice *dev, int i) {
-    const char *name = mbn_cl_sources[i].name;
-    size_t n = strlen(name);
-    bool gpu = n >= 7 && strcmp(name + n - 7, "_gpu.cl") == 0;
-    return !(gpu && dev->variants.no_gpu_kernels);
+/* The program's sources, in order: cl/prelude.cl (the cpu vector width and register tile the
+ * other files use) first, then the others in name order; cl/peak.cl is built on its own
+ * (host/peak.c), and the gpu family's files (cl/..._gpu.cl) are left out after they failed to
+ * build on a device (dev->variants.no_gpu_kernels): the rest of mbn keeps working with the
+ * generic rows. Returns how many there are (at most max stored). */
+static int program_sources(const MbnDevice *dev, const MbnClSource **out, int max) {
+    int n = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < mbn_cl_source_count; i++) {
+            const char *name = mbn_cl_sources[i].name;
+            size_t len = strlen(name);
+            bool prelude = strcmp(name, "prelude.cl") == 0;
+            bool gpu = len >= 7 && strcmp(name + len - 7, "_gpu.cl") == 0;
+            if (prelude != (pass == 0) || strcmp(name, "peak.cl") == 0 ||
+                (gpu && dev->variants.no_gpu_kernels))
+                continue;
+            if (n < max) out[n] = &mbn_cl_sources[i];
+            n++;
+        }
+    return n;
 }
 
 static void cache_key(const MbnDevice *dev, uint64_t key[2]) {
     const char *opts = mbn_program_options(dev);
     for (int k = 0; k < 2; k++) {
         uint64_t h = k ? 0x84222325cbf29ce4ULL : 0xcbf29ce484222325ULL;
-        for (int i = 0; i < mbn_cl_source_count; i++)
-            if (included(dev, i))
-                h = mbn_hash64(h, mbn_cl_sources[i].text, mbn_cl_sources[i].length);
+        const MbnClSource *src[64];
+        int n = program_sources(dev, src, 64);
+        for (int i = 0; i < n && i < 64; i++)
+            h = mbn_hash64(h, src[i]->text, src[i]->length);
         h = mbn_hash64(h, opts, strlen(opts));
+        /* The instruction set PoCL compiles for (POCL_LLVM_CPU_NAME) is not in the name. */
+        h = mbn_hash64(h, dev->info.profile.target, strlen(dev->info.profile.target));
         h = mbn_hash64(h, dev->info.name, strlen(dev->info.name));
         h = mbn_hash64(h, dev->info.driver, strlen(dev->info.driver));
         h = mbn_hash64(h, dev->info.platform_name, strlen(dev->info.platform_name));
@@ -153,7 +169,7 @@ static void cache_write(const MbnDevice *dev, const char *path) {
     free(bin);
 }
 
-void mbn_program_print_log(const MbnDevice *dev, cl_program program, const char *what) {
+void mbn_program_print_log(const MbnDevice *dev, cl_program program, const char *what, int level) {
     size_t len = 0;
     clGetProgramBuildInfo(program, dev->info.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len);
     char *log = malloc(len + 1);
@@ -162,20 +178,27 @@ void mbn_program_print_log(const MbnDevice *dev, cl_program program, const char 
         log[len] = 0;
         while (len > 0 && (log[len - 1] == 0 || isspace((unsigned char)log[len - 1])))
             log[--len] = 0;
-        fprintf(stderr, "mbn: OpenCL build log of %s for %s:%s%s\n", what, dev->info.name,
-                len ? "\n" : " (empty)", log);
+        size_t cap = len + strlen(dev->info.name) + strlen(what) + 64;
+        char *text = malloc(cap);
+        if (text) {
+            snprintf(text, cap, "OpenCL build log of %s for %s:%s%s", what, dev->info.name,
+                     len ? "\n" : " (empty)", log);
+            mbn_log_text(level, text);
+        }
+        free(text);
     }
     free(log);
 }
 
 static int build_log_fail(MbnDevice *dev, cl_int err) {
-    mbn_program_print_log(dev, dev->program, "the mbn kernels");
+    mbn_program_print_log(dev, dev->program, "the mbn kernels", MBN_LEVEL_WARNING);
     return mbn_fail_cl(err, "device %s: building the mbn kernels failed (build log above)",
                        dev->info.name);
 }
 
 int mbn_program_build(MbnDevice *dev) {
-    const char *opts = mbn_program_options(dev);
+    char opts[sizeof dev->build_options + 8];
+    snprintf(opts, sizeof opts, "%s%s", mbn_program_options(dev), mbn_program_warning_option(dev));
     char path[4096];
     int use_cache = cache_enabled(dev) && mbn_program_cache_path(dev, path, sizeof path) == 0;
     cl_int err;
@@ -200,16 +223,16 @@ int mbn_program_build(MbnDevice *dev) {
                      path);
         }
     }
+    const MbnClSource *src[64];
     const char *texts[64];
     size_t lengths[64];
-    cl_uint n = 0;
-    if (mbn_cl_source_count > 64) return mbn_fail(MBN_EFAIL, "too many embedded kernel files");
-    for (int i = 0; i < mbn_cl_source_count; i++) {
-        if (!included(dev, i)) continue;
-        texts[n] = mbn_cl_sources[i].text;
-        lengths[n++] = mbn_cl_sources[i].length;
+    int n = program_sources(dev, src, 64);
+    if (n > 64) return mbn_fail(MBN_EFAIL, "too many embedded kernel files");
+    for (int i = 0; i < n; i++) {
+        texts[i] = src[i]->text;
+        lengths[i] = src[i]->length;
     }
-    dev->program = clCreateProgramWithSource(dev->context, n, texts, lengths, &err);
+    dev->program = clCreateProgramWithSource(dev->context, (cl_uint)n, texts, lengths, &err);
     if (err != CL_SUCCESS)
         return mbn_fail_cl(err, "device %s: clCreateProgramWithSource", dev->info.name);
     err = clBuildProgram(dev->program, 1, &dev->info.device, opts, NULL, NULL);
@@ -219,7 +242,8 @@ int mbn_program_build(MbnDevice *dev) {
         dev->program = NULL;
         return rc;
     }
-    if (dev->verbose) mbn_program_print_log(dev, dev->program, "the mbn kernels");
+    if (dev->env.verbose)
+        mbn_program_print_log(dev, dev->program, "the mbn kernels", MBN_LEVEL_NOTE);
     if (use_cache) cache_write(dev, path);
     return MBN_OK;
 }

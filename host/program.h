@@ -21,21 +21,23 @@ int mbn_program_build(struct MbnDevice *dev);
  * (host/variants.h), set when the device is opened (part of the cache key). */
 const char *mbn_program_options(const struct MbnDevice *dev);
 
-/* The options every mbn program starts with: OpenCL C 1.2 and, unless dev->verbose
- * (MBN_VERBOSE=1), -w: a compiler warning in mbn's kernels is for mbn's tests to catch
- * (tests/cli_kernel_warnings.sh builds with MBN_VERBOSE=1), not for users to read, and some
- * compilers print a "N warnings generated." line on stderr themselves. */
-const char *mbn_program_base_options(const struct MbnDevice *dev);
+/* " -w" (compiler warnings off), or "" with MBN_VERBOSE=1 (dev->env.verbose): appended to the
+ * options of every program mbn builds. A compiler warning in mbn's kernels is for mbn's tests to
+ * catch (tests/cli_kernel_warnings.sh builds with MBN_VERBOSE=1), not for users to read, and
+ * some compilers print a "N warnings generated." line on stderr themselves. */
+const char *mbn_program_warning_option(const struct MbnDevice *dev);
 
-/* Prints a program's build log on stderr under a line naming the device and `what`. Called on
- * build errors, and after every build with dev->verbose. */
-void mbn_program_print_log(const struct MbnDevice *dev, cl_program program, const char *what);
+/* A program's build log at a level (MBN_LEVEL_WARNING, MBN_LEVEL_NOTE of base/error.h), under a
+ * line naming `what` and the device. Called on build errors, and after every build with
+ * MBN_VERBOSE=1. */
+void mbn_program_print_log(const struct MbnDevice *dev, cl_program program, const char *what,
+                           int level);
 
 /* Path of the cache file for this device (exposed for tests). */
 int mbn_program_cache_path(const struct MbnDevice *dev, char *out, size_t len);
 
 /* Path of a marker file for "this device and these kernels (the program key) have run `tag`
- * before" (the first-run note of io/util/progress.h), in the same cache folder. */
+ * before" (the first-run note of model/net.h), in the same cache folder. */
 int mbn_program_marker_path(const struct MbnDevice *dev, const char *tag, char *out, size_t len);
 
 uint64_t mbn_hash64(uint64_t h, const void *data, size_t len);

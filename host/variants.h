@@ -12,17 +12,23 @@
  *            tile in local memory, many independent partial sums, local-memory tiled GEMMs.
  * Selection (auto): per op, the first row in table order whose auto_types include the device's
  * type and whose requirements (vendor, extension, local memory, work-group size) hold; the
- * generic row otherwise. MBN_KERNELS=generic|cpu|gpu (read once when a device is opened; default
- * auto) forces a family on any device: per op, the first row of that family whose requirements
- * hold, the generic row when the family has none for the op.
+ * generic row otherwise. Selection and parameters are a pure function of the device's profile
+ * (host/device_profile.h): the plan (host/plan.h) sizes each row's parameters for it.
+ * MBN_KERNELS=generic|cpu|gpu (read once when a device is opened; default auto) forces a family on
+ * any device: per op, the first row of that family whose requirements hold, the generic row when
+ * the family has none for the op.
  *
- * Parameters: each row carries named integer parameters. Those marked `define` reach the
+ * Parameters: each row carries named integer parameters, valued by the plan for the device (the
+ * table's `value` is the default of parameters the plan does not size), then by the shipped
+ * tuning database and the user's tuning cache (mbn_variants_override), each value remembering
+ * where it came from (MbnParamSource). Those marked `define` reach the
  * kernels as -D<define_prefix>_<name>=<value> in the program's build options (and so in the
  * program cache key); the host reads the same values through mbn_vparam(), so tile sizes, chunk
  * and partial counts can never disagree between host and kernel. The options always define the
  * parameters of every row (chosen values for the chosen rows, defaults for the others), so
  * every kernel compiles on every device; two chosen rows that share a define (gemm.gpu_tiled and
- * gemm_wgrad.gpu_splitk: one kernel) must agree on its value, so a tuner sets both.
+ * gemm_wgrad.gpu_splitk, gemm.cpu_tiled and gemm_wgrad.cpu_tiled: one kernel) hold one value:
+ * an override of it reaches both, and a row chosen by an override takes the other's.
  *
  * Tuning (mbn tune): mbn_variants_candidates() lists the rows an op can use on a device and
  * each parameter's candidate values; mbn_device_open_with() applies overrides (a row and
@@ -38,7 +44,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct MbnDeviceInfo;
+#include "host/device_profile.h"
+
 struct MbnDevice;
 
 typedef enum {
@@ -64,6 +71,13 @@ typedef enum {
 
 #define MBN_VARIANT_MAX_PARAMS 10
 #define MBN_VARIANT_MAX_CANDIDATES 8
+#define MBN_VARIANT_TABLE_MAX 40
+
+/* channel_multiple of the cpu rows whose kernels come in the device's vector width and half
+ * of it (cl/prelude.cl): C must be a multiple of the half width (of the width when there is no
+ * half, at 4); of the stem and the fused depthwise + pointwise rows: of the full width. */
+#define MBN_CHANNELS_CPU_HALF (-1)
+#define MBN_CHANNELS_CPU_VEC (-2)
 
 typedef struct {
     const char *name; /* e.g. "TM"; the define is <define_prefix>_<name> */
@@ -75,8 +89,14 @@ typedef struct {
     int candidates[MBN_VARIANT_MAX_CANDIDATES];
 } MbnVariantParam;
 
-/* The number of candidates of vp: up to its last nonzero entry. */
-int mbn_vparam_candidates(const MbnVariantParam *vp);
+/* The number of candidates of vp: up to its last nonzero entry (inline: the plan, which the
+ * table's users call, reads it too, and calls go one way, table to plan). */
+static inline int mbn_vparam_candidates(const MbnVariantParam *vp) {
+    int n = MBN_VARIANT_MAX_CANDIDATES;
+    while (n > 0 && vp->candidates[n - 1] == 0)
+        n--;
+    return n;
+}
 
 typedef struct {
     MbnOp op;
@@ -91,7 +111,7 @@ typedef struct {
     size_t min_local_mem;        /* bytes of local memory it needs */
     size_t min_work_group;       /* work-group size it needs (its LX * LY) */
     /* Which shapes it handles; others fall back to the op's generic row. */
-    int channel_multiple; /* C % channel_multiple == 0 (1: any) */
+    int channel_multiple; /* C % channel_multiple == 0 (1: any; or MBN_CHANNELS_CPU_*) */
     /* Parameters. The work-group size of gpu rows derives from them (LC x LP, or the GEMM tile
      * over its per-work-item block); cpu rows use one work-item or one output row per
      * work-group, generic rows the driver's choice. */
@@ -100,20 +120,31 @@ typedef struct {
     /* Limits that depend on the parameter values (work-group size, local memory bytes), checked
      * against the device with the values in use; NULL: none. Returns NULL when they hold, else
      * a reason. */
-    const char *(*check)(const int *values, const struct MbnDeviceInfo *info, char *why,
-                         size_t why_len);
+    const char *(*check)(const int *values, const MbnDeviceProfile *p, char *why, size_t why_len);
 } MbnVariant;
+
+/* Where a parameter's value comes from. */
+typedef enum {
+    MBN_PARAM_DEVICE,   /* the plan, from the device's profile (host/plan.h) */
+    MBN_PARAM_DATABASE, /* the tuning database shipped with mbn (tune/database.h) */
+    MBN_PARAM_TUNED,    /* the user's tuning cache, written by `mbn tune` */
+} MbnParamSource;
+
+const char *mbn_param_source_name(MbnParamSource s); /* "device", "database", "tuned" */
 
 /* A row chosen for a device, with the parameter values in use (defaults or overrides). */
 typedef struct {
     const MbnVariant *row;
     int value[MBN_VARIANT_MAX_PARAMS];
+    unsigned char source[MBN_VARIANT_MAX_PARAMS]; /* MbnParamSource of each value */
     bool overridden; /* values or row set by mbn_variants_override (a tuner) */
 } MbnVariantChoice;
 
 /* What a device uses, per op; lives in MbnDevice. */
 typedef struct {
-    int family; /* MBN_FAMILY_AUTO or the family MBN_KERNELS forced */
+    MbnDeviceProfile profile; /* what the rows and their values were chosen for */
+    int cpu_vec;              /* MBN_CPU_VEC: the cpu family's vector width (host/plan.h) */
+    int family;               /* MBN_FAMILY_AUTO or the family MBN_KERNELS forced */
     MbnVariantChoice op[MBN_OP_COUNT];
     MbnVariantChoice generic[MBN_OP_COUNT]; /* the shape fallback of each op */
     /* Calls that fell back to the generic row because the shape did not suit the chosen row
@@ -122,6 +153,8 @@ typedef struct {
     /* The gpu family's kernels failed to build on this device: its rows are not used (and its
      * source files are left out of the program). */
     bool no_gpu_kernels;
+    /* The plan's values of every table row's parameters (the defines of rows not chosen). */
+    int planned[MBN_VARIANT_TABLE_MAX][MBN_VARIANT_MAX_PARAMS];
 } MbnVariantSet;
 
 /* One tuner decision: use `row` (NULL: keep the resolved row) for `op`, with these parameter
@@ -132,6 +165,8 @@ typedef struct {
     int n;
     const char *param[MBN_VARIANT_MAX_PARAMS];
     int value[MBN_VARIANT_MAX_PARAMS];
+    MbnParamSource source; /* what the values are recorded as (0: MBN_PARAM_DEVICE is taken as
+                              MBN_PARAM_TUNED: a tuner's decision) */
 } MbnVariantOverride;
 
 const char *mbn_op_name(MbnOp op);
@@ -141,29 +176,31 @@ const char *mbn_family_name(int family); /* "auto" for MBN_FAMILY_AUTO */
 const MbnVariant *mbn_variant_table(int *count);
 const MbnVariant *mbn_variant_find(const char *name);
 
-/* $MBN_KERNELS: auto (default, also when unset or empty), generic, cpu or gpu; anything else is
- * a usage error naming MBN_KERNELS. */
-int mbn_variants_env_family(int *family);
+/* A value of MBN_KERNELS (read by host/device.h's mbn_device_env): auto (default, also when
+ * NULL or empty), generic, cpu or gpu; anything else is a usage error naming MBN_KERNELS. */
+int mbn_family_parse(const char *value, int *family);
 
 /* Whether the row's device requirements (vendor, extension, local memory, work-group size, and
- * its check with the default values) hold on this device. */
-bool mbn_variant_suits(const MbnVariant *row, const struct MbnDeviceInfo *info);
+ * its check with the plan's values) hold on this device. */
+bool mbn_variant_suits(const MbnVariant *row, const MbnDeviceProfile *p);
 
 /* Resolves every op for the device: auto when family is MBN_FAMILY_AUTO, else that family. */
-int mbn_variants_resolve(MbnVariantSet *set, const struct MbnDeviceInfo *info, int family);
+int mbn_variants_resolve(MbnVariantSet *set, const MbnDeviceProfile *p, int family);
 /* The same with the gpu rows ruled out (their kernels did not build on the device). */
-int mbn_variants_resolve_without_gpu(MbnVariantSet *set, const struct MbnDeviceInfo *info,
-                                     int family);
+int mbn_variants_resolve_without_gpu(MbnVariantSet *set, const MbnDeviceProfile *p, int family);
 
 /* The rows that can run op on this device (any family, requirements checked), in table order.
  * Returns how many there are; stores up to max of them. */
-int mbn_variants_candidates(const struct MbnDeviceInfo *info, MbnOp op, const MbnVariant **rows,
-                            int max);
+int mbn_variants_candidates(const MbnDeviceProfile *p, MbnOp op, const MbnVariant **rows, int max);
+
+/* The values a tuner may give parameter `param` of `row` on the set's device
+ * (mbn_plan_candidates). */
+int mbn_variant_param_candidates(const MbnVariantSet *set, const MbnVariant *row, int param,
+                                 int *out, int max);
 
 /* Applies a tuner decision (validated as described above; MBN_EUSAGE naming the row or the
  * parameter otherwise). Call before the program is built: see mbn_device_open_with. */
-int mbn_variants_override(MbnVariantSet *set, const struct MbnDeviceInfo *info,
-                          const MbnVariantOverride *ov);
+int mbn_variants_override(MbnVariantSet *set, const MbnVariantOverride *ov);
 
 /* The -D defines of every row (chosen values for chosen rows, defaults for the others; a
  * define shared with a chosen row takes the chosen row's value), space-separated, appended to
@@ -180,7 +217,11 @@ int mbn_vparam_or(const MbnVariantChoice *c, const char *name, int dflt);
  * suits it, else the op's generic row (counted in fallbacks). */
 const MbnVariantChoice *mbn_variant_pick(struct MbnDevice *dev, MbnOp op, int C);
 
-/* "row(name=value,...)", e.g. "gemm.cpu_tiled(TM=6,TN=32,L2_FLOATS=65536,RUN=256)". */
+/* The channels per work-item of a cpu row's kernel for C channels: its VEC when C allows it,
+ * else the half width (the "_half" kernels), 0 when neither divides C. */
+int mbn_variant_cpu_width(const MbnVariantSet *set, const MbnVariantChoice *c, int C);
+
+/* "row(name=value,...)", e.g. "gemm.cpu_tiled(TM=7,TN=32,PANEL_FLOATS=65536,RUN=256)". */
 void mbn_variant_describe(const MbnVariantChoice *c, char *out, size_t len);
 
 #endif

@@ -137,7 +137,7 @@ static cl_mem inference_output(const MbnNet *net, int l, cl_mem input) {
     return input == net->act_a ? net->act_b : net->act_a;
 }
 
-int mbn_net_forward(MbnNet *net, int n, bool train) {
+static int forward(MbnNet *net, int n, bool train) {
     if (train && !net->training)
         return mbn_fail(MBN_EFAIL, "training forward on a network built for inference");
     if (n < 1 || n > net->max_batch)
@@ -222,6 +222,12 @@ int mbn_net_forward(MbnNet *net, int n, bool train) {
                             F->cout));
     if (train) net->folded_valid = false; /* running statistics moved */
     return MBN_OK;
+}
+
+int mbn_net_forward(MbnNet *net, int n, bool train) {
+    int rc = forward(net, n, train);
+    if (rc == MBN_OK) net->forwarded = true;
+    return rc;
 }
 
 static int read_rows(MbnNet *net, cl_mem buf, int n, float *out, const char *what) {

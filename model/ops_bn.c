@@ -7,10 +7,6 @@
  * deviations; gpu row: a statistics buffer of P rows (mbn_ops_bn_stats_floats). */
 #define SQ_OFF(C) ((size_t)MBN_OPS_MAX_PARTIALS * 2 * (size_t)(C))
 
-size_t mbn_ops_bn_stats_floats(size_t rows, int C) {
-    return rows * (2 * (size_t)C + 1);
-}
-
 size_t mbn_ops_bn_scratch(size_t M, int C) {
     (void)M;
     size_t a = SQ_OFF(C) + (size_t)C, b = mbn_ops_bn_stats_floats(MBN_OPS_MAX_PARTIALS, C);
@@ -24,11 +20,6 @@ bool mbn_ops_bn_fused(MbnDevice *d) {
     return bn->row->family == MBN_FAMILY_GPU && mbn_vparam(bn, "FUSE") &&
            d->variants.op[MBN_OP_DW_FWD].row->family == MBN_FAMILY_GPU &&
            d->variants.op[MBN_OP_GEMM].row->family == MBN_FAMILY_GPU;
-}
-
-size_t mbn_ops_bn_stats_rows(MbnDevice *d, MbnOp producer, int N, int Ho, int Wo) {
-    if (producer == MBN_OP_DW_FWD) return mbn_ops_dw_stats_rows(d, N, Ho, Wo);
-    return mbn_ops_gemm_stats_rows(d, (size_t)N * Ho * Wo);
 }
 
 int mbn_op_bn_stats_finalize(MbnDevice *d, MbnBuf stats, size_t rows, size_t M, int C,
@@ -86,26 +77,35 @@ int mbn_op_bn_relu6_train(MbnDevice *d, MbnBuf z, MbnBuf gamma, MbnBuf beta, Mbn
                             y, save_mean, save_invstd, scratch);
     int P, rpc;
     mbn_ops_chunking(vc, M, &P, &rpc);
-    bool v = vc->row->family == MBN_FAMILY_CPU;
-    size_t g2[2] = {(size_t)(v ? C / 8 : C), (size_t)P}, g1[1] = {(size_t)C};
+    /* cpu: a vector (or half of one, `half`) of channels per work-item; generic: one */
+    int w = vc->row->family == MBN_FAMILY_CPU ? mbn_variant_cpu_width(&d->variants, vc, C) : 0;
+    bool v = w > 0, half = v && w != d->variants.cpu_vec;
+    size_t g2[2] = {(size_t)(v ? C / w : C), (size_t)P}, g1[1] = {(size_t)C};
     cl_mem s = scratch.mem;
     int sq_off = (int)SQ_OFF(C);
-    MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_channel_sum_partial8 : MBN_K_channel_sum_partial, 2, g2, NULL,
-                       MEM(z), OFF(z), KMEM(s), I(0), I(M), I(C), I(rpc)));
+    MBN_TRY(MBN_LAUNCH(d,
+                       !v     ? MBN_K_channel_sum_partial
+                       : half ? MBN_K_channel_sum_partial_half
+                              : MBN_K_channel_sum_partial_vec,
+                       2, g2, NULL, MEM(z), OFF(z), KMEM(s), I(0), I(M), I(C), I(rpc)));
     MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g1, NULL, KMEM(s), I(P), I(C),
                        KFLT(1.0f / (float)M), MEM(save_mean), OFF(save_mean)));
-    MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_channel_sqdev_partial8 : MBN_K_channel_sqdev_partial, 2, g2,
-                       NULL, MEM(z), OFF(z), MEM(save_mean), OFF(save_mean), KMEM(s), I(M), I(C),
-                       I(rpc)));
+    MBN_TRY(MBN_LAUNCH(d,
+                       !v     ? MBN_K_channel_sqdev_partial
+                       : half ? MBN_K_channel_sqdev_partial_half
+                              : MBN_K_channel_sqdev_partial_vec,
+                       2, g2, NULL, MEM(z), OFF(z), MEM(save_mean), OFF(save_mean), KMEM(s), I(M),
+                       I(C), I(rpc)));
     MBN_TRY(MBN_LAUNCH(d, MBN_K_channel_reduce_rows, 1, g1, NULL, KMEM(s), I(P), I(C), KFLT(1.0f),
                        KMEM(s), I(sq_off)));
     MBN_TRY(MBN_LAUNCH(d, MBN_K_bn_finalize_stats, 1, g1, NULL, KMEM(s), I(sq_off), MEM(save_mean),
                        OFF(save_mean), MEM(save_invstd), MEM(running_mean), OFF(running_mean),
                        MEM(running_var), OFF(running_var), I(M), I(C), KFLT(momentum), KFLT(eps)));
     if (v)
-        return MBN_LAUNCH(d, MBN_K_bn_relu6_apply8, 2, g2, NULL, MEM(z), OFF(z), MEM(gamma),
-                          OFF(gamma), MEM(beta), OFF(beta), MEM(save_mean), MEM(save_invstd),
-                          OFF(save_mean), MEM(y), OFF(y), I(M), I(C), I(rpc));
+        return MBN_LAUNCH(d, half ? MBN_K_bn_relu6_apply_half : MBN_K_bn_relu6_apply_vec, 2, g2,
+                          NULL, MEM(z), OFF(z), MEM(gamma), OFF(gamma), MEM(beta), OFF(beta),
+                          MEM(save_mean), MEM(save_invstd), OFF(save_mean), MEM(y), OFF(y), I(M),
+                          I(C), I(rpc));
     size_t ga[2] = {(size_t)C, M};
     return MBN_LAUNCH(d, MBN_K_bn_relu6_apply, 2, ga, NULL, MEM(z), OFF(z), MEM(gamma), OFF(gamma),
                       MEM(beta), OFF(beta), MEM(save_mean), MEM(save_invstd), OFF(save_mean),
@@ -121,8 +121,9 @@ int mbn_op_bn_relu6_bwd(MbnDevice *d, MbnBuf dy, MbnBuf z, MbnBuf gamma, MbnBuf 
     MBN_TRY(mbn_ops_need_scratch(scratch, mbn_ops_bn_scratch(M, C), "BatchNorm backward"));
     int P, rpc;
     mbn_ops_chunking(vc, M, &P, &rpc);
-    bool v = vc->row->family == MBN_FAMILY_CPU;
-    size_t g2[2] = {(size_t)(v ? C / 8 : C), (size_t)P}, g1[1] = {(size_t)C};
+    int w = vc->row->family == MBN_FAMILY_CPU ? mbn_variant_cpu_width(&d->variants, vc, C) : 0;
+    bool v = w > 0, half = v && w != d->variants.cpu_vec;
+    size_t g2[2] = {(size_t)(v ? C / w : C), (size_t)P}, g1[1] = {(size_t)C};
     cl_mem s = scratch.mem;
     if (vc->row->family == MBN_FAMILY_GPU) {
         size_t LC = (size_t)mbn_vparam(vc, "LC"), LP = (size_t)mbn_vparam(vc, "LP");
@@ -131,18 +132,22 @@ int mbn_op_bn_relu6_bwd(MbnDevice *d, MbnBuf dy, MbnBuf z, MbnBuf gamma, MbnBuf 
                            OFF(z), MEM(gamma), OFF(gamma), MEM(beta), OFF(beta), MEM(save_mean),
                            MEM(save_invstd), OFF(save_mean), KMEM(s), I(M), I(C), I(rpc)));
     } else {
-        MBN_TRY(MBN_LAUNCH(d, v ? MBN_K_bn_relu6_bwd_partial8 : MBN_K_bn_relu6_bwd_partial, 2, g2,
-                           NULL, MEM(dy), OFF(dy), MEM(z), OFF(z), MEM(gamma), OFF(gamma),
+        MBN_TRY(MBN_LAUNCH(d,
+                           !v     ? MBN_K_bn_relu6_bwd_partial
+                           : half ? MBN_K_bn_relu6_bwd_partial_half
+                                  : MBN_K_bn_relu6_bwd_partial_vec,
+                           2, g2, NULL, MEM(dy), OFF(dy), MEM(z), OFF(z), MEM(gamma), OFF(gamma),
                            MEM(beta), OFF(beta), MEM(save_mean), MEM(save_invstd), OFF(save_mean),
                            KMEM(s), I(M), I(C), I(rpc)));
     }
     MBN_TRY(MBN_LAUNCH(d, MBN_K_bn_bwd_finalize, 1, g1, NULL, KMEM(s), I(P), I(C), MEM(dgamma),
                        OFF(dgamma), MEM(dbeta), OFF(dbeta)));
     if (v)
-        return MBN_LAUNCH(d, MBN_K_bn_relu6_bwd_apply8, 2, g2, NULL, MEM(dy), OFF(dy), MEM(z),
-                          OFF(z), MEM(gamma), OFF(gamma), MEM(beta), OFF(beta), MEM(save_mean),
-                          MEM(save_invstd), OFF(save_mean), MEM(dgamma), OFF(dgamma), MEM(dbeta),
-                          OFF(dbeta), MEM(dz), OFF(dz), I(M), I(C), I(rpc));
+        return MBN_LAUNCH(d, half ? MBN_K_bn_relu6_bwd_apply_half : MBN_K_bn_relu6_bwd_apply_vec, 2,
+                          g2, NULL, MEM(dy), OFF(dy), MEM(z), OFF(z), MEM(gamma), OFF(gamma),
+                          MEM(beta), OFF(beta), MEM(save_mean), MEM(save_invstd), OFF(save_mean),
+                          MEM(dgamma), OFF(dgamma), MEM(dbeta), OFF(dbeta), MEM(dz), OFF(dz), I(M),
+                          I(C), I(rpc));
     size_t ga[2] = {(size_t)C, M};
     return MBN_LAUNCH(d, MBN_K_bn_relu6_bwd_apply, 2, ga, NULL, MEM(dy), OFF(dy), MEM(z), OFF(z),
                       MEM(gamma), OFF(gamma), MEM(beta), OFF(beta), MEM(save_mean),

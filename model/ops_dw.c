@@ -10,17 +10,13 @@ size_t mbn_ops_dw_scratch(size_t M, int C) {
 
 /* ---- gpu: dw_conv3x3_fwd_tile (cl/depthwise_gpu.cl) ---- */
 
-static size_t tiles(int Ho, int Wo, int TH, int TW) {
-    return (size_t)((Ho + TH - 1) / TH) * (size_t)((Wo + TW - 1) / TW);
-}
-
 /* epilogue 0 none, 1 bias + ReLU6, 3 statistics to `stats` (rows = N x tiles) */
 static int dw_fwd_gpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf x, const MbnBnApply *in,
                       MbnBuf w, MbnBuf bias, int epilogue, MbnBuf y, int N, int H, int W, int C,
                       int stride, MbnBuf stats) {
     int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
     size_t LC = (size_t)mbn_vparam(v, "LC"), LP = (size_t)mbn_vparam(v, "LP");
-    size_t n_tiles = tiles(Ho, Wo, mbn_vparam(v, "TH"), mbn_vparam(v, "TW"));
+    size_t n_tiles = mbn_ops_dw_tiles(Ho, Wo, mbn_vparam(v, "TH"), mbn_vparam(v, "TW"));
     size_t g[3] = {((size_t)C + LC - 1) / LC * LC, n_tiles * LP, (size_t)N}, l[3] = {LC, LP, 1};
     MbnBuf any = w; /* any valid buffer for arguments a launch does not use */
     MbnBnApply none = {any, any, any, any, any};
@@ -31,12 +27,6 @@ static int dw_fwd_gpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf x, const M
                       I(stride), I(in != NULL), MEM(bn->gamma), OFF(bn->gamma), MEM(bn->beta),
                       OFF(bn->beta), MEM(bn->mean), MEM(bn->invstd), OFF(bn->mean), MEM(bn->y),
                       OFF(bn->y), MEM(st), I((size_t)N * n_tiles));
-}
-
-size_t mbn_ops_dw_stats_rows(MbnDevice *d, int N, int Ho, int Wo) {
-    const MbnVariantChoice *v = &d->variants.op[MBN_OP_DW_FWD];
-    if (v->row->family != MBN_FAMILY_GPU) return 0;
-    return (size_t)N * tiles(Ho, Wo, mbn_vparam(v, "TH"), mbn_vparam(v, "TW"));
 }
 
 int mbn_op_dw_fwd_train(MbnDevice *d, MbnBuf x, const MbnBnApply *in, MbnBuf w, MbnBuf z, int N,
@@ -62,15 +52,15 @@ int mbn_op_dw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N
         return dw_fwd_gpu(d, v, x, NULL, w, bias, bias.mem ? 1 : 0, y, N, H, W, C, stride,
                           MBN_NOBUF);
     if (v->row->family == MBN_FAMILY_CPU) {
-        /* One work-group per output row: C/V work-items of V channels each (V = 16 where the
-         * channels allow: one AVX-512 register per vector). */
-        int vec = C % 16 == 0 && mbn_vparam_or(v, "VEC", 8) == 16 ? 16 : 8;
+        /* One work-group per output row: C/V work-items of V channels each (V = the device's
+         * vector width where the channels allow: one SIMD register per vector). */
+        int vec = mbn_variant_cpu_width(&d->variants, v, C);
         size_t g[2] = {(size_t)C / vec, (size_t)N * Ho}, l[2] = {(size_t)C / vec, 1};
         if (l[0] > d->info.max_work_group) l[0] = 1;
-        return MBN_LAUNCH(d, vec == 16 ? MBN_K_dw_conv3x3_fwd_row16 : MBN_K_dw_conv3x3_fwd_row8, 2,
-                          g, l, MEM(x), OFF(x), MEM(w), OFF(w), KMEM(b), OFF(bias),
-                          I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H), I(W), I(C), I(Ho), I(Wo),
-                          I(stride));
+        return MBN_LAUNCH(
+            d, vec == d->variants.cpu_vec ? MBN_K_dw_conv3x3_fwd_vec : MBN_K_dw_conv3x3_fwd_half, 2,
+            g, l, MEM(x), OFF(x), MEM(w), OFF(w), KMEM(b), OFF(bias), I(bias.mem != NULL), MEM(y),
+            OFF(y), I(N), I(H), I(W), I(C), I(Ho), I(Wo), I(stride));
     }
     size_t g[3] = {(size_t)C, (size_t)Wo, (size_t)N * Ho};
     return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd, 3, g, NULL, MEM(x), OFF(x), MEM(w), OFF(w), KMEM(b),
@@ -84,7 +74,7 @@ int mbn_op_dw_bwd_input(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, int N, int
     const MbnVariantChoice *v = mbn_variant_pick(d, MBN_OP_DW_BWD_INPUT, C);
     if (v->row->family == MBN_FAMILY_GPU) {
         size_t LC = (size_t)mbn_vparam(v, "LC"), LP = (size_t)mbn_vparam(v, "LP");
-        size_t n_tiles = tiles(H, W, mbn_vparam(v, "TH"), mbn_vparam(v, "TW"));
+        size_t n_tiles = mbn_ops_dw_tiles(H, W, mbn_vparam(v, "TH"), mbn_vparam(v, "TW"));
         size_t g[3] = {((size_t)C + LC - 1) / LC * LC, n_tiles * LP, (size_t)N};
         size_t l[3] = {LC, LP, 1};
         return MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_input_tile, 3, g, l, MEM(dy), OFF(dy), MEM(w),
@@ -92,13 +82,14 @@ int mbn_op_dw_bwd_input(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, int N, int
                           I(stride));
     }
     if (v->row->family == MBN_FAMILY_CPU) {
-        int vec = C % 16 == 0 && mbn_vparam_or(v, "VEC", 8) == 16 ? 16 : 8;
+        int vec = mbn_variant_cpu_width(&d->variants, v, C);
         size_t g[2] = {(size_t)C / vec, (size_t)N * H}, l[2] = {(size_t)C / vec, 1};
         if (l[0] > d->info.max_work_group) l[0] = 1;
-        return MBN_LAUNCH(
-            d, vec == 16 ? MBN_K_dw_conv3x3_bwd_input_row16 : MBN_K_dw_conv3x3_bwd_input_row8, 2, g,
-            l, MEM(dy), OFF(dy), MEM(w), OFF(w), MEM(dx), OFF(dx), I(N), I(H), I(W), I(C), I(Ho),
-            I(Wo), I(stride));
+        return MBN_LAUNCH(d,
+                          vec == d->variants.cpu_vec ? MBN_K_dw_conv3x3_bwd_input_vec
+                                                     : MBN_K_dw_conv3x3_bwd_input_half,
+                          2, g, l, MEM(dy), OFF(dy), MEM(w), OFF(w), MEM(dx), OFF(dx), I(N), I(H),
+                          I(W), I(C), I(Ho), I(Wo), I(stride));
     }
     size_t g[3] = {(size_t)C, (size_t)W, (size_t)N * H};
     return MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_input, 3, g, NULL, MEM(dy), OFF(dy), MEM(w), OFF(w),
@@ -121,15 +112,14 @@ int mbn_op_dw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, in
                            OFF(dy), KMEM(scratch.mem), I(N), I(H), I(W), I(C), I(Ho), I(Wo),
                            I(stride), I(rpc)));
     } else {
-        /* cpu: 16 or 8 channels per work-item; generic: one. */
-        int vec = v->row->family != MBN_FAMILY_CPU                  ? 1
-                  : C % 16 == 0 && mbn_vparam_or(v, "VEC", 8) == 16 ? 16
-                                                                    : 8;
+        /* cpu: a vector or half a vector of channels per work-item; generic: one. */
+        bool cpu = v->row->family == MBN_FAMILY_CPU;
+        int vec = cpu ? mbn_variant_cpu_width(&d->variants, v, C) : 1;
         size_t g1[2] = {(size_t)C / vec, (size_t)P};
         MBN_TRY(MBN_LAUNCH(d,
-                           vec == 16  ? MBN_K_dw_conv3x3_bwd_weight_partial16
-                           : vec == 8 ? MBN_K_dw_conv3x3_bwd_weight_partial8
-                                      : MBN_K_dw_conv3x3_bwd_weight_partial,
+                           !cpu                         ? MBN_K_dw_conv3x3_bwd_weight_partial
+                           : vec == d->variants.cpu_vec ? MBN_K_dw_conv3x3_bwd_weight_partial_vec
+                                                        : MBN_K_dw_conv3x3_bwd_weight_partial_half,
                            2, g1, NULL, MEM(x), OFF(x), MEM(dy), OFF(dy), KMEM(scratch.mem), I(N),
                            I(H), I(W), I(C), I(Ho), I(Wo), I(stride), I(rpc)));
     }
@@ -138,20 +128,29 @@ int mbn_op_dw_bwd_weight(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, int N, in
                       KFLT(1.0f), MEM(dw), OFF(dw));
 }
 
-/* ---- depthwise + pointwise (cl/depthwise.cl: dw_pw_fwd_row16) ---- */
+/* ---- depthwise + pointwise (cl/depthwise.cl: dw_pw_fwd_vec) ---- */
+
+/* The register tile of the fused kernel: gemm.cpu_tiled's (the same defines). */
+static int dwpw_tile(const MbnDevice *d, const char *name) {
+    return mbn_vparam_or(&d->variants.op[MBN_OP_GEMM], name, 0);
+}
 
 /* Local memory of the fused kernel: one depthwise row and TM - 1 zero rows for the last
  * TM-row tile. */
-static size_t dwpw_local_bytes(const MbnVariantChoice *v, int Wo, int C) {
-    return ((size_t)Wo + (size_t)mbn_vparam(v, "TM") - 1) * (size_t)C * sizeof(float);
+static size_t dwpw_local_bytes(const MbnDevice *d, int Wo, int C) {
+    return ((size_t)Wo + (size_t)dwpw_tile(d, "TM") - 1) * (size_t)C * sizeof(float);
 }
 
-/* Whether the cpu row's kernel takes this shape (no fallback counted). */
+/* Whether the cpu row's kernel takes this shape (no fallback counted); it needs the cpu GEMM
+ * row, whose tile it shares. */
 static bool dwpw_suits(MbnDevice *d, const MbnVariantChoice *v, int Ho, int Wo, int C, int Cout) {
-    return v->row->family == MBN_FAMILY_CPU && C % 16 == 0 && Cout % 32 == 0 &&
+    int TM = dwpw_tile(d, "TM"), TN = dwpw_tile(d, "TN");
+    return v->row->family == MBN_FAMILY_CPU &&
+           d->variants.op[MBN_OP_GEMM].row->family == MBN_FAMILY_CPU && TM > 0 && TN > 0 &&
+           C % d->variants.cpu_vec == 0 && Cout % TN == 0 &&
            ((size_t)Ho * Wo >= (size_t)mbn_vparam(v, "MIN_PIXELS") ||
-            (mbn_vparam(v, "EXACT_ROWS") && Wo % mbn_vparam(v, "TM") == 0)) &&
-           dwpw_local_bytes(v, Wo, C) <= d->info.local_mem_bytes;
+            (mbn_vparam(v, "EXACT_ROWS") && Wo % TM == 0)) &&
+           dwpw_local_bytes(d, Wo, C) <= d->info.local_mem_bytes;
 }
 
 bool mbn_op_dwpw_fused(MbnDevice *d, int Ho, int Wo, int C, int Cout) {
@@ -171,11 +170,12 @@ int mbn_op_dwpw_fwd(MbnDevice *d, MbnBuf x, MbnBuf dw_w, MbnBuf dw_bias, MbnBuf 
         return mbn_op_pw_fwd_t(d, y_dw, wt, pw_bias, y, (size_t)N * Ho * Wo, C, Cout);
     }
     const MbnVariantChoice *v = &d->variants.op[MBN_OP_DWPW_FWD];
-    size_t local_bytes = dwpw_local_bytes(v, Wo, C);
+    size_t local_bytes = dwpw_local_bytes(d, Wo, C);
     /* Chunks of output channels: enough work-items for ROWS_PER_CU per compute unit, each
-     * chunk a multiple of 32 columns. The chunking changes which work-item computes an output,
+     * chunk a multiple of TN columns. The chunking changes which work-item computes an output,
      * not its sum: the same bits. */
-    size_t rows = (size_t)N * Ho, panels = (size_t)Cout / 32;
+    size_t TN = (size_t)dwpw_tile(d, "TN");
+    size_t rows = (size_t)N * Ho, panels = (size_t)Cout / TN;
     size_t want =
         (size_t)mbn_vparam(v, "ROWS_PER_CU") * (d->info.compute_units ? d->info.compute_units : 1);
     size_t chunks = rows >= want ? 1 : (want + rows - 1) / rows;
@@ -183,8 +183,8 @@ int mbn_op_dwpw_fwd(MbnDevice *d, MbnBuf x, MbnBuf dw_w, MbnBuf dw_bias, MbnBuf 
     size_t per = (panels + chunks - 1) / chunks;
     chunks = (panels + per - 1) / per;
     size_t g[2] = {rows, chunks}, l[2] = {1, 1};
-    return MBN_LAUNCH(d, MBN_K_dw_pw_fwd_row16, 2, g, l, MEM(x), OFF(x), MEM(dw_w), OFF(dw_w),
+    return MBN_LAUNCH(d, MBN_K_dw_pw_fwd_vec, 2, g, l, MEM(x), OFF(x), MEM(dw_w), OFF(dw_w),
                       MEM(dw_bias), OFF(dw_bias), MEM(wt), OFF(wt), I(mbn_ops_wt_packed(d)),
                       MEM(pw_bias), OFF(pw_bias), MEM(y), OFF(y), ((MbnKArg){local_bytes, NULL}),
-                      I(N), I(H), I(W), I(C), I(Ho), I(Wo), I(stride), I(Cout), I((int)(per * 32)));
+                      I(N), I(H), I(W), I(C), I(Ho), I(Wo), I(stride), I(Cout), I((int)(per * TN)));
 }

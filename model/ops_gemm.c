@@ -122,13 +122,6 @@ static int gemm_gpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf a, size_t ld
                       OFF(bn->mean), MEM(bn->y), OFF(bn->y), MEM(st), I((M + BM - 1) / BM));
 }
 
-size_t mbn_ops_gemm_stats_rows(MbnDevice *d, size_t M) {
-    const MbnVariantChoice *v = &d->variants.op[MBN_OP_GEMM];
-    if (v->row->family != MBN_FAMILY_GPU) return 0;
-    size_t BM = (size_t)mbn_vparam(v, "BM");
-    return (M + BM - 1) / BM;
-}
-
 int mbn_op_pw_fwd_train(MbnDevice *d, MbnBuf x, const MbnBnApply *in, MbnBuf wt, MbnBuf z, size_t M,
                         int Cin, int Cout, MbnBuf stats) {
     const MbnVariantChoice *v = &d->variants.op[MBN_OP_GEMM];
@@ -266,8 +259,8 @@ int mbn_ops_weight_grad(MbnDevice *d, MbnBuf x, MbnBuf dy, MbnBuf dw, size_t M, 
 
 int mbn_op_transpose(MbnDevice *d, MbnBuf src, MbnBuf dst, int rows, int cols) {
     size_t g[2] = {(size_t)cols, (size_t)rows};
-    /* gemm.cl reads the forward weights as packed 32-column panels (see b_tile there). */
-    return MBN_LAUNCH(d, cpu_gemm(d) ? MBN_K_pack_b32 : MBN_K_transpose, 2, g, NULL, MEM(src),
+    /* gemm.cl reads the forward weights as packed TN-column panels (see b_tile there). */
+    return MBN_LAUNCH(d, cpu_gemm(d) ? MBN_K_pack_b_panels : MBN_K_transpose, 2, g, NULL, MEM(src),
                       OFF(src), MEM(dst), OFF(dst), I(rows), I(cols));
 }
 
@@ -280,11 +273,11 @@ int mbn_op_pw_fwd_t(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf bias, MbnBuf y, si
 int mbn_op_pw_bwd_input_ws(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, size_t M, int Cin,
                            int Cout, MbnBuf work) {
     if (!work.mem || !cpu_gemm(d)) return mbn_op_pw_bwd_input(d, dy, w, dx, M, Cin, Cout);
-    /* gemm.cl reads B = w [Cout, Cin] packed in 32-column panels (rows Cin floats apart would
+    /* gemm.cl reads B = w [Cout, Cin] packed in TN-column panels (rows Cin floats apart would
      * share L1 sets at 512 and 1024 channels, as in the forward). */
     size_t g[2] = {(size_t)Cin, (size_t)Cout};
-    MBN_TRY(MBN_LAUNCH(d, MBN_K_pack_b32_rows, 2, g, NULL, MEM(w), OFF(w), MEM(work), OFF(work),
-                       I(Cout), I(Cin)));
+    MBN_TRY(MBN_LAUNCH(d, MBN_K_pack_b_panels_rows, 2, g, NULL, MEM(w), OFF(w), MEM(work),
+                       OFF(work), I(Cout), I(Cin)));
     return gemm(d, dy, (size_t)Cout, false, work, (size_t)Cin, true, dx, (size_t)Cin, MBN_NOBUF,
                 MBN_EP_NONE, M, (size_t)Cin, (size_t)Cout);
 }

@@ -16,11 +16,14 @@ size_t mbn_ops_loss_scratch(int N) {
 }
 
 int mbn_op_avgpool_fwd(MbnDevice *d, MbnBuf x, MbnBuf y, int N, int HW, int C) {
-    int vec = C % 16 == 0 ? 16 : C % 4 == 0 ? 4 : 1;
+    /* A vector of channels per work-item where they allow (cl/pool.cl): the cpu width
+     * (MBN_CPU_VEC, 4 on GPUs), else 4, else 1. */
+    int wide = d->variants.cpu_vec;
+    int vec = C % wide == 0 ? wide : C % 4 == 0 ? 4 : 1;
     size_t g[2] = {(size_t)(C / vec), (size_t)N};
-    MbnKernelId k = vec == 16  ? MBN_K_avgpool_fwd16
-                    : vec == 4 ? MBN_K_avgpool_fwd4
-                               : MBN_K_avgpool_fwd;
+    MbnKernelId k = vec == 4  ? MBN_K_avgpool_fwd4
+                    : vec > 4 ? MBN_K_avgpool_fwd_vec
+                              : MBN_K_avgpool_fwd;
     return MBN_LAUNCH(d, k, 2, g, NULL, MEM(x), OFF(x), MEM(y), OFF(y), I(N), I(HW), I(C));
 }
 

@@ -27,8 +27,10 @@ int mbn_op_stem_fwd(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf bias, MbnBuf y, in
     const MbnVariantChoice *v = mbn_variant_pick(d, MBN_OP_STEM_FWD, Cout);
     int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
     if (v->row->family == MBN_FAMILY_CPU) {
-        /* one work-item per output row and 32-channel block, work-groups of one (as gemm.cl) */
-        size_t g[2] = {((size_t)Cout + 31) / 32, (size_t)N * Ho}, l[2] = {1, 1};
+        /* one work-item per output row and TN-channel block (the cpu GEMM's tile width),
+         * work-groups of one (as gemm.cl) */
+        size_t TN = 2 * (size_t)d->variants.cpu_vec;
+        size_t g[2] = {((size_t)Cout + TN - 1) / TN, (size_t)N * Ho}, l[2] = {1, 1};
         cl_mem b = bias.mem ? bias.mem : wt.mem; /* any valid buffer when unused */
         return MBN_LAUNCH(d, MBN_K_stem_conv3x3_direct, 2, g, l, MEM(x), OFF(x), MEM(wt), OFF(wt),
                           I(mbn_ops_wt_packed(d)), KMEM(b), OFF(bias), I(bias.mem != NULL), MEM(y),

@@ -13,10 +13,19 @@ export MBN_CACHE_DIR=$T/cache
 unset MBN_KERNELS MBN_NO_TUNING
 small=(--alpha 0.25 --resolution 32 --num-classes 10)
 
+# The device's GEMM tile (it follows the vector width: 7x32 on AVX-512, 6x16 on AVX2), for the
+# hand-made caches below.
+tile=$("$MBN" devices --json | python3 -c "
+import json, sys
+p = json.load(sys.stdin)['devices'][0]['kernels']['ops']['gemm']['params']
+print('TM=%d TN=%d' % (p['TM'], p['TN']))")
+
 # A short tune (budget 0.15 min): JSON keys, a cache file, and the budget respected.
+# MBN_TUNE_TEST_STORE=1 stores the result even when nothing won (9 s on a tiny network may find
+# nothing faster): this part tests the cache, the no-win case is tested further down.
 start=$(date +%s)
-"$MBN" tune "${small[@]}" --mode infer --batch-size 4 --budget-minutes 0.15 --json \
-    >"$T/tune.json" 2>"$T/tune.err"
+MBN_TUNE_TEST_STORE=1 "$MBN" tune "${small[@]}" --mode infer --batch-size 4 --budget-minutes 0.15 \
+    --json --export "$T/entry.txt" >"$T/tune.json" 2>"$T/tune.err"
 took=$(($(date +%s) - start))
 python3 - "$T/tune.json" "$took" <<'PY'
 import json, os, sys
@@ -36,9 +45,42 @@ print(f"ok  tune --json: {r['tried']} candidates, {r['tuning']}, {sys.argv[2]} s
 PY
 cache=$(python3 -c "import json,sys; print(json.load(open('$T/tune.json'))['results'][0]['cache'])")
 id=$(python3 -c "import json,sys; print(json.load(open('$T/tune.json'))['results'][0]['tuning'])")
+# --export: one database entry for the device, its decisions those of the cache, which mbn
+# reads as a database (MBN_TUNE_DATABASE=FILE replaces the shipped one).
+python3 - "$T/entry.txt" "$cache" <<'PY'
+import sys
+entry = [l for l in open(sys.argv[1]).read().splitlines() if l and not l.startswith("#")]
+assert entry[0] == "entry" and entry[-1] == "end", entry
+keys = [l.split(" ", 1)[0] for l in entry[1:6]]
+assert keys == ["vendor", "platform", "class", "device", "source"], keys
+assert entry[3].startswith("class CPU"), entry[3]
+strip = lambda l: l.split(" # ")[0]
+ops = sorted(strip(l) for l in entry if l.startswith(("op ", "clblast ")))
+cached = sorted(strip(l) for l in open(sys.argv[2]).read().splitlines() if l.startswith(("op ", "clblast ")))
+assert ops == cached and ops, (ops, cached)
+print("ok  tune --export: a database entry with the cache's %d decisions" % len(ops))
+PY
+MBN_CACHE_DIR="$T/empty" MBN_TUNE_DATABASE="$T/entry.txt" "$MBN" devices --json >"$T/dev.json"
+MBN_CACHE_DIR="$T/empty" MBN_TUNE_DATABASE="$T/entry.txt" "$MBN" bench "${small[@]}" --mode infer \
+    --batch-size 4 --iterations 1 --json >"$T/b.json"
+python3 - "$T/dev.json" "$T/b.json" <<'PY' || { echo "FAIL the exported entry does not apply as a database"; exit 1; }
+import json, sys
+d = json.load(open(sys.argv[1]))["devices"][0]
+t = d["tuning"]
+assert t["cache"] is None and t["database_decisions"] > 0, t
+assert any(e.startswith("gemm (infer): ") and e.endswith("device " + d["name"])
+           for e in t["database_entries"]), t
+r = json.load(open(sys.argv[2]))["results"][0]
+assert r["tuning"] is None and r["database_decisions"] > 0, r
+srcs = r["kernels"]["ops"]["gemm"]["sources"]
+assert set(srcs.values()) == {"database"}, srcs
+PY
+echo "ok  the exported entry applies as a database (MBN_TUNE_DATABASE)"
 
 bench_json() { # extra env assignments may precede: runs bench, JSON to $T/b.json, stderr to $T/b.err
     "$MBN" bench "${small[@]}" --batch-size 4 --iterations 1 --json "$@" >"$T/b.json" 2>"$T/b.err"
+    # Other kernel parameters compile for the first time: that note is not a warning.
+    sed -i '/^mbn: compiling kernels for .* (first run only)$/d' "$T/b.err"
 }
 field() { python3 -c "import json; r=json.load(open('$T/b.json'))['results'][0]; print($1)"; }
 bench_json
@@ -77,9 +119,9 @@ PY
 cp "$cache" "$T/orig.txt"
 rewrite "$cache" '
 lines = [l for l in lines if not l.startswith("op ")]
-lines += ["op train gemm gemm.cpu_tiled TM=7 TN=32 PANEL_FLOATS=32768 RUN=128",
+lines += ["op train gemm gemm.cpu_tiled '"$tile"' PANEL_FLOATS=32768 RUN=128",
           "op train bn_fwd bn_fwd.generic CHUNKS=64 MIN_ROWS=16",
-          "op infer gemm gemm.cpu_tiled TM=7 TN=32 PANEL_FLOATS=65536 RUN=512 # infer 0.25-32 batch 4"]'
+          "op infer gemm gemm.cpu_tiled '"$tile"' PANEL_FLOATS=65536 RUN=512 # infer 0.25-32 batch 4"]'
 bench_json --mode train
 [ ! -s "$T/b.err" ] || { echo "FAIL a valid hand-made cache warned: $(cat "$T/b.err")"; exit 1; }
 [ "$(field 'r["kernels"]["ops"]["gemm"]["params"]["RUN"]')" = 128 ] &&
@@ -129,19 +171,29 @@ t = '\n'.join(('id tune-000000000000' if l.startswith('id ') else l) for l in t.
 open(p, 'w').write(t + 'checksum %08x\n' % zlib.crc32(t.encode()))"
 printf '%s\n' "$good" >"$cache"
 
-# The correctness gate: with every candidate's outputs corrupted, nothing may win.
+# The correctness gate: with every candidate's outputs corrupted, nothing may win; a run where
+# nothing wins stores nothing (the cache stays byte for byte as it was).
+cp "$cache" "$T/before.txt"
 MBN_TUNE_TEST_CORRUPT=1 "$MBN" tune "${small[@]}" --mode infer --batch-size 4 --budget-minutes 0.1 \
-    --json >"$T/bad.json" 2>"$T/bad.err"
+    >"$T/bad.txt" 2>"$T/bad.err"
+MBN_TUNE_TEST_CORRUPT=1 "$MBN" tune "${small[@]}" --mode infer --batch-size 4 --budget-minutes 0.1 \
+    --json >"$T/bad.json" 2>>"$T/bad.err"
 python3 - "$T/bad.json" <<'PY'
 import json, sys
 (r,) = json.load(open(sys.argv[1]))["results"]
 assert r["tried"] > 0 and r["rejected_wrong"] == r["tried"] - r["failed"], r
+assert r["saved"] is False and r["tuning"] is None, r
 d = r["decisions"]
-assert d["gemm"]["variant"] == "gemm.cpu_tiled" and d["dw_fwd"]["variant"] == "dw_fwd.cpu_row8", d
+assert d["gemm"]["variant"] == "gemm.cpu_tiled" and d["dw_fwd"]["variant"] == "dw_fwd.cpu_row", d
 print(f"ok  corrupted candidates: {r['rejected_wrong']} of {r['tried']} rejected, defaults kept")
 PY
 grep -q "rejected: logits off by" "$T/bad.err"
-# That inference run replaced the inference set and kept the training set.
+grep -q "nothing beat the defaults" "$T/bad.txt" || { echo "FAIL no-win text: $(cat "$T/bad.txt")"; exit 1; }
+cmp -s "$cache" "$T/before.txt" || { echo "FAIL a run that won nothing changed the cache"; exit 1; }
+echo "ok  nothing won: nothing stored, and said so"
+# A stored inference run replaces the inference set and keeps the training set.
+MBN_TUNE_TEST_STORE=1 "$MBN" tune "${small[@]}" --mode infer --batch-size 4 --budget-minutes 0.05 \
+    --json >/dev/null 2>&1
 grep -q "^op train bn_fwd bn_fwd.generic CHUNKS=64" "$cache" && ! grep -q "RUN=512" "$cache" ||
     { echo "FAIL tune --mode infer did not keep the training decisions: $(cat "$cache")"; exit 1; }
 echo "ok  tune --mode infer keeps the training set"

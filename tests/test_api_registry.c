@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/model.h"
+#include "tune/open.h"
 #include "host/program.h"
 #include "base/error.h"
 #include "tests/support/data_util.h"

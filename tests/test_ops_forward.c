@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "model/net.h"
 #include "tests/support/devutil.h"
 #include "tests/support/ref.h"
 #include "tests/support/testutil.h"
@@ -172,8 +173,9 @@ static void test_dw(int N, int H, int W, int C, int s, int with_bias) {
 /* Against the double reference relu6(pw(relu6(dw(x) + b1)) + b2), and where the device runs
  * the cpu depthwise and GEMM rows, bit for bit against mbn_op_dw_fwd + mbn_op_pw_fwd_t (the
  * fused kernel's claim). fused: whether mbn_op_dwpw_fused must say the shape runs fused on the
- * cpu family (C % 16, Cout % 32, enough pixels), so a fused path that silently stopped
- * running would fail. y_dw is written only when not fused; it is not checked. */
+ * cpu family (C a multiple of the device's vector width, Cout of the GEMM tile's TN, enough
+ * pixels or rows that fill the tile), so a fused path that silently stopped running would
+ * fail. y_dw is written only when not fused; it is not checked. */
 static void test_dwpw(int N, int H, int W, int C, int s, int Cout) {
     int Ho = ref_out(H, s), Wo = ref_out(W, s);
     size_t M = (size_t)N * Ho * Wo, nd = M * C, ny = M * Cout;
@@ -188,8 +190,12 @@ static void test_dwpw(int N, int H, int W, int C, int s, int Cout) {
     T_MBN(mbn_op_transpose(&dev, tb(bw2), tb(bwt), Cout, C));
     bool fused = mbn_op_dwpw_fused(&dev, Ho, Wo, C, Cout);
     bool cpu = dev.variants.op[MBN_OP_DWPW_FWD].row->family == MBN_FAMILY_CPU;
-    bool want = cpu && C % 16 == 0 && Cout % 32 == 0 &&
-                Ho * Wo >= mbn_vparam(&dev.variants.op[MBN_OP_DWPW_FWD], "MIN_PIXELS");
+    const MbnVariantChoice *dwpw = &dev.variants.op[MBN_OP_DWPW_FWD];
+    int vec = dev.variants.cpu_vec;
+    bool want = cpu && C % vec == 0 && Cout % (2 * vec) == 0 &&
+                (Ho * Wo >= mbn_vparam(dwpw, "MIN_PIXELS") ||
+                 (mbn_vparam(dwpw, "EXACT_ROWS") &&
+                  Wo % mbn_vparam(&dev.variants.op[MBN_OP_GEMM], "TM") == 0));
     T_CHECK(fused == want, "dwpw C%d Cout%d %dx%d: fused %d, expected %d", C, Cout, Ho, Wo, fused,
             want);
     float *y[3];
@@ -273,7 +279,7 @@ static void test_bn_train(size_t M, int C, double zshift) {
     /* z with a per-channel offset (zshift) to exercise the two-pass variance */
     Tensor z = tnew(M * C, -2 + zshift, 3 + zshift), gamma = tnew(C, -0.5, 2),
            beta = tnew(C, -1, 4), rm = tnew(C, -1, 1), rv = tnew(C, 0.5, 2);
-    size_t scratch_n = mbn_ops_scratch_floats(M, C);
+    size_t scratch_n = mbn_net_scratch_floats(M, C);
     TBuf bz = tbuf_new(&dev, z.f, z.n, 7), bg = tbuf_new(&dev, gamma.f, C, 1),
          bb = tbuf_new(&dev, beta.f, C, 3), brm = tbuf_new(&dev, rm.f, C, 5),
          brv = tbuf_new(&dev, rv.f, C, 6), by = tbuf_new_fill(&dev, GARBAGE, M * C, 9);

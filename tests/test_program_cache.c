@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "host/device.h"
+#include "tune/open.h"
 #include "host/cl_error.h"
 #include "host/program.h"
 #include "tests/support/testutil.h"

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "host/device.h"
+#include "tune/open.h"
 #include "base/error.h"
 #include "io/formats/safetensors.h"
 #include "model/net.h"
@@ -34,7 +35,8 @@ int main(void) {
     T_MBN(mbn_net_import(&net, &w, false, false));
     T_CHECK(fabsf(arch.alpha - 0.25f) <= 1e-6f && arch.num_classes == 10,
             "derived alpha %g classes %d, want 0.25 and 10", (double)arch.alpha, arch.num_classes);
-    const MbnHostTensor *in = mbn_tensors_find(&io, "input"), *want = mbn_tensors_find(&io, "logits");
+    const MbnHostTensor *in = mbn_tensors_find(&io, "input"),
+                        *want = mbn_tensors_find(&io, "logits");
     T_CHECK(in && want, "io fixture lacks input/logits");
     if (!in || !want) return t_summary("test_timm_interchange");
     int N = 2, C = 3, H = 32, W = 32, K = 10;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "host/device.h"
+#include "tune/open.h"
 #include "base/error.h"
 #include "base/rng.h"
 #include "model/net.h"

@@ -84,3 +84,12 @@ void mbn_atomic_abort(MbnAtomicFile *a) {
     if (a->tmp[0]) unlink(a->tmp);
     a->tmp[0] = 0;
 }
+
+int mbn_atomic_write_file(const char *path, const void *data, size_t n) {
+    MbnAtomicFile a;
+    MBN_TRY(mbn_atomic_open(&a, path));
+    int rc = mbn_atomic_write(&a, data, n);
+    if (rc == MBN_OK) rc = mbn_atomic_commit(&a);
+    if (rc != MBN_OK) mbn_atomic_abort(&a);
+    return rc;
+}

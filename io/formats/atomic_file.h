@@ -22,6 +22,9 @@ int mbn_atomic_commit(MbnAtomicFile *a);
 /* Closes and removes the temporary file (safe to call after a failed commit). */
 void mbn_atomic_abort(MbnAtomicFile *a);
 
+/* The whole sequence for data already in memory: open, write, commit (abort on failure). */
+int mbn_atomic_write_file(const char *path, const void *data, size_t n);
+
 /* fsync of the folder holding path, so a rename or unlink in it is durable. */
 int mbn_fsync_parent_dir(const char *path);
 

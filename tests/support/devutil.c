@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "host/cl_error.h"
+#include "tune/open.h"
 #include "tests/support/testutil.h"
 
 void tdev_open(MbnDevice *dev) {

@@ -1,4 +1,4 @@
-#include "host/tune_cache.h"
+#include "tune/cache.h"
 
 #include <clblast_c.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "base/error.h"
+#include "base/version.h"
 #include "host/cache_dir.h"
 #include "host/cl_error.h"
 #include "host/cl_sources.h"
@@ -17,22 +18,9 @@
 #define MAGIC "mbn-tune 1"
 #define MAX_FILE (64 * 1024)
 
-#include "include/mbn.h" /* MBN_VERSION_MAJOR/MINOR/PATCH */
-
-#define STR_(x) #x
-#define STR(x) STR_(x)
-#define MBN_VERSION STR(MBN_VERSION_MAJOR) "." STR(MBN_VERSION_MINOR) "." STR(MBN_VERSION_PATCH)
-
-bool mbn_tune_cache_enabled(void) {
-    const char *off = getenv("MBN_NO_TUNING");
-    if (off && *off && strcmp(off, "0") != 0) return false;
-    const char *k = getenv("MBN_KERNELS");
-    return !k || !*k || strcmp(k, "auto") == 0;
-}
-
 unsigned long long mbn_build_hash(void) {
     uint64_t h = 0xcbf29ce484222325ULL;
-    h = mbn_hash64(h, MBN_VERSION, sizeof MBN_VERSION);
+    h = mbn_hash64(h, MBN_VERSION_STRING, sizeof MBN_VERSION_STRING);
     for (int i = 0; i < mbn_cl_source_count; i++)
         h = mbn_hash64(h, mbn_cl_sources[i].text, mbn_cl_sources[i].length);
     int count = 0;
@@ -71,7 +59,7 @@ const char *mbn_use_name(MbnUse use) {
 }
 
 /* The decisions as canonical text: the id hashes this, the file holds it. */
-static void decisions(const MbnTuneCache *c, char *out, size_t len, bool with_workload) {
+void mbn_tune_decisions_text(const MbnTuneCache *c, char *out, size_t len, bool with_workload) {
     size_t used = 0;
     out[0] = 0;
     for (int u = 0; u < MBN_USE_COUNT; u++)
@@ -100,7 +88,7 @@ static void decisions(const MbnTuneCache *c, char *out, size_t len, bool with_wo
 
 void mbn_tune_cache_compute_id(MbnTuneCache *c) {
     char text[MAX_FILE];
-    decisions(c, text, sizeof text, false);
+    mbn_tune_decisions_text(c, text, sizeof text, false);
     uint64_t h = mbn_hash64(0xcbf29ce484222325ULL, text, strlen(text));
     snprintf(c->id, sizeof c->id, "tune-%012llx", (unsigned long long)(h & 0xffffffffffffULL));
 }
@@ -116,7 +104,7 @@ int mbn_tune_cache_save(const MbnDeviceInfo *info, MbnTuneCache *c) {
     int n = 0;
     if (rc == MBN_OK) {
         identity(info, id, sizeof id);
-        decisions(c, body, body_cap, true);
+        mbn_tune_decisions_text(c, body, body_cap, true);
         n = snprintf(text, cap, "%s\n%sid %s\n%s", MAGIC, id, c->id, body);
         if (n < 0 || (size_t)n + 32 >= cap)
             rc = mbn_fail(MBN_EFAIL, "%s: tuning record too long", path);
@@ -124,14 +112,8 @@ int mbn_tune_cache_save(const MbnDeviceInfo *info, MbnTuneCache *c) {
     if (rc == MBN_OK) {
         n += snprintf(text + n, cap - (size_t)n, "checksum %08lx\n",
                       crc32(0L, (const Bytef *)text, (uInt)n));
-        MbnAtomicFile a;
         mbn_mkdirs_for(path);
-        rc = mbn_atomic_open(&a, path);
-        if (rc == MBN_OK) {
-            rc = mbn_atomic_write(&a, text, (size_t)n);
-            if (rc == MBN_OK) rc = mbn_atomic_commit(&a);
-            if (rc != MBN_OK) mbn_atomic_abort(&a);
-        }
+        rc = mbn_atomic_write_file(path, text, (size_t)n);
     }
     free(text);
     free(body);
@@ -155,7 +137,7 @@ static bool parse_pairs(char *s, char names[][24], long long *values, int max, i
     return true;
 }
 
-static bool parse_body(char *body, MbnTuneCache *c) {
+bool mbn_tune_decisions_parse(char *body, MbnTuneCache *c) {
     for (char *line = body, *next; line && *line; line = next) {
         next = strchr(line, '\n');
         if (!next) return false;
@@ -261,7 +243,7 @@ int mbn_tune_cache_load(const MbnDeviceInfo *info, MbnTuneCache *c) {
         else
             body += used;
     }
-    if (!why && !parse_body(body, c)) why = "damaged: unreadable line";
+    if (!why && !mbn_tune_decisions_parse(body, c)) why = "damaged: unreadable line";
     if (!why) {
         mbn_tune_cache_compute_id(c);
         if (strcmp(c->id, stored_id) != 0) why = "damaged: id does not match its contents";
@@ -273,9 +255,9 @@ int mbn_tune_cache_load(const MbnDeviceInfo *info, MbnTuneCache *c) {
             MbnVariantSet set;
             MbnVariantOverride ov[MBN_OP_COUNT];
             int nov = mbn_tune_cache_overrides(c, (MbnUse)u, ov, MBN_OP_COUNT);
-            rc = mbn_variants_resolve(&set, info, MBN_FAMILY_AUTO);
+            rc = mbn_variants_resolve(&set, &info->profile, MBN_FAMILY_AUTO);
             for (int i = 0; rc == MBN_OK && i < nov; i++)
-                rc = mbn_variants_override(&set, info, &ov[i]);
+                rc = mbn_variants_override(&set, &ov[i]);
         }
         if (rc != MBN_OK) {
             snprintf(reason, sizeof reason, "rejected: %s", mbn_last_error());

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
-#include "apps/train_ranks.h"
+#include "train/ranks.h"
 
 #include <sched.h>
 #include <stdio.h>
@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "tune/open.h"
 #include "train/comm_mpi.h"
 
 /* In-process: every device SEL lists is a rank; plain SEL (an index or a name) picks one. */

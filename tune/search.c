@@ -1,4 +1,4 @@
-#include "model/tune.h"
+#include "tune/search.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -12,7 +12,8 @@
 #include "base/rng.h"
 #include "host/cl_error.h"
 #include "model/net.h"
-#include "model/tune_internal.h"
+#include "host/plan.h"
+#include "tune/search_internal.h"
 
 #define TOL 2e-3        /* output agreement, relative to each tensor's largest magnitude */
 #define NOISE_FACTOR 20 /* times a tensor's measured sensitivity to rounding-size changes */
@@ -43,24 +44,35 @@ static void rig_close(TuneRig *r) {
     free(r);
 }
 
+/* Every op's row and values, explicitly: the plan's for the ops this run decides; for the
+ * others an earlier run's decision where there is one, else the baseline (plan + database). */
 static int plan_overrides(const Tuner *t, const TunePlan *p, MbnVariantOverride *ov) {
     int n = 0;
-    for (int op = 0; op < MBN_OP_COUNT; op++) {
-        if (!t->tuned_op[op]) continue;
+    MbnVariantOverride kept[MBN_OP_COUNT];
+    int nk = mbn_tune_cache_overrides(&t->kept, t->use, kept, MBN_OP_COUNT);
+    /* The ops this run decides last: a define they share with another op's row (one kernel)
+     * takes their value (host/variants.h). */
+    for (int i = 0; i < 2 * MBN_OP_COUNT; i++) {
+        int op = i % MBN_OP_COUNT;
+        if (t->tuned_op[op] != (i >= MBN_OP_COUNT)) continue;
+        bool from_kept = false;
+        for (int k = 0; !t->tuned_op[op] && k < nk; k++)
+            if (kept[k].op == (MbnOp)op) {
+                ov[n++] = kept[k];
+                from_kept = true;
+            }
+        if (from_kept) continue;
+        const TunePlan *src = t->tuned_op[op] ? p : &t->default_plan;
         MbnVariantOverride *o = &ov[n++];
         memset(o, 0, sizeof *o);
         o->op = (MbnOp)op;
-        o->row = p->row[op]->name;
-        o->n = p->row[op]->n_params;
+        o->row = src->row[op]->name;
+        o->n = src->row[op]->n_params;
         for (int k = 0; k < o->n; k++) {
-            o->param[k] = p->row[op]->params[k].name;
-            o->value[k] = p->value[op][k];
+            o->param[k] = src->row[op]->params[k].name;
+            o->value[k] = src->value[op][k];
         }
     }
-    MbnVariantOverride kept[MBN_OP_COUNT];
-    int nk = mbn_tune_cache_overrides(&t->kept, t->use, kept, MBN_OP_COUNT);
-    for (int i = 0; i < nk; i++)
-        if (!t->tuned_op[kept[i].op]) ov[n++] = kept[i];
     return n;
 }
 
@@ -363,12 +375,12 @@ static int search_variants(Tuner *t) {
         MbnOp op = search_order[i];
         if (!t->tuned_op[op]) continue;
         const MbnVariant *rows[32];
-        int nr = mbn_variants_candidates(t->cfg->info, op, rows, 32);
+        int nr = mbn_variants_candidates(&t->cfg->info->profile, op, rows, 32);
         const MbnVariant *start = t->best_plan.row[op];
         for (int k = 0; k < nr && k < 32; k++) {
             if (rows[k] == start) continue;
             TunePlan cand = t->best_plan;
-            mbn_tune_plan_set_row(&cand, op, rows[k]);
+            mbn_tune_plan_set_row(&cand, &t->cfg->info->profile, op, rows[k]);
             describe(&cand, op, -1, what, sizeof what);
             MBN_TRY(mbn_tune_try(t, &cand, what));
         }
@@ -379,12 +391,13 @@ static int search_variants(Tuner *t) {
         if (!t->tuned_op[op]) continue;
         const MbnVariant *row = t->best_plan.row[op];
         for (int p = 0; p < row->n_params; p++) {
-            const MbnVariantParam *vp = &row->params[p];
-            int start = t->best_plan.value[op][p];
-            for (int c = 0; c < mbn_vparam_candidates(vp); c++) {
-                if (vp->candidates[c] == start) continue;
+            int start = t->best_plan.value[op][p], cand_values[MBN_VARIANT_MAX_CANDIDATES + 1];
+            int nc = mbn_plan_candidates(&t->cfg->info->profile, row, p, cand_values,
+                                         MBN_VARIANT_MAX_CANDIDATES + 1);
+            for (int c = 0; c < nc && c <= MBN_VARIANT_MAX_CANDIDATES; c++) {
+                if (cand_values[c] == start) continue;
                 TunePlan cand = t->best_plan;
-                cand.value[op][p] = vp->candidates[c];
+                cand.value[op][p] = cand_values[c];
                 describe(&cand, op, p, what, sizeof what);
                 MBN_TRY(mbn_tune_try(t, &cand, what));
             }
@@ -393,10 +406,10 @@ static int search_variants(Tuner *t) {
     return MBN_OK;
 }
 
-void mbn_tune_plan_set_row(TunePlan *p, MbnOp op, const MbnVariant *row) {
+void mbn_tune_plan_set_row(TunePlan *p, const MbnDeviceProfile *profile, MbnOp op,
+                           const MbnVariant *row) {
     p->row[op] = row;
-    for (int k = 0; k < row->n_params; k++)
-        p->value[op][k] = row->params[k].value;
+    mbn_plan_row(profile, row, p->value[op]);
 }
 
 static int count_candidates(const Tuner *t) {
@@ -404,12 +417,15 @@ static int count_candidates(const Tuner *t) {
     for (int op = 0; op < MBN_OP_COUNT; op++) {
         if (!t->tuned_op[op]) continue;
         const MbnVariant *rows[32];
-        int nr = mbn_variants_candidates(t->cfg->info, (MbnOp)op, rows, 32);
+        int nr = mbn_variants_candidates(&t->cfg->info->profile, (MbnOp)op, rows, 32);
         n += nr - 1;
         const MbnVariant *row = t->best_plan.row[op];
-        for (int p = 0; p < row->n_params; p++)
-            for (int c = 0; c < mbn_vparam_candidates(&row->params[p]); c++)
-                n += row->params[p].candidates[c] != row->params[p].value;
+        for (int p = 0; p < row->n_params; p++) {
+            int cand[MBN_VARIANT_MAX_CANDIDATES + 1];
+            int nc = mbn_plan_candidates(&t->cfg->info->profile, row, p, cand,
+                                         MBN_VARIANT_MAX_CANDIDATES + 1);
+            n += nc > 0 ? nc - 1 : 0;
+        }
     }
     return n;
 }
@@ -469,15 +485,25 @@ static int setup(Tuner *t) {
      * exercise; its CLBlast parameters are searched again only when CLBlast matters
      * (tune_clblast.c). */
     if (mbn_tune_cache_load(cfg->info, &t->kept) != 1) memset(&t->kept, 0, sizeof t->kept);
-    t->n_clblast = t->kept.n_clblast;
-    memcpy(t->clblast, t->kept.clblast, sizeof t->clblast);
-    /* The default plan: what the device resolves to untuned (auto family). */
-    MbnVariantSet set;
-    MBN_TRY(mbn_variants_resolve(&set, cfg->info, MBN_FAMILY_AUTO));
-    for (int op = 0; op < MBN_OP_COUNT; op++) {
-        t->default_plan.row[op] = set.op[op].row;
-        memcpy(t->default_plan.value[op], set.op[op].value, sizeof set.op[op].value);
+    /* The default plan: what the device runs without a tuning cache (the auto family's plan
+     * with the shipped database's decisions, tune/open.h), CLBlast's parameters included. */
+    MbnVariantSet *set = malloc(sizeof *set);
+    MbnTuning *base = malloc(sizeof *base);
+    int rc = set && base ? mbn_tuning_baseline(cfg->info, t->use, set, base)
+                         : mbn_fail(MBN_EFAIL, "out of host memory");
+    for (int op = 0; rc == MBN_OK && op < MBN_OP_COUNT; op++) {
+        t->default_plan.row[op] = set->op[op].row;
+        memcpy(t->default_plan.value[op], set->op[op].value, sizeof set->op[op].value);
     }
+    if (rc == MBN_OK) {
+        t->n_clblast = base->n_clblast;
+        memcpy(t->clblast, base->clblast, sizeof t->clblast);
+        for (int k = 0; k < t->kept.n_clblast; k++)
+            mbn_tune_put_clblast(t, &t->kept.clblast[k]);
+    }
+    free(set);
+    free(base);
+    MBN_TRY(rc);
     t->best_plan = t->default_plan;
     /* Where the GEMMs run through CLBlast by default (GPUs), its parameters get 40% of the
      * budget; elsewhere CLBlast only sees small GEMMs and the variants get it all. */
@@ -494,6 +520,11 @@ static void teardown(Tuner *t) {
     free(t->out_logits);
     free(t->ref_grads);
     free(t->out_grads);
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
 static bool same_plan(const Tuner *t, const TunePlan *a, const TunePlan *b) {
@@ -528,18 +559,27 @@ static int final_comparison(Tuner *t) {
     }
     /* FINAL_PAIRS samples each at least, and on until each side had about 2 s of steps (a
      * single disturbed sample pair must not decide the report). */
-    double md = INFINITY, mt = INFINITY, t_start = mbn_now();
-    for (int i = 0; rc == MBN_OK && (i < FINAL_PAIRS || (mbn_now() - t_start < 4.0 && i < 40));
-         i++) {
-        rc = timed_step(t, d, &md);
-        if (rc == MBN_OK) rc = timed_step(t, t->best, &mt);
+    double ds[40], ts[40], t_start = mbn_now();
+    int ns = 0;
+    for (; rc == MBN_OK && ns < 40 && (ns < FINAL_PAIRS || mbn_now() - t_start < 4.0); ns++) {
+        ds[ns] = ts[ns] = INFINITY;
+        rc = timed_step(t, d, &ds[ns]);
+        if (rc == MBN_OK) rc = timed_step(t, t->best, &ts[ns]);
     }
     rig_close(d);
     if (rc != MBN_OK) return rc;
-    note(t, "final: default %.2f ms/step, tuned %.2f ms/step", md, mt);
-    if (!(mt < md)) {
-        note(t, "the winner is not faster than the default in the final comparison: keeping the "
-                "default kernels");
+    /* The noise of these timings: how far the default's median sample is above its fastest. A
+     * winner must beat the default's fastest by more than that (and by 1% at least). */
+    qsort(ds, (size_t)ns, sizeof ds[0], cmp_double);
+    qsort(ts, (size_t)ns, sizeof ts[0], cmp_double);
+    double md = ds[0], mt = ts[0], noise = ds[ns / 2] / ds[0] - 1.0;
+    double margin = noise > 0.01 ? noise : 0.01;
+    t->rep->noise = noise;
+    note(t, "final: default %.2f ms/step, tuned %.2f ms/step (noise %.1f%%)", md, mt,
+         100.0 * noise);
+    if (!(mt < md * (1.0 - margin))) {
+        note(t, "the winner is not faster than the default by more than the noise in the final "
+                "comparison: keeping the default kernels");
         t->best_plan = t->default_plan;
         mt = md;
     }
@@ -589,7 +629,11 @@ int mbn_tune_run(const MbnTuneConfig *cfg, MbnTuneReport *rep) {
     if (rc == MBN_OK) rc = final_comparison(t);
     if (rc == MBN_OK) {
         fill_cache(t, &rep->cache);
-        rc = mbn_tune_cache_save(cfg->info, &rep->cache);
+        /* Only a measured win is stored: nothing faster than the defaults leaves the cache as
+         * it was (a cache that only restates the defaults would still mark runs as tuned). */
+        rep->saved = !same_plan(t, &t->best_plan, &t->default_plan) || t->clblast_changed ||
+                     getenv("MBN_TUNE_TEST_STORE"); /* tests of the cache: store regardless */
+        if (rep->saved) rc = mbn_tune_cache_save(cfg->info, &rep->cache);
     }
     teardown(t);
     free(t);

@@ -8,10 +8,11 @@
  * foreign (another device, driver or build) or names rows/parameters this build rejects is
  * ignored with one warning: the device then runs untuned, never wrongly.
  *
- * MBN_NO_TUNING=1 ignores the cache (and mbn's built-in CLBlast table); so does forcing a
- * kernel family with MBN_KERNELS (tests ask for exactly that family). */
-#ifndef MBN_HOST_TUNE_CACHE_H
-#define MBN_HOST_TUNE_CACHE_H
+ * The same decision syntax serves the shipped database (tune/database.h). MBN_NO_TUNING=1
+ * ignores both; so does forcing a kernel family with MBN_KERNELS (tests ask for exactly that
+ * family): tune/open.h. */
+#ifndef MBN_TUNE_CACHE_H
+#define MBN_TUNE_CACHE_H
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -53,9 +54,6 @@ typedef struct {
 
 struct MbnDeviceInfo;
 
-/* Whether commands should use the cache at all (MBN_NO_TUNING, MBN_KERNELS). */
-bool mbn_tune_cache_enabled(void);
-
 int mbn_tune_cache_path(const struct MbnDeviceInfo *info, char *out, size_t len);
 
 /* 1: loaded; 0: no file; -1: damaged or foreign, ignored after one warning (per file and
@@ -73,6 +71,12 @@ const char *mbn_use_name(MbnUse use); /* "train", "infer" */
 
 /* Applies CLBlast parameter sets to the device (process-wide in CLBlast, per device). */
 int mbn_tune_apply_clblast(const struct MbnDeviceInfo *info, const MbnClblastParams *sets, int n);
+
+/* The decisions as text, one line each ("op infer gemm gemm.cpu_tiled KC=256", "clblast Xgemm
+ * KWG=32 ..."), each op's workload as a trailing comment when asked; and back (the text is
+ * modified; false on a line that does not parse or decides an op twice). */
+void mbn_tune_decisions_text(const MbnTuneCache *c, char *out, size_t len, bool with_workload);
+bool mbn_tune_decisions_parse(char *text, MbnTuneCache *c);
 
 /* The id a set of decisions gets (also set by save). */
 void mbn_tune_cache_compute_id(MbnTuneCache *c);

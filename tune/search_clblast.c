@@ -22,7 +22,7 @@
 #include "base/rng.h"
 #include "host/blas.h"
 #include "host/cl_error.h"
-#include "model/tune_internal.h"
+#include "tune/search_internal.h"
 
 #define MIN_SHARE 0.05      /* below this share of a step, CLBlast is not worth a search */
 #define CL_MARGIN 0.03      /* replay timings are not interleaved: a larger margin */
@@ -282,8 +282,7 @@ static void shuffle(MbnClblastParams *s, int n, uint64_t seed) {
     }
 }
 
-/* The current set for a kernel family (replaced or added). */
-static void put_set(Tuner *t, const MbnClblastParams *s) {
+void mbn_tune_put_clblast(Tuner *t, const MbnClblastParams *s) {
     for (int i = 0; i < t->n_clblast; i++)
         if (strcmp(t->clblast[i].kernel, s->kernel) == 0) {
             t->clblast[i] = *s;
@@ -337,7 +336,7 @@ static int try_set(Replay *r, const MbnClblastParams *s) {
     mbn_clear_error();
     if (won) {
         r->best_ms = ms;
-        put_set(t, s);
+        mbn_tune_put_clblast(t, s);
         t->clblast_changed = true;
     }
     /* Back to the best set of that family, whatever happened. */

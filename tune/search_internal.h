@@ -1,12 +1,12 @@
-/* Shared between model/tune.c (the variant search) and model/tune_clblast.c (CLBlast's GEMM
+/* Shared between tune/search.c (the variant search) and tune/search_clblast.c (CLBlast's GEMM
  * parameters): the tuner's state. Not a public interface. */
-#ifndef MBN_MODEL_TUNE_INTERNAL_H
-#define MBN_MODEL_TUNE_INTERNAL_H
+#ifndef MBN_TUNE_SEARCH_INTERNAL_H
+#define MBN_TUNE_SEARCH_INTERNAL_H
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "model/net.h"
-#include "model/tune.h"
+#include "tune/search.h"
 
 /* A configuration: the row and parameter values of every op. */
 typedef struct {
@@ -48,13 +48,16 @@ typedef struct {
     bool clblast_changed;
 } Tuner;
 
-void mbn_tune_plan_set_row(TunePlan *p, MbnOp op, const MbnVariant *row);
+void mbn_tune_plan_set_row(TunePlan *p, const MbnDeviceProfile *profile, MbnOp op,
+                           const MbnVariant *row);
 /* Tries one configuration against the best (checked, raced); no-op when out of budget. */
 int mbn_tune_try(Tuner *t, const TunePlan *cand, const char *what);
 /* Checks a configuration (with the current CLBlast sets) against the reference outputs on a
  * fresh network; when it disagrees, the CLBlast decisions of this run are dropped. */
 int mbn_tune_check_plan(Tuner *t, const TunePlan *p);
-/* The CLBlast stage (model/tune_clblast.c). */
+/* The current CLBlast set for a kernel family (replaced or added). */
+void mbn_tune_put_clblast(Tuner *t, const MbnClblastParams *s);
+/* The CLBlast stage (tune/search_clblast.c). */
 int mbn_tune_search_clblast(Tuner *t);
 
 #endif

@@ -201,7 +201,8 @@ static int measure(MbnDevice *dev, size_t global, int fixed_iters, MbnPeak *out)
     clReleaseProgram(prog);
     if (rc == MBN_OK && dev->env.verbose) { /* as mbn_device_close reports its handle's */
         char launched[256];
-        size_t n = (size_t)snprintf(launched, sizeof launched, "kernels launched on %s:", dev->info.name);
+        size_t n =
+            (size_t)snprintf(launched, sizeof launched, "kernels launched on %s:", dev->info.name);
         for (size_t v = 0; v < sizeof variants / sizeof variants[0] && n < sizeof launched; v++)
             if (variants[v].width <= max_width(dev))
                 n += (size_t)snprintf(launched + n, sizeof launched - n, " %s", variants[v].name);

@@ -4,7 +4,7 @@
  * or a new parameter value is tried without touching the network.
  *
  *   build/bench/op_bench OP [--shape S]... [--variant ROW[:NAME=V]...]... [--iterations K]
- *                           [--batch B] [--device SEL] [--keep-buffers]
+ *                           [--family F] [--batch B] [--device SEL] [--keep-buffers]
  *   build/bench/op_bench --list-kernels [--device SEL]   (every kernel of mbn's program)
  *   build/bench/op_bench --peak-once [--device SEL]      (the FMA-peak kernels, once, small)
  *
@@ -16,7 +16,7 @@
  *   stem_fwd                              N,H,W,Cout,stride   (3x3 conv of an RGB image)
  *   dwpw_fwd                              N,H,W,C,stride,Cout (inference: depthwise + bias +
  *                                         ReLU6, then pointwise + bias + ReLU6)
- * --variant picks rows (default: every row the device can run), e.g.
+ * --variant picks rows (default: every row the device can run; --family F: those of family F), e.g.
  *   --variant dw_fwd.gpu_tile:LC=32:TH=4 --variant dw_fwd.cpu_row
  * Time: wall clock over K calls between clFinish (after one warm-up call); K = 0 runs each case
  * once, checked and untimed (ci/oclgrind.sh). Check: the worst
@@ -36,6 +36,7 @@
 #include "model/net.h"
 #include "tune/open.h"
 #include "model/ops.h"
+#include "tests/support/devutil.h"
 #include "tests/support/ref.h"
 
 #define U (1.0 / 16777216.0)
@@ -458,7 +459,7 @@ static int parse_variant(char *text, Pick *p) {
 static void usage(void) {
     fprintf(stderr,
             "usage: op_bench OP [--shape S]... [--variant ROW[:NAME=V]...]... [--iterations K]\n"
-            "                   [--batch B] [--device SEL] [--keep-buffers]\n"
+            "                   [--family F] [--batch B] [--device SEL] [--keep-buffers]\n"
             "OP: dw_fwd dw_bwd_input dw_bwd_weight (S = N,H,W,C,stride), bn_fwd bn_bwd (M,C),\n"
             "    gemm (M,K,N), gemm_wgrad (M,Cin,Cout), stem_fwd (N,H,W,Cout,stride),\n"
             "    dwpw_fwd (N,H,W,C,stride,Cout)\n"
@@ -490,7 +491,7 @@ static int list_kernels(const MbnDevice *dev) {
  * the peak measurement's kernels under oclgrind) on the selected device. */
 static int device_command(const char *what, const char *device) {
     MbnDevice dev;
-    if (mbn_device_open_selected(&dev, device) != MBN_OK) {
+    if (tdev_open_selected(&dev, device) != MBN_OK) {
         fprintf(stderr, "op_bench: %s\n", mbn_last_error());
         return 1;
     }
@@ -528,7 +529,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     Shape shapes[32];
-    int n_shapes = 0, iterations = 10, batch = 8;
+    int n_shapes = 0, iterations = 10, batch = 8, family = MBN_FAMILY_AUTO;
     Pick picks[16];
     int n_picks = 0;
     const char *device = NULL;
@@ -560,6 +561,11 @@ int main(int argc, char **argv) {
                 return 2;
             }
             n_picks++;
+        } else if (!strcmp(a, "--family")) {
+            if (mbn_family_parse(argv[++i], &family) != MBN_OK || family == MBN_FAMILY_AUTO) {
+                fprintf(stderr, "op_bench: --family %s: expected generic, cpu or gpu\n", argv[i]);
+                return 2;
+            }
         } else if (!strcmp(a, "--iterations")) {
             iterations = atoi(argv[++i]);
         } else if (!strcmp(a, "--batch")) {
@@ -582,11 +588,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "op_bench: %s\n", mbn_last_error());
         return 2;
     }
-    const MbnDeviceInfo *info = &all[sel[0]];
+    MbnDeviceInfo *info = &all[sel[0]];
+    tdev_test_profile(info); /* MBN_TEST_VECTOR_FLOATS (tests/support/devutil.h) */
     if (!n_picks) {
         const MbnVariant *rows[16];
         int n = mbn_variants_candidates(&info->profile, (MbnOp)op, rows, 16);
         for (int i = 0; i < n && i < 16; i++) {
+            if (family != MBN_FAMILY_AUTO && rows[i]->family != family) continue;
             memset(&picks[n_picks], 0, sizeof picks[0]);
             picks[n_picks].row = rows[i]->name;
             picks[n_picks].ov.op = (MbnOp)op;

@@ -96,21 +96,31 @@ net_args=(--data "$T/data" --alpha 0.05 --resolution 32 --batch-size 2 --max-ste
 start net_gpu_train net_gpu_infer -- net gpu cache_o2 "${NO_UNINIT[@]}"
 start net_cpu_train net_cpu_infer -- net cpu cache "${ALL[@]}"
 source bench/op_shapes.sh # MBN_OP_SHAPES, MBN_OPS
-for op in $MBN_OPS; do
-    args=()
-    for s in ${MBN_OP_SHAPES[$op]}; do args+=(--shape "$s"); done
-    # --keep-buffers: see bench/op_bench.c (oclgrind's checker and reused buffer ids)
-    start "op_$op" -- job "op_$op" cache "${ALL[@]}" -- "$OP_BENCH" "$op" "${args[@]}" \
-        --iterations 0 --keep-buffers
+# The simulator reports a 1-float vector, so its plan builds the cpu kernels 4 floats wide;
+# MBN_TEST_VECTOR_FLOATS=16 and 8 (tests/support/devutil.h) build them as for AVX-512 (16, and
+# the 8-wide half forms; 7-row GEMM tile) and AVX2 (8 and 4; 6-row tile): the cpu rows again.
+for vec in "" 16 8; do
+    for op in $MBN_OPS; do
+        args=()
+        for s in ${MBN_OP_SHAPES[$op]}; do args+=(--shape "$s"); done
+        [ -z "$vec" ] || args+=(--family cpu)
+        # --keep-buffers: see bench/op_bench.c (oclgrind's checker and reused buffer ids)
+        start "op${vec}_$op" -- job "op${vec}_$op" "cache$vec" "${ALL[@]}" -- \
+            env MBN_TEST_VECTOR_FLOATS=$vec "$OP_BENCH" "$op" "${args[@]}" --iterations 0 \
+            --keep-buffers
+    done
 done
 start fused -- job fused cache "${ALL[@]}" -- env MBN_TEST_SMALL=1 "$FUSED"
-for t in forward backward; do
-    start "ops_$t" -- job "ops_$t" cache "${ALL[@]}" -- env MBN_TEST_SMALL=1 \
-        "$BUILD/tests/test_ops_$t"
+for vec in "" 16; do
+    for t in forward backward; do
+        start "ops${vec}_$t" -- job "ops${vec}_$t" "cache$vec" "${ALL[@]}" -- \
+            env MBN_TEST_SMALL=1 MBN_TEST_VECTOR_FLOATS=$vec "$BUILD/tests/test_ops_$t"
+    done
+    start "peak$vec" -- job "peak$vec" "cache$vec" "${ALL[@]}" -- \
+        env MBN_TEST_VECTOR_FLOATS=$vec "$OP_BENCH" --peak-once
 done
 start infer_generic -- job infer_generic cache "${ALL[@]}" -- env MBN_KERNELS=generic "$MBN" infer \
     --checkpoint tests/fixtures/old_format/fmnist_a005_r32.ckpt "$IMG"
-start peak -- job peak cache "${ALL[@]}" -- "$OP_BENCH" --peak-once
 wait
 
 fail=0
@@ -142,7 +152,10 @@ for n in "${names[@]}"; do
 done
 
 # every kernel of mbn's program was launched by some run
-oclgrind "$OP_BENCH" --list-kernels 2>/dev/null | sort -u >"$T/all_kernels"
+for vec in "" 16; do
+    MBN_CACHE_DIR=$T/cache$vec MBN_TEST_VECTOR_FLOATS=$vec oclgrind "$OP_BENCH" --list-kernels \
+        2>/dev/null
+done | sort -u >"$T/all_kernels"
 sed -n 's/^mbn: kernels launched on [^:]*: *//p' "$T"/*.out | tr ' ' '\n' | sed '/^$/d' |
     sort -u >"$T/launched"
 missing=$(comm -23 "$T/all_kernels" "$T/launched")

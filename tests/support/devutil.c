@@ -8,8 +8,35 @@
 #include "tune/open.h"
 #include "tests/support/testutil.h"
 
+void tdev_test_profile(MbnDeviceInfo *info) {
+    const char *e = getenv("MBN_TEST_VECTOR_FLOATS");
+    if (!e || !*e) return;
+    int n = atoi(e);
+    if (n != 4 && n != 8 && n != 16) {
+        printf("FATAL: MBN_TEST_VECTOR_FLOATS=%s: expected 4, 8 or 16\n", e);
+        exit(1);
+    }
+    info->profile.vector_floats = n;
+    info->profile.vector_registers = n >= 16 ? 32 : 16; /* as a CPU's (host/device_profile.c) */
+    fprintf(stderr, "device profile: %d floats a vector (MBN_TEST_VECTOR_FLOATS)\n", n);
+}
+
+int tdev_open_selected(MbnDevice *dev, const char *sel) {
+    MbnDeviceInfo *all = NULL;
+    int count = 0, *idx = NULL, n = 0;
+    int rc = mbn_devices_list(&all, &count);
+    if (rc == MBN_OK) rc = mbn_devices_select(sel, all, count, &idx, &n);
+    if (rc == MBN_OK) {
+        tdev_test_profile(&all[idx[0]]);
+        rc = mbn_device_open(dev, &all[idx[0]]);
+    }
+    free(idx);
+    free(all);
+    return rc;
+}
+
 void tdev_open(MbnDevice *dev) {
-    if (mbn_device_open_selected(dev, NULL)) {
+    if (tdev_open_selected(dev, NULL) != MBN_OK) {
         printf("FATAL: no OpenCL device: %s\n", mbn_last_error());
         exit(1);
     }

@@ -87,6 +87,11 @@ static void print_result(const MbnTrainResult *res, bool json) {
         mbn_json_int(&j, res->skipped);
         mbn_json_key(&j, "interrupted");
         mbn_json_bool(&j, res->interrupted);
+        double per_step = res->steps_run ? 1e3 / (double)res->steps_run : 0.0;
+        mbn_json_key(&j, "exchange_ms_per_step");
+        mbn_json_double(&j, res->comm_seconds * per_step);
+        mbn_json_key(&j, "exchange_exposed_ms_per_step");
+        mbn_json_double(&j, res->comm_exposed_seconds * per_step);
         mbn_json_end_object(&j);
         mbn_json_finish(&j);
         return;
@@ -106,6 +111,7 @@ int cmd_train(int argc, char **argv) {
     const char *ckpt_dir = "./mobilenet_v1", *resume = NULL, *init = NULL;
     int epochs = 200, batch = 64, decay_epochs = 0, warmup = 0, keep = 10, workers = 8, seed = 1;
     int save_every = 0, max_steps = 0, accumulate = 1;
+    float comm_timeout = 600.0f, bucket_mb = 1.0f;
     float max_lr = 0.1f, min_lr = 0.0f, momentum = 0.9f, wd = 0.0f, smoothing = 0.1f;
     bool decay_all = false, no_eval = false, quiet = false;
     const MbnFlag flags[] = {
@@ -149,6 +155,14 @@ int cmd_train(int argc, char **argv) {
         {"max-steps", FLAG_INT, &max_steps, "stop after this many steps, with a checkpoint", "N"},
         {"no-eval", FLAG_BOOL, &no_eval, "skip evaluation after each epoch", NULL},
         {"quiet", FLAG_BOOL, &quiet, "no progress output", NULL},
+        {"comm-timeout", FLAG_FLOAT, &comm_timeout,
+         "MPI: a rank that waits this long in a gradient exchange, no other rank being busy "
+         "elsewhere, ends the job (default 600)",
+         "SEC"},
+        {"bucket-mb", FLAG_FLOAT, &bucket_mb,
+         "gradients per exchange overlapped with backward (default 1; 0: one exchange after "
+         "backward)",
+         "MB"},
     };
     char description[1600];
     snprintf(
@@ -205,6 +219,10 @@ int cmd_train(int argc, char **argv) {
         rc = mbn_fail(MBN_EUSAGE, "--max-steps %d: must be >= 0", max_steps);
     else if (seed < 0)
         rc = mbn_fail(MBN_EUSAGE, "--seed %d: must be >= 0", seed);
+    else if (!(comm_timeout > 0))
+        rc = mbn_fail(MBN_EUSAGE, "--comm-timeout %g: must be > 0 seconds", (double)comm_timeout);
+    else if (!(bucket_mb >= 0 && bucket_mb <= 4096))
+        rc = mbn_fail(MBN_EUSAGE, "--bucket-mb %g: must be in 0..4096", (double)bucket_mb);
     if (rc) return report(&cli, rc);
     MbnTrainConfig cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -257,6 +275,8 @@ int cmd_train(int argc, char **argv) {
     cfg.eval = !no_eval;
     cfg.max_steps = max_steps;
     cfg.quiet = quiet || c.json;
+    cfg.comm_timeout = comm_timeout;
+    cfg.bucket_bytes = (size_t)((double)bucket_mb * 1e6);
     MbnTrainRanks ranks;
     MbnTrainResult res;
     memset(&res, 0, sizeof res);

@@ -28,7 +28,8 @@ void mbn_comm_fold_mean(float *const *bufs, int n, size_t count, size_t lo, size
 
 static int local_allreduce_mean(MbnComm *c, float *const *bufs, size_t count, size_t lo,
                                 size_t hi) {
-    mbn_comm_fold_mean(bufs, c->n_local, count, lo, hi);
+    /* The mean of one rank is its own buffer (x * 1.0f == x). */
+    if (c->n_local > 1) mbn_comm_fold_mean(bufs, c->n_local, count, lo, hi);
     return MBN_OK;
 }
 

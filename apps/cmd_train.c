@@ -111,7 +111,7 @@ int cmd_train(int argc, char **argv) {
     const char *ckpt_dir = "./mobilenet_v1", *resume = NULL, *init = NULL;
     int epochs = 200, batch = 64, decay_epochs = 0, warmup = 0, keep = 10, workers = 8, seed = 1;
     int save_every = 0, max_steps = 0, accumulate = 1;
-    float comm_timeout = 600.0f, bucket_mb = 1.0f;
+    float comm_timeout = 600.0f, bucket_mb = 0.25f;
     float max_lr = 0.1f, min_lr = 0.0f, momentum = 0.9f, wd = 0.0f, smoothing = 0.1f;
     bool decay_all = false, no_eval = false, quiet = false;
     const MbnFlag flags[] = {
@@ -160,7 +160,7 @@ int cmd_train(int argc, char **argv) {
          "elsewhere, ends the job (default 600)",
          "SEC"},
         {"bucket-mb", FLAG_FLOAT, &bucket_mb,
-         "gradients per exchange overlapped with backward (default 1; 0: one exchange after "
+         "gradients per exchange overlapped with backward (default 0.25; 0: one exchange after "
          "backward)",
          "MB"},
     };

@@ -232,7 +232,6 @@ static int mpi_allreduce_mean(MbnComm *c, float *const *bufs, size_t count, size
     MpiImpl *m = c->impl;
     int n = c->world, r = c->rank;
     float *buf = bufs[0];
-    call_begins(m);
     size_t seg = segment_floats(hi > lo ? hi - lo : 0, n);
     int last = -1;
     for (int cc = 0; cc < n; cc++) {
@@ -251,6 +250,7 @@ static int mpi_allreduce_mean(MbnComm *c, float *const *bufs, size_t count, size
         m->tmp_floats = m->tmp ? (size_t)n * seg : 0;
         if (!m->tmp) return mbn_fail(MBN_EFAIL, "out of host memory for the gradient exchange");
     }
+    call_begins(m);
     float inv = 1.0f / (float)n;
     int steps = n > 1 && last >= 0 ? last + 2 * n - 2 : 0; /* the mean of one rank is its own */
     for (int t = 0; t < steps; t++) {

@@ -19,15 +19,11 @@ set -euo pipefail
 MBN=${MBN:-build/mbn}
 MBN=$(cd "$(dirname "$MBN")" && pwd)/$(basename "$MBN") # the agent starts daemons elsewhere
 source tests/mpi_env.sh
-T=$(mktemp -d)
-source tests/netns_hosts.sh
-pid=
-trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; netns_cleanup; rm -rf "$T"' EXIT
+source tests/netns_hosts.sh # makes $T
 export MBN_CACHE_DIR=${MBN_CACHE_DIR:-$T/cache}
 netns_hosts 2
 python3 tests/make_tiny_idx.py "$T/data" 512 64
 weights() { "$MBN" export --checkpoint "$1" --out "$2" 2>/dev/null >/dev/null; }
-json_field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
 
 # --- Same bits ----------------------------------------------------------------------------------
 common=(--data "$T/data" --alpha 0.25 --resolution 32 --batch-size 16 --epochs 2 --no-eval --quiet)
@@ -80,70 +76,26 @@ PY
 echo "ok   --comm-timeout 1: a cold compile on host 1 and evaluation on rank 0 do not trip it"
 
 # --- Faults -------------------------------------------------------------------------------------
-python3 tests/make_tiny_idx.py "$T/big" 4096 64
-long=(--data "$T/big" --alpha 0.25 --resolution 32 --batch-size 16 --epochs 200 --no-eval --quiet)
-SPE2=128 SPE1=256 # steps per epoch of 4096 images on 2 ranks and on 1
+source tests/netns_faults.sh
 
-# fault_run NAME TIMEOUT ACTION: a 2-host run cut short by ACTION (a function) once its first
-# checkpoint exists; checks it ends within TIMEOUT + 30 s of the fault with no process left.
-fault_run() {
-    local name=$1 timeout=$2 action=$3
-    "${NSRUN[@]}" -np 2 "$MBN" train "${long[@]}" --comm-timeout "$timeout" --save-every-steps 8 \
-        --ckpt-dir "$T/$name" >"$T/$name.out" 2>"$T/$name.err" &
-    pid=$!
-    for _ in $(seq 1 3000); do [ -f "$T/$name/mobilenetv1-1_8.ckpt" ] && break; sleep 0.01; done
-    [ -f "$T/$name/mobilenetv1-1_8.ckpt" ] || { echo "FAIL: $name: no checkpoint"; cat "$T/$name.err"; exit 1; }
-    sleep 0.$((RANDOM % 10))
-    local start=$SECONDS limit=$((timeout + 30)) status=0 left
-    $action
-    while kill -0 $pid 2>/dev/null && [ $((SECONDS - start)) -le $limit ]; do sleep 0.1; done
-    kill -0 $pid 2>/dev/null && { echo "FAIL: $name: still running $limit s after the fault"; exit 1; }
-    wait $pid || status=$?
-    pid=
-    [ "$status" != 0 ] || { echo "FAIL: $name: exit 0"; exit 1; }
-    while left=$(netns_leftovers) && [ -n "$left" ] && [ $((SECONDS - start)) -le $limit ]; do sleep 0.1; done
-    [ -z "$left" ] || { echo "FAIL: $name: left running: $left"; exit 1; }
-    ENDED=$((SECONDS - start)) STATUS=$status
-}
-
-# The folder of a faulted run loads, and --resume auto finishes the epoch after its newest
-# checkpoint's: resumed NAME SPE LAUNCHER...
-resumed() {
-    local name=$1 spe=$2 latest epoch
-    shift 2
-    latest=$(ls -t "$T/$name"/mobilenetv1-*.ckpt | head -1)
-    "$MBN" eval --data "$T/big" --checkpoint "$latest" --json >/dev/null
-    epoch=$(basename "$latest" | sed 's/mobilenetv1-\([0-9]*\)_.*/\1/')
-    "$@" "$MBN" train "${long[@]}" --epochs $((epoch + 1)) --ckpt-dir "$T/$name" --resume auto \
-        --json >"$T/$name.resumed.json" 2>"$T/$name.resumed.err"
-    [ "$(json_field "$T/$name.resumed.json" steps)" = $(((epoch + 1) * spe)) ] ||
-        { echo "FAIL: $name resumed"; cat "$T/$name.resumed.json" "$T/$name.resumed.err"; exit 1; }
-    "$MBN" plot --ckpt-dir "$T/$name" --out "$T/$name.svg" >/dev/null
-    RESUMED="$(basename "$latest") loads; resumed to step $(((epoch + 1) * spe))"
-}
-
-cut_data() { netns_link 1 data down; }
-fault_run cut 3 cut_data
-netns_link 1 data up
+fault_run "$T/cut" 3 fault_cut_data 0.$((RANDOM % 10)) || exit 1
+fault_heal
 # Each rank that timed out says so in one line (both may: neither hears the other).
 timeout_line="mbn: error: rank ([01]) of 2 \(host nshost\1\) waited [0-9.]+ s in a gradient exchange without progress \(--comm-timeout 3\); rank [01] \(host nshost[01]\) was last heard from [0-9.]+ s ago; ending the job"
 errors=$(grep -c 'mbn: error:' "$T/cut.err" || true)
 [ "$errors" -ge 1 ] && [ "$(grep -cE "^$timeout_line$" "$T/cut.err")" = "$errors" ] ||
     { echo "FAIL: timeout message"; cat "$T/cut.err"; exit 1; }
-resumed cut $SPE2 "${NSRUN[@]}" -np 2
-echo "ok   host 1's data link cut: exit $STATUS after $ENDED s (--comm-timeout 3), nothing left; $RESUMED on 2 hosts"
+fault_resumed "$T/cut" $FAULT_SPE2 "${NSRUN[@]}" -np 2 || exit 1
+echo "ok   host 1's data link cut: exit $FAULT_STATUS after $FAULT_ENDED s (--comm-timeout 3), nothing left; $FAULT_RESUMED on 2 hosts"
 grep 'mbn: error:' "$T/cut.err" | sed 's/^/     /'
 
-kill_rank1() { kill -9 "$(ip netns pids "${NS[1]}" | while read -r p; do [ "$(cat /proc/"$p"/comm)" = mbn ] && echo "$p"; done)"; }
-fault_run kill 3 kill_rank1
-resumed kill $SPE1 env
-echo "ok   rank 1 killed on host 1: exit $STATUS after $ENDED s, nothing left; $RESUMED by 1 process"
+fault_run "$T/kill" 3 fault_kill_rank1 0.$((RANDOM % 10)) || exit 1
+fault_resumed "$T/kill" $FAULT_SPE1 env || exit 1
+echo "ok   rank 1 killed on host 1: exit $FAULT_STATUS after $FAULT_ENDED s, nothing left; $FAULT_RESUMED by 1 process"
 
 # Host 1 gone from both networks: Open MPI's daemons notice first (keepalive ~5 s, set in
 # tests/netns_hosts.sh; --comm-timeout longer, as the defaults are: 480 s against 600 s).
-cut_host() { netns_link 1 mgmt down; netns_link 1 data down; }
-fault_run gone 10 cut_host
-netns_link 1 mgmt up
-netns_link 1 data up
-resumed gone $SPE1 env
-echo "ok   host 1 cut off entirely: exit $STATUS after $ENDED s (--comm-timeout 10), nothing left; $RESUMED by 1 process"
+fault_run "$T/gone" 10 fault_cut_host 0.$((RANDOM % 10)) || exit 1
+fault_heal
+fault_resumed "$T/gone" $FAULT_SPE1 env || exit 1
+echo "ok   host 1 cut off entirely: exit $FAULT_STATUS after $FAULT_ENDED s (--comm-timeout 10), nothing left; $FAULT_RESUMED by 1 process"

@@ -12,16 +12,22 @@
 #   netns_hosts N     makes N hosts, or exits 77 (SKIP) saying why they cannot be made
 #   NSRUN=(...)       mpirun on host 0 over the N hosts, one rank slot each: append -np N ...
 #   NS[i], HOSTNAME_OF[i], ADDR[i]   host i's namespace, hostname and management address
-#   netns_cleanup     kills whatever runs in them and deletes them (an EXIT trap calls it)
+#   netns_cleanup     kills whatever runs in them and deletes them (the EXIT trap calls it;
+#                     netns_hosts makes SIGINT and SIGTERM exit through that trap)
 #
 # Namespaces are named mbnt<pid>-*, pid being the test's shell: a test killed before its trap
 # ran (SIGKILL by a CI timeout) leaves them behind, and the next test deletes those whose shell
 # is gone.
+# Sourcing it makes $T (a temporary folder, unless the caller has one) and sets the EXIT trap that
+# deletes the namespaces and $T.
 NETNS_PREFIX=mbnt$$
 NETNS_MADE=()
 NS=()
 HOSTNAME_OF=()
 ADDR=()
+
+T=${T:-$(mktemp -d)}
+trap 'netns_cleanup; rm -rf "$T"' EXIT
 
 netns_pids() { ip netns pids "$1" 2>/dev/null || true; }
 
@@ -70,6 +76,9 @@ netns_hosts() {
         command -v $tool >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
     done
     netns_reap_stale
+    # A signal ends the script through its EXIT trap, which is to call netns_cleanup.
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
     if ! netns_add "$sw" 2>"$T/netns.err"; then
         echo "SKIP: cannot create network namespaces here: $(head -1 "$T/netns.err")"
         exit 77

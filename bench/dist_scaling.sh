@@ -110,9 +110,9 @@ echo "| run | ms per step | images/s | exchange ms per step | not hidden ms per 
 echo "|---|---|---|---|---|---|"
 for link in ${LINKS:-full 1gbit 100mbit}; do
     rate=$link
-    [ $link = full ] && rate=off
-    netns_rate 0 $rate
-    netns_rate 1 $rate
+    [ "$link" = full ] && rate=off
+    netns_rate 0 "$rate"
+    netns_rate 1 "$rate"
     for bucket in ${BUCKETS:-0 default}; do
         flag=(--bucket-mb "$bucket")
         how="overlapped, $bucket MB buckets"

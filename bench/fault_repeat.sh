@@ -36,7 +36,7 @@ for fault in cut_data kill_rank1 cut_host; do
     for rep in $(seq 1 "$REPS"); do
         delay=$((RANDOM % 3)).$((RANDOM % 10))
         dir=$T/$fault-$rep
-        if fault_run "$dir" $timeout "fault_$fault" "$delay" >"$dir.why" && fault_heal &&
+        if fault_run "$dir" "$timeout" "fault_$fault" "$delay" >"$dir.why" && fault_heal &&
             fault_resumed "$dir" "$spe" "${resume[@]}" >>"$dir.why"; then
             echo "| $fault | $rep | $delay | $FAULT_ENDED | $FAULT_STATUS | $((timeout + 30)) | $FAULT_RESUMED |"
             ok=$((ok + 1))

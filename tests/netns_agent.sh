@@ -9,10 +9,10 @@
 addr=$1
 shift
 cmd="$*"
-ns= name= cpus=
+ns='' name='' cpus=''
 for h in $MBN_NETNS_HOSTS; do
     old_ifs=$IFS
-    IFS==
+    IFS='='
     # shellcheck disable=SC2086
     set -- $h
     IFS=$old_ifs

@@ -83,9 +83,11 @@ netns_hosts() {
         echo "SKIP: cannot create network namespaces here: $(head -1 "$T/netns.err")"
         exit 77
     fi
-    ip -n "$sw" link add br-mgmt type bridge && ip -n "$sw" link set br-mgmt up &&
-        ip -n "$sw" link add br-data type bridge && ip -n "$sw" link set br-data up ||
-        { echo "SKIP: cannot create a bridge in a network namespace"; exit 77; }
+    if ! { ip -n "$sw" link add br-mgmt type bridge && ip -n "$sw" link set br-mgmt up &&
+        ip -n "$sw" link add br-data type bridge && ip -n "$sw" link set br-data up; }; then
+        echo "SKIP: cannot create a bridge in a network namespace"
+        exit 77
+    fi
     local hosts=() cpus
     for ((i = 0; i < n; i++)); do
         NS[i]=$NETNS_PREFIX-h$i
@@ -114,7 +116,7 @@ netns_hosts() {
     NSRUN=(ip netns exec "${NS[0]}" unshare --uts sh -c 'hostname "$0"; exec "$@"' "${HOSTNAME_OF[0]}"
         "${pin[@]}" "$MPIEXEC" --allow-run-as-root -H "${slots%,}"
         --mca plm_rsh_agent "sh $PWD/tests/netns_agent.sh"
-        --mca btl tcp,self --mca btl_tcp_if_include 198.19.0.0/24
+        --mca btl "tcp,self" --mca btl_tcp_if_include 198.19.0.0/24
         --mca oob_tcp_if_include 198.18.0.0/24
         # A host that stops answering on the management network too: the daemons notice in ~5 s
         # (defaults: 300 s idle + 9 x 20 s) and end the job; mbn's --comm-timeout covers the rest.

@@ -14,7 +14,9 @@
 #    link cut mid-epoch (the timeout ends the job with one line naming rank, host and wait;
 #    resumed on 2 hosts), rank 1 killed (resumed by 1 process), and host 1 cut off entirely
 #    (Open MPI's daemon keepalive ends it; resumed by 1 process).
-# bench/fault_repeat.sh repeats the faults at random points.
+# Links are cut with `ip link set down` on the switch's port (a pulled cable): tc's netem (loss
+# 100%) is not in every kernel (not in this project's VMs). bench/fault_repeat.sh repeats the
+# faults at random points.
 set -euo pipefail
 MBN=${MBN:-build/mbn}
 MBN=$(cd "$(dirname "$MBN")" && pwd)/$(basename "$MBN") # the agent starts daemons elsewhere

@@ -66,13 +66,17 @@ static int report(const MbnCli *cli, int rc) {
 }
 
 static int print_result(const MbnTrainResult *res, bool json) {
+    /* the gradient exchanges per step, and their part not hidden behind backward (MPI) */
+    double per_step = res->steps_run ? 1e3 / (double)res->steps_run : 0.0;
     if (json)
         return mbn_json_print(json_pack(
-            "{s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:I, s:b}", "checkpoint", res->checkpoint,
-            "epochs", res->epochs, "steps", (json_int_t)res->steps, "loss",
+            "{s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:I, s:b, s:o, s:o}", "checkpoint",
+            res->checkpoint, "epochs", res->epochs, "steps", (json_int_t)res->steps, "loss",
             mbn_json_number(res->loss), "val_top1", mbn_json_number(res->val_top1), "val_top5",
             mbn_json_number(res->val_top5), "seconds", mbn_json_number(res->seconds), "skipped",
-            (json_int_t)res->skipped, "interrupted", res->interrupted));
+            (json_int_t)res->skipped, "interrupted", res->interrupted, "exchange_ms_per_step",
+            mbn_json_number(res->comm_seconds * per_step), "exchange_exposed_ms_per_step",
+            mbn_json_number(res->comm_exposed_seconds * per_step)));
     printf("trained %lld step%s in %.1f s; last loss %.4f", (long long)res->steps,
            res->steps == 1 ? "" : "s", res->seconds, res->loss);
     if (!isnan(res->val_top1))
@@ -89,6 +93,7 @@ int cmd_train(int argc, char **argv) {
     const char *ckpt_dir = "./mobilenet_v1", *resume = NULL, *init = NULL;
     int epochs = 200, batch = 64, decay_epochs = 0, warmup = 0, keep = 10, workers = 8, seed = 1;
     int save_every = 0, max_steps = 0, accumulate = 1;
+    float comm_timeout = 600.0f, bucket_mb = 0.25f;
     float max_lr = 0.1f, min_lr = 0.0f, momentum = 0.9f, wd = 0.0f, smoothing = 0.1f;
     bool decay_all = false, no_eval = false, quiet = false;
     const MbnFlag flags[] = {
@@ -134,6 +139,13 @@ int cmd_train(int argc, char **argv) {
         MBN_FLAG_RESOLUTION(&c),
         MBN_FLAG_NUM_CLASSES(&c, "the data's"),
         {"quiet", FLAG_BOOL, &quiet, "no progress output", NULL, NULL},
+        {"comm-timeout", FLAG_FLOAT, &comm_timeout,
+         "MPI: a rank that waits this long in a gradient exchange, no other rank being busy "
+         "elsewhere, ends the job",
+         "SEC", NULL},
+        {"bucket-mb", FLAG_FLOAT, &bucket_mb,
+         "gradients per exchange overlapped with backward (0: one exchange after backward)", "MB",
+         NULL},
         MBN_FLAG_JSON(&c),
     };
     char description[1600];
@@ -184,6 +196,10 @@ int cmd_train(int argc, char **argv) {
         rc = mbn_fail(MBN_EUSAGE, "--max-steps %d: must be >= 0", max_steps);
     else if (seed < 0)
         rc = mbn_fail(MBN_EUSAGE, "--seed %d: must be >= 0", seed);
+    else if (!(comm_timeout > 0))
+        rc = mbn_fail(MBN_EUSAGE, "--comm-timeout %g: must be > 0 seconds", (double)comm_timeout);
+    else if (!(bucket_mb >= 0 && bucket_mb <= 4096))
+        rc = mbn_fail(MBN_EUSAGE, "--bucket-mb %g: must be in 0..4096", (double)bucket_mb);
     if (rc) return report(&cli, rc);
     MbnTrainConfig cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -246,6 +262,8 @@ int cmd_train(int argc, char **argv) {
     cfg.eval = !no_eval;
     cfg.max_steps = max_steps;
     cfg.quiet = quiet || c.json;
+    cfg.comm_timeout = comm_timeout;
+    cfg.bucket_bytes = (size_t)((double)bucket_mb * 1e6);
     MbnTrainRanks ranks;
     MbnTrainResult res;
     memset(&res, 0, sizeof res);

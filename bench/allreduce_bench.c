@@ -3,7 +3,8 @@
  *   mpirun -np N build/bench/allreduce_bench [FLOATS...]
  * (default: the fused buffers of MobileNet V1 1.0-224 and 0.25-32 at 1000/10 classes).
  * Prints ms per call and the bus bandwidth 2(N-1)/N * bytes / time, the figure a ring's link
- * speed is compared with (NCCL's convention). */
+ * speed is compared with (NCCL's convention). MBN_BENCH_BUCKET=F: mbn's exchange in buckets of F
+ * floats, one call after the other (as the training loop overlaps them with backward). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -23,6 +24,8 @@ int main(int argc, char **argv) {
     int local_rank, local_size;
     if (mbn_comm_mpi_init(&c, &local_rank, &local_size)) return 1;
     size_t sizes[16] = {4231976 + 2 + 1024, 220000};
+    const char *bucket_env = getenv("MBN_BENCH_BUCKET");
+    size_t bucket = bucket_env ? (size_t)strtoull(bucket_env, NULL, 10) : 0;
     int n_sizes = 2;
     if (argc > 1) {
         n_sizes = 0;
@@ -44,7 +47,11 @@ int main(int argc, char **argv) {
             c.barrier(&c);
             double t0 = mbn_now();
             for (int k = 0; k < iters; k++)
-                c.allreduce_mean(&c, bufs, n);
+                for (size_t hi = n; hi > 0;) {
+                    size_t lo = bucket && hi > bucket ? hi - bucket : 0;
+                    c.allreduce_mean(&c, bufs, n, lo, hi);
+                    hi = lo;
+                }
             c.barrier(&c);
             double t1 = mbn_now();
 #ifdef MBN_WITH_MPI

@@ -6,7 +6,16 @@
 #include "host/profile.h"
 #include "model/net.h"
 
+static int notify_ready(const MbnGradsReady *notify, size_t from) {
+    return notify && notify->ready ? notify->ready(notify->ctx, from) : MBN_OK;
+}
+
 int mbn_net_backward(MbnNet *net, const int32_t *labels, int n, float smoothing) {
+    return mbn_net_backward_notify(net, labels, n, smoothing, NULL);
+}
+
+int mbn_net_backward_notify(MbnNet *net, const int32_t *labels, int n, float smoothing,
+                            const MbnGradsReady *notify) {
     if (!net->training) return mbn_fail(MBN_EFAIL, "backward on a network built for inference");
     MbnDevice *d = net->dev;
     const MbnArch *a = &net->arch;
@@ -43,6 +52,7 @@ int mbn_net_backward(MbnNet *net, const int32_t *labels, int n, float smoothing)
                           MBN_BUF(net->dlogits, 0), MBN_BUF(net->dbuf[0], 0),
                           MBN_BUF(net->grads, fp->w), MBN_BUF(net->grads, fp->bias), n, F->cin,
                           F->cout, MBN_BUF(net->scratch, 0)));
+    MBN_TRY(notify_ready(notify, fp->w));
     const MbnLayer *P = &a->layers[pool];
     mbn_profile_layer(d, "pool.bwd");
     MBN_TRY(mbn_op_avgpool_bwd(d, MBN_BUF(net->dbuf[0], 0), MBN_BUF(net->dbuf[1], 0), n,
@@ -88,6 +98,8 @@ int mbn_net_backward(MbnNet *net, const int32_t *labels, int n, float smoothing)
         default:
             return mbn_fail(MBN_EFAIL, "layer %s: unexpected type in the body", L->name);
         }
+        /* Tensors are laid out in layer order: every gradient from this layer's on is final. */
+        MBN_TRY(notify_ready(notify, p->w));
     }
     return MBN_OK;
 }
@@ -100,13 +112,21 @@ int mbn_net_read_loss(MbnNet *net, float *loss) {
 }
 
 int mbn_net_sgd_step(MbnNet *net, const MbnSgdConfig *cfg) {
+    return mbn_net_sgd_step_range(net, cfg, 0, net->param_floats);
+}
+
+static bool in_range(const MbnParam *p, size_t lo, size_t hi) {
+    return p->trainable && p->offset >= lo && p->offset < hi;
+}
+
+int mbn_net_sgd_step_range(MbnNet *net, const MbnSgdConfig *cfg, size_t lo, size_t hi) {
     if (!net->training) return mbn_fail(MBN_EFAIL, "optimizer step on an inference network");
     mbn_profile_layer(net->dev, "sgd");
     /* One launch per run of consecutive trainable tensors with the same weight decay. */
     int i = 0;
     while (i < net->n_params) {
         const MbnParam *p = &net->params_table[i];
-        if (!p->trainable) {
+        if (!in_range(p, lo, hi)) {
             i++;
             continue;
         }
@@ -119,7 +139,7 @@ int mbn_net_sgd_step(MbnNet *net, const MbnSgdConfig *cfg) {
             const MbnParam *q = &net->params_table[j];
             bool qd = cfg->decay_depthwise_and_bn || q->kind == MBN_PARAM_CONV_WEIGHT ||
                       q->kind == MBN_PARAM_FC_WEIGHT;
-            if (!q->trainable || (qd ? cfg->weight_decay : 0.0f) != wd) break;
+            if (!in_range(q, lo, hi) || (qd ? cfg->weight_decay : 0.0f) != wd) break;
             end = q->offset + q->count;
             j++;
         }

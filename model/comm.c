@@ -10,12 +10,13 @@ void mbn_comm_chunk(size_t count, int n, int c, size_t *lo, size_t *hi) {
     *hi = (size_t)((uint64_t)count * (uint64_t)(c + 1) / (uint64_t)n);
 }
 
-void mbn_comm_fold_mean(float *const *bufs, int n, size_t count) {
+void mbn_comm_fold_mean(float *const *bufs, int n, size_t count, size_t lo, size_t hi) {
     float inv = 1.0f / (float)n;
     for (int c = 0; c < n; c++) {
-        size_t lo, hi;
-        mbn_comm_chunk(count, n, c, &lo, &hi);
-        for (size_t i = lo; i < hi; i++) {
+        size_t clo, chi;
+        mbn_comm_chunk(count, n, c, &clo, &chi);
+        /* The part of chunk c inside [lo, hi): its elements start their sums at rank c. */
+        for (size_t i = clo > lo ? clo : lo; i < chi && i < hi; i++) {
             /* Each element is finished in a register before bufs[0][i] is overwritten. */
             float acc = bufs[c][i];
             for (int j = 1; j < n; j++)
@@ -25,8 +26,10 @@ void mbn_comm_fold_mean(float *const *bufs, int n, size_t count) {
     }
 }
 
-static int local_allreduce_mean(MbnComm *c, float *const *bufs, size_t count) {
-    mbn_comm_fold_mean(bufs, c->n_local, count);
+static int local_allreduce_mean(MbnComm *c, float *const *bufs, size_t count, size_t lo,
+                                size_t hi) {
+    /* The mean of one rank is its own buffer (x * 1.0f == x). */
+    if (c->n_local > 1) mbn_comm_fold_mean(bufs, c->n_local, count, lo, hi);
     return MBN_OK;
 }
 
@@ -49,5 +52,8 @@ void mbn_comm_local_init(MbnComm *c, int n) {
     c->broadcast = local_broadcast;
     c->barrier = local_barrier;
     c->name = "in-process";
+    c->timeout = 0;
+    c->waiting = NULL;
+    c->waiting_ctx = NULL;
     c->impl = NULL;
 }

@@ -132,6 +132,16 @@ int mbn_net_read_logits(MbnNet *net, int n, float *logits);
 /* Loss and backward for the last training forward: labels (n int32) uploaded, smoothed
  * cross-entropy, gradients of every trainable tensor into net->grads (overwritten). */
 int mbn_net_backward(MbnNet *net, const int32_t *labels, int n, float smoothing);
+/* The same, telling `ready` as it goes: after the kernels that finish the gradients of floats
+ * [from, param_floats) of net->grads are queued (layer by layer, the last layer first; from
+ * reaches 0 with the stem), so the data-parallel loop can queue their read and start averaging
+ * them while the rest of backward runs. A non-zero return from ready stops backward with it. */
+typedef struct {
+    int (*ready)(void *ctx, size_t from);
+    void *ctx;
+} MbnGradsReady;
+int mbn_net_backward_notify(MbnNet *net, const int32_t *labels, int n, float smoothing,
+                            const MbnGradsReady *notify);
 /* Reads the mean loss of the last backward (blocks). */
 int mbn_net_read_loss(MbnNet *net, float *loss);
 
@@ -141,6 +151,9 @@ typedef struct {
 } MbnSgdConfig;
 /* One momentum-SGD step over every trainable tensor. */
 int mbn_net_sgd_step(MbnNet *net, const MbnSgdConfig *cfg);
+/* The same step for the tensors that start in floats [lo, hi) only (the buckets of an
+ * overlapped gradient exchange): element by element the same arithmetic, so the same bits. */
+int mbn_net_sgd_step_range(MbnNet *net, const MbnSgdConfig *cfg, size_t lo, size_t hi);
 
 /* Blocking reads/writes of the whole flat vectors (data-parallel averaging, tests). */
 int mbn_net_read_buffer(MbnNet *net, cl_mem buf, float *host);

@@ -1,6 +1,7 @@
 #include "model/train_loop.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,12 @@
 
 #define L_BYTES(net) ((net)->param_floats * sizeof(float))
 
+/* A range of the fused buffer exchanged as one (model/comm.h): the gradients of consecutive
+ * layers, or the loss and stop flag. */
+typedef struct {
+    size_t lo, hi;
+} Bucket;
+
 typedef struct {
     const MbnLoopConfig *cfg;
     MbnTrainRun *run;
@@ -24,10 +31,19 @@ typedef struct {
     MbnLoopResult *res;
     int n_local, M;    /* local ranks, micro-batches per rank */
     bool settle;       /* several local queues on a device that runs one at a time */
-    size_t pf;         /* param_floats */
-    float **bufs;      /* n_local * M fused buffers of pf + FUSED_EXTRA floats, [r * M + m] */
+    size_t pf, len;    /* param_floats; the fused buffer's floats (pf + FUSED_EXTRA) */
+    float **bufs;      /* n_local * M fused buffers of len floats, [r * M + m] */
     float **rank_bufs; /* n_local: bufs[r * M], where micro-batch 0..M-1 are averaged */
     cl_mem *bn_keep;   /* M > 1: per local rank, params as micro-batch 0's forward left them */
+    /* Exchange order: the last layers' gradients first (backward produces them first), with
+     * the loss and stop flag in the first bucket; the last one holds the stem's. */
+    Bucket *buckets;
+    int n_buckets;
+    int stem_bucket;    /* the bucket that starts at float 0: read once backward is done */
+    cl_event *ready;    /* [(r * M + m) * n_buckets + b]: the read of bucket b's values */
+    int q_slot, q_next; /* while queueing: the buffer r * M + m, the next bucket to read */
+    MbnNet *q_net;
+    double t_done; /* when every local backward was seen finished (INFINITY before) */
 } Loop;
 
 static int finish(MbnNet *net) {
@@ -42,8 +58,39 @@ static int copy_params(MbnNet *net, cl_mem src, cl_mem dst) {
     return MBN_OK;
 }
 
-/* Queues local rank r's forward and backward on micro-batch m and the reads of its gradients
- * and loss into its fused buffer; nothing waits here, so in-process ranks run side by side. */
+/* Queues the read of bucket b's gradients into the buffer being filled (backward has queued
+ * the kernels that finish them), with the event the exchange waits for. The bucket that ends
+ * the buffer reads the loss too (the cross-entropy, queued before any gradient, wrote it). */
+static int read_bucket(Loop *L, int b) {
+    MbnNet *net = L->q_net;
+    const Bucket *k = &L->buckets[b];
+    bool loss = k->hi > L->pf;
+    size_t hi = loss ? L->pf : k->hi;
+    float *buf = L->bufs[L->q_slot];
+    cl_event *ev = &L->ready[L->q_slot * L->n_buckets + b];
+    MBN_CL_CHECK(clEnqueueReadBuffer(net->dev->queue, net->grads, CL_FALSE, k->lo * sizeof(float),
+                                     (hi - k->lo) * sizeof(float), buf + k->lo, 0, NULL,
+                                     loss ? NULL : ev),
+                 "device %s: reading the gradients", net->dev->info.name);
+    if (loss)
+        MBN_CL_CHECK(clEnqueueReadBuffer(net->dev->queue, net->loss, CL_FALSE, 0, sizeof(float),
+                                         buf + L->pf + FUSED_LOSS, 0, NULL, ev),
+                     "device %s: reading the loss", net->dev->info.name);
+    return MBN_OK;
+}
+
+/* MbnGradsReady: backward has queued every kernel behind the gradients from `from` on. */
+static int grads_ready(void *ctx, size_t from) {
+    Loop *L = ctx;
+    if (L->q_next < L->n_buckets && L->buckets[L->q_next].lo == from)
+        MBN_TRY(read_bucket(L, L->q_next++));
+    return MBN_OK;
+}
+
+/* Queues local rank r's forward and backward on micro-batch m, with the read of each bucket of
+ * gradients as soon as backward has queued what finishes it, and the read of the loss; nothing
+ * waits here, so in-process ranks run side by side and the exchange of the first buckets can
+ * start while backward goes on. */
 static int queue_rank(Loop *L, int r, int m, int *images) {
     MbnNet *net = &L->run->nets[r];
     MbnBatch b;
@@ -55,68 +102,124 @@ static int queue_rank(Loop *L, int r, int m, int *images) {
     if (m == 1) MBN_TRY(copy_params(net, net->params, L->bn_keep[r]));
     MBN_TRY(mbn_net_set_input(net, b.images, b.n));
     MBN_TRY(mbn_net_forward(net, b.n, true));
-    MBN_TRY(mbn_net_backward(net, b.labels, b.n, L->cfg->smoothing));
+    L->q_slot = r * L->M + m;
+    L->q_next = 0;
+    L->q_net = net;
+    MbnGradsReady notify = {grads_ready, L};
+    MBN_TRY(mbn_net_backward_notify(net, b.labels, b.n, L->cfg->smoothing, &notify));
     if (m > 0 && m == L->M - 1) MBN_TRY(copy_params(net, L->bn_keep[r], net->params));
-    float *buf = L->bufs[r * L->M + m];
-    cl_command_queue q = net->dev->queue;
-    MBN_CL_CHECK(
-        clEnqueueReadBuffer(q, net->grads, CL_FALSE, 0, L->pf * sizeof(float), buf, 0, NULL, NULL),
-        "device %s: reading the gradients", net->dev->info.name);
-    MBN_CL_CHECK(clEnqueueReadBuffer(q, net->loss, CL_FALSE, 0, sizeof(float),
-                                     buf + L->pf + FUSED_LOSS, 0, NULL, NULL),
-                 "device %s: reading the loss", net->dev->info.name);
+    if (L->q_next != L->n_buckets)
+        return mbn_fail(MBN_EFAIL, "internal error: %d of %d gradient buckets read", L->q_next,
+                        L->n_buckets);
     *images += b.n;
     return MBN_OK;
 }
 
-/* One optimizer step on every rank. Returns the mean loss and whether any rank asked to stop. */
+/* Waits for bucket b's reads on every local buffer (after the stem's, backward is done). */
+static int wait_bucket(Loop *L, int b) {
+    for (int i = 0; i < L->n_local * L->M; i++) {
+        cl_event *ev = &L->ready[i * L->n_buckets + b];
+        cl_int err = clWaitForEvents(1, ev);
+        clReleaseEvent(*ev);
+        *ev = NULL;
+        if (err != CL_SUCCESS)
+            return mbn_fail_cl(err, "device %s: backward and the read of its gradients",
+                               L->run->nets[i / L->M].dev->info.name);
+    }
+    if (b == L->stem_bucket && L->t_done == INFINITY) L->t_done = mbn_now();
+    return MBN_OK;
+}
+
+/* Notes the time when the last reads of the backward passes are seen complete: from then on an
+ * exchange is no longer hidden behind compute. Called between exchanges and while they wait. */
+static void note_compute_done(void *ctx) {
+    Loop *L = ctx;
+    if (L->t_done < INFINITY) return;
+    for (int i = 0; i < L->n_local * L->M; i++) {
+        cl_event ev = L->ready[i * L->n_buckets + L->stem_bucket];
+        cl_int st = CL_QUEUED;
+        if (!ev || clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof st, &st, NULL) ||
+            st != CL_COMPLETE)
+            return;
+    }
+    L->t_done = mbn_now();
+}
+
+/* Averages bucket b over the ranks; returns the seconds in the exchange and adds the part of
+ * them after compute was done to *exposed. */
+static int exchange_bucket(Loop *L, int b, double *seconds, double *exposed) {
+    MbnComm *comm = L->run->comm;
+    const Bucket *k = &L->buckets[b];
+    if (L->M > 1)
+        for (int r = 0; r < L->n_local; r++)
+            mbn_comm_fold_mean(&L->bufs[r * L->M], L->M, L->len, k->lo, k->hi);
+    note_compute_done(L);
+    double t0 = mbn_now();
+    MBN_TRY(comm->allreduce_mean(comm, L->rank_bufs, L->len, k->lo, k->hi));
+    double t1 = mbn_now();
+    *seconds += t1 - t0;
+    double from = t0 > L->t_done ? t0 : L->t_done;
+    if (t1 > from) *exposed += t1 - from;
+    return MBN_OK;
+}
+
+/* The mean of bucket b's gradients to every local rank, and their SGD step: the optimizer
+ * updates a bucket's tensors as soon as its mean is known. */
+static int apply_bucket(Loop *L, int b, const MbnSgdConfig *sgd) {
+    const Bucket *k = &L->buckets[b];
+    size_t hi = k->hi < L->pf ? k->hi : L->pf;
+    if (k->lo >= hi) return MBN_OK;
+    for (int r = 0; r < L->n_local; r++) {
+        MbnNet *net = &L->run->nets[r];
+        MBN_CL_CHECK(clEnqueueWriteBuffer(net->dev->queue, net->grads, CL_FALSE,
+                                          k->lo * sizeof(float), (hi - k->lo) * sizeof(float),
+                                          L->rank_bufs[0] + k->lo, 0, NULL, NULL),
+                     "device %s: writing the averaged gradients", net->dev->info.name);
+        MBN_TRY(mbn_net_sgd_step_range(net, sgd, k->lo, hi));
+        if (L->settle) MBN_TRY(mbn_device_settle(net->dev));
+    }
+    return MBN_OK;
+}
+
+/* One optimizer step on every rank. Returns the mean loss, whether any rank asked to stop, the
+ * seconds in exchanges and the part of them not hidden behind backward. */
 static int train_step(Loop *L, double lr, int *images, double *loss, bool *stop,
-                      double *comm_seconds) {
+                      double *comm_seconds, double *exposed_seconds) {
     const MbnLoopConfig *c = L->cfg;
     MbnTrainRun *run = L->run;
-    MbnComm *comm = run->comm;
     *images = 0;
     for (int m = 0; m < L->M; m++)
         for (int r = 0; r < L->n_local; r++) {
             MBN_TRY(queue_rank(L, r, m, images));
             if (L->settle) MBN_TRY(mbn_device_settle(run->nets[r].dev));
         }
-    for (int r = 0; r < L->n_local; r++)
-        MBN_TRY(finish(&run->nets[r]));
-    /* Asked here, after the backward passes, so a signal that arrived during them still
-     * stops this step. */
-    bool asked = L->hooks->stop_requested && L->hooks->stop_requested(L->hooks->ctx);
-    size_t len = L->pf + FUSED_EXTRA;
-    for (int i = 0; i < L->n_local * L->M; i++)
-        L->bufs[i][L->pf + FUSED_STOP] = asked ? 1.0f : 0.0f;
-    if (L->M > 1)
-        for (int r = 0; r < L->n_local; r++)
-            mbn_comm_fold_mean(&L->bufs[r * L->M], L->M, len);
-    double t0 = mbn_now();
-    MBN_TRY(comm->allreduce_mean(comm, L->rank_bufs, len));
-    *comm_seconds = mbn_now() - t0;
+    MbnSgdConfig sgd = {(float)lr, c->momentum, c->weight_decay, c->decay_all};
+    L->t_done = INFINITY;
+    *comm_seconds = *exposed_seconds = 0;
+    for (int b = 0; b < L->n_buckets; b++) {
+        MBN_TRY(wait_bucket(L, b));
+        if (L->buckets[b].hi > L->pf) {
+            /* Asked before the first exchange: with one exchange after backward, a signal that
+             * arrived during the backward passes still stops this step; with buckets, one that
+             * arrives later stops the next (on every rank alike: the flag is averaged). */
+            bool asked = L->hooks->stop_requested && L->hooks->stop_requested(L->hooks->ctx);
+            for (int i = 0; i < L->n_local * L->M; i++)
+                L->bufs[i][L->pf + FUSED_STOP] = asked ? 1.0f : 0.0f;
+        }
+        MBN_TRY(exchange_bucket(L, b, comm_seconds, exposed_seconds));
+        MBN_TRY(apply_bucket(L, b, &sgd));
+    }
     const float *mean = L->rank_bufs[0];
     *loss = mean[L->pf + FUSED_LOSS];
     *stop = mean[L->pf + FUSED_STOP] > 0.0f;
-    MbnSgdConfig sgd = {(float)lr, c->momentum, c->weight_decay, c->decay_all};
-    for (int r = 0; r < L->n_local; r++) {
-        MbnNet *net = &run->nets[r];
-        MBN_CL_CHECK(clEnqueueWriteBuffer(net->dev->queue, net->grads, CL_FALSE, 0,
-                                          L->pf * sizeof(float), mean, 0, NULL, NULL),
-                     "device %s: writing the averaged gradients", net->dev->info.name);
-    }
     /* bufs[0] is the source of every rank's write and the target of rank 0's next read: with
      * several queues, the writes must be done before any rank runs ahead. */
     if (L->n_local > 1)
         for (int r = 0; r < L->n_local; r++)
             MBN_TRY(finish(&run->nets[r]));
-    for (int r = 0; r < L->n_local; r++) {
-        MBN_TRY(mbn_net_sgd_step(&run->nets[r], &sgd));
-        if (L->settle) MBN_TRY(mbn_device_settle(run->nets[r].dev));
-    }
     /* Every rank does the same images per step (full batches; an unreadable image is replaced),
      * so the job's count follows from this process's. */
-    *images = *images / L->n_local * comm->world;
+    *images = *images / L->n_local * run->comm->world;
     return MBN_OK;
 }
 
@@ -174,14 +277,16 @@ static int run_epochs(Loop *L) {
             MBN_TRY(mbn_loader_start_epoch(run->loaders[i], epoch, pos->step_in_epoch));
         int64_t images = 0, first = pos->step_in_epoch;
         if (h->epoch_begin) h->epoch_begin(h->ctx, epoch, first, spe);
-        double t_epoch = mbn_now(), comm_epoch = 0;
+        double t_epoch = mbn_now(), comm_epoch = 0, exposed_epoch = 0;
         for (int64_t s = first; s < spe; s++) {
-            double lr = mbn_lr_at(&c->lr, pos->global_step), loss = 0, comm_s = 0;
+            double lr = mbn_lr_at(&c->lr, pos->global_step), loss = 0, comm_s = 0, exposed_s = 0;
             int n;
             bool asked = false;
-            MBN_TRY(train_step(L, lr, &n, &loss, &asked, &comm_s));
+            MBN_TRY(train_step(L, lr, &n, &loss, &asked, &comm_s, &exposed_s));
             comm_epoch += comm_s;
+            exposed_epoch += exposed_s;
             res->comm_seconds += comm_s;
+            res->comm_exposed_seconds += exposed_s;
             if (!isfinite(loss)) {
                 res->failed_everywhere = true; /* every rank has the same mean loss */
                 return mbn_fail(MBN_EFAIL, "step %lld (epoch %d): the loss is %s; stopping",
@@ -190,9 +295,11 @@ static int run_epochs(Loop *L) {
             }
             images += n;
             pos->global_step++;
+            res->steps_run++;
             pos->step_in_epoch = s + 1;
             pos->loss = res->loss = loss;
-            MbnStepReport rep = {epoch, s + 1, first, pos->global_step, loss, lr, images, comm_s};
+            MbnStepReport rep = {epoch, s + 1,  first,  pos->global_step, loss,
+                                 lr,    images, comm_s, exposed_s};
             if (h->step_done) MBN_TRY(h->step_done(h->ctx, &rep));
             bool stop = asked || (c->max_steps > 0 && pos->global_step >= c->max_steps);
             bool periodic = c->save_every_steps > 0 &&
@@ -211,6 +318,7 @@ static int run_epochs(Loop *L) {
                              mbn_now() - t_epoch,
                              mbn_loader_wait_seconds(run->loaders[0]),
                              comm_epoch,
+                             exposed_epoch,
                              res->loss};
         if (h->epoch_done) MBN_TRY(h->epoch_done(h->ctx, &er));
         MBN_TRY(save(L));
@@ -224,16 +332,46 @@ static int run_epochs(Loop *L) {
     return MBN_OK;
 }
 
+/* Buckets of whole layers, cut from the stem up every cap floats or more: the stem's bucket,
+ * exchanged once backward is done and so never hidden, stays small; the top one (the
+ * classifier's, exchanged first) takes the rest, and the loss and stop flag. cap 0 (or one
+ * rank): the whole buffer at once, after backward. Exchange order: top first. */
+static int plan_buckets(Loop *L, size_t cap) {
+    const MbnNet *net = &L->run->nets[0];
+    const MbnArch *a = &net->arch;
+    L->buckets = calloc((size_t)a->n_layers + 1, sizeof *L->buckets);
+    L->ready = calloc((size_t)(L->n_local * L->M) * ((size_t)a->n_layers + 1), sizeof *L->ready);
+    if (!L->buckets || !L->ready) return mbn_fail(MBN_EFAIL, "out of host memory");
+    size_t lo = 0;
+    for (int l = 0; cap > 0 && L->run->comm->world > 1 && l < a->n_layers; l++) {
+        size_t next = L->pf; /* where the next layer's tensors start */
+        for (int j = l + 1; j < a->n_layers && next == L->pf; j++)
+            if (net->lp[j].w != SIZE_MAX) next = net->lp[j].w;
+        if (net->lp[l].w == SIZE_MAX || next - lo < cap || next == L->pf) continue;
+        L->buckets[L->n_buckets++] = (Bucket){lo, next};
+        lo = next;
+    }
+    L->buckets[L->n_buckets++] = (Bucket){lo, L->len};
+    for (int i = 0, j = L->n_buckets - 1; i < j; i++, j--) {
+        Bucket t = L->buckets[i];
+        L->buckets[i] = L->buckets[j];
+        L->buckets[j] = t;
+    }
+    L->stem_bucket = L->n_buckets - 1;
+    return MBN_OK;
+}
+
 static int alloc_buffers(Loop *L) {
     int n = L->n_local * L->M;
     L->bufs = calloc((size_t)n, sizeof *L->bufs);
     L->rank_bufs = calloc((size_t)L->n_local, sizeof *L->rank_bufs);
     if (!L->bufs || !L->rank_bufs) return mbn_fail(MBN_EFAIL, "out of host memory");
     for (int i = 0; i < n; i++)
-        if (!(L->bufs[i] = malloc((L->pf + FUSED_EXTRA) * sizeof(float))))
+        if (!(L->bufs[i] = malloc(L->len * sizeof(float))))
             return mbn_fail(MBN_EFAIL, "out of host memory");
     for (int r = 0; r < L->n_local; r++)
         L->rank_bufs[r] = L->bufs[r * L->M];
+    MBN_TRY(plan_buckets(L, L->cfg->bucket_bytes / sizeof(float)));
     if (L->M == 1) return MBN_OK;
     L->bn_keep = calloc((size_t)L->n_local, sizeof *L->bn_keep);
     if (!L->bn_keep) return mbn_fail(MBN_EFAIL, "out of host memory");
@@ -252,6 +390,8 @@ static void free_buffers(Loop *L) {
     /* Queued reads and writes may still point into the buffers after a failure. */
     for (int r = 0; r < L->n_local; r++)
         clFinish(L->run->nets[r].dev->queue);
+    for (int i = 0; L->ready && i < L->n_local * L->M * L->n_buckets; i++)
+        if (L->ready[i]) clReleaseEvent(L->ready[i]);
     for (int i = 0; L->bufs && i < L->n_local * L->M; i++)
         free(L->bufs[i]);
     for (int r = 0; L->bn_keep && r < L->n_local; r++)
@@ -259,6 +399,8 @@ static void free_buffers(Loop *L) {
     free(L->bufs);
     free(L->rank_bufs);
     free(L->bn_keep);
+    free(L->buckets);
+    free(L->ready);
 }
 
 int mbn_train_loop(const MbnLoopConfig *cfg, MbnTrainRun *run, const MbnTrainHooks *hooks,
@@ -277,12 +419,19 @@ int mbn_train_loop(const MbnLoopConfig *cfg, MbnTrainRun *run, const MbnTrainHoo
     L.n_local = run->comm->n_local;
     L.M = run->accumulate;
     L.pf = run->nets[0].param_floats;
+    L.len = L.pf + FUSED_EXTRA;
+    L.t_done = INFINITY;
     for (int r = 0; L.n_local > 1 && r < L.n_local; r++)
         L.settle = L.settle || run->nets[r].dev->serialize_queues;
+    MbnComm *comm = run->comm;
+    comm->waiting = note_compute_done;
+    comm->waiting_ctx = &L;
     int rc = alloc_buffers(&L);
     if (rc == MBN_OK) rc = sync_start(&L);
     res->epochs = run->pos.epoch;
     if (rc == MBN_OK) rc = run_epochs(&L);
+    comm->waiting = NULL;
+    comm->waiting_ctx = NULL;
     free_buffers(&L);
     return rc;
 }

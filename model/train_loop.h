@@ -9,7 +9,12 @@
  * does a stop asked for on any rank: the flag travels in the allreduce.
  *
  * In-process ranks overlap: every rank's forward and backward are queued before the loop waits
- * for any of them.
+ * for any of them. The exchange overlaps backward: the fused buffer is exchanged in buckets of
+ * whole layers (bucket_bytes), the last layers first; each bucket's gradients are read as soon
+ * as backward has queued the kernels that finish them, its exchange starts once they are read
+ * while the device goes on with the layers below, and its averaged gradients are written back
+ * and their SGD step queued right after. model/comm.h keeps the order of every sum whatever the
+ * buckets, so the weights have the bits of one exchange after backward (bucket_bytes 0).
  *
  * Gradient accumulation (accumulate = M > 1): each rank runs M micro-batches per step, each the
  * batch that rank r*M + m of a world*M-rank run would get, and their gradients are averaged in
@@ -41,6 +46,8 @@ typedef struct {
     int64_t save_every_steps; /* 0: once per epoch only */
     int64_t max_steps;        /* stop (with a checkpoint) after this global step; 0: no limit */
     bool quiet;               /* no evaluation progress */
+    size_t bucket_bytes;      /* gradient exchange buckets with several ranks; 0: one, after
+                                 backward */
 } MbnLoopConfig;
 
 typedef struct {
@@ -50,7 +57,9 @@ typedef struct {
     int64_t global_step;
     double loss, lr;
     int64_t images;      /* images in this epoch so far, over every rank */
-    double comm_seconds; /* this step's allreduce */
+    double comm_seconds; /* this step's gradient exchanges (waiting for other ranks included) */
+    /* The part of them after this process's backward passes were done: not hidden by compute. */
+    double comm_exposed_seconds;
 } MbnStepReport;
 
 typedef struct {
@@ -58,8 +67,9 @@ typedef struct {
     int64_t steps;  /* steps run in this epoch (fewer than steps_per_epoch after a resume) */
     int64_t images; /* over every rank */
     double seconds, data_wait_seconds;
-    double comm_seconds; /* in the allreduce (this process's wait included) */
-    double loss;         /* last */
+    double comm_seconds;         /* in the gradient exchanges (this process's wait included) */
+    double comm_exposed_seconds; /* the part of them not hidden behind backward */
+    double loss;                 /* last */
 } MbnEpochReport;
 
 /* Every hook is optional (NULL). A hook that fails stops the loop with its error. */
@@ -89,10 +99,11 @@ typedef struct {
 typedef struct {
     int epochs;                          /* epochs completed */
     int64_t steps;                       /* global step at the end */
+    int64_t steps_run;                   /* steps run by this call */
     double loss;                         /* last loss, NaN when no step ran */
     double val_top1, val_top5, val_loss; /* NaN when not evaluated */
     double seconds;
-    double comm_seconds;
+    double comm_seconds, comm_exposed_seconds; /* as in MbnEpochReport, over the run */
     bool interrupted; /* stopped because stop_requested said so on some rank */
     /* The failure happened on every rank at the same step (a non-finite loss), so no rank
      * needs to stop the others. */

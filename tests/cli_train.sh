@@ -53,6 +53,33 @@ test -f "$T/c/mobilenetv1-2_5.ckpt"
 "$MBN" export --checkpoint "$T/c/mobilenetv1-2_16.ckpt" --out "$T/c.safetensors"
 cmp "$T/a.safetensors" "$T/c.safetensors" && echo "ok   resumed mid-epoch: identical weights"
 
+# The log across a kill: a row left half-written is cut off before the resumed run appends; a log
+# begun before the exchange columns (exchange_ms, exchange_exposed_ms) keeps its eight columns.
+"$MBN" train "${common[@]}" --ckpt-dir "$T/k" --no-eval --max-steps 5
+printf 'train,1,6,2.3' >>"$T/k/train_log.csv"
+"$MBN" train "${common[@]}" --ckpt-dir "$T/k" --no-eval --resume auto --max-steps 8 2>/dev/null
+python3 - "$T/k/train_log.csv" "$T/old/train_log.csv" <<'PY'
+import os, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines[0].endswith(",top1,top5,exchange_ms,exchange_exposed_ms"), lines[0]
+steps = [int(l.split(",")[2]) for l in lines[1:]]
+assert steps == list(range(1, 9)), lines
+assert all(len(l.split(",")) == 10 for l in lines), lines
+os.makedirs(os.path.dirname(sys.argv[2]))
+with open(sys.argv[2], "w") as f:  # the same log as an older mbn wrote it
+    f.write("".join(",".join(l.split(",")[:8]) + "\n" for l in lines[:6]))
+PY
+cp "$T/k"/mobilenetv1-1_5.ckpt "$T/k/labels.txt" "$T/old/"
+"$MBN" train "${common[@]}" --ckpt-dir "$T/old" --no-eval --resume auto --max-steps 8 2>/dev/null
+python3 - "$T/old/train_log.csv" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+assert [l.split(",")[2] for l in lines[1:]] == [str(s) for s in range(1, 9)], lines
+assert all(len(l.split(",")) == 8 for l in lines), lines
+PY
+"$MBN" plot --ckpt-dir "$T/k" "$T/old" --out "$T/k.svg" 2>/dev/null
+echo "ok   training log: a half-written row is dropped on resume; an 8-column log stays 8 columns"
+
 # Data-parallel: two ranks on the same device, batch 16 each.
 "$MBN" train --data "$T/fashion-mnist" --alpha 0.25 --resolution 32 --batch-size 16 --epochs 1 --quiet \
     --device 0,0 --ckpt-dir "$T/d" --json > "$T/d.json"

@@ -35,6 +35,8 @@ expect 2 "$T/missing" --data "$T/missing" --ckpt-dir "$T/ck"
 expect 1 "$T/empty" --data "$T/empty" --ckpt-dir "$T/ck"
 expect 2 "--alpha" "${D[@]}" --alpha 0
 expect 2 "--resolution" "${D[@]}" --resolution 16
+expect 2 "--comm-timeout 0: must be > 0 seconds" "${D[@]}" --comm-timeout 0
+expect 2 "--bucket-mb -1: must be in 0..4096" "${D[@]}" --bucket-mb -1
 # A diverging run stops with an error naming the step; no checkpoint of the broken weights.
 python3 tests/make_tiny_idx.py "$T/fashion-mnist" 256 64
 expect 1 "the loss is" --data "$T/fashion-mnist" --alpha 0.25 --resolution 32 --batch-size 32 \

@@ -38,9 +38,9 @@ import sys
 text = open(sys.argv[1]).read()
 assert text.endswith("\n"), "a partial last row"
 rows = text.splitlines()
-assert rows[0] == "kind,epoch,step,loss,lr,images_per_s,top1,top5", rows[0]
+assert rows[0] == "kind,epoch,step,loss,lr,images_per_s,top1,top5,exchange_ms,exchange_exposed_ms", rows[0]
 steps = [int(r.split(",")[2]) for r in rows[1:]]
-assert all(r.startswith("train,1,") and len(r.split(",")) == 8 for r in rows[1:]), rows[1:4]
+assert all(r.startswith("train,1,") and len(r.split(",")) == 10 for r in rows[1:]), rows[1:4]
 assert steps == list(range(1, len(steps) + 1)), steps[:10]
 assert len(steps) > int(sys.argv[2]), (len(steps), sys.argv[2])
 print(f"ok   first rows seen {sys.argv[2]} at a time; after SIGKILL {len(steps)} whole rows, "

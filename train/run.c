@@ -166,7 +166,8 @@ static int on_step_done(void *ctx, const MbnStepReport *r) {
     Run *t = ctx;
     if (!t->rank0) return MBN_OK;
     double ips = (double)r->images / (mbn_now() - t->t_epoch);
-    mbn_run_log_step(&t->log, r->epoch, r->global_step, r->loss, r->lr, ips);
+    mbn_run_log_step(&t->log, r->epoch, r->global_step, r->loss, r->lr, ips, r->comm_seconds,
+                     r->comm_exposed_seconds);
     char extra[96];
     snprintf(extra, sizeof extra, "loss %.4f lr %.4g", r->loss, r->lr);
     mbn_progress_update(&t->prog, r->step_in_epoch - r->first_step, r->images, extra);
@@ -185,10 +186,13 @@ static int on_epoch_done(void *ctx, const MbnEpochReport *r) {
                 r->seconds * 1e3, r->steps ? r->seconds * 1e3 / (double)r->steps : 0.0,
                 (double)r->images / r->seconds, r->data_wait_seconds,
                 100.0 * r->data_wait_seconds / r->seconds);
+        double per_step = r->steps ? 1e3 / (double)r->steps : 0.0;
         if (t->comm->world > 1)
-            fprintf(stderr, ", allreduce %.3f ms per step (%.1f%%)",
-                    r->steps ? r->comm_seconds * 1e3 / (double)r->steps : 0.0,
-                    100.0 * r->comm_seconds / r->seconds);
+            fprintf(stderr,
+                    ", gradient exchange %.3f ms per step (%.1f%%), %.3f ms of it not hidden "
+                    "behind backward",
+                    r->comm_seconds * per_step, 100.0 * r->comm_seconds / r->seconds,
+                    r->comm_exposed_seconds * per_step);
         fputc('\n', stderr);
     }
     return MBN_OK;
@@ -227,9 +231,9 @@ static bool on_stop_requested(void *ctx) {
 
 static int train_loop(Run *t) {
     const MbnTrainConfig *c = t->cfg;
-    MbnLoopConfig lc = {c->epochs,           t->lr,        c->momentum,
-                        c->weight_decay,     c->smoothing, c->decay_all,
-                        c->save_every_steps, c->max_steps, c->quiet};
+    MbnLoopConfig lc = {c->epochs,    t->lr,          c->momentum,         c->weight_decay,
+                        c->smoothing, c->decay_all,   c->save_every_steps, c->max_steps,
+                        c->quiet,     c->bucket_bytes};
     MbnTrainRun run = {t->comm, t->cfg->accumulate, t->nets, t->loaders, t->val_loader, t->pos};
     MbnTrainHooks hooks = {t,       on_epoch_begin, on_step_done,     on_epoch_done,
                            on_save, on_evaluated,   on_stop_requested};
@@ -240,12 +244,14 @@ static int train_loop(Run *t) {
     MbnTrainResult *res = t->res;
     res->epochs = lr.epochs;
     res->steps = lr.steps;
+    res->steps_run = lr.steps_run;
     res->loss = lr.loss;
     res->val_top1 = lr.val_top1;
     res->val_top5 = lr.val_top5;
     res->val_loss = lr.val_loss;
     res->seconds = lr.seconds;
     res->comm_seconds = lr.comm_seconds;
+    res->comm_exposed_seconds = lr.comm_exposed_seconds;
     res->interrupted = lr.interrupted;
     res->failed_everywhere = lr.failed_everywhere;
     if (rc == MBN_OK && lr.interrupted && t->rank0) {
@@ -277,7 +283,7 @@ static int count_skipped(Run *t) {
     }
     /* The mean is exact enough: counts far below 2^24, rounded back after * world. */
     float v = (float)mine, *bufs[1] = {&v};
-    MBN_TRY(t->comm->allreduce_mean(t->comm, bufs, 1));
+    MBN_TRY(t->comm->allreduce_mean(t->comm, bufs, 1, 0, 1));
     t->res->skipped = llround((double)v * t->comm->world);
     return MBN_OK;
 }
@@ -316,6 +322,7 @@ int mbn_train(const MbnTrainConfig *cfg, MbnComm *comm, MbnTrainResult *res) {
     t.quiet = cfg->quiet || !t.rank0;
     t.lr = cfg->lr;
     t.pos.seed = cfg->seed;
+    comm->timeout = cfg->comm_timeout;
     /* From the start: a signal during the setup (scanning an ImageNet folder takes a while)
      * still ends the run through a checkpoint after the first step. */
     mbn_stop_signals_install();

@@ -34,17 +34,23 @@ typedef struct {
     bool quiet;               /* no progress bar / log lines */
     MbnDevice *devices;       /* one per rank this process drives (comm->n_local) */
     int n_devices;
+    /* Seconds a rank may wait in a gradient exchange for ranks that show no sign of being busy
+     * elsewhere before it ends the job (MbnComm.timeout; MPI ranks only). */
+    double comm_timeout;
+    size_t bucket_bytes; /* the exchange overlaps backward in buckets of this size; 0: not */
 } MbnTrainConfig;
 
 typedef struct {
     char checkpoint[1200]; /* the last checkpoint written */
     int epochs;
     int64_t steps;
+    int64_t steps_run; /* by this run (steps counts from the start of training) */
     double loss;
     double val_top1, val_top5, val_loss; /* NaN when not evaluated */
     double seconds;
     int64_t skipped;
-    double comm_seconds; /* in the gradient allreduce */
+    double comm_seconds;         /* in the gradient exchanges */
+    double comm_exposed_seconds; /* the part of them not hidden behind backward */
     bool interrupted;
     bool failed_everywhere; /* see MbnLoopResult */
 } MbnTrainResult;

@@ -1,7 +1,10 @@
 /* The run folder (ckpt_dir): created with its parents, labels.txt (class names in index order)
  * and the training log train_log.csv (SPEC §5): one row per step (kind "train": epoch, step,
- * loss, lr, images/s) and one per evaluation (kind "eval": loss, top-1, top-5). A resumed run
- * appends to the log. Every row is flushed as it is written, so `tail -f` follows the run and a
+ * loss, lr, images/s, and the milliseconds of the step's gradient exchanges and of their part
+ * not hidden behind backward) and one per evaluation (kind "eval": loss, top-1, top-5). A
+ * resumed run appends to the log, in the columns of its header (a log begun before the exchange
+ * columns existed keeps its eight), after cutting off a last row left half-written by a process
+ * that was killed. Every row is flushed as it is written, so `tail -f` follows the run and a
  * killed run loses none. Checkpoints are written into the same folder by run.c. */
 #ifndef MBN_TRAIN_RUN_DIR_H
 #define MBN_TRAIN_RUN_DIR_H
@@ -16,12 +19,14 @@ int mbn_run_dir_write_labels(const char *dir, char *const *names, int n);
 typedef struct {
     FILE *f;
     char path[1200];
+    bool exchange_columns; /* the header has exchange_ms,exchange_exposed_ms */
 } MbnRunLog;
 
-/* fresh: a new log with its header (overwriting an old one); else appends. */
+/* fresh: a new log with its header (overwriting an old one); else appends (a missing or
+ * empty log gets the header first). */
 int mbn_run_log_open(MbnRunLog *log, const char *dir, bool fresh);
 void mbn_run_log_step(MbnRunLog *log, int epoch, int64_t global_step, double loss, double lr,
-                      double images_per_s);
+                      double images_per_s, double exchange_s, double exchange_exposed_s);
 void mbn_run_log_eval(MbnRunLog *log, int epoch, int64_t global_step, double loss, double top1,
                       double top5);
 void mbn_run_log_close(MbnRunLog *log);

@@ -25,7 +25,7 @@ source tests/netns_hosts.sh # makes $T
 export MBN_CACHE_DIR=${MBN_CACHE_DIR:-$T/cache}
 netns_hosts 2
 python3 tests/make_tiny_idx.py "$T/data" 512 64
-weights() { "$MBN" export --checkpoint "$1" --out "$2" 2>/dev/null >/dev/null; }
+weights() { "$MBN" export --checkpoint "$1" --format safetensors --out "$2" 2>/dev/null >/dev/null; }
 
 # --- Same bits ----------------------------------------------------------------------------------
 common=(--data "$T/data" --alpha 0.25 --resolution 32 --batch-size 16 --epochs 2 --no-eval --quiet)

@@ -70,6 +70,17 @@ typedef struct {
         "json", FLAG_BOOL, &(c)->json, "print one JSON document on stdout", NULL                   \
     }
 
+/* --precision P of infer, eval, bench and export (model/net.h: MbnPrecision); parse the value
+ * with mbn_precision_parse("--precision", value, &p). */
+#define MBN_PRECISION_FLAG(target)                                                                 \
+    {                                                                                              \
+        "precision", FLAG_STRING, (target),                                                        \
+            "fp32 (default), fp16 (weights and activations stored as half, computed in float; "    \
+            "half arithmetic where the device has cl_khr_fp16) or auto (fp16 where the device "    \
+            "has cl_khr_fp16 and is measured faster with it)",                                     \
+            "P"                                                                                    \
+    }
+
 void mbn_common_defaults(MbnCommonFlags *c);
 
 #endif

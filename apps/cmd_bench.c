@@ -63,6 +63,7 @@ typedef struct {
     bool train, measure_peak;
     int batch, iterations;
     double min_seconds;
+    MbnPrecision precision; /* as asked: auto is resolved per device */
 } BenchOptions;
 
 static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const BenchOptions *o,
@@ -92,26 +93,43 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
         r->peak_gflops = peak.gflops;
     else
         mbn_warn("device %s: FMA peak not measured: %s", info->name, mbn_last_error());
-    int rc = mbn_net_create(&net, &dev, arch, batch, train);
+    MbnPrecision precision = mbn_precision_resolve(&dev, o->precision);
+    r->precision = precision;
+    int rc = train ? mbn_net_create(&net, &dev, arch, batch, true)
+                   : mbn_net_create_infer(&net, &dev, arch, batch, precision);
     if (rc) {
         mbn_device_close(&dev);
         return rc;
     }
     r->device_memory_bytes = (long long)net.device_bytes;
+    r->zero_copy = net.mapped_io;
     size_t n_in = (size_t)batch * arch->resolution * arch->resolution * 3;
-    float *x = malloc(n_in * sizeof *x);
+    float *x = NULL;
     int32_t *labels = malloc((size_t)batch * sizeof *labels);
-    if (!x || !labels) rc = mbn_fail(MBN_EFAIL, "out of host memory");
+    if (!labels) rc = mbn_fail(MBN_EFAIL, "out of host memory");
+    /* The input as the library places it (inference): written where the device reads it. */
+    unsigned long long copied0 = net.bytes_copied;
+    if (rc == MBN_OK) rc = train ? MBN_OK : mbn_net_input_map(&net, batch, &x);
+    if (rc == MBN_OK && train && !(x = malloc(n_in * sizeof *x)))
+        rc = mbn_fail(MBN_EFAIL, "out of host memory");
     MbnRng rng;
     mbn_rng_seed(&rng, 1);
     for (size_t i = 0; rc == MBN_OK && i < n_in; i++)
         x[i] = (float)mbn_rng_normal(&rng);
     for (int i = 0; rc == MBN_OK && i < batch; i++)
         labels[i] = (int32_t)(mbn_rng_next(&rng) % (uint64_t)arch->num_classes);
+    if (rc == MBN_OK)
+        rc = train ? mbn_net_set_input(&net, x, batch) : mbn_net_input_done(&net, batch);
     if (rc == MBN_OK) rc = mbn_net_init(&net, 1);
-    if (rc == MBN_OK) rc = mbn_net_set_input(&net, x, batch);
     /* Warm-up: kernel compilation (PoCL, CLBlast) and first-touch allocations. */
     if (rc == MBN_OK) rc = step(&net, train, batch, labels);
+    const float *probs = NULL; /* inference: the probabilities read where they are */
+    if (rc == MBN_OK && !train) rc = mbn_net_probs_map(&net, batch, &probs);
+    if (rc == MBN_OK && !train) rc = mbn_net_probs_done(&net);
+    if (rc == MBN_OK && !train) {
+        r->bytes_copied_per_image = (double)(net.bytes_copied - copied0) / batch;
+        r->bytes_moved_per_image = mbn_net_bytes_moved(&net, batch);
+    }
     if (rc == MBN_OK) rc = clFinish(dev.queue) == CL_SUCCESS ? MBN_OK : MBN_EFAIL;
     const char *dump_path = getenv("MBN_BENCH_DUMP");
     FILE *dump = dump_path && *dump_path ? fopen(dump_path, "w") : NULL;
@@ -167,7 +185,7 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
         for (int l = 0; l < r->prof.n_layers; l++)
             r->prof.layer_ms[l] /= it;
     }
-    free(x);
+    if (train) free(x); /* inference: x was the network's own input */
     free(labels);
     mbn_net_destroy(&net);
     mbn_device_close(&dev);
@@ -202,6 +220,8 @@ static void write_json(const BenchResult *res, int n) {
         mbn_json_string(&j, r->train ? "train" : "infer");
         mbn_json_key(&j, "batch");
         mbn_json_int(&j, r->batch);
+        mbn_json_key(&j, "precision");
+        mbn_json_string(&j, mbn_precision_name(r->precision));
         mbn_json_key(&j, "alpha");
         mbn_json_double(&j, r->arch.alpha);
         mbn_json_key(&j, "resolution");
@@ -236,6 +256,14 @@ static void write_json(const BenchResult *res, int n) {
             mbn_json_null(&j);
         mbn_json_key(&j, "device_memory_bytes");
         mbn_json_int(&j, r->device_memory_bytes);
+        if (!r->train) {
+            mbn_json_key(&j, "bytes_moved_per_image");
+            mbn_json_double(&j, r->bytes_moved_per_image);
+            mbn_json_key(&j, "bytes_copied_per_image");
+            mbn_json_double(&j, r->bytes_copied_per_image);
+            mbn_json_key(&j, "zero_copy");
+            mbn_json_bool(&j, r->zero_copy);
+        }
         mbn_json_key(&j, "launches_per_step");
         mbn_json_double(&j, r->launches_per_step);
         mbn_json_key(&j, "kernels");
@@ -278,16 +306,21 @@ static void write_text(const BenchResult *res, int n) {
         double total = 0;
         for (int l = 0; l < r->prof.n_layers; l++)
             total += r->prof.layer_ms[l];
-        printf("%s | %s | batch %d | %.2f images/s | %.2f ms/step (median %.2f, p90 %.2f) | %d "
+        printf("%s | %s %s | batch %d | %.2f images/s | %.2f ms/step (median %.2f, p90 %.2f) | %d "
                "iterations in %.1f s\n",
-               r->device, r->train ? "train" : "infer", r->batch, r->images_per_s, r->ms_per_step,
-               r->median_ms_per_step, r->p90_ms_per_step, r->iterations, r->seconds);
+               r->device, r->train ? "train" : "infer", mbn_precision_name(r->precision), r->batch,
+               r->images_per_s, r->ms_per_step, r->median_ms_per_step, r->p90_ms_per_step,
+               r->iterations, r->seconds);
         printf("  %.1f GFLOP/s (%.3f GFLOP per image)", r->gflops, r->gflop_per_image);
         if (r->peak_gflops > 0)
             printf(" = %.1f%% of the measured FMA peak %.0f GFLOP/s",
                    100.0 * r->gflops / r->peak_gflops, r->peak_gflops);
         printf(" | %.0f kernel launches/step | device memory %.1f MiB", r->launches_per_step,
                (double)r->device_memory_bytes / 1048576.0);
+        if (!r->train)
+            printf(" | %.1f MB moved/image | I/O %s, %.0f bytes copied/image",
+                   r->bytes_moved_per_image / 1e6, r->zero_copy ? "mapped" : "copied",
+                   r->bytes_copied_per_image);
         printf(" | kernels %s (%s, vector %d) | %s", mbn_family_name(r->variants.family),
                r->variants.profile.isa[0] ? r->variants.profile.isa : "no ISA", r->variants.cpu_vec,
                r->tuning[0] ? r->tuning : "untuned");
@@ -308,7 +341,7 @@ static void write_text(const BenchResult *res, int n) {
 int cmd_bench(int argc, char **argv) {
     MbnCommonFlags c;
     mbn_common_defaults(&c);
-    const char *mode = "infer", *report = NULL;
+    const char *mode = "infer", *report = NULL, *precision = NULL;
     int batch = 32, iterations = 0;
     float min_seconds = 5.0f;
     bool measure_peak = false;
@@ -326,6 +359,7 @@ int cmd_bench(int argc, char **argv) {
          "also write an HTML page (summary table, per-layer bar chart per device)", "FILE.html"},
         {"measure-peak", FLAG_BOOL, &measure_peak,
          "measure the device's FMA peak again instead of using the cached figure", NULL},
+        MBN_PRECISION_FLAG(&precision),
     };
     MbnCli cli = {"bench",
                   "mbn bench [--device all|SEL] [--mode infer|train] [--batch-size B] [--json] "
@@ -341,12 +375,17 @@ int cmd_bench(int argc, char **argv) {
                   false};
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
-    BenchOptions o = {false, measure_peak, batch, iterations, min_seconds};
+    BenchOptions o = {false, measure_peak, batch, iterations, min_seconds, MBN_PRECISION_FP32};
+    if (mbn_precision_parse("--precision", precision, &o.precision))
+        return mbn_cli_report(&cli, MBN_EUSAGE);
     if (!strcmp(mode, "train"))
         o.train = true;
     else if (strcmp(mode, "infer") != 0)
         return mbn_cli_report(&cli,
                               mbn_fail(MBN_EUSAGE, "--mode %s: expected infer or train", mode));
+    if (o.train && o.precision != MBN_PRECISION_FP32)
+        return mbn_cli_report(
+            &cli, mbn_fail(MBN_EUSAGE, "--precision %s: training runs in fp32", precision));
     if (batch < 1 || (o.train && batch < 2))
         return mbn_cli_report(&cli, mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least %d",
                                              batch, o.train ? 2 : 1));

@@ -19,7 +19,7 @@ int cmd_eval(int argc, char **argv) {
     c.alpha = 0;
     c.resolution = 0;
     c.num_classes = 0;
-    const char *data = NULL, *ckpt = NULL;
+    const char *data = NULL, *ckpt = NULL, *precision = NULL;
     int batch = 64, workers = 8;
     bool quiet = false;
     const MbnFlag flags[] = {
@@ -29,9 +29,10 @@ int cmd_eval(int argc, char **argv) {
         {"batch-size", FLAG_INT, &batch, "images per batch (default 64)", "B"},
         {"workers", FLAG_INT, &workers, "data loader threads (default 8)", "N"},
         {"quiet", FLAG_BOOL, &quiet, "no progress output", NULL},
+        MBN_PRECISION_FLAG(&precision),
     };
     MbnCli cli = {"eval",
-                  "mbn eval --data DIR --checkpoint F [--json]",
+                  "mbn eval --data DIR --checkpoint F [--precision fp32|fp16|auto] [--json]",
                   "Evaluates a model on the val split (ImageNet layout) or the test split (IDX, "
                   "CIFAR-10): top-1, top-5, mean cross-entropy (no smoothing), images, skipped.",
                   flags,
@@ -40,9 +41,12 @@ int cmd_eval(int argc, char **argv) {
                   0,
                   0,
                   false};
+    MbnPrecision prec = MBN_PRECISION_FP32;
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
-    if (!data)
+    if (mbn_precision_parse("--precision", precision, &prec))
+        rc = MBN_EUSAGE;
+    else if (!data)
         rc = mbn_fail(MBN_EUSAGE, "--data is required");
     else if (!ckpt)
         rc = mbn_fail(MBN_EUSAGE, "--checkpoint is required");
@@ -55,7 +59,7 @@ int cmd_eval(int argc, char **argv) {
     MbnSession ses;
     MbnDataset *ds = NULL;
     MbnLoader *ld = NULL;
-    rc = mbn_session_open(&ses, ckpt, &mf, c.device, batch);
+    rc = mbn_session_open(&ses, ckpt, &mf, c.device, batch, prec);
     if (rc) return mbn_cli_report(&cli, rc);
     mbn_session_note_preprocess(ckpt, &ses.arch);
     rc = mbn_dataset_open(data, MBN_SPLIT_VAL, &ds);
@@ -92,6 +96,8 @@ int cmd_eval(int argc, char **argv) {
             mbn_json_int(&j, st.skipped);
             mbn_json_key(&j, "seconds");
             mbn_json_double(&j, st.seconds);
+            mbn_json_key(&j, "precision");
+            mbn_json_string(&j, mbn_precision_name(ses.net.precision));
             mbn_json_end_object(&j);
             mbn_json_finish(&j);
         } else {

@@ -10,6 +10,7 @@
 #include "io/formats/labels.h"
 #include "io/formats/preprocess_record.h"
 #include "io/formats/safetensors.h"
+#include "model/net.h"
 #include "model/onnx_export.h"
 #include "model/weights_file.h"
 
@@ -41,7 +42,7 @@ int cmd_export(int argc, char **argv) {
     c.alpha = 0;
     c.resolution = 0;
     c.num_classes = 0;
-    const char *ckpt = NULL, *out = NULL, *format = NULL, *labels_flag = NULL;
+    const char *ckpt = NULL, *out = NULL, *format = NULL, *labels_flag = NULL, *precision = NULL;
     const MbnFlag flags[] = {
         MBN_COMMON_FLAGS(&c),
         {"checkpoint", FLAG_STRING, &ckpt, "mbn checkpoint (.ckpt) or safetensors weights", "F"},
@@ -50,9 +51,14 @@ int cmd_export(int argc, char **argv) {
          "safetensors (weights, the default) or onnx (the whole model as an ONNX graph)", "FMT"},
         {"labels", FLAG_STRING, &labels_flag,
          "class names for the ONNX metadata (default: labels.txt beside the checkpoint)", "L"},
+        {"precision", FLAG_STRING, &precision,
+         "ONNX: fp32 (default) or fp16 (float16 weights with BatchNorm folded in and float16 "
+         "activations, as --precision fp16 runs; float input and outputs)",
+         "P"},
     };
     MbnCli cli = {"export",
-                  "mbn export --checkpoint F [--format safetensors|onnx] --out FILE",
+                  "mbn export --checkpoint F [--format safetensors|onnx] [--precision fp32|fp16] "
+                  "--out FILE",
                   "safetensors: the model's weights and BN running statistics with timm's "
                   "mobilenetv1_100 names and layouts (conv OIHW, classifier [out, in]), loadable "
                   "with strict=True. onnx: a standard ONNX graph (opset 13, dynamic batch, NCHW "
@@ -67,7 +73,12 @@ int cmd_export(int argc, char **argv) {
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
     bool onnx = false;
-    if (!ckpt)
+    MbnPrecision prec = MBN_PRECISION_FP32;
+    if (mbn_precision_parse("--precision", precision, &prec))
+        rc = MBN_EUSAGE;
+    else if (prec == MBN_PRECISION_AUTO)
+        rc = mbn_fail(MBN_EUSAGE, "--precision auto: a file has no device; give fp32 or fp16");
+    else if (!ckpt)
         rc = mbn_fail(MBN_EUSAGE, "--checkpoint is required");
     else if (!out)
         rc = mbn_fail(MBN_EUSAGE, "--out is required");
@@ -75,6 +86,9 @@ int cmd_export(int argc, char **argv) {
         onnx = true;
     else if (format && strcmp(format, "safetensors") != 0)
         rc = mbn_fail(MBN_EUSAGE, "--format %s: expected safetensors or onnx", format);
+    else if (prec == MBN_PRECISION_FP16 && !onnx)
+        rc = mbn_fail(MBN_EUSAGE, "--precision fp16: only with --format onnx (safetensors "
+                                  "exports keep the trained float weights)");
     if (rc) return mbn_cli_report(&cli, rc);
     MbnModelFlags mf = {c.alpha, c.resolution, c.num_classes};
     MbnArch arch;
@@ -85,7 +99,8 @@ int cmd_export(int argc, char **argv) {
     int n_names = 0;
     if (rc == MBN_OK && onnx) {
         rc = mbn_session_find_labels(labels_flag, ckpt, arch.num_classes, &names, &n_names);
-        if (rc == MBN_OK) rc = mbn_onnx_write(out, &arch, &tensors, names);
+        if (rc == MBN_OK)
+            rc = mbn_onnx_write(out, &arch, &tensors, names, prec == MBN_PRECISION_FP16);
     } else if (rc == MBN_OK) {
         rc = write_safetensors(out, &arch, &tensors);
     }

@@ -95,7 +95,7 @@ int cmd_infer(int argc, char **argv) {
     c.alpha = 0;
     c.resolution = 0;
     c.num_classes = 0;
-    const char *ckpt = NULL, *labels_flag = NULL;
+    const char *ckpt = NULL, *labels_flag = NULL, *precision = NULL;
     int top_k = 5, batch = 32, workers = 8;
     static const char *images[MAX_IMAGES];
     const MbnFlag flags[] = {
@@ -108,9 +108,11 @@ int cmd_infer(int argc, char **argv) {
         {"top-k", FLAG_INT, &top_k, "classes to print per image (default 5)", "K"},
         {"batch-size", FLAG_INT, &batch, "images per batch (default 32)", "B"},
         {"workers", FLAG_INT, &workers, "decoding threads (default 8)", "N"},
+        MBN_PRECISION_FLAG(&precision),
     };
     MbnCli cli = {"infer",
-                  "mbn infer --checkpoint F [--labels L] [--top-k 5] [--json] IMAGE...",
+                  "mbn infer --checkpoint F [--labels L] [--top-k 5] [--precision fp32|fp16|auto] "
+                  "[--json] IMAGE...",
                   "Classifies JPEG/PNG images with the preprocessing the model was trained for "
                   "(its record; ImageNet defaults for files without one): the top-k classes with "
                   "probabilities, highest first.",
@@ -120,9 +122,12 @@ int cmd_infer(int argc, char **argv) {
                   MAX_IMAGES,
                   0,
                   false};
+    MbnPrecision prec = MBN_PRECISION_FP32;
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
-    if (!ckpt)
+    if (mbn_precision_parse("--precision", precision, &prec))
+        rc = MBN_EUSAGE;
+    else if (!ckpt)
         rc = mbn_fail(MBN_EUSAGE, "--checkpoint is required");
     else if (cli.n_positional == 0)
         rc = mbn_fail(MBN_EUSAGE, "no IMAGE given");
@@ -143,7 +148,7 @@ int cmd_infer(int argc, char **argv) {
     int n = cli.n_positional;
     MbnModelFlags mf = {c.alpha, c.resolution, c.num_classes};
     MbnModel *m = NULL;
-    rc = mbn_model_open_checked(ckpt, c.device, &mf, batch < n ? batch : n, &m);
+    rc = mbn_model_open_checked(ckpt, c.device, &mf, batch < n ? batch : n, prec, &m);
     if (rc) return mbn_cli_report(&cli, rc);
     mbn_session_note_preprocess(ckpt, mbn_model_arch(m));
     int K = mbn_model_num_classes(m);

@@ -9,13 +9,15 @@
 #include "io/formats/labels.h"
 
 int mbn_session_open(MbnSession *s, const char *model_path, const MbnModelFlags *flags,
-                     const char *device, int batch) {
+                     const char *device, int batch, MbnPrecision precision) {
     memset(s, 0, sizeof *s);
     MbnTensorSet tensors = {0};
     int rc = mbn_weights_open(model_path, flags, &s->arch, &tensors);
     if (rc == MBN_OK) rc = mbn_device_open_selected_for(&s->dev, device, MBN_USE_INFER);
     s->dev_open = rc == MBN_OK;
-    if (rc == MBN_OK) rc = mbn_net_create(&s->net, &s->dev, &s->arch, batch, false);
+    if (rc == MBN_OK)
+        rc = mbn_net_create_infer(&s->net, &s->dev, &s->arch, batch,
+                                  mbn_precision_resolve(&s->dev, precision));
     s->net_open = rc == MBN_OK;
     if (rc == MBN_OK) {
         rc = mbn_net_import(&s->net, &tensors, false, false);

@@ -16,7 +16,7 @@ typedef struct {
 } MbnSession;
 
 int mbn_session_open(MbnSession *s, const char *model_path, const MbnModelFlags *flags,
-                     const char *device, int batch);
+                     const char *device, int batch, MbnPrecision precision);
 void mbn_session_close(MbnSession *s);
 
 /* The one note for a model file without a preprocessing record (stderr): which defaults apply. */

@@ -10,8 +10,11 @@
  *     logits again afterwards (the BN fold must not be stale);
  *   - at 64 px the net is allocated for 3 images and run on 2 (ops must use n, not max_batch);
  *   - export returns the imported weights unchanged (timm layouts, dw [C,1,3,3]).
+ *   - the fp16 path (--precision fp16) on the same weights and images: eval-mode logits.
  * Tolerances: tests/support/fixtol.h (10x PyTorch's own float32 deviation from float64 on that
- * tensor, at least 2e-5 of the tensor's largest value), for the running statistics too. */
+ * tensor, at least 2e-5 of the tensor's largest value), for the running statistics too; fp16
+ * adds 6 sigma of the error half storage adds to each logit (tests/support/half_ref.h: from
+ * half's unit roundoff and each layer's weights, activations and K). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@
 #include "base/error.h"
 #include "tests/support/devutil.h"
 #include "tests/support/fixtol.h"
+#include "tests/support/half_ref.h"
 #include "tests/support/netutil.h"
 #include "tests/support/st_read.h"
 #include "tests/support/testutil.h"
@@ -138,12 +142,65 @@ static void run_alpha(const char *file, float alpha, const StFile *inputs, bool 
     st_close(&st);
 }
 
+/* The fp16 path (--precision fp16) on the same fixtures: eval-mode logits against PyTorch's
+ * float64 ones, within the error half storage may add (tests/support/half_ref.h, from half's
+ * unit roundoff and each layer's K) on top of the float32 tolerance above. */
+static void run_fp16(const char *file, float alpha, const StFile *inputs) {
+    StFile st;
+    if (st_open(&st, file)) {
+        T_CHECK(0, "cannot open %s", file);
+        return;
+    }
+    const int N = 2, K = 10;
+    for (int R = 32; R <= 96; R += 32) {
+        MbnArch arch;
+        MbnNet net;
+        T_MBN(mbn_arch_build(&arch, alpha, R, K));
+        T_MBN(mbn_net_create_infer(&net, &dev, &arch, N, MBN_PRECISION_FP16));
+        tnet_import(&net, &st, "", NULL);
+        char name[64];
+        snprintf(name, sizeof name, "input_r%d_b2_nchw", R);
+        size_t nin = 0;
+        float *nchw = st_f32(inputs, name, &nin), *nhwc = T_NEW(float, nin), logits[2 * 10];
+        T_CHECK(nchw && nin == (size_t)N * 3 * R * R, "input %s", name);
+        if (!nchw) exit(1);
+        tnchw_to_nhwc(nchw, nhwc, N, 3, R, R);
+        T_MBN(mbn_net_set_input(&net, nhwc, N));
+        T_MBN(mbn_net_forward(&net, N, false));
+        T_MBN(mbn_net_read_logits(&net, N, logits));
+        double *x = T_NEW(double, nin), ref[20], sigma[20], tol[20];
+        tf2d(nhwc, x, nin);
+        half_ref_forward(&arch, &st, x, N, ref, sigma);
+        snprintf(name, sizeof name, "logits_eval_r%d", R);
+        size_t m = 0;
+        float *fix = st_f32(&st, name, &m);
+        T_CHECK(fix && m == (size_t)N * K, "fixture %s", name);
+        double fixd[20], worst = 0;
+        tf2d(fix, fixd, (size_t)N * K);
+        double atol = fix_rel(&st, name) * fix_maxabs(fixd, (size_t)N * K);
+        for (int i = 0; i < N * K; i++) {
+            T_CHECK(fabs(ref[i] - fixd[i]) <= atol, "the double reference matches the fixture");
+            tol[i] = 6 * sigma[i] + atol;
+            worst = fmax(worst, fabs(logits[i] - fixd[i]) / sigma[i]);
+        }
+        printf("-- fp16 alpha %.2f resolution %d: errors up to %.2f sigma\n", (double)alpha, R,
+               worst);
+        snprintf(name, sizeof name, "fp16 logits_eval_r%d", R);
+        T_OK(tcheck(name, logits, fixd, tol, 0.0, (size_t)N * K));
+        free(fix), free(nchw), free(nhwc), free(x);
+        mbn_net_destroy(&net);
+    }
+    st_close(&st);
+}
+
 int main(void) {
     tdev_open(&dev);
     StFile inputs;
     if (st_open(&inputs, "tests/fixtures/inputs.safetensors")) return 1;
     run_alpha("tests/fixtures/fwd_a025.safetensors", 0.25f, &inputs, true);
     run_alpha("tests/fixtures/fwd_a050.safetensors", 0.5f, &inputs, false);
+    run_fp16("tests/fixtures/fwd_a025.safetensors", 0.25f, &inputs);
+    run_fp16("tests/fixtures/fwd_a050.safetensors", 0.5f, &inputs);
     st_close(&inputs);
     mbn_device_close(&dev);
     return t_summary("test_torch_forward");

@@ -65,6 +65,8 @@ int cmd_devices(int argc, char **argv) {
             mbn_json_int(&j, all[i].compute_units);
             mbn_json_key(&j, "fp16");
             mbn_json_bool(&j, all[i].fp16);
+            mbn_json_key(&j, "host_unified_memory"); /* inputs and outputs mapped, not copied */
+            mbn_json_bool(&j, all[i].host_unified);
             mbn_json_key(&j, "driver");
             mbn_json_string(&j, all[i].driver);
             mbn_json_key(&j, "local_mem_bytes");

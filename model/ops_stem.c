@@ -42,10 +42,12 @@ int mbn_op_stem_fwd(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf bias, MbnBuf y, in
                           I(W), I(Cout), I(Ho), I(Wo), I(stride));
     }
     if (y.half) { /* a row of one channel per work-item (cl/half.cl): no patches in fp16 */
-        size_t g[2] = {(size_t)Cout, (size_t)N * Ho};
-        return MBN_LAUNCH(d, MBN_K_stem_conv3x3_h, 2, g, NULL, MEM(x), OFF(x), MEM(wt), OFF(wt),
-                          I(mbn_ops_wt_packed(d)), KMEM(b), OFF(bias), MEM(y), OFF(y), I(N), I(H),
-                          I(W), I(Cout), I(Ho), I(Wo), I(stride));
+        size_t g[2] = {(size_t)Cout, (size_t)N * Ho}, l[2] = {(size_t)Cout, 1};
+        /* a work-group of the row's channels: PoCL runs them as one vector */
+        bool whole = (size_t)Cout <= d->info.max_work_group;
+        return MBN_LAUNCH(d, MBN_K_stem_conv3x3_h, 2, g, whole ? l : NULL, MEM(x), OFF(x), MEM(wt),
+                          OFF(wt), I(mbn_ops_wt_packed(d)), KMEM(b), OFF(bias), MEM(y), OFF(y),
+                          I(N), I(H), I(W), I(Cout), I(Ho), I(Wo), I(stride));
     }
     MBN_TRY(mbn_op_stem_im2col(d, x, N, H, W, stride, patches));
     return mbn_op_pw_fwd_t(d, patches, wt, bias, y, (size_t)N * Ho * Wo, 27, Cout);

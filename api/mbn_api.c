@@ -16,12 +16,11 @@
 _Static_assert(MBN_STATUS_OK == MBN_OK && MBN_STATUS_FAILED == MBN_EFAIL &&
                    MBN_STATUS_BAD_ARGUMENT == MBN_EUSAGE,
                "the public status codes are the internal ones");
+_Static_assert(MBN_LOG_WARNING == MBN_LEVEL_WARNING && MBN_LOG_NOTE == MBN_LEVEL_NOTE,
+               "the public log levels are the internal ones");
 
-#define STR2(x) #x
-#define STR(x) STR2(x)
-
-const char *mbn_version(void) {
-    return STR(MBN_VERSION_MAJOR) "." STR(MBN_VERSION_MINOR) "." STR(MBN_VERSION_PATCH);
+void mbn_set_log_callback(MbnLogCallback callback, void *user_data) {
+    mbn_log_set_callback(callback, user_data);
 }
 
 static void free_labels(MbnModel *m) {

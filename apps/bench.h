@@ -23,7 +23,7 @@ typedef struct {
      * latency figures that ONNX Runtime or PyTorch benchmarks report, without the slow steps a
      * shared machine adds to the mean. */
     double median_ms_per_step, p90_ms_per_step;
-    /* Work counted per image (see mbn_bench_flop_per_image) and the rate reached. */
+    /* Work counted per image (mbn_arch_flop_per_image) and the rate reached. */
     double gflop_per_image, gflops;
     /* The device's measured fp32 FMA peak (host/peak.h); <= 0 when it could not be measured. */
     double peak_gflops;
@@ -45,13 +45,6 @@ typedef struct {
     int database_decisions;
     MbnProfile prof; /* per-layer ms, averaged over the timed iterations */
 } MbnBenchResult;
-
-/* Floating-point operations counted per image: 2 per multiply-accumulate of the convolutions
- * and the classifier (the paper's mult-adds, `mbn summary`'s MACs). Inference: the forward
- * pass, 2*MACs. Training: forward + the weight gradient of every layer (2*MACs again) + the
- * input gradient of every layer but the stem (the input image needs none), i.e.
- * 6*MACs - 2*stem MACs. BatchNorm, ReLU6, pooling, loss and SGD are not counted (under 1%). */
-double mbn_bench_flop_per_image(const MbnArch *arch, bool train);
 
 /* Writes one self-contained HTML page (inline SVG and CSS, no scripts, no network): a summary
  * table of every result and a bar chart of per-layer times per result. Atomic: the file is

@@ -62,7 +62,8 @@ static int find_bar(const Bar *bars, int n, const char *name) {
 
 /* Groups "X" and "X.bwd" profile rows into one bar per layer: the network's layers in network
  * order first, then whatever else was timed (weight transposes, loss, SGD) in the order it
- * ran. Layers the profile never saw get no bar. */
+ * ran. A row timing two layers in one kernel ("dw2+pw2", the fused inference pair) takes the
+ * place of its first layer. Layers the profile never saw get no bar. */
 static int collect_bars(const MbnBenchResult *r, Bar *bars, int max) {
     const MbnProfile *p = &r->prof;
     int n = 0;
@@ -79,6 +80,16 @@ static int collect_bars(const MbnBenchResult *r, Bar *bars, int max) {
         bool bwd = len > 4 && strcmp(base + len - 4, ".bwd") == 0;
         if (bwd) base[len - 4] = 0;
         int b = find_bar(bars, n, base);
+        const char *plus = strchr(base, '+');
+        if (b < 0 && plus) {
+            char first[24];
+            snprintf(first, sizeof first, "%.*s", (int)(plus - base), base);
+            b = find_bar(bars, n, first);
+            if (b >= 0 && !seen[b])
+                snprintf(bars[b].name, sizeof bars[b].name, "%s", base);
+            else
+                b = -1;
+        }
         if (b < 0) {
             if (n == max) continue;
             b = n++;
@@ -256,8 +267,8 @@ static void page(FILE *f, const MbnBenchResult *r, int n) {
             "gradients except the stem's (%.3f GFLOP per image); BatchNorm, ReLU6, pooling, "
             "loss and SGD are not counted. Peak: the device's fp32 FMA rate measured by mbn's "
             "own kernel (cl/peak.cl).</p>\n",
-            when, (double)a->macs / 1e6, mbn_bench_flop_per_image(a, false) * 1e-9,
-            mbn_bench_flop_per_image(a, true) * 1e-9);
+            when, (double)a->macs / 1e6, mbn_arch_flop_per_image(a, false) * 1e-9,
+            mbn_arch_flop_per_image(a, true) * 1e-9);
     summary_table(f, r, n);
     if (n > 1) {
         fputs("<h2>Throughput</h2>\n", f);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include "base/error.h"
 
@@ -14,6 +16,13 @@ void mbn_common_defaults(MbnCommonFlags *c) {
     c->resolution = 224;
     c->num_classes = 1000;
     c->json = false;
+}
+
+void mbn_common_from_file(MbnCommonFlags *c) {
+    mbn_common_defaults(c);
+    c->alpha = 0;
+    c->resolution = 0;
+    c->num_classes = 0;
 }
 
 static int parse_value(const MbnFlag *f, const char *v) {
@@ -67,9 +76,32 @@ static void warning_wording(char *msg, size_t cap) {
     mbn_cli_flag_wording(wording_cli, msg, cap);
 }
 
+/* The flags' values before parsing, as --help states them (the table's defaults, whatever a
+ * flag before --help set). */
+#define MAX_FLAGS 64
+static char defaults[MAX_FLAGS][96];
+
+static void snapshot_defaults(const MbnCli *cli) {
+    for (int k = 0; k < cli->n_flags && k < MAX_FLAGS; k++) {
+        const MbnFlag *f = &cli->flags[k];
+        char *d = defaults[k];
+        d[0] = 0;
+        if (f->default_text) {
+            if (*f->default_text) snprintf(d, sizeof defaults[k], "%s", f->default_text);
+        } else if (f->type == FLAG_INT) {
+            snprintf(d, sizeof defaults[k], "%d", *(const int *)f->target);
+        } else if (f->type == FLAG_FLOAT) {
+            snprintf(d, sizeof defaults[k], "%g", (double)*(const float *)f->target);
+        } else if (f->type == FLAG_STRING && *(const char **)f->target) {
+            snprintf(d, sizeof defaults[k], "%s", *(const char **)f->target);
+        }
+    }
+}
+
 int mbn_cli_parse(MbnCli *cli, int argc, char **argv) {
     cli->n_positional = 0;
     cli->help = false;
+    snapshot_defaults(cli);
     typed_argc = argc;
     typed_argv = argv;
     wording_cli = cli;
@@ -115,20 +147,78 @@ int mbn_cli_parse(MbnCli *cli, int argc, char **argv) {
     return MBN_OK;
 }
 
+/* Prints text from column `col` (already reached), breaking at spaces so that no line passes
+ * MBN_CLI_COLUMNS; continuation lines start at column `indent`. A word longer than a line
+ * stands alone on its line. */
+static void print_wrapped(const char *text, int col, int indent) {
+    const char *p = text;
+    bool line_start = true;
+    while (*p) {
+        if (*p == '\n') { /* a paragraph break in the text */
+            printf("\n%*s", indent, "");
+            col = indent;
+            line_start = true;
+            p++;
+            continue;
+        }
+        if (*p == ' ') {
+            p++;
+            continue;
+        }
+        int len = 0;
+        while (p[len] && p[len] != ' ' && p[len] != '\n')
+            len++;
+        if (!line_start && col + 1 + len > MBN_CLI_COLUMNS) {
+            printf("\n%*s", indent, "");
+            col = indent;
+            line_start = true;
+        }
+        if (!line_start) {
+            putchar(' ');
+            col++;
+        }
+        printf("%.*s", len, p);
+        col += len;
+        p += len;
+        line_start = false;
+    }
+    putchar('\n');
+}
+
 void mbn_cli_print_help(const MbnCli *cli) {
-    printf("usage: %s\n", cli->usage);
-    if (cli->description) printf("\n%s\n", cli->description);
+    printf("usage: "); /* continuation lines start under the command's first flag */
+    print_wrapped(cli->usage, 7, 7 + (int)strlen("mbn ") + (int)strlen(cli->command) + 1);
+    if (cli->description) {
+        printf("\n");
+        print_wrapped(cli->description, 0, 0);
+    }
     printf("\nflags:\n");
-    for (int k = 0; k < cli->n_flags; k++) {
-        const MbnFlag *f = &cli->flags[k];
-        char left[64];
-        if (f->type == FLAG_BOOL)
+    enum { LEFT = 24 }; /* "  --name METAVAR" column, then the help from column 2 + LEFT + 2 */
+    for (int k = 0; k <= cli->n_flags; k++) {
+        const MbnFlag *f = k < cli->n_flags ? &cli->flags[k] : NULL;
+        char left[64], help[512];
+        if (!f)
+            snprintf(left, sizeof left, "--help");
+        else if (f->type == FLAG_BOOL)
             snprintf(left, sizeof left, "--%s", f->name);
         else
-            snprintf(left, sizeof left, "--%s %s", f->name, f->metavar ? f->metavar : "V");
-        printf("  %-28s %s\n", left, f->help);
+            snprintf(left, sizeof left, "--%s %s%s", f->name, f->metavar ? f->metavar : "V",
+                     f->type == FLAG_STRINGS ? "..." : "");
+        if (!f)
+            snprintf(help, sizeof help, "show this help");
+        else if (k < MAX_FLAGS && defaults[k][0])
+            snprintf(help, sizeof help, "%s (default%s %.95s)", f->help, f->default_text ? ":" : "",
+                     defaults[k]);
+        else
+            snprintf(help, sizeof help, "%s", f->help);
+        int len = printf("  %s", left);
+        if (len > 2 + LEFT) {
+            printf("\n%*s", 2 + LEFT + 2, "");
+        } else {
+            printf("%*s", 2 + LEFT + 2 - len, "");
+        }
+        print_wrapped(help, 2 + LEFT + 2, 2 + LEFT + 2);
     }
-    printf("  %-28s %s\n", "--help", "show this help");
 }
 
 static bool word_char(char c) {
@@ -236,4 +326,50 @@ int mbn_cli_report(const MbnCli *cli, int rc) {
         return 2;
     }
     return 1;
+}
+
+static bool is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int mbn_cli_input_file(const char *flag, const char *path) {
+    struct stat st;
+    if (!path || !*path) return mbn_fail(MBN_EUSAGE, "%s: empty path", flag);
+    if (stat(path, &st) != 0) return mbn_fail(MBN_EUSAGE, "%s %s: no such file", flag, path);
+    if (S_ISDIR(st.st_mode))
+        return mbn_fail(MBN_EUSAGE, "%s %s: a folder, where a file is expected", flag, path);
+    return MBN_OK;
+}
+
+int mbn_cli_input_dir(const char *flag, const char *path) {
+    struct stat st;
+    if (!path || !*path) return mbn_fail(MBN_EUSAGE, "%s: empty path", flag);
+    if (stat(path, &st) != 0) return mbn_fail(MBN_EUSAGE, "%s %s: no such folder", flag, path);
+    if (!S_ISDIR(st.st_mode)) return mbn_fail(MBN_EUSAGE, "%s %s: not a folder", flag, path);
+    return MBN_OK;
+}
+
+int mbn_cli_output_file(const char *flag, const char *path) {
+    if (!path || !*path) return mbn_fail(MBN_EUSAGE, "%s: empty file name", flag);
+    if (is_dir(path))
+        return mbn_fail(MBN_EUSAGE, "%s %s: a folder, where a file name is expected", flag, path);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) return MBN_OK; /* the current folder */
+    if (slash == dir)
+        slash[1] = 0;
+    else
+        *slash = 0;
+    if (!is_dir(dir)) return mbn_fail(MBN_EUSAGE, "%s %s: no such folder %s", flag, path, dir);
+    return MBN_OK;
+}
+
+int mbn_cli_output_ext(const char *flag, const char *path, const char *ext) {
+    size_t n = strlen(path), m = strlen(ext);
+    if (n <= m || strcasecmp(path + n - m, ext) != 0)
+        return mbn_fail(MBN_EUSAGE, "%s %s: the file name must end in %s (that is what is written)",
+                        flag, path, ext);
+    return MBN_OK;
 }

@@ -1,14 +1,17 @@
 /* mbn bench: images/s, ms per step, GFLOP/s and its share of the device's measured FMA peak,
  * and per-layer milliseconds (from OpenCL profiling events) on one device or on every device,
  * for inference or training steps, on random inputs; optionally an HTML report. */
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "apps/bench.h"
 #include "apps/cli.h"
 #include "apps/commands.h"
+#include "apps/json_out.h"
+#include "base/clock.h"
 #include "host/device.h"
 #include "tune/open.h"
 #include "base/error.h"
@@ -16,17 +19,10 @@
 #include "host/profile.h"
 #include "base/rng.h"
 #include "io/formats/atomic_file.h"
-#include "io/util/json_writer.h"
 #include "model/net.h"
 #include "apps/variants_json.h"
 
 typedef MbnBenchResult BenchResult;
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static int by_value(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -136,12 +132,12 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
     if (dump && rc == MBN_OK) rc = dump_outputs(&net, train, batch, dump);
     /* Timed: wall clock over whole iterations; per-layer times from profiling events. */
     unsigned long long launches0 = dev.launches;
-    double t0 = now();
+    double t0 = mbn_now();
     int it = 0, cap = 0;
     double *step_ms = NULL;
     while (rc == MBN_OK &&
-           (it < iterations || (iterations <= 0 && (now() - t0 < min_seconds || it < 2)))) {
-        double ts = now();
+           (it < iterations || (iterations <= 0 && (mbn_now() - t0 < min_seconds || it < 2)))) {
+        double ts = mbn_now();
         mbn_profile_begin(&dev, &r->prof);
         rc = step(&net, train, batch, labels);
         int rc2 = mbn_profile_end(&dev); /* waits for the step (clFinish) */
@@ -154,10 +150,10 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
             else
                 step_ms = grown;
         }
-        if (rc == MBN_OK) step_ms[it] = (now() - ts) * 1e3;
+        if (rc == MBN_OK) step_ms[it] = (mbn_now() - ts) * 1e3;
         it++;
     }
-    double dt = now() - t0;
+    double dt = mbn_now() - t0;
     if (rc == MBN_OK) {
         qsort(step_ms, (size_t)it, sizeof *step_ms, by_value);
         r->median_ms_per_step =
@@ -174,7 +170,7 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
         r->seconds = dt;
         r->images_per_s = (double)it * batch / dt;
         r->ms_per_step = 1000.0 * dt / it;
-        r->gflop_per_image = mbn_bench_flop_per_image(arch, train) * 1e-9;
+        r->gflop_per_image = mbn_arch_flop_per_image(arch, train) * 1e-9;
         r->gflops = r->gflop_per_image * r->images_per_s;
         /* A workload near the cached peak means the peak was measured on a busy machine. */
         if (r->peak_gflops > 0 && r->gflops > 0.9 * r->peak_gflops && !o->measure_peak &&
@@ -192,112 +188,54 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
     return rc;
 }
 
-double mbn_bench_flop_per_image(const MbnArch *arch, bool train) {
-    double macs = (double)arch->macs;
-    if (!train) return 2.0 * macs;
-    double stem = 0;
-    for (int l = 0; l < arch->n_layers; l++)
-        if (arch->layers[l].type == MBN_LAYER_STEM) stem += (double)arch->layers[l].macs;
-    return 6.0 * macs - 2.0 * stem;
+static json_t *result_json(const BenchResult *r) {
+    json_t *layers = json_array();
+    for (int l = 0; layers && l < r->prof.n_layers; l++)
+        if (json_array_append_new(layers, json_pack("{s:s, s:o}", "name", r->prof.layer_names[l],
+                                                    "ms", mbn_json_number(r->prof.layer_ms[l]))))
+            json_decref(layers), layers = NULL;
+    bool peak = r->peak_gflops > 0;
+    json_t *o = json_pack(
+        "{s:s, s:i, s:s, s:s, s:i, s:o, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+        "device", r->device, "device_index", r->device_index, "device_type", r->device_type, "mode",
+        r->train ? "train" : "infer", "batch", r->batch, "alpha", mbn_json_number(r->arch.alpha),
+        "resolution", r->arch.resolution, "num_classes", r->arch.num_classes, "iterations",
+        r->iterations, "seconds", mbn_json_number(r->seconds), "images_per_s",
+        mbn_json_number(r->images_per_s), "ms_per_step", mbn_json_number(r->ms_per_step),
+        "median_ms_per_step", mbn_json_number(r->median_ms_per_step), "p90_ms_per_step",
+        mbn_json_number(r->p90_ms_per_step), "gflop_per_image", mbn_json_number(r->gflop_per_image),
+        "gflops", mbn_json_number(r->gflops));
+    json_t *more = json_pack("{s:o, s:o, s:I, s:o, s:o, s:b, s:o, s:o, s:i, s:o}", "peak_gflops",
+                             peak ? mbn_json_number(r->peak_gflops) : json_null(), "peak_fraction",
+                             peak ? mbn_json_number(r->gflops / r->peak_gflops) : json_null(),
+                             "device_memory_bytes", (json_int_t)r->device_memory_bytes,
+                             "launches_per_step", mbn_json_number(r->launches_per_step), "kernels",
+                             mbn_json_variants(&r->variants, true), "tuned", r->tuning[0] != 0,
+                             "tuning", r->tuning[0] ? json_string(r->tuning) : json_null(),
+                             "tuned_for", r->tuning[0] ? json_string(r->tuned_for) : json_null(),
+                             "database_decisions", r->database_decisions, "layers", layers);
+    /* inference: the precision, and what moved and what was copied per image */
+    json_t *io =
+        r->train ? json_object()
+                 : json_pack("{s:s, s:o, s:o, s:b}", "precision", mbn_precision_name(r->precision),
+                             "bytes_moved_per_image", mbn_json_number(r->bytes_moved_per_image),
+                             "bytes_copied_per_image", mbn_json_number(r->bytes_copied_per_image),
+                             "zero_copy", r->zero_copy);
+    if (!o || !more || !io || json_object_update(o, more) != 0 || json_object_update(o, io) != 0) {
+        json_decref(o);
+        o = NULL;
+    }
+    json_decref(more);
+    json_decref(io);
+    return o;
 }
 
-static void write_json(const BenchResult *res, int n) {
-    MbnJson j;
-    mbn_json_init(&j, stdout);
-    mbn_json_begin_object(&j);
-    mbn_json_key(&j, "results");
-    mbn_json_begin_array(&j);
-    for (int i = 0; i < n; i++) {
-        const BenchResult *r = &res[i];
-        mbn_json_begin_object(&j);
-        mbn_json_key(&j, "device");
-        mbn_json_string(&j, r->device);
-        mbn_json_key(&j, "device_index");
-        mbn_json_int(&j, r->device_index);
-        mbn_json_key(&j, "device_type");
-        mbn_json_string(&j, r->device_type);
-        mbn_json_key(&j, "mode");
-        mbn_json_string(&j, r->train ? "train" : "infer");
-        mbn_json_key(&j, "batch");
-        mbn_json_int(&j, r->batch);
-        mbn_json_key(&j, "precision");
-        mbn_json_string(&j, mbn_precision_name(r->precision));
-        mbn_json_key(&j, "alpha");
-        mbn_json_double(&j, r->arch.alpha);
-        mbn_json_key(&j, "resolution");
-        mbn_json_int(&j, r->arch.resolution);
-        mbn_json_key(&j, "num_classes");
-        mbn_json_int(&j, r->arch.num_classes);
-        mbn_json_key(&j, "iterations");
-        mbn_json_int(&j, r->iterations);
-        mbn_json_key(&j, "seconds");
-        mbn_json_double(&j, r->seconds);
-        mbn_json_key(&j, "images_per_s");
-        mbn_json_double(&j, r->images_per_s);
-        mbn_json_key(&j, "ms_per_step");
-        mbn_json_double(&j, r->ms_per_step);
-        mbn_json_key(&j, "median_ms_per_step");
-        mbn_json_double(&j, r->median_ms_per_step);
-        mbn_json_key(&j, "p90_ms_per_step");
-        mbn_json_double(&j, r->p90_ms_per_step);
-        mbn_json_key(&j, "gflop_per_image");
-        mbn_json_double(&j, r->gflop_per_image);
-        mbn_json_key(&j, "gflops");
-        mbn_json_double(&j, r->gflops);
-        mbn_json_key(&j, "peak_gflops");
-        if (r->peak_gflops > 0)
-            mbn_json_double(&j, r->peak_gflops);
-        else
-            mbn_json_null(&j);
-        mbn_json_key(&j, "peak_fraction");
-        if (r->peak_gflops > 0)
-            mbn_json_double(&j, r->gflops / r->peak_gflops);
-        else
-            mbn_json_null(&j);
-        mbn_json_key(&j, "device_memory_bytes");
-        mbn_json_int(&j, r->device_memory_bytes);
-        if (!r->train) {
-            mbn_json_key(&j, "bytes_moved_per_image");
-            mbn_json_double(&j, r->bytes_moved_per_image);
-            mbn_json_key(&j, "bytes_copied_per_image");
-            mbn_json_double(&j, r->bytes_copied_per_image);
-            mbn_json_key(&j, "zero_copy");
-            mbn_json_bool(&j, r->zero_copy);
-        }
-        mbn_json_key(&j, "launches_per_step");
-        mbn_json_double(&j, r->launches_per_step);
-        mbn_json_key(&j, "kernels");
-        mbn_json_variants(&j, &r->variants, true);
-        mbn_json_key(&j, "tuned");
-        mbn_json_bool(&j, r->tuning[0] != 0);
-        mbn_json_key(&j, "tuning");
-        if (r->tuning[0])
-            mbn_json_string(&j, r->tuning);
-        else
-            mbn_json_null(&j);
-        mbn_json_key(&j, "tuned_for");
-        if (r->tuning[0])
-            mbn_json_string(&j, r->tuned_for);
-        else
-            mbn_json_null(&j);
-        mbn_json_key(&j, "database_decisions");
-        mbn_json_int(&j, r->database_decisions);
-        mbn_json_key(&j, "layers");
-        mbn_json_begin_array(&j);
-        for (int l = 0; l < r->prof.n_layers; l++) {
-            mbn_json_begin_object(&j);
-            mbn_json_key(&j, "name");
-            mbn_json_string(&j, r->prof.layer_names[l]);
-            mbn_json_key(&j, "ms");
-            mbn_json_double(&j, r->prof.layer_ms[l]);
-            mbn_json_end_object(&j);
-        }
-        mbn_json_end_array(&j);
-        mbn_json_end_object(&j);
-    }
-    mbn_json_end_array(&j);
-    mbn_json_end_object(&j);
-    mbn_json_finish(&j);
+static int write_json(const BenchResult *res, int n) {
+    json_t *results = json_array();
+    for (int i = 0; results && i < n; i++)
+        if (json_array_append_new(results, result_json(&res[i])) != 0)
+            json_decref(results), results = NULL;
+    return mbn_json_print(results ? json_pack("{s:o}", "results", results) : NULL);
 }
 
 static void write_text(const BenchResult *res, int n) {
@@ -306,9 +244,10 @@ static void write_text(const BenchResult *res, int n) {
         double total = 0;
         for (int l = 0; l < r->prof.n_layers; l++)
             total += r->prof.layer_ms[l];
-        printf("%s | %s %s | batch %d | %.2f images/s | %.2f ms/step (median %.2f, p90 %.2f) | %d "
+        printf("%s | %s%s | batch %d | %.2f images/s | %.2f ms/step (median %.2f, p90 %.2f) | %d "
                "iterations in %.1f s\n",
-               r->device, r->train ? "train" : "infer", mbn_precision_name(r->precision), r->batch,
+               r->device, r->train ? "train" : "infer",
+               r->train ? "" : (r->precision == MBN_PRECISION_FP16 ? " fp16" : " fp32"), r->batch,
                r->images_per_s, r->ms_per_step, r->median_ms_per_step, r->p90_ms_per_step,
                r->iterations, r->seconds);
         printf("  %.1f GFLOP/s (%.3f GFLOP per image)", r->gflops, r->gflop_per_image);
@@ -342,58 +281,63 @@ int cmd_bench(int argc, char **argv) {
     MbnCommonFlags c;
     mbn_common_defaults(&c);
     const char *mode = "infer", *report = NULL, *precision = NULL;
-    int batch = 32, iterations = 0;
-    float min_seconds = 5.0f;
+    /* Sentinels for "not given" that no command line can type (the parser refuses INT_MIN and
+     * non-finite numbers): --iterations and --seconds exclude each other. */
+    int batch = 32, iterations = INT_MIN;
+    float min_seconds = NAN;
     bool measure_peak = false;
     const MbnFlag flags[] = {
-        MBN_COMMON_FLAGS(&c),
-        {"mode", FLAG_STRING, &mode, "infer (forward, folded BN) or train (forward+backward+SGD)",
-         "MODE"},
-        {"batch-size", FLAG_INT, &batch, "images per batch (default 32)", "B"},
-        {"iterations", FLAG_INT, &iterations,
-         "timed iterations (default: as many as fit "
-         "--seconds)",
-         "N"},
-        {"seconds", FLAG_FLOAT, &min_seconds, "minimum timed seconds per device (default 5)", "S"},
+        MBN_FLAG_DEVICES(&c),
+        {"mode", FLAG_STRING, &mode,
+         "infer (forward, folded BN) or train (forward, backward and SGD)", "MODE", NULL},
+        {"batch-size", FLAG_INT, &batch, "images per batch", "B", NULL},
+        {"iterations", FLAG_INT, &iterations, "timed steps per device, at least 1", "N",
+         "as many as fit --seconds"},
+        {"seconds", FLAG_FLOAT, &min_seconds, "minimum timed seconds per device, more than 0", "S",
+         "5"},
         {"report", FLAG_STRING, &report,
-         "also write an HTML page (summary table, per-layer bar chart per device)", "FILE.html"},
+         "also write an HTML page (summary table, per-layer bar chart per device)", "F.html", NULL},
         {"measure-peak", FLAG_BOOL, &measure_peak,
-         "measure the device's FMA peak again instead of using the cached figure", NULL},
-        MBN_PRECISION_FLAG(&precision),
+         "measure the device's FMA peak again instead of using the cached figure", NULL, NULL},
+        MBN_FLAG_PRECISION(&precision),
+        MBN_FLAGS_NETWORK(&c),
+        MBN_FLAG_JSON(&c),
     };
-    MbnCli cli = {"bench",
-                  "mbn bench [--device all|SEL] [--mode infer|train] [--batch-size B] [--json] "
-                  "[--report FILE.html]",
-                  "Measures images/s, ms per step, GFLOP/s and its share of the device's FMA peak, "
-                  "and per-layer milliseconds on random inputs, one row per device (--device all "
-                  "compares every OpenCL device on the same workload).",
-                  flags,
-                  (int)(sizeof flags / sizeof flags[0]),
-                  NULL,
-                  0,
-                  0,
-                  false};
+    MbnCli cli = MBN_CLI("bench",
+                         "mbn bench [--device all|SEL] [--mode infer|train] [--batch-size B] "
+                         "[--iterations N | --seconds S] [--precision P] [--json] "
+                         "[--report F.html]",
+                         "Measures images/s, ms per step, GFLOP/s and its share of the device's "
+                         "FMA peak, and per-layer milliseconds on random inputs, one row per "
+                         "device (--device all compares every OpenCL device on the same "
+                         "workload).",
+                         flags, NULL, 0);
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
-    BenchOptions o = {false, measure_peak, batch, iterations, min_seconds, MBN_PRECISION_FP32};
-    if (mbn_precision_parse("--precision", precision, &o.precision))
-        return mbn_cli_report(&cli, MBN_EUSAGE);
+    bool by_count = iterations != INT_MIN, by_time = !isnan(min_seconds);
+    BenchOptions o = {false,
+                      measure_peak,
+                      batch,
+                      by_count ? iterations : 0,
+                      by_time ? min_seconds : 5.0,
+                      MBN_PRECISION_FP32};
     if (!strcmp(mode, "train"))
         o.train = true;
     else if (strcmp(mode, "infer") != 0)
-        return mbn_cli_report(&cli,
-                              mbn_fail(MBN_EUSAGE, "--mode %s: expected infer or train", mode));
-    if (o.train && o.precision != MBN_PRECISION_FP32)
-        return mbn_cli_report(
-            &cli, mbn_fail(MBN_EUSAGE, "--precision %s: training runs in fp32", precision));
-    if (batch < 1 || (o.train && batch < 2))
-        return mbn_cli_report(&cli, mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least %d",
-                                             batch, o.train ? 2 : 1));
-    if (iterations < 0)
-        return mbn_cli_report(
-            &cli, mbn_fail(MBN_EUSAGE, "--iterations %d: must be positive", iterations));
-    if (report && !*report)
-        return mbn_cli_report(&cli, mbn_fail(MBN_EUSAGE, "--report: expected a file name"));
+        rc = mbn_fail(MBN_EUSAGE, "--mode %s: expected infer or train", mode);
+    if (rc == MBN_OK) rc = mbn_precision_parse("--precision", precision, &o.precision);
+    if (rc == MBN_OK && o.train && o.precision != MBN_PRECISION_FP32)
+        rc = mbn_fail(MBN_EUSAGE, "--precision %s: training runs in fp32", precision);
+    if (rc == MBN_OK && (batch < 1 || (o.train && batch < 2)))
+        rc = mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least %d", batch, o.train ? 2 : 1);
+    if (rc == MBN_OK && by_count && by_time)
+        rc = mbn_fail(MBN_EUSAGE, "--iterations and --seconds: give one or the other");
+    if (rc == MBN_OK && by_count && iterations < 1)
+        rc = mbn_fail(MBN_EUSAGE, "--iterations %d: must be at least 1", iterations);
+    if (rc == MBN_OK && by_time && !(min_seconds > 0))
+        rc = mbn_fail(MBN_EUSAGE, "--seconds %g: must be more than 0", (double)min_seconds);
+    if (rc == MBN_OK && report) rc = mbn_cli_output_file("--report", report);
+    if (rc) return mbn_cli_report(&cli, rc);
     MbnArch arch;
     rc = mbn_arch_build(&arch, c.alpha, c.resolution, c.num_classes);
     if (rc) return mbn_cli_report(&cli, rc);
@@ -423,9 +367,13 @@ int cmd_bench(int argc, char **argv) {
         }
         rc = bench_device(&all[sel[i]], &arch, &o, &res[i]);
     }
-    if (rc == MBN_OK && report) rc = mbn_bench_write_html(report, res, n_sel);
+    if (rc == MBN_OK && report) {
+        rc = mbn_bench_write_html(report, res, n_sel);
+        if (rc == MBN_OK)
+            fprintf(stderr, "mbn: wrote %s (%d device%s)\n", report, n_sel, n_sel > 1 ? "s" : "");
+    }
     if (rc == MBN_OK && c.json)
-        write_json(res, n_sel);
+        rc = write_json(res, n_sel);
     else if (rc == MBN_OK)
         write_text(res, n_sel);
     free(res);

@@ -4,24 +4,20 @@
 
 #include "apps/cli.h"
 #include "apps/commands.h"
+#include "apps/json_out.h"
 #include "host/device.h"
 #include "tune/open.h"
 #include "base/error.h"
-#include "io/util/json_writer.h"
 #include "apps/variants_json.h"
 
 int cmd_devices(int argc, char **argv) {
     bool json = false;
-    const MbnFlag flags[] = {{"json", FLAG_BOOL, &json, "print one JSON document on stdout", NULL}};
-    MbnCli cli = {"devices",
-                  "mbn devices [--json]",
-                  "Lists every OpenCL device with the index that --device accepts.",
-                  flags,
-                  1,
-                  NULL,
-                  0,
-                  0,
-                  false};
+    const MbnFlag flags[] = {
+        {"json", FLAG_BOOL, &json, "print one JSON document on stdout", NULL, NULL},
+    };
+    MbnCli cli =
+        MBN_CLI("devices", "mbn devices [--json]",
+                "Lists every OpenCL device with the index that --device accepts.", flags, NULL, 0);
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
     MbnDeviceInfo *all = NULL;
@@ -42,58 +38,31 @@ int cmd_devices(int argc, char **argv) {
         return mbn_cli_report(&cli, rc);
     }
     if (json) {
-        MbnJson j;
-        mbn_json_init(&j, stdout);
-        mbn_json_begin_object(&j);
-        mbn_json_key(&j, "devices");
-        mbn_json_begin_array(&j);
-        for (int i = 0; i < n; i++) {
-            mbn_json_begin_object(&j);
-            mbn_json_key(&j, "index");
-            mbn_json_int(&j, all[i].index);
-            mbn_json_key(&j, "platform");
-            mbn_json_string(&j, all[i].platform_name);
-            mbn_json_key(&j, "name");
-            mbn_json_string(&j, all[i].name);
-            mbn_json_key(&j, "vendor");
-            mbn_json_string(&j, all[i].vendor);
-            mbn_json_key(&j, "type");
-            mbn_json_string(&j, mbn_device_type_name(all[i].type));
-            mbn_json_key(&j, "memory_bytes");
-            mbn_json_int(&j, (int64_t)all[i].memory_bytes);
-            mbn_json_key(&j, "compute_units");
-            mbn_json_int(&j, all[i].compute_units);
-            mbn_json_key(&j, "fp16");
-            mbn_json_bool(&j, all[i].fp16);
-            mbn_json_key(&j, "host_unified_memory"); /* inputs and outputs mapped, not copied */
-            mbn_json_bool(&j, all[i].host_unified);
-            mbn_json_key(&j, "driver");
-            mbn_json_string(&j, all[i].driver);
-            mbn_json_key(&j, "local_mem_bytes");
-            mbn_json_int(&j, (int64_t)all[i].local_mem_bytes);
-            mbn_json_key(&j, "local_mem_dedicated");
-            mbn_json_bool(&j, all[i].local_mem_dedicated);
-            mbn_json_key(&j, "max_work_group");
-            mbn_json_int(&j, (int64_t)all[i].max_work_group);
-            mbn_json_key(&j, "profile");
-            mbn_json_profile(&j, &all[i].profile);
-            mbn_json_key(&j, "kernels");
-            mbn_json_variants(&j, &vs[i], false);
+        json_t *list = json_array();
+        for (int i = 0; list && i < n; i++) {
+            const MbnDeviceInfo *d = &all[i];
             /* the kernels' build options as opening the device would compile them (the
              * variants' defines: host/variants.h) */
             char opts[4096];
-            mbn_json_key(&j, "build_options");
-            if (mbn_device_build_options(&vs[i], opts, sizeof opts) == MBN_OK)
-                mbn_json_string(&j, opts);
-            else
-                mbn_json_null(&j);
-            mbn_json_key(&j, "tuning");
-            mbn_json_tuning(&j, &tun[i]);
-            mbn_json_end_object(&j);
+            bool have_opts = mbn_device_build_options(&vs[i], opts, sizeof opts) == MBN_OK;
+            json_t *o = json_pack(
+                "{s:i, s:s, s:s, s:s, s:s, s:I, s:i, s:b, s:b, s:s, s:I, s:b, s:I, s:o, s:o, s:o, "
+                "s:o}",
+                "index", d->index, "platform", d->platform_name, "name", d->name, "vendor",
+                d->vendor, "type", mbn_device_type_name(d->type), "memory_bytes",
+                (json_int_t)d->memory_bytes, "compute_units", (int)d->compute_units, "fp16",
+                d->fp16, "host_unified_memory", d->host_unified, "driver", d->driver,
+                "local_mem_bytes", (json_int_t)d->local_mem_bytes, "local_mem_dedicated",
+                d->local_mem_dedicated, "max_work_group", (json_int_t)d->max_work_group, "profile",
+                mbn_json_profile(&d->profile), "kernels", mbn_json_variants(&vs[i], false),
+                "build_options", have_opts ? json_string(opts) : json_null(), "tuning",
+                mbn_json_tuning(&tun[i]));
+            if (!o || json_array_append_new(list, o) != 0) {
+                json_decref(list);
+                list = NULL;
+            }
         }
-        mbn_json_end_array(&j);
-        mbn_json_end_object(&j);
-        mbn_json_finish(&j);
+        rc = mbn_json_print(list ? json_pack("{s:o}", "devices", list) : NULL);
     } else {
         if (n == 0) printf("no OpenCL devices found\n");
         for (int i = 0; i < n; i++) {
@@ -111,5 +80,5 @@ int cmd_devices(int argc, char **argv) {
     free(vs);
     free(tun);
     free(all);
-    return 0;
+    return mbn_cli_report(&cli, rc);
 }

@@ -8,65 +8,60 @@
 #include "api/model.h"
 #include "apps/cli.h"
 #include "apps/commands.h"
-#include "apps/session.h"
+#include "apps/json_out.h"
+#include "apps/model_file.h"
 #include "base/error.h"
 #include "io/formats/labels.h"
-#include "io/util/json_writer.h"
 
 #define MAX_IMAGES 100000
 
-static void print_results(const MbnModel *m, bool json, const char *const *images, int n, int top_k,
-                          const int *classes, const float *probs, const int *status, int skipped,
-                          FILE *out) {
-    MbnJson j;
-    if (json) {
-        mbn_json_init(&j, out);
-        mbn_json_begin_object(&j);
-        mbn_json_key(&j, "results");
-        mbn_json_begin_array(&j);
-    }
+static int print_results(const MbnModel *m, bool json, const char *const *images, int n, int top_k,
+                         const int *classes, const float *probs, const int *status, int skipped) {
+    json_t *results = json ? json_array() : NULL;
+    if (json && !results) return mbn_json_print(NULL);
     for (int i = 0; i < n; i++) {
         if (status[i] != MBN_STATUS_OK) continue;
-        if (json) {
-            mbn_json_begin_object(&j);
-            mbn_json_key(&j, "image");
-            mbn_json_string(&j, images[i]);
-            mbn_json_key(&j, "top");
-            mbn_json_begin_array(&j);
-        } else {
-            fprintf(out, "%s\n", images[i]);
-        }
+        json_t *top = json ? json_array() : NULL;
+        if (!json) printf("%s\n", images[i]);
         for (int t = 0; t < top_k; t++) {
             int k = classes[(size_t)i * top_k + t];
             float p = probs[(size_t)i * top_k + t];
             char num[16];
             snprintf(num, sizeof num, "%d", k);
             const char *label = mbn_model_label(m, k) ? mbn_model_label(m, k) : num;
-            if (json) {
-                mbn_json_begin_object(&j);
-                mbn_json_key(&j, "class");
-                mbn_json_int(&j, k);
-                mbn_json_key(&j, "label");
-                mbn_json_string(&j, label);
-                mbn_json_key(&j, "prob");
-                mbn_json_double(&j, p);
-                mbn_json_end_object(&j);
-            } else {
-                fprintf(out, "  %2d. %-24s %8.4f%%  (class %d)\n", t + 1, label, 100.0 * p, k);
-            }
+            if (json)
+                json_array_append_new(top, json_pack("{s:i, s:s, s:o}", "class", k, "label", label,
+                                                     "prob", mbn_json_number(p)));
+            else
+                printf("  %2d. %-24s %8.4f%%  (class %d)\n", t + 1, label, 100.0 * p, k);
         }
-        if (json) {
-            mbn_json_end_array(&j);
-            mbn_json_end_object(&j);
+        if (json && json_array_append_new(
+                        results, json_pack("{s:s, s:o}", "image", images[i], "top", top)) != 0) {
+            json_decref(results);
+            return mbn_json_print(NULL);
         }
     }
-    if (json) {
-        mbn_json_end_array(&j);
-        mbn_json_key(&j, "skipped");
-        mbn_json_int(&j, skipped);
-        mbn_json_end_object(&j);
-        mbn_json_finish(&j);
+    if (!json) return MBN_OK;
+    return mbn_json_print(json_pack("{s:o, s:i}", "results", results, "skipped", skipped));
+}
+
+/* Every IMAGE must be a file that exists (not a folder): all of them are checked before the
+ * model is opened, and one usage error names those that are not. */
+static int check_images(const char *const *images, int n) {
+    char list[1024] = "";
+    size_t used = 0;
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        if (mbn_cli_input_file("IMAGE", images[i]) == MBN_OK) continue;
+        if (bad++ < 8) {
+            int w = snprintf(list + used, sizeof list - used, "%s%s", used ? "; " : "",
+                             mbn_last_error() + strlen("IMAGE "));
+            used = w > 0 && (size_t)w < sizeof list - used ? used + (size_t)w : sizeof list - 1;
+        }
     }
+    if (!bad) return MBN_OK;
+    return mbn_fail(MBN_EUSAGE, "%d of %d IMAGE paths %s not files: %s%s", bad, n,
+                    bad == 1 ? "is" : "are", list, bad > 8 ? "; ..." : "");
 }
 
 /* --labels L is the user's explicit choice: a file that cannot be read or does not have one line
@@ -91,37 +86,33 @@ static int load_labels_flag(MbnModel *m, const char *flag) {
 
 int cmd_infer(int argc, char **argv) {
     MbnCommonFlags c;
-    mbn_common_defaults(&c);
-    c.alpha = 0;
-    c.resolution = 0;
-    c.num_classes = 0;
+    mbn_common_from_file(&c);
     const char *ckpt = NULL, *labels_flag = NULL, *precision = NULL;
     int top_k = 5, batch = 32, workers = 8;
     static const char *images[MAX_IMAGES];
     const MbnFlag flags[] = {
-        MBN_COMMON_FLAGS(&c),
-        {"checkpoint", FLAG_STRING, &ckpt, "mbn checkpoint (.ckpt) or safetensors weights", "F"},
-        {"labels", FLAG_STRING, &labels_flag,
-         "class names, one per line (default: labels.txt "
-         "beside the checkpoint)",
-         "L"},
-        {"top-k", FLAG_INT, &top_k, "classes to print per image (default 5)", "K"},
-        {"batch-size", FLAG_INT, &batch, "images per batch (default 32)", "B"},
-        {"workers", FLAG_INT, &workers, "decoding threads (default 8)", "N"},
-        MBN_PRECISION_FLAG(&precision),
+        {"checkpoint", FLAG_STRING, &ckpt, "mbn checkpoint (.ckpt) or safetensors weights", "F",
+         NULL},
+        {"labels", FLAG_STRING, &labels_flag, "class names, one per line", "L",
+         "labels.txt beside the checkpoint"},
+        {"top-k", FLAG_INT, &top_k, "classes to print per image", "K", NULL},
+        MBN_FLAG_DEVICE(&c),
+        {"batch-size", FLAG_INT, &batch, "images per batch", "B", NULL},
+        {"workers", FLAG_INT, &workers, "decoding threads, at most the cores", "N", NULL},
+        MBN_FLAGS_MODEL_CHECKS(&c),
+        MBN_FLAG_PRECISION(&precision),
+        MBN_FLAG_JSON(&c),
     };
-    MbnCli cli = {"infer",
-                  "mbn infer --checkpoint F [--labels L] [--top-k 5] [--precision fp32|fp16|auto] "
-                  "[--json] IMAGE...",
-                  "Classifies JPEG/PNG images with the preprocessing the model was trained for "
-                  "(its record; ImageNet defaults for files without one): the top-k classes with "
-                  "probabilities, highest first.",
-                  flags,
-                  (int)(sizeof flags / sizeof flags[0]),
-                  images,
-                  MAX_IMAGES,
-                  0,
-                  false};
+    MbnCli cli =
+        MBN_CLI("infer",
+                "mbn infer --checkpoint F [--labels L] [--top-k K] [--precision P] [--json] "
+                "IMAGE...",
+                "Classifies JPEG/PNG images with the preprocessing the model was trained "
+                "for (its record; ImageNet defaults for files without one): the top-k "
+                "classes with probabilities, highest first. Every IMAGE must exist; one "
+                "that cannot be decoded is skipped with a warning, and the command then "
+                "exits with status 1 after printing the others.",
+                flags, images, MAX_IMAGES);
     MbnPrecision prec = MBN_PRECISION_FP32;
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
@@ -137,20 +128,16 @@ int cmd_infer(int argc, char **argv) {
         rc = mbn_fail(MBN_EUSAGE, "--top-k %d: must be at least 1", top_k);
     else if (workers < 0)
         rc = mbn_fail(MBN_EUSAGE, "--workers %d: must be >= 0", workers);
-    for (int i = 0; rc == MBN_OK && i < cli.n_positional; i++) {
-        FILE *f = fopen(images[i], "rb");
-        if (!f)
-            rc = mbn_fail(MBN_EUSAGE, "%s: cannot open the image", images[i]);
-        else
-            fclose(f);
-    }
+    if (rc == MBN_OK) rc = mbn_cli_input_file("--checkpoint", ckpt);
+    if (rc == MBN_OK && labels_flag) rc = mbn_cli_input_file("--labels", labels_flag);
+    if (rc == MBN_OK) rc = check_images(images, cli.n_positional);
     if (rc) return mbn_cli_report(&cli, rc);
     int n = cli.n_positional;
     MbnModelFlags mf = {c.alpha, c.resolution, c.num_classes};
     MbnModel *m = NULL;
     rc = mbn_model_open_checked(ckpt, c.device, &mf, batch < n ? batch : n, prec, &m);
     if (rc) return mbn_cli_report(&cli, rc);
-    mbn_session_note_preprocess(ckpt, mbn_model_arch(m));
+    mbn_model_file_note(ckpt, mbn_model_arch(m));
     int K = mbn_model_num_classes(m);
     if (top_k > K)
         rc = mbn_fail(MBN_EUSAGE, "--top-k %d: the model has only %d classes", top_k, K);
@@ -168,14 +155,17 @@ int cmd_infer(int argc, char **argv) {
     int skipped = 0;
     for (int i = 0; rc == MBN_OK && i < n; i++)
         skipped += status[i] != MBN_STATUS_OK;
-    /* Printed only when the whole run succeeded: a failure never leaves half a JSON document
-     * (or half a table) on stdout. */
+    /* Printed only when the run itself succeeded: a failure never leaves half a JSON document
+     * (or half a table) on stdout. Skipped images (each named in a warning) fail the command
+     * after the others are printed. */
     if (rc == MBN_OK && skipped < n)
-        print_results(m, c.json, images, n, top_k, classes, probs, status, skipped, stdout);
-    if (rc == MBN_OK && skipped)
-        mbn_warn("%d of %d images could not be read and were skipped", skipped, n);
+        rc = print_results(m, c.json, images, n, top_k, classes, probs, status, skipped);
     if (rc == MBN_OK && skipped == n)
-        rc = mbn_fail(MBN_EFAIL, "none of the %d images could be read", n);
+        rc = mbn_fail(MBN_EFAIL, "%s could not be read",
+                      n == 1 ? "the image" : "none of the images");
+    else if (rc == MBN_OK && skipped)
+        rc = mbn_fail(MBN_EFAIL, "%d of %d images could not be read and %s skipped", skipped, n,
+                      skipped == 1 ? "was" : "were");
     free(classes);
     free(probs);
     free(status);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "apps/cli.h"
 #include "apps/commands.h"
@@ -88,9 +87,6 @@ static int open_run(const char *dir, Run *r) {
     size_t n = strlen(r->name);
     while (n > 1 && r->name[n - 1] == '/')
         r->name[--n] = 0;
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return mbn_fail(MBN_EUSAGE, "--ckpt-dir %s: no such folder", dir);
     char path[1100];
     if (snprintf(path, sizeof path, "%s/train_log.csv", r->name) >= (int)sizeof path)
         return mbn_fail(MBN_EUSAGE, "--ckpt-dir %s: path too long", dir);
@@ -251,22 +247,18 @@ int cmd_plot(int argc, char **argv) {
         {"ckpt-dir", FLAG_STRINGS, &dirs,
          "a training run's folder (holding train_log.csv); several folders, as more values or "
          "repeated flags, are drawn together",
-         "DIR"},
-        {"out", FLAG_STRING, &out, "SVG file to write (default curves.svg in the current folder)",
-         "F.svg"},
+         "DIR", NULL},
+        {"out", FLAG_STRING, &out, "the SVG file to write (its name must end in .svg)", "F.svg",
+         NULL},
     };
-    MbnCli cli = {"plot",
-                  "mbn plot --ckpt-dir DIR [DIR...] [--out curves.svg]",
-                  "Draws the training log of each run (DIR/train_log.csv): loss and learning rate "
-                  "per step (validation loss per epoch as dots), top-1/top-5 per epoch, one "
-                  "colour per run, as one self-contained SVG (no scripts, fonts or links). Step "
-                  "series longer than 1000 steps are drawn as means of equal groups of steps.",
-                  flags,
-                  (int)(sizeof flags / sizeof flags[0]),
-                  more,
-                  MAX_RUNS,
-                  0,
-                  false};
+    MbnCli cli =
+        MBN_CLI("plot", "mbn plot --ckpt-dir DIR [DIR...] [--out F.svg]",
+                "Draws the training log of each run (DIR/train_log.csv): loss and learning "
+                "rate per step (validation loss per epoch as dots), top-1/top-5 per "
+                "epoch, one colour per run, as one self-contained SVG (no scripts, fonts "
+                "or links). Step series longer than 1000 steps are drawn as means of "
+                "equal groups of steps.",
+                flags, more, MAX_RUNS);
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
     for (int i = 0; i < cli.n_positional && rc == MBN_OK; i++) {
@@ -276,7 +268,10 @@ int cmd_plot(int argc, char **argv) {
             dirs.items[dirs.n++] = more[i];
     }
     if (rc == MBN_OK && dirs.n == 0) rc = mbn_fail(MBN_EUSAGE, "--ckpt-dir is required");
-    if (rc == MBN_OK && !*out) rc = mbn_fail(MBN_EUSAGE, "--out: empty file name");
+    for (int r = 0; rc == MBN_OK && r < dirs.n; r++)
+        rc = mbn_cli_input_dir("--ckpt-dir", dirs.items[r]);
+    if (rc == MBN_OK) rc = mbn_cli_output_file("--out", out);
+    if (rc == MBN_OK) rc = mbn_cli_output_ext("--out", out, ".svg");
     if (rc) return mbn_cli_report(&cli, rc);
     Run *runs = calloc((size_t)dirs.n, sizeof *runs);
     if (!runs) return mbn_cli_report(&cli, mbn_fail(MBN_EFAIL, "out of host memory"));

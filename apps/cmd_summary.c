@@ -4,8 +4,8 @@
 
 #include "apps/cli.h"
 #include "apps/commands.h"
+#include "apps/json_out.h"
 #include "base/error.h"
-#include "io/util/json_writer.h"
 #include "model/arch.h"
 
 static const char *type_name(MbnLayerType t) {
@@ -24,74 +24,49 @@ static const char *type_name(MbnLayerType t) {
     return "?";
 }
 
-static void shape(MbnJson *j, int c, int h, int w) {
-    mbn_json_begin_array(j);
-    mbn_json_int(j, c);
-    mbn_json_int(j, h);
-    mbn_json_int(j, w);
-    mbn_json_end_array(j);
+static json_t *shape(int c, int h, int w) {
+    return json_pack("[i, i, i]", c, h, w);
 }
 
 int cmd_summary(int argc, char **argv) {
     MbnCommonFlags c;
     mbn_common_defaults(&c);
-    const MbnFlag flags[] = {MBN_COMMON_FLAGS(&c)};
-    MbnCli cli = {"summary",
-                  "mbn summary [--alpha A] [--resolution R] [--num-classes K] [--json]",
-                  "Prints MobileNet V1's layers with shapes, multiply-accumulates and trainable "
-                  "parameters (BN gamma/beta counted), as in the paper's Tables 1, 6 and 7.",
-                  flags,
-                  (int)(sizeof flags / sizeof flags[0]),
-                  NULL,
-                  0,
-                  0,
-                  false};
+    const MbnFlag flags[] = {MBN_FLAGS_NETWORK(&c), MBN_FLAG_JSON(&c)};
+    MbnCli cli =
+        MBN_CLI("summary", "mbn summary [--alpha A] [--resolution R] [--num-classes K] [--json]",
+                "Prints MobileNet V1's layers with shapes, multiply-accumulates and "
+                "trainable parameters (BN gamma/beta counted), as in the paper's Tables 1, "
+                "6 and 7.",
+                flags, NULL, 0);
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
     MbnArch a;
     rc = mbn_arch_build(&a, c.alpha, c.resolution, c.num_classes);
     if (rc) return mbn_cli_report(&cli, rc);
     if (c.json) {
-        MbnJson j;
-        mbn_json_init(&j, stdout);
-        mbn_json_begin_object(&j);
-        mbn_json_key(&j, "alpha");
-        mbn_json_double(&j, a.alpha);
-        mbn_json_key(&j, "resolution");
-        mbn_json_int(&j, a.resolution);
-        mbn_json_key(&j, "num_classes");
-        mbn_json_int(&j, a.num_classes);
-        mbn_json_key(&j, "macs");
-        mbn_json_int(&j, a.macs);
-        mbn_json_key(&j, "params");
-        mbn_json_int(&j, a.params);
-        mbn_json_key(&j, "layers");
-        mbn_json_begin_array(&j);
-        for (int i = 0; i < a.n_layers; i++) {
+        json_t *layers = json_array();
+        for (int i = 0; layers && i < a.n_layers; i++) {
             const MbnLayer *L = &a.layers[i];
-            mbn_json_begin_object(&j);
-            mbn_json_key(&j, "name");
-            mbn_json_string(&j, L->name);
-            mbn_json_key(&j, "type");
-            mbn_json_string(&j, type_name(L->type));
-            mbn_json_key(&j, "stride");
-            mbn_json_int(&j, L->stride);
-            mbn_json_key(&j, "input");
-            shape(&j, L->cin, L->hin, L->win);
-            mbn_json_key(&j, "output");
-            shape(&j, L->cout, L->hout, L->wout);
-            mbn_json_key(&j, "macs");
-            mbn_json_int(&j, L->macs);
-            mbn_json_key(&j, "params");
-            mbn_json_int(&j, L->params);
-            mbn_json_end_object(&j);
+            json_t *o =
+                json_pack("{s:s, s:s, s:i, s:o, s:o, s:I, s:I}", "name", L->name, "type",
+                          type_name(L->type), "stride", L->stride, "input",
+                          shape(L->cin, L->hin, L->win), "output", shape(L->cout, L->hout, L->wout),
+                          "macs", (json_int_t)L->macs, "params", (json_int_t)L->params);
+            if (!o || json_array_append_new(layers, o) != 0) {
+                json_decref(layers);
+                layers = NULL;
+            }
         }
-        mbn_json_end_array(&j);
-        mbn_json_end_object(&j);
-        mbn_json_finish(&j);
-        return 0;
+        json_t *doc =
+            layers ? json_pack("{s:o, s:i, s:i, s:I, s:I, s:o}", "alpha", mbn_json_number(a.alpha),
+                               "resolution", a.resolution, "num_classes", a.num_classes, "macs",
+                               (json_int_t)a.macs, "params", (json_int_t)a.params, "layers", layers)
+                   : NULL;
+        return mbn_cli_report(&cli, mbn_json_print(doc));
     }
-    printf("MobileNet V1 %.2g-%d, %d classes\n", (double)a.alpha, a.resolution, a.num_classes);
+    char label[32];
+    mbn_arch_label(&a, label, sizeof label);
+    printf("MobileNet V1 %s, %d classes\n", label, a.num_classes);
     printf("%-6s %-10s %6s %18s %18s %14s %10s\n", "layer", "type", "stride", "input", "output",
            "MACs", "params");
     for (int i = 0; i < a.n_layers; i++) {

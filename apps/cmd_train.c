@@ -3,15 +3,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "apps/cli.h"
 #include "apps/commands.h"
+#include "apps/json_out.h"
 #include "host/device.h"
 #include "base/error.h"
-#include "io/util/json_writer.h"
 #include "model/arch.h"
-#include "apps/train_ranks.h"
 #include "train/comm_mpi.h"
+#include "train/ranks.h"
 #include "train/run.h"
 
 /* The library names MbnTrainConfig's parameters in its messages ("ckpt_dir runs/x: ...");
@@ -64,38 +65,20 @@ static int report(const MbnCli *cli, int rc) {
     return mbn_cli_report(cli, rc);
 }
 
-static void print_result(const MbnTrainResult *res, bool json) {
-    if (json) {
-        MbnJson j;
-        mbn_json_init(&j, stdout);
-        mbn_json_begin_object(&j);
-        mbn_json_key(&j, "checkpoint");
-        mbn_json_string(&j, res->checkpoint);
-        mbn_json_key(&j, "epochs");
-        mbn_json_int(&j, res->epochs);
-        mbn_json_key(&j, "steps");
-        mbn_json_int(&j, res->steps);
-        mbn_json_key(&j, "loss");
-        mbn_json_double(&j, res->loss);
-        mbn_json_key(&j, "val_top1");
-        mbn_json_double(&j, res->val_top1);
-        mbn_json_key(&j, "val_top5");
-        mbn_json_double(&j, res->val_top5);
-        mbn_json_key(&j, "seconds");
-        mbn_json_double(&j, res->seconds);
-        mbn_json_key(&j, "skipped");
-        mbn_json_int(&j, res->skipped);
-        mbn_json_key(&j, "interrupted");
-        mbn_json_bool(&j, res->interrupted);
-        mbn_json_end_object(&j);
-        mbn_json_finish(&j);
-        return;
-    }
-    printf("trained %lld steps in %.1f s; last loss %.4f", (long long)res->steps, res->seconds,
-           res->loss);
+static int print_result(const MbnTrainResult *res, bool json) {
+    if (json)
+        return mbn_json_print(json_pack(
+            "{s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:I, s:b}", "checkpoint", res->checkpoint,
+            "epochs", res->epochs, "steps", (json_int_t)res->steps, "loss",
+            mbn_json_number(res->loss), "val_top1", mbn_json_number(res->val_top1), "val_top5",
+            mbn_json_number(res->val_top5), "seconds", mbn_json_number(res->seconds), "skipped",
+            (json_int_t)res->skipped, "interrupted", res->interrupted));
+    printf("trained %lld step%s in %.1f s; last loss %.4f", (long long)res->steps,
+           res->steps == 1 ? "" : "s", res->seconds, res->loss);
     if (!isnan(res->val_top1))
         printf("; test top-1 %.2f%%, top-5 %.2f%%", 100 * res->val_top1, 100 * res->val_top5);
     printf("\ncheckpoint: %s\n", res->checkpoint);
+    return MBN_OK;
 }
 
 int cmd_train(int argc, char **argv) {
@@ -109,46 +92,49 @@ int cmd_train(int argc, char **argv) {
     float max_lr = 0.1f, min_lr = 0.0f, momentum = 0.9f, wd = 0.0f, smoothing = 0.1f;
     bool decay_all = false, no_eval = false, quiet = false;
     const MbnFlag flags[] = {
-        MBN_COMMON_FLAGS(&c),
         {"data", FLAG_STRING, &data, "dataset folder: ImageNet layout, MNIST IDX or CIFAR-10",
-         "DIR"},
-        {"epochs", FLAG_INT, &epochs, "epochs (default 200)", "N"},
-        {"batch-size", FLAG_INT, &batch, "images per step per rank (device) (default 64)", "B"},
+         "DIR", NULL},
+        {"epochs", FLAG_INT, &epochs, "epochs", "N", NULL},
+        {"batch-size", FLAG_INT, &batch, "images per step per rank (device)", "B", NULL},
         {"accumulate", FLAG_INT, &accumulate,
-         "micro-batches of --batch-size per rank and optimizer step (default 1); "
-         "one process with --accumulate M trains exactly as M ranks",
-         "M"},
-        {"lr-schedule", FLAG_STRING, &schedule, "cosine (default) or piecewise", "S"},
-        {"max-lr", FLAG_FLOAT, &max_lr, "cosine: peak learning rate (default 0.1)", "LR"},
-        {"min-lr", FLAG_FLOAT, &min_lr, "cosine: final learning rate (default 0)", "LR"},
-        {"decay-epochs", FLAG_INT, &decay_epochs, "cosine: epochs to decay over (default: epochs)",
-         "N"},
+         "micro-batches of --batch-size per rank and optimizer step; one process with "
+         "--accumulate M trains exactly as M ranks",
+         "M", NULL},
+        {"lr-schedule", FLAG_STRING, &schedule, "cosine or piecewise", "S", NULL},
+        {"max-lr", FLAG_FLOAT, &max_lr, "cosine: peak learning rate", "LR", NULL},
+        {"min-lr", FLAG_FLOAT, &min_lr, "cosine: final learning rate", "LR", NULL},
+        {"decay-epochs", FLAG_INT, &decay_epochs, "cosine: epochs to decay over", "N", "--epochs"},
         {"milestones", FLAG_STRING, &milestones,
-         "piecewise: increasing step counts, e.g. 1000,2000", "M1,M2"},
-        {"learning-rates", FLAG_STRING, &rates, "piecewise: one rate per milestone", "R1,R2"},
-        {"warmup-epochs", FLAG_INT, &warmup, "linear warmup epochs (default 0)", "W"},
-        {"momentum", FLAG_FLOAT, &momentum, "SGD momentum (default 0.9)", "M"},
-        {"weight-decay", FLAG_FLOAT, &wd, "L2 weight decay (default 0)", "WD"},
+         "piecewise: increasing step counts, e.g. 1000,2000", "M1,M2", NULL},
+        {"learning-rates", FLAG_STRING, &rates, "piecewise: one rate per milestone", "R1,R2", NULL},
+        {"warmup-epochs", FLAG_INT, &warmup, "linear warmup epochs", "W", NULL},
+        {"momentum", FLAG_FLOAT, &momentum, "SGD momentum", "M", NULL},
+        {"weight-decay", FLAG_FLOAT, &wd, "L2 weight decay", "WD", NULL},
         {"decay-all", FLAG_BOOL, &decay_all,
-         "also decay depthwise weights, BN parameters and biases (default: excluded)", NULL},
-        {"label-smoothing", FLAG_FLOAT, &smoothing, "MindSpore label smoothing e (default 0.1)",
-         "E"},
-        {"ckpt-dir", FLAG_STRING, &ckpt_dir, "checkpoints, labels and log (default ./mobilenet_v1)",
-         "DIR"},
-        {"keep-checkpoint-max", FLAG_INT, &keep, "checkpoints kept (default 10)", "N"},
+         "also decay depthwise weights, BN parameters and biases (excluded without it)", NULL,
+         NULL},
+        {"label-smoothing", FLAG_FLOAT, &smoothing, "MindSpore label smoothing e", "E", NULL},
+        {"ckpt-dir", FLAG_STRING, &ckpt_dir, "checkpoints, labels and the training log", "DIR",
+         NULL},
+        {"keep-checkpoint-max", FLAG_INT, &keep, "checkpoints kept", "N", NULL},
         {"save-every-steps", FLAG_INT, &save_every,
-         "also checkpoint every N steps (default: per epoch only); "
-         "--keep-checkpoint-max counts these too",
-         "N"},
-        {"workers", FLAG_INT, &workers, "data loader threads (default 8, capped at the cores)",
-         "N"},
-        {"seed", FLAG_INT, &seed, "seed for init, data order and augmentation (default 1)", "S"},
-        {"resume", FLAG_STRING, &resume, "auto (latest valid checkpoint in --ckpt-dir) or a file",
-         "auto|FILE"},
-        {"init", FLAG_STRING, &init, "start from safetensors weights (timm names)", "W"},
-        {"max-steps", FLAG_INT, &max_steps, "stop after this many steps, with a checkpoint", "N"},
-        {"no-eval", FLAG_BOOL, &no_eval, "skip evaluation after each epoch", NULL},
-        {"quiet", FLAG_BOOL, &quiet, "no progress output", NULL},
+         "also checkpoint every N steps; --keep-checkpoint-max counts these too", "N",
+         "per epoch only"},
+        {"workers", FLAG_INT, &workers, "data loader threads, at most the cores", "N", NULL},
+        {"seed", FLAG_INT, &seed, "seed for init, data order and augmentation", "S", NULL},
+        {"resume", FLAG_STRING, &resume,
+         "auto (the latest valid checkpoint in --ckpt-dir) or a checkpoint file", "auto|FILE",
+         NULL},
+        {"init", FLAG_STRING, &init, "start from safetensors weights (timm names)", "W", NULL},
+        {"max-steps", FLAG_INT, &max_steps, "stop after this many steps, with a checkpoint", "N",
+         "no limit"},
+        {"no-eval", FLAG_BOOL, &no_eval, "skip the evaluation after each epoch", NULL, NULL},
+        MBN_FLAG_DEVICES(&c),
+        MBN_FLAG_ALPHA(&c),
+        MBN_FLAG_RESOLUTION(&c),
+        MBN_FLAG_NUM_CLASSES(&c, "the data's"),
+        {"quiet", FLAG_BOOL, &quiet, "no progress output", NULL, NULL},
+        MBN_FLAG_JSON(&c),
     };
     char description[1600];
     snprintf(
@@ -168,15 +154,8 @@ int cmd_train(int argc, char **argv) {
         "there, bit-identically with the same ranks (with others: at the same image of the "
         "epoch).",
         mbn_mpi_available() ? "with MPI" : "without MPI (rebuild with libopenmpi-dev for mpirun)");
-    MbnCli cli = {"train",
-                  "mbn train --data DIR [--epochs N] [--batch-size B] [flags]",
-                  description,
-                  flags,
-                  (int)(sizeof flags / sizeof flags[0]),
-                  NULL,
-                  0,
-                  0,
-                  false};
+    MbnCli cli = MBN_CLI("train", "mbn train --data DIR [--epochs N] [--batch-size B] [flags]",
+                         description, flags, NULL, 0);
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return report(&cli, rc);
     if (!data) return report(&cli, mbn_fail(MBN_EUSAGE, "--data is required"));
@@ -231,10 +210,20 @@ int cmd_train(int argc, char **argv) {
         if (probe.decay_epochs == 0) probe.decay_epochs = 1;
         rc = mbn_lr_validate(&probe);
     }
-    MbnArch probe_arch; /* validates --alpha / --resolution before touching the data */
-    if (rc == MBN_OK) rc = mbn_arch_build(&probe_arch, c.alpha, c.resolution, 2);
-    if (rc == MBN_OK && c.num_classes != 0 && c.num_classes < 2)
-        rc = mbn_fail(MBN_EUSAGE, "--num-classes %d: must be at least 2", c.num_classes);
+    MbnArch probe_arch; /* the network flags' ranges, before touching the data */
+    if (rc == MBN_OK)
+        rc = mbn_arch_build(&probe_arch, c.alpha, c.resolution, c.num_classes ? c.num_classes : 2);
+    /* The paths, before any work. Under an MPI launcher rank 0 checks them and reports; the
+     * other ranks, whose machines (or MPMD command lines) may differ, leave them to the run,
+     * which names the rank in its error. */
+    bool check_paths = rc == MBN_OK && mbn_mpi_env_rank() == 0;
+    if (check_paths) rc = mbn_cli_input_dir("--data", data);
+    if (check_paths && rc == MBN_OK && init) rc = mbn_cli_input_file("--init", init);
+    if (check_paths && rc == MBN_OK && resume && strcmp(resume, "auto") != 0)
+        rc = mbn_cli_input_file("--resume", resume);
+    struct stat st;
+    if (check_paths && rc == MBN_OK && stat(ckpt_dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        rc = mbn_fail(MBN_EUSAGE, "--ckpt-dir %s: not a folder", ckpt_dir);
     if (rc) return report(&cli, rc);
     cfg.alpha = c.alpha;
     cfg.resolution = c.resolution;
@@ -269,7 +258,7 @@ int cmd_train(int argc, char **argv) {
     bool rank0 = ranks.comm.rank == 0;
     if (rc == MBN_OK && rank0) {
         if (res.skipped) mbn_warn("%lld unusable images were skipped", (long long)res.skipped);
-        print_result(&res, c.json);
+        rc = print_result(&res, c.json);
     }
     int status = res.interrupted ? 1 : 0;
     if (rc != MBN_OK && res.failed_everywhere && !rank0) {

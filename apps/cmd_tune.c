@@ -1,6 +1,6 @@
 /* mbn tune: searches kernel variants and CLBlast GEMM parameters for a device and the network's
- * shapes within a time budget (model/tune.h), and stores the winners in the device's tuning
- * cache, which every command then uses (host/tune_cache.h). */
+ * shapes within a time budget (tune/search.h), and stores the winners in the device's tuning
+ * cache, which every command then uses (tune/cache.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,10 +9,10 @@
 
 #include "apps/cli.h"
 #include "apps/commands.h"
+#include "apps/json_out.h"
 #include "base/error.h"
 #include "host/device.h"
 #include "io/formats/atomic_file.h"
-#include "io/util/json_writer.h"
 #include "include/mbn.h"
 #include "tune/database.h"
 #include "tune/search.h"
@@ -66,81 +66,47 @@ static void print_decisions(const MbnTuneCache *c, MbnUse use) {
     }
 }
 
-static void json_result(MbnJson *j, const MbnDeviceInfo *info, const MbnTuneConfig *cfg,
-                        const MbnTuneReport *r, const char *path) {
-    mbn_json_begin_object(j);
-    mbn_json_key(j, "device");
-    mbn_json_string(j, info->name);
-    mbn_json_key(j, "mode");
-    mbn_json_string(j, cfg->train ? "train" : "infer");
-    mbn_json_key(j, "batch");
-    mbn_json_int(j, cfg->batch);
-    mbn_json_key(j, "alpha");
-    mbn_json_double(j, cfg->arch.alpha);
-    mbn_json_key(j, "resolution");
-    mbn_json_int(j, cfg->arch.resolution);
-    mbn_json_key(j, "saved");
-    mbn_json_bool(j, r->saved);
-    mbn_json_key(j, "tuning");
-    if (r->saved)
-        mbn_json_string(j, r->cache.id);
-    else
-        mbn_json_null(j);
-    mbn_json_key(j, "cache");
-    mbn_json_string(j, path);
-    mbn_json_key(j, "noise");
-    mbn_json_double(j, r->noise);
-    mbn_json_key(j, "default_ms");
-    mbn_json_double(j, r->default_ms);
-    mbn_json_key(j, "tuned_ms");
-    mbn_json_double(j, r->tuned_ms);
-    mbn_json_key(j, "speedup");
-    mbn_json_double(j, r->tuned_ms > 0 ? r->default_ms / r->tuned_ms : NAN);
-    mbn_json_key(j, "tried");
-    mbn_json_int(j, r->tried);
-    mbn_json_key(j, "rejected_wrong");
-    mbn_json_int(j, r->rejected_wrong);
-    mbn_json_key(j, "failed");
-    mbn_json_int(j, r->failed);
-    mbn_json_key(j, "budget_ran_out");
-    mbn_json_bool(j, r->budget_ran_out);
-    mbn_json_key(j, "clblast_share");
-    mbn_json_double(j, r->clblast_share);
-    mbn_json_key(j, "clblast_searched");
-    mbn_json_bool(j, r->clblast_searched);
-    mbn_json_key(j, "decisions");
-    mbn_json_begin_object(j);
-    for (int op = 0; op < MBN_OP_COUNT; op++) {
+static json_t *json_result(const MbnDeviceInfo *info, const MbnTuneConfig *cfg,
+                           const MbnTuneReport *r, const char *path) {
+    json_t *decisions = json_object();
+    for (int op = 0; decisions && op < MBN_OP_COUNT; op++) {
         const MbnTunedOp *o = &r->cache.op[cfg->train ? MBN_USE_TRAIN : MBN_USE_INFER][op];
         if (!o->set) continue;
-        mbn_json_key(j, mbn_op_name((MbnOp)op));
-        mbn_json_begin_object(j);
-        mbn_json_key(j, "variant");
-        mbn_json_string(j, o->row);
-        mbn_json_key(j, "params");
-        mbn_json_begin_object(j);
-        for (int k = 0; k < o->n; k++) {
-            mbn_json_key(j, o->param[k]);
-            mbn_json_int(j, o->value[k]);
-        }
-        mbn_json_end_object(j);
-        mbn_json_key(j, "tuned_on");
-        mbn_json_string(j, o->workload);
-        mbn_json_end_object(j);
+        json_t *params = json_object();
+        for (int k = 0; params && k < o->n; k++)
+            json_object_set_new(params, o->param[k], json_integer(o->value[k]));
+        json_object_set_new(decisions, mbn_op_name((MbnOp)op),
+                            json_pack("{s:s, s:o, s:s}", "variant", o->row, "params", params,
+                                      "tuned_on", o->workload));
     }
-    for (int k = 0; k < r->cache.n_clblast; k++) {
+    for (int k = 0; decisions && k < r->cache.n_clblast; k++) {
         char key[40];
         snprintf(key, sizeof key, "clblast.%s", r->cache.clblast[k].kernel);
-        mbn_json_key(j, key);
-        mbn_json_begin_object(j);
-        for (int p = 0; p < r->cache.clblast[k].n; p++) {
-            mbn_json_key(j, r->cache.clblast[k].name[p]);
-            mbn_json_int(j, (int64_t)r->cache.clblast[k].value[p]);
-        }
-        mbn_json_end_object(j);
+        json_t *params = json_object();
+        for (int p = 0; params && p < r->cache.clblast[k].n; p++)
+            json_object_set_new(params, r->cache.clblast[k].name[p],
+                                json_integer((json_int_t)r->cache.clblast[k].value[p]));
+        json_object_set_new(decisions, key, params);
     }
-    mbn_json_end_object(j);
-    mbn_json_end_object(j);
+    json_t *o =
+        json_pack("{s:s, s:s, s:i, s:o, s:i, s:b, s:o, s:s, s:o, s:o, s:o, s:o}", "device",
+                  info->name, "mode", cfg->train ? "train" : "infer", "batch", cfg->batch, "alpha",
+                  mbn_json_number(cfg->arch.alpha), "resolution", cfg->arch.resolution, "saved",
+                  r->saved, "tuning", r->saved ? json_string(r->cache.id) : json_null(), "cache",
+                  path, "noise", mbn_json_number(r->noise), "default_ms",
+                  mbn_json_number(r->default_ms), "tuned_ms", mbn_json_number(r->tuned_ms),
+                  "speedup", mbn_json_number(r->tuned_ms > 0 ? r->default_ms / r->tuned_ms : NAN));
+    json_t *more =
+        json_pack("{s:i, s:i, s:i, s:b, s:o, s:b, s:o}", "tried", r->tried, "rejected_wrong",
+                  r->rejected_wrong, "failed", r->failed, "budget_ran_out", r->budget_ran_out,
+                  "clblast_share", mbn_json_number(r->clblast_share), "clblast_searched",
+                  r->clblast_searched, "decisions", decisions);
+    if (!o || !more || json_object_update(o, more) != 0) {
+        json_decref(o);
+        o = NULL;
+    }
+    json_decref(more);
+    return o;
 }
 
 /* --export FILE: each tuned device's cache as a database entry (tune/database.h), written
@@ -186,31 +152,28 @@ int cmd_tune(int argc, char **argv) {
     float minutes = 5.0f;
     const char *export_path = NULL;
     const MbnFlag flags[] = {
-        MBN_COMMON_FLAGS(&c),
+        MBN_FLAG_DEVICES(&c),
         {"mode", FLAG_STRING, &mode,
-         "train (forward+backward+SGD: every op, the default) or infer (depthwise forward and "
-         "GEMMs)",
-         "MODE"},
-        {"batch-size", FLAG_INT, &batch, "images per batch (default 32)", "B"},
-        {"budget-minutes", FLAG_FLOAT, &minutes, "time budget per device (default 5)", "M"},
+         "train (forward, backward and SGD: every op) or infer (depthwise forward and GEMMs)",
+         "MODE", NULL},
+        {"batch-size", FLAG_INT, &batch, "images per batch", "B", NULL},
+        {"budget-minutes", FLAG_FLOAT, &minutes, "time budget per device", "M", NULL},
         {"export", FLAG_STRING, &export_path,
          "also write the device's tuning as an entry of mbn's tuning database "
          "(tune/database.txt) to FILE, to send back",
-         "FILE"},
+         "FILE", NULL},
+        MBN_FLAGS_NETWORK(&c),
+        MBN_FLAG_JSON(&c),
     };
-    MbnCli cli = {"tune",
-                  "mbn tune [--device SEL] [--mode infer|train] [--batch-size B] "
-                  "[--budget-minutes M] [--export FILE] [--json]",
-                  "Times kernel variants, their parameters (work-group sizes, tiles, partial "
-                  "counts) and CLBlast's GEMM parameters on this network's shapes, checks each "
-                  "against the default's results, and stores the fastest in the device's tuning "
-                  "cache, which every command then uses (mbn bench says tuned or untuned).",
-                  flags,
-                  (int)(sizeof flags / sizeof flags[0]),
-                  NULL,
-                  0,
-                  0,
-                  false};
+    MbnCli cli = MBN_CLI("tune",
+                         "mbn tune [--device SEL] [--mode infer|train] [--batch-size B] "
+                         "[--budget-minutes M] [--export FILE] [--json]",
+                         "Times kernel variants, their parameters (work-group sizes, tiles, "
+                         "partial counts) and CLBlast's GEMM parameters on this network's shapes, "
+                         "checks each against the default's results, and stores the fastest in the "
+                         "device's tuning cache, which every command then uses (mbn bench says "
+                         "tuned or untuned).",
+                         flags, NULL, 0);
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
     MbnTuneConfig cfg;
@@ -227,6 +190,8 @@ int cmd_tune(int argc, char **argv) {
         return mbn_cli_report(&cli, mbn_fail(MBN_EUSAGE,
                                              "--budget-minutes %g: expected minutes in (0, 1440]",
                                              (double)minutes));
+    if (export_path && (rc = mbn_cli_output_file("--export", export_path)) != MBN_OK)
+        return mbn_cli_report(&cli, rc);
     MbnDeviceEnv env;
     rc = mbn_device_env(&env);
     if (rc) return mbn_cli_report(&cli, rc);
@@ -259,20 +224,14 @@ int cmd_tune(int argc, char **argv) {
         if (rc) mbn_fail_context(rc, "tuning device %s", cfg.info->name);
     }
     if (rc == MBN_OK) {
-        MbnJson j;
-        if (c.json) {
-            mbn_json_init(&j, stdout);
-            mbn_json_begin_object(&j);
-            mbn_json_key(&j, "results");
-            mbn_json_begin_array(&j);
-        }
+        json_t *results = c.json ? json_array() : NULL;
         for (int i = 0; i < n_sel; i++) {
             const MbnTuneReport *r = &reps[i];
             char path[4096] = "";
             mbn_tune_cache_path(&all[sel[i]], path, sizeof path);
             cfg.info = &all[sel[i]];
             if (c.json) {
-                json_result(&j, cfg.info, &cfg, r, path);
+                if (results) json_array_append_new(results, json_result(cfg.info, &cfg, r, path));
                 continue;
             }
             printf("%s | %s | batch %d | default %.2f ms/step, tuned %.2f ms/step (%.2fx) | %s\n",
@@ -293,11 +252,7 @@ int cmd_tune(int argc, char **argv) {
             print_decisions(&r->cache, cfg.train ? MBN_USE_TRAIN : MBN_USE_INFER);
             printf("  saved to %s\n", path);
         }
-        if (c.json) {
-            mbn_json_end_array(&j);
-            mbn_json_end_object(&j);
-            mbn_json_finish(&j);
-        }
+        if (c.json) rc = mbn_json_print(results ? json_pack("{s:o}", "results", results) : NULL);
     }
     if (rc == MBN_OK && export_path) rc = export_entries(export_path, all, sel, n_sel, &cfg, reps);
     free(reps);

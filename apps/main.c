@@ -3,6 +3,10 @@
 #include <string.h>
 
 #include "apps/commands.h"
+#include "base/version.h"
+#include "export/onnx.h"
+#include "host/blas.h"
+#include "train/comm_mpi.h"
 
 typedef struct {
     const char *name;
@@ -21,12 +25,27 @@ static const Command commands[] = {
     {"export", cmd_export, "write weights (timm safetensors) or the model (ONNX)"},
     {"plot", cmd_plot, "training curves from the training log(s) as one SVG"},
 };
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: mbn <command> [flags]   (mbn <command> --help for its flags)\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(f, "usage: mbn <command> [flags]   (mbn help <command> for its flags)\n"
+               "       mbn --version\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].what);
+}
+
+static const Command *find(const char *name) {
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(name, commands[i].name)) return &commands[i];
+    return NULL;
+}
+
+static int version(void) {
+    printf("mbn %s\n", MBN_VERSION_STRING);
+    printf("MPI: %s\n", mbn_mpi_available() ? "yes (mpirun -np N mbn train)" : "no");
+    printf("ONNX export: yes (%s)\n", mbn_onnx_build_info());
+    printf("CLBlast: %s\n", mbn_clblast_version());
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -35,13 +54,34 @@ int main(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        usage(stdout);
-        return 0;
+    const char *first = argv[1];
+    if (!strcmp(first, "--version")) {
+        if (argc > 2) {
+            fprintf(stderr, "mbn: error: unexpected argument \"%s\" after --version\n", argv[2]);
+            return 2;
+        }
+        return version();
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 2, argv + 2);
-    fprintf(stderr, "mbn: error: unknown command \"%s\"\n", argv[1]);
+    if (!strcmp(first, "--help") || !strcmp(first, "-h") || !strcmp(first, "help")) {
+        if (argc == 2) {
+            usage(stdout);
+            return 0;
+        }
+        /* mbn help CMD: CMD's own help. */
+        const Command *c = find(argv[2]);
+        if (!c || argc > 3) {
+            fprintf(stderr, "mbn: error: %s \"%s\"\n",
+                    c ? "unexpected argument" : "unknown command", argv[c ? 3 : 2]);
+            usage(stderr);
+            return 2;
+        }
+        char help[] = "--help";
+        char *args[] = {help, NULL};
+        return c->run(1, args);
+    }
+    const Command *c = find(first);
+    if (c) return c->run(argc - 2, argv + 2);
+    fprintf(stderr, "mbn: error: unknown command \"%s\"\n", first);
     usage(stderr);
     return 2;
 }

@@ -1,5 +1,6 @@
 #include "base/error.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,12 +45,45 @@ void mbn_set_warning_rewrite(void (*rewrite)(char *msg, size_t cap)) {
     warning_rewrite = rewrite;
 }
 
-void mbn_warn(const char *fmt, ...) {
+static pthread_mutex_t sink_lock = PTHREAD_MUTEX_INITIALIZER;
+static void (*sink)(int level, const char *message, void *user);
+static void *sink_user;
+
+void mbn_log_set_callback(void (*fn)(int level, const char *message, void *user), void *user) {
+    pthread_mutex_lock(&sink_lock);
+    sink = fn;
+    sink_user = user;
+    pthread_mutex_unlock(&sink_lock);
+}
+
+void mbn_log_text(int level, const char *text) {
+    pthread_mutex_lock(&sink_lock);
+    void (*fn)(int, const char *, void *) = sink;
+    void *user = sink_user;
+    pthread_mutex_unlock(&sink_lock);
+    if (fn)
+        fn(level, text, user);
+    else
+        fprintf(stderr, "mbn: %s%s\n", level == MBN_LEVEL_WARNING ? "warning: " : "", text);
+}
+
+static void log_formatted(int level, const char *fmt, va_list ap) {
     char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (warning_rewrite) warning_rewrite(msg, sizeof msg);
+    mbn_log_text(level, msg);
+}
+
+void mbn_warn(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    log_formatted(MBN_LEVEL_WARNING, fmt, ap);
     va_end(ap);
-    if (warning_rewrite) warning_rewrite(msg, sizeof msg);
-    fprintf(stderr, "mbn: warning: %s\n", msg);
+}
+
+void mbn_note(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    log_formatted(MBN_LEVEL_NOTE, fmt, ap);
+    va_end(ap);
 }

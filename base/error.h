@@ -30,11 +30,20 @@ int mbn_fail_context(int code, const char *fmt, ...) __attribute__((format(print
 const char *mbn_last_error(void);
 void mbn_clear_error(void);
 
-/* Warnings go to stderr as "mbn: warning: ...", through the rewrite below when one is set. */
+/* Warnings go to stderr as "mbn: warning: ...", notes (what a user should know that is not a
+ * problem, such as the first run's kernel compilation) as "mbn: ...", through the rewrite below
+ * when one is set, or to the log callback when one is set. Nothing goes to stdout. */
 void mbn_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Installs a rewrite applied to every warning before it is printed (in place, cap bytes):
- * the command line's parameter-to-flag wording. NULL removes it. */
+void mbn_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+enum { MBN_LEVEL_WARNING = 1, MBN_LEVEL_NOTE = 2 };
+/* A message of any length (an OpenCL build log) at a level, as mbn_warn/mbn_note print it. */
+void mbn_log_text(int level, const char *text);
+/* Installs a rewrite applied to every warning and note before it is printed (in place, cap
+ * bytes): the command line's parameter-to-flag wording. NULL removes it. */
 void mbn_set_warning_rewrite(void (*rewrite)(char *msg, size_t cap));
+/* Sends warnings and notes to fn(level, message without prefix, user) instead of stderr (the
+ * library's mbn_set_log_callback); NULL restores stderr. Process-wide, safe from any thread. */
+void mbn_log_set_callback(void (*fn)(int level, const char *message, void *user), void *user);
 
 /* Propagates a nonzero status from a call. */
 #define MBN_TRY(call)                                                                              \

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/error.h"
 #include "io/formats/checkpoint.h"
 #include "io/formats/safetensors.h"
@@ -31,12 +31,6 @@ static double uniform(void) {
 }
 static float normal(double std) {
     return (float)(std * sqrt(-2 * log(uniform())) * cos(6.283185307179586 * uniform()));
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 static void add(MbnTensorSet *s, const char *name, int ndim, int64_t a, int64_t b, int64_t c,
@@ -118,18 +112,18 @@ int main(int argc, char **argv) {
     for (size_t li = 0; li < sizeof levels / sizeof levels[0]; li++) {
         double best_save = 1e9, best_load = 1e9;
         for (int rep = 0; rep < 3; rep++) {
-            double t0 = now();
+            double t0 = mbn_now();
             if (mbn_ckpt_save_ex(path, &ck, levels[li].level, levels[li].strategy)) {
                 fprintf(stderr, "mbn: error: %s\n", mbn_last_error());
                 return 1;
             }
-            double t1 = now();
+            double t1 = mbn_now();
             MbnCheckpoint back;
             if (mbn_ckpt_load(path, &back)) {
                 fprintf(stderr, "mbn: error: %s\n", mbn_last_error());
                 return 1;
             }
-            double t2 = now();
+            double t2 = mbn_now();
             mbn_ckpt_free(&back);
             if (t1 - t0 < best_save) best_save = t1 - t0;
             if (t2 - t1 < best_load) best_load = t2 - t1;
@@ -149,12 +143,12 @@ int main(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/ckpt_bench.%ld.safetensors", dir, (long)getpid());
     double best_save = 1e9, best_load = 1e9;
     for (int rep = 0; rep < 3; rep++) {
-        double t0 = now();
+        double t0 = mbn_now();
         if (mbn_safetensors_write(path, &w, NULL)) return 1;
-        double t1 = now();
+        double t1 = mbn_now();
         MbnTensorSet back;
         if (mbn_safetensors_read(path, &back)) return 1;
-        double t2 = now();
+        double t2 = mbn_now();
         mbn_tensors_free(&back);
         if (t1 - t0 < best_save) best_save = t1 - t0;
         if (t2 - t1 < best_load) best_load = t2 - t1;

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/error.h"
 #include "io/util/file_read.h"
 #include "io/data/augment.h"
@@ -17,12 +17,6 @@
 #include "io/data/loader.h"
 
 #define RES 224
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int list_jpegs(const char *dir, char ***paths) {
     DIR *d = opendir(dir);
@@ -45,7 +39,7 @@ static int list_jpegs(const char *dir, char ***paths) {
 static double run(char **paths, int n, int passes, int mode) {
     static float out[RES * RES * 3];
     int done = 0;
-    double t0 = now_s();
+    double t0 = mbn_now();
     for (int p = 0; p < passes; p++)
         for (int i = 0; i < n; i++) {
             MbnRng rng;
@@ -65,7 +59,7 @@ static double run(char **paths, int n, int passes, int mode) {
             if (rc != MBN_OK) fprintf(stderr, "%s\n", mbn_last_error());
             done++;
         }
-    return done / (now_s() - t0);
+    return done / (mbn_now() - t0);
 }
 
 static void run_loader(const char *dir, int passes) {
@@ -90,14 +84,15 @@ static void run_loader(const char *dir, int passes) {
         return;
     }
     long images = 0;
-    double t0 = now_s();
+    double t0 = mbn_now();
     for (int e = 0; e < passes; e++) {
         mbn_loader_start_epoch(ld, e, 0);
         MbnBatch b;
         while (mbn_loader_next(ld, &b) == MBN_OK && b.n > 0)
             images += b.n;
     }
-    printf("loader train (%ld workers, batch 32): %.1f images/s\n", cores, images / (now_s() - t0));
+    printf("loader train (%ld workers, batch 32): %.1f images/s\n", cores,
+           images / (mbn_now() - t0));
     mbn_loader_destroy(ld);
     mbn_dataset_free(ds);
 }

@@ -7,15 +7,9 @@
  * (the first compiles kernels). */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "include/mbn.h"
-
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
 
 static int by_value(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -43,12 +37,12 @@ int main(int argc, char **argv) {
     int classes[5];
     float probs[5];
     for (int i = 0; i < 3 + runs; i++) {
-        double t0 = now_ms();
+        double t0 = (mbn_now() * 1e3);
         if (mbn_model_classify_rgb(m, rgb, w, h, 3 * w, 5, classes, probs) != MBN_STATUS_OK) {
             fprintf(stderr, "lib_latency: %s\n", mbn_last_error());
             return 1;
         }
-        if (i >= 3) ms[i - 3] = now_ms() - t0;
+        if (i >= 3) ms[i - 3] = (mbn_now() * 1e3) - t0;
     }
     double sum = 0;
     for (int i = 0; i < runs; i++)

@@ -10,7 +10,7 @@
 
 #include "base/error.h"
 #include "base/rng.h"
-#include "io/formats/preprocess_record.h"
+#include "io/data/preprocess_record.h"
 #include "io/formats/safetensors.h"
 #include "model/arch.h"
 

@@ -9,20 +9,14 @@
 #include <clblast_c.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "host/device.h"
 #include "tune/open.h"
 #include "base/error.h"
 #include "model/ops.h"
 
 static MbnDevice dev;
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static cl_mem buffer(size_t floats) {
     cl_int err;
@@ -97,11 +91,11 @@ int main(int argc, char **argv) {
         for (int v = 0; v < 4; v++) {
             int rc = run((Variant)v, x, w, wt, y, N, HW, Cin, Cout); /* warm-up, compiles */
             clFinish(dev.queue);
-            double t0 = now();
+            double t0 = mbn_now();
             for (int it = 0; rc == MBN_OK && it < iters; it++)
                 rc = run((Variant)v, x, w, wt, y, N, HW, Cin, Cout);
             clFinish(dev.queue);
-            double ms = (now() - t0) * 1e3 / iters;
+            double ms = (mbn_now() - t0) * 1e3 / iters;
             if (rc == MBN_OK)
                 printf(" %.1f (%.0f) |", ms, flop / ms * 1e-6);
             else

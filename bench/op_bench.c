@@ -24,22 +24,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "base/error.h"
 #include "host/cl_error.h"
 #include "host/device.h"
+#include "model/net.h"
 #include "tune/open.h"
 #include "model/ops.h"
 #include "tests/support/ref.h"
 
 #define U (1.0 / 16777216.0)
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 static double urand(double lo, double hi) {
@@ -185,7 +180,7 @@ static void case_build(MbnDevice *dev, Case *c) {
         c->in[0] = arr_new(dev, nx, 0, 6);  /* x */
         c->in[1] = arr_new(dev, nw, -1, 1); /* w */
         c->in[2] = arr_new(dev, ny, -1, 1); /* dy */
-        c->scratch = arr_new(dev, mbn_ops_scratch_floats(ny, C), 0, 0);
+        c->scratch = arr_new(dev, mbn_net_scratch_floats(ny, C), 0, 0);
         if (c->op == MBN_OP_DW_FWD) {
             c->out[0] = arr_new(dev, ny, 0, 0);
             c->want[0] = malloc(ny * sizeof(double)), c->wabs[0] = malloc(ny * sizeof(double));
@@ -221,7 +216,7 @@ static void case_build(MbnDevice *dev, Case *c) {
         c->out[0] = arr_new(dev, n, 0, 0);     /* y or dz */
         c->out[1] = arr_new(dev, C, 0, 0);     /* save mean / dgamma */
         c->out[2] = arr_new(dev, C, 0, 0);     /* save invstd / dbeta */
-        c->scratch = arr_new(dev, mbn_ops_scratch_floats(M, C), 0, 0);
+        c->scratch = arr_new(dev, mbn_net_scratch_floats(M, C), 0, 0);
         for (int k = 0; k < 3; k++)
             c->want[k] = malloc((k ? (size_t)C : n) * sizeof(double));
         double *mean = malloc(C * sizeof(double)), *is = malloc(C * sizeof(double));
@@ -272,7 +267,7 @@ static void case_build(MbnDevice *dev, Case *c) {
             c->in[1] = arr_new(dev, M * B, -1, 1); /* dy [M, Cout] */
             c->in[2] = arr_new(dev, M * B, 0, 0);  /* workspace */
             c->out[0] = arr_new(dev, (size_t)A * B, 0, 0);
-            c->scratch = arr_new(dev, mbn_ops_scratch_floats(M, B), 0, 0);
+            c->scratch = arr_new(dev, mbn_net_scratch_floats(M, B), 0, 0);
             size_t nw = (size_t)A * B;
             c->want[0] = malloc(nw * sizeof(double)), c->wabs[0] = malloc(nw * sizeof(double));
             ref_pw_bwd_weight(c->in[0].d, c->in[1].d, c->want[0], M, A, B);
@@ -546,11 +541,11 @@ int main(int argc, char **argv) {
             if (rc == MBN_OK) rc = case_check(&dev, &c, &worst);
             if (rc == MBN_OK && clFinish(dev.queue) == CL_SUCCESS) {
                 l0 = dev.launches;
-                double t0 = now();
+                double t0 = mbn_now();
                 for (int it = 0; it < iterations && rc == MBN_OK; it++)
                     rc = case_run(&dev, &c);
                 if (clFinish(dev.queue) != CL_SUCCESS && rc == MBN_OK) rc = MBN_EFAIL;
-                t = (now() - t0) / iterations;
+                t = (mbn_now() - t0) / iterations;
             }
             if (rc != MBN_OK) {
                 printf("%-28s %-60s error: %s\n", shape, desc, mbn_last_error());

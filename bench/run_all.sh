@@ -11,6 +11,11 @@
 #   REPEAT=3  ITER=3    repeats; timed iterations at batch 32 (x8 at batch 1, x10 at 0.25-32)
 #   RUNTIMES="onnxruntime openvino torch torch-compile"
 #   TORCH_FORMATS=contiguous,channels_last   (PyTorch: the faster is reported)
+#   ISA=avx2 | sse      run the AVX2 (or SSE2) path of an AVX-512 machine: mbn through PoCL's
+#                       POCL_LLVM_CPU_NAME (haswell, x86-64; its own PoCL and mbn caches),
+#                       OpenVINO and PyTorch's oneDNN through ONEDNN_MAX_CPU_ISA, PyTorch's own
+#                       kernels through ATEN_CPU_CAPABILITY; ONNX Runtime has no such switch
+#                       and runs its native code (said in the output)
 #   ONNX=model.onnx     the model for ONNX Runtime/OpenVINO (default: `mbn export --format onnx`
 #                       of a random model from build/bench/make_random_model, else exported from
 #                       the PyTorch definition in tests/timm_mbv1.py)
@@ -32,6 +37,17 @@ FORMATS=${TORCH_FORMATS:-contiguous,channels_last}
 export POCL_MAX_PTHREAD_COUNT=$T OMP_NUM_THREADS=$T
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+case ${ISA:-native} in
+  native) ;;
+  avx2 | sse)
+    cpu=haswell onednn=AVX2 aten=avx2
+    [ "$ISA" = sse ] && cpu=x86-64 onednn=SSE41 aten=default
+    export POCL_LLVM_CPU_NAME=$cpu POCL_CACHE_DIR=$out/pocl MBN_CACHE_DIR=$out/mbn
+    export ONEDNN_MAX_CPU_ISA=$onednn ATEN_CPU_CAPABILITY=$aten
+    echo "ISA $ISA: mbn on PoCL for $cpu, OpenVINO/PyTorch oneDNN capped at $onednn, PyTorch ATen $aten; ONNX Runtime native (no switch)" >&2
+    ;;
+  *) echo "ISA=$ISA: expected native, avx2 or sse" >&2; exit 2 ;;
+esac
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $T threads each" >&2
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2

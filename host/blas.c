@@ -13,6 +13,14 @@ static void log_call(MbnDevice *dev, bool ta, bool tb, size_t m, size_t n, size_
         log->calls[log->n++] = (MbnGemmCall){ta, tb, m, n, k, batch, beta};
 }
 
+#define BLAS_STR2(x) #x
+#define BLAS_STR(x) BLAS_STR2(x)
+
+const char *mbn_clblast_version(void) {
+    return BLAS_STR(CLBLAST_VERSION_MAJOR) "." BLAS_STR(CLBLAST_VERSION_MINOR) "." BLAS_STR(
+        CLBLAST_VERSION_PATCH);
+}
+
 int mbn_gemm(MbnDevice *dev, bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
              cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
              cl_mem c, size_t c_off, size_t ldc) {

@@ -21,6 +21,9 @@ typedef struct MbnGemmLog {
     MbnGemmCall calls[MBN_GEMM_LOG_MAX];
 } MbnGemmLog;
 
+/* "1.5.3": the CLBlast mbn was built against (`mbn --version`). */
+const char *mbn_clblast_version(void);
+
 /* Row-major C[m x n] = alpha * op(A)[m x k] * op(B)[k x n] + beta * C, offsets in floats.
  * Deterministic: CLBlast's GEMM kernels use no atomics and a fixed reduction order. */
 int mbn_gemm(struct MbnDevice *dev, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,

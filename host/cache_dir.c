@@ -43,3 +43,9 @@ void mbn_mkdirs_for(const char *path) {
     *slash = 0;
     mbn_mkdirs(dir);
 }
+
+void mbn_cache_touch(const char *path) {
+    mbn_mkdirs_for(path);
+    FILE *f = fopen(path, "w");
+    if (f) fclose(f);
+}

@@ -17,4 +17,8 @@ void mbn_mkdirs_for(const char *path);
 /* mkdir -p, ignoring errors (the following open reports them). */
 void mbn_mkdirs(const char *path);
 
+/* Creates an empty file (a marker) and its folders; failures are ignored (a marker that cannot
+ * be written only repeats what it records). */
+void mbn_cache_touch(const char *path);
+
 #endif

@@ -295,12 +295,11 @@ static void report_fallbacks(const MbnDevice *dev) {
     if (dev->variants.family == MBN_FAMILY_AUTO || !dev->variants.op[0].row) return;
     for (int op = 0; op < MBN_OP_COUNT; op++)
         if (dev->variants.fallbacks[op])
-            fprintf(stderr,
-                    "mbn: MBN_KERNELS=%s: %s ran %s instead of %s %lu time(s) (shape not "
-                    "supported by that row)\n",
-                    mbn_family_name(dev->variants.family), mbn_op_name((MbnOp)op),
-                    dev->variants.generic[op].row->name, dev->variants.op[op].row->name,
-                    dev->variants.fallbacks[op]);
+            mbn_note("MBN_KERNELS=%s: %s ran %s instead of %s %lu time(s) (shape not supported "
+                     "by that row)",
+                     mbn_family_name(dev->variants.family), mbn_op_name((MbnOp)op),
+                     dev->variants.generic[op].row->name, dev->variants.op[op].row->name,
+                     dev->variants.fallbacks[op]);
 }
 
 void mbn_device_close(MbnDevice *dev) {

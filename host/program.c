@@ -171,7 +171,13 @@ static int build_log_fail(MbnDevice *dev, cl_int err) {
     if (log && clGetProgramBuildInfo(dev->program, dev->info.device, CL_PROGRAM_BUILD_LOG, len, log,
                                      NULL) == CL_SUCCESS) {
         log[len] = 0;
-        fprintf(stderr, "mbn: OpenCL build log for %s:\n%s\n", dev->info.name, log);
+        size_t cap = len + strlen(dev->info.name) + 64;
+        char *text = malloc(cap);
+        if (text) {
+            snprintf(text, cap, "OpenCL build log for %s:\n%s", dev->info.name, log);
+            mbn_log_text(MBN_LEVEL_WARNING, text);
+        }
+        free(text);
     }
     free(log);
     return mbn_fail_cl(err, "device %s: building the mbn kernels failed (build log above)",

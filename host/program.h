@@ -27,7 +27,7 @@ const char *mbn_program_options(const struct MbnDevice *dev);
 int mbn_program_cache_path(const struct MbnDevice *dev, char *out, size_t len);
 
 /* Path of a marker file for "this device and these kernels (the program key) have run `tag`
- * before" (the first-run note of io/util/progress.h), in the same cache folder. */
+ * before" (the first-run note of model/net.h), in the same cache folder. */
 int mbn_program_marker_path(const struct MbnDevice *dev, const char *tag, char *out, size_t len);
 
 uint64_t mbn_hash64(uint64_t h, const void *data, size_t len);

@@ -545,33 +545,21 @@ static bool same_define(const MbnVariant *a, int p, const MbnVariant *b, int q) 
            strcmp(a->params[p].name, b->params[q].name) == 0;
 }
 
-/* A row just chosen for `op` takes the values of the defines it shares with the rows chosen for
- * the other ops (gemm.cpu_tiled and gemm_wgrad.cpu_tiled run one kernel: one TM). */
-static void adopt_shared(const MbnVariantSet *set, MbnOp op, MbnVariantChoice *c) {
-    for (int o = 0; o < MBN_OP_COUNT; o++) {
-        const MbnVariantChoice *other = &set->op[o];
-        if (o == (int)op || !other->row) continue;
-        for (int p = 0; p < c->row->n_params; p++)
-            for (int q = 0; q < other->row->n_params; q++)
-                if (same_define(c->row, p, other->row, q)) {
-                    c->value[p] = other->value[q];
-                    c->source[p] = other->source[q];
-                }
-    }
-}
-
-/* The defines of op's row, as just set, reach the other chosen rows that share them. */
-static void share(MbnVariantSet *set, MbnOp op) {
-    const MbnVariantChoice *c = &set->op[op];
+/* The values of the defines op's choice c shares with the rows chosen for the other ops
+ * (gemm.cpu_tiled and gemm_wgrad.cpu_tiled run one kernel: one TM): into c (a row just chosen
+ * takes the others' values) or from c into the others (values just set reach them). */
+static void sync_shared(MbnVariantSet *set, MbnOp op, MbnVariantChoice *c, bool into_c) {
     for (int o = 0; o < MBN_OP_COUNT; o++) {
         MbnVariantChoice *other = &set->op[o];
         if (o == (int)op || !other->row) continue;
         for (int p = 0; p < c->row->n_params; p++)
-            for (int q = 0; q < other->row->n_params; q++)
-                if (same_define(c->row, p, other->row, q)) {
-                    other->value[q] = c->value[p];
-                    other->source[q] = c->source[p];
-                }
+            for (int q = 0; q < other->row->n_params; q++) {
+                if (!same_define(c->row, p, other->row, q)) continue;
+                MbnVariantChoice *to = into_c ? c : other, *from = into_c ? other : c;
+                int tp = into_c ? p : q, fp = into_c ? q : p;
+                to->value[tp] = from->value[fp];
+                to->source[tp] = from->source[fp];
+            }
     }
 }
 
@@ -592,7 +580,7 @@ int mbn_variants_override(MbnVariantSet *set, const MbnVariantOverride *ov) {
                             info->name);
         if (r != c.row) {
             choose(set, &c, r);
-            adopt_shared(set, ov->op, &c);
+            sync_shared(set, ov->op, &c, true);
         }
     }
     for (int i = 0; i < ov->n; i++) {
@@ -620,7 +608,7 @@ int mbn_variants_override(MbnVariantSet *set, const MbnVariantOverride *ov) {
                         c.row->name, info->name, fail);
     c.overridden = c.overridden || source == MBN_PARAM_TUNED;
     set->op[ov->op] = c;
-    share(set, ov->op);
+    sync_shared(set, ov->op, &set->op[ov->op], false);
     return MBN_OK;
 }
 
@@ -670,13 +658,6 @@ int mbn_variants_build_options(const MbnVariantSet *set, char *out, size_t len) 
             MBN_TRY(row_options(r, row_values(set, r), chosen, out, len));
         }
     return MBN_OK;
-}
-
-int mbn_vparam_candidates(const MbnVariantParam *vp) {
-    int n = MBN_VARIANT_MAX_CANDIDATES;
-    while (n > 0 && vp->candidates[n - 1] == 0)
-        n--;
-    return n;
 }
 
 int mbn_vparam_or(const MbnVariantChoice *c, const char *name, int dflt) {

@@ -89,8 +89,14 @@ typedef struct {
     int candidates[MBN_VARIANT_MAX_CANDIDATES];
 } MbnVariantParam;
 
-/* The number of candidates of vp: up to its last nonzero entry. */
-int mbn_vparam_candidates(const MbnVariantParam *vp);
+/* The number of candidates of vp: up to its last nonzero entry (inline: the plan, which the
+ * table's users call, reads it too, and calls go one way, table to plan). */
+static inline int mbn_vparam_candidates(const MbnVariantParam *vp) {
+    int n = MBN_VARIANT_MAX_CANDIDATES;
+    while (n > 0 && vp->candidates[n - 1] == 0)
+        n--;
+    return n;
+}
 
 typedef struct {
     MbnOp op;

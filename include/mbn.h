@@ -22,10 +22,14 @@
  * (file damaged)"), the same text the mbn command prints after "mbn: error: " (which names
  * parameters as its flags: "--batch-size 0" where the library says "batch_size 0"). The library
  * never prints to stdout. On stderr it prints only what the mbn command prints in the same
- * situation: a warning when a driver rejects a cached program or a tuning entry, the OpenCL build
- * log when the kernels fail to build, a warning naming each unreadable file in
- * mbn_model_classify_files, and, only when the environment variable MBN_KERNELS forces a kernel
- * family (a testing knob), which ops had to run another kernel, when a model is closed.
+ * situation, as "mbn: warning: ..." or "mbn: ..." lines, or hands them to the callback of
+ * mbn_set_log_callback instead: a note "compiling kernels for <device> (first run only)" before
+ * the first model of a shape and batch on a device compiles its kernels (seconds; once per
+ * device and process; later runs use the drivers' caches), a warning when a driver rejects a
+ * cached program or a tuning entry, the OpenCL build log when the kernels fail to build, a
+ * warning naming each unreadable file in mbn_model_classify_files, and, only when the
+ * environment variable MBN_KERNELS forces a kernel family (a testing knob), which ops had to run
+ * another kernel, when a model is closed.
  *
  * Threads: one MbnModel must not be used by two threads at the same time (calls on the same
  * handle must be serialised by the caller). Different models may be used concurrently from
@@ -107,6 +111,15 @@ int mbn_model_open_precision(const char *weights_path, const char *device, const
                              MbnModel **out);
 /* The precision the model runs in: "fp32" or "fp16" (auto resolved). */
 const char *mbn_model_precision(const MbnModel *m);
+
+/* Where the library's warnings and notes go (see "Errors" above): callback(level, message,
+ * user_data) with level MBN_LOG_WARNING or MBN_LOG_NOTE and the message without the "mbn: ..."
+ * prefix, called from the thread that hit the event; NULL restores stderr. Process-wide (the
+ * library's one setting that is): set it before opening models. */
+#define MBN_LOG_WARNING 1
+#define MBN_LOG_NOTE 2
+typedef void (*MbnLogCallback)(int level, const char *message, void *user_data);
+void mbn_set_log_callback(MbnLogCallback callback, void *user_data);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "io/formats/checkpoint.h"
 
 /* The paper's Table 1 body: 13 depthwise-separable blocks (output channels, dw stride) at
  * alpha = 1, grouped into timm's 5 stages of 1, 2, 2, 6 and 2 blocks. */
@@ -22,10 +23,6 @@ int mbn_scale_channels(int c, float alpha) {
     return s < 8 ? 8 : s;
 }
 
-static int conv_out(int in, int stride) {
-    return (in + 2 * 1 - 3) / stride + 1;
-}
-
 static MbnLayer *add(MbnArch *a, MbnLayerType t, const char *name, int stride, int cin, int hin,
                      int cout) {
     MbnLayer *L = &a->layers[a->n_layers++];
@@ -39,13 +36,13 @@ static MbnLayer *add(MbnArch *a, MbnLayerType t, const char *name, int stride, i
     int64_t hw_out;
     switch (t) {
     case MBN_LAYER_STEM:
-        L->hout = L->wout = conv_out(hin, stride);
+        L->hout = L->wout = mbn_conv_out(hin, stride);
         hw_out = (int64_t)L->hout * L->wout;
         L->macs = hw_out * cout * cin * 9;
         L->params = (int64_t)cout * cin * 9 + 2 * cout;
         break;
     case MBN_LAYER_DW:
-        L->hout = L->wout = conv_out(hin, stride);
+        L->hout = L->wout = mbn_conv_out(hin, stride);
         hw_out = (int64_t)L->hout * L->wout;
         L->macs = hw_out * cout * 9;
         L->params = (int64_t)cout * 9 + 2 * cout;
@@ -74,12 +71,15 @@ static MbnLayer *add(MbnArch *a, MbnLayerType t, const char *name, int stride, i
 
 int mbn_arch_build(MbnArch *a, float alpha, int resolution, int num_classes) {
     memset(a, 0, sizeof *a);
-    if (!(alpha > 0.0f && alpha <= 2.0f))
-        return mbn_fail(MBN_EUSAGE, "alpha %g: must be in (0, 2]", (double)alpha);
-    if (resolution < 32 || resolution > 4096)
-        return mbn_fail(MBN_EUSAGE, "resolution %d: must be between 32 and 4096", resolution);
-    if (num_classes < 2 || num_classes > 1000000)
-        return mbn_fail(MBN_EUSAGE, "num_classes %d: must be at least 2", num_classes);
+    if (!(alpha > 0.0f && alpha <= MBN_ALPHA_MAX))
+        return mbn_fail(MBN_EUSAGE, "alpha %g: must be in (0, %g]", (double)alpha,
+                        (double)MBN_ALPHA_MAX);
+    if (resolution < MBN_RESOLUTION_MIN || resolution > MBN_RESOLUTION_MAX)
+        return mbn_fail(MBN_EUSAGE, "resolution %d: must be between %d and %d", resolution,
+                        MBN_RESOLUTION_MIN, MBN_RESOLUTION_MAX);
+    if (num_classes < MBN_CLASSES_MIN || num_classes > MBN_CLASSES_MAX)
+        return mbn_fail(MBN_EUSAGE, "num_classes %d: must be between %d and %d", num_classes,
+                        MBN_CLASSES_MIN, MBN_CLASSES_MAX);
     a->alpha = alpha;
     a->resolution = resolution;
     a->num_classes = num_classes;
@@ -112,6 +112,15 @@ int mbn_arch_build(MbnArch *a, float alpha, int resolution, int num_classes) {
     snprintf(L->timm, sizeof L->timm, "classifier");
     a->feature_channels = c;
     return MBN_OK;
+}
+
+double mbn_arch_flop_per_image(const MbnArch *arch, bool train) {
+    double macs = (double)arch->macs;
+    if (!train) return 2.0 * macs;
+    double stem = 0;
+    for (int l = 0; l < arch->n_layers; l++)
+        if (arch->layers[l].type == MBN_LAYER_STEM) stem += (double)arch->layers[l].macs;
+    return 6.0 * macs - 2.0 * stem;
 }
 
 int64_t mbn_arch_max_activation(const MbnArch *a) {

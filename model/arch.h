@@ -3,6 +3,7 @@
  * input resolution and class count (SPEC §1). */
 #ifndef MBN_MODEL_ARCH_H
 #define MBN_MODEL_ARCH_H
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "io/data/preprocess.h"
@@ -40,20 +41,32 @@ typedef struct {
     int64_t macs, params;
     int feature_channels; /* channels entering the classifier */
     /* The input pipeline the model was trained for: part of the model, saved and loaded with
-     * its weights (io/formats/preprocess_record.h). mbn_arch_build sets the ImageNet defaults
+     * its weights (io/data/preprocess_record.h). mbn_arch_build sets the ImageNet defaults
      * with recorded = false. */
     MbnPreprocess preprocess;
 } MbnArch;
 
+/* Output side of a 3x3 convolution with symmetric padding 1: (in + 2 - 3) / stride + 1. */
+static inline int mbn_conv_out(int in, int stride) {
+    return (in - 1) / stride + 1;
+}
+
 /* Channel count after the width multiplier: max(8, floor(c * alpha)). */
 int mbn_scale_channels(int c, float alpha);
 
-/* Fills `arch`; returns MBN_EUSAGE naming the flag for an invalid alpha (not in (0, 2]),
- * resolution (< 32 or > 4096) or class count (< 2). */
+/* Fills `arch`; returns MBN_EUSAGE naming the parameter for an alpha, resolution or class
+ * count outside the ranges of io/formats/checkpoint.h (MBN_ALPHA_MAX ...). */
 int mbn_arch_build(MbnArch *arch, float alpha, int resolution, int num_classes);
 
 /* "1.0-224", "0.25-32": width multiplier and resolution as the paper names models. */
 void mbn_arch_label(const MbnArch *arch, char *out, unsigned long len);
+
+/* Floating-point operations counted per image: 2 per multiply-accumulate of the convolutions
+ * and the classifier (the paper's mult-adds, `mbn summary`'s MACs). Inference: the forward
+ * pass, 2*MACs. Training: forward + the weight gradient of every layer (2*MACs again) + the
+ * input gradient of every layer but the stem (the input image needs none), i.e.
+ * 6*MACs - 2*stem MACs. BatchNorm, ReLU6, pooling, loss and SGD are not counted (under 1%). */
+double mbn_arch_flop_per_image(const MbnArch *arch, bool train);
 
 /* The largest activation (elements per image) over all layers. */
 int64_t mbn_arch_max_activation(const MbnArch *arch);

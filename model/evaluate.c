@@ -23,9 +23,6 @@ int mbn_evaluate(MbnNet *net, MbnLoader *ld, bool quiet, MbnEvalStats *out) {
     int rc = mbn_loader_start_epoch(ld, 0, 0);
     MbnProgress prog;
     mbn_progress_start(&prog, "eval", mbn_loader_batches_per_epoch(ld), quiet);
-    char marker[1024];
-    if (mbn_net_first_run_marker(net, "eval", marker, sizeof marker) == 0)
-        mbn_progress_first_run(&prog, net->dev->info.name, marker);
     int64_t step = 0;
     double t0 = mbn_now();
     while (rc == MBN_OK) {

@@ -247,7 +247,7 @@ static MbnBuf conv_bias(const MbnNet *net, int l, bool train) {
     return fp16(net) ? MBN_BUF(net->wf, net->half_b[l]) : MBN_BUF(net->folded, net->lp[l].gamma);
 }
 
-int mbn_net_forward(MbnNet *net, int n, bool train) {
+static int forward(MbnNet *net, int n, bool train) {
     if (train && !net->training)
         return mbn_fail(MBN_EFAIL, "training forward on a network built for inference");
     if (net->mapped) return mbn_fail(MBN_EFAIL, "forward with the input or output still mapped");
@@ -360,6 +360,12 @@ double mbn_net_bytes_moved(MbnNet *net, int n) {
     per_image += act * P->hin * P->win * P->cin + 4.0 * (F->cin + F->cout);
     weights += 4.0 * (double)F->params;
     return per_image + weights / (n > 0 ? n : 1);
+}
+
+int mbn_net_forward(MbnNet *net, int n, bool train) {
+    int rc = forward(net, n, train);
+    if (rc == MBN_OK) net->forwarded = true;
+    return rc;
 }
 
 static int read_rows(MbnNet *net, cl_mem buf, int n, float *out, const char *what) {

@@ -1,9 +1,12 @@
 #include "model/net.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "host/cache_dir.h"
 #include "host/cl_error.h"
 #include "host/program.h"
 
@@ -139,6 +142,52 @@ static int zero(MbnNet *net, cl_mem m, size_t floats) {
     return mbn_op_fill_zero(net->dev, MBN_BUF(m, 0), floats);
 }
 
+/* The marker of this configuration: the device and its kernels (the program key: the variants
+ * and their values are in its build options), the model shape, batch and use, and the family
+ * the device was opened with (a forced MBN_KERNELS run apart), since kernels are compiled per
+ * shape and variant. */
+static int first_run_marker(const MbnNet *net, char *out, size_t len) {
+    char tag[256];
+    snprintf(tag, sizeof tag, "%s alpha %.9g resolution %d classes %d batch %d kernels %s%s",
+             net->training ? "train" : "infer", (double)net->arch.alpha, net->arch.resolution,
+             net->arch.num_classes, net->max_batch, mbn_family_name(net->dev->env.family),
+             net->precision == MBN_PRECISION_FP16 ? " fp16" : "");
+    return mbn_program_marker_path(net->dev, tag, out, len);
+}
+
+/* Devices noted in this process: data-parallel ranks on one device, a tuner's candidates (each
+ * with other build options) and a library's several models say it once. */
+static pthread_mutex_t noted_lock = PTHREAD_MUTEX_INITIALIZER;
+static char noted[16][256];
+
+static bool note_once(const char *device) {
+    bool first = true;
+    pthread_mutex_lock(&noted_lock);
+    int k = 0;
+    for (; k < 16 && noted[k][0] && first; k++)
+        first = strcmp(noted[k], device) != 0;
+    if (first && k < 16) snprintf(noted[k], sizeof noted[k], "%s", device);
+    pthread_mutex_unlock(&noted_lock);
+    return first;
+}
+
+static void note_first_run(MbnNet *net) {
+    char marker[sizeof net->first_run_marker];
+    if (first_run_marker(net, marker, sizeof marker) != 0 || access(marker, F_OK) == 0) return;
+    snprintf(net->first_run_marker, sizeof net->first_run_marker, "%s", marker);
+    if (note_once(net->dev->info.name))
+        mbn_note("compiling kernels for %s (first run only)", net->dev->info.name);
+}
+
+size_t mbn_net_scratch_floats(size_t M, int C) {
+    size_t need[] = {mbn_ops_dw_scratch(M, C), mbn_ops_bn_scratch(M, C), mbn_ops_gemm_scratch(M, C),
+                     mbn_ops_head_scratch(M, C)};
+    size_t most = 0;
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
+        if (need[i] > most) most = need[i];
+    return most;
+}
+
 static int create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batch, bool training,
                   MbnPrecision precision) {
     memset(net, 0, sizeof *net);
@@ -170,7 +219,7 @@ static int create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batc
     int cmax = a->num_classes;
     for (int l = 0; l < a->n_layers; l++)
         if (a->layers[l].cout > cmax) cmax = a->layers[l].cout;
-    net->scratch_floats = training ? mbn_ops_scratch_floats(max_act, cmax) + B : 0;
+    net->scratch_floats = training ? mbn_net_scratch_floats(max_act, cmax) + B : 0;
     char what[64];
 #define ALLOC(m, n, w)                                                                             \
     do {                                                                                           \
@@ -243,7 +292,10 @@ static int create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batc
     }
     ALLOC(net->y[pool], B * a->layers[pool].cout, "pooled features");
 #undef ALLOC
-    if ((rc = zero(net, net->params, net->param_floats)) == MBN_OK) return MBN_OK;
+    if ((rc = zero(net, net->params, net->param_floats)) == MBN_OK) {
+        note_first_run(net);
+        return MBN_OK;
+    }
 fail: /* everything allocated so far is released; the net is left zeroed */
     mbn_net_destroy(net);
     return rc;
@@ -284,7 +336,8 @@ MbnPrecision mbn_precision_resolve(const MbnDevice *dev, MbnPrecision p) {
 }
 
 void mbn_net_destroy(MbnNet *net) {
-    if (net->dev && net->dev->queue) clFinish(net->dev->queue);
+    bool ran = net->dev && net->dev->queue && clFinish(net->dev->queue) == CL_SUCCESS;
+    if (ran && net->forwarded && net->first_run_marker[0]) mbn_cache_touch(net->first_run_marker);
     if (net->labels_uploaded) clReleaseEvent(net->labels_uploaded);
     free(net->host_labels);
     if (net->mapped && net->mapped_io) { /* a map the caller never released */
@@ -309,17 +362,6 @@ void mbn_net_destroy(MbnNet *net) {
     if (net->act_a) clReleaseMemObject(net->act_a);
     if (net->act_b) clReleaseMemObject(net->act_b);
     memset(net, 0, sizeof *net);
-}
-
-int mbn_net_first_run_marker(const MbnNet *net, const char *phase, char *out, size_t len) {
-    /* The program's key (build options: the variants and their values) is in the marker's
-     * path already; the family as the device was opened names forced runs apart. */
-    char tag[256];
-    snprintf(tag, sizeof tag, "%s alpha %.9g resolution %d classes %d batch %d kernels %s%s", phase,
-             (double)net->arch.alpha, net->arch.resolution, net->arch.num_classes, net->max_batch,
-             mbn_family_name(net->dev->env.family),
-             net->precision == MBN_PRECISION_FP16 ? " fp16" : "");
-    return mbn_program_marker_path(net->dev, tag, out, len);
 }
 
 const MbnParam *mbn_net_find_param(const MbnNet *net, const char *name) {

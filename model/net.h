@@ -117,12 +117,26 @@ typedef struct {
     size_t half_w[MBN_MAX_LAYERS], half_b[MBN_MAX_LAYERS];
     char bwd_label[MBN_MAX_LAYERS][24]; /* "<layer>.bwd": backward's per-layer profile rows */
     size_t device_bytes;                /* bytes of every buffer above (mbn bench reports it) */
+    /* The first-run note (mbn_net_create): the marker to create once this configuration has
+     * run, when the note was given; whether a forward was enqueued. */
+    char first_run_marker[1024];
+    bool forwarded;
 } MbnNet;
+
+/* The training scratch (MbnNet.scratch) for M rows of at most C channels: the largest of the
+ * op families' needs (model/ops.h, mbn_ops_*_scratch); callers add the loss's N floats. */
+size_t mbn_net_scratch_floats(size_t M, int C);
 
 /* Allocates the network for batches up to max_batch. `training` allocates what backward and
  * the optimizer need. Weights are left zero: call mbn_net_init or mbn_net_import. On failure
  * everything allocated so far is released and the net is left zeroed: there is nothing for
- * the caller to destroy (mbn_net_destroy is harmless on it, as on any zeroed net). */
+ * the caller to destroy (mbn_net_destroy is harmless on it, as on any zeroed net).
+ *
+ * The first run of a configuration on a device compiles kernels for seconds (PoCL per shape,
+ * CLBlast its GEMMs, GPU drivers the program): unless a marker in the cache folder says this
+ * device, these kernels, this model shape, batch and use have run before, it notes "compiling
+ * kernels for <device> (first run only)" (base/error.h: stderr or the log callback; once per
+ * device and process); mbn_net_destroy creates the marker once a forward has completed. */
 int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batch, bool training);
 /* An inference network (training false) computing in `precision` (fp32 or fp16; auto must be
  * resolved first: mbn_precision_resolve). */
@@ -185,11 +199,6 @@ int mbn_net_sgd_step(MbnNet *net, const MbnSgdConfig *cfg);
 /* Blocking reads/writes of the whole flat vectors (data-parallel averaging, tests). */
 int mbn_net_read_buffer(MbnNet *net, cl_mem buf, float *host);
 int mbn_net_write_buffer(MbnNet *net, cl_mem buf, const float *host);
-
-/* Marker path for io/util/progress.h's first-run note: this device, these kernels, this model
- * shape and batch, `phase` ("train" or "eval"), and the kernel family the device was opened
- * with (MBN_KERNELS), since kernels are compiled per shape and variant. */
-int mbn_net_first_run_marker(const MbnNet *net, const char *phase, char *out, size_t len);
 
 const MbnParam *mbn_net_find_param(const MbnNet *net, const char *name);
 

@@ -155,12 +155,14 @@ int mbn_net_import(MbnNet *net, const MbnTensorSet *set, bool skip_classifier, b
         const char *nbt = "num_batches_tracked";
         if (len >= strlen(nbt) && strcmp(name + len - strlen(nbt), nbt) == 0) continue;
         const char *probe = strncmp(name, "optim.momentum.", 15) == 0 ? name + 15 : name;
-        if (!mbn_net_find_param(net, probe))
+        if (!mbn_net_find_param(net, probe)) {
+            char label[32];
+            mbn_arch_label(&net->arch, label, sizeof label);
             return mbn_fail(MBN_EFAIL,
-                            "unexpected tensor \"%s\" (not part of MobileNet V1 %g-%d "
-                            "with %d classes)",
-                            name, (double)net->arch.alpha, net->arch.resolution,
-                            net->arch.num_classes);
+                            "unexpected tensor \"%s\" (not part of MobileNet V1 %s with %d "
+                            "classes)",
+                            name, label, net->arch.num_classes);
+        }
     }
     float *h = malloc(net->param_floats * sizeof *h);
     float *m = NULL;
@@ -176,14 +178,13 @@ int mbn_net_import(MbnNet *net, const MbnTensorSet *set, bool skip_classifier, b
             break;
         }
         if (!shape_matches(p, t)) {
-            char want[64], got[64];
+            char want[64], got[64], label[32];
             shape_str(want, sizeof want, p->ndim, p->shape);
             shape_str(got, sizeof got, t->ndim, t->shape);
+            mbn_arch_label(&net->arch, label, sizeof label);
             rc = mbn_fail(MBN_EFAIL,
-                          "tensor \"%s\" has shape %s, MobileNet V1 %g-%d with %d "
-                          "classes needs %s",
-                          p->name, got, (double)net->arch.alpha, net->arch.resolution,
-                          net->arch.num_classes, want);
+                          "tensor \"%s\" has shape %s, MobileNet V1 %s with %d classes needs %s",
+                          p->name, got, label, net->arch.num_classes, want);
             break;
         }
         from_timm(p, t->data, h + p->offset);

@@ -12,7 +12,8 @@
  *   fc weight    [K, Cin], bias [K]
  * Padding is symmetric 1 for every 3x3 conv; Ho = (H - 1) / stride + 1.
  *
- * Conventions: `scratch` is a buffer of mbn_ops_scratch_floats() floats, offset 0 (ops check);
+ * Conventions: `scratch` is a buffer of at least the op family's mbn_ops_*_scratch() floats,
+ * offset 0 (ops check; the network allocates their maximum, mbn_net_scratch_floats);
  * BN's save_mean and save_invstd share one offset; SGD's w, g and v share one offset.
  *
  * Kernel choice: each op runs the kernel variant the device resolved for it when it was opened
@@ -28,6 +29,8 @@
 #include <stddef.h>
 
 #include "host/variants.h"
+#include "model/arch.h" /* mbn_conv_out */
+#include "model/bn_stats.h"
 
 struct MbnDevice;
 
@@ -42,18 +45,18 @@ typedef struct {
 /* A buffer of half values (OpenCL `half`, IEEE binary16), offset in halves. */
 #define MBN_HBUF(m, o) ((MbnBuf){(m), (size_t)(o), true})
 
-static inline int mbn_conv_out(int in, int stride) {
-    return (in - 1) / stride + 1;
-}
-
 /* Partial sums per channel (or per output) a reduction may keep: the cap on every variant's
  * chunk count (host/variants.c), so the scratch bound below holds whatever a tuner picks. */
 #define MBN_OPS_MAX_PARTIALS 256
 
-/* Scratch floats any op below needs for C channels (or outputs per row) at most, on any device
- * and for any kernel variant: the reductions' partials are capped (MBN_OPS_MAX_PARTIALS), so M
- * does not matter. The loss needs mbn_ops_loss_scratch(N) floats (one per image) instead. */
-size_t mbn_ops_scratch_floats(size_t M, int C);
+/* Scratch floats each family's ops need for M rows of C channels (or outputs per row) at most,
+ * on any device and for any kernel variant: the one place each op's scratch layout is sized.
+ * The reductions' partials are capped (MBN_OPS_MAX_PARTIALS), so M does not matter. The loss
+ * needs mbn_ops_loss_scratch(N) floats (one per image) instead. */
+size_t mbn_ops_dw_scratch(size_t M, int C);
+size_t mbn_ops_bn_scratch(size_t M, int C);
+size_t mbn_ops_gemm_scratch(size_t M, int C);
+size_t mbn_ops_head_scratch(size_t M, int C);
 size_t mbn_ops_loss_scratch(int N);
 /* Number of row chunks the two-stage reductions use for M rows with the generic rows' default
  * chunking (test labels). */
@@ -160,12 +163,7 @@ typedef struct {
 
 /* Whether the device runs the fused path (bn_fwd, dw_fwd and gemm on their gpu rows, FUSE=1). */
 bool mbn_ops_bn_fused(struct MbnDevice *d);
-/* Rows (output tiles) of the statistics an op writes for an output of N images of Ho x Wo:
- * `producer` is MBN_OP_GEMM (the stem and pointwise convs, M = N*Ho*Wo rows) or MBN_OP_DW_FWD. */
-size_t mbn_ops_bn_stats_rows(struct MbnDevice *d, MbnOp producer, int N, int Ho, int Wo);
-/* Floats of a statistics buffer with `rows` rows of C channels: mean and m2 [rows, C], count
- * [rows]. */
-size_t mbn_ops_bn_stats_floats(size_t rows, int C);
+/* Statistics rows and buffer sizes: model/bn_stats.h (mbn_ops_bn_stats_rows, _floats). */
 /* z[M, Cout] = act(x)[M, Cin] wt[Cin, Cout] with act = the pending BN + ReLU6 `in` (NULL: x is
  * already the activation), statistics of z to `stats` (mbn_ops_bn_stats_rows(MBN_OP_GEMM)
  * rows). */

@@ -7,10 +7,6 @@
  * deviations; gpu row: a statistics buffer of P rows (mbn_ops_bn_stats_floats). */
 #define SQ_OFF(C) ((size_t)MBN_OPS_MAX_PARTIALS * 2 * (size_t)(C))
 
-size_t mbn_ops_bn_stats_floats(size_t rows, int C) {
-    return rows * (2 * (size_t)C + 1);
-}
-
 size_t mbn_ops_bn_scratch(size_t M, int C) {
     (void)M;
     size_t a = SQ_OFF(C) + (size_t)C, b = mbn_ops_bn_stats_floats(MBN_OPS_MAX_PARTIALS, C);
@@ -24,11 +20,6 @@ bool mbn_ops_bn_fused(MbnDevice *d) {
     return bn->row->family == MBN_FAMILY_GPU && mbn_vparam(bn, "FUSE") &&
            d->variants.op[MBN_OP_DW_FWD].row->family == MBN_FAMILY_GPU &&
            d->variants.op[MBN_OP_GEMM].row->family == MBN_FAMILY_GPU;
-}
-
-size_t mbn_ops_bn_stats_rows(MbnDevice *d, MbnOp producer, int N, int Ho, int Wo) {
-    if (producer == MBN_OP_DW_FWD) return mbn_ops_dw_stats_rows(d, N, Ho, Wo);
-    return mbn_ops_gemm_stats_rows(d, (size_t)N * Ho * Wo);
 }
 
 int mbn_op_bn_stats_finalize(MbnDevice *d, MbnBuf stats, size_t rows, size_t M, int C,

@@ -1,4 +1,4 @@
-/* What the op families share: the reduction chunking and the scratch bound. */
+/* What the op families share: the reduction chunking and the scratch check. */
 #include "model/ops_internal.h"
 
 void mbn_ops_chunking(const MbnVariantChoice *v, size_t rows, int *chunks, int *rows_per_chunk) {
@@ -23,15 +23,6 @@ int mbn_ops_chunks(size_t M) {
     int p, r;
     mbn_ops_chunking(&c, M, &p, &r);
     return p;
-}
-
-size_t mbn_ops_scratch_floats(size_t M, int C) {
-    size_t need[] = {mbn_ops_dw_scratch(M, C), mbn_ops_bn_scratch(M, C), mbn_ops_gemm_scratch(M, C),
-                     mbn_ops_head_scratch(M, C)};
-    size_t most = 0;
-    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
-        if (need[i] > most) most = need[i];
-    return most;
 }
 
 int mbn_ops_need_scratch(MbnBuf scratch, size_t floats, const char *op) {

@@ -10,17 +10,13 @@ size_t mbn_ops_dw_scratch(size_t M, int C) {
 
 /* ---- gpu: dw_conv3x3_fwd_tile (cl/depthwise_gpu.cl) ---- */
 
-static size_t tiles(int Ho, int Wo, int TH, int TW) {
-    return (size_t)((Ho + TH - 1) / TH) * (size_t)((Wo + TW - 1) / TW);
-}
-
 /* epilogue 0 none, 1 bias + ReLU6, 3 statistics to `stats` (rows = N x tiles) */
 static int dw_fwd_gpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf x, const MbnBnApply *in,
                       MbnBuf w, MbnBuf bias, int epilogue, MbnBuf y, int N, int H, int W, int C,
                       int stride, MbnBuf stats) {
     int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
     size_t LC = (size_t)mbn_vparam(v, "LC"), LP = (size_t)mbn_vparam(v, "LP");
-    size_t n_tiles = tiles(Ho, Wo, mbn_vparam(v, "TH"), mbn_vparam(v, "TW"));
+    size_t n_tiles = mbn_ops_dw_tiles(Ho, Wo, mbn_vparam(v, "TH"), mbn_vparam(v, "TW"));
     size_t g[3] = {((size_t)C + LC - 1) / LC * LC, n_tiles * LP, (size_t)N}, l[3] = {LC, LP, 1};
     MbnBuf any = w; /* any valid buffer for arguments a launch does not use */
     MbnBnApply none = {any, any, any, any, any};
@@ -31,12 +27,6 @@ static int dw_fwd_gpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf x, const M
                       I(stride), I(in != NULL), MEM(bn->gamma), OFF(bn->gamma), MEM(bn->beta),
                       OFF(bn->beta), MEM(bn->mean), MEM(bn->invstd), OFF(bn->mean), MEM(bn->y),
                       OFF(bn->y), MEM(st), I((size_t)N * n_tiles));
-}
-
-size_t mbn_ops_dw_stats_rows(MbnDevice *d, int N, int Ho, int Wo) {
-    const MbnVariantChoice *v = &d->variants.op[MBN_OP_DW_FWD];
-    if (v->row->family != MBN_FAMILY_GPU) return 0;
-    return (size_t)N * tiles(Ho, Wo, mbn_vparam(v, "TH"), mbn_vparam(v, "TW"));
 }
 
 int mbn_op_dw_fwd_train(MbnDevice *d, MbnBuf x, const MbnBnApply *in, MbnBuf w, MbnBuf z, int N,
@@ -56,7 +46,7 @@ static int dw_fwd_gpu_h(MbnDevice *d, const MbnVariantChoice *v, MbnBuf x, MbnBu
                         MbnBuf y, int N, int H, int W, int C, int stride) {
     int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
     size_t LC = (size_t)mbn_vparam(v, "LC"), LP = (size_t)mbn_vparam(v, "LP");
-    size_t n_tiles = tiles(Ho, Wo, mbn_vparam(v, "TH"), mbn_vparam(v, "TW"));
+    size_t n_tiles = mbn_ops_dw_tiles(Ho, Wo, mbn_vparam(v, "TH"), mbn_vparam(v, "TW"));
     size_t g[3] = {((size_t)C + LC - 1) / LC * LC, n_tiles * LP, (size_t)N}, l[3] = {LC, LP, 1};
     MbnBuf b = bias.mem ? bias : w; /* any valid buffer when unused */
     return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd_tile_h, 3, g, l, MEM(x), OFF(x), MEM(w), OFF(w),
@@ -104,7 +94,7 @@ int mbn_op_dw_bwd_input(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, int N, int
     const MbnVariantChoice *v = mbn_variant_pick(d, MBN_OP_DW_BWD_INPUT, C);
     if (v->row->family == MBN_FAMILY_GPU) {
         size_t LC = (size_t)mbn_vparam(v, "LC"), LP = (size_t)mbn_vparam(v, "LP");
-        size_t n_tiles = tiles(H, W, mbn_vparam(v, "TH"), mbn_vparam(v, "TW"));
+        size_t n_tiles = mbn_ops_dw_tiles(H, W, mbn_vparam(v, "TH"), mbn_vparam(v, "TW"));
         size_t g[3] = {((size_t)C + LC - 1) / LC * LC, n_tiles * LP, (size_t)N};
         size_t l[3] = {LC, LP, 1};
         return MBN_LAUNCH(d, MBN_K_dw_conv3x3_bwd_input_tile, 3, g, l, MEM(dy), OFF(dy), MEM(w),

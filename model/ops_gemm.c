@@ -130,13 +130,6 @@ static int gemm_gpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf a, size_t ld
                       OFF(bn->mean), MEM(bn->y), OFF(bn->y), MEM(st), I((M + BM - 1) / BM));
 }
 
-size_t mbn_ops_gemm_stats_rows(MbnDevice *d, size_t M) {
-    const MbnVariantChoice *v = &d->variants.op[MBN_OP_GEMM];
-    if (v->row->family != MBN_FAMILY_GPU) return 0;
-    size_t BM = (size_t)mbn_vparam(v, "BM");
-    return (M + BM - 1) / BM;
-}
-
 int mbn_op_pw_fwd_train(MbnDevice *d, MbnBuf x, const MbnBnApply *in, MbnBuf wt, MbnBuf z, size_t M,
                         int Cin, int Cout, MbnBuf stats) {
     const MbnVariantChoice *v = &d->variants.op[MBN_OP_GEMM];

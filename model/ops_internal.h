@@ -10,6 +10,7 @@
 #include "host/device.h"
 #include "host/kernels.h"
 #include "host/variants.h"
+#include "model/bn_stats.h"
 #include "model/ops.h"
 
 #define I(x) KINT(x)
@@ -23,17 +24,6 @@ void mbn_ops_chunking(const MbnVariantChoice *v, size_t rows, int *chunks, int *
 
 /* Fails (naming the op) when `scratch` holds fewer than `floats` floats from its offset. */
 int mbn_ops_need_scratch(MbnBuf scratch, size_t floats, const char *op);
-
-/* Scratch floats each family's ops need for M rows of C channels, for any variant: the one
- * place each op's scratch layout is sized (mbn_ops_scratch_floats is their maximum). */
-size_t mbn_ops_dw_scratch(size_t M, int C);
-size_t mbn_ops_bn_scratch(size_t M, int C);
-size_t mbn_ops_gemm_scratch(size_t M, int C);
-size_t mbn_ops_head_scratch(size_t M, int C);
-
-/* Statistics rows (output tiles) of the fused training forward's producers. */
-size_t mbn_ops_dw_stats_rows(MbnDevice *d, int N, int Ho, int Wo);
-size_t mbn_ops_gemm_stats_rows(MbnDevice *d, size_t M);
 
 /* GEMM epilogues applied to C = op(A) B before it is stored. */
 typedef enum {

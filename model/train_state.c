@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "base/error.h"
-#include "io/formats/preprocess_record.h"
+#include "io/data/preprocess_record.h"
 
 bool mbn_train_position_restate(MbnTrainPosition *pos, int64_t steps_per_epoch,
                                 int64_t samples_per_step, int64_t *repeated) {

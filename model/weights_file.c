@@ -7,7 +7,7 @@
 
 #include "base/error.h"
 #include "io/formats/checkpoint.h"
-#include "io/formats/preprocess_record.h"
+#include "io/data/preprocess_record.h"
 #include "io/formats/safetensors.h"
 
 static bool ends_with(const char *s, const char *suffix) {

@@ -116,18 +116,38 @@ check_report "$tmp/train.html" "$tmp/train.json" 1
 check_report "$tmp/two.html" "$tmp/two.json" 2
 grep -q 'class="throughput"' "$tmp/two.html"
 
-# An unwritable report path fails naming it, and leaves nothing behind.
+# The page says where it went, and its per-layer chart follows the network's order: at 224 a CPU
+# runs depthwise and pointwise layers as one kernel ("dw2+pw2"), whose bar takes dw2's place.
+"$MBN" bench --alpha 0.25 --resolution 224 --num-classes 10 --batch-size 1 --iterations 1 --json \
+    --report "$tmp/r224.html" > "$tmp/r224.json" 2> "$tmp/r224.err"
+grep -qxF "mbn: wrote $tmp/r224.html (1 device)" "$tmp/r224.err" ||
+    { echo "FAIL: bench --report does not say it wrote the page:"; cat "$tmp/r224.err"; exit 1; }
+python3 - "$tmp/r224.html" "$tmp/summary.json" <<'PY'
+import json, sys
+import xml.etree.ElementTree as ET
+ns = {"s": "http://www.w3.org/2000/svg"}
+chart = ET.parse(sys.argv[1]).getroot().find(".//s:svg[@class='layers']", ns)
+bars = [g.get("data-layer") for g in chart.findall("s:g[@class='bar']", ns)]
+order = [l["name"] for l in json.load(open(sys.argv[2]))["layers"]]
+pos = [order.index(b.split("+")[0]) for b in bars]
+assert pos == sorted(pos) and len(pos) == len(set(pos)), bars
+covered = {part for b in bars for part in b.split("+")}
+assert covered == set(order), (sorted(set(order) - covered), bars)
+print("ok  the report's bars in network order:", " ".join(bars))
+PY
+
+# A report path in a folder that does not exist is a usage error (status 2) found before the
+# benchmark, naming it; nothing is left behind.
 set +e
 err=$("$MBN" bench "${small[@]}" --report "$tmp/no/such/dir/r.html" 2>&1 >/dev/null)
 status=$?
 set -e
-[ "$status" = 1 ] && [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] &&
-    [[ "$err" == "mbn: error: --report"*"$tmp/no/such/dir/r.html"* ]] || {
-    echo "FAIL unwritable --report: status $status: $err"
+[ "$status" = 2 ] && [[ "$(printf '%s\n' "$err" | head -1)" == "mbn: error: --report $tmp/no/such/dir/r.html: no such folder"* ]] || {
+    echo "FAIL --report in a missing folder: status $status: $err"
     exit 1
 }
 [ ! -e "$tmp/no" ]
-echo "ok  unwritable --report fails at once with status 1 naming the file"
+echo "ok  --report in a missing folder fails at once with status 2 naming it"
 
 # The FMA-peak cache: one file per device; a valid one is used as is.
 files=("$MBN_CACHE_DIR"/peak/*.txt)

@@ -38,7 +38,7 @@ expect 2 "--device" devices --device 0
 # the flags: the same number typed another way, a parameter inside a file's message, and
 # after a value the user typed that happens to be a parameter's name (left as typed).
 expect 2 "--alpha 0: must be in" summary --alpha 0.00
-expect 2 "--num-classes 1: must be at least 2" summary --num-classes 1
+expect 2 "--num-classes 1: must be between 2 and 1000000" summary --num-classes 1
 expect 1 "timm_mbv1_025.safetensors: --num-classes 5 was given, but the model has 10" \
     infer --checkpoint tests/fixtures/timm_mbv1_025.safetensors --num-classes 5 \
     tests/fuzz/corpus_decode/rgb.png

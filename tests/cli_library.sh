@@ -76,7 +76,19 @@ if LD_LIBRARY_PATH="$lib" "$T/classify" "$ckpt" "$T/corrupt.png" > /dev/null 2> 
 fi
 grep -q "classify: $T/corrupt.png" "$T/bad.err" || { echo "FAIL: $(cat "$T/bad.err")"; exit 1; }
 
-LD_LIBRARY_PATH="$lib" "$T/api_check" "$ckpt" "${pngs[0]}" "$T/img0.rgb" 28 28 "$T/corrupt.png"
+# A fresh cache: the first model's kernels compile, and the library says so through the log
+# callback, as it says the unreadable file; nothing of it on stderr.
+MBN_CACHE_DIR="$T/cache1" MBN_EXPECT_FIRST_RUN=1 LD_LIBRARY_PATH="$lib" "$T/api_check" "$ckpt" \
+    "${pngs[0]}" "$T/img0.rgb" 28 28 "$T/corrupt.png" 2> "$T/api.err"
+if grep -q "mbn" "$T/api.err"; then
+    echo "FAIL: the library printed past its callback:"
+    cat "$T/api.err"
+    exit 1
+fi
+# Again on that cache: no note.
+MBN_CACHE_DIR="$T/cache1" LD_LIBRARY_PATH="$lib" "$T/api_check" "$ckpt" "${pngs[0]}" \
+    "$T/img0.rgb" 28 28 "$T/corrupt.png"
 # Again through CLBlast's GEMMs (what GPUs use): two threads on two models share CLBlast's
 # per-context kernel cache too.
-MBN_GEMM=clblast LD_LIBRARY_PATH="$lib" "$T/api_check" "$ckpt" "${pngs[0]}" "$T/img0.rgb" 28 28 "$T/corrupt.png"
+MBN_CACHE_DIR="$T/cache2" MBN_EXPECT_FIRST_RUN=1 MBN_GEMM=clblast LD_LIBRARY_PATH="$lib" \
+    "$T/api_check" "$ckpt" "${pngs[0]}" "$T/img0.rgb" 28 28 "$T/corrupt.png"

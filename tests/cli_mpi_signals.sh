@@ -10,7 +10,7 @@ T=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$T"' EXIT
 python3 tests/make_tiny_idx.py "$T/data" 512 64
-weights() { "$MBN" export --checkpoint "$1" --out "$2" 2>/dev/null >/dev/null; }
+weights() { "$MBN" export --checkpoint "$1" --format safetensors --out "$2" 2>/dev/null >/dev/null; }
 
 # SIGTERM to rank 1 only, and to mpirun, in a long run once epoch 2 is under way: every rank
 # stops after the same step s with rank 0's checkpoint; resumed to step s + 10, the weights are

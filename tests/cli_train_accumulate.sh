@@ -12,7 +12,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 python3 tests/make_tiny_idx.py "$T/data" 512 64
 common=(--data "$T/data" --alpha 0.25 --resolution 32 --batch-size 16 --epochs 2 --no-eval --quiet)
-weights() { "$MBN" export --checkpoint "$1" --out "$2" 2>/dev/null >/dev/null; }
+weights() { "$MBN" export --checkpoint "$1" --format safetensors --out "$2" 2>/dev/null >/dev/null; }
 
 "$MBN" train "${common[@]}" --device 0,0 --ckpt-dir "$T/ranks2" >/dev/null
 "$MBN" train "${common[@]}" --accumulate 2 --ckpt-dir "$T/acc2" >/dev/null

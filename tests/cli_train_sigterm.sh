@@ -10,7 +10,7 @@ pid=
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$T"' EXIT
 python3 tests/make_tiny_idx.py "$T/data" 512 64
 common=(--data "$T/data" --alpha 0.25 --resolution 32 --batch-size 16 --epochs 6 --no-eval --quiet)
-weights() { "$MBN" export --checkpoint "$1" --out "$2" 2>/dev/null >/dev/null; }
+weights() { "$MBN" export --checkpoint "$1" --format safetensors --out "$2" 2>/dev/null >/dev/null; }
 
 "$MBN" train "${common[@]}" --ckpt-dir "$T/straight" >/dev/null
 weights "$T/straight/mobilenetv1-6_32.ckpt" "$T/straight.st"

@@ -8,7 +8,9 @@
  * file; results are sorted and sum to 1; classify_rgb (with and without row padding) gives the
  * same bits as classify_file on the same pixels; classify_files marks an unreadable file and
  * classifies the rest the same; two models on one device used from two threads at once give
- * the single-thread bits; labels load and are refused when the count is wrong.
+ * the single-thread bits; labels load and are refused when the count is wrong; warnings and
+ * notes reach the log callback (the first-run note once when MBN_EXPECT_FIRST_RUN=1, the
+ * unreadable file's warning) and nothing of them stderr (the script checks stderr).
  * It keeps its own CHECK rather than tests/support/testutil: that harness needs mbn's internal
  * symbols (base/rng, base/error), which libmbn.so does not export. */
 #include <mbn.h>
@@ -57,6 +59,25 @@ static void *worker(void *arg) {
     return NULL;
 }
 
+/* What the log callback received (from any thread). */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static int notes, first_run_notes, warnings, corrupt_warnings;
+static const char *corrupt_name;
+
+static void on_log(int level, const char *message, void *user) {
+    pthread_mutex_lock(&log_lock);
+    *(int *)user += 1;
+    if (level == MBN_LOG_NOTE) {
+        notes++;
+        first_run_notes += strstr(message, "compiling kernels for ") == message &&
+                           strstr(message, " (first run only)") != NULL;
+    } else if (level == MBN_LOG_WARNING) {
+        warnings++;
+        corrupt_warnings += corrupt_name && strstr(message, corrupt_name) != NULL;
+    }
+    pthread_mutex_unlock(&log_lock);
+}
+
 static unsigned char *read_all(const char *path, long *n) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
@@ -89,6 +110,9 @@ int main(int argc, char **argv) {
     snprintf(version, sizeof version, "%d.%d.%d", MBN_VERSION_MAJOR, MBN_VERSION_MINOR,
              MBN_VERSION_PATCH);
     CHECK(strcmp(mbn_version(), version) == 0, "mbn_version %s, header %s", mbn_version(), version);
+    static int calls;
+    corrupt_name = corrupt;
+    mbn_set_log_callback(on_log, &calls);
 
     MbnModel *m = (MbnModel *)1;
     CHECK(mbn_model_open(NULL, NULL, &m) == MBN_STATUS_BAD_ARGUMENT && m == NULL,
@@ -112,6 +136,9 @@ int main(int argc, char **argv) {
         printf("FAIL: cannot open %s: %s\n", model_path, mbn_last_error());
         return 1;
     }
+    const char *expect = getenv("MBN_EXPECT_FIRST_RUN");
+    CHECK(first_run_notes == (expect && strcmp(expect, "1") == 0), "%d first-run notes",
+          first_run_notes);
     CHECK(mbn_model_num_classes(a) == K, "classes %d", mbn_model_num_classes(a));
     CHECK(mbn_model_resolution(a) == 32, "resolution %d", mbn_model_resolution(a));
     CHECK(mbn_model_label(a, 0) && strcmp(mbn_model_label(a, 0), "T-shirt/top") == 0,
@@ -175,6 +202,8 @@ int main(int argc, char **argv) {
     CHECK(mbn_model_classify_files(a, files, 3, 2, 2, 2, fc, fp, st) == MBN_STATUS_OK, "%s",
           mbn_last_error());
     CHECK(st[0] == 0 && st[1] != 0 && st[2] == 0, "status %d %d %d", st[0], st[1], st[2]);
+    CHECK(corrupt_warnings == 1, "%d warnings naming %s through the callback", corrupt_warnings,
+          corrupt);
     CHECK(fc[2] == -1 && fc[3] == -1 && fp[2] == 0.0f, "failed image: classes -1, probs 0");
     CHECK(fc[0] == classes[0] && fc[1] == classes[1] && fp[0] == probs[0] && fc[4] == classes[0] &&
               fp[5] == probs[1],
@@ -245,6 +274,9 @@ int main(int argc, char **argv) {
 
     mbn_model_close(a);
     mbn_model_close(b);
+    CHECK(first_run_notes <= 1 && calls == notes + warnings, "notes %d (first run %d), warnings %d",
+          notes, first_run_notes, warnings);
+    mbn_set_log_callback(NULL, NULL);
     free(rgb);
     free(padded);
     printf("%s: %d failures\n", failures ? "FAIL" : "ok  ", failures);

@@ -1,6 +1,6 @@
 # Sourced by tests/cli_mpi_*.sh: the MPI launcher, or a visible skip (exit 77) when mbn was
 # built without MPI. MBN_MPIEXEC comes from CMake (FindMPI's MPIEXEC_EXECUTABLE).
-if ! "$MBN" train --help | grep -q "built with MPI"; then
+if ! "$MBN" --version | grep -q "^MPI: yes"; then
     echo "SKIP: this mbn was built without MPI"
     exit 77
 fi

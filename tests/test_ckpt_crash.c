@@ -9,16 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "tests/support/ckpt_sample.h"
 #include "io/formats/checkpoint.h"
 
 #define SCALE 1500 /* two 10 x 24000 tensors: ~2 MB per file, so saves take milliseconds */
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int save_index(const char *dir, int i) {
     MbnCheckpoint ck;
@@ -57,9 +52,9 @@ int main(void) {
     mbn_rng_seed(&rng, 424242);
     char dir[64];
     t_tempdir(dir, sizeof dir);
-    double t0 = now_s();
+    double t0 = mbn_now();
     T_CHECK(save_index(dir, 0) == MBN_OK, "%s", mbn_last_error());
-    double t_save = now_s() - t0;
+    double t_save = mbn_now() - t0;
     t_rmtree(dir);
     int trials = 24, saw_partial = 0, saw_complete = 0;
     for (int trial = 0; trial < trials; trial++) {

@@ -6,6 +6,7 @@
 
 #include "tests/support/ckpt_sample.h"
 #include "io/formats/checkpoint.h"
+#include "model/arch.h"
 
 static void roundtrip(const char *dir, int level, int strategy) {
     char path[512];
@@ -78,6 +79,20 @@ int main(void) {
     T_CHECK(mbn_ckpt_save(path, &unset) == MBN_EFAIL, "unset config saved");
     T_CHECK(strstr(mbn_last_error(), "implausible model config") != NULL, "%s", mbn_last_error());
     T_CHECK(access(path, F_OK) != 0, "file written");
+    /* The same ranges as the architecture (model/arch.c), at both ends: what saves, loads. */
+    const MbnModelConfig outside[] = {{MBN_ALPHA_MAX * 1.5f, 224, 10, 1e-5f},
+                                      {1.0f, MBN_RESOLUTION_MIN - 1, 10, 1e-5f},
+                                      {1.0f, MBN_RESOLUTION_MAX + 1, 10, 1e-5f},
+                                      {1.0f, 224, MBN_CLASSES_MIN - 1, 1e-5f},
+                                      {1.0f, 224, MBN_CLASSES_MAX + 1, 1e-5f}};
+    for (size_t k = 0; k < sizeof outside / sizeof outside[0]; k++) {
+        MbnCheckpoint odd = {.config = outside[k]};
+        MbnArch arch;
+        T_CHECK(mbn_arch_build(&arch, odd.config.alpha, odd.config.resolution,
+                               odd.config.num_classes) == MBN_EUSAGE,
+                "config %zu: the architecture accepts it", k);
+        T_CHECK(mbn_ckpt_save(path, &odd) == MBN_EFAIL, "config %zu saved", k);
+    }
 
     /* Saving into a missing folder fails with the path named and leaves nothing. */
     T_CHECK(mbn_ckpt_save("/nonexistent-dir/x.ckpt", &e) == MBN_EFAIL, "saved into nowhere");

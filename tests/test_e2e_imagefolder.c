@@ -1,8 +1,9 @@
 /* ImageNet-layout folder end to end through the CLI: the test writes real JPEGs (Fashion-MNIST
  * images of three classes, upscaled to 56x56, RGB and grayscale JPEGs, one PNG, plus a truncated
  * JPEG in train/ and a zero-byte file in val/), then runs `mbn train`, `mbn eval` and
- * `mbn infer --json` on it. Asserts: every command succeeds; the bad files are skipped and
- * counted, never fatal; eval's image count, top-1 and top-5 equal (to the 9 digits JSON
+ * `mbn infer --json` on it. Asserts: train and eval succeed; the bad files are skipped and
+ * counted, never fatal (infer prints every other image and then exits 1 for the skipped one);
+ * eval's image count, top-1 and top-5 equal (to the 9 digits JSON
  * carries) an independent count made from infer's per-image answers on the same files (class
  * names from the folder names). */
 #include <dirent.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <turbojpeg.h>
 
 #include "base/error.h"
@@ -34,10 +36,16 @@ static char *read_text(const char *path) {
     return s;
 }
 
-static int run(const char *cmd) {
+/* Runs cmd; its exit status must be `want`. */
+static int run_status(const char *cmd, int want) {
     int rc = system(cmd);
-    T_CHECK(rc == 0, "command failed (%d): %s", rc, cmd);
-    return rc;
+    int status = rc != -1 && WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    T_CHECK(status == want, "command exited %d, want %d: %s", status, want, cmd);
+    return status == want ? 0 : 1;
+}
+
+static int run(const char *cmd) {
+    return run_status(cmd, 0);
 }
 
 int main(void) {
@@ -91,17 +99,18 @@ int main(void) {
     mbn_dataset_free(fm);
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
-             "%s train --data %s --alpha 0.25 --resolution 32 --batch-size 16 --epochs 12 "
+             "%s train --data %s --alpha 0.25 --resolution 32 --batch-size 16 --epochs 20 "
              "--max-lr 0.1 --workers 2 --ckpt-dir %s/ck --quiet --json > %s/train.json",
              mbn, root, root, root);
     run(cmd);
-    const char *ckpt = t_path("%s/ck/mobilenetv1-12_9.ckpt", root);
+    const char *ckpt = t_path("%s/ck/mobilenetv1-20_9.ckpt", root);
     char ck[512];
     snprintf(ck, sizeof ck, "%s", ckpt);
     snprintf(cmd, sizeof cmd, "%s eval --data %s --checkpoint %s --json > %s/eval.json", mbn, root,
              ck, root);
     run(cmd);
-    /* infer on every val file (the zero-byte one included: skipped with a warning) */
+    /* infer on every val file (the zero-byte one included: skipped with a warning, the others
+     * printed, exit status 1) */
     int len = snprintf(cmd, sizeof cmd, "%s infer --checkpoint %s --top-k 3 --json", mbn, ck);
     for (int c = 0; c < 3; c++) {
         DIR *d = opendir(t_path("%s/val/%s", root, classes[c]));
@@ -114,7 +123,7 @@ int main(void) {
     }
     if (len >= (int)sizeof cmd) return 1;
     snprintf(cmd + len, sizeof cmd - (size_t)len, " > %s/infer.json", root);
-    run(cmd);
+    run_status(cmd, 1);
 
     json_error_t jerr;
     json_t *ev = json_load_file(t_path("%s/eval.json", root), JSON_REJECT_DUPLICATES, &jerr);
@@ -178,6 +187,10 @@ int main(void) {
     char *ts = read_text(t_path("%s/train.json", root));
     T_CHECK(ts && strstr(ts, "\"skipped\":1"),
             "the truncated training JPEG is skipped and counted: %s", ts ? ts : "");
+    /* Learned something: 3 classes (chance 1/3), 48 images: 24 right (0.5) has a chance of
+     * about 1% without learning. 20 epochs put top-1 well above it whatever the summation
+     * order (0.73-0.94 over the kernel families; 12 epochs gave 0.50-0.75, and 0.500 once under
+     * another tuning). */
     T_CHECK(e_top1 > 0.5, "learned something from %d images (top-1 %.3f)", written, e_top1);
     free(ts);
     json_decref(ev);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "model/net.h"
 #include "tests/support/devutil.h"
 #include "tests/support/ref.h"
 #include "tests/support/testutil.h"
@@ -42,7 +43,7 @@ static void test_stem_bwd_weight(int N, int H, int W, int Cout, int s) {
     /* patches come from the device's im2col (tested exact in test_ops_forward) */
     TBuf bx = tbuf_new(&dev, x.f, x.n, 0), bp = tbuf_new(&dev, NULL, M * 27, 3),
          bdz = tbuf_new(&dev, dz.f, dz.n, 5), bdw = tbuf_new_fill(&dev, GARBAGE, nw, 7),
-         bs = tbuf_new_fill(&dev, GARBAGE, mbn_ops_scratch_floats(M, Cout), 0);
+         bs = tbuf_new_fill(&dev, GARBAGE, mbn_net_scratch_floats(M, Cout), 0);
     T_MBN(mbn_op_stem_im2col(&dev, tb(bx), N, H, W, s, tb(bp)));
     float *o[2] = {T_NEW(float, nw), T_NEW(float, nw)};
     for (int run = 0; run < 2; run++) {
@@ -71,7 +72,7 @@ static void test_dw_bwd(int N, int H, int W, int C, int s) {
     int Ho = ref_out(H, s), Wo = ref_out(W, s);
     size_t nx = (size_t)N * H * W * C, ny = (size_t)N * Ho * Wo * C, nw = 9 * (size_t)C;
     Tensor x = tnew(nx, 0, 6), w = tnew(nw, -1, 1), dy = tnew(ny, -1, 1);
-    size_t scratch_n = mbn_ops_scratch_floats((size_t)N * Ho * Wo, C);
+    size_t scratch_n = mbn_net_scratch_floats((size_t)N * Ho * Wo, C);
     TBuf bx = tbuf_new(&dev, x.f, nx, 3), bw = tbuf_new(&dev, w.f, nw, 4),
          bdy = tbuf_new(&dev, dy.f, ny, 5), bdx = tbuf_new_fill(&dev, GARBAGE, nx, 6),
          bdw = tbuf_new_fill(&dev, GARBAGE, nw, 7), bs = tbuf_new_fill(&dev, GARBAGE, scratch_n, 0);
@@ -187,7 +188,7 @@ static void test_bn_bwd(size_t M, int C) {
             return;
         }
     }
-    size_t scratch_n = mbn_ops_scratch_floats(M, C);
+    size_t scratch_n = mbn_net_scratch_floats(M, C);
     TBuf bdy = tbuf_new(&dev, dy.f, dy.n, 1), bz = tbuf_new(&dev, z.f, z.n, 2),
          bg = tbuf_new(&dev, gamma.f, C, 3), bb = tbuf_new(&dev, beta.f, C, 4),
          bm = tbuf_new(&dev, meanf, C, 5), bi = tbuf_new(&dev, isf, C, 5),
@@ -284,7 +285,7 @@ static void test_avgpool_bwd(int N, int HW, int C) {
 static void test_fc_bwd(int N, int C, int K, int with_dx) {
     size_t nx = (size_t)N * C, nw = (size_t)K * C, ny = (size_t)N * K;
     Tensor x = tnew(nx, 0, 6), w = tnew(nw, -0.3, 0.3), dy = tnew(ny, -0.2, 0.2);
-    size_t scratch_n = mbn_ops_scratch_floats((size_t)N, K);
+    size_t scratch_n = mbn_net_scratch_floats((size_t)N, K);
     TBuf bx = tbuf_new(&dev, x.f, nx, 1), bw = tbuf_new(&dev, w.f, nw, 2),
          bdy = tbuf_new(&dev, dy.f, ny, 3), bdx = tbuf_new_fill(&dev, GARBAGE, nx, 4),
          bdw = tbuf_new_fill(&dev, GARBAGE, nw, 5), bdb = tbuf_new_fill(&dev, GARBAGE, K, 6),
@@ -347,7 +348,7 @@ static void test_xent(int N, int K, float e, double scale) {
     for (int i = 0; i < N; i++)
         lab[i] = t_rand_int(&rng, 0, K - 1);
     lab[0] = K - 1; /* the last class too */
-    size_t scratch_n = mbn_ops_scratch_floats((size_t)N, K) + (size_t)N;
+    size_t scratch_n = mbn_net_scratch_floats((size_t)N, K) + (size_t)N;
     TBuf bx = tbuf_new(&dev, x.f, n, 3), bl = tbuf_new_int(&dev, lab, N, 5),
          bd = tbuf_new_fill(&dev, GARBAGE, n, 6), bloss = tbuf_new_fill(&dev, GARBAGE, 1, 9),
          bs = tbuf_new_fill(&dev, GARBAGE, scratch_n, 0);
@@ -482,7 +483,8 @@ int main(void) {
     test_stem_bwd_weight(3, 15, 9, 13, 2);
     test_stem_bwd_weight(2, 9, 9, 5, 1);
     test_stem_bwd_weight(4, 32, 32, 8, 2);
-    test_stem_bwd_weight(5, 100, 100, 8, 1); /* M = 50000: split-K with a remainder (CLBlast path) */
+    test_stem_bwd_weight(5, 100, 100, 8,
+                         1); /* M = 50000: split-K with a remainder (CLBlast path) */
     /* dw: single chunk, several, an uneven last chunk (8*129 rows -> 32 chunks of 33 with 9
      * left), stride 2 on odd and even sizes */
     test_dw_bwd(1, 7, 7, 3, 1);

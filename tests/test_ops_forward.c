@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "model/net.h"
 #include "tests/support/devutil.h"
 #include "tests/support/ref.h"
 #include "tests/support/testutil.h"
@@ -278,7 +279,7 @@ static void test_bn_train(size_t M, int C, double zshift) {
     /* z with a per-channel offset (zshift) to exercise the two-pass variance */
     Tensor z = tnew(M * C, -2 + zshift, 3 + zshift), gamma = tnew(C, -0.5, 2),
            beta = tnew(C, -1, 4), rm = tnew(C, -1, 1), rv = tnew(C, 0.5, 2);
-    size_t scratch_n = mbn_ops_scratch_floats(M, C);
+    size_t scratch_n = mbn_net_scratch_floats(M, C);
     TBuf bz = tbuf_new(&dev, z.f, z.n, 7), bg = tbuf_new(&dev, gamma.f, C, 1),
          bb = tbuf_new(&dev, beta.f, C, 3), brm = tbuf_new(&dev, rm.f, C, 5),
          brv = tbuf_new(&dev, rv.f, C, 6), by = tbuf_new_fill(&dev, GARBAGE, M * C, 9);

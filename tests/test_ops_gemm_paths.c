@@ -1,17 +1,18 @@
 /* The pointwise GEMM ops against plain-C references on awkward shapes (rows not a multiple of
- * the 7-row tile, a last tile of one row, channels not a multiple of 32 or 8, split-K weight gradients), for whichever
- * path the device takes (gemm.cl's tiled kernel on CPUs, CLBlast on GPUs). Every op's status is
- * checked, every output is poisoned before each op (so a variant that writes nothing cannot pass
- * on its predecessor's result) and its guard zones checked after. Tolerance: max |err| below
- * 1e-5 * sqrt(K) for a K-term sum of products of values in [-1, 1): random-sign float32
- * rounding errors grow like sqrt(K) u, far below this, while a wrong or missing term moves a
- * result by about one term (~0.3). */
+ * the 7-row tile, a last tile of one row, channels not a multiple of 32 or 8, split-K weight
+ * gradients), for whichever path the device takes (gemm.cl's tiled kernel on CPUs, CLBlast on
+ * GPUs). Every op's status is checked, every output is poisoned before each op (so a variant that
+ * writes nothing cannot pass on its predecessor's result) and its guard zones checked after.
+ * Tolerance: max |err| below 1e-5 * sqrt(K) for a K-term sum of products of values in [-1, 1):
+ * random-sign float32 rounding errors grow like sqrt(K) u, far below this, while a wrong or missing
+ * term moves a result by about one term (~0.3). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "base/error.h"
 #include "host/device.h"
+#include "model/net.h"
 #include "model/ops.h"
 #include "tests/support/devutil.h"
 #include "tests/support/testutil.h"
@@ -46,7 +47,7 @@ static void one_shape(size_t M, int Cin, int Cout) {
     if (nw > most) most = nw;
     float *got = T_NEW(float, most);
     double *want = T_NEW(double, most);
-    size_t scratch_n = mbn_ops_scratch_floats(M, Cout > Cin ? Cout : Cin);
+    size_t scratch_n = mbn_net_scratch_floats(M, Cout > Cin ? Cout : Cin);
     TBuf X = tbuf_new(&dev, x, nx, 3), Wt = tbuf_new(&dev, NULL, nw, 5),
          B = tbuf_new(&dev, b, Cout, 1);
     TBuf W = tbuf_new(&dev, w, nw, 2), DY = tbuf_new(&dev, dy, ny, 7);
@@ -133,7 +134,7 @@ int main(void) {
     one_shape(20000, 27, 8);  /* the stem weight gradient at 0.25: 16 + 8 + 3 columns */
     one_shape(4000, 64, 64);  /* workspace weight gradient, split K */
     one_shape(48, 40, 16);    /* workspace weight gradient, one chunk */
-    one_shape(61, 300, 40);   /* forward K in blocks of KC (128, 128, 44), ragged rows and columns */
+    one_shape(61, 300, 40); /* forward K in blocks of KC (128, 128, 44), ragged rows and columns */
     one_shape(1, 1024, 1000); /* one row (the classifier at batch 1): panels in pairs, an edge */
     one_shape(15, 200, 96);   /* a one-row last tile after full ones; three panels (a pair, one) */
     one_shape(64, 72, 64);    /* weight gradient rows 64 = 9 x 7 + 1: the one-row tile, a_trans */

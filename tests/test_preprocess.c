@@ -1,4 +1,4 @@
-/* The preprocessing record (io/data/preprocess.h, io/formats/preprocess_record.h):
+/* The preprocessing record (io/data/preprocess.h, io/data/preprocess_record.h):
  *   - text pairs round-trip exactly (ImageNet, IDX, CIFAR and odd values); no version means no
  *     record; every bad value is refused naming the key; a newer version is refused;
  *   - the record applied to IDX/CIFAR pixels gives the same bits as the training pipeline
@@ -17,7 +17,7 @@
 #include "base/error.h"
 #include "io/data/augment.h"
 #include "io/data/preprocess.h"
-#include "io/formats/preprocess_record.h"
+#include "io/data/preprocess_record.h"
 #include "io/util/file_read.h"
 #include "tests/support/data_util.h"
 #include "tests/support/testutil.h"

@@ -41,7 +41,6 @@ typedef struct {
     bool prog_open;
     char prog_label[64];
     double t_epoch;
-    bool stepped; /* an epoch has begun in this process (the first compiles kernels) */
 } Run;
 
 static int open_data(Run *t) {
@@ -155,10 +154,6 @@ static void on_epoch_begin(void *ctx, int epoch, int64_t first_step, int64_t ste
     snprintf(t->prog_label, sizeof t->prog_label, "epoch %d/%d", epoch + 1, t->cfg->epochs);
     mbn_progress_start(&t->prog, t->prog_label, steps_per_epoch, t->quiet);
     t->prog_open = true;
-    char mark[1024]; /* the first step of a run compiles kernels: say so (io/util/progress.h) */
-    if (!t->stepped && !mbn_net_first_run_marker(&t->nets[0], "train", mark, sizeof mark))
-        mbn_progress_first_run(&t->prog, t->nets[0].dev->info.name, mark);
-    t->stepped = true;
     t->t_epoch = mbn_now();
 }
 
@@ -202,7 +197,6 @@ static int on_epoch_done(void *ctx, const MbnEpochReport *r) {
 static int on_save(void *ctx, MbnNet *net, const MbnTrainPosition *pos) {
     Run *t = ctx;
     const MbnTrainConfig *c = t->cfg;
-    mbn_run_log_flush(&t->log);
     char path[1200];
     mbn_ckpt_path(path, sizeof path, c->ckpt_dir, pos->epoch + 1,
                   mbn_train_position_name_step(pos));
@@ -218,8 +212,10 @@ static int on_evaluated(void *ctx, int epoch, int64_t global_step, const MbnEval
     double top5 = (double)st->top5 / (double)st->images;
     double loss = st->loss_sum / (double)st->images;
     if (!t->quiet)
-        fprintf(stderr, "epoch: %d val top-1 %.2f%% top-5 %.2f%% loss %.4f (%lld images, %.1f s)\n",
-                epoch + 1, 100 * top1, 100 * top5, loss, (long long)st->images, st->seconds);
+        fprintf(stderr,
+                "epoch: %d val top-1 %.2f%% top-5 %.2f%% loss %.4f (%lld image%s, %.1f s)\n",
+                epoch + 1, 100 * top1, 100 * top5, loss, (long long)st->images,
+                st->images == 1 ? "" : "s", st->seconds);
     mbn_run_log_eval(&t->log, epoch, global_step, loss, top1, top5);
     return MBN_OK;
 }
@@ -364,12 +360,15 @@ int mbn_train(const MbnTrainConfig *cfg, MbnComm *comm, MbnTrainResult *res) {
                      cfg->batch_size);
         else
             snprintf(per_rank, sizeof per_rank, "%d", cfg->batch_size);
+        char label[32];
+        mbn_arch_label(&arch, label, sizeof label);
+        long long images = t.train_ds->count, steps = t.lr.steps_per_epoch;
         fprintf(stderr,
-                "mbn: training MobileNet V1 %g-%d (%d classes) on %d %s rank%s: %lld "
-                "images, %lld steps per epoch of %s per rank, %d epochs\n",
-                (double)arch.alpha, arch.resolution, arch.num_classes, comm->world, comm->name,
-                comm->world > 1 ? "s" : "", (long long)t.train_ds->count,
-                (long long)t.lr.steps_per_epoch, per_rank, cfg->epochs);
+                "mbn: training MobileNet V1 %s (%d classes) on %d %s rank%s: %lld image%s, %lld "
+                "step%s per epoch of %s per rank, %d epoch%s\n",
+                label, arch.num_classes, comm->world, comm->name, comm->world > 1 ? "s" : "",
+                images, images == 1 ? "" : "s", steps, steps == 1 ? "" : "s", per_rank, cfg->epochs,
+                cfg->epochs == 1 ? "" : "s");
     }
     if (rc == MBN_OK) rc = train_loop(&t);
     if (rc == MBN_OK) rc = count_skipped(&t); /* every rank gets here: a collective is safe */

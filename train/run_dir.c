@@ -37,6 +37,7 @@ int mbn_run_log_open(MbnRunLog *log, const char *dir, bool fresh) {
         return mbn_fail(MBN_EFAIL, "%s: cannot write the training log (%s)", log->path,
                         strerror(errno));
     if (fresh) fprintf(log->f, "kind,epoch,step,loss,lr,images_per_s,top1,top5\n");
+    fflush(log->f);
     return MBN_OK;
 }
 
@@ -44,6 +45,7 @@ void mbn_run_log_step(MbnRunLog *log, int epoch, int64_t global_step, double los
                       double images_per_s) {
     fprintf(log->f, "train,%d,%lld,%.6f,%.8g,%.2f,,\n", epoch + 1, (long long)global_step, loss, lr,
             images_per_s);
+    fflush(log->f);
 }
 
 void mbn_run_log_eval(MbnRunLog *log, int epoch, int64_t global_step, double loss, double top1,
@@ -51,10 +53,6 @@ void mbn_run_log_eval(MbnRunLog *log, int epoch, int64_t global_step, double los
     fprintf(log->f, "eval,%d,%lld,%.6f,,,%.6f,%.6f\n", epoch + 1, (long long)global_step, loss,
             top1, top5);
     fflush(log->f);
-}
-
-void mbn_run_log_flush(MbnRunLog *log) {
-    if (log->f) fflush(log->f);
 }
 
 void mbn_run_log_close(MbnRunLog *log) {

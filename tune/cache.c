@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "base/error.h"
+#include "base/version.h"
 #include "host/cache_dir.h"
 #include "host/cl_error.h"
 #include "host/cl_sources.h"
@@ -17,15 +18,9 @@
 #define MAGIC "mbn-tune 1"
 #define MAX_FILE (64 * 1024)
 
-#include "include/mbn.h" /* MBN_VERSION_MAJOR/MINOR/PATCH */
-
-#define STR_(x) #x
-#define STR(x) STR_(x)
-#define MBN_VERSION STR(MBN_VERSION_MAJOR) "." STR(MBN_VERSION_MINOR) "." STR(MBN_VERSION_PATCH)
-
 unsigned long long mbn_build_hash(void) {
     uint64_t h = 0xcbf29ce484222325ULL;
-    h = mbn_hash64(h, MBN_VERSION, sizeof MBN_VERSION);
+    h = mbn_hash64(h, MBN_VERSION_STRING, sizeof MBN_VERSION_STRING);
     for (int i = 0; i < mbn_cl_source_count; i++)
         h = mbn_hash64(h, mbn_cl_sources[i].text, mbn_cl_sources[i].length);
     int count = 0;

@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/error.h"
 #include "io/data/loader.h"
 #include "base/rng.h"
@@ -56,12 +56,6 @@ struct MbnLoader {
     double wait_s;
     const MbnPreprocess *preprocess; /* eval: the model's record, or NULL */
 };
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* Decodes and augments one sample; false (after a one-time warning) when it is unusable. */
 static bool load_sample(MbnLoader *ld, int64_t idx, float *out) {
@@ -269,10 +263,10 @@ int mbn_loader_start_epoch(MbnLoader *ld, int epoch, int64_t skip_batches) {
 /* Waits for the next batch in order (mutex held); returns its slot. */
 static Slot *wait_next(MbnLoader *ld) {
     Slot *s = &ld->slots[ld->next_out % ld->nslots];
-    double t0 = now_s();
+    double t0 = mbn_now();
     while (!(s->state == SLOT_READY && s->batch == ld->next_out))
         pthread_cond_wait(&ld->ready_cv, &ld->mu);
-    ld->wait_s += now_s() - t0;
+    ld->wait_s += mbn_now() - t0;
     return s;
 }
 

@@ -3,7 +3,7 @@
  * input at evaluation time. Training records it in every checkpoint and export, so eval, infer,
  * the library and ONNX users all see the picture the model learned from.
  *
- * The pipeline, in order (io/formats/preprocess_record.h writes it as text):
+ * The pipeline, in order (io/data/preprocess_record.h writes it as text):
  *   1. channels: "rgb" keeps the colours (grayscale images are replicated to 3 channels);
  *      "gray" (models trained on grayscale, e.g. Fashion-MNIST) turns colour images into
  *      luminance Y = (299 R + 587 G + 114 B + 500) / 1000 (PIL's convert("L"), exact for gray

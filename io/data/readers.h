@@ -1,5 +1,6 @@
-/* Internal to io/data: one reader per data format (SPEC §3), and small helpers they share. A new
- * format is one file defining an MbnDataReader plus one row in the table of dataset.c.
+/* Internal to io/data: one reader per data format (SPEC §3), and small helpers they share
+ * (reader_util.c). A new format is one file defining an MbnDataReader plus one row in the table
+ * of dataset.c.
  *
  * Every reader answers these questions:
  *   detect: does folder `dir` hold this format? (the table is tried in order, first match wins)

@@ -208,8 +208,9 @@ static uint64_t payload_size(const MbnCheckpoint *ck) {
 
 /* Refuses what the loader would refuse, so a saved file always loads. */
 static bool config_plausible(const MbnModelConfig *c) {
-    return c->alpha > 0 && c->alpha <= 16 && c->resolution > 0 && c->num_classes > 0 &&
-           c->bn_eps > 0 && c->bn_eps < 1;
+    return c->alpha > 0 && c->alpha <= MBN_ALPHA_MAX && c->resolution >= MBN_RESOLUTION_MIN &&
+           c->resolution <= MBN_RESOLUTION_MAX && c->num_classes >= MBN_CLASSES_MIN &&
+           c->num_classes <= MBN_CLASSES_MAX && c->bn_eps > 0 && c->bn_eps < 1;
 }
 
 static int check_saveable(const char *path, const MbnCheckpoint *ck) {

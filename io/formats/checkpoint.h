@@ -37,6 +37,14 @@ typedef struct {
     float bn_eps;
 } MbnModelConfig;
 
+/* The configurations mbn builds (model/arch.c refuses others as usage errors), saves and
+ * loads: alpha in (0, MBN_ALPHA_MAX], resolution and class count in these ranges. */
+#define MBN_ALPHA_MAX 2.0f
+#define MBN_RESOLUTION_MIN 32
+#define MBN_RESOLUTION_MAX 4096
+#define MBN_CLASSES_MIN 2
+#define MBN_CLASSES_MAX 1000000
+
 typedef enum { MBN_META_INT, MBN_META_FLOAT, MBN_META_STRING } MbnMetaType;
 
 typedef struct {

@@ -1,10 +1,7 @@
 #include "io/util/progress.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 void mbn_progress_start(MbnProgress *p, const char *label, int64_t total, bool quiet) {
@@ -14,36 +11,6 @@ void mbn_progress_start(MbnProgress *p, const char *label, int64_t total, bool q
     p->label = label;
     p->total = total;
     p->start = p->last_print = mbn_now();
-}
-
-void mbn_progress_first_run(MbnProgress *p, const char *device, const char *marker) {
-    if (!marker || !*marker || access(marker, F_OK) == 0) return;
-    if (snprintf(p->marker, sizeof p->marker, "%s", marker) >= (int)sizeof p->marker) {
-        p->marker[0] = 0;
-        return;
-    }
-    if (!p->quiet) {
-        fprintf(stderr, "mbn: compiling kernels for %s (first run only)\n", device);
-        fflush(stderr);
-    }
-}
-
-/* mkdir -p of the marker's folder, then an empty file. Failures are ignored (see header). */
-static void touch_marker(const char *path) {
-    char dir[sizeof((MbnProgress *)0)->marker];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash || slash == dir) return;
-    *slash = 0;
-    for (char *q = dir + 1; *q; q++) {
-        if (*q != '/') continue;
-        *q = 0;
-        if (mkdir(dir, 0755) != 0 && errno != EEXIST) return;
-        *q = '/';
-    }
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return;
-    FILE *f = fopen(path, "w");
-    if (f) fclose(f);
 }
 
 static void fmt_time(char *buf, size_t len, double s) {
@@ -64,7 +31,6 @@ void mbn_progress_update(MbnProgress *p, int64_t step, int64_t images, const cha
         p->rate_start = t;
         p->rate_step0 = step;
         p->rate_images0 = images;
-        if (p->marker[0]) touch_marker(p->marker);
     }
     if (p->quiet) return;
     bool last = step >= p->total;

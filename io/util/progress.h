@@ -4,9 +4,8 @@
  *
  * The first step of a fresh run can take a hundred times the others: OpenCL implementations
  * compile kernels on first use (PoCL, CLBlast through it, GPU drivers) and cache them on disk
- * for later runs. So the rate and the ETA count from the end of the first step (the first line
- * shows no ETA), and mbn_progress_first_run says beforehand that kernels are being compiled
- * when this device and configuration have not completed a step before. */
+ * for later runs (the network says so beforehand: model/net.h). So the rate and the ETA count
+ * from the end of the first step (the first line shows no ETA). */
 #ifndef MBN_IO_UTIL_PROGRESS_H
 #define MBN_IO_UTIL_PROGRESS_H
 #include <stdbool.h>
@@ -25,15 +24,9 @@ typedef struct {
     bool rate_started;
     double rate_start;
     int64_t rate_step0, rate_images0;
-    char marker[1024]; /* created after the first step when mbn_progress_first_run printed */
 } MbnProgress;
 
 void mbn_progress_start(MbnProgress *p, const char *label, int64_t total, bool quiet);
-/* Before the first step: when `marker` (a file path keyed by the device, kernels and shapes,
- * e.g. from mbn_net_first_run_marker) does not exist, prints "compiling kernels for <device>
- * (first run only)" and creates the marker once the first step has completed, so the next run
- * stays quiet. Never fails: a marker that cannot be written only repeats the note next time. */
-void mbn_progress_first_run(MbnProgress *p, const char *device, const char *marker);
 /* step is 1-based; extra is a short free text (e.g. "loss 0.5123 lr 0.1"). */
 void mbn_progress_update(MbnProgress *p, int64_t step, int64_t images, const char *extra);
 void mbn_progress_finish(MbnProgress *p);

@@ -1,4 +1,4 @@
-#include "io/formats/preprocess_record.h"
+#include "io/data/preprocess_record.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
-#include "apps/train_ranks.h"
+#include "train/ranks.h"
 
 #include <sched.h>
 #include <stdio.h>

@@ -10,10 +10,10 @@
  * (conv_stem.weight, blocks.S.B.bn1.running_var, classifier.weight, ...), so the file maps
  * one-to-one onto the safetensors export. The model's doc_string says in words what
  * preprocessing to apply; metadata_props carry the record as keys (preprocess.*, see
- * io/formats/preprocess_record.h, with preprocess.layout = NCHW), the model config, and the
+ * io/data/preprocess_record.h, with preprocess.layout = NCHW), the model config, and the
  * class names ("labels", one per line) when known. */
-#ifndef MBN_MODEL_ONNX_EXPORT_H
-#define MBN_MODEL_ONNX_EXPORT_H
+#ifndef MBN_EXPORT_ONNX_H
+#define MBN_EXPORT_ONNX_H
 #include <stdbool.h>
 
 #include "io/formats/tensors.h"
@@ -21,6 +21,9 @@
 
 #define MBN_ONNX_OPSET 13
 #define MBN_ONNX_IR_VERSION 7
+
+/* "opset 13, protobuf-c 1.4.1": what the ONNX export was built with (`mbn --version`). */
+const char *mbn_onnx_build_info(void);
 
 /* Writes path atomically. tensors: the model's weights and BN statistics in timm names (as
  * mbn_weights_open returns them); each is checked against the architecture. labels: NULL or

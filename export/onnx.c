@@ -1,6 +1,6 @@
-/* Builds the ONNX ModelProto (model/onnx_export.h) as protobuf-c messages. Every message and
+/* Builds the ONNX ModelProto (export/onnx.h) as protobuf-c messages. Every message and
  * string is allocated from one arena that is freed in one go after packing. */
-#include "model/onnx_export.h"
+#include "export/onnx.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -11,14 +11,21 @@
 
 #include "base/error.h"
 #include "base/half.h"
-#include "include/mbn.h"
+#include "base/version.h"
 #include "io/formats/atomic_file.h"
-#include "io/formats/preprocess_record.h"
+#include "io/data/preprocess_record.h"
 #include "onnx/onnx.pb-c.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "ONNX raw_data is little-endian float32, copied as is"
 #endif
+
+#define ONNX_STR2(x) #x
+#define ONNX_STR(x) ONNX_STR2(x)
+
+const char *mbn_onnx_build_info(void) {
+    return "opset " ONNX_STR(MBN_ONNX_OPSET) ", protobuf-c " PROTOBUF_C_VERSION;
+}
 
 /* ---- arena ---- */
 
@@ -357,14 +364,15 @@ static Onnx__StringStringEntryProto *entry(Builder *b, const char *key, const ch
 
 /* What a user of the file must do to an image, in words (doc_string of the model). */
 static void describe(const MbnArch *a, bool fp16, char *out, size_t cap) {
-    char how[640];
+    char how[640], label[32];
     mbn_preprocess_describe(&a->preprocess, a->resolution, how, sizeof how);
+    mbn_arch_label(a, label, sizeof label);
     snprintf(out, cap,
-             "MobileNet V1 %g-%d, %d classes, exported by mbn %s%s. Input \"input\": float32 "
+             "MobileNet V1 %s, %d classes, exported by mbn %s%s. Input \"input\": float32 "
              "[batch, 3, %d, %d] (NCHW, RGB channel order), preprocessed as the model was "
              "trained: %s. Outputs: \"logits\" [batch, %d] and \"probs\" (softmax) [batch, %d]. "
              "The metadata_props preprocess.* hold the same as keys.",
-             (double)a->alpha, a->resolution, a->num_classes, mbn_version(),
+             label, a->num_classes, MBN_VERSION_STRING,
              fp16 ? " in fp16 (as mbn --precision fp16: the stem in float, the other convolutions "
                     "with BatchNorm folded into float16 weights and biases on float16 "
                     "activations, the pool, classifier and softmax in float)"
@@ -516,7 +524,7 @@ int mbn_onnx_write(const char *path, const MbnArch *arch, const MbnTensorSet *te
         model.n_opset_import = 1;
         model.opset_import = opsets;
         model.producer_name = (char *)"mbn";
-        model.producer_version = (char *)mbn_version();
+        model.producer_version = (char *)MBN_VERSION_STRING;
         model.doc_string = doc;
         model.graph = &graph;
         model.n_metadata_props = props.n;

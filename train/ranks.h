@@ -3,8 +3,8 @@
  * its machine) into the devices --device matches, round-robin when there are more ranks than
  * devices; no --device means every GPU, else the first device. Otherwise: the devices
  * --device lists ("0,1", "all"), each an in-process rank. */
-#ifndef MBN_APPS_TRAIN_RANKS_H
-#define MBN_APPS_TRAIN_RANKS_H
+#ifndef MBN_TRAIN_RANKS_H
+#define MBN_TRAIN_RANKS_H
 #include <stdbool.h>
 
 #include "host/device.h"

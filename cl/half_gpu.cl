@@ -74,15 +74,13 @@ gemm_gpu_h(__global const half *A, int a_off, int lda, __global const half *B, i
             }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    for (int i = 0; i < TM; i++) {
-        int m = m0 + ty + i * LY;
-        for (int j = 0; j < TN; j++) {
-            int n = n0 + tx + j * LX;
-            if (m >= M || n >= N) continue;
-            float v = acc[i][j];
-            if (relu6) v = clamp(v + bias[bias_off + n], 0.0f, 6.0f);
-            vstore_half_rte(v, c_off + (size_t)m * ldc + n, C);
-        }
+    /* output (i, j) of the block: row m0 + ty + i LY, column n0 + tx + j LX (coalesced) */
+    for (int e = 0; e < TM * TN; e++) {
+        int m = m0 + ty + e / TN * LY, n = n0 + tx + e % TN * LX;
+        float v = acc[e / TN][e % TN];
+        if (m < M && n < N)
+            vstore_half_rte(relu6 ? clamp(v + bias[bias_off + n], 0.0f, 6.0f) : v,
+                            c_off + (size_t)m * ldc + n, C);
     }
 }
 

@@ -227,31 +227,46 @@ static void node(Builder *b, const char *op, const char *name, const char *const
     list_push(&b->arena, &b->nodes, n);
 }
 
-/* conv -> BatchNormalization -> Clip(0, 6) for one layer; returns the output's name. */
-static void conv_bn_relu6(Builder *b, const MbnLayer *L, const char *x, char *out, size_t cap) {
+/* Layer L's Conv node "<layer>.conv" on x with weight w (and bias, or NULL): kernel, stride,
+ * symmetric padding and group as the layer; its weight's shape in ws. */
+static void conv_node(Builder *b, const MbnLayer *L, const char *x, const char *w, const char *bias,
+                      int64_t ws[4]) {
     int k = L->type == MBN_LAYER_PW ? 1 : 3, pad = (k - 1) / 2;
-    int cin_per_group = L->type == MBN_LAYER_STEM ? 3 : L->type == MBN_LAYER_DW ? 1 : L->cin;
-    char wname[96], conv_out[64], bn_out[64], bn[5][96];
-    snprintf(wname, sizeof wname, "%s.weight", L->timm);
-    int64_t ws[4] = {L->cout, cin_per_group, k, k};
-    weight(b, wname, 4, ws);
+    ws[0] = L->cout;
+    ws[1] = L->type == MBN_LAYER_STEM ? 3 : L->type == MBN_LAYER_DW ? 1 : L->cin;
+    ws[2] = ws[3] = k;
     int64_t kernel[2] = {k, k}, strides[2] = {L->stride, L->stride}, pads[4] = {pad, pad, pad, pad},
             dil[2] = {1, 1};
-    Onnx__AttributeProto *conv_attrs[6] = {
-        attr_ints(b, "kernel_shape", 2, kernel),
-        attr_ints(b, "strides", 2, strides),
-        attr_ints(b, "pads", 4, pads),
-        attr_ints(b, "dilations", 2, dil),
-        attr_int(b, "group", L->type == MBN_LAYER_DW ? L->cout : 1),
-        NULL};
-    snprintf(conv_out, sizeof conv_out, "%s.conv", L->name);
-    node(b, "Conv", conv_out, (const char *const[]){x, wname, NULL}, conv_out, conv_attrs);
+    Onnx__AttributeProto *attrs[6] = {attr_ints(b, "kernel_shape", 2, kernel),
+                                      attr_ints(b, "strides", 2, strides),
+                                      attr_ints(b, "pads", 4, pads),
+                                      attr_ints(b, "dilations", 2, dil),
+                                      attr_int(b, "group", L->type == MBN_LAYER_DW ? L->cout : 1),
+                                      NULL};
+    char out[64];
+    snprintf(out, sizeof out, "%s.conv", L->name);
+    node(b, "Conv", out, (const char *const[]){x, w, bias, NULL}, out, attrs);
+}
+
+/* The timm names of layer L's BatchNorm tensors: weight, bias, running mean and variance. */
+static void bn_names(const MbnLayer *L, char bn[][96]) {
     static const char *suffix[4] = {"weight", "bias", "running_mean", "running_var"};
+    for (int i = 0; i < 4; i++)
+        snprintf(bn[i], 96, "%s.%s", L->timm_bn, suffix[i]);
+}
+
+/* conv -> BatchNormalization -> Clip(0, 6) for one layer; returns the output's name. */
+static void conv_bn_relu6(Builder *b, const MbnLayer *L, const char *x, char *out, size_t cap) {
+    char wname[96], conv_out[64], bn_out[64], bn[5][96];
+    snprintf(wname, sizeof wname, "%s.weight", L->timm);
+    int64_t ws[4];
+    conv_node(b, L, x, wname, NULL, ws);
+    weight(b, wname, 4, ws);
+    snprintf(conv_out, sizeof conv_out, "%s.conv", L->name);
     int64_t cs[1] = {L->cout};
-    for (int i = 0; i < 4; i++) {
-        snprintf(bn[i], sizeof bn[i], "%s.%s", L->timm_bn, suffix[i]);
+    bn_names(L, bn);
+    for (int i = 0; i < 4; i++)
         weight(b, bn[i], 1, cs);
-    }
     snprintf(bn_out, sizeof bn_out, "%s.bn", L->name);
     Onnx__AttributeProto *bn_attrs[2] = {attr_float(b, "epsilon", b->arch->bn_eps), NULL};
     node(b, "BatchNormalization", bn_out,
@@ -266,19 +281,18 @@ static void conv_bn_relu6(Builder *b, const MbnLayer *L, const char *x, char *ou
  * both rounded once to float16, then Clip(0, 6) in float16. Initializers
  * "<conv>.weight_folded" and "<conv>.bias_folded" (folded: not timm's tensors). */
 static void conv_folded_h(Builder *b, const MbnLayer *L, const char *x, char *out, size_t cap) {
-    int k = L->type == MBN_LAYER_PW ? 1 : 3, pad = (k - 1) / 2;
-    int cin_per_group = L->type == MBN_LAYER_DW ? 1 : L->cin;
     char name[96], wname[112], bname[112], conv_out[64], bn[4][96];
     snprintf(name, sizeof name, "%s.weight", L->timm);
-    int64_t ws[4] = {L->cout, cin_per_group, k, k}, cs[1] = {L->cout};
+    snprintf(wname, sizeof wname, "%s.weight_folded", L->timm);
+    snprintf(bname, sizeof bname, "%s.bias_folded", L->timm);
+    int64_t ws[4], cs[1] = {L->cout};
+    conv_node(b, L, x, wname, bname, ws);
     const MbnHostTensor *w = checked(b, name, 4, ws), *t[4];
-    static const char *suffix[4] = {"weight", "bias", "running_mean", "running_var"};
-    for (int i = 0; i < 4; i++) {
-        snprintf(bn[i], sizeof bn[i], "%s.%s", L->timm_bn, suffix[i]);
+    bn_names(L, bn);
+    for (int i = 0; i < 4; i++)
         t[i] = checked(b, bn[i], 1, cs);
-    }
     if (b->rc) return;
-    size_t per = (size_t)cin_per_group * k * k;
+    size_t per = (size_t)(ws[1] * ws[2] * ws[3]);
     float *fw = arena_alloc(&b->arena, (size_t)L->cout * per * sizeof *fw);
     float *fb = arena_alloc(&b->arena, (size_t)L->cout * sizeof *fb);
     if (!fw || !fb) return;
@@ -288,21 +302,9 @@ static void conv_folded_h(Builder *b, const MbnLayer *L, const char *x, char *ou
             fw[c * per + i] = w->data[c * per + i] * scale;
         fb[c] = t[1]->data[c] - t[2]->data[c] * scale;
     }
-    snprintf(wname, sizeof wname, "%s.weight_folded", L->timm);
-    snprintf(bname, sizeof bname, "%s.bias_folded", L->timm);
     list_push(&b->arena, &b->inits, tensor_half(b, wname, 4, ws, fw, (size_t)L->cout * per));
     list_push(&b->arena, &b->inits, tensor_half(b, bname, 1, cs, fb, (size_t)L->cout));
-    int64_t kernel[2] = {k, k}, strides[2] = {L->stride, L->stride}, pads[4] = {pad, pad, pad, pad},
-            dil[2] = {1, 1};
-    Onnx__AttributeProto *conv_attrs[6] = {
-        attr_ints(b, "kernel_shape", 2, kernel),
-        attr_ints(b, "strides", 2, strides),
-        attr_ints(b, "pads", 4, pads),
-        attr_ints(b, "dilations", 2, dil),
-        attr_int(b, "group", L->type == MBN_LAYER_DW ? L->cout : 1),
-        NULL};
     snprintf(conv_out, sizeof conv_out, "%s.conv", L->name);
-    node(b, "Conv", conv_out, (const char *const[]){x, wname, bname, NULL}, conv_out, conv_attrs);
     snprintf(out, cap, "%s", L->name);
     node(b, "Clip", L->name,
          (const char *const[]){conv_out, "relu6.min.f16", "relu6.max.f16", NULL}, out, NULL);

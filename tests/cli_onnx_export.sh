@@ -188,10 +188,10 @@ done
 status=0
 "$MBN" export --checkpoint "$ckpt" --format onnnx --out "$T/bad.onnx" 2> /dev/null || status=$?
 [ "$status" = 2 ] && [ ! -e "$T/bad.onnx" ] || { echo "FAIL: --format onnnx exit $status"; exit 1; }
-for bad in "--precision fp16" "--format onnx --precision auto" "--format onnx --precision fp8"; do
+for bad in "--precision fp16:bad.safetensors" "--precision auto:bad.onnx" "--precision fp8:bad.onnx"; do
     status=0
-    "$MBN" export --checkpoint "$ckpt" $bad --out "$T/bad.onnx" 2> /dev/null || status=$?
-    [ "$status" = 2 ] && [ ! -e "$T/bad.onnx" ] || { echo "FAIL: $bad: exit $status"; exit 1; }
+    "$MBN" export --checkpoint "$ckpt" ${bad%%:*} --out "$T/${bad#*:}" 2> /dev/null || status=$?
+    [ "$status" = 2 ] && [ ! -e "$T/${bad#*:}" ] || { echo "FAIL: ${bad%%:*}: exit $status"; exit 1; }
 done
 if "$MBN" export --checkpoint "$ckpt" --format onnx --out "$T/no/such/dir/m.onnx" 2> /dev/null; then
     echo "FAIL: wrote into a missing folder"; exit 1

@@ -377,6 +377,17 @@ static void test_dwpw(int N, int H, int W, int C, int s, int Cout) {
         free(dabs_), free(dtol), free(prop);
 }
 
+/* A float output y of K-term sums, two runs, against yref (sum of |terms| yabs): within the
+ * bound, the same bits twice, its guards intact. */
+static void check_float(const char *what, float *const y[2], const double *yref, const double *yabs,
+                        size_t n, int K, TBuf by) {
+    double *tol = sum_tol(yabs, n, K);
+    T_OK(tcheck(what, y[0], yref, tol, 0.0, n));
+    T_OK(tsame_bits("  twice", y[0], y[1], n));
+    T_OK(tbuf_guards_ok(&dev, by, what));
+    free(tol);
+}
+
 /* ---- pool: half activations, float features (a float sum of HW terms, then / HW) ---- */
 static void test_pool(int N, int HW, int C) {
     Tensor x = thalf((size_t)N * HW * C, 0, 6);
@@ -392,16 +403,13 @@ static void test_pool(int N, int HW, int C) {
     double *yabs = T_NEW(double, (size_t)N *C);
     ref_avgpool_fwd(x.d, yref, N, HW, C);
     ref_avgpool_fwd(xa, yabs, N, HW, C);
-    double *tol = sum_tol(yabs, (size_t)N * C, HW + 1);
     char what[96];
     snprintf(what, sizeof what, "avgpool half -> float N%d HW%d C%d", N, HW, C);
-    T_OK(tcheck(what, y[0], yref, tol, 0.0, (size_t)N * C));
-    T_OK(tsame_bits("avgpool twice", y[0], y[1], (size_t)N * C));
-    T_OK(tbuf_guards_ok(&dev, by, "pool y"));
+    check_float(what, y, yref, yabs, (size_t)N * C, HW + 1, by);
     hbuf_free(&bx);
     tbuf_free(&by);
     tfree(&x);
-    free(y[0]), free(y[1]), free(yref), free(xa), free(yabs), free(tol);
+    free(y[0]), free(y[1]), free(yref), free(xa), free(yabs);
 }
 
 /* ---- the classifier of the fp16 path: float, from the weight as stored [K, C] ---- */
@@ -420,15 +428,12 @@ static void test_classifier(int N, int C, int K) {
     double *xa = dabs(x.d, x.n), *wa = dabs(w.d, w.n), *ba = dabs(b.d, b.n);
     ref_fc_fwd(x.d, w.d, b.d, yref, N, C, K);
     ref_fc_fwd(xa, wa, ba, yabs, N, C, K);
-    double *tol = sum_tol(yabs, (size_t)N * K, C + 1);
     char what[96];
     snprintf(what, sizeof what, "classifier N%d C%d K%d", N, C, K);
-    T_OK(tcheck(what, y[0], yref, tol, 0.0, (size_t)N * K));
-    T_OK(tsame_bits("classifier twice", y[0], y[1], (size_t)N * K));
-    T_OK(tbuf_guards_ok(&dev, by, "classifier y"));
+    check_float(what, y, yref, yabs, (size_t)N * K, C + 1, by);
     tbuf_free(&bx), tbuf_free(&bw), tbuf_free(&bb), tbuf_free(&by);
     tfree(&x), tfree(&w), tfree(&b);
-    free(y[0]), free(y[1]), free(yref), free(yabs), free(xa), free(wa), free(ba), free(tol);
+    free(y[0]), free(y[1]), free(yref), free(yabs), free(xa), free(wa), free(ba);
 }
 
 int main(void) {

@@ -48,6 +48,44 @@ static void compare(const StFile *st, const char *name, const float *got, size_t
     free(rd);
 }
 
+/* The fp16 path (--precision fp16) on the same weights and images: eval-mode logits against
+ * PyTorch's float64 ones, within 6 sigma of the error half storage adds
+ * (tests/support/half_ref.h, from half's unit roundoff and each layer's K) on top of the float32
+ * tolerance above. */
+static void check_fp16(const StFile *st, const MbnArch *arch, const float *nhwc, int N) {
+    int R = arch->resolution, K = arch->num_classes;
+    size_t nin = (size_t)N * 3 * R * R, nk = (size_t)N * K;
+    MbnNet net;
+    T_MBN(mbn_net_create_infer(&net, &dev, arch, N, MBN_PRECISION_FP16));
+    tnet_import(&net, st, "", NULL);
+    float *logits = T_NEW(float, nk);
+    T_MBN(mbn_net_set_input(&net, nhwc, N));
+    T_MBN(mbn_net_forward(&net, N, false));
+    T_MBN(mbn_net_read_logits(&net, N, logits));
+    double *x = T_NEW(double, nin), *ref = T_NEW(double, nk), *sigma = T_NEW(double, nk),
+           *tol = T_NEW(double, nk), *fixd = T_NEW(double, nk), worst = 0;
+    tf2d(nhwc, x, nin);
+    half_ref_forward(arch, st, x, N, ref, sigma);
+    char name[64];
+    snprintf(name, sizeof name, "logits_eval_r%d", R);
+    size_t m = 0;
+    float *fix = st_f32(st, name, &m);
+    T_CHECK(fix && m == nk, "fixture %s", name);
+    if (!fix) exit(1);
+    tf2d(fix, fixd, nk);
+    double atol = fix_rel(st, name) * fix_maxabs(fixd, nk);
+    for (size_t i = 0; i < nk; i++) {
+        T_CHECK(fabs(ref[i] - fixd[i]) <= atol, "the double reference matches the fixture");
+        tol[i] = 6 * sigma[i] + atol;
+        worst = fmax(worst, fabs(logits[i] - fixd[i]) / sigma[i]);
+    }
+    printf("-- fp16: errors up to %.2f sigma\n", worst);
+    snprintf(name, sizeof name, "fp16 logits_eval_r%d", R);
+    T_OK(tcheck(name, logits, fixd, tol, 0.0, nk));
+    free(fix), free(logits), free(x), free(ref), free(sigma), free(tol), free(fixd);
+    mbn_net_destroy(&net);
+}
+
 static void run_alpha(const char *file, float alpha, const StFile *inputs, bool running) {
     StFile st;
     if (st_open(&st, file)) {
@@ -93,6 +131,7 @@ static void run_alpha(const char *file, float alpha, const StFile *inputs, bool 
         T_MBN(mbn_net_read_logits(&net, N, logits));
         snprintf(name, sizeof name, "logits_eval_r%d", R);
         compare(&st, name, logits, (size_t)N * K);
+        check_fp16(&st, &arch, nhwc, N);
         T_MBN(mbn_net_forward(&net, N, true));
         T_MBN(mbn_net_read_logits(&net, N, logits));
         snprintf(name, sizeof name, "logits_train_r%d", R);
@@ -142,65 +181,12 @@ static void run_alpha(const char *file, float alpha, const StFile *inputs, bool 
     st_close(&st);
 }
 
-/* The fp16 path (--precision fp16) on the same fixtures: eval-mode logits against PyTorch's
- * float64 ones, within the error half storage may add (tests/support/half_ref.h, from half's
- * unit roundoff and each layer's K) on top of the float32 tolerance above. */
-static void run_fp16(const char *file, float alpha, const StFile *inputs) {
-    StFile st;
-    if (st_open(&st, file)) {
-        T_CHECK(0, "cannot open %s", file);
-        return;
-    }
-    const int N = 2, K = 10;
-    for (int R = 32; R <= 96; R += 32) {
-        MbnArch arch;
-        MbnNet net;
-        T_MBN(mbn_arch_build(&arch, alpha, R, K));
-        T_MBN(mbn_net_create_infer(&net, &dev, &arch, N, MBN_PRECISION_FP16));
-        tnet_import(&net, &st, "", NULL);
-        char name[64];
-        snprintf(name, sizeof name, "input_r%d_b2_nchw", R);
-        size_t nin = 0;
-        float *nchw = st_f32(inputs, name, &nin), *nhwc = T_NEW(float, nin), logits[2 * 10];
-        T_CHECK(nchw && nin == (size_t)N * 3 * R * R, "input %s", name);
-        if (!nchw) exit(1);
-        tnchw_to_nhwc(nchw, nhwc, N, 3, R, R);
-        T_MBN(mbn_net_set_input(&net, nhwc, N));
-        T_MBN(mbn_net_forward(&net, N, false));
-        T_MBN(mbn_net_read_logits(&net, N, logits));
-        double *x = T_NEW(double, nin), ref[20], sigma[20], tol[20];
-        tf2d(nhwc, x, nin);
-        half_ref_forward(&arch, &st, x, N, ref, sigma);
-        snprintf(name, sizeof name, "logits_eval_r%d", R);
-        size_t m = 0;
-        float *fix = st_f32(&st, name, &m);
-        T_CHECK(fix && m == (size_t)N * K, "fixture %s", name);
-        double fixd[20], worst = 0;
-        tf2d(fix, fixd, (size_t)N * K);
-        double atol = fix_rel(&st, name) * fix_maxabs(fixd, (size_t)N * K);
-        for (int i = 0; i < N * K; i++) {
-            T_CHECK(fabs(ref[i] - fixd[i]) <= atol, "the double reference matches the fixture");
-            tol[i] = 6 * sigma[i] + atol;
-            worst = fmax(worst, fabs(logits[i] - fixd[i]) / sigma[i]);
-        }
-        printf("-- fp16 alpha %.2f resolution %d: errors up to %.2f sigma\n", (double)alpha, R,
-               worst);
-        snprintf(name, sizeof name, "fp16 logits_eval_r%d", R);
-        T_OK(tcheck(name, logits, fixd, tol, 0.0, (size_t)N * K));
-        free(fix), free(nchw), free(nhwc), free(x);
-        mbn_net_destroy(&net);
-    }
-    st_close(&st);
-}
-
 int main(void) {
     tdev_open(&dev);
     StFile inputs;
     if (st_open(&inputs, "tests/fixtures/inputs.safetensors")) return 1;
     run_alpha("tests/fixtures/fwd_a025.safetensors", 0.25f, &inputs, true);
     run_alpha("tests/fixtures/fwd_a050.safetensors", 0.5f, &inputs, false);
-    run_fp16("tests/fixtures/fwd_a025.safetensors", 0.25f, &inputs);
-    run_fp16("tests/fixtures/fwd_a050.safetensors", 0.5f, &inputs);
     st_close(&inputs);
     mbn_device_close(&dev);
     return t_summary("test_torch_forward");

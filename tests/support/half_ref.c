@@ -12,16 +12,7 @@
 static double *tensor(const StFile *st, const char *prefix, const char *suffix, size_t want) {
     char name[128];
     snprintf(name, sizeof name, "%s.%s", prefix, suffix);
-    size_t n = 0;
-    float *f = st_f32(st, name, &n);
-    if (!f || n != want) {
-        printf("FATAL: fixture tensor %s missing or of size %zu, want %zu\n", name, n, want);
-        exit(1);
-    }
-    double *d = T_NEW(double, n);
-    tf2d(f, d, n);
-    free(f);
-    return d;
+    return st_f64_want(st, name, want);
 }
 
 /* Layer l's weight, BN folded, in the reference's layout (depthwise [9, C]), and its bias. */

@@ -402,19 +402,29 @@ DW_BWD_WEIGHT_KERNEL(dw_conv3x3_bwd_weight_partial_half, MBN_CPU_HALF)
 /* Row i's A value (local memory, pa = the tile's first row at this k, C floats a row). */
 #define AX_LOCAL_K0(i) pa[(i) * C]
 #define AX_LOCAL_K1(i) pa[(i) * C + 1]
-/* The k loop over the tile's row of local memory: floats two k steps an iteration; halves
- * through GEMM_KLOOP_H (cl/prelude.cl), row i at pa + i * C. */
-#define DWPW_KLOOP_float                                                                           \
+/* The k loop over the tile's rows of floats in local memory, two k steps an iteration; B (the
+ * pointwise weight) stored as S. */
+#define DWPW_KLOOP(S)                                                                              \
     int k = 0;                                                                                     \
     for (; k + 2 <= C; k += 2) {                                                                   \
-        GEMM_STEP(0, AX_LOCAL_K0)                                                                  \
-        GEMM_STEP(1, AX_LOCAL_K1)                                                                  \
+        GEMM_STEP_S(0, AX_LOCAL_K0, S)                                                             \
+        GEMM_STEP_S(1, AX_LOCAL_K1, S)                                                             \
         Bp += 2 * ldb;                                                                             \
         pa += 2;                                                                                   \
     }                                                                                              \
-    if (k < C) GEMM_STEP(0, AX_LOCAL_K0)
-#define DWPW_AROW(i) (pa + (i) * C)
-#define DWPW_KLOOP_half GEMM_KLOOP_H(DWPW_AROW, C)
+    if (k < C) GEMM_STEP_S(0, AX_LOCAL_K0, S)
+/* The GEMM's A rows as floats: the depthwise rows themselves, or (halves) their n values
+ * converted into the local memory after them once, so that the k loop broadcasts floats
+ * from memory as for fp32 instead of converting every A value (a scalar vload_half costs 15
+ * times a float load on PoCL). Needs n % MBN_CPU_VEC == 0 (C is a multiple of it). */
+#define DWPW_FLOAT_ROWS_float(buf, n) (buf)
+#define DWPW_FLOAT_ROWS_half(buf, n) dwpw_float_rows(buf, n)
+static __local float *dwpw_float_rows(__local half *buf, int n) {
+    __local float *f = (__local float *)(buf + n);
+    for (int i = 0; i < n / MBN_CPU_VEC; i++)
+        VSTORE(SLOAD(half, MBN_CPU_VEC)(i, buf), i, f);
+    return f;
+}
 #define DWPW_STORE(i, S)                                                                           \
     if (m0 + i < Wo) {                                                                             \
         SSTORE(S, MBN_CPU_VEC)(clamp(c##i##0 + bias0, 0.0f, 6.0f), 0, o + (size_t)(i) * Cout);     \
@@ -422,7 +432,8 @@ DW_BWD_WEIGHT_KERNEL(dw_conv3x3_bwd_weight_partial_half, MBN_CPU_HALF)
     }
 
 /* S: the storage of activations and weights (float, or half for the fp16 inference path, whose
- * depthwise row is rounded to half in local memory as it would be between two kernels). */
+ * depthwise row is rounded to half in local memory as it would be between two kernels; buf then
+ * holds the halves and, after them, the same values as floats: DWPW_FLOAT_ROWS_half). */
 #define DW_PW_KERNEL(NAME, ROW, S)                                                                 \
     __kernel void NAME(__global const S *x, int x_off, __global const S *dw_w, int dw_w_off,       \
                        __global const float *dw_b, int dw_b_off, __global const S *wt, int wt_off, \
@@ -438,6 +449,7 @@ DW_BWD_WEIGHT_KERNEL(dw_conv3x3_bwd_weight_partial_half, MBN_CPU_HALF)
                 stride, c);                                                                        \
         for (int i = Wo * C; i < (Wo + GEMM_TM - 1) * C; i++)                                      \
             SSTORE1(S, 0.0f, i, buf);                                                              \
+        __local const float *rows = DWPW_FLOAT_ROWS_##S(buf, (Wo + GEMM_TM - 1) * C);            \
         __global S *out = y + y_off + (size_t)nh * Wo * Cout;                                      \
         __global const float *bias = pw_b + pw_b_off;                                              \
         int ldb = w_packed ? GEMM_TN : Cout;                                                       \
@@ -446,9 +458,9 @@ DW_BWD_WEIGHT_KERNEL(dw_conv3x3_bwd_weight_partial_half, MBN_CPU_HALF)
             VF bias0 = VLOAD(0, bias + n0), bias1 = VLOAD(1, bias + n0);                           \
             for (int m0 = 0; m0 < Wo; m0 += GEMM_TM) {                                             \
                 FOR_ROWS(GEMM_DECL_ACC, 0)                                                         \
-                __local const S *pa = buf + (size_t)m0 * C;                                        \
+                __local const float *pa = rows + (size_t)m0 * C;                                   \
                 __global const S *Bp = B;                                                          \
-                DWPW_KLOOP_##S                                                                     \
+                DWPW_KLOOP(S)                                                                      \
                 __global S *o = out + (size_t)m0 * Cout + n0;                                      \
                 FOR_ROWS(DWPW_STORE, S)                                                            \
             }                                                                                      \
@@ -458,8 +470,8 @@ DW_PW_KERNEL(dw_pw_fwd_vec, dw_row_vec_local, float)
 DW_PW_KERNEL(dw_pw_fwd_vec_h, dw_row_vec_local_h, half)
 #undef DW_PW_KERNEL
 #undef DWPW_STORE
-#undef DWPW_KLOOP_float
-#undef DWPW_KLOOP_half
-#undef DWPW_AROW
+#undef DWPW_KLOOP
+#undef DWPW_FLOAT_ROWS_float
+#undef DWPW_FLOAT_ROWS_half
 #undef AX_LOCAL_K0
 #undef AX_LOCAL_K1

@@ -156,9 +156,9 @@ static int dwpw_tile(const MbnDevice *d, const char *name) {
 }
 
 /* Local memory of the fused kernel: one depthwise row and TM - 1 zero rows for the last
- * TM-row tile, of floats, or of halves on the fp16 path. */
+ * TM-row tile, of floats, or on the fp16 path of halves and the same as floats. */
 static size_t dwpw_local_bytes(const MbnDevice *d, int Wo, int C, bool half) {
-    return ((size_t)Wo + (size_t)dwpw_tile(d, "TM") - 1) * (size_t)C * (half ? 2 : sizeof(float));
+    return ((size_t)Wo + (size_t)dwpw_tile(d, "TM") - 1) * (size_t)C * (half ? 6 : sizeof(float));
 }
 
 /* Whether the cpu row's kernel takes this shape (no fallback counted); it needs the cpu GEMM

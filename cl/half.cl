@@ -31,10 +31,11 @@ __kernel void bn_fold_h(__global const float *w, int w_off, __global const float
     int c = channel_minor ? i % C : i / K, k = channel_minor ? i / C : i % K;
     float scale = gamma[g_off + c] / sqrt(var[v_off + c] + eps);
     float folded = w[w_off + i] * scale;
+    size_t panel = (size_t)(c / GEMM_TN) * K * GEMM_TN; /* layout 3 */
     size_t at = layout == 0   ? (size_t)i
                 : layout == 1 ? (size_t)k * C + c
                 : layout == 2 ? packed_b_index(k, c, K, C)
-                              : (size_t)(c / GEMM_TN) * K * GEMM_TN + (size_t)k * GEMM_TN + c % GEMM_TN;
+                              : panel + (size_t)k * GEMM_TN + c % GEMM_TN;
     if (out_half)
         vstore_half_rte(folded, wo_off + at, (__global half *)w_out);
     else

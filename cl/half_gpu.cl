@@ -62,10 +62,10 @@ gemm_gpu_h(__global const half *A, int a_off, int lda, __global const half *B, i
         for (int kk = 0; kk < kn; kk++)
             for (int i = 0; i < TM; i++) {
                 gemm_t2 a = (gemm_t2)As[kk][ty + i * LY];
-                for (int j = 0; j < TN / 2; j++)
-                    part[i][j] = fma(a,
-                                     (gemm_t2)(Bs[kk][tx + 2 * j * LX], Bs[kk][tx + (2 * j + 1) * LX]),
-                                     part[i][j]);
+                for (int j = 0; j < TN / 2; j++) {
+                    gemm_t2 b = (gemm_t2)(Bs[kk][tx + 2 * j * LX], Bs[kk][tx + (2 * j + 1) * LX]);
+                    part[i][j] = fma(a, b, part[i][j]);
+                }
             }
         for (int i = 0; i < TM; i++)
             for (int j = 0; j < TN / 2; j++) {
@@ -113,7 +113,8 @@ dw_conv3x3_fwd_tile_h(__global const half *x, int x_off, __global const half *w,
     for (int q = lp; q < DWF_TH * DWF_TW; q += DWF_LP) {
         int oh = oh0 + q / DWF_TW, ow = ow0 + q % DWF_TW;
         if (oh >= Ho || ow >= Wo) continue;
-        __local const dw_t *p = xs + ((q / DWF_TW) * stride * DWF_IW + (q % DWF_TW) * stride) * DWF_LC + lc;
+        int tap0 = (q / DWF_TW) * stride * DWF_IW + (q % DWF_TW) * stride; /* kh = kw = 0 */
+        __local const dw_t *p = xs + tap0 * DWF_LC + lc;
         dw_t sum = 0;
         for (int kh = 0; kh < 3; kh++)
             for (int kw = 0; kw < 3; kw++)

@@ -20,12 +20,15 @@ assert 0 < i < t / 3, (i, t)
 print("ok   device memory 0.25-64 batch 4: inference %.2f MiB, training %.2f MiB" % (i / 2**20, t / 2**20))
 PY
 big=(--batch-size 1 --iterations 1 --json)
+unified=$("$MBN" devices --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["devices"][0]["host_unified_memory"])')
 fp32=$("$MBN" bench "${big[@]}")
 fp16=$("$MBN" bench "${big[@]}" --precision fp16)
 copied=$(MBN_ZERO_COPY=0 "$MBN" bench "${big[@]}" --precision fp16)
-python3 - "$fp32" "$fp16" "$copied" <<'PY'
+python3 - "$fp32" "$fp16" "$copied" "$unified" <<'PY'
 import json, sys
-a, h, c = (json.loads(s)["results"][0] for s in sys.argv[1:])
+a, h, c = (json.loads(s)["results"][0] for s in sys.argv[1:4])
+# a device sharing the host's memory (PoCL does) maps inputs and outputs
+assert a["zero_copy"] == h["zero_copy"] == (sys.argv[4] == "True"), (a["zero_copy"], sys.argv[4])
 assert (a["precision"], h["precision"]) == ("fp32", "fp16"), (a["precision"], h["precision"])
 ratio = h["device_memory_bytes"] / a["device_memory_bytes"]
 assert ratio <= 0.55, ratio

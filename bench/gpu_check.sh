@@ -24,9 +24,15 @@ export OCL_ICD_VENDORS=$R/.carry/icd
 export MBN_DEVICE=nvidia
 nvidia-smi -L
 echo "== devices"; build/mbn devices; build/mbn devices --json > "$OUT/devices.json"
+# The plan the device's profile chose (host/plan.h): profile, every parameter with its source
+# (device, database, tuned), the build options. Recorded as is in $OUT/devices.json.
 python3 -c "
 import json; d = json.load(open('$OUT/devices.json'))['devices']
-for x in d: print(x['name'], {k: v['variant'] for k, v in x['kernels']['ops'].items()})"
+for x in d:
+    print(x['name'], '|', x['profile']['summary'], '| simd', x['profile']['simd_width'])
+    for k, v in x['kernels']['ops'].items():
+        print('   ', k, v['variant'], v['params'], set(v['sources'].values()))
+    print('    tuning:', x['tuning'])"
 echo "== tests on the GPU, every kernel family (ctest label 'kernels': op tests, fused ops, PyTorch fixtures)"
 (cd /work/main/build && timeout 300 ctest -L kernels -R "test_ops|test_torch" --output-on-failure 2>&1 | tail -30) | tee "$OUT/ctest_kernels.txt"
 (cd /work/main/build && timeout 200 ctest -R "test_net_det|test_program_cache|test_timm|test_train_overfit|test_variants" \

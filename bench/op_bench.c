@@ -4,7 +4,9 @@
  * or a new parameter value is tried without touching the network.
  *
  *   build/bench/op_bench OP [--shape S]... [--variant ROW[:NAME=V]...]... [--iterations K]
- *                           [--batch B] [--device SEL]
+ *                           [--family F] [--batch B] [--device SEL] [--keep-buffers]
+ *   build/bench/op_bench --list-kernels [--device SEL]   (every kernel of mbn's program)
+ *   build/bench/op_bench --peak-once [--device SEL]      (the FMA-peak kernels, once, small)
  *
  * OP and the shape S it takes (default: MobileNet V1 1.0-224 layers at batch B, default 8):
  *   dw_fwd, dw_bwd_input, dw_bwd_weight   N,H,W,C,stride
@@ -14,9 +16,10 @@
  *   stem_fwd                              N,H,W,Cout,stride   (3x3 conv of an RGB image)
  *   dwpw_fwd                              N,H,W,C,stride,Cout (inference: depthwise + bias +
  *                                         ReLU6, then pointwise + bias + ReLU6)
- * --variant picks rows (default: every row the device can run), e.g.
+ * --variant picks rows (default: every row the device can run; --family F: those of family F), e.g.
  *   --variant dw_fwd.gpu_tile:LC=32:TH=4 --variant dw_fwd.cpu_row
- * Time: wall clock over K calls between clFinish (after one warm-up call). Check: the worst
+ * Time: wall clock over K calls between clFinish (after one warm-up call); K = 0 runs each case
+ * once, checked and untimed (ci/oclgrind.sh). Check: the worst
  * error relative to the first-order bound (K + 2) u sum|terms| of the op's sums (x2); BN uses a
  * looser 1e-4 relative bound (its rigorous bounds live in tests/test_ops_*.c). Exit status 1
  * when any variant fails its check. */
@@ -29,9 +32,11 @@
 #include "base/error.h"
 #include "host/cl_error.h"
 #include "host/device.h"
+#include "host/peak.h"
 #include "model/net.h"
 #include "tune/open.h"
 #include "model/ops.h"
+#include "tests/support/devutil.h"
 #include "tests/support/ref.h"
 
 #define U (1.0 / 16777216.0)
@@ -49,6 +54,9 @@ typedef struct {
     cl_mem m;
 } Arr;
 
+/* An array of n floats drawn from [lo, hi), on the host and the device. lo == hi == 0 is an
+ * output or scratch array: its device buffer is left unwritten, as the network's are, so that
+ * oclgrind --uninitialized (ci/oclgrind.sh) reports a kernel that reads it before writing it. */
 static Arr arr_new(MbnDevice *dev, size_t n, double lo, double hi) {
     Arr x = {malloc((n ? n : 1) * sizeof(float)), malloc((n ? n : 1) * sizeof(double)),
              malloc((n ? n : 1) * sizeof(double)), n, NULL};
@@ -57,9 +65,10 @@ static Arr arr_new(MbnDevice *dev, size_t n, double lo, double hi) {
         x.d[i] = x.f[i];
         x.a[i] = fabs(x.d[i]);
     }
+    bool output = lo == 0 && hi == 0;
     cl_int err;
-    x.m = clCreateBuffer(dev->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
-                         (n ? n : 1) * sizeof(float), x.f, &err);
+    x.m = clCreateBuffer(dev->context, CL_MEM_READ_WRITE | (output ? 0 : CL_MEM_COPY_HOST_PTR),
+                         (n ? n : 1) * sizeof(float), output ? NULL : x.f, &err);
     if (err != CL_SUCCESS) {
         fprintf(stderr, "op_bench: allocating %zu floats: %s\n", n, mbn_cl_error_name(err));
         exit(1);
@@ -67,9 +76,29 @@ static Arr arr_new(MbnDevice *dev, size_t n, double lo, double hi) {
     return x;
 }
 
+/* --keep-buffers: device buffers are released at exit only. oclgrind 21.10's uninitialised-value
+ * checker keeps a released buffer's shadow state for the next buffer that reuses its id, and a
+ * larger buffer created without data then reads as uninitialised past the old size (false
+ * reports) while the old state hides real ones below it. */
+static bool keep_buffers;
+static cl_mem *kept;
+static size_t n_kept, cap_kept;
+
 static void arr_free(Arr *x) {
     free(x->f), free(x->d), free(x->a);
-    if (x->m) clReleaseMemObject(x->m);
+    if (x->m && keep_buffers) {
+        if (n_kept == cap_kept) {
+            cap_kept = cap_kept ? 2 * cap_kept : 64;
+            kept = realloc(kept, cap_kept * sizeof *kept);
+            if (!kept) {
+                fprintf(stderr, "op_bench: out of host memory\n");
+                exit(1);
+            }
+        }
+        kept[n_kept++] = x->m;
+    } else if (x->m) {
+        clReleaseMemObject(x->m);
+    }
     memset(x, 0, sizeof *x);
 }
 
@@ -430,16 +459,66 @@ static int parse_variant(char *text, Pick *p) {
 static void usage(void) {
     fprintf(stderr,
             "usage: op_bench OP [--shape S]... [--variant ROW[:NAME=V]...]... [--iterations K]\n"
-            "                   [--batch B] [--device SEL]\n"
+            "                   [--family F] [--batch B] [--device SEL] [--keep-buffers]\n"
             "OP: dw_fwd dw_bwd_input dw_bwd_weight (S = N,H,W,C,stride), bn_fwd bn_bwd (M,C),\n"
             "    gemm (M,K,N), gemm_wgrad (M,Cin,Cout), stem_fwd (N,H,W,Cout,stride),\n"
-            "    dwpw_fwd (N,H,W,C,stride,Cout)\n");
+            "    dwpw_fwd (N,H,W,C,stride,Cout)\n"
+            "       op_bench --list-kernels|--peak-once [--device SEL]\n");
+}
+
+/* Every kernel in the program mbn builds for the device, one name a line: what ci/oclgrind.sh
+ * must see run. */
+static int list_kernels(const MbnDevice *dev) {
+    size_t len = 0;
+    char *names = NULL;
+    cl_int err = clGetProgramInfo(dev->program, CL_PROGRAM_KERNEL_NAMES, 0, NULL, &len);
+    if (err == CL_SUCCESS && (names = malloc(len + 1)) != NULL)
+        err = clGetProgramInfo(dev->program, CL_PROGRAM_KERNEL_NAMES, len, names, NULL);
+    if (err != CL_SUCCESS || !names) {
+        fprintf(stderr, "op_bench: clGetProgramInfo(CL_PROGRAM_KERNEL_NAMES): %s\n",
+                mbn_cl_error_name(err));
+        free(names);
+        return 1;
+    }
+    names[len] = 0;
+    for (char *p = strtok(names, ";"); p; p = strtok(NULL, ";"))
+        printf("%s\n", p);
+    free(names);
+    return 0;
+}
+
+/* --list-kernels or --peak-once (each FMA-peak kernel once, on 64 work-items for 2 iterations:
+ * the peak measurement's kernels under oclgrind) on the selected device. */
+static int device_command(const char *what, const char *device) {
+    MbnDevice dev;
+    if (tdev_open_selected(&dev, device) != MBN_OK) {
+        fprintf(stderr, "op_bench: %s\n", mbn_last_error());
+        return 1;
+    }
+    int rc = 0;
+    if (!strcmp(what, "--list-kernels")) {
+        rc = list_kernels(&dev);
+    } else if (mbn_peak_run_once(&dev, 64, 2) != MBN_OK) {
+        fprintf(stderr, "op_bench: %s\n", mbn_last_error());
+        rc = 1;
+    } else {
+        printf("peak kernels ran on %s\n", dev.info.name);
+    }
+    mbn_device_close(&dev);
+    return rc;
 }
 
 int main(int argc, char **argv) {
     if (argc < 2) {
         usage();
         return 2;
+    }
+    if (!strcmp(argv[1], "--list-kernels") || !strcmp(argv[1], "--peak-once")) {
+        if (argc != 2 && (argc != 4 || strcmp(argv[2], "--device"))) {
+            usage();
+            return 2;
+        }
+        return device_command(argv[1], argc == 4 ? argv[3] : NULL);
     }
     int op = -1;
     for (int i = 0; i < MBN_OP_COUNT; i++)
@@ -450,12 +529,16 @@ int main(int argc, char **argv) {
         return 2;
     }
     Shape shapes[32];
-    int n_shapes = 0, iterations = 10, batch = 8;
+    int n_shapes = 0, iterations = 10, batch = 8, family = MBN_FAMILY_AUTO;
     Pick picks[16];
     int n_picks = 0;
     const char *device = NULL;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
+        if (!strcmp(a, "--keep-buffers")) {
+            keep_buffers = true;
+            continue;
+        }
         if (i + 1 >= argc) {
             usage();
             return 2;
@@ -478,6 +561,11 @@ int main(int argc, char **argv) {
                 return 2;
             }
             n_picks++;
+        } else if (!strcmp(a, "--family")) {
+            if (mbn_family_parse(argv[++i], &family) != MBN_OK || family == MBN_FAMILY_AUTO) {
+                fprintf(stderr, "op_bench: --family %s: expected generic, cpu or gpu\n", argv[i]);
+                return 2;
+            }
         } else if (!strcmp(a, "--iterations")) {
             iterations = atoi(argv[++i]);
         } else if (!strcmp(a, "--batch")) {
@@ -489,7 +577,7 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (iterations < 1 || batch < 1) {
+    if (iterations < 0 || batch < 1) {
         usage();
         return 2;
     }
@@ -500,11 +588,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "op_bench: %s\n", mbn_last_error());
         return 2;
     }
-    const MbnDeviceInfo *info = &all[sel[0]];
+    MbnDeviceInfo *info = &all[sel[0]];
+    tdev_test_profile(info); /* MBN_TEST_VECTOR_FLOATS (tests/support/devutil.h) */
     if (!n_picks) {
         const MbnVariant *rows[16];
         int n = mbn_variants_candidates(&info->profile, (MbnOp)op, rows, 16);
         for (int i = 0; i < n && i < 16; i++) {
+            if (family != MBN_FAMILY_AUTO && rows[i]->family != family) continue;
             memset(&picks[n_picks], 0, sizeof picks[0]);
             picks[n_picks].row = rows[i]->name;
             picks[n_picks].ov.op = (MbnOp)op;
@@ -539,7 +629,7 @@ int main(int argc, char **argv) {
             unsigned long fb0 = dev.variants.fallbacks[op];
             int rc = case_run(&dev, &c);
             if (rc == MBN_OK) rc = case_check(&dev, &c, &worst);
-            if (rc == MBN_OK && clFinish(dev.queue) == CL_SUCCESS) {
+            if (rc == MBN_OK && clFinish(dev.queue) == CL_SUCCESS && iterations > 0) {
                 l0 = dev.launches;
                 double t0 = mbn_now();
                 for (int it = 0; it < iterations && rc == MBN_OK; it++)
@@ -553,15 +643,23 @@ int main(int argc, char **argv) {
             } else {
                 bool ok = worst <= 1.0;
                 failures += !ok;
-                printf("%-28s %-60s %10.3f %9.1f %8.1f %9.3f %.0f%s%s\n", shape, desc, t * 1e3,
-                       c.flops / t * 1e-9, c.bytes / t * 1e-9, worst,
-                       (double)(dev.launches - l0) / iterations, ok ? "" : "  FAIL",
-                       dev.variants.fallbacks[op] > fb0 ? "  (ran the generic row: shape)" : "");
+                const char *fell_back =
+                    dev.variants.fallbacks[op] > fb0 ? "  (ran the generic row: shape)" : "";
+                if (iterations > 0)
+                    printf("%-28s %-60s %10.3f %9.1f %8.1f %9.3f %.0f%s%s\n", shape, desc, t * 1e3,
+                           c.flops / t * 1e-9, c.bytes / t * 1e-9, worst,
+                           (double)(dev.launches - l0) / iterations, ok ? "" : "  FAIL", fell_back);
+                else
+                    printf("%-28s %-60s %10s %9s %8s %9.3f %s%s%s\n", shape, desc, "-", "-", "-",
+                           worst, "-", ok ? "" : "  FAIL", fell_back);
             }
             case_free(&c);
         }
         mbn_device_close(&dev);
     }
+    for (size_t i = 0; i < n_kept; i++)
+        clReleaseMemObject(kept[i]);
+    free(kept);
     free(sel);
     free(all);
     return failures ? 1 : 0;

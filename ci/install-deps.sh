@@ -5,7 +5,8 @@
 # trains on. protobuf-c (compiler + library) and libonnx-dev (for /usr/include/onnx/onnx.proto)
 # build the ONNX export; python3-venv lets CI create the test environment with ONNX Runtime
 # (ci/make-test-venv.sh). Open MPI (libopenmpi-dev, openmpi-bin) for `mpirun -np N mbn train`.
-# clang + its runtime are for the fuzz targets. Run as root (or through sudo).
+# clang + its runtime are for the fuzz targets; oclgrind (an OpenCL device simulator that checks
+# every memory access) for ci/oclgrind.sh. Run as root (or through sudo).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
@@ -18,5 +19,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     protobuf-c-compiler libprotobuf-c-dev libonnx-dev \
     dataset-fashion-mnist \
     libopenmpi-dev openmpi-bin \
-    clang libclang-rt-14-dev python3 python3-venv >/dev/null
+    clang libclang-rt-14-dev python3 python3-venv oclgrind >/dev/null
 echo "mbn: dependencies installed"

@@ -62,3 +62,7 @@ int mbn_gemm_strided_batched(MbnDevice *dev, bool trans_a, bool trans_b, size_t 
     }
     return MBN_OK;
 }
+
+void mbn_blas_release_programs(void) {
+    CLBlastClearCache();
+}

@@ -36,4 +36,9 @@ int mbn_gemm_strided_batched(struct MbnDevice *dev, bool trans_a, bool trans_b, 
                              cl_mem b, size_t b_off, size_t ldb, size_t b_stride, cl_mem c,
                              size_t c_off, size_t ldc, size_t c_stride, size_t batch_count);
 
+/* Empties CLBlast's cache of compiled programs (for every context: CLBlast cannot drop one),
+ * so that none outlives the context it was built for. mbn_device_close calls it when the last
+ * handle on a context closes; a later GEMM compiles CLBlast's kernels again. */
+void mbn_blas_release_programs(void);
+
 #endif

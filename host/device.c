@@ -217,6 +217,8 @@ int mbn_device_env(MbnDeviceEnv *env) {
     if (zc && *zc && strcmp(zc, "0") != 0 && strcmp(zc, "1") != 0)
         return mbn_fail(MBN_EUSAGE, "MBN_ZERO_COPY=%s: expected 0 or 1", zc);
     env->no_zero_copy = zc && strcmp(zc, "0") == 0;
+    const char *verbose = getenv("MBN_VERBOSE");
+    env->verbose = verbose && strcmp(verbose, "1") == 0;
     const char *db = getenv("MBN_TUNE_DATABASE");
     if (db && *db) {
         if (strlen(db) >= sizeof env->database)
@@ -266,6 +268,12 @@ int mbn_device_open_env(MbnDevice *dev, const MbnDeviceInfo *info, const MbnDevi
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)info->platform, 0};
     dev->context = clCreateContext(props, 1, &info->device, NULL, NULL, &err);
     if (err != CL_SUCCESS) return mbn_fail_cl(err, "device %s: clCreateContext", info->name);
+    dev->context_users = malloc(sizeof *dev->context_users);
+    if (!dev->context_users) {
+        mbn_device_close(dev);
+        return mbn_fail(MBN_EFAIL, "out of host memory");
+    }
+    atomic_init(dev->context_users, 1);
     dev->queue = clCreateCommandQueue(dev->context, info->device, CL_QUEUE_PROFILING_ENABLE, &err);
     if (err != CL_SUCCESS) {
         mbn_device_close(dev);
@@ -302,11 +310,30 @@ static void report_fallbacks(const MbnDevice *dev) {
                      dev->variants.fallbacks[op]);
 }
 
+/* MBN_VERBOSE=1: which kernels this handle launched (each is created on its first launch). */
+static void report_launched(const MbnDevice *dev) {
+    if (!dev->env.verbose) return;
+    char text[256 + MBN_KERNEL_COUNT * 48];
+    size_t n = (size_t)snprintf(text, sizeof text, "kernels launched on %s:", dev->info.name);
+    for (int i = 0; i < MBN_KERNEL_COUNT && n < sizeof text; i++)
+        if (dev->kernels[i])
+            n += (size_t)snprintf(text + n, sizeof text - n, " %s", mbn_kernel_names[i]);
+    mbn_log_text(MBN_LEVEL_NOTE, text); /* (mbn_note would cut it at 1 KiB) */
+}
+
 void mbn_device_close(MbnDevice *dev) {
     report_fallbacks(dev);
+    report_launched(dev);
     if (dev->queue) clFinish(dev->queue);
     for (int i = 0; i < MBN_KERNEL_COUNT; i++)
         if (dev->kernels[i]) clReleaseKernel(dev->kernels[i]);
+    /* CLBlast keeps the programs it compiled for this context in a static cache, released at
+     * exit otherwise: after the context, and after the OpenCL runtime may itself be gone
+     * (oclgrind aborted there). The last handle on the context empties it first. */
+    if (dev->context_users && atomic_fetch_sub(dev->context_users, 1) == 1) {
+        mbn_blas_release_programs();
+        free(dev->context_users);
+    }
     if (dev->program) clReleaseProgram(dev->program);
     if (dev->queue) clReleaseCommandQueue(dev->queue);
     if (dev->context) clReleaseContext(dev->context);
@@ -339,5 +366,6 @@ int mbn_device_open_sibling(MbnDevice *dev, const MbnDevice *base) {
     }
     clRetainContext(dev->context);
     clRetainProgram(dev->program);
+    if (dev->context_users) atomic_fetch_add(dev->context_users, 1);
     return MBN_OK;
 }

@@ -3,6 +3,7 @@
 #ifndef MBN_HOST_DEVICE_H
 #define MBN_HOST_DEVICE_H
 #include <CL/cl.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -59,10 +60,14 @@ typedef struct {
     bool no_tuning;      /* neither database nor cache */
     bool no_zero_copy;   /* MBN_ZERO_COPY=0 */
     char database[1024]; /* MBN_TUNE_DATABASE: a database file instead of the shipped one */
+    /* MBN_VERBOSE=1: kernels built with compiler warnings on and every build log printed, and
+     * at close the names of the kernels each handle launched (ci/oclgrind.sh checks that its
+     * runs launch every kernel). */
+    bool verbose;
 } MbnDeviceEnv;
 
-/* Reads MBN_KERNELS, MBN_NO_TUNING, MBN_TUNE_DATABASE and MBN_ZERO_COPY; MBN_EUSAGE naming the
- * variable for a bad value. */
+/* Reads MBN_KERNELS, MBN_NO_TUNING, MBN_TUNE_DATABASE, MBN_ZERO_COPY and MBN_VERBOSE;
+ * MBN_EUSAGE naming the variable for a bad value. */
 int mbn_device_env(MbnDeviceEnv *env);
 
 typedef struct MbnDevice {
@@ -81,6 +86,9 @@ typedef struct MbnDevice {
                                batch 32"), "" untuned */
     int database_decisions; /* decisions taken from the shipped tuning database (tune/database.h) */
     bool program_from_cache;
+    /* Handles (the device and its siblings) that share this context: the last one to close
+     * empties CLBlast's program cache before the context goes (host/blas.h). */
+    atomic_int *context_users;
     /* Driver quirk: PoCL 3.x can abort (an assertion in pocl_release_dlhandle_cache) when the
      * same kernel runs with different grid sizes in two command queues at once: its cache of
      * compiled work-group functions releases entries by kernel and local size only, so one queue

@@ -120,9 +120,10 @@ static int run_once(MbnDevice *dev, cl_kernel k, size_t global, int iters, doubl
 }
 
 /* One variant: grow the iteration count until a launch takes >= 20 ms (so launch overhead is
- * noise), then keep the fastest of 5 launches (other processes only ever slow a run down). */
+ * noise), then keep the fastest of 5 launches (other processes only ever slow a run down).
+ * fixed_iters > 0: one launch of that many iterations instead. */
 static int measure_variant(MbnDevice *dev, cl_program prog, int v, size_t global, cl_mem out,
-                           double *gflops) {
+                           int fixed_iters, double *gflops) {
     cl_int err;
     cl_kernel k = clCreateKernel(prog, variants[v].name, &err);
     if (err != CL_SUCCESS)
@@ -134,17 +135,17 @@ static int measure_variant(MbnDevice *dev, cl_program prog, int v, size_t global
         clSetKernelArg(k, 3, sizeof c, &c) != CL_SUCCESS)
         rc = mbn_fail(MBN_EFAIL, "device %s: setting the FMA peak kernel's arguments",
                       dev->info.name);
-    int iters = 16;
+    int iters = fixed_iters > 0 ? fixed_iters : 16;
     double t = 0;
     if (rc == MBN_OK) rc = run_once(dev, k, global, iters, &t); /* compiles on some drivers */
-    while (rc == MBN_OK && iters < (1 << 24)) {
+    while (rc == MBN_OK && !fixed_iters && iters < (1 << 24)) {
         rc = run_once(dev, k, global, iters, &t);
         if (rc != MBN_OK || t >= 0.02) break;
         double grow = t > 0 ? 0.025 / t : 16;
         iters = (int)fmin((double)iters * fmin(fmax(grow, 2.0), 16.0), (double)(1 << 24));
     }
     double best = t;
-    for (int r = 0; rc == MBN_OK && r < 5; r++) {
+    for (int r = 0; rc == MBN_OK && !fixed_iters && r < 5; r++) {
         rc = run_once(dev, k, global, iters, &t);
         if (t < best) best = t;
     }
@@ -155,16 +156,22 @@ static int measure_variant(MbnDevice *dev, cl_program prog, int v, size_t global
     return rc;
 }
 
-static int measure(MbnDevice *dev, MbnPeak *out) {
+/* global == 0: enough work-items to fill the device, iterations grown to a measurable time. */
+static int measure(MbnDevice *dev, size_t global, int fixed_iters, MbnPeak *out) {
     const MbnClSource *src = peak_source();
     if (!src) return mbn_fail(MBN_EFAIL, "peak.cl is not embedded in this build");
     cl_int err;
     const char *text = src->text;
     cl_program prog = clCreateProgramWithSource(dev->context, 1, &text, &src->length, &err);
     if (err != CL_SUCCESS) return mbn_fail_cl(err, "device %s: peak.cl", dev->info.name);
-    char opts[64];
-    snprintf(opts, sizeof opts, "-cl-std=CL1.2 -DMBN_PEAK_MAX_VEC=%d", max_width(dev));
+    char opts[96];
+    snprintf(opts, sizeof opts, "-cl-std=CL1.2 -DMBN_PEAK_MAX_VEC=%d%s", max_width(dev),
+             mbn_program_warning_option(dev));
     err = clBuildProgram(prog, 1, &dev->info.device, opts, NULL, NULL);
+    if (err != CL_SUCCESS)
+        mbn_program_print_log(dev, prog, "peak.cl", MBN_LEVEL_WARNING);
+    else if (dev->env.verbose)
+        mbn_program_print_log(dev, prog, "peak.cl", MBN_LEVEL_NOTE);
     if (err != CL_SUCCESS) {
         clReleaseProgram(prog);
         return mbn_fail_cl(err, "device %s: building peak.cl", dev->info.name);
@@ -173,7 +180,7 @@ static int measure(MbnDevice *dev, MbnPeak *out) {
      * hiding), a few hundred per core on CPUs (PoCL runs one work-group per core). */
     size_t per_cu = (dev->info.type & CL_DEVICE_TYPE_GPU) ? 2048 : 256;
     size_t cu = dev->info.compute_units ? dev->info.compute_units : 1;
-    size_t global = cu * per_cu;
+    if (!global) global = cu * per_cu;
     if (global > ((size_t)1 << 20)) global = (size_t)1 << 20;
     cl_mem buf =
         clCreateBuffer(dev->context, CL_MEM_WRITE_ONLY, global * 16 * sizeof(float), NULL, &err);
@@ -183,7 +190,7 @@ static int measure(MbnDevice *dev, MbnPeak *out) {
     for (int v = 0; rc == MBN_OK && v < (int)(sizeof variants / sizeof variants[0]); v++) {
         if (variants[v].width > max_width(dev)) continue;
         double g = 0;
-        rc = measure_variant(dev, prog, v, global, buf, &g);
+        rc = measure_variant(dev, prog, v, global, buf, fixed_iters, &g);
         if (rc == MBN_OK && g > out->gflops) {
             out->gflops = g;
             snprintf(out->kernel, sizeof out->kernel, "%s", variants[v].name);
@@ -192,7 +199,21 @@ static int measure(MbnDevice *dev, MbnPeak *out) {
     out->work_items = global;
     if (buf) clReleaseMemObject(buf);
     clReleaseProgram(prog);
+    if (rc == MBN_OK && dev->env.verbose) { /* as mbn_device_close reports its handle's */
+        char launched[256];
+        size_t n =
+            (size_t)snprintf(launched, sizeof launched, "kernels launched on %s:", dev->info.name);
+        for (size_t v = 0; v < sizeof variants / sizeof variants[0] && n < sizeof launched; v++)
+            if (variants[v].width <= max_width(dev))
+                n += (size_t)snprintf(launched + n, sizeof launched - n, " %s", variants[v].name);
+        mbn_log_text(MBN_LEVEL_NOTE, launched);
+    }
     return rc;
+}
+
+int mbn_peak_run_once(MbnDevice *dev, size_t work_items, int iters) {
+    MbnPeak p;
+    return measure(dev, work_items, iters, &p);
 }
 
 int mbn_device_peak(MbnDevice *dev, bool remeasure, MbnPeak *out) {
@@ -204,7 +225,7 @@ int mbn_device_peak(MbnDevice *dev, bool remeasure, MbnPeak *out) {
         *out = cached;
         return MBN_OK;
     }
-    MBN_TRY(measure(dev, out));
+    MBN_TRY(measure(dev, 0, 0, out));
     out->from_cache = false;
     /* Other processes only ever slow a measurement down: the file keeps the best one. */
     if (have_path)

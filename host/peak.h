@@ -22,6 +22,10 @@ typedef struct {
  * measures too low). */
 int mbn_device_peak(struct MbnDevice *dev, bool remeasure, MbnPeak *out);
 
+/* Runs each peak kernel once, on work_items work-items for iters iterations, untimed and
+ * uncached: a check that they run (ci/oclgrind.sh runs it under the simulator). */
+int mbn_peak_run_once(struct MbnDevice *dev, size_t work_items, int iters);
+
 /* The cache file's path for this device (for tests). */
 int mbn_peak_cache_path(const struct MbnDevice *dev, char *out, size_t len);
 

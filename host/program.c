@@ -1,5 +1,6 @@
 #include "host/program.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,10 @@ uint64_t mbn_hash64(uint64_t h, const void *data, size_t len) {
 
 const char *mbn_program_options(const MbnDevice *dev) {
     return dev->build_options;
+}
+
+const char *mbn_program_warning_option(const MbnDevice *dev) {
+    return dev->env.verbose ? "" : " -w";
 }
 
 /* The gpu family's files are left out after they failed to build on a device
@@ -164,28 +169,36 @@ static void cache_write(const MbnDevice *dev, const char *path) {
     free(bin);
 }
 
-static int build_log_fail(MbnDevice *dev, cl_int err) {
+void mbn_program_print_log(const MbnDevice *dev, cl_program program, const char *what, int level) {
     size_t len = 0;
-    clGetProgramBuildInfo(dev->program, dev->info.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len);
+    clGetProgramBuildInfo(program, dev->info.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len);
     char *log = malloc(len + 1);
-    if (log && clGetProgramBuildInfo(dev->program, dev->info.device, CL_PROGRAM_BUILD_LOG, len, log,
+    if (log && clGetProgramBuildInfo(program, dev->info.device, CL_PROGRAM_BUILD_LOG, len, log,
                                      NULL) == CL_SUCCESS) {
         log[len] = 0;
-        size_t cap = len + strlen(dev->info.name) + 64;
+        while (len > 0 && (log[len - 1] == 0 || isspace((unsigned char)log[len - 1])))
+            log[--len] = 0;
+        size_t cap = len + strlen(dev->info.name) + strlen(what) + 64;
         char *text = malloc(cap);
         if (text) {
-            snprintf(text, cap, "OpenCL build log for %s:\n%s", dev->info.name, log);
-            mbn_log_text(MBN_LEVEL_WARNING, text);
+            snprintf(text, cap, "OpenCL build log of %s for %s:%s%s", what, dev->info.name,
+                     len ? "\n" : " (empty)", log);
+            mbn_log_text(level, text);
         }
         free(text);
     }
     free(log);
+}
+
+static int build_log_fail(MbnDevice *dev, cl_int err) {
+    mbn_program_print_log(dev, dev->program, "the mbn kernels", MBN_LEVEL_WARNING);
     return mbn_fail_cl(err, "device %s: building the mbn kernels failed (build log above)",
                        dev->info.name);
 }
 
 int mbn_program_build(MbnDevice *dev) {
-    const char *opts = mbn_program_options(dev);
+    char opts[sizeof dev->build_options + 8];
+    snprintf(opts, sizeof opts, "%s%s", mbn_program_options(dev), mbn_program_warning_option(dev));
     char path[4096];
     int use_cache = cache_enabled(dev) && mbn_program_cache_path(dev, path, sizeof path) == 0;
     cl_int err;
@@ -229,6 +242,8 @@ int mbn_program_build(MbnDevice *dev) {
         dev->program = NULL;
         return rc;
     }
+    if (dev->env.verbose)
+        mbn_program_print_log(dev, dev->program, "the mbn kernels", MBN_LEVEL_NOTE);
     if (use_cache) cache_write(dev, path);
     return MBN_OK;
 }

@@ -9,6 +9,7 @@
  * source: the cache can make a run faster, never break it. */
 #ifndef MBN_HOST_PROGRAM_H
 #define MBN_HOST_PROGRAM_H
+#include <CL/cl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +23,18 @@ int mbn_program_build(struct MbnDevice *dev);
 /* The device's build options: the kernel variants' parameters as -D defines
  * (host/variants.h), set when the device is opened (part of the cache key). */
 const char *mbn_program_options(const struct MbnDevice *dev);
+
+/* " -w" (compiler warnings off), or "" with MBN_VERBOSE=1 (dev->env.verbose): appended to the
+ * options of every program mbn builds. A compiler warning in mbn's kernels is for mbn's tests to
+ * catch (tests/cli_kernel_warnings.sh builds with MBN_VERBOSE=1), not for users to read, and
+ * some compilers print a "N warnings generated." line on stderr themselves. */
+const char *mbn_program_warning_option(const struct MbnDevice *dev);
+
+/* A program's build log at a level (MBN_LEVEL_WARNING, MBN_LEVEL_NOTE of base/error.h), under a
+ * line naming `what` and the device. Called on build errors, and after every build with
+ * MBN_VERBOSE=1. */
+void mbn_program_print_log(const struct MbnDevice *dev, cl_program program, const char *what,
+                           int level);
 
 /* Path of the cache file for this device (exposed for tests). */
 int mbn_program_cache_path(const struct MbnDevice *dev, char *out, size_t len);

@@ -12,22 +12,11 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 unset MBN_KERNELS
 
-# op -> shapes (op_bench --shape syntax, see bench/op_bench.c)
-declare -A shapes=(
-    [dw_fwd]="2,9,13,32,1 1,8,7,48,2"
-    [dw_bwd_input]="2,9,13,32,1 1,8,7,48,2"
-    [dw_bwd_weight]="2,9,13,32,1 1,8,7,48,2"
-    [bn_fwd]="300,32 77,48"
-    [bn_bwd]="300,32 77,48"
-    [gemm]="100,32,64 13,48,40"
-    [gemm_wgrad]="100,32,64 13,48,40"
-    [stem_fwd]="2,17,19,32,2 1,9,8,24,1"
-    [dwpw_fwd]="1,30,29,32,1,64 2,9,13,32,1,64 1,8,7,48,2,40"
-)
+source bench/op_shapes.sh # MBN_OP_SHAPES, MBN_OPS
 total=0
-for op in dw_fwd dw_bwd_input dw_bwd_weight bn_fwd bn_bwd gemm gemm_wgrad stem_fwd dwpw_fwd; do
+for op in $MBN_OPS; do
     args=()
-    for s in ${shapes[$op]}; do args+=(--shape "$s"); done
+    for s in ${MBN_OP_SHAPES[$op]}; do args+=(--shape "$s"); done
     status=0
     "$OP_BENCH" "$op" "${args[@]}" --iterations 1 >"$T/$op.txt" 2>&1 || status=$?
     if [ "$status" != 0 ]; then
@@ -44,13 +33,13 @@ for op in dw_fwd dw_bwd_input dw_bwd_weight bn_fwd bn_bwd gemm gemm_wgrad stem_f
     result='^[0-9,]+ +[a-z_]+\.[a-z0-9_]+'
     lines=$(grep -cE "$result" "$T/$op.txt" || true)
     rows=$(grep -E "$result" "$T/$op.txt" | awk '{print $2}' | sed 's/(.*//' | sort -u | wc -l)
-    want=$((rows * $(echo ${shapes[$op]} | wc -w)))
+    want=$((rows * $(echo ${MBN_OP_SHAPES[$op]} | wc -w)))
     if [ "$rows" -lt 1 ] || [ "$lines" != "$want" ]; then
         cat "$T/$op.txt"
         echo "FAIL: op_bench $op printed $lines result lines, expected $want ($rows rows)"
         exit 1
     fi
-    echo "ok   op_bench $op: $rows rows x $(echo ${shapes[$op]} | wc -w) shapes within their bounds"
+    echo "ok   op_bench $op: $rows rows x $(echo ${MBN_OP_SHAPES[$op]} | wc -w) shapes within their bounds"
     total=$((total + lines))
 done
 echo "ok   $total checked results"

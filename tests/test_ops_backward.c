@@ -479,6 +479,17 @@ static void test_fill_zero(size_t n, size_t off) {
 int main(void) {
     tdev_open(&dev);
     mbn_rng_seed(&rng, 2002);
+    if (t_small_shapes()) { /* as test_ops_forward's small shapes: the ops op_bench does not run */
+        test_avgpool_bwd(2, 9, 13);
+        test_fc_bwd(2, 37, 10, 1);
+        test_fc_bwd(5, 13, 3, 0);
+        test_xent(3, 10, 0.1f, 3.0);
+        test_xent(4, 37, 0.0f, 5.0);
+        test_sgd(103, 13, 0.05f, 0.9f, 1e-4f, 3);
+        test_fill_zero(103, 5);
+        mbn_device_close(&dev);
+        return t_summary("test_ops_backward (small shapes)");
+    }
     test_stem_bwd_weight(1, 7, 7, 8, 2);
     test_stem_bwd_weight(3, 15, 9, 13, 2);
     test_stem_bwd_weight(2, 9, 9, 5, 1);

@@ -527,6 +527,23 @@ static void test_softmax(int N, int K, double scale) {
 int main(void) {
     tdev_open(&dev);
     mbn_rng_seed(&rng, 1001);
+    if (t_small_shapes()) {
+        /* the ops outside the variant table (bench/op_bench.c runs those), on small shapes:
+         * pooling one, 4 (C % 4) and 16 (C % 16) channels a work-item, the classifier, softmax,
+         * the inference epilogue and BN folding in both weight layouts */
+        test_bias_relu6(49, 13);
+        test_bn_fold(13, 9, 1);
+        test_bn_fold(24, 27, 0);
+        test_avgpool(2, 9, 13);
+        test_avgpool(3, 4, 20);
+        test_avgpool(2, 9, 48);
+        test_fc(2, 37, 10);
+        test_fc(1, 8, 2);
+        test_softmax(3, 10, 3.0);
+        test_softmax(4, 37, 30.0);
+        mbn_device_close(&dev);
+        return t_summary("test_ops_forward (small shapes)");
+    }
     /* stem: the stem always has stride 2 in the model; stride 1 covers the general op */
     test_stem(1, 7, 7, 8, 2);
     test_stem(3, 15, 9, 13, 2);

@@ -248,6 +248,18 @@ int main(void) {
         return 77;
     }
     rng_state = 4242;
+    if (t_small_shapes()) {
+        /* two row tiles of the gpu GEMM (64 + 62 and 64 + 34 rows), partial column tiles and a
+         * partial k block; depthwise tiles with halos, partial in both directions, both
+         * strides; a merge of several tiles' statistics */
+        test_layer('s', 2, 9, 7, 27, 13, 1);
+        test_layer('p', 2, 7, 7, 13, 24, 1);
+        test_layer('d', 2, 9, 9, 13, 0, 2);
+        test_layer('d', 1, 10, 9, 16, 0, 1);
+        test_apply(49, 13);
+        mbn_device_close(&dev);
+        return t_summary("test_ops_fused (small shapes)");
+    }
     test_layer('s', 2, 9, 7, 27, 13, 1);
     test_layer('s', 1, 33, 31, 27, 32, 1);
     test_layer('p', 2, 7, 7, 13, 24, 1);

@@ -8,8 +8,35 @@
 #include "tune/open.h"
 #include "tests/support/testutil.h"
 
+void tdev_test_profile(MbnDeviceInfo *info) {
+    const char *e = getenv("MBN_TEST_VECTOR_FLOATS");
+    if (!e || !*e) return;
+    int n = atoi(e);
+    if (n != 4 && n != 8 && n != 16) {
+        printf("FATAL: MBN_TEST_VECTOR_FLOATS=%s: expected 4, 8 or 16\n", e);
+        exit(1);
+    }
+    info->profile.vector_floats = n;
+    info->profile.vector_registers = n >= 16 ? 32 : 16; /* as a CPU's (host/device_profile.c) */
+    fprintf(stderr, "device profile: %d floats a vector (MBN_TEST_VECTOR_FLOATS)\n", n);
+}
+
+int tdev_open_selected(MbnDevice *dev, const char *sel) {
+    MbnDeviceInfo *all = NULL;
+    int count = 0, *idx = NULL, n = 0;
+    int rc = mbn_devices_list(&all, &count);
+    if (rc == MBN_OK) rc = mbn_devices_select(sel, all, count, &idx, &n);
+    if (rc == MBN_OK) {
+        tdev_test_profile(&all[idx[0]]);
+        rc = mbn_device_open(dev, &all[idx[0]]);
+    }
+    free(idx);
+    free(all);
+    return rc;
+}
+
 void tdev_open(MbnDevice *dev) {
-    if (mbn_device_open_selected(dev, NULL)) {
+    if (tdev_open_selected(dev, NULL) != MBN_OK) {
         printf("FATAL: no OpenCL device: %s\n", mbn_last_error());
         exit(1);
     }
@@ -48,11 +75,21 @@ TBuf tbuf_new_int(MbnDevice *d, const int32_t *data, size_t n, size_t off) {
     return make(d, data, n, off, (uint32_t)-7777);
 }
 
+/* Writes the whole buffer, guard zones as they are now on the device (a kernel's stray write
+ * stays visible to tbuf_guards_ok): oclgrind's uninitialised-value checker (ci/oclgrind.sh)
+ * tracks a host write as the buffer's new extent from offset 0, so writing only the tensor
+ * would make it report reads of the tensor and drop what it knew of the rest. */
 void tbuf_write(MbnDevice *d, TBuf b, const float *data) {
-    cl_int err =
-        clEnqueueWriteBuffer(d->queue, b.mem, CL_TRUE, b.off * 4, b.n * 4, data, 0, NULL, NULL);
+    size_t total = b.off + b.n + TBUF_GUARD;
+    float *h = T_NEW(float, total);
+    cl_int err = clEnqueueReadBuffer(d->queue, b.mem, CL_TRUE, 0, total * 4, h, 0, NULL, NULL);
+    if (err == CL_SUCCESS) {
+        memcpy(h + b.off, data, b.n * 4);
+        err = clEnqueueWriteBuffer(d->queue, b.mem, CL_TRUE, 0, total * 4, h, 0, NULL, NULL);
+    }
+    free(h);
     if (err != CL_SUCCESS) {
-        printf("FATAL: clEnqueueWriteBuffer: %s\n", mbn_cl_error_name(err));
+        printf("FATAL: writing a test buffer: %s\n", mbn_cl_error_name(err));
         exit(1);
     }
 }

@@ -20,8 +20,18 @@ typedef struct {
     bool is_int;
 } TBuf;
 
-/* Opens the default device (mbn_device_open_selected(&dev, NULL)); exits 1 when none. */
+/* Opens the device --device SEL would (NULL: the default) as mbn_device_open_selected does,
+ * with MBN_TEST_VECTOR_FLOATS applied (below). */
+int tdev_open_selected(MbnDevice *dev, const char *sel);
+/* tdev_open_selected(dev, NULL); exits 1 when no device opens. */
 void tdev_open(MbnDevice *dev);
+
+/* MBN_TEST_VECTOR_FLOATS=N (4, 8 or 16): the device's profile says its native float vector is N
+ * floats wide, with a CPU's vector registers for it (16, or 32 at 16 floats), so its plan builds
+ * the cpu kernels at that width and half of it, with that GEMM tile (ci/oclgrind.sh checks the
+ * 16- and 8-wide forms on a simulator that reports 1). Applied by tdev_open_selected and
+ * bench/op_bench; unset or empty: the device's own; exits 1 on another value. */
+void tdev_test_profile(MbnDeviceInfo *info);
 /* A buffer of off + n + TBUF_GUARD floats; the tensor is at `off`, initialised from data (or
  * zero when data is NULL), guards filled with TBUF_GUARD_VALUE. */
 TBuf tbuf_new(MbnDevice *d, const float *data, size_t n, size_t off);

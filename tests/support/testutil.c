@@ -110,6 +110,11 @@ void t_die(const char *file, int line, const char *what, int rc) {
     exit(1);
 }
 
+bool t_small_shapes(void) {
+    const char *e = getenv("MBN_TEST_SMALL");
+    return e && strcmp(e, "1") == 0;
+}
+
 int t_summary(const char *test) {
     printf("%s: %d checks, %d failed\n", test, t_checks, t_failures);
     return t_failures ? 1 : 0;

@@ -30,6 +30,11 @@ void tfill_normal(MbnRng *r, float *f, double *d, size_t n, double mean, double 
 void tf2d(const float *f, double *d, size_t n);
 void td2f(const double *d, float *f, size_t n);
 
+/* MBN_TEST_SMALL=1: a test runs only its small shapes, which still cover its partial tiles,
+ * halos and edges (ci/oclgrind.sh, where the simulator checks every access of every
+ * work-item and large shapes take minutes). */
+bool t_small_shapes(void);
+
 /* ---- comparisons ---- */
 /* Element i passes when |got[i] - want[i]| <= tol[i] (tol == NULL: use atol) + atol; prints
  * the worst element (largest error / allowed), the count of failures, and returns true when

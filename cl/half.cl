@@ -166,16 +166,12 @@ __kernel void gemm_tiled_h(__global const half *A, int a_off, int lda, __global 
  * j sums c = j, j + V, ... in order), the lanes added pairwise (halves of the vector), then
  * the C % V last products in order, then the bias. */
 static float lanes_sum(VF v) {
-#if MBN_CPU_VEC == 16
-    float8 h8 = v.lo + v.hi;
-    float4 h4 = h8.lo + h8.hi;
-#elif MBN_CPU_VEC == 8
-    float4 h4 = v.lo + v.hi;
-#else
-    float4 h4 = v;
-#endif
-    float2 h2 = h4.lo + h4.hi;
-    return h2.lo + h2.hi;
+    float t[MBN_CPU_VEC];
+    VSTORE(v, 0, t);
+    for (int w = MBN_CPU_VEC / 2; w >= 1; w /= 2) /* lane j + w into lane j: the halves */
+        for (int j = 0; j < w; j++)
+            t[j] += t[j + w];
+    return t[0];
 }
 
 __kernel void classifier_rows(__global const float *x, int x_off, __global const float *w,

@@ -12,6 +12,9 @@
  * GPUs without the extension) the same kernels run on float tiles, products and sums. The
  * bias, ReLU6 and the final rounding to half are float either way. */
 
+/* The kernels' names start with "half_": oclgrind 21.10 charges a kernel with the __local arrays
+ * of every kernel whose name its own name begins (gemm_gpu with gemm_gpu_h's), which took
+ * dw_conv3x3_fwd and dw_conv3x3_fwd_tile past its 32 KiB of local memory. */
 #if defined(cl_khr_fp16) && (MBN_GEMM_GPU_HALF_ARITH || MBN_DWF_GPU_HALF_ARITH)
 #pragma OPENCL EXTENSION cl_khr_fp16 : enable
 #endif
@@ -32,9 +35,9 @@ typedef float dw_t;
  * ldc), B half row-major [K, N] (bn_fold_h layout 1). Work-group and tiles as gemm_gpu; each
  * output's k blocks are added in increasing order (within a block: in order too). */
 __kernel __attribute__((reqd_work_group_size(LX, LY, 1))) void
-gemm_gpu_h(__global const half *A, int a_off, int lda, __global const half *B, int b_off, int ldb,
-           __global half *C, int c_off, int ldc, __global const float *bias, int bias_off,
-           int relu6, int M, int N, int K) {
+half_gemm_gpu(__global const half *A, int a_off, int lda, __global const half *B, int b_off,
+              int ldb, __global half *C, int c_off, int ldc, __global const float *bias,
+              int bias_off, int relu6, int M, int N, int K) {
     __local gemm_t As[BK][BM + 1];
     __local gemm_t Bs[BK][BN];
     int tx = get_local_id(0), ty = get_local_id(1), lid = ty * LX + tx;
@@ -88,9 +91,9 @@ gemm_gpu_h(__global const half *A, int a_off, int lda, __global const half *B, i
  * dw_conv3x3_fwd_tile (LC channels x LP lanes, a TH x TW output tile, its input tile and halo
  * in local memory, zeros outside the image), taps in the order kh, kw. */
 __kernel __attribute__((reqd_work_group_size(DWF_LC, DWF_LP, 1))) void
-dw_conv3x3_fwd_tile_h(__global const half *x, int x_off, __global const half *w, int w_off,
-                      __global const float *bias, int b_off, int bias_relu6, __global half *y,
-                      int y_off, int N, int H, int W, int C, int Ho, int Wo, int stride) {
+half_dw_conv3x3_tile(__global const half *x, int x_off, __global const half *w, int w_off,
+                     __global const float *bias, int b_off, int bias_relu6, __global half *y,
+                     int y_off, int N, int H, int W, int C, int Ho, int Wo, int stride) {
     __local dw_t xs[DWF_IH * DWF_IW * DWF_LC];
     int lc = get_local_id(0), lp = get_local_id(1);
     int c0 = get_group_id(0) * DWF_LC, c = c0 + lc;

@@ -49,7 +49,7 @@ static int dw_fwd_gpu_h(MbnDevice *d, const MbnVariantChoice *v, MbnBuf x, MbnBu
     size_t n_tiles = mbn_ops_dw_tiles(Ho, Wo, mbn_vparam(v, "TH"), mbn_vparam(v, "TW"));
     size_t g[3] = {((size_t)C + LC - 1) / LC * LC, n_tiles * LP, (size_t)N}, l[3] = {LC, LP, 1};
     MbnBuf b = bias.mem ? bias : w; /* any valid buffer when unused */
-    return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd_tile_h, 3, g, l, MEM(x), OFF(x), MEM(w), OFF(w),
+    return MBN_LAUNCH(d, MBN_K_half_dw_conv3x3_tile, 3, g, l, MEM(x), OFF(x), MEM(w), OFF(w),
                       MEM(b), OFF(b), I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H), I(W), I(C),
                       I(Ho), I(Wo), I(stride));
 }

@@ -298,7 +298,7 @@ static int pw_fwd_h(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf bias, MbnBuf y, si
         size_t BM = (size_t)mbn_vparam(v, "BM"), BN = (size_t)mbn_vparam(v, "BN");
         size_t LX = BN / (size_t)mbn_vparam(v, "TN"), LY = BM / (size_t)mbn_vparam(v, "TM");
         size_t g[2] = {(N + BN - 1) / BN * LX, (M + BM - 1) / BM * LY}, l[2] = {LX, LY};
-        return MBN_LAUNCH(d, MBN_K_gemm_gpu_h, 2, g, l, MEM(x), OFF(x), I(Cin), MEM(wt), OFF(wt),
+        return MBN_LAUNCH(d, MBN_K_half_gemm_gpu, 2, g, l, MEM(x), OFF(x), I(Cin), MEM(wt), OFF(wt),
                           I(Cout), MEM(y), OFF(y), I(Cout), MEM(b), OFF(b), I(bias.mem != NULL),
                           I(M), I(N), I(Cin));
     }

@@ -166,8 +166,8 @@ static int compile_fp16(void) {
         }
         T_CHECK(rc == 0, "%s: the program does not compile for SPIR with cl_khr_fp16 (%s)", e->id,
                 err);
-        /* SPIR keeps the builtins as calls: fma on half2 (gemm_gpu_h's products) and on half
-         * (dw_conv3x3_fwd_tile_h's taps) */
+        /* SPIR keeps the builtins as calls: fma on half2 (half_gemm_gpu's products) and on half
+         * (half_dw_conv3x3_tile's taps) */
         T_CHECK(ir && strstr(ir, "@_Z3fmaDv2_DhS_S_") && strstr(ir, "@_Z3fmaDhDhDh"),
                 "%s: no half fma in the IR", e->id);
         if (rc == 0) printf("ok   %-34s compiles for SPIR with half arithmetic\n", e->id);

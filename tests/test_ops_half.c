@@ -442,6 +442,28 @@ int main(void) {
     printf("gemm row %s, half arithmetic: gemm %d, depthwise %d\n",
            dev.variants.op[MBN_OP_GEMM].row->name, half_block(MBN_OP_GEMM),
            half_block(MBN_OP_DW_FWD));
+    if (t_small_shapes()) { /* ci/oclgrind.sh: every half kernel, on shapes the simulator runs
+                             * in seconds (the cpu rows' vector and half-vector forms, partial
+                             * panels, a fused 7 x 7 row, the pool's vector, 4-wide and scalar
+                             * forms) */
+        test_fold(8, 9, true);
+        test_fold(12, 27, false);
+        test_stem(1, 9, 8, 16, 2);
+        test_stem(1, 8, 7, 8, 1);
+        test_dw(1, 7, 6, 8, 1);
+        test_dw(1, 6, 7, 24, 2);
+        test_dw(1, 5, 5, 16, 1);
+        test_pw(9, 24, 40);
+        test_pw(1, 9, 16);
+        test_dwpw(1, 14, 14, 16, 2, 32);
+        test_dwpw(1, 6, 6, 8, 1, 8);
+        test_pool(1, 9, 16);
+        test_pool(1, 4, 12);
+        test_pool(1, 3, 7);
+        test_classifier(2, 20, 3);
+        mbn_device_close(&dev);
+        return t_summary("test_ops_half (small shapes)");
+    }
     test_fold(24, 9, true);
     test_fold(40, 27, false);
     test_stem(2, 17, 19, 16, 2); /* the cpu row's one-vector block (at 16 floats) */

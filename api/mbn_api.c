@@ -62,7 +62,7 @@ static void labels_beside(MbnModel *m, const char *weights_path) {
 static int ensure_batch(MbnModel *m, int batch) {
     if (batch <= m->net.max_batch) return MBN_OK;
     MbnNet bigger;
-    MBN_TRY(mbn_net_create(&bigger, &m->dev, &m->net.arch, batch, false));
+    MBN_TRY(mbn_net_create_infer(&bigger, &m->dev, &m->net.arch, batch, m->net.precision));
     float *params = malloc(m->net.param_floats * sizeof *params);
     float *probs = malloc((size_t)batch * m->net.arch.num_classes * sizeof *probs);
     int rc = params && probs ? MBN_OK : mbn_fail(MBN_EFAIL, "out of host memory");
@@ -82,7 +82,7 @@ static int ensure_batch(MbnModel *m, int batch) {
 }
 
 int mbn_model_open_checked(const char *weights_path, const char *device, const MbnModelFlags *flags,
-                           int batch, MbnModel **out) {
+                           int batch, MbnPrecision precision, MbnModel **out) {
     if (!out) return mbn_fail(MBN_EUSAGE, "mbn_model_open: out is NULL");
     *out = NULL;
     if (!weights_path || !*weights_path)
@@ -97,7 +97,8 @@ int mbn_model_open_checked(const char *weights_path, const char *device, const M
     if (rc == MBN_OK) rc = mbn_registry_acquire(device, &m->dev, &m->entry);
     if (rc == MBN_OK) {
         mbn_registry_run_begin(m->entry);
-        rc = mbn_net_create(&m->net, &m->dev, &arch, batch, false);
+        rc = mbn_net_create_infer(&m->net, &m->dev, &arch, batch,
+                                  mbn_precision_resolve(&m->dev, precision));
         if (rc == MBN_OK) m->net_open = true;
         if (rc == MBN_OK) {
             rc = mbn_net_import(&m->net, &tensors, false, false);
@@ -107,11 +108,9 @@ int mbn_model_open_checked(const char *weights_path, const char *device, const M
     }
     mbn_tensors_free(&tensors);
     if (rc == MBN_OK) {
-        size_t R = (size_t)arch.resolution;
-        m->input = malloc(R * R * 3 * sizeof *m->input);
         m->probs = malloc((size_t)batch * arch.num_classes * sizeof *m->probs);
         m->rank = malloc((size_t)arch.num_classes * sizeof *m->rank);
-        if (!m->input || !m->probs || !m->rank) rc = mbn_fail(MBN_EFAIL, "out of host memory");
+        if (!m->probs || !m->rank) rc = mbn_fail(MBN_EFAIL, "out of host memory");
     }
     if (rc) {
         mbn_model_close(m);
@@ -125,7 +124,19 @@ int mbn_model_open_checked(const char *weights_path, const char *device, const M
 }
 
 int mbn_model_open(const char *weights_path, const char *device, MbnModel **out) {
-    return mbn_model_open_checked(weights_path, device, NULL, 1, out);
+    return mbn_model_open_checked(weights_path, device, NULL, 1, MBN_PRECISION_FP32, out);
+}
+
+int mbn_model_open_precision(const char *weights_path, const char *device, const char *precision,
+                             MbnModel **out) {
+    MbnPrecision p;
+    if (out) *out = NULL;
+    MBN_TRY(mbn_precision_parse("precision", precision, &p));
+    return mbn_model_open_checked(weights_path, device, NULL, 1, p, out);
+}
+
+const char *mbn_model_precision(const MbnModel *m) {
+    return m ? mbn_precision_name(m->net.precision) : "";
 }
 
 void mbn_model_close(MbnModel *m) {
@@ -137,7 +148,6 @@ void mbn_model_close(MbnModel *m) {
     }
     mbn_registry_release(m->entry, &m->dev);
     free_labels(m);
-    free(m->input);
     free(m->probs);
     free(m->rank);
     free(m);
@@ -200,23 +210,43 @@ static void top_k_of(MbnModel *m, const float *p, int top_k, int *classes, float
     }
 }
 
-static int classify_input(MbnModel *m, int top_k, int *classes, float *probs) {
+/* One image: preprocessed straight into the network's input (mapped where the device shares
+ * the host's memory: no copy), then classified; the top-k read from the probabilities where
+ * they are. The device work is bracketed for the registry; the preprocessing runs outside. */
+typedef struct {
+    const char *path; /* a file, or: */
+    const unsigned char *rgb;
+    int width, height, stride;
+} ImageSource;
+
+static int classify_one(MbnModel *m, const ImageSource *src, int top_k, int *classes,
+                        float *probs) {
+    const MbnArch *a = &m->net.arch;
+    float *in = NULL;
     mbn_registry_run_begin(m->entry);
-    int rc = mbn_net_set_input(&m->net, m->input, 1);
+    MBN_TRY(mbn_registry_run_end(m->entry, &m->dev, mbn_net_input_map(&m->net, 1, &in)));
+    int prep = src->path ? mbn_preprocess_file(&a->preprocess, src->path, a->resolution, in)
+                         : mbn_preprocess_rgb(&a->preprocess, src->rgb, src->width, src->height,
+                                              (size_t)src->stride, a->resolution, in);
+    mbn_registry_run_begin(m->entry);
+    int rc = mbn_net_input_done(&m->net, 1); /* released either way */
+    if (rc == MBN_OK && prep) rc = prep;
     if (rc == MBN_OK) rc = mbn_net_forward(&m->net, 1, false);
-    if (rc == MBN_OK) rc = mbn_net_read_probs(&m->net, 1, m->probs);
-    MBN_TRY(mbn_registry_run_end(m->entry, &m->dev, rc));
-    top_k_of(m, m->probs, top_k, classes, probs);
-    return MBN_OK;
+    const float *p = NULL;
+    if (rc == MBN_OK) rc = mbn_net_probs_map(&m->net, 1, &p);
+    if (rc == MBN_OK) {
+        top_k_of(m, p, top_k, classes, probs);
+        rc = mbn_net_probs_done(&m->net);
+    }
+    return mbn_registry_run_end(m->entry, &m->dev, rc);
 }
 
 int mbn_model_classify_file(MbnModel *m, const char *image_path, int top_k, int *classes,
                             float *probs) {
     MBN_TRY(check_topk(m, "mbn_model_classify_file", top_k, classes, probs));
     if (!image_path) return mbn_fail(MBN_EUSAGE, "mbn_model_classify_file: image_path is NULL");
-    const MbnArch *a = &m->net.arch;
-    MBN_TRY(mbn_preprocess_file(&a->preprocess, image_path, a->resolution, m->input));
-    return classify_input(m, top_k, classes, probs);
+    ImageSource src = {image_path, NULL, 0, 0, 0};
+    return classify_one(m, &src, top_k, classes, probs);
 }
 
 int mbn_model_classify_rgb(MbnModel *m, const unsigned char *rgb, int width, int height,
@@ -229,10 +259,8 @@ int mbn_model_classify_rgb(MbnModel *m, const unsigned char *rgb, int width, int
                         "mbn_model_classify_rgb: %dx%d pixels with %d bytes per row (need "
                         "at least 3 x width, at most 16384 px per side and 100 megapixels)",
                         width, height, row_stride_bytes);
-    const MbnArch *a = &m->net.arch;
-    MBN_TRY(mbn_preprocess_rgb(&a->preprocess, rgb, width, height, (size_t)row_stride_bytes,
-                               a->resolution, m->input));
-    return classify_input(m, top_k, classes, probs);
+    ImageSource src = {NULL, rgb, width, height, row_stride_bytes};
+    return classify_one(m, &src, top_k, classes, probs);
 }
 
 int mbn_model_classify_files(MbnModel *m, const char *const *image_paths, int n, int top_k,

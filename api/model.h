@@ -22,15 +22,14 @@ struct MbnModel {
     int n_labels;
     char labels_note[600]; /* why labels.txt beside the file was not used ("" if it was) */
     char preprocessing[640];
-    float *input;    /* one preprocessed image */
     float *probs;    /* net.max_batch x classes */
     MbnRanked *rank; /* classes */
 };
 
-/* mbn_model_open with the command line's flags checked against the file (flags may be NULL)
- * and room for batches of `batch` images. */
+/* mbn_model_open with the command line's flags checked against the file (flags may be NULL),
+ * room for batches of `batch` images and a precision (auto is resolved on the device). */
 int mbn_model_open_checked(const char *weights_path, const char *device, const MbnModelFlags *flags,
-                           int batch, MbnModel **out);
+                           int batch, MbnPrecision precision, MbnModel **out);
 /* Replaces the class names with names[0..n) (n = the model's classes, checked by the caller);
  * the model takes ownership of the array and the strings (io/formats/labels.h). */
 void mbn_model_set_labels(MbnModel *m, char **names, int n);

@@ -7,6 +7,7 @@
 #include "host/profile.h"
 #include "host/variants.h"
 #include "model/arch.h"
+#include "model/net.h"
 
 typedef struct {
     int device_index; /* as `mbn devices` lists it */
@@ -14,6 +15,7 @@ typedef struct {
     char device_type[16]; /* "GPU", "CPU", ... */
     bool train;
     int batch;
+    MbnPrecision precision; /* what ran (auto resolved) */
     MbnArch arch;
     int iterations;
     double seconds, images_per_s, ms_per_step;
@@ -30,6 +32,12 @@ typedef struct {
     MbnVariantSet variants; /* which kernel variant each op ran */
     /* Device memory the network allocated (MbnNet.device_bytes: weights, activations, scratch). */
     long long device_memory_bytes;
+    /* Inference: device memory read and written per image, counted from the layer table
+     * (mbn_net_bytes_moved), and the input and output bytes one inference copied per image as the
+     * library runs it (preprocessing into the input, top-k from the probabilities): 0 where
+     * they are mapped (zero_copy: the device shares the host's memory), else both copied. */
+    double bytes_moved_per_image, bytes_copied_per_image;
+    bool zero_copy;
     /* `mbn tune` result in use: "" when untuned, else its id, and the workload it was tuned on
      * ("infer 1.0-224 batch 32"); decisions from the shipped tuning database. */
     char tuning[48];

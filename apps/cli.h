@@ -124,6 +124,17 @@ typedef struct {
             ""                                                                                     \
     }
 
+/* --precision P of infer, eval, bench and export (model/net.h: MbnPrecision); parse the value
+ * with mbn_precision_parse("--precision", value, &p). */
+#define MBN_FLAG_PRECISION(target)                                                                 \
+    {                                                                                              \
+        "precision", FLAG_STRING, (target),                                                        \
+            "fp32, fp16 (weights and activations stored as half, computed in float; half "         \
+            "arithmetic where the device has cl_khr_fp16) or auto (fp16 where the device has "     \
+            "cl_khr_fp16 and is measured faster with it)",                                         \
+            "P", "fp32"                                                                            \
+    }
+
 /* device NULL, alpha 1.0, resolution 224, 1000 classes, no JSON. */
 void mbn_common_defaults(MbnCommonFlags *c);
 /* The same with the model's configuration left to a file (0: from the file). */

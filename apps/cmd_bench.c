@@ -59,6 +59,7 @@ typedef struct {
     bool train, measure_peak;
     int batch, iterations;
     double min_seconds;
+    MbnPrecision precision; /* as asked: auto is resolved per device */
 } BenchOptions;
 
 static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const BenchOptions *o,
@@ -88,26 +89,43 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
         r->peak_gflops = peak.gflops;
     else
         mbn_warn("device %s: FMA peak not measured: %s", info->name, mbn_last_error());
-    int rc = mbn_net_create(&net, &dev, arch, batch, train);
+    MbnPrecision precision = mbn_precision_resolve(&dev, o->precision);
+    r->precision = precision;
+    int rc = train ? mbn_net_create(&net, &dev, arch, batch, true)
+                   : mbn_net_create_infer(&net, &dev, arch, batch, precision);
     if (rc) {
         mbn_device_close(&dev);
         return rc;
     }
     r->device_memory_bytes = (long long)net.device_bytes;
+    r->zero_copy = net.mapped_io;
     size_t n_in = (size_t)batch * arch->resolution * arch->resolution * 3;
-    float *x = malloc(n_in * sizeof *x);
+    float *x = NULL;
     int32_t *labels = malloc((size_t)batch * sizeof *labels);
-    if (!x || !labels) rc = mbn_fail(MBN_EFAIL, "out of host memory");
+    if (!labels) rc = mbn_fail(MBN_EFAIL, "out of host memory");
+    /* The input as the library places it (inference): written where the device reads it. */
+    unsigned long long copied0 = net.bytes_copied;
+    if (rc == MBN_OK) rc = train ? MBN_OK : mbn_net_input_map(&net, batch, &x);
+    if (rc == MBN_OK && train && !(x = malloc(n_in * sizeof *x)))
+        rc = mbn_fail(MBN_EFAIL, "out of host memory");
     MbnRng rng;
     mbn_rng_seed(&rng, 1);
     for (size_t i = 0; rc == MBN_OK && i < n_in; i++)
         x[i] = (float)mbn_rng_normal(&rng);
     for (int i = 0; rc == MBN_OK && i < batch; i++)
         labels[i] = (int32_t)(mbn_rng_next(&rng) % (uint64_t)arch->num_classes);
+    if (rc == MBN_OK)
+        rc = train ? mbn_net_set_input(&net, x, batch) : mbn_net_input_done(&net, batch);
     if (rc == MBN_OK) rc = mbn_net_init(&net, 1);
-    if (rc == MBN_OK) rc = mbn_net_set_input(&net, x, batch);
     /* Warm-up: kernel compilation (PoCL, CLBlast) and first-touch allocations. */
     if (rc == MBN_OK) rc = step(&net, train, batch, labels);
+    const float *probs = NULL; /* inference: the probabilities read where they are */
+    if (rc == MBN_OK && !train) rc = mbn_net_probs_map(&net, batch, &probs);
+    if (rc == MBN_OK && !train) rc = mbn_net_probs_done(&net);
+    if (rc == MBN_OK && !train) {
+        r->bytes_copied_per_image = (double)(net.bytes_copied - copied0) / batch;
+        r->bytes_moved_per_image = mbn_net_bytes_moved(&net, batch);
+    }
     if (rc == MBN_OK) rc = clFinish(dev.queue) == CL_SUCCESS ? MBN_OK : MBN_EFAIL;
     const char *dump_path = getenv("MBN_BENCH_DUMP");
     FILE *dump = dump_path && *dump_path ? fopen(dump_path, "w") : NULL;
@@ -163,7 +181,7 @@ static int bench_device(const MbnDeviceInfo *info, const MbnArch *arch, const Be
         for (int l = 0; l < r->prof.n_layers; l++)
             r->prof.layer_ms[l] /= it;
     }
-    free(x);
+    if (train) free(x); /* inference: x was the network's own input */
     free(labels);
     mbn_net_destroy(&net);
     mbn_device_close(&dev);
@@ -196,11 +214,19 @@ static json_t *result_json(const BenchResult *r) {
                              "tuning", r->tuning[0] ? json_string(r->tuning) : json_null(),
                              "tuned_for", r->tuning[0] ? json_string(r->tuned_for) : json_null(),
                              "database_decisions", r->database_decisions, "layers", layers);
-    if (!o || !more || json_object_update(o, more) != 0) {
+    /* inference: the precision, and what moved and what was copied per image */
+    json_t *io =
+        r->train ? json_object()
+                 : json_pack("{s:s, s:o, s:o, s:b}", "precision", mbn_precision_name(r->precision),
+                             "bytes_moved_per_image", mbn_json_number(r->bytes_moved_per_image),
+                             "bytes_copied_per_image", mbn_json_number(r->bytes_copied_per_image),
+                             "zero_copy", r->zero_copy);
+    if (!o || !more || !io || json_object_update(o, more) != 0 || json_object_update(o, io) != 0) {
         json_decref(o);
         o = NULL;
     }
     json_decref(more);
+    json_decref(io);
     return o;
 }
 
@@ -218,16 +244,22 @@ static void write_text(const BenchResult *res, int n) {
         double total = 0;
         for (int l = 0; l < r->prof.n_layers; l++)
             total += r->prof.layer_ms[l];
-        printf("%s | %s | batch %d | %.2f images/s | %.2f ms/step (median %.2f, p90 %.2f) | %d "
+        printf("%s | %s%s | batch %d | %.2f images/s | %.2f ms/step (median %.2f, p90 %.2f) | %d "
                "iterations in %.1f s\n",
-               r->device, r->train ? "train" : "infer", r->batch, r->images_per_s, r->ms_per_step,
-               r->median_ms_per_step, r->p90_ms_per_step, r->iterations, r->seconds);
+               r->device, r->train ? "train" : "infer",
+               r->train ? "" : (r->precision == MBN_PRECISION_FP16 ? " fp16" : " fp32"), r->batch,
+               r->images_per_s, r->ms_per_step, r->median_ms_per_step, r->p90_ms_per_step,
+               r->iterations, r->seconds);
         printf("  %.1f GFLOP/s (%.3f GFLOP per image)", r->gflops, r->gflop_per_image);
         if (r->peak_gflops > 0)
             printf(" = %.1f%% of the measured FMA peak %.0f GFLOP/s",
                    100.0 * r->gflops / r->peak_gflops, r->peak_gflops);
         printf(" | %.0f kernel launches/step | device memory %.1f MiB", r->launches_per_step,
                (double)r->device_memory_bytes / 1048576.0);
+        if (!r->train)
+            printf(" | %.1f MB moved/image | I/O %s, %.0f bytes copied/image",
+                   r->bytes_moved_per_image / 1e6, r->zero_copy ? "mapped" : "copied",
+                   r->bytes_copied_per_image);
         printf(" | kernels %s (%s, vector %d) | %s", mbn_family_name(r->variants.family),
                r->variants.profile.isa[0] ? r->variants.profile.isa : "no ISA", r->variants.cpu_vec,
                r->tuning[0] ? r->tuning : "untuned");
@@ -248,7 +280,7 @@ static void write_text(const BenchResult *res, int n) {
 int cmd_bench(int argc, char **argv) {
     MbnCommonFlags c;
     mbn_common_defaults(&c);
-    const char *mode = "infer", *report = NULL;
+    const char *mode = "infer", *report = NULL, *precision = NULL;
     /* Sentinels for "not given" that no command line can type (the parser refuses INT_MIN and
      * non-finite numbers): --iterations and --seconds exclude each other. */
     int batch = 32, iterations = INT_MIN;
@@ -267,12 +299,14 @@ int cmd_bench(int argc, char **argv) {
          "also write an HTML page (summary table, per-layer bar chart per device)", "F.html", NULL},
         {"measure-peak", FLAG_BOOL, &measure_peak,
          "measure the device's FMA peak again instead of using the cached figure", NULL, NULL},
+        MBN_FLAG_PRECISION(&precision),
         MBN_FLAGS_NETWORK(&c),
         MBN_FLAG_JSON(&c),
     };
     MbnCli cli = MBN_CLI("bench",
                          "mbn bench [--device all|SEL] [--mode infer|train] [--batch-size B] "
-                         "[--iterations N | --seconds S] [--json] [--report F.html]",
+                         "[--iterations N | --seconds S] [--precision P] [--json] "
+                         "[--report F.html]",
                          "Measures images/s, ms per step, GFLOP/s and its share of the device's "
                          "FMA peak, and per-layer milliseconds on random inputs, one row per "
                          "device (--device all compares every OpenCL device on the same "
@@ -281,12 +315,19 @@ int cmd_bench(int argc, char **argv) {
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
     bool by_count = iterations != INT_MIN, by_time = !isnan(min_seconds);
-    BenchOptions o = {false, measure_peak, batch, by_count ? iterations : 0,
-                      by_time ? min_seconds : 5.0};
+    BenchOptions o = {false,
+                      measure_peak,
+                      batch,
+                      by_count ? iterations : 0,
+                      by_time ? min_seconds : 5.0,
+                      MBN_PRECISION_FP32};
     if (!strcmp(mode, "train"))
         o.train = true;
     else if (strcmp(mode, "infer") != 0)
         rc = mbn_fail(MBN_EUSAGE, "--mode %s: expected infer or train", mode);
+    if (rc == MBN_OK) rc = mbn_precision_parse("--precision", precision, &o.precision);
+    if (rc == MBN_OK && o.train && o.precision != MBN_PRECISION_FP32)
+        rc = mbn_fail(MBN_EUSAGE, "--precision %s: training runs in fp32", precision);
     if (rc == MBN_OK && (batch < 1 || (o.train && batch < 2)))
         rc = mbn_fail(MBN_EUSAGE, "--batch-size %d: must be at least %d", batch, o.train ? 2 : 1);
     if (rc == MBN_OK && by_count && by_time)

@@ -46,15 +46,17 @@ int cmd_devices(int argc, char **argv) {
             char opts[4096];
             bool have_opts = mbn_device_build_options(&vs[i], opts, sizeof opts) == MBN_OK;
             json_t *o = json_pack(
-                "{s:i, s:s, s:s, s:s, s:s, s:I, s:i, s:b, s:s, s:I, s:b, s:I, s:o, s:o, s:o, s:o}",
+                "{s:i, s:s, s:s, s:s, s:s, s:I, s:i, s:b, s:b, s:s, s:I, s:b, s:I, s:o, s:o, s:o, "
+                "s:o}",
                 "index", d->index, "platform", d->platform_name, "name", d->name, "vendor",
                 d->vendor, "type", mbn_device_type_name(d->type), "memory_bytes",
                 (json_int_t)d->memory_bytes, "compute_units", (int)d->compute_units, "fp16",
-                d->fp16, "driver", d->driver, "local_mem_bytes", (json_int_t)d->local_mem_bytes,
-                "local_mem_dedicated", d->local_mem_dedicated, "max_work_group",
-                (json_int_t)d->max_work_group, "profile", mbn_json_profile(&d->profile), "kernels",
-                mbn_json_variants(&vs[i], false), "build_options",
-                have_opts ? json_string(opts) : json_null(), "tuning", mbn_json_tuning(&tun[i]));
+                d->fp16, "host_unified_memory", d->host_unified, "driver", d->driver,
+                "local_mem_bytes", (json_int_t)d->local_mem_bytes, "local_mem_dedicated",
+                d->local_mem_dedicated, "max_work_group", (json_int_t)d->max_work_group, "profile",
+                mbn_json_profile(&d->profile), "kernels", mbn_json_variants(&vs[i], false),
+                "build_options", have_opts ? json_string(opts) : json_null(), "tuning",
+                mbn_json_tuning(&tun[i]));
             if (!o || json_array_append_new(list, o) != 0) {
                 json_decref(list);
                 list = NULL;

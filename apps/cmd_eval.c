@@ -17,7 +17,7 @@
 int cmd_eval(int argc, char **argv) {
     MbnCommonFlags c;
     mbn_common_from_file(&c);
-    const char *data = NULL, *ckpt = NULL;
+    const char *data = NULL, *ckpt = NULL, *precision = NULL;
     int batch = 64, workers = 8;
     bool quiet = false;
     const MbnFlag flags[] = {
@@ -29,16 +29,22 @@ int cmd_eval(int argc, char **argv) {
         {"workers", FLAG_INT, &workers, "data loader threads, at most the cores", "N", NULL},
         MBN_FLAGS_MODEL_CHECKS(&c),
         {"quiet", FLAG_BOOL, &quiet, "no progress output", NULL, NULL},
+        MBN_FLAG_PRECISION(&precision),
         MBN_FLAG_JSON(&c),
     };
-    MbnCli cli = MBN_CLI("eval", "mbn eval --data DIR --checkpoint F [--batch-size B] [--json]",
+    MbnCli cli = MBN_CLI("eval",
+                         "mbn eval --data DIR --checkpoint F [--batch-size B] [--precision P] "
+                         "[--json]",
                          "Evaluates a model on the val split (ImageNet layout) or the test split "
                          "(IDX, CIFAR-10): top-1, top-5, mean cross-entropy (no smoothing), "
                          "images, skipped. The model's configuration comes from the file.",
                          flags, NULL, 0);
+    MbnPrecision prec = MBN_PRECISION_FP32;
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
-    if (!data)
+    if (mbn_precision_parse("--precision", precision, &prec))
+        rc = MBN_EUSAGE;
+    else if (!data)
         rc = mbn_fail(MBN_EUSAGE, "--data is required");
     else if (!ckpt)
         rc = mbn_fail(MBN_EUSAGE, "--checkpoint is required");
@@ -53,7 +59,7 @@ int cmd_eval(int argc, char **argv) {
     MbnModel *m = NULL;
     MbnDataset *ds = NULL;
     MbnLoader *ld = NULL;
-    rc = mbn_model_open_checked(ckpt, c.device, &mf, batch, &m);
+    rc = mbn_model_open_checked(ckpt, c.device, &mf, batch, prec, &m);
     if (rc) return mbn_cli_report(&cli, rc);
     const MbnArch *arch = mbn_model_arch(m);
     mbn_model_file_note(ckpt, arch);
@@ -79,11 +85,11 @@ int cmd_eval(int argc, char **argv) {
         double loss = st.loss_sum / (double)st.images;
         if (st.skipped) mbn_warn("%lld unusable images were skipped", (long long)st.skipped);
         if (c.json) {
-            rc = mbn_json_print(json_pack("{s:o, s:o, s:o, s:I, s:I, s:o}", "top1",
-                                          mbn_json_number(top1), "top5", mbn_json_number(top5),
-                                          "loss", mbn_json_number(loss), "images",
-                                          (json_int_t)st.images, "skipped", (json_int_t)st.skipped,
-                                          "seconds", mbn_json_number(st.seconds)));
+            rc = mbn_json_print(json_pack(
+                "{s:o, s:o, s:o, s:I, s:I, s:o, s:s}", "top1", mbn_json_number(top1), "top5",
+                mbn_json_number(top5), "loss", mbn_json_number(loss), "images",
+                (json_int_t)st.images, "skipped", (json_int_t)st.skipped, "seconds",
+                mbn_json_number(st.seconds), "precision", mbn_precision_name(m->net.precision)));
         } else {
             printf("top-1 %.2f%%  top-5 %.2f%%  loss %.4f  (%lld images, %lld skipped, %.1f s)\n",
                    100 * top1, 100 * top5, loss, (long long)st.images, (long long)st.skipped,

@@ -14,6 +14,7 @@
 #include "export/export.h"
 #include "export/onnx.h"
 #include "io/data/preprocess_record.h"
+#include "model/net.h"
 #include "model/weights_file.h"
 
 /* --json: the file written, its format and size, and the model it holds. */
@@ -39,7 +40,8 @@ static int print_json(const char *out, MbnExportFormat format, const MbnArch *ar
 int cmd_export(int argc, char **argv) {
     MbnCommonFlags c;
     mbn_common_from_file(&c);
-    const char *ckpt = NULL, *out = NULL, *format_flag = NULL, *labels_flag = NULL;
+    const char *ckpt = NULL, *out = NULL, *format_flag = NULL, *labels_flag = NULL,
+               *precision = NULL;
     const MbnFlag flags[] = {
         {"checkpoint", FLAG_STRING, &ckpt, "mbn checkpoint (.ckpt) or safetensors weights", "F",
          NULL},
@@ -50,11 +52,17 @@ int cmd_export(int argc, char **argv) {
          "what --out's extension says"},
         {"labels", FLAG_STRING, &labels_flag, "class names for the ONNX metadata", "L",
          "labels.txt beside the checkpoint"},
+        {"precision", FLAG_STRING, &precision,
+         "ONNX: fp32, or fp16 (float16 weights with BatchNorm folded in and float16 activations, "
+         "as --precision fp16 runs; float input and outputs)",
+         "P", "fp32"},
         MBN_FLAGS_MODEL_CHECKS(&c),
         MBN_FLAG_JSON(&c),
     };
     MbnCli cli = MBN_CLI(
-        "export", "mbn export --checkpoint F --out FILE.safetensors|FILE.onnx [--json]",
+        "export",
+        "mbn export --checkpoint F --out FILE.safetensors|FILE.onnx [--precision fp32|fp16] "
+        "[--json]",
         "safetensors: the model's weights and BN running statistics with timm's mobilenetv1_100 "
         "names and layouts (conv OIHW, classifier [out, in]), loadable with strict=True. onnx: "
         "a standard ONNX graph (opset 13, dynamic batch, NCHW float input normalised as the "
@@ -65,7 +73,12 @@ int cmd_export(int argc, char **argv) {
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
     int format = -1;
-    if (!ckpt)
+    MbnPrecision prec = MBN_PRECISION_FP32;
+    if (mbn_precision_parse("--precision", precision, &prec))
+        rc = MBN_EUSAGE;
+    else if (prec == MBN_PRECISION_AUTO)
+        rc = mbn_fail(MBN_EUSAGE, "--precision auto: a file has no device; give fp32 or fp16");
+    else if (!ckpt)
         rc = mbn_fail(MBN_EUSAGE, "--checkpoint is required");
     else if (!out)
         rc = mbn_fail(MBN_EUSAGE, "--out is required");
@@ -81,8 +94,11 @@ int cmd_export(int argc, char **argv) {
     else if (rc == MBN_OK && named < 0 && format < 0)
         rc = mbn_fail(MBN_EUSAGE,
                       "--out %s: name the file .safetensors or .onnx (or give --format)", out);
-    if (rc) return mbn_cli_report(&cli, rc);
     MbnExportFormat fmt = (MbnExportFormat)(named >= 0 ? named : format);
+    if (rc == MBN_OK && prec == MBN_PRECISION_FP16 && fmt != MBN_EXPORT_ONNX)
+        rc = mbn_fail(MBN_EUSAGE, "--precision fp16: only for ONNX (safetensors exports keep the "
+                                  "trained float weights)");
+    if (rc) return mbn_cli_report(&cli, rc);
     MbnModelFlags mf = {c.alpha, c.resolution, c.num_classes};
     MbnArch arch;
     MbnTensorSet tensors = {0};
@@ -92,7 +108,8 @@ int cmd_export(int argc, char **argv) {
     int n_names = 0;
     if (rc == MBN_OK && fmt == MBN_EXPORT_ONNX) {
         rc = mbn_model_file_labels(labels_flag, ckpt, arch.num_classes, &names, &n_names);
-        if (rc == MBN_OK) rc = mbn_onnx_write(out, &arch, &tensors, names);
+        if (rc == MBN_OK)
+            rc = mbn_onnx_write(out, &arch, &tensors, names, prec == MBN_PRECISION_FP16);
     } else if (rc == MBN_OK) {
         rc = mbn_export_safetensors(out, &arch, &tensors);
     }

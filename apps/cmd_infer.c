@@ -87,7 +87,7 @@ static int load_labels_flag(MbnModel *m, const char *flag) {
 int cmd_infer(int argc, char **argv) {
     MbnCommonFlags c;
     mbn_common_from_file(&c);
-    const char *ckpt = NULL, *labels_flag = NULL;
+    const char *ckpt = NULL, *labels_flag = NULL, *precision = NULL;
     int top_k = 5, batch = 32, workers = 8;
     static const char *images[MAX_IMAGES];
     const MbnFlag flags[] = {
@@ -100,19 +100,25 @@ int cmd_infer(int argc, char **argv) {
         {"batch-size", FLAG_INT, &batch, "images per batch", "B", NULL},
         {"workers", FLAG_INT, &workers, "decoding threads, at most the cores", "N", NULL},
         MBN_FLAGS_MODEL_CHECKS(&c),
+        MBN_FLAG_PRECISION(&precision),
         MBN_FLAG_JSON(&c),
     };
     MbnCli cli =
-        MBN_CLI("infer", "mbn infer --checkpoint F [--labels L] [--top-k K] [--json] IMAGE...",
+        MBN_CLI("infer",
+                "mbn infer --checkpoint F [--labels L] [--top-k K] [--precision P] [--json] "
+                "IMAGE...",
                 "Classifies JPEG/PNG images with the preprocessing the model was trained "
                 "for (its record; ImageNet defaults for files without one): the top-k "
                 "classes with probabilities, highest first. Every IMAGE must exist; one "
                 "that cannot be decoded is skipped with a warning, and the command then "
                 "exits with status 1 after printing the others.",
                 flags, images, MAX_IMAGES);
+    MbnPrecision prec = MBN_PRECISION_FP32;
     int rc = mbn_cli_parse(&cli, argc, argv);
     if (rc || cli.help) return mbn_cli_report(&cli, rc);
-    if (!ckpt)
+    if (mbn_precision_parse("--precision", precision, &prec))
+        rc = MBN_EUSAGE;
+    else if (!ckpt)
         rc = mbn_fail(MBN_EUSAGE, "--checkpoint is required");
     else if (cli.n_positional == 0)
         rc = mbn_fail(MBN_EUSAGE, "no IMAGE given");
@@ -129,7 +135,7 @@ int cmd_infer(int argc, char **argv) {
     int n = cli.n_positional;
     MbnModelFlags mf = {c.alpha, c.resolution, c.num_classes};
     MbnModel *m = NULL;
-    rc = mbn_model_open_checked(ckpt, c.device, &mf, batch < n ? batch : n, &m);
+    rc = mbn_model_open_checked(ckpt, c.device, &mf, batch < n ? batch : n, prec, &m);
     if (rc) return mbn_cli_report(&cli, rc);
     mbn_model_file_note(ckpt, mbn_model_arch(m));
     int K = mbn_model_num_classes(m);

@@ -3,7 +3,9 @@
 # NVIDIA's OpenCL driver with every kernel family (MBN_KERNELS=generic|cpu|gpu; auto picks the
 # gpu rows there), throughput of the gpu family against the generic one (CLBlast + one
 # work-item per element: what GPUs ran before the variant table) next to PyTorch/CUDA in the
-# same run, the per-op harness on the GPU, and the timm interchange with the real timm package.
+# same run, the per-op harness on the GPU, the fp16 path (op tests and fixtures with the half
+# arithmetic the GPU has, its speed next to fp32 and PyTorch's eager fp16), and the timm
+# interchange with the real timm package.
 # Needs the build folder and .carry/ (the OpenCL ICD loader, CLBlast, libjpeg-turbo, libpng, a
 # small Fashion-MNIST subset) carried from a Debian build. Results go to $OUT; the numbers to
 # copy into docs/GPU.md are listed at the end of docs/GPU.md.
@@ -39,7 +41,7 @@ echo "== mbn bench: auto (gpu rows) and MBN_KERNELS=generic, alternating"
 bench() { # family, args...
     local fam=$1; shift
     MBN_KERNELS=$fam build/mbn bench "$@" --seconds 3 --json >> "$OUT/bench.jsonl" 2>>"$OUT/bench.err"
-    tail -1 "$OUT/bench.jsonl" | python3 -c "import json,sys; r=json.load(sys.stdin)['results'][0]; print('$fam', r['alpha'], r['resolution'], r['mode'], r['batch'], round(r['images_per_s'],1), 'img/s', round(r['launches_per_step']), 'launches/step')"
+    tail -1 "$OUT/bench.jsonl" | python3 -c "import json,sys; r=json.load(sys.stdin)['results'][0]; print('$fam', r['alpha'], r['resolution'], r['mode'], r.get('precision', 'fp32'), r['batch'], round(r['images_per_s'],1), 'img/s', round(r['launches_per_step']), 'launches/step', round(r['device_memory_bytes'] / 2**20, 1), 'MiB')"
 }
 for args in "--mode infer --batch-size 1" "--mode infer --batch-size 32" "--mode infer --batch-size 256" \
             "--mode train --batch-size 32" "--mode train --batch-size 128"; do
@@ -82,6 +84,48 @@ for alpha, res, K in ((1.0, 224, 1000), (0.25, 32, 10)):
                 opt.zero_grad(); torch.nn.functional.cross_entropy(mm(x), y).backward(); opt.step()
             t = run(step, 20)
             print(f"torch {alpha}-{res} train batch {b} channels_last={cl}: {b/t:.1f} img/s")
+PY
+echo "== fp16 (--precision fp16): half storage, half arithmetic where the device has cl_khr_fp16"
+build/mbn devices --json | python3 -c "
+import json, sys
+for x in json.load(sys.stdin)['devices']:
+    p = {k: v['params'] for k, v in x['kernels']['ops'].items() if k in ('gemm', 'dw_fwd')}
+    print(x['name'], 'fp16', x['fp16'], p)" | tee "$OUT/fp16_devices.txt"
+(cd /work/main/build && timeout 240 ctest -R "test_ops_half$|test_torch_forward$|test_device_profiles_fp16" \
+    --output-on-failure 2>&1 | tail -8) | tee "$OUT/ctest_fp16.txt"
+(cd /work/main/build && ./tests/test_ops_half 2>&1 | grep -E "half arithmetic|FAIL" | head -5) | tee -a "$OUT/ctest_fp16.txt"
+for b in 1 32 256; do
+    for p in fp32 fp16; do bench auto --mode infer --batch-size $b --precision $p; done
+done
+build/mbn bench --mode infer --batch-size 32 --precision fp16 --seconds 3 > "$OUT/infer_layers_fp16.txt" 2>&1
+echo "== PyTorch CUDA eager fp16 (model.half(), channels_last), same model"
+python3 - <<'PY' 2>&1 | tee "$OUT/torch_fp16.txt"
+import sys, time, torch
+sys.path.insert(0, "bench")
+from pytorch_bench import mobilenet_v1
+torch.backends.cudnn.benchmark = True
+m = mobilenet_v1(1.0, 1000).cuda().half().to(memory_format=torch.channels_last).eval()
+for b in (1, 32, 256):
+    x = torch.randn(b, 3, 224, 224, device="cuda").half().to(memory_format=torch.channels_last)
+    with torch.no_grad():
+        for _ in range(3): m(x)
+        torch.cuda.synchronize(); t = time.time()
+        for _ in range(30): m(x)
+        torch.cuda.synchronize(); t = (time.time() - t) / 30
+    print(f"torch 1.0-224 infer fp16 batch {b} channels_last=True: {b/t:.1f} img/s")
+PY
+python3 - "$OUT/bench.jsonl" <<'PY' | tee "$OUT/fp16_ratio.txt"
+import json, sys
+rows = [json.loads(l)["results"][0] for l in open(sys.argv[1]) if l.strip()]
+best = {}
+for r in rows:
+    if r["mode"] == "infer" and r["alpha"] == 1.0:
+        k = (r.get("precision", "fp32"), r["batch"])
+        best[k] = max(best.get(k, 0), r["images_per_s"])
+for b in (1, 32, 256):
+    if ("fp16", b) in best and ("fp32", b) in best:
+        print(f"mbn fp16 / fp32 at batch {b}: {best[('fp16', b)] / best[('fp32', b)]:.2f}x "
+              f"({best[('fp16', b)]:.0f} vs {best[('fp32', b)]:.0f} img/s; goal at 32: 1.5x)")
 PY
 echo "== train on the GPU (Fashion-MNIST subset, auto = gpu rows), eval, export, load into real timm"
 rm -rf /tmp/gck

@@ -17,6 +17,8 @@
 #   - test_ops_fused's small shapes (the gpu family's BatchNorm fused into its neighbours) and
 #     those of test_ops_forward and test_ops_backward (pooling, classifier, loss, optimizer,
 #     BN folding, the inference epilogue);
+#   - test_ops_half's small shapes (the fp16 path's kernels) with the cpu family at 4, 16 and 8
+#     floats a vector, the gpu family and the generic one;
 #   - the FMA-peak kernels once (op_bench --peak-once);
 #   - a 0.05-32 network, batch 2: one training step and one inference with the cpu family and
 #     with the gpu family, one inference with the generic family (CLBlast; it must exit 0 with
@@ -36,7 +38,8 @@ MBN=$BUILD/mbn
 OP_BENCH=$BUILD/bench/op_bench
 FUSED=$BUILD/tests/test_ops_fused
 command -v oclgrind >/dev/null || { echo "ci/oclgrind.sh: oclgrind is not installed"; exit 1; }
-for f in "$MBN" "$OP_BENCH" "$FUSED" "$BUILD/tests/test_ops_forward" "$BUILD/tests/test_ops_backward"; do
+for f in "$MBN" "$OP_BENCH" "$FUSED" "$BUILD/tests/test_ops_forward" "$BUILD/tests/test_ops_backward" \
+    "$BUILD/tests/test_ops_half"; do
     [ -x "$f" ] || { echo "ci/oclgrind.sh: $f is not built"; exit 1; }
 done
 T=$(mktemp -d)
@@ -111,6 +114,11 @@ for vec in "" 16 8; do
     done
 done
 start fused -- job fused cache "${ALL[@]}" -- env MBN_TEST_SMALL=1 "$FUSED"
+for cfg in cpu: cpu:16 cpu:8 gpu: generic:; do
+    fam=${cfg%%:*} vec=${cfg#*:}
+    start "half_$fam$vec" -- job "half_$fam$vec" "cache$vec" "${ALL[@]}" -- env MBN_KERNELS="$fam" \
+        MBN_TEST_SMALL=1 MBN_TEST_VECTOR_FLOATS=$vec "$BUILD/tests/test_ops_half"
+done
 for vec in "" 16; do
     for t in forward backward; do
         start "ops${vec}_$t" -- job "ops${vec}_$t" "cache$vec" "${ALL[@]}" -- \

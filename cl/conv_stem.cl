@@ -62,13 +62,26 @@ static inline VF stem_epilogue(VF v, __global const float *bias, int epilogue) {
     return clamp(v + VLOAD(0, bias), 0.0f, 6.0f);
 }
 
+/* Vector `part` (0: channels 0 .. V - 1 of the block, 1: V .. 2V - 1) of the output pixel whose
+ * first channel is value `at` of y, after the epilogue: bit 0 of `epilogue` adds the bias and
+ * clamps (the folded BN and ReLU6), bit 1 stores half values rounded once (the fp16 inference
+ * path; y then holds halves) instead of floats. */
+static inline void stem_store(VF v, __global const float *bias, int epilogue, int part,
+                              __global float *y, size_t at) {
+    v = stem_epilogue(v, bias + part * MBN_CPU_VEC, epilogue & 1);
+    if (epilogue & 2)
+        SSTORE(half, MBN_CPU_VEC)(v, part, (__global half *)y + at);
+    else
+        VSTORE(v, part, y + at);
+}
+
 /* Six output pixels ow0..ow0+5 of the row whose three input rows start at r0, r1, r2 (all
  * inside the image, as are columns ow0 * S - 1 .. (ow0 + 5) * S + 1); NV = 2: TN channels,
  * 1: TN / 2. S is a constant at the call sites that matter (the model's stride 2). */
 static inline void stem_tile6(__global const float *r0, __global const float *r1,
                               __global const float *r2, int ow0, int S, int NV,
                               __global const float *w, int ldw, __global const float *bias,
-                              int epilogue, __global float *out, int Cout) {
+                              int epilogue, __global float *y, size_t out, int Cout) {
     VF c00 = 0.0f, c01 = 0.0f, c10 = 0.0f, c11 = 0.0f, c20 = 0.0f, c21 = 0.0f;
     VF c30 = 0.0f, c31 = 0.0f, c40 = 0.0f, c41 = 0.0f, c50 = 0.0f, c51 = 0.0f;
     int d = 3 * S; /* floats between the same tap of neighbouring pixels */
@@ -103,11 +116,10 @@ static inline void stem_tile6(__global const float *r0, __global const float *r1
             }
         }
     }
-    __global float *o = out + (size_t)ow0 * Cout;
+    size_t o = out + (size_t)ow0 * Cout;
 #define STEM_STORE(i, x0, x1)                                                                      \
-    VSTORE(stem_epilogue(x0, bias, epilogue), 0, o + (size_t)(i) * Cout);                          \
-    if (NV == 2)                                                                                   \
-        VSTORE(stem_epilogue(x1, bias + MBN_CPU_VEC, epilogue), 1, o + (size_t)(i) * Cout);
+    stem_store(x0, bias, epilogue, 0, y, o + (size_t)(i) * Cout);                                  \
+    if (NV == 2) stem_store(x1, bias, epilogue, 1, y, o + (size_t)(i) * Cout);
     STEM_STORE(0, c00, c01)
     STEM_STORE(1, c10, c11)
     STEM_STORE(2, c20, c21)
@@ -120,7 +132,7 @@ static inline void stem_tile6(__global const float *r0, __global const float *r1
 /* One output pixel with every tap checked (image edges, small images). */
 static void stem_pixel(__global const float *img, int H, int W, int oh, int ow, int S, int NV,
                        __global const float *w, int ldw, __global const float *bias,
-                       int epilogue, __global float *out, int Cout) {
+                       int epilogue, __global float *y, size_t out, int Cout) {
     VF c0 = 0.0f, c1 = 0.0f;
     for (int ci = 0; ci < 3; ci++)
         for (int kh = 0; kh < 3; kh++) {
@@ -134,38 +146,39 @@ static void stem_pixel(__global const float *img, int H, int W, int oh, int ow, 
                 if (NV == 2) c1 = fma((VF)a, VLOAD(1, w + (size_t)k * ldw), c1);
             }
         }
-    __global float *o = out + (size_t)ow * Cout;
-    VSTORE(stem_epilogue(c0, bias, epilogue), 0, o);
-    if (NV == 2) VSTORE(stem_epilogue(c1, bias + MBN_CPU_VEC, epilogue), 1, o);
+    size_t o = out + (size_t)ow * Cout;
+    stem_store(c0, bias, epilogue, 0, y, o);
+    if (NV == 2) stem_store(c1, bias, epilogue, 1, y, o);
 }
 
 /* A whole output row for one channel block. */
 static inline void stem_row(__global const float *img, int H, int W, int oh, int Wo, int S,
                             int NV, __global const float *w, int ldw,
-                            __global const float *bias, int epilogue, __global float *out,
-                            int Cout) {
+                            __global const float *bias, int epilogue, __global float *y,
+                            size_t out, int Cout) {
     /* Interior columns: ow * S - 1 >= 0 and ow * S + 1 <= W - 1. */
     int first = 1, last = min((W - 2) / S, Wo - 1);
     bool rows_inside = oh * S - 1 >= 0 && oh * S + 1 <= H - 1;
     if (!rows_inside || last - first + 1 < 6) {
         for (int ow = 0; ow < Wo; ow++)
-            stem_pixel(img, H, W, oh, ow, S, NV, w, ldw, bias, epilogue, out, Cout);
+            stem_pixel(img, H, W, oh, ow, S, NV, w, ldw, bias, epilogue, y, out, Cout);
         return;
     }
     __global const float *r0 = img + (size_t)(oh * S - 1) * W * 3;
     __global const float *r1 = r0 + (size_t)W * 3, *r2 = r1 + (size_t)W * 3;
     for (int ow = 0; ow < first; ow++)
-        stem_pixel(img, H, W, oh, ow, S, NV, w, ldw, bias, epilogue, out, Cout);
+        stem_pixel(img, H, W, oh, ow, S, NV, w, ldw, bias, epilogue, y, out, Cout);
     int ow0 = first;
     for (; ow0 + 5 <= last; ow0 += 6)
-        stem_tile6(r0, r1, r2, ow0, S, NV, w, ldw, bias, epilogue, out, Cout);
-    if (ow0 <= last) stem_tile6(r0, r1, r2, last - 5, S, NV, w, ldw, bias, epilogue, out, Cout);
+        stem_tile6(r0, r1, r2, ow0, S, NV, w, ldw, bias, epilogue, y, out, Cout);
+    if (ow0 <= last) stem_tile6(r0, r1, r2, last - 5, S, NV, w, ldw, bias, epilogue, y, out, Cout);
     for (int ow = last + 1; ow < Wo; ow++)
-        stem_pixel(img, H, W, oh, ow, S, NV, w, ldw, bias, epilogue, out, Cout);
+        stem_pixel(img, H, W, oh, ow, S, NV, w, ldw, bias, epilogue, y, out, Cout);
 }
 
 /* Global size: (channel blocks of TN, N * Ho output rows), work-groups of one work-item.
- * Needs Cout % MBN_CPU_VEC == 0 (the host falls back to im2col + GEMM otherwise). */
+ * Needs Cout % MBN_CPU_VEC == 0 (the host falls back to im2col + GEMM otherwise). epilogue: see
+ * stem_store (bit 1: y holds halves, y_off counts halves). */
 __kernel void stem_conv3x3_direct(__global const float *x, int x_off, __global const float *wt,
                                   int w_off, int w_packed, __global const float *bias, int b_off,
                                   int epilogue, __global float *y, int y_off, int N, int H,
@@ -178,14 +191,14 @@ __kernel void stem_conv3x3_direct(__global const float *x, int x_off, __global c
     __global const float *w = stem_w_block(wt + w_off, w_packed, c0, Cout, &ldw);
     __global const float *img = x + x_off + (size_t)n * H * W * 3;
     __global const float *b = bias + b_off + c0;
-    __global float *out = y + y_off + (size_t)nh * Wo * Cout + c0;
+    size_t out = y_off + (size_t)nh * Wo * Cout + c0;
     int NV = Cout - c0 >= GEMM_TN ? 2 : 1;
     if (stride == 2 && NV == 2)
-        stem_row(img, H, W, oh, Wo, 2, 2, w, ldw, b, epilogue, out, Cout);
+        stem_row(img, H, W, oh, Wo, 2, 2, w, ldw, b, epilogue, y, out, Cout);
     else if (stride == 2)
-        stem_row(img, H, W, oh, Wo, 2, 1, w, ldw, b, epilogue, out, Cout);
+        stem_row(img, H, W, oh, Wo, 2, 1, w, ldw, b, epilogue, y, out, Cout);
     else if (NV == 2)
-        stem_row(img, H, W, oh, Wo, stride, 2, w, ldw, b, epilogue, out, Cout);
+        stem_row(img, H, W, oh, Wo, stride, 2, w, ldw, b, epilogue, y, out, Cout);
     else
-        stem_row(img, H, W, oh, Wo, stride, 1, w, ldw, b, epilogue, out, Cout);
+        stem_row(img, H, W, oh, Wo, stride, 1, w, ldw, b, epilogue, y, out, Cout);
 }

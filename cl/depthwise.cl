@@ -2,30 +2,36 @@
  * Work-items run along channels (dimension 0), so neighbours read neighbouring floats of both
  * the activations and the tap-major [9, C] weights: coalesced on GPUs, vectorised by PoCL. */
 
-__kernel void dw_conv3x3_fwd(__global const float *x, int x_off, __global const float *w,
-                             int w_off, __global const float *bias, int b_off, int bias_relu6,
-                             __global float *y, int y_off, int N, int H, int W, int C, int Ho,
-                             int Wo, int stride) {
-    int c = get_global_id(0);
-    int ow = get_global_id(1);
-    int nh = get_global_id(2);
-    if (c >= C || ow >= Wo || nh >= N * Ho) return;
-    int n = nh / Ho, oh = nh - n * Ho;
-    x += x_off;
-    w += w_off;
-    float acc = 0.0f;
-    for (int kh = 0; kh < 3; kh++) {
-        int ih = oh * stride - 1 + kh;
-        if (ih < 0 || ih >= H) continue;
-        for (int kw = 0; kw < 3; kw++) {
-            int iw = ow * stride - 1 + kw;
-            if (iw < 0 || iw >= W) continue;
-            acc = fma(x[(((size_t)n * H + ih) * W + iw) * C + c], w[(kh * 3 + kw) * C + c], acc);
-        }
+/* Forward, one work-item per output. S: the storage of x, w and y (float, or half for the fp16
+ * inference path: cl/prelude.cl), computed in float either way. */
+#define DW_FWD_GENERIC(NAME, S)                                                                    \
+    __kernel void NAME(__global const S *x, int x_off, __global const S *w, int w_off,             \
+                       __global const float *bias, int b_off, int bias_relu6, __global S *y,       \
+                       int y_off, int N, int H, int W, int C, int Ho, int Wo, int stride) {        \
+        int c = get_global_id(0);                                                                  \
+        int ow = get_global_id(1);                                                                 \
+        int nh = get_global_id(2);                                                                 \
+        if (c >= C || ow >= Wo || nh >= N * Ho) return;                                            \
+        int n = nh / Ho, oh = nh - n * Ho;                                                         \
+        x += x_off;                                                                                \
+        w += w_off;                                                                                \
+        float acc = 0.0f;                                                                          \
+        for (int kh = 0; kh < 3; kh++) {                                                           \
+            int ih = oh * stride - 1 + kh;                                                         \
+            if (ih < 0 || ih >= H) continue;                                                       \
+            for (int kw = 0; kw < 3; kw++) {                                                       \
+                int iw = ow * stride - 1 + kw;                                                     \
+                if (iw < 0 || iw >= W) continue;                                                   \
+                acc = fma(SLOAD1(S, (((size_t)n * H + ih) * W + iw) * C + c, x),                   \
+                          SLOAD1(S, (kh * 3 + kw) * C + c, w), acc);                               \
+            }                                                                                      \
+        }                                                                                          \
+        if (bias_relu6) acc = clamp(acc + bias[b_off + c], 0.0f, 6.0f);                            \
+        SSTORE1(S, acc, y_off + ((size_t)nh * Wo + ow) * C + c, y);                                \
     }
-    if (bias_relu6) acc = clamp(acc + bias[b_off + c], 0.0f, 6.0f);
-    y[y_off + ((size_t)nh * Wo + ow) * C + c] = acc;
-}
+DW_FWD_GENERIC(dw_conv3x3_fwd, float)
+DW_FWD_GENERIC(dw_conv3x3_fwd_h, half)
+#undef DW_FWD_GENERIC
 
 /* dx[n, ih, iw, c] = sum over the outputs that read (ih, iw): a gather, so no atomics. */
 __kernel void dw_conv3x3_bwd_input(__global const float *dy, int dy_off, __global const float *w,
@@ -111,42 +117,44 @@ __kernel void dw_conv3x3_bwd_weight_partial(__global const float *x, int x_off,
     a = fma(xa, w0[kh], a);                                                                        \
     a = fma(xb, w1[kh], a);                                                                        \
     a = fma(xc, w2[kh], a);
-#define DW_QUAD_S1(V, kh)                                                                          \
+#define DW_QUAD_S1(V, kh, S)                                                                       \
     {                                                                                              \
-        __global const float *p = row[kh] + (size_t)iw * C;                                        \
-        VT(V) x0 = VL(V)(0, p), x1 = VL(V)(0, p + C), x2 = VL(V)(0, p + 2 * C);                    \
-        VT(V) x3 = VL(V)(0, p + 3 * C), x4 = VL(V)(0, p + 4 * C), x5 = VL(V)(0, p + 5 * C);        \
+        __global const S *p = row[kh] + (size_t)iw * C;                                            \
+        VT(V) x0 = SLOAD(S, V)(0, p), x1 = SLOAD(S, V)(0, p + C), x2 = SLOAD(S, V)(0, p + 2 * C);  \
+        VT(V) x3 = SLOAD(S, V)(0, p + 3 * C), x4 = SLOAD(S, V)(0, p + 4 * C);                      \
+        VT(V) x5 = SLOAD(S, V)(0, p + 5 * C);                                                      \
         DW_TAPS(acc0, x0, x1, x2, kh)                                                              \
         DW_TAPS(acc1, x1, x2, x3, kh)                                                              \
         DW_TAPS(acc2, x2, x3, x4, kh)                                                              \
         DW_TAPS(acc3, x3, x4, x5, kh)                                                              \
     }
-#define DW_QUAD_S2(V, kh)                                                                          \
+#define DW_QUAD_S2(V, kh, S)                                                                       \
     {                                                                                              \
-        __global const float *p = row[kh] + (size_t)iw * C;                                        \
-        VT(V) x0 = VL(V)(0, p), x1 = VL(V)(0, p + C), x2 = VL(V)(0, p + 2 * C);                    \
-        VT(V) x3 = VL(V)(0, p + 3 * C), x4 = VL(V)(0, p + 4 * C), x5 = VL(V)(0, p + 5 * C);        \
-        VT(V) x6 = VL(V)(0, p + 6 * C), x7 = VL(V)(0, p + 7 * C), x8 = VL(V)(0, p + 8 * C);        \
+        __global const S *p = row[kh] + (size_t)iw * C;                                            \
+        VT(V) x0 = SLOAD(S, V)(0, p), x1 = SLOAD(S, V)(0, p + C), x2 = SLOAD(S, V)(0, p + 2 * C);  \
+        VT(V) x3 = SLOAD(S, V)(0, p + 3 * C), x4 = SLOAD(S, V)(0, p + 4 * C);                      \
+        VT(V) x5 = SLOAD(S, V)(0, p + 5 * C), x6 = SLOAD(S, V)(0, p + 6 * C);                      \
+        VT(V) x7 = SLOAD(S, V)(0, p + 7 * C), x8 = SLOAD(S, V)(0, p + 8 * C);                      \
         DW_TAPS(acc0, x0, x1, x2, kh)                                                              \
         DW_TAPS(acc1, x2, x3, x4, kh)                                                              \
         DW_TAPS(acc2, x4, x5, x6, kh)                                                              \
         DW_TAPS(acc3, x6, x7, x8, kh)                                                              \
     }
 
-#define DW_ROW(NAME, V, SPACE)                                                                     \
-    static void NAME(__global const float *x, __global const float *w,                             \
-                     __global const float *bias, int bias_relu6, SPACE float *out, int n, int oh,  \
+#define DW_ROW(NAME, V, SPACE, S)                                                                  \
+    static void NAME(__global const S *x, __global const S *w, __global const float *bias,         \
+                     int bias_relu6, SPACE S *out, int n, int oh,                                  \
                      int H, int W, int C, int Wo, int stride, int c) {                            \
         VT(V) w0[3], w1[3], w2[3];                                                                 \
-        __global const float *row[3];                                                              \
+        __global const S *row[3];                                                                  \
         for (int kh = 0; kh < 3; kh++) {                                                           \
             int ih = oh * stride - 1 + kh;                                                         \
             bool valid = ih >= 0 && ih < H;                                                        \
             VT(V) m = valid ? (VT(V))1.0f : (VT(V))0.0f;                                           \
             row[kh] = x + ((size_t)n * H + (valid ? ih : oh * stride)) * W * C + c;               \
-            w0[kh] = VL(V)(0, w + (kh * 3 + 0) * C + c) * m;                                       \
-            w1[kh] = VL(V)(0, w + (kh * 3 + 1) * C + c) * m;                                       \
-            w2[kh] = VL(V)(0, w + (kh * 3 + 2) * C + c) * m;                                       \
+            w0[kh] = SLOAD(S, V)(0, w + (kh * 3 + 0) * C + c) * m;                                 \
+            w1[kh] = SLOAD(S, V)(0, w + (kh * 3 + 1) * C + c) * m;                                 \
+            w2[kh] = SLOAD(S, V)(0, w + (kh * 3 + 2) * C + c) * m;                                 \
         }                                                                                          \
         VT(V) b = bias_relu6 ? VL(V)(0, bias + c) : (VT(V))0.0f;                                   \
         /* Interior columns: iw = ow * stride - 1 + kw inside [0, W) for all three kw. */          \
@@ -157,9 +165,9 @@ __kernel void dw_conv3x3_bwd_weight_partial(__global const float *x, int x_off,
             if (ow >= first && ow + 3 <= last) {                                                   \
                 VT(V) acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f;                          \
                 if (stride == 2) {                                                                 \
-                    DW_QUAD_S2(V, 0) DW_QUAD_S2(V, 1) DW_QUAD_S2(V, 2)                             \
+                    DW_QUAD_S2(V, 0, S) DW_QUAD_S2(V, 1, S) DW_QUAD_S2(V, 2, S)                    \
                 } else {                                                                           \
-                    DW_QUAD_S1(V, 0) DW_QUAD_S1(V, 1) DW_QUAD_S1(V, 2)                             \
+                    DW_QUAD_S1(V, 0, S) DW_QUAD_S1(V, 1, S) DW_QUAD_S1(V, 2, S)                    \
                 }                                                                                  \
                 if (bias_relu6) {                                                                  \
                     acc0 = clamp(acc0 + b, 0.0f, 6.0f);                                            \
@@ -167,39 +175,44 @@ __kernel void dw_conv3x3_bwd_weight_partial(__global const float *x, int x_off,
                     acc2 = clamp(acc2 + b, 0.0f, 6.0f);                                            \
                     acc3 = clamp(acc3 + b, 0.0f, 6.0f);                                            \
                 }                                                                                  \
-                VS(V)(acc0, 0, out + (size_t)ow * C);                                              \
-                VS(V)(acc1, 0, out + (size_t)(ow + 1) * C);                                        \
-                VS(V)(acc2, 0, out + (size_t)(ow + 2) * C);                                        \
-                VS(V)(acc3, 0, out + (size_t)(ow + 3) * C);                                        \
+                SSTORE(S, V)(acc0, 0, out + (size_t)ow * C);                                       \
+                SSTORE(S, V)(acc1, 0, out + (size_t)(ow + 1) * C);                                 \
+                SSTORE(S, V)(acc2, 0, out + (size_t)(ow + 2) * C);                                 \
+                SSTORE(S, V)(acc3, 0, out + (size_t)(ow + 3) * C);                                 \
                 ow += 4;                                                                           \
                 continue;                                                                          \
             }                                                                                      \
             VT(V) acc = 0.0f;                                                                      \
             if (ow >= first && ow <= last) {                                                       \
                 for (int kh = 0; kh < 3; kh++) {                                                   \
-                    __global const float *p = row[kh] + (size_t)iw * C;                            \
-                    acc = fma(VL(V)(0, p), w0[kh], acc);                                           \
-                    acc = fma(VL(V)(0, p + C), w1[kh], acc);                                       \
-                    acc = fma(VL(V)(0, p + 2 * C), w2[kh], acc);                                   \
+                    __global const S *p = row[kh] + (size_t)iw * C;                                \
+                    acc = fma(SLOAD(S, V)(0, p), w0[kh], acc);                                     \
+                    acc = fma(SLOAD(S, V)(0, p + C), w1[kh], acc);                                 \
+                    acc = fma(SLOAD(S, V)(0, p + 2 * C), w2[kh], acc);                             \
                 }                                                                                  \
             } else {                                                                               \
                 for (int kh = 0; kh < 3; kh++) {                                                   \
-                    __global const float *p = row[kh];                                             \
-                    if (iw >= 0 && iw < W) acc = fma(VL(V)(0, p + (size_t)iw * C), w0[kh], acc);  \
-                    if (iw + 1 >= 0 && iw + 1 < W)                                                \
-                        acc = fma(VL(V)(0, p + (size_t)(iw + 1) * C), w1[kh], acc);                \
-                    if (iw + 2 < W) acc = fma(VL(V)(0, p + (size_t)(iw + 2) * C), w2[kh], acc);   \
+                    __global const S *p = row[kh];                                                 \
+                    if (iw >= 0 && iw < W)                                                         \
+                        acc = fma(SLOAD(S, V)(0, p + (size_t)iw * C), w0[kh], acc);                \
+                    if (iw + 1 >= 0 && iw + 1 < W)                                                 \
+                        acc = fma(SLOAD(S, V)(0, p + (size_t)(iw + 1) * C), w1[kh], acc);          \
+                    if (iw + 2 < W)                                                                \
+                        acc = fma(SLOAD(S, V)(0, p + (size_t)(iw + 2) * C), w2[kh], acc);          \
                 }                                                                                  \
             }                                                                                      \
             if (bias_relu6) acc = clamp(acc + b, 0.0f, 6.0f);                                      \
-            VS(V)(acc, 0, out + (size_t)ow * C);                                                   \
+            SSTORE(S, V)(acc, 0, out + (size_t)ow * C);                                            \
             ow++;                                                                                  \
         }                                                                                          \
     }
-DW_ROW(dw_row_vec_global, MBN_CPU_VEC, __global)
-DW_ROW(dw_row_vec_local, MBN_CPU_VEC, __local)
+DW_ROW(dw_row_vec_global, MBN_CPU_VEC, __global, float)
+DW_ROW(dw_row_vec_local, MBN_CPU_VEC, __local, float)
+DW_ROW(dw_row_vec_global_h, MBN_CPU_VEC, __global, half)
+DW_ROW(dw_row_vec_local_h, MBN_CPU_VEC, __local, half)
 #ifdef MBN_CPU_HALF
-DW_ROW(dw_row_half_global, MBN_CPU_HALF, __global)
+DW_ROW(dw_row_half_global, MBN_CPU_HALF, __global, float)
+DW_ROW(dw_row_half_global_h, MBN_CPU_HALF, __global, half)
 #endif
 #undef DW_ROW
 #undef DW_QUAD_S1
@@ -207,9 +220,9 @@ DW_ROW(dw_row_half_global, MBN_CPU_HALF, __global)
 #undef DW_TAPS
 
 /* Forward, one work-item per output row (n, oh) x V channels: global size (C / V, N * Ho). */
-#define DW_FWD_KERNEL(NAME, ROW, V)                                                                \
-    __kernel void NAME(__global const float *x, int x_off, __global const float *w, int w_off,     \
-                       __global const float *bias, int b_off, int bias_relu6, __global float *y,   \
+#define DW_FWD_KERNEL(NAME, ROW, V, S)                                                             \
+    __kernel void NAME(__global const S *x, int x_off, __global const S *w, int w_off,             \
+                       __global const float *bias, int b_off, int bias_relu6, __global S *y,       \
                        int y_off, int N, int H, int W, int C, int Ho, int Wo, int stride) {        \
         int c = get_global_id(0) * V;                                                              \
         int nh = get_global_id(1);                                                                 \
@@ -218,9 +231,11 @@ DW_ROW(dw_row_half_global, MBN_CPU_HALF, __global)
         ROW(x + x_off, w + w_off, bias + b_off, bias_relu6, y + y_off + (size_t)nh * Wo * C + c,   \
             n, oh, H, W, C, Wo, stride, c);                                                        \
     }
-DW_FWD_KERNEL(dw_conv3x3_fwd_vec, dw_row_vec_global, MBN_CPU_VEC)
+DW_FWD_KERNEL(dw_conv3x3_fwd_vec, dw_row_vec_global, MBN_CPU_VEC, float)
+DW_FWD_KERNEL(dw_conv3x3_fwd_vec_h, dw_row_vec_global_h, MBN_CPU_VEC, half)
 #ifdef MBN_CPU_HALF
-DW_FWD_KERNEL(dw_conv3x3_fwd_half, dw_row_half_global, MBN_CPU_HALF)
+DW_FWD_KERNEL(dw_conv3x3_fwd_half, dw_row_half_global, MBN_CPU_HALF, float)
+DW_FWD_KERNEL(dw_conv3x3_fwd_half_h, dw_row_half_global_h, MBN_CPU_HALF, half)
 #endif
 #undef DW_FWD_KERNEL
 
@@ -387,50 +402,76 @@ DW_BWD_WEIGHT_KERNEL(dw_conv3x3_bwd_weight_partial_half, MBN_CPU_HALF)
 /* Row i's A value (local memory, pa = the tile's first row at this k, C floats a row). */
 #define AX_LOCAL_K0(i) pa[(i) * C]
 #define AX_LOCAL_K1(i) pa[(i) * C + 1]
-#define DWPW_STORE(i, _)                                                                           \
+/* The k loop over the tile's rows of floats in local memory, two k steps an iteration; B (the
+ * pointwise weight) stored as S. */
+#define DWPW_KLOOP(S)                                                                              \
+    int k = 0;                                                                                     \
+    for (; k + 2 <= C; k += 2) {                                                                   \
+        GEMM_STEP_S(0, AX_LOCAL_K0, S)                                                             \
+        GEMM_STEP_S(1, AX_LOCAL_K1, S)                                                             \
+        Bp += 2 * ldb;                                                                             \
+        pa += 2;                                                                                   \
+    }                                                                                              \
+    if (k < C) GEMM_STEP_S(0, AX_LOCAL_K0, S)
+/* The GEMM's A rows as floats: the depthwise rows themselves, or (halves) their n values
+ * converted into the local memory after them once, so that the k loop broadcasts floats
+ * from memory as for fp32 instead of converting every A value (a scalar vload_half costs 15
+ * times a float load on PoCL). Needs n % MBN_CPU_VEC == 0 (C is a multiple of it). */
+#define DWPW_FLOAT_ROWS_float(buf, n) (buf)
+#define DWPW_FLOAT_ROWS_half(buf, n) dwpw_float_rows(buf, n)
+static __local float *dwpw_float_rows(__local half *buf, int n) {
+    __local float *f = (__local float *)(buf + n);
+    for (int i = 0; i < n / MBN_CPU_VEC; i++)
+        VSTORE(SLOAD(half, MBN_CPU_VEC)(i, buf), i, f);
+    return f;
+}
+#define DWPW_STORE(i, S)                                                                           \
     if (m0 + i < Wo) {                                                                             \
-        VSTORE(clamp(c##i##0 + bias0, 0.0f, 6.0f), 0, o + (size_t)(i) * Cout);                     \
-        VSTORE(clamp(c##i##1 + bias1, 0.0f, 6.0f), 1, o + (size_t)(i) * Cout);                     \
+        SSTORE(S, MBN_CPU_VEC)(clamp(c##i##0 + bias0, 0.0f, 6.0f), 0, o + (size_t)(i) * Cout);     \
+        SSTORE(S, MBN_CPU_VEC)(clamp(c##i##1 + bias1, 0.0f, 6.0f), 1, o + (size_t)(i) * Cout);     \
     }
 
-__kernel void dw_pw_fwd_vec(__global const float *x, int x_off, __global const float *dw_w,
-                            int dw_w_off, __global const float *dw_b, int dw_b_off,
-                            __global const float *wt, int wt_off, int w_packed,
-                            __global const float *pw_b, int pw_b_off, __global float *y,
-                            int y_off, __local float *buf, int N, int H, int W, int C, int Ho,
-                            int Wo, int stride, int Cout, int cout_chunk) {
-    int nh = get_global_id(0);
-    int n_begin = get_global_id(1) * cout_chunk, n_end = min(Cout, n_begin + cout_chunk);
-    if (nh >= N * Ho || n_begin >= Cout) return;
-    int n = nh / Ho, oh = nh - n * Ho;
-    for (int c = 0; c < C; c += MBN_CPU_VEC)
-        dw_row_vec_local(x + x_off, dw_w + dw_w_off, dw_b + dw_b_off, 1, buf + c, n, oh, H, W, C,
-                         Wo, stride, c);
-    for (int i = Wo * C; i < (Wo + GEMM_TM - 1) * C; i++)
-        buf[i] = 0.0f;
-    __global float *out = y + y_off + (size_t)nh * Wo * Cout;
-    __global const float *bias = pw_b + pw_b_off;
-    int ldb = w_packed ? GEMM_TN : Cout;
-    for (int n0 = n_begin; n0 < n_end; n0 += GEMM_TN) {
-        __global const float *B = wt + wt_off + (w_packed ? (size_t)n0 * C : (size_t)n0);
-        VF bias0 = VLOAD(0, bias + n0), bias1 = VLOAD(1, bias + n0);
-        for (int m0 = 0; m0 < Wo; m0 += GEMM_TM) {
-            FOR_ROWS(GEMM_DECL_ACC, 0)
-            __local const float *pa = buf + (size_t)m0 * C;
-            __global const float *Bp = B;
-            int k = 0;
-            for (; k + 2 <= C; k += 2) {
-                GEMM_STEP(0, AX_LOCAL_K0)
-                GEMM_STEP(1, AX_LOCAL_K1)
-                Bp += 2 * ldb;
-                pa += 2;
-            }
-            if (k < C) GEMM_STEP(0, AX_LOCAL_K0)
-            __global float *o = out + (size_t)m0 * Cout + n0;
-            FOR_ROWS(DWPW_STORE, 0)
-        }
+/* S: the storage of activations and weights (float, or half for the fp16 inference path, whose
+ * depthwise row is rounded to half in local memory as it would be between two kernels; buf then
+ * holds the halves and, after them, the same values as floats: DWPW_FLOAT_ROWS_half). */
+#define DW_PW_KERNEL(NAME, ROW, S)                                                                 \
+    __kernel void NAME(__global const S *x, int x_off, __global const S *dw_w, int dw_w_off,       \
+                       __global const float *dw_b, int dw_b_off, __global const S *wt, int wt_off, \
+                       int w_packed, __global const float *pw_b, int pw_b_off, __global S *y,      \
+                       int y_off, __local S *buf, int N, int H, int W, int C, int Ho, int Wo,      \
+                       int stride, int Cout, int cout_chunk) {                                     \
+        int nh = get_global_id(0);                                                                 \
+        int n_begin = get_global_id(1) * cout_chunk, n_end = min(Cout, n_begin + cout_chunk);      \
+        if (nh >= N * Ho || n_begin >= Cout) return;                                               \
+        int n = nh / Ho, oh = nh - n * Ho;                                                         \
+        for (int c = 0; c < C; c += MBN_CPU_VEC)                                                   \
+            ROW(x + x_off, dw_w + dw_w_off, dw_b + dw_b_off, 1, buf + c, n, oh, H, W, C, Wo,       \
+                stride, c);                                                                        \
+        for (int i = Wo * C; i < (Wo + GEMM_TM - 1) * C; i++)                                      \
+            SSTORE1(S, 0.0f, i, buf);                                                              \
+        __local const float *rows = DWPW_FLOAT_ROWS_##S(buf, (Wo + GEMM_TM - 1) * C);            \
+        __global S *out = y + y_off + (size_t)nh * Wo * Cout;                                      \
+        __global const float *bias = pw_b + pw_b_off;                                              \
+        int ldb = w_packed ? GEMM_TN : Cout;                                                       \
+        for (int n0 = n_begin; n0 < n_end; n0 += GEMM_TN) {                                        \
+            __global const S *B = wt + wt_off + (w_packed ? (size_t)n0 * C : (size_t)n0);          \
+            VF bias0 = VLOAD(0, bias + n0), bias1 = VLOAD(1, bias + n0);                           \
+            for (int m0 = 0; m0 < Wo; m0 += GEMM_TM) {                                             \
+                FOR_ROWS(GEMM_DECL_ACC, 0)                                                         \
+                __local const float *pa = rows + (size_t)m0 * C;                                   \
+                __global const S *Bp = B;                                                          \
+                DWPW_KLOOP(S)                                                                      \
+                __global S *o = out + (size_t)m0 * Cout + n0;                                      \
+                FOR_ROWS(DWPW_STORE, S)                                                            \
+            }                                                                                      \
+        }                                                                                          \
     }
-}
+DW_PW_KERNEL(dw_pw_fwd_vec, dw_row_vec_local, float)
+DW_PW_KERNEL(dw_pw_fwd_vec_h, dw_row_vec_local_h, half)
+#undef DW_PW_KERNEL
 #undef DWPW_STORE
+#undef DWPW_KLOOP
+#undef DWPW_FLOAT_ROWS_float
+#undef DWPW_FLOAT_ROWS_half
 #undef AX_LOCAL_K0
 #undef AX_LOCAL_K1

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+
 #include "base/error.h"
+#include "base/half.h"
 #include "base/version.h"
 #include "io/formats/atomic_file.h"
 #include "io/data/preprocess_record.h"
@@ -90,13 +93,16 @@ typedef struct {
     const MbnTensorSet *tensors;
     PtrList nodes, inits;
     const char *path;
+    bool fp16;
     int rc;
 } Builder;
 
 /* ---- tensors ---- */
 
-static Onnx__TensorProto *tensor(Builder *b, const char *name, int ndim, const int64_t *dims,
-                                 const float *data, size_t count) {
+/* A tensor of `count` values of `type` (FLOAT or FLOAT16) whose little-endian bytes are `data`
+ * (borrowed: the tensors and the arena outlive packing). */
+static Onnx__TensorProto *tensor_typed(Builder *b, const char *name, int ndim, const int64_t *dims,
+                                       int type, const void *data, size_t bytes) {
     Onnx__TensorProto *t = arena_alloc(&b->arena, sizeof *t);
     int64_t *d = arena_alloc(&b->arena, (ndim ? ndim : 1) * sizeof *d);
     if (!t || !d) return NULL;
@@ -105,31 +111,57 @@ static Onnx__TensorProto *tensor(Builder *b, const char *name, int ndim, const i
     t->n_dims = (size_t)ndim;
     t->dims = d;
     t->has_data_type = 1;
-    t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    t->data_type = type;
     t->name = arena_str(&b->arena, name);
     t->has_raw_data = 1;
-    t->raw_data.len = count * sizeof(float);
-    t->raw_data.data = (uint8_t *)data; /* borrowed: the tensors outlive packing */
+    t->raw_data.len = bytes;
+    t->raw_data.data = (uint8_t *)data;
     return t;
 }
 
-/* A weight from the file, checked against the shape the architecture needs. */
-static void weight(Builder *b, const char *name, int ndim, const int64_t *shape) {
-    if (b->rc) return;
+static Onnx__TensorProto *tensor(Builder *b, const char *name, int ndim, const int64_t *dims,
+                                 const float *data, size_t count) {
+    return tensor_typed(b, name, ndim, dims, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, data,
+                        count * sizeof(float));
+}
+
+/* A float16 tensor of the values (rounded to nearest even), its data in the arena. */
+static Onnx__TensorProto *tensor_half(Builder *b, const char *name, int ndim, const int64_t *dims,
+                                      const float *values, size_t count) {
+    uint16_t *h = arena_alloc(&b->arena, (count ? count : 1) * sizeof *h);
+    if (!h) return NULL;
+    for (size_t i = 0; i < count; i++)
+        h[i] = mbn_half_from_float(values[i]);
+    return tensor_typed(b, name, ndim, dims, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16, h,
+                        count * sizeof *h);
+}
+
+/* A tensor of the file, checked against the shape the architecture needs; NULL (b->rc set)
+ * when it is missing or of another size. */
+static const MbnHostTensor *checked(Builder *b, const char *name, int ndim, const int64_t *shape) {
+    if (b->rc) return NULL;
     const MbnHostTensor *t = mbn_tensors_find(b->tensors, name);
     int64_t want = 1, have = t ? mbn_tensor_numel(t) : -1;
     for (int i = 0; i < ndim; i++)
         want *= shape[i];
     if (!t) {
         b->rc = mbn_fail(MBN_EFAIL, "%s: tensor %s is missing", b->path, name);
-        return;
+        return NULL;
     }
     if (have != want) {
         b->rc = mbn_fail(MBN_EFAIL, "%s: tensor %s has %lld values, the model needs %lld", b->path,
                          name, (long long)have, (long long)want);
-        return;
+        return NULL;
     }
-    list_push(&b->arena, &b->inits, tensor(b, name, ndim, shape, t->data, (size_t)want));
+    return t;
+}
+
+/* A weight from the file as a float initializer of its own name. */
+static void weight(Builder *b, const char *name, int ndim, const int64_t *shape) {
+    const MbnHostTensor *t = checked(b, name, ndim, shape);
+    if (t)
+        list_push(&b->arena, &b->inits,
+                  tensor(b, name, ndim, shape, t->data, (size_t)mbn_tensor_numel(t)));
 }
 
 /* ---- nodes ---- */
@@ -195,31 +227,46 @@ static void node(Builder *b, const char *op, const char *name, const char *const
     list_push(&b->arena, &b->nodes, n);
 }
 
-/* conv -> BatchNormalization -> Clip(0, 6) for one layer; returns the output's name. */
-static void conv_bn_relu6(Builder *b, const MbnLayer *L, const char *x, char *out, size_t cap) {
+/* Layer L's Conv node "<layer>.conv" on x with weight w (and bias, or NULL): kernel, stride,
+ * symmetric padding and group as the layer; its weight's shape in ws. */
+static void conv_node(Builder *b, const MbnLayer *L, const char *x, const char *w, const char *bias,
+                      int64_t ws[4]) {
     int k = L->type == MBN_LAYER_PW ? 1 : 3, pad = (k - 1) / 2;
-    int cin_per_group = L->type == MBN_LAYER_STEM ? 3 : L->type == MBN_LAYER_DW ? 1 : L->cin;
-    char wname[96], conv_out[64], bn_out[64], bn[5][96];
-    snprintf(wname, sizeof wname, "%s.weight", L->timm);
-    int64_t ws[4] = {L->cout, cin_per_group, k, k};
-    weight(b, wname, 4, ws);
+    ws[0] = L->cout;
+    ws[1] = L->type == MBN_LAYER_STEM ? 3 : L->type == MBN_LAYER_DW ? 1 : L->cin;
+    ws[2] = ws[3] = k;
     int64_t kernel[2] = {k, k}, strides[2] = {L->stride, L->stride}, pads[4] = {pad, pad, pad, pad},
             dil[2] = {1, 1};
-    Onnx__AttributeProto *conv_attrs[6] = {
-        attr_ints(b, "kernel_shape", 2, kernel),
-        attr_ints(b, "strides", 2, strides),
-        attr_ints(b, "pads", 4, pads),
-        attr_ints(b, "dilations", 2, dil),
-        attr_int(b, "group", L->type == MBN_LAYER_DW ? L->cout : 1),
-        NULL};
-    snprintf(conv_out, sizeof conv_out, "%s.conv", L->name);
-    node(b, "Conv", conv_out, (const char *const[]){x, wname, NULL}, conv_out, conv_attrs);
+    Onnx__AttributeProto *attrs[6] = {attr_ints(b, "kernel_shape", 2, kernel),
+                                      attr_ints(b, "strides", 2, strides),
+                                      attr_ints(b, "pads", 4, pads),
+                                      attr_ints(b, "dilations", 2, dil),
+                                      attr_int(b, "group", L->type == MBN_LAYER_DW ? L->cout : 1),
+                                      NULL};
+    char out[64];
+    snprintf(out, sizeof out, "%s.conv", L->name);
+    node(b, "Conv", out, (const char *const[]){x, w, bias, NULL}, out, attrs);
+}
+
+/* The timm names of layer L's BatchNorm tensors: weight, bias, running mean and variance. */
+static void bn_names(const MbnLayer *L, char bn[][96]) {
     static const char *suffix[4] = {"weight", "bias", "running_mean", "running_var"};
+    for (int i = 0; i < 4; i++)
+        snprintf(bn[i], 96, "%s.%s", L->timm_bn, suffix[i]);
+}
+
+/* conv -> BatchNormalization -> Clip(0, 6) for one layer; returns the output's name. */
+static void conv_bn_relu6(Builder *b, const MbnLayer *L, const char *x, char *out, size_t cap) {
+    char wname[96], conv_out[64], bn_out[64], bn[5][96];
+    snprintf(wname, sizeof wname, "%s.weight", L->timm);
+    int64_t ws[4];
+    conv_node(b, L, x, wname, NULL, ws);
+    weight(b, wname, 4, ws);
+    snprintf(conv_out, sizeof conv_out, "%s.conv", L->name);
     int64_t cs[1] = {L->cout};
-    for (int i = 0; i < 4; i++) {
-        snprintf(bn[i], sizeof bn[i], "%s.%s", L->timm_bn, suffix[i]);
+    bn_names(L, bn);
+    for (int i = 0; i < 4; i++)
         weight(b, bn[i], 1, cs);
-    }
     snprintf(bn_out, sizeof bn_out, "%s.bn", L->name);
     Onnx__AttributeProto *bn_attrs[2] = {attr_float(b, "epsilon", b->arch->bn_eps), NULL};
     node(b, "BatchNormalization", bn_out,
@@ -227,6 +274,46 @@ static void conv_bn_relu6(Builder *b, const MbnLayer *L, const char *x, char *ou
     snprintf(out, cap, "%s", L->name);
     node(b, "Clip", L->name, (const char *const[]){bn_out, "relu6.min", "relu6.max", NULL}, out,
          NULL);
+}
+
+/* The fp16 graph's body layer: Conv with BatchNorm folded into its weight and bias (the float
+ * arithmetic of mbn's fold: w * gamma / sqrt(var + eps), beta - mean * gamma / sqrt(var + eps)),
+ * both rounded once to float16, then Clip(0, 6) in float16. Initializers
+ * "<conv>.weight_folded" and "<conv>.bias_folded" (folded: not timm's tensors). */
+static void conv_folded_h(Builder *b, const MbnLayer *L, const char *x, char *out, size_t cap) {
+    char name[96], wname[112], bname[112], conv_out[64], bn[4][96];
+    snprintf(name, sizeof name, "%s.weight", L->timm);
+    snprintf(wname, sizeof wname, "%s.weight_folded", L->timm);
+    snprintf(bname, sizeof bname, "%s.bias_folded", L->timm);
+    int64_t ws[4], cs[1] = {L->cout};
+    conv_node(b, L, x, wname, bname, ws);
+    const MbnHostTensor *w = checked(b, name, 4, ws), *t[4];
+    bn_names(L, bn);
+    for (int i = 0; i < 4; i++)
+        t[i] = checked(b, bn[i], 1, cs);
+    if (b->rc) return;
+    size_t per = (size_t)(ws[1] * ws[2] * ws[3]);
+    float *fw = arena_alloc(&b->arena, (size_t)L->cout * per * sizeof *fw);
+    float *fb = arena_alloc(&b->arena, (size_t)L->cout * sizeof *fb);
+    if (!fw || !fb) return;
+    for (int c = 0; c < L->cout; c++) {
+        float scale = t[0]->data[c] / sqrtf(t[3]->data[c] + b->arch->bn_eps);
+        for (size_t i = 0; i < per; i++)
+            fw[c * per + i] = w->data[c * per + i] * scale;
+        fb[c] = t[1]->data[c] - t[2]->data[c] * scale;
+    }
+    list_push(&b->arena, &b->inits, tensor_half(b, wname, 4, ws, fw, (size_t)L->cout * per));
+    list_push(&b->arena, &b->inits, tensor_half(b, bname, 1, cs, fb, (size_t)L->cout));
+    snprintf(conv_out, sizeof conv_out, "%s.conv", L->name);
+    snprintf(out, cap, "%s", L->name);
+    node(b, "Clip", L->name,
+         (const char *const[]){conv_out, "relu6.min.f16", "relu6.max.f16", NULL}, out, NULL);
+}
+
+/* An elementwise Cast of x to `to` (ONNX data type) named `out`. */
+static void cast(Builder *b, const char *x, const char *out, int64_t to) {
+    Onnx__AttributeProto *attrs[2] = {attr_int(b, "to", to), NULL};
+    node(b, "Cast", out, (const char *const[]){x, NULL}, out, attrs);
 }
 
 /* ---- graph inputs/outputs ---- */
@@ -278,17 +365,21 @@ static Onnx__StringStringEntryProto *entry(Builder *b, const char *key, const ch
 }
 
 /* What a user of the file must do to an image, in words (doc_string of the model). */
-static void describe(const MbnArch *a, char *out, size_t cap) {
+static void describe(const MbnArch *a, bool fp16, char *out, size_t cap) {
     char how[640], label[32];
     mbn_preprocess_describe(&a->preprocess, a->resolution, how, sizeof how);
     mbn_arch_label(a, label, sizeof label);
     snprintf(out, cap,
-             "MobileNet V1 %s, %d classes, exported by mbn %s. Input \"input\": float32 "
+             "MobileNet V1 %s, %d classes, exported by mbn %s%s. Input \"input\": float32 "
              "[batch, 3, %d, %d] (NCHW, RGB channel order), preprocessed as the model was "
              "trained: %s. Outputs: \"logits\" [batch, %d] and \"probs\" (softmax) [batch, %d]. "
              "The metadata_props preprocess.* hold the same as keys.",
-             label, a->num_classes, MBN_VERSION_STRING, a->resolution, a->resolution, how,
-             a->num_classes, a->num_classes);
+             label, a->num_classes, MBN_VERSION_STRING,
+             fp16 ? " in fp16 (as mbn --precision fp16: the stem in float, the other convolutions "
+                    "with BatchNorm folded into float16 weights and biases on float16 "
+                    "activations, the pool, classifier and softmax in float)"
+                  : "",
+             a->resolution, a->resolution, how, a->num_classes, a->num_classes);
 }
 
 static void metadata(Builder *b, PtrList *props, char *const *labels) {
@@ -339,12 +430,28 @@ static int build_graph(Builder *b, Onnx__GraphProto *g) {
     list_push(&b->arena, &b->inits, tensor(b, "relu6.max", 0, NULL, &relu6[1], 1));
     char x[64] = "input";
     int pool = a->n_layers - 2;
+    if (b->fp16) { /* the stem in float as mbn runs it, its output stored as float16 */
+        static const float relu6_h[2] = {0.0f, 6.0f};
+        list_push(&b->arena, &b->inits, tensor_half(b, "relu6.min.f16", 0, NULL, &relu6_h[0], 1));
+        list_push(&b->arena, &b->inits, tensor_half(b, "relu6.max.f16", 0, NULL, &relu6_h[1], 1));
+    }
     for (int l = 0; l < pool && b->rc == MBN_OK; l++) {
         char out[64];
-        conv_bn_relu6(b, &a->layers[l], x, out, sizeof out);
+        if (b->fp16 && l > 0)
+            conv_folded_h(b, &a->layers[l], x, out, sizeof out);
+        else
+            conv_bn_relu6(b, &a->layers[l], x, out, sizeof out);
         snprintf(x, sizeof x, "%s", out);
+        if (b->fp16 && l == 0) {
+            cast(b, out, "stem.f16", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16);
+            snprintf(x, sizeof x, "stem.f16");
+        }
     }
     if (b->rc) return b->rc;
+    if (b->fp16) { /* the pool, the classifier and the softmax in float, as mbn runs them */
+        cast(b, x, "features.f32", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+        snprintf(x, sizeof x, "features.f32");
+    }
     node(b, "GlobalAveragePool", "pool", (const char *const[]){x, NULL}, "pool", NULL);
     Onnx__AttributeProto *flat_attrs[2] = {attr_int(b, "axis", 1), NULL};
     node(b, "Flatten", "flatten", (const char *const[]){"pool", NULL}, "features", flat_attrs);
@@ -385,9 +492,10 @@ static int build_graph(Builder *b, Onnx__GraphProto *g) {
 }
 
 int mbn_onnx_write(const char *path, const MbnArch *arch, const MbnTensorSet *tensors,
-                   char *const *labels) {
+                   char *const *labels, bool fp16) {
     Builder b;
     memset(&b, 0, sizeof b);
+    b.fp16 = fp16;
     b.arch = arch;
     b.tensors = tensors;
     b.path = path;
@@ -402,7 +510,8 @@ int mbn_onnx_write(const char *path, const MbnArch *arch, const MbnTensorSet *te
     char doc[1536];
     if (rc == MBN_OK) {
         metadata(&b, &props, labels);
-        describe(arch, doc, sizeof doc);
+        list_push(&b.arena, &props, entry(&b, "precision", fp16 ? "fp16" : "fp32"));
+        describe(arch, fp16, doc, sizeof doc);
         if (b.arena.failed) rc = mbn_fail(MBN_EFAIL, "out of host memory building the ONNX graph");
     }
     unsigned char *bytes = NULL;

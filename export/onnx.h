@@ -14,6 +14,8 @@
  * class names ("labels", one per line) when known. */
 #ifndef MBN_EXPORT_ONNX_H
 #define MBN_EXPORT_ONNX_H
+#include <stdbool.h>
+
 #include "io/formats/tensors.h"
 #include "model/arch.h"
 
@@ -25,8 +27,15 @@ const char *mbn_onnx_build_info(void);
 
 /* Writes path atomically. tensors: the model's weights and BN statistics in timm names (as
  * mbn_weights_open returns them); each is checked against the architecture. labels: NULL or
- * arch->num_classes class names. */
+ * arch->num_classes class names.
+ *
+ * fp16: the graph mbn --precision fp16 computes: the stem as above in float, then Cast to
+ * float16; every other conv layer a Conv on float16 activations with its BatchNorm folded into
+ * float16 initializers "<conv>.weight_folded" and "<conv>.bias_folded" (mbn's fold arithmetic,
+ * rounded once), then Clip(0, 6) in float16; Cast to float before GlobalAveragePool, and the
+ * classifier (timm's float tensors) and softmax in float: input and outputs stay float32.
+ * metadata_props "precision" says which. */
 int mbn_onnx_write(const char *path, const MbnArch *arch, const MbnTensorSet *tensors,
-                   char *const *labels);
+                   char *const *labels, bool fp16);
 
 #endif

@@ -91,6 +91,10 @@ int mbn_devices_list(MbnDeviceInfo **out, int *count) {
                             NULL);
             I->local_mem_bytes = local_mem;
             I->local_mem_dedicated = local_type == CL_LOCAL;
+            cl_bool unified = CL_FALSE; /* deprecated in OpenCL 2.0: false where it is gone */
+            if (clGetDeviceInfo(devs[d], CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified,
+                                NULL) == CL_SUCCESS)
+                I->host_unified = unified == CL_TRUE;
             /* The extension list can be longer than the field: keep whole names only. */
             size_t ext_len = 0;
             clGetDeviceInfo(devs[d], CL_DEVICE_EXTENSIONS, 0, NULL, &ext_len);
@@ -209,6 +213,10 @@ int mbn_device_env(MbnDeviceEnv *env) {
     MBN_TRY(mbn_family_parse(getenv("MBN_KERNELS"), &env->family));
     const char *off = getenv("MBN_NO_TUNING");
     env->no_tuning = off && *off && strcmp(off, "0") != 0;
+    const char *zc = getenv("MBN_ZERO_COPY");
+    if (zc && *zc && strcmp(zc, "0") != 0 && strcmp(zc, "1") != 0)
+        return mbn_fail(MBN_EUSAGE, "MBN_ZERO_COPY=%s: expected 0 or 1", zc);
+    env->no_zero_copy = zc && strcmp(zc, "0") == 0;
     const char *verbose = getenv("MBN_VERBOSE");
     env->verbose = verbose && strcmp(verbose, "1") == 0;
     const char *db = getenv("MBN_TUNE_DATABASE");

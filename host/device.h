@@ -29,6 +29,7 @@ typedef struct MbnDeviceInfo {
     unsigned long long local_mem_bytes; /* CL_DEVICE_LOCAL_MEM_SIZE */
     bool local_mem_dedicated;           /* CL_LOCAL (GPUs), not emulated in global memory */
     bool fp16;
+    bool host_unified;        /* CL_DEVICE_HOST_UNIFIED_MEMORY: the device uses the host's memory */
     char extensions[4096];    /* CL_DEVICE_EXTENSIONS (truncated if longer) */
     MbnDeviceProfile profile; /* what the kernel plan is made from (host/plan.h) */
 } MbnDeviceInfo;
@@ -51,10 +52,13 @@ const char *mbn_device_type_name(cl_device_type type);
  * MBN_KERNELS=auto|generic|cpu|gpu forces a kernel family (host/variants.h: tests ask for
  * exactly that family, so no tuning decision changes its rows); MBN_NO_TUNING=1 ignores the
  * shipped tuning database and the user's tuning cache (tune/open.h); MBN_TUNE_DATABASE=FILE
- * reads the database from FILE instead (to try an entry before sending it in). */
+ * reads the database from FILE instead (to try an entry before sending it in); MBN_ZERO_COPY=0
+ * copies inputs and outputs even where the device shares the host's memory (model/net.h:
+ * mapped_io), to compare the two. */
 typedef struct {
     int family;          /* MBN_FAMILY_AUTO or the forced family */
     bool no_tuning;      /* neither database nor cache */
+    bool no_zero_copy;   /* MBN_ZERO_COPY=0 */
     char database[1024]; /* MBN_TUNE_DATABASE: a database file instead of the shipped one */
     /* MBN_VERBOSE=1: kernels built with compiler warnings on and every build log printed, and
      * at close the names of the kernels each handle launched (ci/oclgrind.sh checks that its
@@ -62,8 +66,8 @@ typedef struct {
     bool verbose;
 } MbnDeviceEnv;
 
-/* Reads MBN_KERNELS, MBN_NO_TUNING, MBN_TUNE_DATABASE and MBN_VERBOSE; MBN_EUSAGE naming the
- * variable for a bad value. */
+/* Reads MBN_KERNELS, MBN_NO_TUNING, MBN_TUNE_DATABASE, MBN_ZERO_COPY and MBN_VERBOSE;
+ * MBN_EUSAGE naming the variable for a bad value. */
 int mbn_device_env(MbnDeviceEnv *env);
 
 typedef struct MbnDevice {

@@ -41,7 +41,12 @@
     /* optim.cl */                                                                                 \
     X(sgd_momentum) X(fill_zero)                                                                   \
     /* gemm.cl */                                                                                  \
-    X(gemm_tiled) X(transpose) X(transpose8) X(pack_b_panels) X(pack_b_panels_rows)
+    X(gemm_tiled) X(transpose) X(transpose8) X(pack_b_panels) X(pack_b_panels_rows)                \
+    /* the fp16 path: half.cl, half_gpu.cl and the half instantiations elsewhere */                \
+    X(bn_fold_h) X(stem_conv3x3_h) X(gemm_rows_h) X(gemm_tiled_h) X(classifier_rows)               \
+    X(half_gemm_gpu) X(half_dw_conv3x3_tile) X(dw_conv3x3_fwd_h) X(dw_conv3x3_fwd_vec_h)           \
+    X(dw_conv3x3_fwd_half_h) X(dw_pw_fwd_vec_h) X(avgpool_fwd_h) X(avgpool_fwd4_h)                 \
+    X(avgpool_fwd_vec_h)
 /* clang-format on */
 
 typedef enum {

@@ -22,6 +22,8 @@ static bool is_cpu_gemm(const MbnVariant *row) {
 
 /* The device's value of a parameter the plan sizes, or -1 to keep the table's default. */
 static int planned(const MbnDeviceProfile *p, const MbnVariant *row, const char *name) {
+    /* the fp16 path's half arithmetic wherever the device has it (cl/half_gpu.cl) */
+    if (strcmp(name, "HALF_ARITH") == 0) return p->fp16 ? 1 : -1;
     if (row->family != MBN_FAMILY_CPU) return -1;
     int vec = mbn_plan_cpu_vec(p);
     if (strcmp(name, "VEC") == 0) return vec;
@@ -34,6 +36,8 @@ static int planned(const MbnDeviceProfile *p, const MbnVariant *row, const char 
 /* Whether the device can run value v of the parameter: a cpu vector never wider than its
  * own, nor narrower than half of it (the two widths the cpu kernels are built for). */
 static bool runnable(const MbnDeviceProfile *p, const MbnVariant *row, const char *name, int v) {
+    /* half arithmetic, and fp16 chosen by --precision auto, only with cl_khr_fp16 */
+    if (strcmp(name, "HALF_ARITH") == 0 || strcmp(name, "AUTO_FP16") == 0) return v == 0 || p->fp16;
     if (row->family == MBN_FAMILY_CPU && strcmp(name, "VEC") == 0) {
         int vec = mbn_plan_cpu_vec(p);
         return v == vec || (vec >= 8 && v == vec / 2);

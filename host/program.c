@@ -34,12 +34,9 @@ const char *mbn_program_warning_option(const MbnDevice *dev) {
     return dev->env.verbose ? "" : " -w";
 }
 
-/* The program's sources, in order: cl/prelude.cl (the cpu vector width and register tile the
- * other files use) first, then the others in name order; cl/peak.cl is built on its own
- * (host/peak.c), and the gpu family's files (cl/..._gpu.cl) are left out after they failed to
- * build on a device (dev->variants.no_gpu_kernels): the rest of mbn keeps working with the
- * generic rows. Returns how many there are (at most max stored). */
-static int program_sources(const MbnDevice *dev, const MbnClSource **out, int max) {
+/* The gpu family's files are left out after they failed to build on a device
+ * (dev->variants.no_gpu_kernels): the rest of mbn keeps working with the generic rows. */
+int mbn_program_sources(bool gpu_files, const MbnClSource **out, int max) {
     int n = 0;
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < mbn_cl_source_count; i++) {
@@ -47,13 +44,16 @@ static int program_sources(const MbnDevice *dev, const MbnClSource **out, int ma
             size_t len = strlen(name);
             bool prelude = strcmp(name, "prelude.cl") == 0;
             bool gpu = len >= 7 && strcmp(name + len - 7, "_gpu.cl") == 0;
-            if (prelude != (pass == 0) || strcmp(name, "peak.cl") == 0 ||
-                (gpu && dev->variants.no_gpu_kernels))
+            if (prelude != (pass == 0) || strcmp(name, "peak.cl") == 0 || (gpu && !gpu_files))
                 continue;
             if (n < max) out[n] = &mbn_cl_sources[i];
             n++;
         }
     return n;
+}
+
+static int program_sources(const MbnDevice *dev, const MbnClSource **out, int max) {
+    return mbn_program_sources(!dev->variants.no_gpu_kernels, out, max);
 }
 
 static void cache_key(const MbnDevice *dev, uint64_t key[2]) {

@@ -10,8 +10,11 @@
 #ifndef MBN_HOST_PROGRAM_H
 #define MBN_HOST_PROGRAM_H
 #include <CL/cl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "host/cl_sources.h"
 
 struct MbnDevice;
 
@@ -41,5 +44,11 @@ int mbn_program_cache_path(const struct MbnDevice *dev, char *out, size_t len);
 int mbn_program_marker_path(const struct MbnDevice *dev, const char *tag, char *out, size_t len);
 
 uint64_t mbn_hash64(uint64_t h, const void *data, size_t len);
+
+/* The program's sources, in order: cl/prelude.cl (the cpu vector width and register tile the
+ * other files use) first, then the others in name order; cl/peak.cl is built on its own
+ * (host/peak.c), and the gpu family's files (cl/..._gpu.cl) only with gpu_files. Returns how
+ * many there are (at most max stored). */
+int mbn_program_sources(bool gpu_files, const MbnClSource **out, int max);
 
 #endif

@@ -109,6 +109,16 @@ static const char *check_gemm(const int *v, const MbnDeviceProfile *info, char *
         }                                                                                          \
     }
 
+/* The fp16 inference path's arithmetic on the gpu rows (cl/half_gpu.cl): 1 computes the
+ * products and the short sums in half (needs cl_khr_fp16: the plan sets it where the device has
+ * the extension), 0 in float on the half-stored values. */
+#define HALF_ARITH                                                                                 \
+    {                                                                                              \
+        "HALF_ARITH", 0, true, {                                                                   \
+            0, 1                                                                                   \
+        }                                                                                          \
+    }
+
 /* GEMM tile of the gpu rows: BM x BN outputs per work-group of (BN / TN) x (BM / TM), K in
  * steps of BK through local memory. Shared by gemm.gpu_tiled and gemm_wgrad.gpu_splitk (one
  * kernel): a tuner changes both rows together. */
@@ -232,14 +242,15 @@ static const MbnVariant table[] = {
      .family = MBN_FAMILY_GPU,
      .name = "dw_fwd.gpu_tile",
      .define_prefix = "MBN_DWF_GPU",
-     .kernels = "dw_conv3x3_fwd_tile",
+     .kernels = "dw_conv3x3_fwd_tile, half_dw_conv3x3_tile (fp16)",
      .auto_types = GPUS,
      .channel_multiple = 1,
-     .n_params = 4,
+     .n_params = 5,
      .params = {{"LC", 16, true, {8, 16, 32}},
                 {"LP", 16, true, {4, 8, 16, 32}},
                 {"TH", 8, true, {4, 8, 16}},
-                {"TW", 8, true, {4, 8, 16}}},
+                {"TW", 8, true, {4, 8, 16}},
+                HALF_ARITH},
      .check = check_dw_fwd},
     {.op = MBN_OP_DW_BWD_INPUT,
      .family = MBN_FAMILY_GPU,
@@ -305,11 +316,13 @@ static const MbnVariant table[] = {
      .family = MBN_FAMILY_GPU,
      .name = "gemm.gpu_tiled",
      .define_prefix = "MBN_GEMM_GPU",
-     .kernels = "gemm_gpu",
+     .kernels = "gemm_gpu, half_gemm_gpu (fp16)",
      .auto_types = GPUS,
      .channel_multiple = 1,
-     .n_params = 5,
-     .params = {GPU_TILE},
+     .n_params = 7,
+     /* AUTO_FP16: --precision auto runs fp16 on this device (measured faster there: the
+      * database or a user's cache says so; no device is measured yet, so 0 everywhere). */
+     .params = {GPU_TILE, HALF_ARITH, {"AUTO_FP16", 0, false, {0, 1}}},
      .check = check_gemm},
     /* Split K into chunks of at least SPLIT_ROWS rows (at most SPLIT_MAX, and as many partial
      * products as the scratch holds), one launch, chunks added in order. */

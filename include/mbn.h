@@ -100,6 +100,17 @@ int mbn_model_classify_files(MbnModel *m, const char *const *image_paths, int n,
                              int batch_size, int workers, int *classes, float *probs, int *status);
 /* "0.1.0" */
 const char *mbn_version(void);
+/* mbn_model_open in a precision: "fp32" (what mbn_model_open runs), "fp16" (the weights, with
+ * BatchNorm folded in, and the activations stored as half and computed in float, or in half on
+ * devices with cl_khr_fp16; about half the device memory; on the Fashion-MNIST and photo models
+ * measured in docs/DEPLOY.md the same top-1 and probabilities within 1e-2 of fp32's) or
+ * "auto" (fp16 where the device has cl_khr_fp16 and is measured faster with it, else fp32);
+ * NULL means "fp32". Where the device shares memory with the host, the input image and the
+ * probabilities go through mapped buffers instead of copies, in every precision. */
+int mbn_model_open_precision(const char *weights_path, const char *device, const char *precision,
+                             MbnModel **out);
+/* The precision the model runs in: "fp32" or "fp16" (auto resolved). */
+const char *mbn_model_precision(const MbnModel *m);
 
 /* Where the library's warnings and notes go (see "Errors" above): callback(level, message,
  * user_data) with level MBN_LOG_WARNING or MBN_LOG_NOTE and the message without the "mbn: ..."

@@ -81,21 +81,61 @@ static int build_table(MbnNet *net) {
     return MBN_OK;
 }
 
-static int alloc(MbnNet *net, cl_mem *m, size_t floats, const char *what) {
+static int alloc_flags(MbnNet *net, cl_mem *m, size_t bytes, cl_mem_flags flags, const char *what) {
     cl_int err;
-    size_t bytes = (floats ? floats : 1) * sizeof(float);
+    if (!bytes) bytes = sizeof(float);
     if (bytes > net->dev->info.max_alloc_bytes)
         return mbn_fail(MBN_EFAIL,
                         "device %s: %s needs %.1f MiB in one buffer, more than the device's "
                         "largest allocation (%.1f MiB); use a smaller batch_size",
                         net->dev->info.name, what, (double)bytes / 1048576.0,
                         (double)net->dev->info.max_alloc_bytes / 1048576.0);
-    *m = clCreateBuffer(net->dev->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+    *m = clCreateBuffer(net->dev->context, CL_MEM_READ_WRITE | flags, bytes, NULL, &err);
     if (err != CL_SUCCESS)
         return mbn_fail_cl(err, "device %s: allocating %.1f MiB for %s", net->dev->info.name,
                            (double)bytes / 1048576.0, what);
     net->device_bytes += bytes;
     return MBN_OK;
+}
+
+static int alloc_bytes(MbnNet *net, cl_mem *m, size_t bytes, const char *what) {
+    return alloc_flags(net, m, bytes, 0, what);
+}
+
+static int alloc(MbnNet *net, cl_mem *m, size_t floats, const char *what) {
+    return alloc_bytes(net, m, floats * sizeof(float), what);
+}
+
+/* The input and output buffers: host-visible where they are mapped (mapped_io). */
+static int alloc_io(MbnNet *net, cl_mem *m, size_t floats, const char *what) {
+    return alloc_flags(net, m, floats * sizeof(float), net->mapped_io ? CL_MEM_ALLOC_HOST_PTR : 0,
+                       what);
+}
+
+/* The fp16 path's weight layout (MbnNet.wh, wf): per conv layer its weight (halves in wh for
+ * the depthwise and pointwise layers, floats in wf for the stem) and its bias (floats in wf),
+ * each at 64 bytes. Returns the halves of wh; *wf_floats the floats of wf. */
+static size_t half_layout(MbnNet *net, size_t *wf_floats) {
+    const MbnArch *a = &net->arch;
+    size_t halves = 0, floats = 0;
+    for (int l = 0; l < a->n_layers; l++) {
+        const MbnLayer *L = &a->layers[l];
+        if (L->type == MBN_LAYER_POOL || L->type == MBN_LAYER_FC) continue;
+        if (L->type == MBN_LAYER_STEM) {
+            net->half_w[l] = floats;
+            floats = align16(floats + (size_t)L->cout * 27);
+        } else {
+            size_t n = L->type == MBN_LAYER_DW ? 9 * (size_t)L->cout
+                                               : mbn_ops_gemm_b_halves(net->dev, L->cin, L->cout);
+            net->half_w[l] = halves;
+            halves = (halves + n + 31) & ~(size_t)31; /* 64 bytes */
+        }
+        net->half_b[l] = floats;
+        floats = align16(floats + ((size_t)L->cout + MBN_OPS_BIAS_PAD - 1) / MBN_OPS_BIAS_PAD *
+                                      MBN_OPS_BIAS_PAD);
+    }
+    *wf_floats = floats;
+    return halves;
 }
 
 static int zero(MbnNet *net, cl_mem m, size_t floats) {
@@ -108,9 +148,10 @@ static int zero(MbnNet *net, cl_mem m, size_t floats) {
  * shape and variant. */
 static int first_run_marker(const MbnNet *net, char *out, size_t len) {
     char tag[256];
-    snprintf(tag, sizeof tag, "%s alpha %.9g resolution %d classes %d batch %d kernels %s",
+    snprintf(tag, sizeof tag, "%s alpha %.9g resolution %d classes %d batch %d kernels %s%s",
              net->training ? "train" : "infer", (double)net->arch.alpha, net->arch.resolution,
-             net->arch.num_classes, net->max_batch, mbn_family_name(net->dev->env.family));
+             net->arch.num_classes, net->max_batch, mbn_family_name(net->dev->env.family),
+             net->precision == MBN_PRECISION_FP16 ? " fp16" : "");
     return mbn_program_marker_path(net->dev, tag, out, len);
 }
 
@@ -147,9 +188,14 @@ size_t mbn_net_scratch_floats(size_t M, int C) {
     return most;
 }
 
-int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batch, bool training) {
+static int create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batch, bool training,
+                  MbnPrecision precision) {
     memset(net, 0, sizeof *net);
     if (max_batch < 1) return mbn_fail(MBN_EUSAGE, "batch_size %d: must be at least 1", max_batch);
+    if (precision != MBN_PRECISION_FP32 && (precision != MBN_PRECISION_FP16 || training))
+        return mbn_fail(MBN_EFAIL, "precision %s: only fp32, or fp16 for inference",
+                        mbn_precision_name(precision));
+    bool fp16 = precision == MBN_PRECISION_FP16;
     size_t B = (size_t)max_batch;
     size_t max_act = (size_t)mbn_arch_max_activation(arch) * B;
     if (max_act > (size_t)0x7fffffff)
@@ -161,6 +207,8 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
     net->dev = dev;
     net->max_batch = max_batch;
     net->training = training;
+    net->precision = precision;
+    net->mapped_io = dev->info.host_unified && !dev->env.no_zero_copy;
     int rc = build_table(net);
     if (rc) goto fail;
     for (int l = 0; l < arch->n_layers; l++)
@@ -178,12 +226,24 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
         if ((rc = alloc(net, &(m), (n), (w))) != MBN_OK) goto fail;                                \
     } while (0)
     ALLOC(net->params, net->param_floats, "parameters");
-    ALLOC(net->folded, net->param_floats, "folded inference weights");
-    ALLOC(net->wt, net->param_floats, "transposed weights");
-    ALLOC(net->input, B * a->resolution * a->resolution * 3, "the input batch");
-    ALLOC(net->patches, stem_rows * 27, "the stem's im2col patches");
-    ALLOC(net->logits, B * a->num_classes, "logits");
-    ALLOC(net->probs, B * a->num_classes, "probabilities");
+    if (fp16) { /* folded weights in their kernels' layouts; the stem needs no patches */
+        size_t wf_floats, halves = half_layout(net, &wf_floats);
+        if ((rc = alloc_bytes(net, &net->wh, halves * 2, "half weights")) != MBN_OK) goto fail;
+        ALLOC(net->wf, wf_floats, "the stem's weight and the biases");
+        /* the padding of the GEMM panels and of the biases is read as zeros */
+        if ((rc = zero(net, net->wh, halves / 2)) != MBN_OK) goto fail;
+        if ((rc = zero(net, net->wf, wf_floats)) != MBN_OK) goto fail;
+    } else {
+        ALLOC(net->folded, net->param_floats, "folded inference weights");
+        ALLOC(net->wt, net->param_floats, "transposed weights");
+        ALLOC(net->patches, stem_rows * 27, "the stem's im2col patches");
+    }
+    if ((rc = alloc_io(net, &net->input, B * a->resolution * a->resolution * 3,
+                       "the input batch")) != MBN_OK)
+        goto fail;
+    if ((rc = alloc_io(net, &net->logits, B * a->num_classes, "logits")) != MBN_OK ||
+        (rc = alloc_io(net, &net->probs, B * a->num_classes, "probabilities")) != MBN_OK)
+        goto fail;
     int pool = a->n_layers - 2;
     /* Inference allocates only what the forward pass reads and writes: parameters, folded and
      * transposed weights, the input, the stem's patches, two ping-pong activation buffers, the
@@ -218,6 +278,12 @@ int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_bat
         }
         if ((rc = zero(net, net->grads, net->param_floats)) != MBN_OK) goto fail;
         if ((rc = zero(net, net->momentum, net->param_floats)) != MBN_OK) goto fail;
+    } else if (fp16) {
+        rc = alloc_bytes(net, &net->act_a, max_act * 2, "activations");
+        if (rc == MBN_OK) rc = alloc_bytes(net, &net->act_b, max_act * 2, "activations");
+        if (rc) goto fail;
+        for (int l = 0; l < pool; l++)
+            net->y[l] = (l % 2 == 0) ? net->act_a : net->act_b;
     } else {
         ALLOC(net->act_a, max_act, "activations");
         ALLOC(net->act_b, max_act, "activations");
@@ -235,16 +301,56 @@ fail: /* everything allocated so far is released; the net is left zeroed */
     return rc;
 }
 
+int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batch, bool training) {
+    return create(net, dev, arch, max_batch, training, MBN_PRECISION_FP32);
+}
+
+int mbn_net_create_infer(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batch,
+                         MbnPrecision precision) {
+    return create(net, dev, arch, max_batch, false, precision);
+}
+
+static const char *const precision_names[] = {"fp32", "fp16", "auto"};
+
+const char *mbn_precision_name(MbnPrecision p) {
+    return p >= MBN_PRECISION_FP32 && p <= MBN_PRECISION_AUTO ? precision_names[p] : "?";
+}
+
+int mbn_precision_parse(const char *what, const char *value, MbnPrecision *out) {
+    *out = MBN_PRECISION_FP32;
+    if (!value || !*value) return MBN_OK;
+    for (int p = MBN_PRECISION_FP32; p <= MBN_PRECISION_AUTO; p++)
+        if (strcmp(value, precision_names[p]) == 0) {
+            *out = (MbnPrecision)p;
+            return MBN_OK;
+        }
+    return mbn_fail(MBN_EUSAGE, "%s %s: expected fp32, fp16 or auto", what, value);
+}
+
+MbnPrecision mbn_precision_resolve(const MbnDevice *dev, MbnPrecision p) {
+    if (p != MBN_PRECISION_AUTO) return p;
+    /* measured faster on this device: the gpu GEMM row's AUTO_FP16 (the database, or a user's
+     * tuning cache); needs cl_khr_fp16 (host/plan.c) */
+    bool faster = mbn_vparam_or(&dev->variants.op[MBN_OP_GEMM], "AUTO_FP16", 0) == 1;
+    return dev->info.fp16 && faster ? MBN_PRECISION_FP16 : MBN_PRECISION_FP32;
+}
+
 void mbn_net_destroy(MbnNet *net) {
     bool ran = net->dev && net->dev->queue && clFinish(net->dev->queue) == CL_SUCCESS;
     if (ran && net->forwarded && net->first_run_marker[0]) mbn_cache_touch(net->first_run_marker);
     if (net->labels_uploaded) clReleaseEvent(net->labels_uploaded);
     free(net->host_labels);
+    if (net->mapped && net->mapped_io) { /* a map the caller never released */
+        clEnqueueUnmapMemObject(net->dev->queue, net->mapped_buf, net->mapped, 0, NULL, NULL);
+        clFinish(net->dev->queue);
+    }
+    free(net->host_input);
+    free(net->host_probs);
     cl_mem *all[] = {&net->params,  &net->grads,     &net->momentum,    &net->folded,
                      &net->wt,      &net->input,     &net->patches,     &net->scratch,
                      &net->logits,  &net->probs,     &net->dlogits,     &net->labels,
                      &net->loss,    &net->save_mean, &net->save_invstd, &net->dbuf[0],
-                     &net->dbuf[1], &net->bn_stats};
+                     &net->dbuf[1], &net->bn_stats,  &net->wh,          &net->wf};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (*all[i]) clReleaseMemObject(*all[i]);
     int pool = net->arch.n_layers - 2;

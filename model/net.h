@@ -39,6 +39,20 @@ typedef struct {
     bool trainable;
 } MbnParam;
 
+/* The numbers an inference network stores and computes with: fp32 everywhere, or fp16 (weights
+ * with BatchNorm folded in rounded once to half, activations stored as half between layers,
+ * arithmetic in float; the stem's weight, the biases, the classifier and the softmax float:
+ * model/ops.h). auto is fp16 where the device has cl_khr_fp16 and its plan (the database or the
+ * user's tuning: gemm.gpu_tiled's AUTO_FP16) says fp16 is faster there, else fp32. */
+typedef enum { MBN_PRECISION_FP32, MBN_PRECISION_FP16, MBN_PRECISION_AUTO } MbnPrecision;
+
+/* "fp32", "fp16" or "auto" (NULL or "": fp32); MBN_EUSAGE naming `what` (the flag or
+ * parameter) otherwise. */
+int mbn_precision_parse(const char *what, const char *value, MbnPrecision *out);
+const char *mbn_precision_name(MbnPrecision p);
+/* What auto means on this device (fp32 and fp16 are returned as they are). */
+MbnPrecision mbn_precision_resolve(const MbnDevice *dev, MbnPrecision p);
+
 /* Offsets of one layer's tensors (SIZE_MAX where absent). */
 typedef struct {
     size_t w, gamma, beta, mean, var, bias;
@@ -80,7 +94,27 @@ typedef struct {
      * computed, sized for the largest layer; NULL when the device runs BN as separate passes. */
     cl_mem bn_stats;
     size_t bn_stats_floats;
-    cl_mem act_a, act_b;                /* inference ping-pong */
+    cl_mem act_a, act_b; /* inference ping-pong (halves on the fp16 path) */
+    /* Zero-copy input and output: on a device that shares the host's memory
+     * (CL_DEVICE_HOST_UNIFIED_MEMORY; not with MBN_ZERO_COPY=0), `input`, `logits` and `probs`
+     * are host-visible (CL_MEM_ALLOC_HOST_PTR) and mbn_net_input_map / mbn_net_probs_map map them,
+     * so that images are written and probabilities read where the device reads and writes them,
+     * with no copy; elsewhere those go through a host array and clEnqueueWrite/ReadBuffer.
+     * bytes_copied counts the bytes of input and output copied (driver copies, and copies into or
+     * out of mapped memory by mbn_net_set_input and mbn_net_read_*). */
+    bool mapped_io;
+    unsigned long long bytes_copied;
+    float *host_input, *host_probs; /* mbn_net_input_map's and _probs_map's without mapped_io */
+    void *mapped; /* what is mapped now (input or probabilities), NULL if nothing */
+    cl_mem mapped_buf;
+    /* The fp16 path (precision MBN_PRECISION_FP16, inference networks only): no folded, wt or
+     * patches; the depthwise and pointwise weights, folded and rounded to half, in `wh` at
+     * half_w[l] (halves; in the layouts of mbn_op_bn_fold_to); the stem's folded weight at
+     * half_w[0] and every conv layer's folded bias at half_b[l] in `wf` (floats). The
+     * classifier reads its weight and bias from params. */
+    MbnPrecision precision;
+    cl_mem wh, wf;
+    size_t half_w[MBN_MAX_LAYERS], half_b[MBN_MAX_LAYERS];
     char bwd_label[MBN_MAX_LAYERS][24]; /* "<layer>.bwd": backward's per-layer profile rows */
     size_t device_bytes;                /* bytes of every buffer above (mbn bench reports it) */
     /* The first-run note (mbn_net_create): the marker to create once this configuration has
@@ -104,6 +138,10 @@ size_t mbn_net_scratch_floats(size_t M, int C);
  * kernels for <device> (first run only)" (base/error.h: stderr or the log callback; once per
  * device and process); mbn_net_destroy creates the marker once a forward has completed. */
 int mbn_net_create(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batch, bool training);
+/* An inference network (training false) computing in `precision` (fp32 or fp16; auto must be
+ * resolved first: mbn_precision_resolve). */
+int mbn_net_create_infer(MbnNet *net, MbnDevice *dev, const MbnArch *arch, int max_batch,
+                         MbnPrecision precision);
 void mbn_net_destroy(MbnNet *net);
 
 /* Deterministic seeded init (host PRNG, uploaded): PyTorch's defaults, as a user building this
@@ -120,11 +158,27 @@ int mbn_net_export(MbnNet *net, MbnTensorSet *out, bool with_momentum);
  * load_momentum is set. */
 int mbn_net_import(MbnNet *net, const MbnTensorSet *set, bool skip_classifier, bool load_momentum);
 
-/* Uploads n images (NHWC float, normalised) into the input buffer. */
+/* Uploads n images (NHWC float, normalised) into the input buffer (a copy either way). */
 int mbn_net_set_input(MbnNet *net, const float *images, int n);
+/* Where to write n images so that no copy is made on a device sharing the host's memory
+ * (mapped_io: the input buffer mapped; elsewhere a host array), then mbn_net_input_done (which
+ * unmaps, or uploads). Nothing else may run on the network in between. */
+int mbn_net_input_map(MbnNet *net, int n, float **images);
+int mbn_net_input_done(MbnNet *net, int n);
+/* The probabilities of the last forward's n images (n x K, softmax run here) where they are:
+ * the probs buffer mapped (mapped_io) or read into a host array; release with
+ * mbn_net_probs_done before the next forward. */
+int mbn_net_probs_map(MbnNet *net, int n, const float **probs);
+int mbn_net_probs_done(MbnNet *net);
 /* Forward pass over the first n images of the input buffer. train: batch-statistics BN (and
  * running stats updated); else folded BN with running statistics. Result in net->logits. */
 int mbn_net_forward(MbnNet *net, int n, bool train);
+/* Bytes an inference forward over n images reads and writes in device memory, per image,
+ * counted from the layer table (not measured): each conv's input read once and its output
+ * written once at the precision's storage size (the image and the features in float), a fused
+ * depthwise + pointwise pair's depthwise output kept in local memory, the pool's reads, and
+ * the weights read once per batch (divided by n). Caches are not modelled. */
+double mbn_net_bytes_moved(MbnNet *net, int n);
 /* Softmax of the logits into net->probs and a blocking read into probs (n x K). */
 int mbn_net_read_probs(MbnNet *net, int n, float *probs);
 int mbn_net_read_logits(MbnNet *net, int n, float *logits);

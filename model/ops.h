@@ -36,11 +36,14 @@ struct MbnDevice;
 
 typedef struct {
     cl_mem mem; /* NULL for "none" where an op allows it */
-    size_t off; /* in floats (or ints for label buffers) */
+    size_t off; /* in floats (or ints for label buffers; halves for half buffers) */
+    bool half;  /* holds half values (the fp16 inference path), not floats */
 } MbnBuf;
 
-#define MBN_BUF(m, o) ((MbnBuf){(m), (size_t)(o)})
-#define MBN_NOBUF ((MbnBuf){NULL, 0})
+#define MBN_BUF(m, o) ((MbnBuf){(m), (size_t)(o), false})
+#define MBN_NOBUF ((MbnBuf){NULL, 0, false})
+/* A buffer of half values (OpenCL `half`, IEEE binary16), offset in halves. */
+#define MBN_HBUF(m, o) ((MbnBuf){(m), (size_t)(o), true})
 
 /* Partial sums per channel (or per output) a reduction may keep: the cap on every variant's
  * chunk count (host/variants.c), so the scratch bound below holds whatever a tuner picks. */
@@ -199,6 +202,34 @@ int mbn_op_xent_smooth(struct MbnDevice *d, MbnBuf logits, MbnBuf labels, int N,
 int mbn_op_sgd(struct MbnDevice *d, MbnBuf w, MbnBuf g, MbnBuf v, size_t n, float lr,
                float momentum, float weight_decay);
 int mbn_op_fill_zero(struct MbnDevice *d, MbnBuf x, size_t n);
+
+/* ---- the fp16 inference path (--precision fp16, model/forward.c) ----
+ * Activations and the depthwise and pointwise weights are stored as half (MBN_HBUF buffers),
+ * computed in float: mbn_op_dw_fwd, mbn_op_dwpw_fwd and mbn_op_pw_fwd_t run their half kernels
+ * when x, the weights and y are half buffers (all or none); mbn_op_stem_fwd when y is (the
+ * image, the stem's weight and every bias stay float); mbn_op_avgpool_fwd when x is (the pooled
+ * features stay float, and so do the classifier and the softmax). On the gpu rows with
+ * HALF_ARITH (devices with cl_khr_fp16) the products and the short sums are half
+ * (cl/half_gpu.cl). */
+typedef enum {
+    MBN_FOLD_AS_STORED, /* w' in w's own layout (the depthwise taps [9, C]) */
+    MBN_FOLD_GEMM_B,    /* w' as the forward GEMM's B operand, as mbn_op_transpose writes it */
+} MbnFoldLayout;
+/* mbn_op_bn_fold into the fp16 path's weights: w' with the same float arithmetic, written in
+ * `layout` rounded once to half (w_out a half buffer) or as float (the stem), and the bias b. */
+int mbn_op_bn_fold_to(struct MbnDevice *d, MbnBuf w, MbnBuf gamma, MbnBuf beta, MbnBuf mean,
+                      MbnBuf var, float eps, int C, int K, bool channel_minor, MbnFoldLayout layout,
+                      MbnBuf w_out, MbnBuf b_out);
+/* The halves mbn_op_bn_fold_to writes for a GEMM operand B[K, N] on this device (the cpu gemm
+ * row pads the last panel of columns with zeros; w_out must hold them, zeroed). The biases of
+ * the fp16 path are read in whole panels of up to 32 values: pad them with zeros to 32. */
+size_t mbn_ops_gemm_b_halves(struct MbnDevice *d, int K, int N);
+#define MBN_OPS_BIAS_PAD 32
+/* Whether mbn_op_dwpw_fwd runs fused on half buffers (its local memory holds halves). */
+bool mbn_op_dwpw_fused_h(struct MbnDevice *d, int Ho, int Wo, int C, int Cout);
+/* y[N, K] = x[N, C] w[K, C]^T + b, all float, w as stored (timm's [K, C]: no transposed copy). */
+int mbn_op_classifier(struct MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf b, MbnBuf y, int N, int C,
+                      int K);
 
 /* ---- kept for the op tests only ----
  * The network runs the transposed-weight forms (mbn_op_pw_fwd_t, mbn_op_fc_fwd_t, the stem

@@ -163,6 +163,21 @@ int mbn_op_bn_fold(MbnDevice *d, MbnBuf w, MbnBuf gamma, MbnBuf beta, MbnBuf mea
                       I(C), I(K), I(channel_minor), MEM(w_out), OFF(w_out), MEM(b_out), OFF(b_out));
 }
 
+int mbn_op_bn_fold_to(MbnDevice *d, MbnBuf w, MbnBuf gamma, MbnBuf beta, MbnBuf mean, MbnBuf var,
+                      float eps, int C, int K, bool channel_minor, MbnFoldLayout layout,
+                      MbnBuf w_out, MbnBuf b_out) {
+    /* bn_fold_h's layouts: 0 as stored, 1 B = w'^T row-major, 2 B in gemm.cl's panels, 3 the
+     * same padded to whole panels (half weights on the cpu gemm row: gemm_tiled_h) */
+    int l = layout == MBN_FOLD_AS_STORED ? 0 : !mbn_ops_wt_packed(d) ? 1 : w_out.half ? 3 : 2;
+    if (layout == MBN_FOLD_GEMM_B && channel_minor)
+        return mbn_fail(MBN_EFAIL, "bn_fold_to: a GEMM operand from channel-minor weights");
+    size_t g[1] = {(size_t)C * K};
+    return MBN_LAUNCH(d, MBN_K_bn_fold_h, 1, g, NULL, MEM(w), OFF(w), MEM(gamma), OFF(gamma),
+                      MEM(beta), OFF(beta), MEM(mean), OFF(mean), MEM(var), OFF(var), KFLT(eps),
+                      I(C), I(K), I(channel_minor), I(l), I(w_out.half), MEM(w_out), OFF(w_out),
+                      MEM(b_out), OFF(b_out));
+}
+
 int mbn_op_bias_relu6(MbnDevice *d, MbnBuf y, MbnBuf b, size_t M, int C) {
     size_t g[2] = {(size_t)C, M};
     return MBN_LAUNCH(d, MBN_K_bias_relu6, 2, g, NULL, MEM(y), OFF(y), MEM(b), OFF(b), I(M), I(C));

@@ -41,13 +41,31 @@ int mbn_op_dw_fwd_train(MbnDevice *d, MbnBuf x, const MbnBnApply *in, MbnBuf w, 
     return dw_fwd_gpu(d, v, x, in, w, MBN_NOBUF, 3, z, N, H, W, C, stride, stats);
 }
 
+/* The fp16 path's gpu depthwise kernel (cl/half_gpu.cl): dw_conv3x3_fwd_tile's work-groups. */
+static int dw_fwd_gpu_h(MbnDevice *d, const MbnVariantChoice *v, MbnBuf x, MbnBuf w, MbnBuf bias,
+                        MbnBuf y, int N, int H, int W, int C, int stride) {
+    int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
+    size_t LC = (size_t)mbn_vparam(v, "LC"), LP = (size_t)mbn_vparam(v, "LP");
+    size_t n_tiles = mbn_ops_dw_tiles(Ho, Wo, mbn_vparam(v, "TH"), mbn_vparam(v, "TW"));
+    size_t g[3] = {((size_t)C + LC - 1) / LC * LC, n_tiles * LP, (size_t)N}, l[3] = {LC, LP, 1};
+    MbnBuf b = bias.mem ? bias : w; /* any valid buffer when unused */
+    return MBN_LAUNCH(d, MBN_K_half_dw_conv3x3_tile, 3, g, l, MEM(x), OFF(x), MEM(w), OFF(w),
+                      MEM(b), OFF(b), I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H), I(W), I(C),
+                      I(Ho), I(Wo), I(stride));
+}
+
 /* ---- the ops ---- */
 
 int mbn_op_dw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N, int H, int W,
                   int C, int stride) {
     int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
     cl_mem b = bias.mem ? bias.mem : w.mem; /* any valid buffer when unused */
+    bool h = x.half;                        /* the fp16 path: x, w and y stored as half */
+    if (w.half != h || y.half != h)
+        return mbn_fail(MBN_EFAIL, "dw_fwd: x, w and y must all be half or all float");
     const MbnVariantChoice *v = mbn_variant_pick(d, MBN_OP_DW_FWD, C);
+    if (v->row->family == MBN_FAMILY_GPU && h)
+        return dw_fwd_gpu_h(d, v, x, w, bias, y, N, H, W, C, stride);
     if (v->row->family == MBN_FAMILY_GPU)
         return dw_fwd_gpu(d, v, x, NULL, w, bias, bias.mem ? 1 : 0, y, N, H, W, C, stride,
                           MBN_NOBUF);
@@ -57,15 +75,17 @@ int mbn_op_dw_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf bias, MbnBuf y, int N
         int vec = mbn_variant_cpu_width(&d->variants, v, C);
         size_t g[2] = {(size_t)C / vec, (size_t)N * Ho}, l[2] = {(size_t)C / vec, 1};
         if (l[0] > d->info.max_work_group) l[0] = 1;
-        return MBN_LAUNCH(
-            d, vec == d->variants.cpu_vec ? MBN_K_dw_conv3x3_fwd_vec : MBN_K_dw_conv3x3_fwd_half, 2,
-            g, l, MEM(x), OFF(x), MEM(w), OFF(w), KMEM(b), OFF(bias), I(bias.mem != NULL), MEM(y),
-            OFF(y), I(N), I(H), I(W), I(C), I(Ho), I(Wo), I(stride));
+        MbnKernelId k = vec == d->variants.cpu_vec
+                            ? (h ? MBN_K_dw_conv3x3_fwd_vec_h : MBN_K_dw_conv3x3_fwd_vec)
+                            : (h ? MBN_K_dw_conv3x3_fwd_half_h : MBN_K_dw_conv3x3_fwd_half);
+        return MBN_LAUNCH(d, k, 2, g, l, MEM(x), OFF(x), MEM(w), OFF(w), KMEM(b), OFF(bias),
+                          I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H), I(W), I(C), I(Ho), I(Wo),
+                          I(stride));
     }
     size_t g[3] = {(size_t)C, (size_t)Wo, (size_t)N * Ho};
-    return MBN_LAUNCH(d, MBN_K_dw_conv3x3_fwd, 3, g, NULL, MEM(x), OFF(x), MEM(w), OFF(w), KMEM(b),
-                      OFF(bias), I(bias.mem != NULL), MEM(y), OFF(y), I(N), I(H), I(W), I(C), I(Ho),
-                      I(Wo), I(stride));
+    return MBN_LAUNCH(d, h ? MBN_K_dw_conv3x3_fwd_h : MBN_K_dw_conv3x3_fwd, 3, g, NULL, MEM(x),
+                      OFF(x), MEM(w), OFF(w), KMEM(b), OFF(bias), I(bias.mem != NULL), MEM(y),
+                      OFF(y), I(N), I(H), I(W), I(C), I(Ho), I(Wo), I(stride));
 }
 
 int mbn_op_dw_bwd_input(MbnDevice *d, MbnBuf dy, MbnBuf w, MbnBuf dx, int N, int H, int W, int C,
@@ -136,31 +156,37 @@ static int dwpw_tile(const MbnDevice *d, const char *name) {
 }
 
 /* Local memory of the fused kernel: one depthwise row and TM - 1 zero rows for the last
- * TM-row tile. */
-static size_t dwpw_local_bytes(const MbnDevice *d, int Wo, int C) {
-    return ((size_t)Wo + (size_t)dwpw_tile(d, "TM") - 1) * (size_t)C * sizeof(float);
+ * TM-row tile, of floats, or on the fp16 path of halves and the same as floats. */
+static size_t dwpw_local_bytes(const MbnDevice *d, int Wo, int C, bool half) {
+    return ((size_t)Wo + (size_t)dwpw_tile(d, "TM") - 1) * (size_t)C * (half ? 6 : sizeof(float));
 }
 
 /* Whether the cpu row's kernel takes this shape (no fallback counted); it needs the cpu GEMM
  * row, whose tile it shares. */
-static bool dwpw_suits(MbnDevice *d, const MbnVariantChoice *v, int Ho, int Wo, int C, int Cout) {
+static bool dwpw_suits(MbnDevice *d, const MbnVariantChoice *v, int Ho, int Wo, int C, int Cout,
+                       bool half) {
     int TM = dwpw_tile(d, "TM"), TN = dwpw_tile(d, "TN");
     return v->row->family == MBN_FAMILY_CPU &&
            d->variants.op[MBN_OP_GEMM].row->family == MBN_FAMILY_CPU && TM > 0 && TN > 0 &&
            C % d->variants.cpu_vec == 0 && Cout % TN == 0 &&
            ((size_t)Ho * Wo >= (size_t)mbn_vparam(v, "MIN_PIXELS") ||
             (mbn_vparam(v, "EXACT_ROWS") && Wo % TM == 0)) &&
-           dwpw_local_bytes(d, Wo, C) <= d->info.local_mem_bytes;
+           dwpw_local_bytes(d, Wo, C, half) <= d->info.local_mem_bytes;
 }
 
 bool mbn_op_dwpw_fused(MbnDevice *d, int Ho, int Wo, int C, int Cout) {
-    return dwpw_suits(d, mbn_variant_pick(d, MBN_OP_DWPW_FWD, C), Ho, Wo, C, Cout);
+    return dwpw_suits(d, mbn_variant_pick(d, MBN_OP_DWPW_FWD, C), Ho, Wo, C, Cout, false);
+}
+
+bool mbn_op_dwpw_fused_h(MbnDevice *d, int Ho, int Wo, int C, int Cout) {
+    return dwpw_suits(d, mbn_variant_pick(d, MBN_OP_DWPW_FWD, C), Ho, Wo, C, Cout, true);
 }
 
 int mbn_op_dwpw_fwd(MbnDevice *d, MbnBuf x, MbnBuf dw_w, MbnBuf dw_bias, MbnBuf wt, MbnBuf pw_bias,
                     MbnBuf y_dw, MbnBuf y, int N, int H, int W, int C, int stride, int Cout) {
     int Ho = mbn_conv_out(H, stride), Wo = mbn_conv_out(W, stride);
-    if (!dwpw_suits(d, &d->variants.op[MBN_OP_DWPW_FWD], Ho, Wo, C, Cout)) {
+    bool h = x.half;
+    if (!dwpw_suits(d, &d->variants.op[MBN_OP_DWPW_FWD], Ho, Wo, C, Cout, h)) {
         if (!y_dw.mem)
             return mbn_fail(MBN_EFAIL,
                             "dwpw_fwd: C %d -> %d at %dx%d does not run fused and no "
@@ -170,7 +196,9 @@ int mbn_op_dwpw_fwd(MbnDevice *d, MbnBuf x, MbnBuf dw_w, MbnBuf dw_bias, MbnBuf 
         return mbn_op_pw_fwd_t(d, y_dw, wt, pw_bias, y, (size_t)N * Ho * Wo, C, Cout);
     }
     const MbnVariantChoice *v = &d->variants.op[MBN_OP_DWPW_FWD];
-    size_t local_bytes = dwpw_local_bytes(d, Wo, C);
+    if (dw_w.half != h || wt.half != h || y.half != h)
+        return mbn_fail(MBN_EFAIL, "dwpw_fwd: x, the weights and y must all be half or all float");
+    size_t local_bytes = dwpw_local_bytes(d, Wo, C, h);
     /* Chunks of output channels: enough work-items for ROWS_PER_CU per compute unit, each
      * chunk a multiple of TN columns. The chunking changes which work-item computes an output,
      * not its sum: the same bits. */
@@ -183,8 +211,9 @@ int mbn_op_dwpw_fwd(MbnDevice *d, MbnBuf x, MbnBuf dw_w, MbnBuf dw_bias, MbnBuf 
     size_t per = (panels + chunks - 1) / chunks;
     chunks = (panels + per - 1) / per;
     size_t g[2] = {rows, chunks}, l[2] = {1, 1};
-    return MBN_LAUNCH(d, MBN_K_dw_pw_fwd_vec, 2, g, l, MEM(x), OFF(x), MEM(dw_w), OFF(dw_w),
-                      MEM(dw_bias), OFF(dw_bias), MEM(wt), OFF(wt), I(mbn_ops_wt_packed(d)),
-                      MEM(pw_bias), OFF(pw_bias), MEM(y), OFF(y), ((MbnKArg){local_bytes, NULL}),
-                      I(N), I(H), I(W), I(C), I(Ho), I(Wo), I(stride), I(Cout), I((int)(per * TN)));
+    return MBN_LAUNCH(d, h ? MBN_K_dw_pw_fwd_vec_h : MBN_K_dw_pw_fwd_vec, 2, g, l, MEM(x), OFF(x),
+                      MEM(dw_w), OFF(dw_w), MEM(dw_bias), OFF(dw_bias), MEM(wt), OFF(wt),
+                      I(mbn_ops_wt_packed(d)), MEM(pw_bias), OFF(pw_bias), MEM(y), OFF(y),
+                      ((MbnKArg){local_bytes, NULL}), I(N), I(H), I(W), I(C), I(Ho), I(Wo),
+                      I(stride), I(Cout), I((int)(per * TN)));
 }

@@ -20,17 +20,11 @@ size_t mbn_ops_gemm_scratch(size_t M, int C) {
  * work-items per compute unit: every tile of a run reuses the run's block of B from L1, and at
  * batch 1 (196 or 49 rows) RUN alone cut the layers into single tiles that each streamed their
  * B panel from L2 (1.2x slower). Runs are then evened out (9 tiles: 5 + 4, not 8 + 1). */
-static int gemm_cpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf a, size_t lda, bool a_trans,
-                    MbnBuf b, size_t ldb, bool b_packed, MbnBuf c, size_t ldc, MbnBuf bias,
-                    MbnEpilogue ep, size_t M, size_t N, size_t K) {
-    size_t TM = (size_t)mbn_vparam(v, "TM"), TN = (size_t)mbn_vparam(v, "TN");
+/* Row tiles per work-item (*tiles) and runs (*runs) for row_tiles row tiles and col_groups
+ * groups of column tiles: see gemm_cpu. */
+static void cpu_runs(MbnDevice *d, const MbnVariantChoice *v, size_t row_tiles, size_t col_groups,
+                     size_t *tiles_out, size_t *runs_out) {
     size_t run = (size_t)mbn_vparam(v, "RUN");
-    size_t row_tiles = (M + TM - 1) / TM, col_tiles = (N + TN - 1) / TN;
-    /* Column tiles per work-item: as many B panels (K x TN floats) as fit in PANEL_FLOATS. */
-    size_t ctiles = (size_t)mbn_vparam(v, "PANEL_FLOATS") / ((K ? K : 1) * TN);
-    if (ctiles < 1) ctiles = 1;
-    if (ctiles > col_tiles) ctiles = col_tiles;
-    size_t col_groups = (col_tiles + ctiles - 1) / ctiles;
     size_t tiles = (row_tiles * col_groups + run - 1) / run;
     size_t cus = d->info.compute_units ? d->info.compute_units : 1;
     size_t min_run = (size_t)mbn_vparam(v, "MIN_RUN"), most = row_tiles * col_groups / (2 * cus);
@@ -39,7 +33,21 @@ static int gemm_cpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf a, size_t ld
     if (tiles > row_tiles) tiles = row_tiles;
     if (tiles < 1) tiles = 1;
     size_t runs = (row_tiles + tiles - 1) / tiles;
-    tiles = (row_tiles + runs - 1) / runs;
+    *tiles_out = (row_tiles + runs - 1) / runs;
+    *runs_out = runs;
+}
+
+static int gemm_cpu(MbnDevice *d, const MbnVariantChoice *v, MbnBuf a, size_t lda, bool a_trans,
+                    MbnBuf b, size_t ldb, bool b_packed, MbnBuf c, size_t ldc, MbnBuf bias,
+                    MbnEpilogue ep, size_t M, size_t N, size_t K) {
+    size_t TM = (size_t)mbn_vparam(v, "TM"), TN = (size_t)mbn_vparam(v, "TN");
+    size_t row_tiles = (M + TM - 1) / TM, col_tiles = (N + TN - 1) / TN;
+    /* Column tiles per work-item: as many B panels (K x TN floats) as fit in PANEL_FLOATS. */
+    size_t ctiles = (size_t)mbn_vparam(v, "PANEL_FLOATS") / ((K ? K : 1) * TN);
+    if (ctiles < 1) ctiles = 1;
+    if (ctiles > col_tiles) ctiles = col_tiles;
+    size_t col_groups = (col_tiles + ctiles - 1) / ctiles, tiles, runs;
+    cpu_runs(d, v, row_tiles, col_groups, &tiles, &runs);
     size_t g[3] = {col_groups, runs, 1}, l[3] = {1, 1, 1};
     cl_mem bm = bias.mem ? bias.mem : b.mem; /* any valid buffer when unused */
     return MBN_LAUNCH(d, MBN_K_gemm_tiled, 3, g, l, MEM(a), OFF(a), I(lda), I(a_trans), MEM(b),
@@ -264,8 +272,47 @@ int mbn_op_transpose(MbnDevice *d, MbnBuf src, MbnBuf dst, int rows, int cols) {
                       OFF(src), MEM(dst), OFF(dst), I(rows), I(cols));
 }
 
+size_t mbn_ops_gemm_b_halves(MbnDevice *d, int K, int N) {
+    if (!cpu_gemm(d)) return (size_t)K * N;
+    size_t TN = (size_t)mbn_vparam(&d->variants.op[MBN_OP_GEMM], "TN");
+    return (size_t)K * (((size_t)N + TN - 1) / TN * TN);
+}
+
+/* The fp16 path's pointwise GEMM: y[M, Cout] = x wt (+ bias, ReLU6), x, wt and y half, wt as
+ * bn_fold_h wrote it for the device's gemm row (cl/half.cl, cl/half_gpu.cl). */
+static int pw_fwd_h(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf bias, MbnBuf y, size_t M, int Cin,
+                    int Cout) {
+    const MbnVariantChoice *v = mbn_variant_pick(d, MBN_OP_GEMM, 1);
+    size_t N = (size_t)Cout;
+    MbnBuf b = bias.mem ? bias : MBN_BUF(wt.mem, 0); /* any valid buffer when unused */
+    if (v->row->family == MBN_FAMILY_CPU) { /* a TN-column panel x a run of row tiles each */
+        size_t TM = (size_t)mbn_vparam(v, "TM"), TN = (size_t)mbn_vparam(v, "TN"), tiles, runs;
+        size_t col_tiles = (N + TN - 1) / TN;
+        cpu_runs(d, v, (M + TM - 1) / TM, col_tiles, &tiles, &runs);
+        size_t g[2] = {col_tiles, runs}, l[2] = {1, 1};
+        return MBN_LAUNCH(d, MBN_K_gemm_tiled_h, 2, g, l, MEM(x), OFF(x), I(Cin), MEM(wt), OFF(wt),
+                          MEM(y), OFF(y), I(Cout), MEM(b), OFF(b), I(bias.mem != NULL), I(M), I(N),
+                          I(Cin), I(tiles));
+    }
+    if (v->row->family == MBN_FAMILY_GPU) {
+        size_t BM = (size_t)mbn_vparam(v, "BM"), BN = (size_t)mbn_vparam(v, "BN");
+        size_t LX = BN / (size_t)mbn_vparam(v, "TN"), LY = BM / (size_t)mbn_vparam(v, "TM");
+        size_t g[2] = {(N + BN - 1) / BN * LX, (M + BM - 1) / BM * LY}, l[2] = {LX, LY};
+        return MBN_LAUNCH(d, MBN_K_half_gemm_gpu, 2, g, l, MEM(x), OFF(x), I(Cin), MEM(wt), OFF(wt),
+                          I(Cout), MEM(y), OFF(y), I(Cout), MEM(b), OFF(b), I(bias.mem != NULL),
+                          I(M), I(N), I(Cin));
+    }
+    size_t g[2] = {N, M};
+    return MBN_LAUNCH(d, MBN_K_gemm_rows_h, 2, g, NULL, MEM(x), OFF(x), I(Cin), MEM(wt), OFF(wt),
+                      I(Cout), MEM(y), OFF(y), I(Cout), MEM(b), OFF(b), I(bias.mem != NULL), I(M),
+                      I(N), I(Cin));
+}
+
 int mbn_op_pw_fwd_t(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf bias, MbnBuf y, size_t M, int Cin,
                     int Cout) {
+    if (x.half != wt.half || x.half != y.half)
+        return mbn_fail(MBN_EFAIL, "pw_fwd: x, the weights and y must all be half or all float");
+    if (x.half) return pw_fwd_h(d, x, wt, bias, y, M, Cin, Cout);
     return mbn_ops_gemm_wt(d, x, (size_t)Cin, wt, y, (size_t)Cout, bias, MBN_EP_BIAS_RELU6, M,
                            (size_t)Cout, (size_t)Cin);
 }

@@ -17,13 +17,14 @@ size_t mbn_ops_loss_scratch(int N) {
 
 int mbn_op_avgpool_fwd(MbnDevice *d, MbnBuf x, MbnBuf y, int N, int HW, int C) {
     /* A vector of channels per work-item where they allow (cl/pool.cl): the cpu width
-     * (MBN_CPU_VEC, 4 on GPUs), else 4, else 1. */
+     * (MBN_CPU_VEC, 4 on GPUs), else 4, else 1. x may be half (the fp16 path); y is float. */
+    if (y.half) return mbn_fail(MBN_EFAIL, "avgpool: the pooled features are float");
     int wide = d->variants.cpu_vec;
     int vec = C % wide == 0 ? wide : C % 4 == 0 ? 4 : 1;
     size_t g[2] = {(size_t)(C / vec), (size_t)N};
-    MbnKernelId k = vec == 4  ? MBN_K_avgpool_fwd4
-                    : vec > 4 ? MBN_K_avgpool_fwd_vec
-                              : MBN_K_avgpool_fwd;
+    MbnKernelId k = vec == 4  ? (x.half ? MBN_K_avgpool_fwd4_h : MBN_K_avgpool_fwd4)
+                    : vec > 4 ? (x.half ? MBN_K_avgpool_fwd_vec_h : MBN_K_avgpool_fwd_vec)
+                              : (x.half ? MBN_K_avgpool_fwd_h : MBN_K_avgpool_fwd);
     return MBN_LAUNCH(d, k, 2, g, NULL, MEM(x), OFF(x), MEM(y), OFF(y), I(N), I(HW), I(C));
 }
 
@@ -45,6 +46,16 @@ int mbn_op_fc_fwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf b, MbnBuf y, int N, i
 int mbn_op_fc_fwd_t(MbnDevice *d, MbnBuf x, MbnBuf wt, MbnBuf b, MbnBuf y, int N, int C, int K) {
     return mbn_ops_gemm_wt(d, x, (size_t)C, wt, y, (size_t)K, b, MBN_EP_BIAS, (size_t)N, (size_t)K,
                            (size_t)C);
+}
+
+int mbn_op_classifier(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf b, MbnBuf y, int N, int C, int K) {
+    if (x.half || w.half || b.half || y.half)
+        return mbn_fail(MBN_EFAIL, "classifier: features, weights and logits are float");
+    /* a class per work-item, every row; on CPUs work-groups of one (its vectors are explicit) */
+    size_t g[1] = {(size_t)K}, l[1] = {1};
+    bool cpu = mbn_variant_pick(d, MBN_OP_GEMM, 1)->row->family == MBN_FAMILY_CPU;
+    return MBN_LAUNCH(d, MBN_K_classifier_rows, 1, g, cpu ? l : NULL, MEM(x), OFF(x), MEM(w),
+                      OFF(w), MEM(b), OFF(b), MEM(y), OFF(y), I(N), I(C), I(K));
 }
 
 int mbn_op_fc_bwd(MbnDevice *d, MbnBuf x, MbnBuf w, MbnBuf dy, MbnBuf dx, MbnBuf dw, MbnBuf db,

@@ -2,8 +2,10 @@
 # mbn export --format onnx: onnx.checker (full check, with shape inference) accepts the file; ONNX
 # Runtime gives the probabilities `mbn infer --json` gives on the same images within 1e-4, at
 # batch 1, 3 and 64 (dynamic batch), with the input built exactly as the file's preprocess.*
-# metadata says; a timm model exported through mbn reproduces timm's own logits; the common flags
-# are checked against the file and a failed export leaves no file.
+# metadata says; --precision fp16 writes float16 folded weights and activations that ONNX
+# Runtime runs to mbn infer --precision fp16's probabilities (within 1e-2); a timm model
+# exported through mbn reproduces timm's own logits; the common flags are checked against the
+# file and a failed export leaves no file.
 #
 # Needs Python with onnxruntime, onnx and numpy: $MBN_TEST_PYTHON, else .venv-test/bin/python
 # (ci/make-test-venv.sh creates it). Without them the test reports SKIPPED (exit 77), or fails
@@ -84,6 +86,61 @@ assert err <= 1e-4, err
 print("ok   ONNX Runtime = mbn infer on 64 images: max |dp| %.2g (batches 1, 3, 64 agree)" % err)
 PY
 
+# --precision fp16: float16 initializers and activations, float input and outputs, as
+# --precision fp16 runs; ONNX Runtime on it gives mbn infer --precision fp16's probabilities.
+"$MBN" export --checkpoint "$ckpt" --format onnx --precision fp16 --out "$T/model16.onnx" 2> /dev/null
+"$MBN" infer --checkpoint "$ckpt" --precision fp16 --top-k 10 --json "${pngs[@]}" > "$T/infer16.json"
+"$PY" - "$T" <<'PY'
+import gzip, json, sys
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto
+
+T = sys.argv[1]
+model = onnx.load(T + "/model16.onnx")
+onnx.checker.check_model(model, full_check=True)
+meta = {p.key: p.value for p in model.metadata_props}
+assert meta["precision"] == "fp16", meta
+types = {i.name: i.data_type for i in model.graph.initializer}
+folded = [n for n in types if n.endswith("_folded")]
+assert len(folded) == 2 * 26 and all(types[n] == TensorProto.FLOAT16 for n in folded), types
+assert types["conv_stem.weight"] == types["classifier.weight"] == TensorProto.FLOAT, types
+for v in list(model.graph.input) + list(model.graph.output):
+    assert v.type.tensor_type.elem_type == TensorProto.FLOAT, v
+casts = [n for n in model.graph.node if n.op_type == "Cast"]
+assert len(casts) == 2, casts
+
+raw = gzip.open(T + "/fashion-mnist/t10k-images-idx3-ubyte.gz").read()[16:]
+img = np.frombuffer(raw, np.uint8).reshape(-1, 28, 28)[:64].astype(np.float32)
+padded = np.zeros((64, 32, 32), np.float32)
+padded[:, 2:30, 2:30] = img
+mean = np.array([float(v) for v in meta["preprocess.mean"].split(",")], np.float32)
+std = np.array([float(v) for v in meta["preprocess.std"].split(",")], np.float32)
+x = ((padded[:, None] / 255.0 - mean[None, :, None, None]) / std[None, :, None, None])
+x = x.astype(np.float32)
+opts = ort.SessionOptions()
+opts.intra_op_num_threads = 2
+p16 = ort.InferenceSession(T + "/model16.onnx", opts, providers=["CPUExecutionProvider"]).run(
+    ["probs"], {"input": x})[0]
+p32 = ort.InferenceSession(T + "/model.onnx", opts, providers=["CPUExecutionProvider"]).run(
+    ["probs"], {"input": x})[0]
+assert p16.dtype == np.float32, p16.dtype
+mbn = np.zeros((64, 10), np.float32)
+for i, r in enumerate(json.load(open(T + "/infer16.json"))["results"]):
+    for t in r["top"]:
+        mbn[i, t["class"]] = t["prob"]
+err, vs32 = np.abs(mbn - p16).max(), np.abs(p16 - p32).max()
+# Both round the same values to float16 at the same places (ONNX Runtime adds the bias in
+# float16, mbn in float), so they differ by what each differs from float32 by: within the
+# 1e-2 the fp16 path is held to against fp32 (docs/DEPLOY.md); a wrong fold or layer is off by
+# the size of the probabilities.
+assert err <= 1e-2, err
+print("ok   fp16 ONNX: float16 folded weights and activations, float input and outputs; ONNX "
+      "Runtime = mbn infer --precision fp16: max |dp| %.2g (fp16 vs fp32 in ONNX Runtime: %.2g)"
+      % (err, vs32))
+PY
+
 # Debian's python3-onnx (1.12), when installed, accepts it too.
 if /usr/bin/python3 -c 'import onnx' 2> /dev/null; then
     /usr/bin/python3 -c 'import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True); print("ok   Debian python3-onnx", onnx.__version__, "accepts it")' "$T/model.onnx"
@@ -131,6 +188,11 @@ done
 status=0
 "$MBN" export --checkpoint "$ckpt" --format onnnx --out "$T/bad.onnx" 2> /dev/null || status=$?
 [ "$status" = 2 ] && [ ! -e "$T/bad.onnx" ] || { echo "FAIL: --format onnnx exit $status"; exit 1; }
+for bad in "--precision fp16:bad.safetensors" "--precision auto:bad.onnx" "--precision fp8:bad.onnx"; do
+    status=0
+    "$MBN" export --checkpoint "$ckpt" ${bad%%:*} --out "$T/${bad#*:}" 2> /dev/null || status=$?
+    [ "$status" = 2 ] && [ ! -e "$T/${bad#*:}" ] || { echo "FAIL: ${bad%%:*}: exit $status"; exit 1; }
+done
 if "$MBN" export --checkpoint "$ckpt" --format onnx --out "$T/no/such/dir/m.onnx" 2> /dev/null; then
     echo "FAIL: wrote into a missing folder"; exit 1
 fi

@@ -69,6 +69,29 @@ print("ok   infer on PNG = eval on IDX: top-1 %.4f, loss %.6f (eval %.4f, %.6f)"
       % (g1, gl, ev["top1"], ev["loss"]))
 PY
 
+# The same in fp16 (--precision fp16: half weights and activations): infer on the PNG files
+# scores what eval scores on the IDX files, and every probability is within 1e-2 of fp32's.
+"$MBN" eval --data "$T/fashion-mnist" --checkpoint "$ckpt" --precision fp16 --json --quiet \
+    > "$T/eval16.json"
+"$MBN" infer --checkpoint "$ckpt" --precision fp16 --top-k 10 --json "${gray[@]}" > "$T/gray16.json"
+python3 - "$T" <<'PY'
+import gzip, json, math, sys
+T = sys.argv[1]
+ev = json.load(open(T + "/eval16.json"))
+assert ev["precision"] == "fp16", ev
+labels = gzip.open(T + "/fashion-mnist/t10k-labels-idx1-ubyte.gz").read()[8:]
+res16, res32 = (json.load(open(T + f))["results"] for f in ("/gray16.json", "/gray.json"))
+top1 = sum(r["top"][0]["class"] == labels[i] for i, r in enumerate(res16)) / len(res16)
+loss = sum(-math.log(next(t["prob"] for t in r["top"] if t["class"] == labels[i]))
+           for i, r in enumerate(res16)) / len(res16)
+assert top1 == ev["top1"] and abs(loss - ev["loss"]) <= 1e-6 * ev["loss"], (top1, loss, ev)
+diff = max(abs(dict((t["class"], t["prob"]) for t in a["top"])[k] - p)
+           for a, b in zip(res16, res32) for k, p in ((t["class"], t["prob"]) for t in b["top"]))
+assert diff <= 1e-2, diff
+print("ok   fp16: infer on PNG = eval on IDX: top-1 %.4f, loss %.6f; probabilities within %.2g "
+      "of fp32's" % (top1, loss, diff))
+PY
+
 # Files written before the record existed (tests/fixtures/old_format, by mbn at commit 8e74bda):
 # one note, and exactly the numbers that mbn printed for them.
 old=tests/fixtures/old_format/fmnist_a005_r32

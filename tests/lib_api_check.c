@@ -237,6 +237,41 @@ int main(int argc, char **argv) {
     CHECK(strcmp(mbn_model_label(a, 0), "T-shirt/top") == 0, "old names kept");
     remove(labels_path);
 
+    /* fp16 (weights and activations stored as half): the same file, probabilities within 1e-2
+     * of fp32's; "auto" is fp16 or fp32; other precisions refused naming the parameter. */
+    MbnModel *m16 = NULL;
+    CHECK(mbn_model_open_precision(model_path, NULL, "fp8", &m16) == MBN_STATUS_BAD_ARGUMENT &&
+              m16 == NULL && strstr(mbn_last_error(), "precision fp8") != NULL,
+          "precision fp8 refused: %s", mbn_last_error());
+    CHECK(mbn_model_open_precision(model_path, NULL, "auto", &m16) == MBN_STATUS_OK &&
+              (!strcmp(mbn_model_precision(m16), "fp32") ||
+               !strcmp(mbn_model_precision(m16), "fp16")),
+          "auto: %s", m16 ? mbn_model_precision(m16) : mbn_last_error());
+    mbn_model_close(m16);
+    m16 = NULL;
+    CHECK(mbn_model_open_precision(model_path, NULL, "fp16", &m16) == MBN_STATUS_OK &&
+              !strcmp(mbn_model_precision(m16), "fp16") && !strcmp(mbn_model_precision(a), "fp32"),
+          "fp16 model: %s", m16 ? mbn_model_precision(m16) : mbn_last_error());
+    if (m16) {
+        int ch[K];
+        float ph[K], p32[K];
+        memset(p32, 0, sizeof p32);
+        for (int k = 0; k < K; k++)
+            p32[classes[k]] = probs[k];
+        CHECK(mbn_model_classify_rgb(m16, rgb, w, h, 3 * w, K, ch, ph) == MBN_STATUS_OK, "%s",
+              mbn_last_error());
+        double worst = 0;
+        for (int k = 0; k < K; k++) {
+            double d = ph[k] - p32[ch[k]];
+            if (d < 0) d = -d;
+            if (d > worst) worst = d;
+        }
+        CHECK(worst <= 1e-2, "fp16 probabilities within %g of fp32's", worst);
+        printf("fp16: class %d %.4f (fp32 %.4f), largest difference %.2g\n", ch[0], ph[0],
+               p32[ch[0]], worst);
+        mbn_model_close(m16);
+    }
+
     mbn_model_close(a);
     mbn_model_close(b);
     CHECK(first_run_notes <= 1 && calls == notes + warnings, "notes %d (first run %d), warnings %d",

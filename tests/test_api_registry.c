@@ -21,7 +21,7 @@
 static MbnModel *open_model(void) {
     MbnModelFlags flags = {0, 32, 0};
     MbnModel *m = NULL;
-    int rc = mbn_model_open_checked(WEIGHTS, NULL, &flags, 1, &m);
+    int rc = mbn_model_open_checked(WEIGHTS, NULL, &flags, 1, MBN_PRECISION_FP32, &m);
     T_CHECK(rc == MBN_OK && m, "open: %s", mbn_last_error());
     return m;
 }

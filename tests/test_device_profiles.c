@@ -7,7 +7,11 @@
  *     work-group size and local memory (its check), and its work-groups are whole SIMD groups;
  *   - the build options exist and name the vector width;
  * and, with "compile" (a second CTest test), every profile's program builds on this machine's
- * OpenCL device with that plan's -D values (SKIP when there is no device). */
+ * OpenCL device with that plan's -D values (SKIP when there is no device). With "fp16" (a third):
+ * the profiles with cl_khr_fp16 plan half arithmetic on their gpu rows (HALF_ARITH=1), and their
+ * whole program, which on such a device compiles cl/half_gpu.cl's half code, compiles with
+ * clang for SPIR (cl_khr_fp16 enabled) to LLVM IR with packed half math in it: a build-only
+ * check of code that PoCL, without the extension, never compiles (SKIP without clang). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +19,7 @@
 #include "base/error.h"
 #include "host/device.h"
 #include "host/plan.h"
+#include "host/program.h"
 #include "tests/support/device_catalogue.h"
 #include "tests/support/testutil.h"
 
@@ -105,9 +110,78 @@ static int compile_all(void) {
     return t_summary("test_device_profiles compile");
 }
 
+/* The first clang on PATH (clang, then versioned names), or "" when there is none. */
+static void find_clang(char *out, size_t len) {
+    out[0] = 0;
+    FILE *p = popen("for c in clang clang-19 clang-18 clang-17 clang-16 clang-15 clang-14; do "
+                    "command -v $c && break; done",
+                    "r");
+    if (!p) return;
+    if (fgets(out, (int)len, p)) out[strcspn(out, "\n")] = 0;
+    pclose(p);
+}
+
+static int compile_fp16(void) {
+    char clang[512];
+    find_clang(clang, sizeof clang);
+    if (!clang[0]) t_skip("test_device_profiles fp16", "no clang to compile OpenCL C for SPIR");
+    char dir[64], cl[128], ll[128], err[128];
+    t_tempdir(dir, sizeof dir);
+    snprintf(cl, sizeof cl, "%s/program.cl", dir);
+    snprintf(ll, sizeof ll, "%s/program.ll", dir);
+    snprintf(err, sizeof err, "%s/clang.err", dir);
+    const MbnClSource *src[64];
+    int n = mbn_program_sources(true, src, 64);
+    FILE *f = fopen(cl, "w");
+    for (int i = 0; f && i < n && i < 64; i++)
+        fwrite(src[i]->text, 1, src[i]->length, f);
+    T_CHECK(f && fclose(f) == 0, "writing %s", cl);
+    int profiles = 0;
+    for (int i = 0; i < mbn_device_catalogue_count; i++) {
+        const MbnCatalogueEntry *e = &mbn_device_catalogue[i];
+        if (!e->profile.fp16) continue;
+        profiles++;
+        MbnVariantSet s;
+        char opts[4096], cmd[6000];
+        T_MBN(mbn_variants_resolve(&s, &e->profile, MBN_FAMILY_AUTO));
+        T_MBN(mbn_device_build_options(&s, opts, sizeof opts));
+        T_CHECK(strstr(opts, "-DMBN_GEMM_GPU_HALF_ARITH=1") &&
+                    strstr(opts, "-DMBN_DWF_GPU_HALF_ARITH=1"),
+                "%s: plans half arithmetic: %s", e->id, opts);
+        snprintf(cmd, sizeof cmd,
+                 "'%s' -x cl -target spir64 -Xclang -finclude-default-header -Xclang "
+                 "-cl-ext=+cl_khr_fp16 %s -S -emit-llvm -o '%s' '%s' 2> '%s'",
+                 clang, opts, ll, cl, err);
+        int rc = system(cmd);
+        char *ir = NULL;
+        size_t len = 0;
+        FILE *g = rc == 0 ? fopen(ll, "r") : NULL;
+        if (g) {
+            fseek(g, 0, SEEK_END);
+            len = (size_t)ftell(g);
+            rewind(g);
+            ir = T_NEW(char, len + 1);
+            ir[fread(ir, 1, len, g)] = 0;
+            fclose(g);
+        }
+        T_CHECK(rc == 0, "%s: the program does not compile for SPIR with cl_khr_fp16 (%s)", e->id,
+                err);
+        /* SPIR keeps the builtins as calls: fma on half2 (half_gemm_gpu's products) and on half
+         * (half_dw_conv3x3_tile's taps) */
+        T_CHECK(ir && strstr(ir, "@_Z3fmaDv2_DhS_S_") && strstr(ir, "@_Z3fmaDhDhDh"),
+                "%s: no half fma in the IR", e->id);
+        if (rc == 0) printf("ok   %-34s compiles for SPIR with half arithmetic\n", e->id);
+        free(ir);
+    }
+    T_CHECK(profiles >= 3, "%d catalogue profiles with cl_khr_fp16", profiles);
+    t_rmtree(dir);
+    return t_summary("test_device_profiles fp16");
+}
+
 int main(int argc, char **argv) {
     unsetenv("MBN_KERNELS");
     if (argc > 1 && strcmp(argv[1], "compile") == 0) return compile_all();
+    if (argc > 1 && strcmp(argv[1], "fp16") == 0) return compile_fp16();
     T_CHECK(mbn_device_catalogue_count >= 9, "catalogue of %d devices", mbn_device_catalogue_count);
     for (int i = 0; i < mbn_device_catalogue_count; i++)
         check_plan(&mbn_device_catalogue[i]);

@@ -23,16 +23,7 @@
 static StFile st;
 
 static double *load(const char *name, size_t want) {
-    size_t n = 0;
-    float *f = st_f32(&st, name, &n);
-    if (!f || n != want) {
-        printf("FATAL: %s: %zu floats, want %zu\n", name, n, want);
-        exit(1);
-    }
-    double *d = T_NEW(double, n);
-    tf2d(f, d, n);
-    free(f);
-    return d;
+    return st_f64_want(&st, name, want);
 }
 
 static double *nchw_to_nhwc(const double *in, int N, int C, int H, int W) {

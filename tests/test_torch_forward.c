@@ -10,8 +10,11 @@
  *     logits again afterwards (the BN fold must not be stale);
  *   - at 64 px the net is allocated for 3 images and run on 2 (ops must use n, not max_batch);
  *   - export returns the imported weights unchanged (timm layouts, dw [C,1,3,3]).
+ *   - the fp16 path (--precision fp16) on the same weights and images: eval-mode logits.
  * Tolerances: tests/support/fixtol.h (10x PyTorch's own float32 deviation from float64 on that
- * tensor, at least 2e-5 of the tensor's largest value), for the running statistics too. */
+ * tensor, at least 2e-5 of the tensor's largest value), for the running statistics too; fp16
+ * adds 6 sigma of the error half storage adds to each logit (tests/support/half_ref.h: from
+ * half's unit roundoff and each layer's weights, activations and K). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@
 #include "base/error.h"
 #include "tests/support/devutil.h"
 #include "tests/support/fixtol.h"
+#include "tests/support/half_ref.h"
 #include "tests/support/netutil.h"
 #include "tests/support/st_read.h"
 #include "tests/support/testutil.h"
@@ -42,6 +46,44 @@ static void compare(const StFile *st, const char *name, const float *got, size_t
     T_OK(tcheck(what, got, rd, NULL, atol, n));
     free(ref);
     free(rd);
+}
+
+/* The fp16 path (--precision fp16) on the same weights and images: eval-mode logits against
+ * PyTorch's float64 ones, within 6 sigma of the error half storage adds
+ * (tests/support/half_ref.h, from half's unit roundoff and each layer's K) on top of the float32
+ * tolerance above. */
+static void check_fp16(const StFile *st, const MbnArch *arch, const float *nhwc, int N) {
+    int R = arch->resolution, K = arch->num_classes;
+    size_t nin = (size_t)N * 3 * R * R, nk = (size_t)N * K;
+    MbnNet net;
+    T_MBN(mbn_net_create_infer(&net, &dev, arch, N, MBN_PRECISION_FP16));
+    tnet_import(&net, st, "", NULL);
+    float *logits = T_NEW(float, nk);
+    T_MBN(mbn_net_set_input(&net, nhwc, N));
+    T_MBN(mbn_net_forward(&net, N, false));
+    T_MBN(mbn_net_read_logits(&net, N, logits));
+    double *x = T_NEW(double, nin), *ref = T_NEW(double, nk), *sigma = T_NEW(double, nk),
+           *tol = T_NEW(double, nk), *fixd = T_NEW(double, nk), worst = 0;
+    tf2d(nhwc, x, nin);
+    half_ref_forward(arch, st, x, N, ref, sigma);
+    char name[64];
+    snprintf(name, sizeof name, "logits_eval_r%d", R);
+    size_t m = 0;
+    float *fix = st_f32(st, name, &m);
+    T_CHECK(fix && m == nk, "fixture %s", name);
+    if (!fix) exit(1);
+    tf2d(fix, fixd, nk);
+    double atol = fix_rel(st, name) * fix_maxabs(fixd, nk);
+    for (size_t i = 0; i < nk; i++) {
+        T_CHECK(fabs(ref[i] - fixd[i]) <= atol, "the double reference matches the fixture");
+        tol[i] = 6 * sigma[i] + atol;
+        worst = fmax(worst, fabs(logits[i] - fixd[i]) / sigma[i]);
+    }
+    printf("-- fp16: errors up to %.2f sigma\n", worst);
+    snprintf(name, sizeof name, "fp16 logits_eval_r%d", R);
+    T_OK(tcheck(name, logits, fixd, tol, 0.0, nk));
+    free(fix), free(logits), free(x), free(ref), free(sigma), free(tol), free(fixd);
+    mbn_net_destroy(&net);
 }
 
 static void run_alpha(const char *file, float alpha, const StFile *inputs, bool running) {
@@ -89,6 +131,7 @@ static void run_alpha(const char *file, float alpha, const StFile *inputs, bool 
         T_MBN(mbn_net_read_logits(&net, N, logits));
         snprintf(name, sizeof name, "logits_eval_r%d", R);
         compare(&st, name, logits, (size_t)N * K);
+        check_fp16(&st, &arch, nhwc, N);
         T_MBN(mbn_net_forward(&net, N, true));
         T_MBN(mbn_net_read_logits(&net, N, logits));
         snprintf(name, sizeof name, "logits_train_r%d", R);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/half.h"
 #include "io/formats/tensors.h"
 
 /* Headers larger than this are refused before anything is allocated for them. */
@@ -39,8 +40,7 @@ int mbn_safetensors_parse(const unsigned char *buf, size_t len, const char *labe
 int mbn_safetensors_parse_ex(const unsigned char *buf, size_t len, const char *label,
                              MbnTensorSet *out, MbnStMetadata *meta);
 
-/* IEEE half and bfloat16 to float, exactly (every half/bfloat16 value is a float). */
-float mbn_half_to_float(uint16_t h);
+/* bfloat16 to float, exactly (every bfloat16 value is a float); IEEE half: base/half.h. */
 float mbn_bf16_to_float(uint16_t b);
 
 #endif

@@ -266,6 +266,24 @@ float *st_f32(const StFile *f, const char *name, size_t *n) {
     return copy(f, name, "F32", n);
 }
 
+double *st_f64_want(const StFile *f, const char *name, size_t want) {
+    size_t n = 0;
+    float *v = st_f32(f, name, &n);
+    if (!v || n != want) {
+        printf("FATAL: %s: %zu floats, want %zu\n", name, v ? n : 0, want);
+        exit(1);
+    }
+    double *d = malloc(n * sizeof *d);
+    if (!d) {
+        printf("FATAL: out of memory for %s\n", name);
+        exit(1);
+    }
+    for (size_t i = 0; i < n; i++)
+        d[i] = v[i];
+    free(v);
+    return d;
+}
+
 int32_t *st_i32(const StFile *f, const char *name, size_t *n) {
     return copy(f, name, "I32", n);
 }

@@ -34,6 +34,9 @@ const StEntry *st_find(const StFile *f, const char *name);
 size_t st_numel(const StEntry *e);
 /* malloc'ed copy of an F32 tensor (NULL with a message when absent or not F32); *n = numel. */
 float *st_f32(const StFile *f, const char *name, size_t *n);
+/* An F32 tensor of exactly `want` values as doubles (malloc'ed); exits with a message when it
+ * is absent or of another size. */
+double *st_f64_want(const StFile *f, const char *name, size_t want);
 /* malloc'ed copy of an I32 tensor. */
 int32_t *st_i32(const StFile *f, const char *name, size_t *n);
 /* Metadata value, or NULL. */

@@ -47,7 +47,7 @@ int mbn_net_set_input(MbnNet *net, const float *images, int n) {
     size_t bytes = input_bytes(net, n);
     net->bytes_copied += bytes;
     if (net->mapped_io) { /* a copy into the mapped buffer (callers can write there directly) */
-        void *p;
+        void *p = NULL;
         MBN_TRY(map(net, net->input, bytes, true, &p, "the input batch"));
         memcpy(p, images, bytes);
         return unmap(net, "the input batch");
@@ -372,7 +372,7 @@ static int read_rows(MbnNet *net, cl_mem buf, int n, float *out, const char *wha
     size_t bytes = (size_t)n * net->arch.num_classes * sizeof(float);
     net->bytes_copied += bytes;
     if (net->mapped_io) { /* a copy out of the mapped buffer */
-        void *p;
+        void *p = NULL;
         MBN_TRY(map(net, buf, bytes, false, &p, what));
         memcpy(out, p, bytes);
         return unmap(net, what);

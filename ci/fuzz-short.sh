@@ -3,7 +3,7 @@
 # corpus (the long runs are recorded in docs/). Any crash fails CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECONDS_EACH=${FUZZ_SECONDS:-30}
+SECONDS_EACH=${FUZZ_SECONDS:-20}
 shopt -s nullglob
 targets=(tests/fuzz/fuzz_*.c)
 if [ ${#targets[@]} -eq 0 ]; then echo "no fuzz targets"; exit 0; fi

@@ -4,7 +4,9 @@ with `--measure-peak`) and `mbn summary --json` of the same network:
 
   mbn bench --batch-size 32 --measure-peak --json > b.json
   mbn summary --json > s.json
-  bench/layers_vs_peak.py b.json s.json
+  bench/layers_vs_peak.py b.json s.json [PEAK]
+
+PEAK (GFLOP/s) replaces the peak in b.json, e.g. the best of several `--measure-peak` runs.
 
 Work per layer = 2 flops per MAC (the count `mbn bench` uses). A profile row that times two
 layers in one kernel ("dw2+pw2", the fused inference pair) gets the MACs of both. Rows with no
@@ -14,16 +16,15 @@ import sys
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
     bench = json.load(open(sys.argv[1]))
-    if isinstance(bench, dict) and "devices" in bench:
-        bench = bench["devices"][0]
-    elif isinstance(bench, list):
-        bench = bench[0]
+    bench = bench["results"][0]  # the first device
     summary = json.load(open(sys.argv[2]))
     macs = {l["name"]: l["macs"] for l in summary["layers"]}
     batch, peak = bench["batch"], bench.get("peak_gflops")
+    if len(sys.argv) == 4:
+        peak = float(sys.argv[3])
     print(f"batch {batch}, {bench['images_per_s']:.1f} images/s, {bench['gflops']:.0f} GFLOP/s"
           + (f", FMA peak {peak:.0f} GFLOP/s ({100 * bench['gflops'] / peak:.0f}%)" if peak else ""))
     print()

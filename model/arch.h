@@ -51,6 +51,12 @@ static inline int mbn_conv_out(int in, int stride) {
     return (in - 1) / stride + 1;
 }
 
+/* Weights per output channel (the K of the layer's GEMM or BN fold): 9 * cin for the stem,
+ * 9 for a depthwise layer, cin for a pointwise layer or the classifier. */
+static inline int mbn_layer_k(const MbnLayer *L) {
+    return L->type == MBN_LAYER_STEM ? 9 * L->cin : L->type == MBN_LAYER_DW ? 9 : L->cin;
+}
+
 /* Channel count after the width multiplier: max(8, floor(c * alpha)). */
 int mbn_scale_channels(int c, float alpha);
 

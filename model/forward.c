@@ -89,7 +89,7 @@ static int transpose_weights(MbnNet *net, cl_mem w) {
         const MbnLayer *L = &a->layers[l];
         if (L->type != MBN_LAYER_STEM && L->type != MBN_LAYER_PW && L->type != MBN_LAYER_FC)
             continue;
-        int K = L->type == MBN_LAYER_STEM ? 27 : L->cin;
+        int K = mbn_layer_k(L);
         cl_mem src = L->type == MBN_LAYER_FC ? net->params : w;
         size_t off = net->lp[l].w;
         MBN_TRY(mbn_op_transpose(net->dev, MBN_BUF(src, off), MBN_BUF(net->wt, off), L->cout, K));
@@ -105,7 +105,7 @@ static int fold_all(MbnNet *net) {
         const MbnLayer *L = &a->layers[l];
         const MbnLayerParams *p = &net->lp[l];
         if (L->type == MBN_LAYER_POOL || L->type == MBN_LAYER_FC) continue;
-        int K = L->type == MBN_LAYER_STEM ? 27 : L->type == MBN_LAYER_DW ? 9 : L->cin;
+        int K = mbn_layer_k(L);
         MBN_TRY(mbn_op_bn_fold(net->dev, MBN_BUF(net->params, p->w), MBN_BUF(net->params, p->gamma),
                                MBN_BUF(net->params, p->beta), MBN_BUF(net->params, p->mean),
                                MBN_BUF(net->params, p->var), a->bn_eps, L->cout, K,
@@ -127,7 +127,7 @@ static int fold_all_h(MbnNet *net) {
         const MbnLayerParams *p = &net->lp[l];
         if (L->type == MBN_LAYER_POOL || L->type == MBN_LAYER_FC) continue;
         bool dw = L->type == MBN_LAYER_DW, stem = L->type == MBN_LAYER_STEM;
-        int K = stem ? 27 : dw ? 9 : L->cin;
+        int K = mbn_layer_k(L);
         MbnBuf w_out = stem ? MBN_BUF(net->wf, net->half_w[l]) : MBN_HBUF(net->wh, net->half_w[l]);
         MBN_TRY(mbn_op_bn_fold_to(
             net->dev, MBN_BUF(net->params, p->w), MBN_BUF(net->params, p->gamma),

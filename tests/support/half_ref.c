@@ -17,7 +17,7 @@ static double *tensor(const StFile *st, const char *prefix, const char *suffix, 
 
 /* Layer l's weight, BN folded, in the reference's layout (depthwise [9, C]), and its bias. */
 static void folded(const MbnLayer *L, const StFile *st, double eps, double **w, double **b) {
-    int K = L->type == MBN_LAYER_STEM ? 27 : L->type == MBN_LAYER_DW ? 9 : L->cin, C = L->cout;
+    int K = mbn_layer_k(L), C = L->cout;
     double *raw = tensor(st, L->timm, "weight", (size_t)C * K);
     double *g = tensor(st, L->timm_bn, "weight", C), *be = tensor(st, L->timm_bn, "bias", C);
     double *mu = tensor(st, L->timm_bn, "running_mean", C);
@@ -67,7 +67,7 @@ void half_ref_forward(const MbnArch *a, const StFile *st, const double *x0, int 
     memcpy(x, x0, n_in * sizeof *x); /* the image is float: no error yet */
     for (int l = 0; l < pool; l++) {
         const MbnLayer *L = &a->layers[l];
-        int K = L->type == MBN_LAYER_STEM ? 27 : L->type == MBN_LAYER_DW ? 9 : L->cin;
+        int K = mbn_layer_k(L);
         size_t nw = (size_t)L->cout * K, ny = (size_t)N * L->hout * L->wout * L->cout;
         double *w, *b;
         folded(L, st, a->bn_eps, &w, &b);
